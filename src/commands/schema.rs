@@ -1,0 +1,40 @@
+//! `provision schema`: write the generated schemas, or check the committed ones.
+
+use crate::cli::SchemaArgs;
+use crate::exit;
+use crate::output;
+use crate::schema::{Kind, schema_text};
+
+pub fn run(args: &SchemaArgs) -> u8 {
+    let mut stale = Vec::new();
+    for kind in [Kind::Connection, Kind::Settings] {
+        let path = args.out.join(kind.file_name());
+        let want = schema_text(kind);
+        if args.check {
+            match std::fs::read_to_string(&path) {
+                Ok(have) if have == want => {}
+                _ => stale.push(path),
+            }
+            continue;
+        }
+        if let Err(err) = std::fs::create_dir_all(&args.out).and_then(|()| std::fs::write(&path, want)) {
+            output::error(&format!("cannot write `{}`: {err}", path.display()));
+            return exit::FAILURE;
+        }
+        output::result_line(&format!("wrote {}", path.display()));
+    }
+    if stale.is_empty() {
+        if args.check {
+            output::result_line("schemas are up to date");
+        }
+        return exit::OK;
+    }
+    for path in &stale {
+        output::error(&format!(
+            "`{}` is missing or stale: run `provision schema --out {}` and commit the result",
+            path.display(),
+            args.out.display()
+        ));
+    }
+    exit::FAILURE
+}

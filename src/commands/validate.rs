@@ -1,0 +1,35 @@
+//! `provision validate`: report every problem in the config, then a summary.
+
+use crate::cli::ValidateArgs;
+use crate::diagnostic::{self, Format};
+use crate::exit;
+use crate::output;
+use crate::validate::{self, Options};
+
+pub fn run(args: &ValidateArgs) -> u8 {
+    let settings = args.config.config.is_file().then_some(args.config.config.as_path());
+    let report = validate::validate_paths(
+        &args.config.paths,
+        settings,
+        Options {
+            allow_plaintext_secrets: args.config.allow_plaintext_secrets,
+        },
+    );
+    match args.format {
+        Format::Text => {
+            output::result(&diagnostic::render_text(&report.diagnostics, &report.sources, output::use_color_stdout()));
+            if !args.quiet {
+                output::result_line(&report.summary.to_string());
+            }
+        }
+        Format::Json => output::result(&diagnostic::render_json(&report.diagnostics, &report.summary)),
+        Format::Github => {
+            output::result(&diagnostic::render_github(&report.diagnostics));
+            if !args.quiet {
+                output::result_line(&report.summary.to_string());
+            }
+        }
+    }
+    let failed = report.summary.errors > 0 || (args.warnings_as_errors && report.summary.warnings > 0);
+    if failed { exit::FAILURE } else { exit::OK }
+}

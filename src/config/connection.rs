@@ -1,0 +1,197 @@
+//! One connection document: the shape users write, deserialised and turned
+//! into the JSON Schema. Doc comments here are what an editor shows on hover.
+
+use schemars::{JsonSchema, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A PostgreSQL source connection on Adobe Experience Platform.
+///
+/// One YAML document describes one connection; separate several in one file
+/// with `---`. The triple (cloud, sandbox, name) identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    title = "provision connection",
+    transform = cloud_rules,
+    example = example_connection()
+)]
+pub struct Connection {
+    /// Connection name on the platform; unique per (cloud, sandbox).
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[^\u0000-\u001F\u007F]*$"))]
+    pub name: String,
+    /// Free text shown on the platform next to the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Sandbox the connection lives in (sent as the `x-sandbox-name` header):
+    /// lowercase letters, digits and hyphens, starting with a letter or digit.
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
+    pub sandbox: String,
+    /// Cloud the Experience Platform organization runs on.
+    pub cloud: Cloud,
+    /// How the platform authenticates to the PostgreSQL server.
+    pub auth: Auth,
+}
+
+/// Cloud the Experience Platform organization runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    /// Experience Platform on Microsoft Azure.
+    Azure,
+    /// Experience Platform on Amazon Web Services.
+    Aws,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Azure => "azure",
+            Cloud::Aws => "aws",
+        }
+    }
+}
+
+impl std::fmt::Display for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Credentials the platform uses to reach the PostgreSQL server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[schemars(transform = crate::schema::tagged_union_to_if_then)]
+pub enum Auth {
+    /// Server, port, database, user name and password as separate fields.
+    Basic(BasicAuth),
+    /// One connection string (Azure only).
+    ConnectionString(ConnectionStringAuth),
+}
+
+/// Basic authentication: the server's address and a database user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BasicAuth {
+    /// Host name or IP address of the PostgreSQL server.
+    #[schemars(length(min = 1))]
+    pub server: String,
+    /// TCP port of the PostgreSQL server (an unquoted integer, usually 5432).
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    /// Database to connect to.
+    #[schemars(length(min = 1))]
+    pub database: String,
+    /// Database user the platform connects as.
+    #[schemars(length(min = 1))]
+    pub username: String,
+    /// The user's password: a `${VAR}` reference to an environment variable,
+    /// never the password itself.
+    #[schemars(length(min = 1))]
+    pub password: String,
+    /// TLS mode. Azure: one of `Disable`, `Allow`, `Prefer`, `Verify Ca`,
+    /// `Verify Full`. AWS: `true` or `false` (default `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_mode: Option<SslMode>,
+}
+
+/// TLS mode: a named mode on Azure, a boolean on AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SslMode {
+    /// Azure's named modes.
+    Azure(AzureSslMode),
+    /// AWS: whether TLS is enforced.
+    Aws(bool),
+}
+
+/// Azure TLS modes, spelled as the platform spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AzureSslMode {
+    Disable,
+    Allow,
+    Prefer,
+    #[serde(rename = "Verify Ca")]
+    VerifyCa,
+    #[serde(rename = "Verify Full")]
+    VerifyFull,
+}
+
+impl AzureSslMode {
+    pub const ALL: [&'static str; 5] = ["Disable", "Allow", "Prefer", "Verify Ca", "Verify Full"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AzureSslMode::Disable => "Disable",
+            AzureSslMode::Allow => "Allow",
+            AzureSslMode::Prefer => "Prefer",
+            AzureSslMode::VerifyCa => "Verify Ca",
+            AzureSslMode::VerifyFull => "Verify Full",
+        }
+    }
+}
+
+/// Connection-string authentication (Azure only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConnectionStringAuth {
+    /// `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally with
+    /// `EncryptionMethod=0|1|6` and `ValidateServerCertificate=0|1`.
+    #[schemars(length(min = 1))]
+    pub connection_string: String,
+}
+
+impl Connection {
+    /// The connection's identity across files and in state: `cloud/sandbox/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.cloud, self.sandbox, self.name)
+    }
+}
+
+/// Rules that tie `auth` to `cloud`, expressed in the schema itself so that
+/// any standard validator gives the same verdict as `provision validate`.
+fn cloud_rules(schema: &mut Schema) {
+    let rules = json!([
+        {
+            "if": { "properties": { "cloud": { "const": "aws" } }, "required": ["cloud"] },
+            "then": { "properties": { "auth": { "properties": {
+                "type": {
+                    "const": "basic",
+                    "description": "AWS supports only basic authentication."
+                },
+                "sslMode": {
+                    "type": "boolean",
+                    "description": "AWS: whether TLS is enforced (`true` or `false`)."
+                }
+            } } } }
+        },
+        {
+            "if": { "properties": { "cloud": { "const": "azure" } }, "required": ["cloud"] },
+            "then": { "properties": { "auth": { "properties": {
+                "sslMode": {
+                    "enum": AzureSslMode::ALL,
+                    "description": "Azure: one of the five named TLS modes."
+                }
+            } } } }
+        }
+    ]);
+    schema.insert("allOf".into(), rules);
+}
+
+fn example_connection() -> serde_json::Value {
+    json!({
+        "name": "orders-db",
+        "description": "Orders replica",
+        "sandbox": "prod",
+        "cloud": "azure",
+        "auth": {
+            "type": "basic",
+            "server": "orders.pg.example.com",
+            "port": 5432,
+            "database": "orders",
+            "username": "aep_reader",
+            "password": "${ORDERS_DB_PASSWORD}",
+            "sslMode": "Verify Full"
+        }
+    })
+}

@@ -1,0 +1,12 @@
+//! User-facing configuration: the types users write in YAML (which are also
+//! the JSON Schema), and loading files into values with source positions.
+
+mod connection;
+pub mod load;
+mod settings;
+pub mod walk;
+
+pub use connection::{
+    Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, SslMode,
+};
+pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};

@@ -1,0 +1,96 @@
+//! Project settings (`provision.yaml`): where the platform is, which org per
+//! cloud, how to authenticate, where state lives. Everything is optional.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Project settings for `provision` (`provision.yaml`). Every field is
+/// optional; command-line flags override these, these override defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "provision settings")]
+pub struct Settings {
+    /// The Experience Platform IMS organization for each cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orgs: Option<Orgs>,
+    /// Flow Service host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "https://platform.adobe.io"))]
+    pub endpoint: Option<String>,
+    /// Adobe IMS host that issues access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "https://ims-na1.adobelogin.com"))]
+    pub ims: Option<String>,
+    /// OAuth server-to-server credentials, or a ready access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    /// Where `provision` records what it created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateSettings>,
+    /// How many connections are created at once (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 256))]
+    pub parallelism: Option<u16>,
+}
+
+/// The IMS organization per cloud.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Orgs {
+    /// The organization on Azure-hosted Experience Platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<OrgSettings>,
+    /// The organization on AWS-hosted Experience Platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<OrgSettings>,
+}
+
+/// One IMS organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrgSettings {
+    /// IMS organization id, e.g. `ABC123@AdobeOrg` (the `x-gw-ims-org-id` header).
+    #[schemars(regex(pattern = r"^(\S+@AdobeOrg|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"))]
+    pub ims_org: String,
+}
+
+/// Credentials for the Flow Service API. Use `${VAR}` references: these are secrets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Credentials {
+    /// OAuth server-to-server client id (also sent as `x-api-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// OAuth server-to-server client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// A ready access token, instead of a client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+/// Where state is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StateSettings {
+    /// `file` (default) or `postgres`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<StateBackendKind>,
+    /// File backend: path of the state file (default `.provision/state.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// PostgreSQL backend: connection URL, e.g. `${PROVISION_STATE_URL}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// State backend kinds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackendKind {
+    /// A JSON file on local disk.
+    #[default]
+    File,
+    /// A PostgreSQL database shared by a team.
+    Postgres,
+}

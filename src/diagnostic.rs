@@ -1,0 +1,371 @@
+//! Diagnostics: every problem found in the user's files, with a stable code,
+//! a severity and the exact source position, rendered as text (rustc-style),
+//! JSON or GitHub annotations.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// A 1-based line and column in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub const START: Position = Position { line: 1, column: 1 };
+
+    pub fn new(line: u32, column: u32) -> Self {
+        Position {
+            line: line.max(1),
+            column: column.max(1),
+        }
+    }
+
+    /// The position just after `prefix` (a prefix of the file's text).
+    pub fn of_offset(text: &str, offset: usize) -> Self {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() as u32 + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        Position::new(line, column)
+    }
+}
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Stable diagnostic codes. The string form is public: users grep for it and
+/// pipelines may filter on it, so never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// The file could not be read.
+    Io,
+    /// The file is larger than connection files can be.
+    FileTooLarge,
+    /// The file is not UTF-8.
+    NotUtf8,
+    /// The YAML does not parse.
+    YamlSyntax,
+    /// A mapping has the same key twice.
+    DuplicateKey,
+    /// Alias expansion or nesting beyond the budget.
+    YamlBudget,
+    /// The file holds no document.
+    EmptyFile,
+    /// A document is not a mapping.
+    NotAMapping,
+    /// A key the schema does not know.
+    UnknownKey,
+    /// A required key is missing.
+    MissingKey,
+    /// A value of the wrong type.
+    WrongType,
+    /// A value outside the allowed set.
+    InvalidValue,
+    /// A number outside its range.
+    OutOfRange,
+    /// A string of the wrong length or shape.
+    InvalidString,
+    /// Any other schema rule.
+    Schema,
+    /// A malformed connection string.
+    ConnectionString,
+    /// Two documents describe the same (cloud, sandbox, name).
+    DuplicateConnection,
+    /// A secret written in plain text.
+    PlaintextSecret,
+    /// A malformed `${VAR}` reference.
+    Interpolation,
+    /// A PostgreSQL connection on MySQL's port.
+    SuspiciousPort,
+    /// A path given on the command line does not exist or holds no YAML.
+    NoInput,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Io => "P001",
+            Code::FileTooLarge => "P002",
+            Code::NotUtf8 => "P003",
+            Code::YamlSyntax => "P004",
+            Code::DuplicateKey => "P005",
+            Code::YamlBudget => "P006",
+            Code::EmptyFile => "P007",
+            Code::NotAMapping => "P008",
+            Code::NoInput => "P009",
+            Code::UnknownKey => "S101",
+            Code::MissingKey => "S102",
+            Code::WrongType => "S103",
+            Code::InvalidValue => "S104",
+            Code::OutOfRange => "S105",
+            Code::InvalidString => "S106",
+            Code::Schema => "S199",
+            Code::ConnectionString => "V201",
+            Code::DuplicateConnection => "V202",
+            Code::PlaintextSecret => "V203",
+            Code::Interpolation => "V204",
+            Code::SuspiciousPort => "V205",
+        }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem at one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    /// JSON pointer of the offending node inside its document ("" = whole document).
+    pub pointer: String,
+    /// Index of the document in its file (0-based), when it concerns one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The source line would show a secret: render it masked.
+    #[serde(skip)]
+    pub secret: bool,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, severity: Severity, file: &Path, pos: Position, message: String) -> Self {
+        Diagnostic {
+            code,
+            severity,
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            pointer: String::new(),
+            document: None,
+            message,
+            help: None,
+            secret: false,
+        }
+    }
+
+    pub fn error(code: Code, file: &Path, pos: Position, message: String) -> Self {
+        Self::new(code, Severity::Error, file, pos, message)
+    }
+
+    pub fn warning(code: Code, file: &Path, pos: Position, message: String) -> Self {
+        Self::new(code, Severity::Warning, file, pos, message)
+    }
+
+    pub fn in_document(mut self, index: usize, pointer: impl Into<String>) -> Self {
+        self.document = Some(index);
+        self.pointer = pointer.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    pub fn position(&self) -> Position {
+        Position::new(self.line, self.column)
+    }
+}
+
+/// Output formats for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style, with the source line and a caret
+    Text,
+    /// one JSON document
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+}
+
+/// Source texts by file, for snippets.
+pub type Sources = HashMap<PathBuf, String>;
+
+/// Renders diagnostics in rustc style: header, location, source line, caret.
+pub fn render_text(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut out = String::new();
+    for d in diags {
+        render_one(&mut out, d, sources, color);
+        out.push('\n');
+    }
+    out
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, sources: &Sources, color: bool) {
+    let (label, colour) = match d.severity {
+        Severity::Error => ("error", "1;31"),
+        Severity::Warning => ("warning", "1;33"),
+    };
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        paint(color, colour, &format!("{label}[{}]", d.code.as_str())),
+        paint(color, "1", &d.message)
+    );
+    let line_no = d.line.to_string();
+    let gutter = " ".repeat(line_no.len());
+    let _ = writeln!(
+        out,
+        "{gutter}{} {}:{}:{}",
+        paint(color, "1;34", "-->"),
+        d.file.display(),
+        d.line,
+        d.column
+    );
+    let source_line = sources
+        .get(&d.file)
+        .and_then(|text| text.lines().nth(d.line as usize - 1));
+    if let Some(line) = source_line {
+        let line = if d.secret { mask_value(line, d.column) } else { line.to_owned() };
+        let line = line.replace('\t', " ");
+        let bar = paint(color, "1;34", "|");
+        let _ = writeln!(out, "{gutter} {bar}");
+        let _ = writeln!(out, "{} {bar} {line}", paint(color, "1;34", &line_no));
+        let col = d.column as usize - 1;
+        let width = token_width(&line, col);
+        let _ = writeln!(
+            out,
+            "{gutter} {bar} {}{}",
+            " ".repeat(col),
+            paint(color, colour, &"^".repeat(width))
+        );
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{gutter} = help: {help}");
+    }
+}
+
+/// Width of the token starting at `col` (in characters), at least 1.
+fn token_width(line: &str, col: usize) -> usize {
+    let rest: Vec<char> = line.chars().skip(col).collect();
+    let quoted = matches!(rest.first(), Some('"' | '\''));
+    let width = if quoted {
+        let q = rest[0];
+        rest.iter().skip(1).position(|c| *c == q).map_or(rest.len(), |i| i + 2)
+    } else {
+        rest.iter()
+            .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
+            .unwrap_or(rest.len())
+    };
+    width.max(1)
+}
+
+/// Replaces everything from `column` on with a mask, so a snippet never shows
+/// a secret value.
+fn mask_value(line: &str, column: u32) -> String {
+    let keep: String = line.chars().take(column as usize - 1).collect();
+    format!("{keep}********")
+}
+
+/// One JSON document: `{"diagnostics": [...], "summary": {...}}`.
+pub fn render_json(diags: &[Diagnostic], summary: &Summary) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        diagnostics: &'a [Diagnostic],
+        summary: &'a Summary,
+    }
+    let doc = Doc { diagnostics: diags, summary };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// GitHub Actions annotations, one per line.
+pub fn render_github(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let kind = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\n");
+            message.push_str(help);
+        }
+        let _ = writeln!(
+            out,
+            "::{kind} file={},line={},col={},title={}::{}",
+            escape_property(&d.file.display().to_string()),
+            d.line,
+            d.column,
+            escape_property(&format!("provision {}", d.code.as_str())),
+            escape_data(&message)
+        );
+    }
+    out
+}
+
+// https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub connections: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, diags: &[Diagnostic]) {
+        for d in diags {
+            match d.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize, word: &str| {
+            if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+        };
+        write!(
+            f,
+            "{}, {}: {}, {}",
+            plural(self.files, "file"),
+            plural(self.connections, "connection"),
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning")
+        )
+    }
+}

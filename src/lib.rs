@@ -1,0 +1,45 @@
+//! `provision` manages PostgreSQL source connections on Adobe Experience
+//! Platform declaratively: YAML files in git are the desired state, and the
+//! tool validates, plans and applies them through the Flow Service API.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod connection_string;
+pub mod diagnostic;
+pub mod interpolate;
+pub mod output;
+pub mod schema;
+pub mod schema_messages;
+pub mod suggest;
+pub mod validate;
+
+use std::process::ExitCode;
+
+/// Exit codes promised by the CLI contract (`cli.md`).
+pub mod exit {
+    /// Success; for plan: no changes.
+    pub const OK: u8 = 0;
+    /// Invalid config, API error, partial apply.
+    pub const FAILURE: u8 = 1;
+    /// `--detailed-exitcode`: success and changes present.
+    pub const CHANGES: u8 = 2;
+    /// The state is locked by another run.
+    pub const LOCKED: u8 = 3;
+    /// Bad flags.
+    pub const USAGE: u8 = 64;
+}
+
+/// Parses the command line and runs the chosen command.
+pub fn run() -> ExitCode {
+    let cli = match cli::Cli::try_parse_args() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            // clap prints help/version to stdout and errors to stderr itself.
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(commands::dispatch(cli))
+}
