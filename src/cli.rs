@@ -13,6 +13,12 @@ use crate::diagnostic::Format;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More logs on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print only results and errors: no summary lines or progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 impl Cli {
@@ -55,9 +61,6 @@ pub struct ValidateArgs {
     /// Exit 1 when there are warnings, too.
     #[arg(long)]
     pub warnings_as_errors: bool,
-    /// Print only diagnostics, no summary line.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use crate::exit;
 use crate::output;
 use crate::validate::{self, Options};
 
-pub fn run(args: &ValidateArgs) -> u8 {
+pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
     let settings = args.config.config.is_file().then_some(args.config.config.as_path());
     let report = validate::validate_paths(
         &args.config.paths,
@@ -18,14 +18,14 @@ pub fn run(args: &ValidateArgs) -> u8 {
     match args.format {
         Format::Text => {
             output::result(&diagnostic::render_text(&report.diagnostics, &report.sources, output::use_color_stdout()));
-            if !args.quiet {
+            if !quiet {
                 output::result_line(&report.summary.to_string());
             }
         }
         Format::Json => output::result(&diagnostic::render_json(&report.diagnostics, &report.summary)),
         Format::Github => {
             output::result(&diagnostic::render_github(&report.diagnostics));
-            if !args.quiet {
+            if !quiet {
                 output::result_line(&report.summary.to_string());
             }
         }
