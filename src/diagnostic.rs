@@ -146,7 +146,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, severity: Severity, file: &Path, pos: Position, message: String) -> Self {
+    pub fn new(
+        code: Code,
+        severity: Severity,
+        file: &Path,
+        pos: Position,
+        message: String,
+    ) -> Self {
         Diagnostic {
             code,
             severity,
@@ -247,12 +253,17 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &Sources, color: bool) 
         .get(&d.file)
         .and_then(|text| text.lines().nth(d.line as usize - 1));
     if let Some(line) = source_line {
-        let line = if d.secret { mask_value(line, d.column) } else { line.to_owned() };
+        let (line, shift) = mask_secrets(line, d.column as usize - 1);
+        let col = (d.column as usize - 1).saturating_add_signed(shift);
+        let line = if d.secret && !d.pointer.ends_with("/connectionString") {
+            mask_value(&line, col as u32 + 1)
+        } else {
+            line
+        };
         let line = line.replace('\t', " ");
         let bar = paint(color, "1;34", "|");
         let _ = writeln!(out, "{gutter} {bar}");
         let _ = writeln!(out, "{} {bar} {line}", paint(color, "1;34", &line_no));
-        let col = d.column as usize - 1;
         let width = token_width(&line, col);
         let _ = writeln!(
             out,
@@ -272,13 +283,52 @@ fn token_width(line: &str, col: usize) -> usize {
     let quoted = matches!(rest.first(), Some('"' | '\''));
     let width = if quoted {
         let q = rest[0];
-        rest.iter().skip(1).position(|c| *c == q).map_or(rest.len(), |i| i + 2)
+        rest.iter()
+            .skip(1)
+            .position(|c| *c == q)
+            .map_or(rest.len(), |i| i + 2)
     } else {
         rest.iter()
-            .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
+            .position(|c| c.is_whitespace() || matches!(c, ':' | ',' | '#' | ';'))
             .unwrap_or(rest.len())
     };
     width.max(1)
+}
+
+/// Masks the values of secret keys on a source line, whatever the
+/// diagnostic is about: `password: …`, `clientSecret: …`, `accessToken: …`
+/// and a connection string's `Password=…`.
+fn mask_secrets(line: &str, column: usize) -> (String, isize) {
+    const MASK: &str = "********";
+    let trimmed = line.trim_start();
+    for key in ["password:", "clientSecret:", "accessToken:"] {
+        if trimmed.starts_with(key) {
+            let keep = line.len() - trimmed.len() + key.len();
+            return (format!("{} {MASK}", &line[..keep]), 0);
+        }
+    }
+    let lower = line.to_ascii_lowercase();
+    let mut out = String::with_capacity(line.len());
+    let mut rest = 0;
+    let mut shift = 0isize;
+    while let Some(i) = lower[rest..].find("password=") {
+        let value_start = rest + i + "password=".len();
+        let value_end = line[value_start..]
+            .find([';', '"', '\''])
+            .map_or(line.len(), |j| value_start + j);
+        out.push_str(&line[rest..value_start]);
+        out.push_str(MASK);
+        let (start_col, end_col) = (
+            line[..value_start].chars().count(),
+            line[..value_end].chars().count(),
+        );
+        if end_col <= column {
+            shift += MASK.len() as isize - (end_col - start_col) as isize;
+        }
+        rest = value_end;
+    }
+    out.push_str(&line[rest..]);
+    (out, shift)
 }
 
 /// Replaces everything from `column` on with a mask, so a snippet never shows
@@ -295,7 +345,10 @@ pub fn render_json(diags: &[Diagnostic], summary: &Summary) -> String {
         diagnostics: &'a [Diagnostic],
         summary: &'a Summary,
     }
-    let doc = Doc { diagnostics: diags, summary };
+    let doc = Doc {
+        diagnostics: diags,
+        summary,
+    };
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
@@ -309,7 +362,7 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
         };
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
-            message.push_str("\n");
+            message.push('\n');
             message.push_str(help);
         }
         let _ = writeln!(
@@ -327,7 +380,9 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
 
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -357,7 +412,11 @@ impl Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plural = |n: usize, word: &str| {
-            if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
         };
         write!(
             f,

@@ -93,7 +93,13 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// Validates one document; returns its diagnostics (empty when valid).
-pub fn validate(kind: Kind, file: &Path, index: usize, doc: &Node, value: &Value) -> Vec<Diagnostic> {
+pub fn validate(
+    kind: Kind,
+    file: &Path,
+    index: usize,
+    doc: &Node,
+    value: &Value,
+) -> Vec<Diagnostic> {
     let compiled = compiled(kind);
     if compiled.validator.is_valid(value) {
         return Vec::new();
@@ -108,7 +114,9 @@ pub fn validate(kind: Kind, file: &Path, index: usize, doc: &Node, value: &Value
         .collect();
     errors.retain(|e| {
         !is_combinator(e.kind())
-            || !specific.iter().any(|p| p.starts_with(e.instance_path().as_str()))
+            || !specific
+                .iter()
+                .any(|p| p.starts_with(e.instance_path().as_str()))
     });
     let mut diags: Vec<Diagnostic> = errors
         .iter()
@@ -142,11 +150,7 @@ pub fn type_name(kind: &TypeKind) -> String {
     }
     match kind {
         TypeKind::Single(t) => one(*t).to_owned(),
-        TypeKind::Multiple(set) => set
-            .into_iter()
-            .map(one)
-            .collect::<Vec<_>>()
-            .join(" or "),
+        TypeKind::Multiple(set) => set.into_iter().map(one).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -188,10 +192,11 @@ pub fn tagged_union_to_if_then(schema: &mut Schema) {
 /// formats in strict mode), and a `oneOf` of constants becomes one `enum`
 /// (so an error lists the allowed values instead of "not valid under any").
 fn portable(schema: &mut Schema) {
-    if let Some(Value::String(format)) = schema.get("format") {
-        if format.starts_with("uint") || format.starts_with("int") {
-            schema.remove("format");
-        }
+    drop_null_option(schema);
+    if let Some(Value::String(format)) = schema.get("format")
+        && (format.starts_with("uint") || format.starts_with("int"))
+    {
+        schema.remove("format");
     }
     let Some(Value::Array(variants)) = schema.get("oneOf") else {
         return;
@@ -200,7 +205,10 @@ fn portable(schema: &mut Schema) {
         .iter()
         .map(|v| {
             let c = v.get("const")?.clone();
-            let doc = v.get("description").and_then(Value::as_str).map(str::to_owned);
+            let doc = v
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             Some((c, doc))
         })
         .collect();
@@ -221,7 +229,39 @@ fn portable(schema: &mut Schema) {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let text = if head.is_empty() { lines.join("\n") } else { format!("{head}\n{}", lines.join("\n")) };
+        let text = if head.is_empty() {
+            lines.join("\n")
+        } else {
+            format!("{head}\n{}", lines.join("\n"))
+        };
         schema.insert("description".into(), json!(text));
+    }
+}
+
+/// `Option<T>` means the key may be left out, not that it may be `null`:
+/// `{"anyOf": [T, {"type": "null"}]}` becomes `T`, `["string", "null"]`
+/// becomes `"string"`. Errors inside `T` then surface directly.
+fn drop_null_option(schema: &mut Schema) {
+    if let Some(Value::Array(types)) = schema.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if kept.len() == 1 && types.len() == 2 {
+            schema.insert("type".into(), kept[0].clone());
+        }
+    }
+    let Some(Value::Array(options)) = schema.get("anyOf") else {
+        return;
+    };
+    let is_null = |v: &Value| v.get("type") == Some(&json!("null"));
+    if options.len() != 2 || !options.iter().any(is_null) {
+        return;
+    }
+    let Some(Value::Object(inner)) = options.iter().find(|v| !is_null(v)).cloned() else {
+        return;
+    };
+    schema.remove("anyOf");
+    for (key, value) in inner {
+        if key != "description" || schema.get("description").is_none() {
+            schema.insert(key, value);
+        }
     }
 }

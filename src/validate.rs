@@ -89,10 +89,10 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
     let mut connections = Vec::new();
     for result in results {
         report.summary.connections += result.documents;
-        if !result.diagnostics.is_empty() {
-            if let Some(text) = result.text {
-                report.sources.insert(result.path.clone(), text);
-            }
+        if !result.diagnostics.is_empty()
+            && let Some(text) = result.text
+        {
+            report.sources.insert(result.path.clone(), text);
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
@@ -101,10 +101,10 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
 
     if let Some(path) = settings_file {
         let (settings, diags, text) = check_settings_file(path, options);
-        if !diags.is_empty() {
-            if let Some(text) = text {
-                report.sources.insert(path.to_owned(), text);
-            }
+        if !diags.is_empty()
+            && let Some(text) = text
+        {
+            report.sources.insert(path.to_owned(), text);
         }
         diagnostics.extend(diags);
         report.config.settings = settings.unwrap_or_default();
@@ -165,7 +165,10 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
         diagnostics.extend(schema::validate(Kind::Connection, path, index, doc, &value));
         check_strings(path, index, doc, "", &source.text, &mut diagnostics);
         check_connection(path, index, doc, &source.text, options, &mut diagnostics);
-        if diagnostics[before..].iter().any(|d| d.severity == Severity::Error) {
+        if diagnostics[before..]
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+        {
             continue;
         }
         match serde_json::from_value::<Connection>(value) {
@@ -177,8 +180,13 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
             }),
             // The schema accepted what serde rejects: report, don't panic.
             Err(err) => diagnostics.push(
-                Diagnostic::error(Code::Schema, path, doc.pos, format!("invalid connection: {err}"))
-                    .in_document(index, ""),
+                Diagnostic::error(
+                    Code::Schema,
+                    path,
+                    doc.pos,
+                    format!("invalid connection: {err}"),
+                )
+                .in_document(index, ""),
             ),
         }
     }
@@ -192,7 +200,14 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
 }
 
 /// `${VAR}` syntax in every string of a document.
-fn check_strings(path: &Path, index: usize, node: &Node, pointer: &str, text: &str, out: &mut Vec<Diagnostic>) {
+fn check_strings(
+    path: &Path,
+    index: usize,
+    node: &Node,
+    pointer: &str,
+    text: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     match &node.value {
         NodeValue::String(s) => {
             if let Err(err) = interpolate::parse(s) {
@@ -265,54 +280,79 @@ fn check_connection(
         Severity::Error
     };
     let Some(auth) = doc.get("auth") else { return };
-    if let Some(node) = auth.get("password") {
-        if let NodeValue::String(password) = &node.value {
-            if interpolate::parse(password).is_ok() && !interpolate::is_single_reference(password) {
-                out.push(plaintext_secret(path, index, node.pos, "/auth/password", "`password`", severity));
-            }
-        }
+    if let Some(node) = auth.get("password")
+        && let NodeValue::String(password) = &node.value
+        && interpolate::parse(password).is_ok()
+        && !interpolate::is_single_reference(password)
+    {
+        out.push(plaintext_secret(
+            path,
+            index,
+            node.pos,
+            "/auth/password",
+            "`password`",
+            severity,
+        ));
     }
-    if let Some(node) = auth.get("port") {
-        if matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306)) {
-            out.push(mysql_port(path, index, node.pos, "/auth/port"));
-        }
+    if let Some(node) = auth.get("port")
+        && matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306))
+    {
+        out.push(mysql_port(path, index, node.pos, "/auth/port"));
     }
     let is_connection_string = auth
         .get("type")
         .is_some_and(|t| t.value == NodeValue::String("connectionString".into()));
-    let Some(node) = auth.get("connectionString").filter(|_| is_connection_string) else {
+    let Some(node) = auth
+        .get("connectionString")
+        .filter(|_| is_connection_string)
+    else {
         return;
     };
-    let NodeValue::String(cs) = &node.value else { return };
+    let NodeValue::String(cs) = &node.value else {
+        return;
+    };
     let pointer = "/auth/connectionString";
     let pos = |offset: usize| position_in_scalar(text, node, cs, offset);
     let parsed = connection_string::parse(cs);
     for problem in &parsed.problems {
         out.push(
-            Diagnostic::error(Code::ConnectionString, path, pos(problem.offset), problem.message.clone())
-                .in_document(index, pointer)
-                .with_help(connection_string::SHAPE)
-                .secret(),
+            Diagnostic::error(
+                Code::ConnectionString,
+                path,
+                pos(problem.offset),
+                problem.message.clone(),
+            )
+            .in_document(index, pointer)
+            .with_help(connection_string::SHAPE)
+            .secret(),
         );
     }
-    if let Some((offset, value)) = parsed.get("password") {
-        if !value.is_empty() && !interpolate::is_single_reference(value) {
-            out.push(plaintext_secret(
-                path,
-                index,
-                pos(offset),
-                pointer,
-                "connection string `Password`",
-                severity,
-            ));
-        }
+    if let Some((offset, value)) = parsed.get("password")
+        && !value.is_empty()
+        && !interpolate::is_single_reference(value)
+    {
+        out.push(plaintext_secret(
+            path,
+            index,
+            pos(offset),
+            pointer,
+            "connection string `Password`",
+            severity,
+        ));
     }
     if let Some((offset, "3306")) = parsed.get("port") {
         out.push(mysql_port(path, index, pos(offset), pointer));
     }
 }
 
-fn plaintext_secret(path: &Path, index: usize, pos: Position, pointer: &str, what: &str, severity: Severity) -> Diagnostic {
+fn plaintext_secret(
+    path: &Path,
+    index: usize,
+    pos: Position,
+    pointer: &str,
+    what: &str,
+    severity: Severity,
+) -> Diagnostic {
     Diagnostic::new(
         Code::PlaintextSecret,
         severity,
@@ -353,7 +393,9 @@ fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<
                         Code::DuplicateConnection,
                         &located.file,
                         located.node.at("/name").pos,
-                        format!("duplicate connection `{key}`: (cloud, sandbox, name) must be unique"),
+                        format!(
+                            "duplicate connection `{key}`: (cloud, sandbox, name) must be unique"
+                        ),
                     )
                     .in_document(located.document, "/name")
                     .with_help(format!(
@@ -363,10 +405,10 @@ fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<
                         at.column
                     )),
                 );
-                if !sources.contains_key(&located.file) {
-                    if let Ok(text) = std::fs::read_to_string(&located.file) {
-                        sources.insert(located.file.clone(), text);
-                    }
+                if !sources.contains_key(&located.file)
+                    && let Ok(text) = std::fs::read_to_string(&located.file)
+                {
+                    sources.insert(located.file.clone(), text);
                 }
             }
         }
@@ -374,7 +416,10 @@ fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<
     diags
 }
 
-fn check_settings_file(path: &Path, options: Options) -> (Option<Settings>, Vec<Diagnostic>, Option<String>) {
+fn check_settings_file(
+    path: &Path,
+    options: Options,
+) -> (Option<Settings>, Vec<Diagnostic>, Option<String>) {
     let source = match load::load_file(path) {
         Ok(source) => source,
         Err((diag, text)) => return (None, vec![diag], text),
@@ -397,21 +442,36 @@ fn check_settings_file(path: &Path, options: Options) -> (Option<Settings>, Vec<
     if !diags.is_empty() {
         return (None, diags, Some(source.text));
     }
-    let severity = if options.allow_plaintext_secrets { Severity::Warning } else { Severity::Error };
+    let severity = if options.allow_plaintext_secrets {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     for key in ["clientSecret", "accessToken"] {
         let pointer = format!("/credentials/{key}");
-        if let Some(node) = doc.get("credentials").and_then(|c| c.get(key)) {
-            if let NodeValue::String(s) = &node.value {
-                if !interpolate::is_single_reference(s) {
-                    diags.push(plaintext_secret(path, 0, node.pos, &pointer, &format!("`{key}`"), severity));
-                }
-            }
+        if let Some(node) = doc.get("credentials").and_then(|c| c.get(key))
+            && let NodeValue::String(s) = &node.value
+            && !interpolate::is_single_reference(s)
+        {
+            diags.push(plaintext_secret(
+                path,
+                0,
+                node.pos,
+                &pointer,
+                &format!("`{key}`"),
+                severity,
+            ));
         }
     }
     match serde_json::from_value::<Settings>(value) {
         Ok(settings) => (Some(settings), diags, Some(source.text)),
         Err(err) => {
-            diags.push(Diagnostic::error(Code::Schema, path, doc.pos, format!("invalid settings: {err}")));
+            diags.push(Diagnostic::error(
+                Code::Schema,
+                path,
+                doc.pos,
+                format!("invalid settings: {err}"),
+            ));
             (None, diags, Some(source.text))
         }
     }

@@ -281,11 +281,11 @@ pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)
 /// Parses YAML text (all documents) into nodes.
 pub fn load_str(path: &Path, text: &str) -> Result<Vec<Node>, Diagnostic> {
     serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, yaml_options())
-        .map_err(|err| syntax_diagnostic(path, &err))
+        .map_err(|err| syntax_diagnostic(path, text, &err))
 }
 
-fn syntax_diagnostic(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
-    let pos = err
+fn syntax_diagnostic(path: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    let mut pos = err
         .location()
         .filter(|loc| loc.line() > 0)
         .map(|loc| Position::new(loc.line() as u32, loc.column().max(1) as u32))
@@ -300,8 +300,27 @@ fn syntax_diagnostic(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
     } else {
         Code::YamlSyntax
     };
+    if code == Code::YamlSyntax && (lower.contains(" tab") || lower.contains("\\t")) {
+        // The scanner reports where the token began; point at the tab itself.
+        let start = text
+            .lines()
+            .take(pos.line as usize - 1)
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
+        if let Some(i) = text.get(start..).and_then(|rest| rest.find('\t')) {
+            pos = Position::of_offset(text, start + i);
+        }
+        return Diagnostic::error(code, path, pos, format!("invalid YAML: {message}"))
+            .with_help("YAML does not allow tabs for indentation: indent with spaces");
+    }
     let message = match code {
-        Code::DuplicateKey => format!("{message}: each key may appear once in a mapping"),
+        Code::DuplicateKey => {
+            let key = message
+                .split_once(':')
+                .map(|(_, rest)| rest.split(',').next().unwrap_or("").trim().to_owned())
+                .unwrap_or_default();
+            format!("duplicate key `{key}`: each key may appear once in a mapping")
+        }
         Code::YamlBudget => format!(
             "{message}: the document expands beyond what a connection file needs (alias bomb?)"
         ),

@@ -1,0 +1,8 @@
+//! The CLI test suite: one integration binary, scenarios grouped by command.
+
+#![allow(clippy::print_stderr)] // a skipped test says why on stderr
+
+mod hostile;
+mod schema;
+mod util;
+mod validate;
