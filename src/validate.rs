@@ -114,7 +114,7 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });
     report.summary.count(&diagnostics);
-    connections.sort_by_key(|c| c.connection.key());
+    connections.sort_by_cached_key(|c| c.connection.key());
     report.config.connections = connections;
     report.diagnostics = diagnostics;
     report
@@ -143,7 +143,9 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
             "file holds no connection: expected at least one YAML document".into(),
         ));
     }
-    for (index, doc) in source.documents.iter().enumerate() {
+    let documents = source.documents.len();
+    for (index, owned) in source.documents.into_iter().enumerate() {
+        let doc = &owned;
         let before = diagnostics.len();
         if !matches!(doc.value, NodeValue::Map(_)) {
             diagnostics.push(
@@ -163,7 +165,14 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
         }
         let value = doc.to_json();
         diagnostics.extend(schema::validate(Kind::Connection, path, index, doc, &value));
-        check_strings(path, index, doc, "", &source.text, &mut diagnostics);
+        check_strings(
+            path,
+            index,
+            doc,
+            &mut Vec::new(),
+            &source.text,
+            &mut diagnostics,
+        );
         check_connection(path, index, doc, &source.text, options, &mut diagnostics);
         if diagnostics[before..]
             .iter()
@@ -176,7 +185,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
                 connection,
                 file: path.to_owned(),
                 document: index,
-                node: doc.clone(),
+                node: owned,
             }),
             // The schema accepted what serde rejects: report, don't panic.
             Err(err) => diagnostics.push(
@@ -195,31 +204,35 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
         text: Some(source.text),
         connections,
         diagnostics,
-        documents: source.documents.len(),
+        documents,
     }
 }
 
-/// `${VAR}` syntax in every string of a document.
-fn check_strings(
+/// `${VAR}` syntax in every string of a document. The JSON pointer is
+/// only built for a string that has a problem: this runs on every node.
+fn check_strings<'a>(
     path: &Path,
     index: usize,
-    node: &Node,
-    pointer: &str,
+    node: &'a Node,
+    trail: &mut Vec<std::borrow::Cow<'a, str>>,
     text: &str,
     out: &mut Vec<Diagnostic>,
 ) {
     match &node.value {
         NodeValue::String(s) => {
             if let Err(err) = interpolate::parse(s) {
-                let secret = is_secret_pointer(pointer);
+                let pointer: String = trail
+                    .iter()
+                    .map(|step| format!("/{}", step.replace('~', "~0").replace('/', "~1")))
+                    .collect();
                 let mut d = Diagnostic::error(
                     Code::Interpolation,
                     path,
                     position_in_scalar(text, node, s, err.offset),
                     err.message,
                 )
-                .in_document(index, pointer);
-                if secret {
+                .in_document(index, pointer.as_str());
+                if is_secret_pointer(&pointer) {
                     d = d.secret();
                 }
                 out.push(d);
@@ -227,14 +240,19 @@ fn check_strings(
         }
         NodeValue::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                check_strings(path, index, item, &format!("{pointer}/{i}"), text, out);
+                trail.push(i.to_string().into());
+                check_strings(path, index, item, trail, text, out);
+                trail.pop();
             }
         }
         NodeValue::Map(entries) => {
             for (key, value) in entries {
-                let key = key.scalar_text().unwrap_or_default();
-                let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                check_strings(path, index, value, &child, text, out);
+                trail.push(match &key.value {
+                    NodeValue::String(k) => k.as_str().into(),
+                    _ => key.scalar_text().unwrap_or_default().into(),
+                });
+                check_strings(path, index, value, trail, text, out);
+                trail.pop();
             }
         }
         _ => {}
@@ -438,7 +456,7 @@ fn check_settings_file(
     }
     let value = doc.to_json();
     diags.extend(schema::validate(Kind::Settings, path, 0, doc, &value));
-    check_strings(path, 0, doc, "", &source.text, &mut diags);
+    check_strings(path, 0, doc, &mut Vec::new(), &source.text, &mut diags);
     if !diags.is_empty() {
         return (None, diags, Some(source.text));
     }

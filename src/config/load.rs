@@ -1,21 +1,15 @@
-//! Loading YAML text into a tree of nodes that remember where they came
-//! from, so every later check can point at file:line:column. This is the only
-//! module that knows about the YAML parser.
+//! Loading files into a tree of nodes that remember where they came from,
+//! so every later check can point at file:line:column.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
 
 use crate::diagnostic::{Code, Diagnostic, Position};
 
 /// Larger files are refused before parsing: a connection file is a few
 /// hundred bytes, and the cap bounds time and memory on hostile input.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
-/// Alias expansion budget: generous for real files, fatal to alias bombs.
-const MAX_REPLAYED_EVENTS: usize = 10_000;
 
 /// A YAML node with its 1-based source position.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,91 +128,6 @@ impl Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<NodeValue>::deserialize(deserializer)?;
-        let loc = spanned.referenced;
-        Ok(Node {
-            value: spanned.value,
-            pos: Position::new(loc.line() as u32, loc.column() as u32),
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for NodeValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
-    }
-}
-
-struct NodeVisitor;
-
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = NodeValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<NodeValue, E> {
-        Ok(NodeValue::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<NodeValue, E> {
-        Ok(NodeValue::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<NodeValue, E> {
-        Ok(NodeValue::UInt(v))
-    }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<NodeValue, E> {
-        Ok(NodeValue::String(v.to_string()))
-    }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<NodeValue, E> {
-        Ok(NodeValue::String(v.to_string()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<NodeValue, E> {
-        Ok(NodeValue::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<NodeValue, E> {
-        Ok(NodeValue::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<NodeValue, E> {
-        Ok(NodeValue::String(v))
-    }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<NodeValue, E> {
-        Err(E::custom("binary values are not supported"))
-    }
-    fn visit_unit<E>(self) -> Result<NodeValue, E> {
-        Ok(NodeValue::Null)
-    }
-    fn visit_none<E>(self) -> Result<NodeValue, E> {
-        Ok(NodeValue::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<NodeValue, D::Error> {
-        NodeValue::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeValue, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
-        }
-        Ok(NodeValue::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some(key) = map.next_key::<Node>()? {
-            if key.scalar_text().is_none() {
-                return Err(de::Error::custom(format!(
-                    "a mapping key must be a plain value, found {} at line {}",
-                    key.kind(),
-                    key.pos.line
-                )));
-            }
-            let value = map.next_value::<Node>()?;
-            entries.push((key, value));
-        }
-        Ok(NodeValue::Map(entries))
-    }
-}
-
 /// A file read and parsed: its text (for snippets) and its documents.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -227,35 +136,30 @@ pub struct SourceFile {
     pub documents: Vec<Node>,
 }
 
-fn yaml_options() -> Options {
-    let mut options = Options::default();
-    options.strict_booleans = true;
-    options.duplicate_keys = DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
-    options.alias_limits.max_alias_expansions_per_anchor = 1_000;
-    options
-}
-
 /// Reads and parses one file. On failure the diagnostic says why and where;
 /// the text is still returned when it was readable, for the snippet.
 pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)> {
     let fail = |code, pos, message: String| (Diagnostic::error(code, path, pos, message), None);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| fail(Code::Io, Position::START, format!("cannot read file: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
+    let read_error =
+        |e: std::io::Error| fail(Code::Io, Position::START, format!("cannot read file: {e}"));
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    if len > MAX_FILE_BYTES {
         return Err(fail(
             Code::FileTooLarge,
             Position::START,
             format!(
-                "file is {} bytes; connection files are limited to {} bytes (1 MiB)",
-                meta.len(),
-                MAX_FILE_BYTES
+                "file is {len} bytes; connection files are limited to {MAX_FILE_BYTES} bytes (1 MiB)"
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(Code::Io, Position::START, format!("cannot read file: {e}")))?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    // `take` keeps the cap even if the file grows while we read it.
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(read_error)?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -280,61 +184,5 @@ pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)
 
 /// Parses YAML text (all documents) into nodes.
 pub fn load_str(path: &Path, text: &str) -> Result<Vec<Node>, Diagnostic> {
-    serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, yaml_options())
-        .map_err(|err| syntax_diagnostic(path, text, &err))
-}
-
-fn syntax_diagnostic(path: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
-    let mut pos = err
-        .location()
-        .filter(|loc| loc.line() > 0)
-        .map(|loc| Position::new(loc.line() as u32, loc.column().max(1) as u32))
-        .unwrap_or(Position::START);
-    let raw = err.to_string();
-    let message = first_line(&raw);
-    let lower = message.to_ascii_lowercase();
-    let code = if lower.contains("duplicate") {
-        Code::DuplicateKey
-    } else if lower.contains("budget") || lower.contains("alias") || lower.contains("limit") {
-        Code::YamlBudget
-    } else {
-        Code::YamlSyntax
-    };
-    if code == Code::YamlSyntax && (lower.contains(" tab") || lower.contains("\\t")) {
-        // The scanner reports where the token began; point at the tab itself.
-        let start = text
-            .lines()
-            .take(pos.line as usize - 1)
-            .map(|l| l.len() + 1)
-            .sum::<usize>();
-        if let Some(i) = text.get(start..).and_then(|rest| rest.find('\t')) {
-            pos = Position::of_offset(text, start + i);
-        }
-        return Diagnostic::error(code, path, pos, format!("invalid YAML: {message}"))
-            .with_help("YAML does not allow tabs for indentation: indent with spaces");
-    }
-    let message = match code {
-        Code::DuplicateKey => {
-            let key = message
-                .split_once(':')
-                .map(|(_, rest)| rest.split(',').next().unwrap_or("").trim().to_owned())
-                .unwrap_or_default();
-            format!("duplicate key `{key}`: each key may appear once in a mapping")
-        }
-        Code::YamlBudget => format!(
-            "{message}: the document expands beyond what a connection file needs (alias bomb?)"
-        ),
-        _ => format!("invalid YAML: {message}"),
-    };
-    Diagnostic::error(code, path, pos, message)
-}
-
-/// The parser's message without its own location suffix (we print ours).
-fn first_line(raw: &str) -> String {
-    let line = raw.lines().next().unwrap_or(raw).trim();
-    let line = match line.find(" at line ") {
-        Some(i) => &line[..i],
-        None => line,
-    };
-    line.trim_end_matches('.').to_owned()
+    crate::config::yaml::parse(text).map_err(|err| err.into_diagnostic(path, text))
 }

@@ -5,6 +5,7 @@ mod connection;
 pub mod load;
 mod settings;
 pub mod walk;
+pub mod yaml;
 
 pub use connection::{
     Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, SslMode,

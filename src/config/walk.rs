@@ -34,7 +34,9 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             )),
         }
     }
-    files.sort();
+    // Byte order of the whole path: deterministic, and much cheaper than
+    // `Path`'s component-wise comparison on 10,000 files.
+    files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     files.dedup();
     (files, diags)
 }

@@ -1,0 +1,421 @@
+//! The only module that knows the YAML parser. It turns parser events into
+//! [`Node`]s with positions, resolving plain scalars by the YAML 1.2 core
+//! schema (`no` is a string), rejecting duplicate keys, and expanding aliases
+//! within a budget so an alias bomb stops early.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+use crate::config::load::{Node, NodeValue};
+use crate::diagnostic::{Code, Diagnostic, Position};
+
+/// Nodes that alias expansion may add to one file: far beyond any real
+/// connection file, far below what a billion-laughs document asks for.
+pub const MAX_ALIAS_NODES: usize = 10_000;
+/// Nesting depth; deeper documents are not connection files, and the limit
+/// keeps every recursive walk over nodes shallow.
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a file did not parse, and where.
+#[derive(Debug)]
+pub struct YamlError {
+    pub code: Code,
+    pub pos: Position,
+    pub message: String,
+    pub help: Option<&'static str>,
+}
+
+impl YamlError {
+    fn new(code: Code, pos: Position, message: String) -> Self {
+        YamlError {
+            code,
+            pos,
+            message,
+            help: None,
+        }
+    }
+
+    pub fn into_diagnostic(self, path: &Path, _text: &str) -> Diagnostic {
+        let d = Diagnostic::error(self.code, path, self.pos, self.message);
+        match self.help {
+            Some(help) => d.with_help(help),
+            None => d,
+        }
+    }
+}
+
+fn position(span: &Span) -> Position {
+    Position::new(span.start.line() as u32, span.start.col() as u32 + 1)
+}
+
+fn scan_error(err: &ScanError, text: &str) -> YamlError {
+    let mark = err.marker();
+    let mut pos = Position::new(mark.line() as u32, mark.col() as u32 + 1);
+    let info = err.info();
+    let tab = info.contains(" tab");
+    if tab {
+        // The scanner reports where the token began; point at the tab itself.
+        let start = mark.byte_offset().unwrap_or(0);
+        if let Some(i) = text.get(start..).and_then(|rest| rest.find('\t')) {
+            pos = Position::of_offset(text, start + i);
+        }
+    }
+    let mut e = YamlError::new(Code::YamlSyntax, pos, format!("invalid YAML: {info}"));
+    if tab {
+        e.help = Some("YAML does not allow tabs for indentation: indent with spaces");
+    }
+    e
+}
+
+enum Frame {
+    Seq {
+        pos: Position,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Position,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    root: Option<Node>,
+}
+
+impl Builder {
+    fn open(&mut self, frame: Frame, pos: Position) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::new(
+                Code::YamlBudget,
+                pos,
+                format!(
+                    "nesting deeper than {MAX_DEPTH} levels: a connection file is a few levels deep"
+                ),
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), YamlError> {
+        let (node, anchor) = match self.stack.pop() {
+            Some(Frame::Seq { pos, anchor, items }) => (
+                Node {
+                    value: NodeValue::Seq(items),
+                    pos,
+                },
+                anchor,
+            ),
+            Some(Frame::Map {
+                pos,
+                anchor,
+                entries,
+                ..
+            }) => (
+                Node {
+                    value: NodeValue::Map(entries),
+                    pos,
+                },
+                anchor,
+            ),
+            None => return Ok(()),
+        };
+        self.complete(node, anchor)
+    }
+
+    /// A finished node goes into its parent (or becomes the document root).
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => {
+                    let Some(text) = node.scalar_text() else {
+                        return Err(YamlError::new(
+                            Code::YamlSyntax,
+                            node.pos,
+                            format!(
+                                "invalid YAML: a mapping key must be a plain value, found {}",
+                                node.kind()
+                            ),
+                        ));
+                    };
+                    if entries
+                        .iter()
+                        .any(|(k, _)| k.scalar_text().as_deref() == Some(&text))
+                    {
+                        return Err(YamlError::new(
+                            Code::DuplicateKey,
+                            node.pos,
+                            format!(
+                                "duplicate key `{text}`: each key may appear once in a mapping"
+                            ),
+                        ));
+                    }
+                    *key = Some(node);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, pos: Position) -> Result<(), YamlError> {
+        let Some(target) = self.anchors.get(&id) else {
+            return Err(YamlError::new(
+                Code::YamlSyntax,
+                pos,
+                "invalid YAML: alias to an unknown anchor".into(),
+            ));
+        };
+        self.alias_nodes += count(target);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(YamlError::new(
+                Code::YamlBudget,
+                pos,
+                format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} nodes: the document expands beyond what a connection file needs (alias bomb?)"
+                ),
+            ));
+        }
+        let mut node = target.clone();
+        node.pos = pos;
+        self.complete(node, 0)
+    }
+}
+
+fn count(node: &Node) -> usize {
+    1 + match &node.value {
+        NodeValue::Seq(items) => items.iter().map(count).sum(),
+        NodeValue::Map(entries) => entries.iter().map(|(k, v)| count(k) + count(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// Parses every document of a YAML stream. Empty documents are skipped.
+pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut documents = Vec::new();
+    let mut builder = Builder::default();
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| scan_error(&e, text))?;
+        let pos = position(&span);
+        match event {
+            Event::DocumentStart(..) => {
+                builder.anchors.clear();
+                builder.root = None;
+            }
+            Event::DocumentEnd => {
+                if let Some(root) = builder.root.take() {
+                    if root.value != NodeValue::Null {
+                        documents.push(root);
+                    }
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let is_str_tag = tag
+                    .as_deref()
+                    .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
+                let value = if style == ScalarStyle::Plain && !is_str_tag {
+                    resolve_plain(&value)
+                } else {
+                    NodeValue::String(value.into_owned())
+                };
+                builder.complete(Node { value, pos }, anchor)?;
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                builder.open(
+                    Frame::Seq {
+                        pos,
+                        anchor,
+                        items: Vec::new(),
+                    },
+                    pos,
+                )?;
+            }
+            Event::MappingStart(_, anchor, _) => {
+                builder.open(
+                    Frame::Map {
+                        pos,
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                    },
+                    pos,
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => builder.close()?,
+            Event::Alias(id) => builder.alias(id, pos)?,
+            Event::UnresolvedAlias(name) => {
+                return Err(YamlError::new(
+                    Code::YamlSyntax,
+                    pos,
+                    format!("invalid YAML: alias `*{name}` has no anchor `&{name}` before it"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(documents)
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar (section 10.3.2).
+fn resolve_plain(text: &str) -> NodeValue {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
+        "true" | "True" | "TRUE" => return NodeValue::Bool(true),
+        "false" | "False" | "FALSE" => return NodeValue::Bool(false),
+        ".nan" | ".NaN" | ".NAN" => return NodeValue::Float(f64::NAN),
+        _ => {}
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
+        let inf = if text.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+        return NodeValue::Float(inf);
+    }
+    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return NodeValue::Int(i);
+        }
+        if let Ok(u) = text.trim_start_matches('+').parse::<u64>() {
+            return NodeValue::UInt(u);
+        }
+        return text
+            .parse::<f64>()
+            .map_or(NodeValue::String(text.to_owned()), NodeValue::Float);
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return NodeValue::Int(i);
+        }
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return NodeValue::Int(i);
+        }
+    }
+    if is_core_float(unsigned) {
+        if let Ok(f) = text.parse::<f64>() {
+            return NodeValue::Float(f);
+        }
+    }
+    NodeValue::String(text.to_owned())
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` without the sign.
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> NodeValue {
+        parse(text).unwrap().remove(0).value
+    }
+
+    #[test]
+    fn resolves_scalars_by_the_yaml_1_2_core_schema() {
+        assert_eq!(resolve_plain("no"), NodeValue::String("no".into()));
+        assert_eq!(resolve_plain("yes"), NodeValue::String("yes".into()));
+        assert_eq!(resolve_plain("True"), NodeValue::Bool(true));
+        assert_eq!(resolve_plain("5432"), NodeValue::Int(5432));
+        assert_eq!(resolve_plain("-7"), NodeValue::Int(-7));
+        assert_eq!(resolve_plain("0x1F"), NodeValue::Int(31));
+        assert_eq!(resolve_plain("0o17"), NodeValue::Int(15));
+        assert_eq!(resolve_plain("1.5e3"), NodeValue::Float(1500.0));
+        assert_eq!(resolve_plain("~"), NodeValue::Null);
+        assert_eq!(resolve_plain("1.2.3"), NodeValue::String("1.2.3".into()));
+        assert_eq!(resolve_plain("0777x"), NodeValue::String("0777x".into()));
+        assert_eq!(
+            one("a: '5432'"),
+            NodeValue::Map(vec![(
+                Node {
+                    value: NodeValue::String("a".into()),
+                    pos: Position::new(1, 1)
+                },
+                Node {
+                    value: NodeValue::String("5432".into()),
+                    pos: Position::new(1, 4)
+                },
+            )])
+        );
+        assert!(matches!(one("!!str 12"), NodeValue::String(s) if s == "12"));
+    }
+
+    #[test]
+    fn keeps_positions_of_keys_values_and_list_items() {
+        let doc = parse("# c\na:\n  b: [x, {y: 1}]\n").unwrap().remove(0);
+        assert_eq!(doc.at("/a/b").pos, Position::new(3, 6));
+        assert_eq!(doc.at("/a/b/1/y").pos, Position::new(3, 14));
+        assert_eq!(
+            doc.key_at("/a", "b").map(|k| k.pos),
+            Some(Position::new(3, 3))
+        );
+    }
+
+    #[test]
+    fn splits_documents_and_skips_empty_ones() {
+        let docs = parse("a: 1\n---\n---\nb: 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].pos.line, 4);
+    }
+
+    #[test]
+    fn aliases_expand_within_budget() {
+        let doc = parse("a: &x [1, 2]\nb: *x\n").unwrap().remove(0);
+        assert_eq!(doc.at("/b/1").value, NodeValue::Int(2));
+        assert_eq!(doc.at("/b").pos, Position::new(2, 4));
+        let mut bomb = String::from("a: &a [1,1,1,1,1,1,1,1,1,1]\n");
+        for (p, n) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")] {
+            bomb.push_str(&format!(
+                "{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+            ));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert_eq!(err.code, Code::YamlBudget);
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_and_deep_nesting() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(
+            (err.code, err.pos),
+            (Code::DuplicateKey, Position::new(3, 1))
+        );
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert_eq!(parse(&deep).unwrap_err().code, Code::YamlBudget);
+    }
+}
