@@ -217,10 +217,10 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                 builder.root = None;
             }
             Event::DocumentEnd => {
-                if let Some(root) = builder.root.take() {
-                    if root.value != NodeValue::Null {
-                        documents.push(root);
-                    }
+                if let Some(root) = builder.root.take()
+                    && root.value != NodeValue::Null
+                {
+                    documents.push(root);
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -299,20 +299,20 @@ fn resolve_plain(text: &str) -> NodeValue {
             .parse::<f64>()
             .map_or(NodeValue::String(text.to_owned()), NodeValue::Float);
     }
-    if let Some(oct) = text.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return NodeValue::Int(i);
-        }
+    if let Some(oct) = text.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return NodeValue::Int(i);
     }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return NodeValue::Int(i);
-        }
+    if let Some(hex) = text.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return NodeValue::Int(i);
     }
-    if is_core_float(unsigned) {
-        if let Ok(f) = text.parse::<f64>() {
-            return NodeValue::Float(f);
-        }
+    if is_core_float(unsigned)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return NodeValue::Float(f);
     }
     NodeValue::String(text.to_owned())
 }
