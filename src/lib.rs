@@ -2,6 +2,7 @@
 //! Platform declaratively: YAML files in git are the desired state, and the
 //! tool validates, plans and applies them through the Flow Service API.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod interpolate;
 pub mod output;
 pub mod schema;
 pub mod schema_messages;
+pub mod secret;
 pub mod suggest;
 pub mod validate;
 
@@ -35,7 +37,11 @@ pub fn run() -> ExitCode {
     let cli = match cli::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             // clap prints help/version to stdout and errors to stderr itself.
             let _ = err.print();
             return ExitCode::from(code);
