@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod connection_string;
 pub mod diagnostic;
+pub mod emulator;
 pub mod interpolate;
 pub mod output;
 pub mod schema;

@@ -93,7 +93,13 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// Validates one document; returns its diagnostics (empty when valid).
-pub fn validate(kind: Kind, file: &Path, index: usize, doc: &Node, value: &Value) -> Vec<Diagnostic> {
+pub fn validate(
+    kind: Kind,
+    file: &Path,
+    index: usize,
+    doc: &Node,
+    value: &Value,
+) -> Vec<Diagnostic> {
     let compiled = compiled(kind);
     if compiled.validator.is_valid(value) {
         return Vec::new();
@@ -108,7 +114,9 @@ pub fn validate(kind: Kind, file: &Path, index: usize, doc: &Node, value: &Value
         .collect();
     errors.retain(|e| {
         !is_combinator(e.kind())
-            || !specific.iter().any(|p| p.starts_with(e.instance_path().as_str()))
+            || !specific
+                .iter()
+                .any(|p| p.starts_with(e.instance_path().as_str()))
     });
     let mut diags: Vec<Diagnostic> = errors
         .iter()
@@ -142,11 +150,7 @@ pub fn type_name(kind: &TypeKind) -> String {
     }
     match kind {
         TypeKind::Single(t) => one(*t).to_owned(),
-        TypeKind::Multiple(set) => set
-            .into_iter()
-            .map(one)
-            .collect::<Vec<_>>()
-            .join(" or "),
+        TypeKind::Multiple(set) => set.into_iter().map(one).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -200,7 +204,10 @@ fn portable(schema: &mut Schema) {
         .iter()
         .map(|v| {
             let c = v.get("const")?.clone();
-            let doc = v.get("description").and_then(Value::as_str).map(str::to_owned);
+            let doc = v
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             Some((c, doc))
         })
         .collect();
@@ -221,7 +228,11 @@ fn portable(schema: &mut Schema) {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let text = if head.is_empty() { lines.join("\n") } else { format!("{head}\n{}", lines.join("\n")) };
+        let text = if head.is_empty() {
+            lines.join("\n")
+        } else {
+            format!("{head}\n{}", lines.join("\n"))
+        };
         schema.insert("description".into(), json!(text));
     }
 }
