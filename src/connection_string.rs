@@ -64,8 +64,7 @@ pub fn parse(input: &str) -> Parsed<'_> {
         };
         let raw_key = part[..eq].trim();
         let value = part[eq + 1..].trim();
-        let value_offset =
-            start + eq + 1 + (part[eq + 1..].len() - part[eq + 1..].trim_start().len());
+        let value_offset = start + eq + 1 + (part[eq + 1..].len() - part[eq + 1..].trim_start().len());
         let key_offset = start + (part.len() - part.trim_start().len());
         let Some(key) = KEYS.iter().find(|k| k.eq_ignore_ascii_case(raw_key)) else {
             let hint = closest(raw_key, &KEYS)
@@ -80,17 +79,12 @@ pub fn parse(input: &str) -> Parsed<'_> {
         if parsed.get(key).is_some() {
             parsed.problems.push(Problem {
                 offset: key_offset,
-                message: format!(
-                    "connection string key `{key}` appears more than once: expected it once"
-                ),
+                message: format!("connection string key `{key}` appears more than once: expected it once"),
             });
             continue;
         }
         if let Some(message) = check_value(key, value) {
-            parsed.problems.push(Problem {
-                offset: value_offset,
-                message,
-            });
+            parsed.problems.push(Problem { offset: value_offset, message });
         }
         parsed.entries.push((key, value_offset, value));
     }
@@ -117,9 +111,9 @@ fn check_value(key: &str, value: &str) -> Option<String> {
         "Port" if !is_reference && !matches!(value.parse::<u32>(), Ok(1..=65535)) => Some(format!(
             "`Port={value}` is not valid: expected an integer from 1 to 65535"
         )),
-        "Server" | "Database" | "UID" | "Password" if value.is_empty() => Some(format!(
-            "connection string `{key}` is empty: expected a value"
-        )),
+        "Server" | "Database" | "UID" | "Password" if value.is_empty() => {
+            Some(format!("connection string `{key}` is empty: expected a value"))
+        }
         _ => None,
     }
 }
@@ -130,30 +124,18 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_form_case_insensitively() {
-        let p = parse(
-            "server=h;DATABASE=d;Port=5432;uid=u;Password=${P};EncryptionMethod=1;ValidateServerCertificate=1;",
-        );
+        let p = parse("server=h;DATABASE=d;Port=5432;uid=u;Password=${P};EncryptionMethod=1;ValidateServerCertificate=1;");
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.get("password"), Some((37, "${P}")));
     }
 
     #[test]
     fn reports_each_problem_without_echoing_the_password() {
-        let p = parse(
-            "Server=h;Server=x;Port=99999;Password=hunter2;ValidationServerCertificate=1;EncryptionMethod=2",
-        );
+        let p = parse("Server=h;Server=x;Port=99999;Password=hunter2;ValidationServerCertificate=1;EncryptionMethod=2");
         let messages: Vec<_> = p.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("`Server` appears more than once"))
-        );
+        assert!(messages.iter().any(|m| m.contains("`Server` appears more than once")));
         assert!(messages.iter().any(|m| m.contains("`Port=99999`")));
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("did you mean `ValidateServerCertificate`"))
-        );
+        assert!(messages.iter().any(|m| m.contains("did you mean `ValidateServerCertificate`")));
         assert!(messages.iter().any(|m| m.contains("`EncryptionMethod=2`")));
         assert!(messages.iter().any(|m| m.contains("no `Database`")));
         assert!(messages.iter().any(|m| m.contains("no `UID`")));

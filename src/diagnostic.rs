@@ -146,13 +146,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        code: Code,
-        severity: Severity,
-        file: &Path,
-        pos: Position,
-        message: String,
-    ) -> Self {
+    pub fn new(code: Code, severity: Severity, file: &Path, pos: Position, message: String) -> Self {
         Diagnostic {
             code,
             severity,
@@ -253,11 +247,7 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &Sources, color: bool) 
         .get(&d.file)
         .and_then(|text| text.lines().nth(d.line as usize - 1));
     if let Some(line) = source_line {
-        let line = if d.secret {
-            mask_value(line, d.column)
-        } else {
-            line.to_owned()
-        };
+        let line = if d.secret { mask_value(line, d.column) } else { line.to_owned() };
         let line = line.replace('\t', " ");
         let bar = paint(color, "1;34", "|");
         let _ = writeln!(out, "{gutter} {bar}");
@@ -282,10 +272,7 @@ fn token_width(line: &str, col: usize) -> usize {
     let quoted = matches!(rest.first(), Some('"' | '\''));
     let width = if quoted {
         let q = rest[0];
-        rest.iter()
-            .skip(1)
-            .position(|c| *c == q)
-            .map_or(rest.len(), |i| i + 2)
+        rest.iter().skip(1).position(|c| *c == q).map_or(rest.len(), |i| i + 2)
     } else {
         rest.iter()
             .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
@@ -308,10 +295,7 @@ pub fn render_json(diags: &[Diagnostic], summary: &Summary) -> String {
         diagnostics: &'a [Diagnostic],
         summary: &'a Summary,
     }
-    let doc = Doc {
-        diagnostics: diags,
-        summary,
-    };
+    let doc = Doc { diagnostics: diags, summary };
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
@@ -343,9 +327,7 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
 
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -375,11 +357,7 @@ impl Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
+            if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
         };
         write!(
             f,

@@ -35,8 +35,7 @@ pub fn parse(value: &str) -> Result<Vec<Piece<'_>>, SyntaxError> {
             let Some(end) = body.find('}') else {
                 return Err(SyntaxError {
                     offset: offset + i,
-                    message: "unterminated `${`: expected `${NAME}`, or `$${` for a literal `${`"
-                        .into(),
+                    message: "unterminated `${`: expected `${NAME}`, or `$${` for a literal `${`".into(),
                 });
             };
             let name = &body[..end];
@@ -113,11 +112,7 @@ pub fn substitute(
             },
         }
     }
-    if missing.is_empty() {
-        Ok(out)
-    } else {
-        Err(missing)
-    }
+    if missing.is_empty() { Ok(out) } else { Err(missing) }
 }
 
 #[cfg(test)]
@@ -150,9 +145,6 @@ mod tests {
     fn substitutes_and_names_every_missing_variable() {
         let env = |n: &str| (n == "A").then(|| "1".to_owned());
         assert_eq!(substitute("x${A}$${A}", &env).unwrap(), "x1${A}");
-        assert_eq!(
-            substitute("${B}${A}${C}", &env).unwrap_err(),
-            vec!["B", "C"]
-        );
+        assert_eq!(substitute("${B}${A}${C}", &env).unwrap_err(), vec!["B", "C"]);
     }
 }

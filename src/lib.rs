@@ -38,11 +38,7 @@ pub fn run() -> ExitCode {
     let cli = match cli::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
             // clap prints help/version to stdout and errors to stderr itself.
             let _ = err.print();
             return ExitCode::from(code);

@@ -93,13 +93,7 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// Validates one document; returns its diagnostics (empty when valid).
-pub fn validate(
-    kind: Kind,
-    file: &Path,
-    index: usize,
-    doc: &Node,
-    value: &Value,
-) -> Vec<Diagnostic> {
+pub fn validate(kind: Kind, file: &Path, index: usize, doc: &Node, value: &Value) -> Vec<Diagnostic> {
     let compiled = compiled(kind);
     if compiled.validator.is_valid(value) {
         return Vec::new();
@@ -114,9 +108,7 @@ pub fn validate(
         .collect();
     errors.retain(|e| {
         !is_combinator(e.kind())
-            || !specific
-                .iter()
-                .any(|p| p.starts_with(e.instance_path().as_str()))
+            || !specific.iter().any(|p| p.starts_with(e.instance_path().as_str()))
     });
     let mut diags: Vec<Diagnostic> = errors
         .iter()
@@ -150,7 +142,11 @@ pub fn type_name(kind: &TypeKind) -> String {
     }
     match kind {
         TypeKind::Single(t) => one(*t).to_owned(),
-        TypeKind::Multiple(set) => set.into_iter().map(one).collect::<Vec<_>>().join(" or "),
+        TypeKind::Multiple(set) => set
+            .into_iter()
+            .map(one)
+            .collect::<Vec<_>>()
+            .join(" or "),
     }
 }
 
@@ -204,10 +200,7 @@ fn portable(schema: &mut Schema) {
         .iter()
         .map(|v| {
             let c = v.get("const")?.clone();
-            let doc = v
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let doc = v.get("description").and_then(Value::as_str).map(str::to_owned);
             Some((c, doc))
         })
         .collect();
@@ -228,11 +221,7 @@ fn portable(schema: &mut Schema) {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let text = if head.is_empty() {
-            lines.join("\n")
-        } else {
-            format!("{head}\n{}", lines.join("\n"))
-        };
+        let text = if head.is_empty() { lines.join("\n") } else { format!("{head}\n{}", lines.join("\n")) };
         schema.insert("description".into(), json!(text));
     }
 }

@@ -14,12 +14,7 @@ use crate::schema::type_name;
 use crate::suggest::closest;
 
 /// Object keys whose values are secrets: never echoed, masked in snippets.
-pub const SECRET_KEYS: [&str; 4] = [
-    "password",
-    "connectionString",
-    "clientSecret",
-    "accessToken",
-];
+pub const SECRET_KEYS: [&str; 4] = ["password", "connectionString", "clientSecret", "accessToken"];
 
 pub fn is_secret_pointer(pointer: &str) -> bool {
     pointer
@@ -75,11 +70,7 @@ fn show(value: &Value) -> String {
 }
 
 fn within(field: &str) -> String {
-    if field.is_empty() {
-        " at the top level".into()
-    } else {
-        format!(" in `{field}`")
-    }
+    if field.is_empty() { " at the top level".into() } else { format!(" in `{field}`") }
 }
 
 fn join_pointer(base: &str, key: &str) -> String {
@@ -97,11 +88,7 @@ pub fn describe(
     let pointer = error.instance_path().as_str().to_owned();
     let node = doc.at(&pointer);
     let secret = is_secret_pointer(&pointer);
-    let field = pointer
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("");
+    let field = pointer.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("");
     let schema_here = owner(root, error);
     let description = schema_here
         .and_then(|s| s.get("description"))
@@ -173,10 +160,7 @@ pub fn describe(
                 }
             } else if let (NodeValue::String(s), true) = (&node.value, expected == "an integer") {
                 if !secret && s.trim().parse::<i64>().is_ok() {
-                    d = d.with_help(format!(
-                        "write the number without quotes: `{field}: {}`",
-                        s.trim()
-                    ));
+                    d = d.with_help(format!("write the number without quotes: `{field}: {}`", s.trim()));
                 }
             } else if let Some(desc) = description {
                 d = d.with_help(desc);
@@ -186,22 +170,13 @@ pub fn describe(
         K::Enum { options } => {
             let options: Vec<Value> = options.as_array().cloned().unwrap_or_default();
             let mut d = if secret {
-                at(
-                    Code::InvalidValue,
-                    node,
-                    pointer.clone(),
-                    format!("invalid `{field}`"),
-                )
+                at(Code::InvalidValue, node, pointer.clone(), format!("invalid `{field}`"))
             } else {
                 at(
                     Code::InvalidValue,
                     node,
                     pointer.clone(),
-                    format!(
-                        "invalid `{field}` {}: expected one of {}",
-                        show(instance),
-                        json_list(&options)
-                    ),
+                    format!("invalid `{field}` {}: expected one of {}", show(instance), json_list(&options)),
                 )
             };
             if let (Some(value), false) = (instance.as_str(), secret) {
@@ -223,11 +198,7 @@ pub fn describe(
                 if secret {
                     format!("invalid `{field}`: expected {}", show(expected_value))
                 } else {
-                    format!(
-                        "invalid `{field}` {}: expected {}",
-                        show(instance),
-                        show(expected_value)
-                    )
+                    format!("invalid `{field}` {}: expected {}", show(instance), show(expected_value))
                 },
             );
             if let Some(desc) = description {
@@ -235,16 +206,9 @@ pub fn describe(
             }
             d
         }
-        K::Minimum { .. }
-        | K::Maximum { .. }
-        | K::ExclusiveMinimum { .. }
-        | K::ExclusiveMaximum { .. } => {
-            let min = schema_here
-                .and_then(|s| s.get("minimum"))
-                .map(Value::to_string);
-            let max = schema_here
-                .and_then(|s| s.get("maximum"))
-                .map(Value::to_string);
+        K::Minimum { .. } | K::Maximum { .. } | K::ExclusiveMinimum { .. } | K::ExclusiveMaximum { .. } => {
+            let min = schema_here.and_then(|s| s.get("minimum")).map(Value::to_string);
+            let max = schema_here.and_then(|s| s.get("maximum")).map(Value::to_string);
             let range = match (min, max) {
                 (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
                 (Some(lo), None) => format!("at least {lo}"),
@@ -255,10 +219,7 @@ pub fn describe(
                 Code::OutOfRange,
                 node,
                 pointer.clone(),
-                format!(
-                    "`{field}` {} is out of range: expected an integer {range}",
-                    show(instance)
-                ),
+                format!("`{field}` {} is out of range: expected an integer {range}", show(instance)),
             )
         }
         K::MinLength { limit } => at(

@@ -165,10 +165,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
         diagnostics.extend(schema::validate(Kind::Connection, path, index, doc, &value));
         check_strings(path, index, doc, "", &source.text, &mut diagnostics);
         check_connection(path, index, doc, &source.text, options, &mut diagnostics);
-        if diagnostics[before..]
-            .iter()
-            .any(|d| d.severity == Severity::Error)
-        {
+        if diagnostics[before..].iter().any(|d| d.severity == Severity::Error) {
             continue;
         }
         match serde_json::from_value::<Connection>(value) {
@@ -180,13 +177,8 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
             }),
             // The schema accepted what serde rejects: report, don't panic.
             Err(err) => diagnostics.push(
-                Diagnostic::error(
-                    Code::Schema,
-                    path,
-                    doc.pos,
-                    format!("invalid connection: {err}"),
-                )
-                .in_document(index, ""),
+                Diagnostic::error(Code::Schema, path, doc.pos, format!("invalid connection: {err}"))
+                    .in_document(index, ""),
             ),
         }
     }
@@ -200,14 +192,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
 }
 
 /// `${VAR}` syntax in every string of a document.
-fn check_strings(
-    path: &Path,
-    index: usize,
-    node: &Node,
-    pointer: &str,
-    text: &str,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_strings(path: &Path, index: usize, node: &Node, pointer: &str, text: &str, out: &mut Vec<Diagnostic>) {
     match &node.value {
         NodeValue::String(s) => {
             if let Err(err) = interpolate::parse(s) {
@@ -283,14 +268,7 @@ fn check_connection(
     if let Some(node) = auth.get("password") {
         if let NodeValue::String(password) = &node.value {
             if interpolate::parse(password).is_ok() && !interpolate::is_single_reference(password) {
-                out.push(plaintext_secret(
-                    path,
-                    index,
-                    node.pos,
-                    "/auth/password",
-                    "`password`",
-                    severity,
-                ));
+                out.push(plaintext_secret(path, index, node.pos, "/auth/password", "`password`", severity));
             }
         }
     }
@@ -302,29 +280,19 @@ fn check_connection(
     let is_connection_string = auth
         .get("type")
         .is_some_and(|t| t.value == NodeValue::String("connectionString".into()));
-    let Some(node) = auth
-        .get("connectionString")
-        .filter(|_| is_connection_string)
-    else {
+    let Some(node) = auth.get("connectionString").filter(|_| is_connection_string) else {
         return;
     };
-    let NodeValue::String(cs) = &node.value else {
-        return;
-    };
+    let NodeValue::String(cs) = &node.value else { return };
     let pointer = "/auth/connectionString";
     let pos = |offset: usize| position_in_scalar(text, node, cs, offset);
     let parsed = connection_string::parse(cs);
     for problem in &parsed.problems {
         out.push(
-            Diagnostic::error(
-                Code::ConnectionString,
-                path,
-                pos(problem.offset),
-                problem.message.clone(),
-            )
-            .in_document(index, pointer)
-            .with_help(connection_string::SHAPE)
-            .secret(),
+            Diagnostic::error(Code::ConnectionString, path, pos(problem.offset), problem.message.clone())
+                .in_document(index, pointer)
+                .with_help(connection_string::SHAPE)
+                .secret(),
         );
     }
     if let Some((offset, value)) = parsed.get("password") {
@@ -344,14 +312,7 @@ fn check_connection(
     }
 }
 
-fn plaintext_secret(
-    path: &Path,
-    index: usize,
-    pos: Position,
-    pointer: &str,
-    what: &str,
-    severity: Severity,
-) -> Diagnostic {
+fn plaintext_secret(path: &Path, index: usize, pos: Position, pointer: &str, what: &str, severity: Severity) -> Diagnostic {
     Diagnostic::new(
         Code::PlaintextSecret,
         severity,
@@ -392,9 +353,7 @@ fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<
                         Code::DuplicateConnection,
                         &located.file,
                         located.node.at("/name").pos,
-                        format!(
-                            "duplicate connection `{key}`: (cloud, sandbox, name) must be unique"
-                        ),
+                        format!("duplicate connection `{key}`: (cloud, sandbox, name) must be unique"),
                     )
                     .in_document(located.document, "/name")
                     .with_help(format!(
@@ -415,10 +374,7 @@ fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<
     diags
 }
 
-fn check_settings_file(
-    path: &Path,
-    options: Options,
-) -> (Option<Settings>, Vec<Diagnostic>, Option<String>) {
+fn check_settings_file(path: &Path, options: Options) -> (Option<Settings>, Vec<Diagnostic>, Option<String>) {
     let source = match load::load_file(path) {
         Ok(source) => source,
         Err((diag, text)) => return (None, vec![diag], text),
@@ -441,24 +397,13 @@ fn check_settings_file(
     if !diags.is_empty() {
         return (None, diags, Some(source.text));
     }
-    let severity = if options.allow_plaintext_secrets {
-        Severity::Warning
-    } else {
-        Severity::Error
-    };
+    let severity = if options.allow_plaintext_secrets { Severity::Warning } else { Severity::Error };
     for key in ["clientSecret", "accessToken"] {
         let pointer = format!("/credentials/{key}");
         if let Some(node) = doc.get("credentials").and_then(|c| c.get(key)) {
             if let NodeValue::String(s) = &node.value {
                 if !interpolate::is_single_reference(s) {
-                    diags.push(plaintext_secret(
-                        path,
-                        0,
-                        node.pos,
-                        &pointer,
-                        &format!("`{key}`"),
-                        severity,
-                    ));
+                    diags.push(plaintext_secret(path, 0, node.pos, &pointer, &format!("`{key}`"), severity));
                 }
             }
         }
@@ -466,12 +411,7 @@ fn check_settings_file(
     match serde_json::from_value::<Settings>(value) {
         Ok(settings) => (Some(settings), diags, Some(source.text)),
         Err(err) => {
-            diags.push(Diagnostic::error(
-                Code::Schema,
-                path,
-                doc.pos,
-                format!("invalid settings: {err}"),
-            ));
+            diags.push(Diagnostic::error(Code::Schema, path, doc.pos, format!("invalid settings: {err}")));
             (None, diags, Some(source.text))
         }
     }

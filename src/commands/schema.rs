@@ -17,9 +17,7 @@ pub fn run(args: &SchemaArgs) -> u8 {
             }
             continue;
         }
-        if let Err(err) =
-            std::fs::create_dir_all(&args.out).and_then(|()| std::fs::write(&path, want))
-        {
+        if let Err(err) = std::fs::create_dir_all(&args.out).and_then(|()| std::fs::write(&path, want)) {
             output::error(&format!("cannot write `{}`: {err}", path.display()));
             return exit::FAILURE;
         }

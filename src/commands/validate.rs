@@ -7,11 +7,7 @@ use crate::output;
 use crate::validate::{self, Options};
 
 pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
-    let settings = args
-        .config
-        .config
-        .is_file()
-        .then_some(args.config.config.as_path());
+    let settings = args.config.config.is_file().then_some(args.config.config.as_path());
     let report = validate::validate_paths(
         &args.config.paths,
         settings,
@@ -21,19 +17,12 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
     );
     match args.format {
         Format::Text => {
-            output::result(&diagnostic::render_text(
-                &report.diagnostics,
-                &report.sources,
-                output::use_color_stdout(),
-            ));
+            output::result(&diagnostic::render_text(&report.diagnostics, &report.sources, output::use_color_stdout()));
             if !quiet {
                 output::result_line(&report.summary.to_string());
             }
         }
-        Format::Json => output::result(&diagnostic::render_json(
-            &report.diagnostics,
-            &report.summary,
-        )),
+        Format::Json => output::result(&diagnostic::render_json(&report.diagnostics, &report.summary)),
         Format::Github => {
             output::result(&diagnostic::render_github(&report.diagnostics));
             if !quiet {
@@ -41,7 +30,6 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
             }
         }
     }
-    let failed =
-        report.summary.errors > 0 || (args.warnings_as_errors && report.summary.warnings > 0);
+    let failed = report.summary.errors > 0 || (args.warnings_as_errors && report.summary.warnings > 0);
     if failed { exit::FAILURE } else { exit::OK }
 }

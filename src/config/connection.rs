@@ -18,10 +18,7 @@ use serde_json::json;
 )]
 pub struct Connection {
     /// Connection name on the platform; unique per (cloud, sandbox).
-    #[schemars(
-        length(min = 1, max = 256),
-        regex(pattern = r"^[^\u0000-\u001F\u007F]*$")
-    )]
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[^\u0000-\u001F\u007F]*$"))]
     pub name: String,
     /// Free text shown on the platform next to the connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,9 +34,7 @@ pub struct Connection {
 }
 
 /// Cloud the Experience Platform organization runs on.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Cloud {
     /// Experience Platform on Microsoft Azure.

@@ -27,10 +27,7 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 Code::NoInput,
                 path,
                 Position::START,
-                format!(
-                    "cannot read `{}`: {err}: expected a file or a folder of *.yaml files",
-                    path.display()
-                ),
+                format!("cannot read `{}`: {err}: expected a file or a folder of *.yaml files", path.display()),
             )),
         }
     }
