@@ -147,9 +147,10 @@ pub trait FlowService: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Vec<ConnectionItem>, ApiError>> + Send {
         async move {
-            let query = ListQuery::new().eq("name", name).postgres();
-            let items = self.list(scope, &query).await?;
-            // A name with a comma reads as OR on the service: keep exact matches.
+            // A comma in a filter value means OR on the service, so a name
+            // with a comma cannot be filtered for: list them all instead.
+            let query = if name.contains(',') { ListQuery::new() } else { ListQuery::new().eq("name", name) };
+            let items = self.list(scope, &query.postgres()).await?;
             Ok(items.into_iter().filter(|item| item.name == name).collect())
         }
     }
