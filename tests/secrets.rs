@@ -3,6 +3,9 @@
 //! emulator answer. Its own test binary: the capturing subscriber is
 //! process-global, so no other test can race it for tracing's callsite cache.
 
+// Test helpers may unwrap too (clippy.toml allows it only inside #[test] fns).
+#![allow(clippy::unwrap_used)]
+
 #[path = "api/support.rs"]
 mod support;
 
@@ -37,7 +40,9 @@ fn connection_string(name: &str) -> CreateConnectionRequest {
         auth: CreateAuth {
             spec_name: "Connection String Based Authentication".into(),
             params: AuthParams::ConnectionString {
-                connection_string: Secret::new(format!("Server=h;Database=d;Port=5432;UID=u;Password={CANARY}")),
+                connection_string: Secret::new(format!(
+                    "Server=h;Database=d;Port=5432;UID=u;Password={CANARY}"
+                )),
             },
         },
         connection_spec: SpecRef::postgres(),
@@ -55,7 +60,12 @@ async fn canary_never_leaks() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let config = EmulatorConfig { fail_rate: 0.2, drop_after_commit_rate: 0.2, seed: 3, ..support::config() };
+    let config = EmulatorConfig {
+        fail_rate: 0.2,
+        drop_after_commit_rate: 0.2,
+        seed: 3,
+        ..support::config()
+    };
     let emulator = support::start(config).await;
     let client = support::client(&emulator);
     let dev = scope("dev");
@@ -107,7 +117,10 @@ async fn canary_never_leaks() {
     let token = support::token(&emulator.url()).await;
     let hs = support::headers(&token, "dev");
     for _ in 0..20 {
-        let answer = support::raw(Method::GET, &emulator.url(), "", &hs).send().await.unwrap();
+        let answer = support::raw(Method::GET, &emulator.url(), "", &hs)
+            .send()
+            .await
+            .unwrap();
         let ok = answer.status() == 200;
         let text = answer.text().await.unwrap();
         assert!(!text.contains(CANARY), "{text}");
@@ -127,6 +140,11 @@ async fn canary_never_leaks() {
         assert!(answer.contains("********"), "{answer}");
     }
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("flow service request"), "logs were captured: {} bytes: {}", logs.len(), &logs[..logs.len().min(3000)]);
+    assert!(
+        logs.contains("flow service request"),
+        "logs were captured: {} bytes: {}",
+        logs.len(),
+        &logs[..logs.len().min(3000)]
+    );
     assert!(!logs.contains(CANARY), "canary in logs");
 }

@@ -149,7 +149,11 @@ pub trait FlowService: Send + Sync {
         async move {
             // A comma in a filter value means OR on the service, so a name
             // with a comma cannot be filtered for: list them all instead.
-            let query = if name.contains(',') { ListQuery::new() } else { ListQuery::new().eq("name", name) };
+            let query = if name.contains(',') {
+                ListQuery::new()
+            } else {
+                ListQuery::new().eq("name", name)
+            };
             let items = self.list(scope, &query.postgres()).await?;
             Ok(items.into_iter().filter(|item| item.name == name).collect())
         }

@@ -105,7 +105,7 @@ impl Listing {
         match self.order.as_deref() {
             Some("name") => selected.sort_by(|a, b| a.name.cmp(&b.name)),
             Some("-name") => selected.sort_by(|a, b| b.name.cmp(&a.name)),
-            Some("-createdAt") => selected.sort_by(|a, b| b.created_at.cmp(&a.created_at)),
+            Some("-createdAt") => selected.sort_by_key(|item| std::cmp::Reverse(item.created_at)),
             _ => selected.sort_by_key(|item| item.created_at),
         }
         selected

@@ -1,8 +1,8 @@
 //! The emulator's HTTP contract, checked with raw requests: the seed guide's
 //! three curl calls byte for byte, and every row of the gateway error table.
 
-use provision::emulator::EmulatorConfig;
 use provision::config::Cloud;
+use provision::emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -67,44 +67,96 @@ const SEED_AWS_BASIC: &str = r#"{
 #[tokio::test]
 async fn seed_requests_are_created() {
     let config = EmulatorConfig {
-        orgs: vec![("AZ@AdobeOrg".into(), Cloud::Azure), ("AWS@AdobeOrg".into(), Cloud::Aws)],
+        orgs: vec![
+            ("AZ@AdobeOrg".into(), Cloud::Azure),
+            ("AWS@AdobeOrg".into(), Cloud::Aws),
+        ],
         ..support::config()
     };
     let emulator = support::start(config).await;
     let url = emulator.url();
     let token = support::token(&url).await;
-    for (org, body) in [("AZ@AdobeOrg", SEED_CONNECTION_STRING), ("AZ@AdobeOrg", SEED_AZURE_BASIC), ("AWS@AdobeOrg", SEED_AWS_BASIC)] {
+    for (org, body) in [
+        ("AZ@AdobeOrg", SEED_CONNECTION_STRING),
+        ("AZ@AdobeOrg", SEED_AZURE_BASIC),
+        ("AWS@AdobeOrg", SEED_AWS_BASIC),
+    ] {
         let mut hs = headers(&token, "prod");
         hs[2].1 = org.into();
         hs.push(("content-type", "application/json".into()));
-        let answer = raw(Method::POST, &url, "", &hs).body(body).send().await.unwrap();
+        let answer = raw(Method::POST, &url, "", &hs)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(answer.status(), 201, "{org}");
         let location = answer.headers()["location"].to_str().unwrap().to_owned();
         let created: Value = answer.json().await.unwrap();
         let id = created["id"].as_str().unwrap();
         let etag = created["etag"].as_str().unwrap();
         assert_eq!(created.as_object().unwrap().len(), 2, "{created}");
-        assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2, "{etag}");
-        assert_eq!(location, format!("/data/foundation/flowservice/connections/{id}"));
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2,
+            "{etag}"
+        );
+        assert_eq!(
+            location,
+            format!("/data/foundation/flowservice/connections/{id}")
+        );
         // Read back, with a trailing slash: secrets masked, port a string.
-        let hs = { let mut h = headers(&token, "prod"); h[2].1 = org.into(); h };
-        let read: Value = raw(Method::GET, &url, &format!("/{id}/"), &hs).send().await.unwrap().json().await.unwrap();
+        let hs = {
+            let mut h = headers(&token, "prod");
+            h[2].1 = org.into();
+            h
+        };
+        let read: Value = raw(Method::GET, &url, &format!("/{id}/"), &hs)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let params = &read["items"][0]["auth"]["params"];
-        assert!(params.get("password").is_none_or(|p| p == "********"), "{params}");
-        assert!(params.get("connectionString").is_none_or(|p| p == "********"), "{params}");
+        assert!(
+            params.get("password").is_none_or(|p| p == "********"),
+            "{params}"
+        );
+        assert!(
+            params
+                .get("connectionString")
+                .is_none_or(|p| p == "********"),
+            "{params}"
+        );
         assert_eq!(read["items"][0]["etag"], etag);
     }
     // The AWS org refuses Azure's named sslMode and the connection string form.
     let mut hs = headers(&token, "prod");
     hs[2].1 = "AWS@AdobeOrg".into();
     hs.push(("content-type", "application/json".into()));
-    let answer = raw(Method::POST, &url, "", &hs).body(SEED_AZURE_BASIC).send().await.unwrap();
+    let answer = raw(Method::POST, &url, "", &hs)
+        .body(SEED_AZURE_BASIC)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 400);
     let body: Value = answer.json().await.unwrap();
-    assert!(body["errorMessage"].as_str().unwrap().contains("`auth.params.sslMode`"), "{body}");
-    let answer = raw(Method::POST, &url, "", &hs).body(SEED_CONNECTION_STRING).send().await.unwrap();
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("`auth.params.sslMode`"),
+        "{body}"
+    );
+    let answer = raw(Method::POST, &url, "", &hs)
+        .body(SEED_CONNECTION_STRING)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 400);
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-1415-400");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-1415-400"
+    );
 }
 
 async fn expect(answer: reqwest::Response, status: u16, body: Value) {
@@ -119,37 +171,106 @@ fn gateway(code: &str, message: &str) -> Value {
 /// Every row of flow-service.md's gateway table, exact status and body.
 #[tokio::test]
 async fn gateway_error_table() {
-    let config = EmulatorConfig { orgs: vec![(ORG.into(), Cloud::Azure)], ..support::config() };
+    let config = EmulatorConfig {
+        orgs: vec![(ORG.into(), Cloud::Azure)],
+        ..support::config()
+    };
     let emulator = support::start(config).await;
     let url = emulator.url();
     let token = support::token(&url).await;
     let full = headers(&token, "dev");
-    let without = |name: &str| full.iter().filter(|(n, _)| *n != name).cloned().collect::<Vec<_>>();
+    let without = |name: &str| {
+        full.iter()
+            .filter(|(n, _)| *n != name)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let replaced = |name: &str, value: &str| {
-        full.iter().map(|(n, v)| (*n, if *n == name { value.to_owned() } else { v.clone() })).collect::<Vec<_>>()
+        full.iter()
+            .map(|(n, v)| {
+                (
+                    *n,
+                    if *n == name {
+                        value.to_owned()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect::<Vec<_>>()
     };
     let get = |hs: Vec<(&'static str, String)>| raw(Method::GET, &url, "", &hs).send();
 
     expect(get(full.clone()).await.unwrap(), 200, json!({"items": []})).await;
-    expect(get(without("authorization")).await.unwrap(), 403, gateway("403010", "Oauth token is missing.")).await;
-    expect(get(replaced("authorization", "Bearer forged")).await.unwrap(), 401, gateway("401013", "Oauth token is not valid")).await;
-    expect(get(without("x-api-key")).await.unwrap(), 403, gateway("403000", "Api Key is required")).await;
-    expect(get(replaced("x-api-key", "someone-else")).await.unwrap(), 403, gateway("403003", "Api Key is invalid")).await;
-    expect(get(without("x-gw-ims-org-id")).await.unwrap(), 400, gateway("400003", "Missing header")).await;
-    expect(get(replaced("x-gw-ims-org-id", "OTHER@AdobeOrg")).await.unwrap(), 403, gateway("403025", "Profile is not valid")).await;
+    expect(
+        get(without("authorization")).await.unwrap(),
+        403,
+        gateway("403010", "Oauth token is missing."),
+    )
+    .await;
+    expect(
+        get(replaced("authorization", "Bearer forged"))
+            .await
+            .unwrap(),
+        401,
+        gateway("401013", "Oauth token is not valid"),
+    )
+    .await;
+    expect(
+        get(without("x-api-key")).await.unwrap(),
+        403,
+        gateway("403000", "Api Key is required"),
+    )
+    .await;
+    expect(
+        get(replaced("x-api-key", "someone-else")).await.unwrap(),
+        403,
+        gateway("403003", "Api Key is invalid"),
+    )
+    .await;
+    expect(
+        get(without("x-gw-ims-org-id")).await.unwrap(),
+        400,
+        gateway("400003", "Missing header"),
+    )
+    .await;
+    expect(
+        get(replaced("x-gw-ims-org-id", "OTHER@AdobeOrg"))
+            .await
+            .unwrap(),
+        403,
+        gateway("403025", "Profile is not valid"),
+    )
+    .await;
 
     // An expired token reads as invalid too.
     emulator.revoke_tokens();
-    expect(get(full.clone()).await.unwrap(), 401, gateway("401013", "Oauth token is not valid")).await;
+    expect(
+        get(full.clone()).await.unwrap(),
+        401,
+        gateway("401013", "Oauth token is not valid"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn rate_limit_row() {
-    let emulator = support::start(EmulatorConfig { rate_limit: Some(1), ..support::config() }).await;
+    let emulator = support::start(EmulatorConfig {
+        rate_limit: Some(1),
+        ..support::config()
+    })
+    .await;
     let url = emulator.url();
     let token = support::token(&url).await;
     let hs = headers(&token, "dev");
-    assert_eq!(raw(Method::GET, &url, "", &hs).send().await.unwrap().status(), 200);
+    assert_eq!(
+        raw(Method::GET, &url, "", &hs)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let answer = raw(Method::GET, &url, "", &hs).send().await.unwrap();
     assert_eq!(answer.headers()["retry-after"], "1");
     expect(answer, 429, gateway("429050", "Too many requests")).await;
@@ -162,14 +283,32 @@ async fn service_errors_and_resource_contract() {
     let url = emulator.url();
     let token = support::token(&url).await;
     let hs = headers(&token, "dev");
-    let with_json = { let mut h = hs.clone(); h.push(("content-type", "application/json".into())); h };
+    let with_json = {
+        let mut h = hs.clone();
+        h.push(("content-type", "application/json".into()));
+        h
+    };
 
-    let no_sandbox: Vec<_> = hs.iter().filter(|(n, _)| *n != "x-sandbox-name").cloned().collect();
-    let answer = raw(Method::GET, &url, "", &no_sandbox).send().await.unwrap();
+    let no_sandbox: Vec<_> = hs
+        .iter()
+        .filter(|(n, _)| *n != "x-sandbox-name")
+        .cloned()
+        .collect();
+    let answer = raw(Method::GET, &url, "", &no_sandbox)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 400);
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-2105-400");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-2105-400"
+    );
 
-    let answer = raw(Method::POST, &url, "", &hs).body(SEED_AZURE_BASIC).send().await.unwrap();
+    let answer = raw(Method::POST, &url, "", &hs)
+        .body(SEED_AZURE_BASIC)
+        .send()
+        .await
+        .unwrap();
     let placeholder = json!({"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError", "detail": "A valid content-type must be specified"});
     expect(answer, 400, placeholder).await;
 
@@ -177,89 +316,173 @@ async fn service_errors_and_resource_contract() {
     let body = SEED_AZURE_BASIC.replace("\"3306\"", "3306");
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let answer = raw(Method::POST, &url, "", &with_json).body(body.clone()).send().await.unwrap();
+        let answer = raw(Method::POST, &url, "", &with_json)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(answer.status(), 201);
-        ids.push(answer.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+        ids.push(
+            answer.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let list = |query: &str| raw(Method::GET, &url, query, &hs).send();
-    let all: Value = list("?property=name==PostgreSQL%20base%20connection").await.unwrap().json().await.unwrap();
+    let all: Value = list("?property=name==PostgreSQL%20base%20connection")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     assert_eq!(all["items"][0]["auth"]["params"]["port"], "3306");
     assert_eq!(list("?limit=1001").await.unwrap().status(), 400);
     let count: Value = list("?count=true").await.unwrap().json().await.unwrap();
     assert_eq!(count, json!({"count": 2}));
     let page: Value = list("?limit=1").await.unwrap().json().await.unwrap();
-    assert!(page["_links"]["next"]["href"].as_str().unwrap().starts_with("/connections?continuationToken="));
+    assert!(
+        page["_links"]["next"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("/connections?continuationToken=")
+    );
 
     // Another sandbox sees nothing.
     let prod = headers(&token, "prod");
-    let other: Value = raw(Method::GET, &url, "", &prod).send().await.unwrap().json().await.unwrap();
+    let other: Value = raw(Method::GET, &url, "", &prod)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(other, json!({"items": []}));
 
     // PATCH: If-Match required, with or without quotes; stale is 412; other paths 400.
     let id = &ids[0];
-    let read: Value = raw(Method::GET, &url, &format!("/{id}"), &hs).send().await.unwrap().json().await.unwrap();
+    let read: Value = raw(Method::GET, &url, &format!("/{id}"), &hs)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let etag = read["items"][0]["etag"].as_str().unwrap().to_owned();
     let patch = |if_match: Option<&str>, ops: Value| {
         let mut h = with_json.clone();
         if let Some(tag) = if_match {
             h.push(("if-match", tag.to_owned()));
         }
-        raw(Method::PATCH, &url, &format!("/{id}"), &h).body(ops.to_string()).send()
+        raw(Method::PATCH, &url, &format!("/{id}"), &h)
+            .body(ops.to_string())
+            .send()
     };
     let rename = json!([{"op": "replace", "path": "/name", "value": "renamed"}]);
     let answer = patch(None, rename.clone()).await.unwrap();
     assert_eq!(answer.status(), 400);
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-1403-400");
-    let answer = patch(Some(etag.trim_matches('"')), rename.clone()).await.unwrap();
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-1403-400"
+    );
+    let answer = patch(Some(etag.trim_matches('"')), rename.clone())
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
-    let new_etag = answer.json::<Value>().await.unwrap()["etag"].as_str().unwrap().to_owned();
+    let new_etag = answer.json::<Value>().await.unwrap()["etag"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(new_etag, etag);
     let answer = patch(Some(&etag), rename.clone()).await.unwrap();
     assert_eq!(answer.status(), 412);
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-1404-412");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-1404-412"
+    );
     let spec = json!([{"op": "replace", "path": "/connectionSpec/id", "value": "x"}]);
     let answer = patch(Some(&new_etag), spec).await.unwrap();
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-1414-400");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-1414-400"
+    );
     let other = json!([{"op": "replace", "path": "/state", "value": "disabled"}]);
     assert_eq!(patch(Some(&new_etag), other).await.unwrap().status(), 400);
 
     // DELETE: 204, then 404.
-    let answer = raw(Method::DELETE, &url, &format!("/{id}"), &hs).send().await.unwrap();
+    let answer = raw(Method::DELETE, &url, &format!("/{id}"), &hs)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 204);
-    let answer = raw(Method::GET, &url, &format!("/{id}"), &hs).send().await.unwrap();
+    let answer = raw(Method::GET, &url, &format!("/{id}"), &hs)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 404);
-    assert_eq!(answer.json::<Value>().await.unwrap()["type"], "https://ns.adobe.com/aep/errors/FLOW-1439-404");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["type"],
+        "https://ns.adobe.com/aep/errors/FLOW-1439-404"
+    );
 }
 
 /// The IMS endpoint issues tokens only to its configured client.
 #[tokio::test]
 async fn ims_refuses_other_clients() {
     let emulator = support::start(support::config()).await;
-    let form = [("grant_type", "client_credentials"), ("client_id", "provision-local"), ("client_secret", "wrong")];
-    let answer = reqwest::Client::new().post(format!("{}/ims/token/v3", emulator.url())).form(&form).send().await.unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "provision-local"),
+        ("client_secret", "wrong"),
+    ];
+    let answer = reqwest::Client::new()
+        .post(format!("{}/ims/token/v3", emulator.url()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 401);
-    assert_eq!(answer.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert_eq!(
+        answer.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
 }
 
 /// A dropped answer sends not a single byte: the client cannot tell whether the create landed.
 #[tokio::test]
 async fn dropped_answer_sends_nothing() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let emulator = support::start(EmulatorConfig { drop_after_commit_rate: 1.0, ..support::config() }).await;
+    let emulator = support::start(EmulatorConfig {
+        drop_after_commit_rate: 1.0,
+        ..support::config()
+    })
+    .await;
     let url = emulator.url();
     let token = support::token(&url).await;
     let request = format!(
         "POST /data/foundation/flowservice/connections HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\nx-api-key: provision-local\r\nx-gw-ims-org-id: {ORG}\r\nx-sandbox-name: dev\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{SEED_AZURE_BASIC}",
         SEED_AZURE_BASIC.len()
     );
-    let mut stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://")).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
+        .await
+        .unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut received = Vec::new();
     let _ = stream.read_to_end(&mut received).await;
-    assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
     // ...and yet the connection was committed.
     let hs = headers(&token, "dev");
-    let all: Value = raw(Method::GET, &url, "", &hs).send().await.unwrap().json().await.unwrap();
+    let all: Value = raw(Method::GET, &url, "", &hs)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
 }

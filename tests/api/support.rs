@@ -21,7 +21,10 @@ pub async fn start(config: EmulatorConfig) -> Emulator {
 
 /// The emulator with the canary as client secret.
 pub fn config() -> EmulatorConfig {
-    EmulatorConfig { client_secret: Secret::new(CANARY), ..EmulatorConfig::default() }
+    EmulatorConfig {
+        client_secret: Secret::new(CANARY),
+        ..EmulatorConfig::default()
+    }
 }
 
 pub fn fast_retries() -> RetryPolicy {
@@ -34,7 +37,10 @@ pub fn fast_retries() -> RetryPolicy {
 }
 
 pub fn client_config(url: &str) -> ClientConfig {
-    let credentials = Credentials::ClientCredentials { client_id: CLIENT_ID.into(), client_secret: Secret::new(CANARY) };
+    let credentials = Credentials::ClientCredentials {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CANARY),
+    };
     let mut config = ClientConfig::new(credentials).with_base_url(url);
     config.retry = fast_retries();
     config
@@ -76,7 +82,12 @@ pub async fn token(url: &str) -> String {
         ("client_secret", CANARY),
         ("scope", provision::api::wire::IMS_SCOPE),
     ];
-    let answer = reqwest::Client::new().post(format!("{url}/ims/token/v3")).form(&form).send().await.unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/ims/token/v3"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["token_type"], "bearer");
@@ -90,7 +101,10 @@ pub fn raw(
     path: &str,
     headers: &[(&'static str, String)],
 ) -> reqwest::RequestBuilder {
-    let mut request = reqwest::Client::new().request(method, format!("{url}/data/foundation/flowservice/connections{path}"));
+    let mut request = reqwest::Client::new().request(
+        method,
+        format!("{url}/data/foundation/flowservice/connections{path}"),
+    );
     for (name, value) in headers {
         request = request.header(*name, value);
     }
