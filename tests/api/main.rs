@@ -4,6 +4,7 @@
 // Test helpers may unwrap too (clippy.toml allows it only inside #[test] fns).
 #![allow(clippy::unwrap_used)]
 
+mod cli;
 mod client;
 mod contract;
 mod faults;
