@@ -8,4 +8,5 @@ mod cli;
 mod client;
 mod contract;
 mod faults;
+mod seed;
 mod support;
