@@ -2,7 +2,7 @@
 //! `reqwest::Client` (connection reuse) and one send loop, the single place
 //! where headers, token renewal, retries and the POST safety rule live.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, IF_MATCH, RETRY_AFTER};
@@ -89,6 +89,16 @@ struct Call<'a> {
     if_match: Option<&'a str>,
     /// The connection the call is about, for typed 404/412 errors.
     id: Option<&'a str>,
+    /// The name a create is for, for `CreateOutcomeUnknown`.
+    name: Option<&'a str>,
+}
+
+/// The outcome of one try.
+enum Attempt {
+    Answered(reqwest::Response),
+    /// The token was rejected: fetch a new one and resend.
+    Renew,
+    Failed(ApiError, Verdict, Option<Duration>),
 }
 
 impl FlowServiceClient {
@@ -144,80 +154,34 @@ impl FlowServiceClient {
     /// Sends one call: the five headers, token renewal on `401013`, retries
     /// within the budget, and no blind repeat of a create or patch.
     async fn send(&self, scope: &Scope, call: &Call<'_>) -> Result<reqwest::Response, ApiError> {
-        let started = Instant::now();
         let mut attempt = 0u32;
         let mut waited = Duration::ZERO;
         let mut renewed = false;
         loop {
             attempt += 1;
-            let token = self.auth.token().await?;
-            let mut request = self
-                .http
-                .request(call.method.clone(), call.url.clone())
-                .bearer_auth(token.expose())
-                .header("x-api-key", self.auth.client_id())
-                .header("x-gw-ims-org-id", &scope.org)
-                .header("x-sandbox-name", &scope.sandbox);
-            if let Some(body) = &call.body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
-            if let Some(etag) = call.if_match {
-                request = request.header(IF_MATCH, etag);
-            }
-            tracing::debug!(method = %call.method, url = %call.url, attempt, "flow service request");
-            let (error, verdict, retry_after) = match request.send().await {
-                Ok(answer) if answer.status().is_success() => {
-                    tracing::debug!(
-                        status = answer.status().as_u16(),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "flow service answer"
-                    );
-                    return Ok(answer);
+            let (error, verdict, retry_after) = match self.attempt(scope, call, !renewed).await {
+                Attempt::Answered(answer) => return Ok(answer),
+                Attempt::Renew => {
+                    // The gateway rejected the token before doing anything: renew once, resend.
+                    renewed = true;
+                    attempt -= 1;
+                    continue;
                 }
-                Ok(answer) => {
-                    let status = answer.status().as_u16();
-                    let retry_after = retry::parse_retry_after(
-                        answer
-                            .headers()
-                            .get(RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok()),
-                    );
-                    let body = answer.bytes().await.unwrap_or_default();
-                    let error = ApiError::from_answer(status, call.url.as_str(), &body, call.id);
-                    tracing::debug!(status, error = %error, "flow service error answer");
-                    if status == 401
-                        && error.code() == Some("401013")
-                        && !renewed
-                        && self.auth.can_renew()
-                    {
-                        // The gateway rejected the token before doing anything: renew once, resend.
-                        self.auth.invalidate(&token).await;
-                        renewed = true;
-                        attempt -= 1;
-                        continue;
-                    }
-                    (error, retry::verdict_for_status(status), retry_after)
-                }
-                Err(err) => {
-                    let error = ApiError::from_transport(call.url.as_str(), &err);
-                    tracing::debug!(error = %error, "flow service transport failure");
-                    let verdict = retry::verdict_for_transport(&error);
-                    (error, verdict, None)
-                }
+                Attempt::Failed(error, verdict, retry_after) => (error, verdict, retry_after),
             };
             match (verdict, call.kind) {
                 (Verdict::Final, _) => return Err(error),
                 (Verdict::Unknown, CallKind::Create) => {
+                    let name = call.name.unwrap_or_default().into();
                     return Err(ApiError::CreateOutcomeUnknown {
-                        name: String::new(),
+                        name,
                         source: Box::new(error),
                     });
                 }
                 (Verdict::Unknown, CallKind::Patch) => {
+                    let id = call.id.unwrap_or_default().into();
                     return Err(ApiError::PatchOutcomeUnknown {
-                        id: call.id.unwrap_or_default().into(),
+                        id,
                         source: Box::new(error),
                     });
                 }
@@ -235,6 +199,69 @@ impl FlowServiceClient {
             tokio::time::sleep(delay).await;
             waited += delay;
         }
+    }
+
+    /// One try: get a token, send, classify the outcome.
+    async fn attempt(&self, scope: &Scope, call: &Call<'_>, may_renew: bool) -> Attempt {
+        let token = match self.auth.token().await {
+            Ok(token) => token,
+            // No token, nothing sent: safe to try again if IMS was only unavailable.
+            Err(error) => {
+                let verdict = match &error {
+                    ApiError::Ims { status, .. }
+                        if retry::verdict_for_status(*status) == Verdict::Final =>
+                    {
+                        Verdict::Final
+                    }
+                    ApiError::Ims { .. } | ApiError::Transport { .. } => Verdict::NotApplied,
+                    _ => Verdict::Final,
+                };
+                return Attempt::Failed(error, verdict, None);
+            }
+        };
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(token.expose())
+            .header("x-api-key", self.auth.client_id())
+            .header("x-gw-ims-org-id", &scope.org)
+            .header("x-sandbox-name", &scope.sandbox);
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(etag) = call.if_match {
+            request = request.header(IF_MATCH, etag);
+        }
+        tracing::debug!(method = %call.method, url = %call.url, "flow service request");
+        let answer = match request.send().await {
+            Ok(answer) => answer,
+            Err(err) => {
+                let error = ApiError::from_transport(call.url.as_str(), &err);
+                tracing::debug!(error = %error, "flow service transport failure");
+                let verdict = retry::verdict_for_transport(&error);
+                return Attempt::Failed(error, verdict, None);
+            }
+        };
+        let status = answer.status().as_u16();
+        tracing::debug!(status, "flow service answer");
+        if answer.status().is_success() {
+            return Attempt::Answered(answer);
+        }
+        let retry_after = answer
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok());
+        let retry_after = retry::parse_retry_after(retry_after);
+        let body = answer.bytes().await.unwrap_or_default();
+        let error = ApiError::from_answer(status, call.url.as_str(), &body, call.id);
+        tracing::debug!(status, error = %error, "flow service error answer");
+        if status == 401 && error.code() == Some("401013") && may_renew && self.auth.can_renew() {
+            self.auth.invalidate(&token).await;
+            return Attempt::Renew;
+        }
+        Attempt::Failed(error, retry::verdict_for_status(status), retry_after)
     }
 
     async fn json<T: serde::de::DeserializeOwned>(
@@ -270,17 +297,16 @@ impl FlowService for FlowServiceClient {
             body: Some(Self::encode(body)?),
             if_match: None,
             id: None,
+            name: Some(&body.name),
         };
-        let unknown = |source: ApiError| ApiError::CreateOutcomeUnknown {
-            name: body.name.clone(),
-            source: Box::new(source),
-        };
-        match self.send(scope, &call).await {
-            // The 201 came but its body did not: the connection exists.
-            Ok(answer) => Self::json(answer).await.map_err(unknown),
-            Err(ApiError::CreateOutcomeUnknown { source, .. }) => Err(unknown(*source)),
-            Err(other) => Err(other),
-        }
+        let answer = self.send(scope, &call).await?;
+        // A 201 whose body was lost still means the connection exists.
+        Self::json(answer)
+            .await
+            .map_err(|source| ApiError::CreateOutcomeUnknown {
+                name: body.name.clone(),
+                source: Box::new(source),
+            })
     }
 
     async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, ApiError> {
@@ -292,6 +318,7 @@ impl FlowService for FlowServiceClient {
             body: None,
             if_match: None,
             id: Some(id),
+            name: None,
         };
         let page: ConnectionListResponse = Self::json(self.send(scope, &call).await?).await?;
         page.items
@@ -330,6 +357,7 @@ impl FlowService for FlowServiceClient {
                 body: None,
                 if_match: None,
                 id: None,
+                name: None,
             };
             let page: ConnectionListResponse = Self::json(self.send(scope, &call).await?).await?;
             items.extend(page.items);
@@ -354,6 +382,7 @@ impl FlowService for FlowServiceClient {
             body: Some(Self::encode(&ops)?),
             if_match: Some(etag),
             id: Some(id),
+            name: None,
         };
         let answer = self.send(scope, &call).await?;
         Self::json(answer)
@@ -372,6 +401,7 @@ impl FlowService for FlowServiceClient {
             body: None,
             if_match: None,
             id: Some(id),
+            name: None,
         };
         self.send(scope, &call).await.map(drop)
     }

@@ -136,7 +136,9 @@ pub trait FlowService: Send + Sync {
         ops: &[PatchOp],
     ) -> impl Future<Output = Result<IdEtag, ApiError>> + Send;
 
-    /// `DELETE /connections/{id}`.
+    /// `DELETE /connections/{id}`. Retried like a read, so when an attempt
+    /// landed but its answer was lost the retry reads `ApiError::NotFound`:
+    /// treat that as deleted.
     fn delete(&self, scope: &Scope, id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// PostgreSQL connections named exactly `name` in the scope: the lookup
