@@ -20,7 +20,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
     /// That client's secret.
-    #[arg(long, default_value = DEFAULT_CLIENT_SECRET, hide_default_value = false)]
+    #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 86399)]

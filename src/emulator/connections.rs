@@ -90,7 +90,9 @@ pub async fn create(
     }
     if lock(&shared.dice).random::<f64>() < shared.config.drop_after_commit_rate {
         tracing::debug!(id = %created.id, "emulator drops the answer to a committed create");
-        return Response::new(Body::new(Severed));
+        let mut severed = Response::new(Body::new(Severed));
+        *severed.status_mut() = StatusCode::CREATED;
+        return severed;
     }
     let location = format!("/data/foundation/flowservice/connections/{}", created.id);
     (

@@ -88,6 +88,7 @@ pub struct RequestRecord {
     pub received: Instant,
     pub method: String,
     pub path: String,
+    /// The answer's status; for a dropped answer, the 201 that never went out.
     pub status: u16,
 }
 
