@@ -23,6 +23,30 @@ pub enum Credentials {
 }
 
 impl Credentials {
+    /// From the settings' `credentials` block with its `${VAR}`s already
+    /// substituted: a ready `accessToken` wins over `clientSecret`; the
+    /// `clientId` is needed either way (it is the `x-api-key`).
+    pub fn from_settings(settings: &crate::config::Credentials) -> Result<Self, ApiError> {
+        let client_id = settings
+            .client_id
+            .clone()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::Config("`credentials.clientId` is required".into()))?;
+        match (&settings.access_token, &settings.client_secret) {
+            (Some(token), _) if !token.is_empty() => Ok(Credentials::AccessToken {
+                client_id,
+                token: Secret::new(token.clone()),
+            }),
+            (_, Some(secret)) if !secret.is_empty() => Ok(Credentials::ClientCredentials {
+                client_id,
+                client_secret: Secret::new(secret.clone()),
+            }),
+            _ => Err(ApiError::Config(
+                "`credentials` needs `clientSecret` or `accessToken`".into(),
+            )),
+        }
+    }
+
     pub fn client_id(&self) -> &str {
         match self {
             Credentials::ClientCredentials { client_id, .. }

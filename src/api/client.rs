@@ -62,6 +62,18 @@ impl ClientConfig {
         }
     }
 
+    /// Hosts from the settings (defaults where absent), with default retries and timeouts.
+    pub fn from_settings(settings: &crate::config::Settings, credentials: Credentials) -> Self {
+        let mut config = ClientConfig::new(credentials);
+        if let Some(endpoint) = &settings.endpoint {
+            config.endpoint = endpoint.clone();
+        }
+        if let Some(ims) = &settings.ims {
+            config.ims = ims.clone();
+        }
+        config
+    }
+
     /// Points both Flow Service and IMS at one base URL (the emulator).
     pub fn with_base_url(mut self, url: &str) -> Self {
         self.endpoint = url.into();

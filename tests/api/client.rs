@@ -260,3 +260,36 @@ fn create_bodies_match_the_seed() {
     let body = serde_json::to_value(CreateConnectionRequest::from_connection(&verify)).unwrap();
     assert_eq!(body["auth"]["params"]["sslMode"], "Verify Full");
 }
+
+/// The client built the way `apply` will: from `provision.yaml` settings.
+#[tokio::test]
+async fn client_from_settings() {
+    let emulator = support::start(support::config()).await;
+    let url = emulator.url();
+    let settings: provision::config::Settings = serde_json::from_value(json!({
+        "endpoint": url, "ims": url,
+        "credentials": {"clientId": "provision-local", "clientSecret": support::CANARY}
+    }))
+    .unwrap();
+    let credentials =
+        provision::api::Credentials::from_settings(settings.credentials.as_ref().unwrap()).unwrap();
+    assert!(!format!("{credentials:?}").contains(support::CANARY));
+    let config = provision::api::ClientConfig::from_settings(&settings, credentials);
+    let client = FlowServiceClient::new(config).unwrap();
+    assert!(
+        client
+            .list(&scope("dev"), &ListQuery::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let missing = provision::config::Credentials {
+        client_id: Some("x".into()),
+        ..Default::default()
+    };
+    let err = provision::api::Credentials::from_settings(&missing).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid client configuration: `credentials` needs `clientSecret` or `accessToken`"
+    );
+}
