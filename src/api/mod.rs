@@ -4,6 +4,7 @@
 
 mod auth;
 mod client;
+mod client_config;
 mod error;
 mod retry;
 pub mod wire;
@@ -11,7 +12,8 @@ pub mod wire;
 use std::future::Future;
 
 pub use auth::{Credentials, TokenSource};
-pub use client::{ClientConfig, FlowServiceClient, Timeouts};
+pub use client::FlowServiceClient;
+pub use client_config::{ClientConfig, Timeouts};
 pub use error::ApiError;
 pub use retry::{CallKind, RetryPolicy};
 use wire::{ConnectionItem, CreateConnectionRequest, IdEtag, POSTGRES_SPEC_ID, PatchOp};
