@@ -35,6 +35,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write the generated JSON Schemas, or check the committed ones.
     Schema(SchemaArgs),
+    /// Run the local Flow Service + IMS emulator (tests, demos, rehearsals).
+    Emulator(crate::emulator::EmulatorArgs),
 }
 
 /// Options shared by commands that read the config.

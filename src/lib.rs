@@ -2,15 +2,18 @@
 //! Platform declaratively: YAML files in git are the desired state, and the
 //! tool validates, plans and applies them through the Flow Service API.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod connection_string;
 pub mod diagnostic;
+pub mod emulator;
 pub mod interpolate;
 pub mod output;
 pub mod schema;
 pub mod schema_messages;
+pub mod secret;
 pub mod suggest;
 pub mod validate;
 

@@ -1,5 +1,6 @@
 //! One small function per subcommand: glue between the CLI and the library.
 
+mod emulator;
 mod schema;
 mod validate;
 
@@ -12,6 +13,7 @@ pub fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate(args) => validate::run(&args, quiet),
         Command::Schema(args) => schema::run(&args),
+        Command::Emulator(args) => emulator::run(&args),
     }
 }
 

@@ -1,0 +1,100 @@
+//! `provision emulator` flags, turned into an `EmulatorConfig`. Kept next to
+//! the emulator so its options and their defaults are documented in one place.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig};
+use crate::config::Cloud;
+use crate::secret::Secret;
+
+/// Run the local Flow Service + IMS emulator (tests, demos, pipeline rehearsals).
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1; 0 picks a free one. The base URL is printed as the first stdout line.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The only OAuth client the emulated IMS issues tokens to.
+    #[arg(long, default_value = DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// That client's secret.
+    #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
+    pub client_secret: String,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86399)]
+    pub token_ttl: u64,
+    /// A known org and its cloud, `ID=azure|aws` (repeatable). Without any,
+    /// every org is accepted with both clouds' auth forms.
+    #[arg(long = "org", value_name = "ID=CLOUD", value_parser = parse_org)]
+    pub orgs: Vec<(String, Cloud)>,
+    /// A known sandbox (repeatable). Without any, every sandbox name exists.
+    #[arg(long = "sandbox", value_name = "NAME")]
+    pub sandboxes: Vec<String>,
+    /// Delay added to every Flow Service answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction (0 to 1) of Flow Service requests answered 500/502/503/504 without effect.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0, value_parser = parse_fraction)]
+    pub fail_rate: f64,
+    /// Flow Service requests per second; above it, 429 `429050` with `Retry-After`.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Fraction (0 to 1) of creates committed and then left unanswered (socket closed).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0, value_parser = parse_fraction)]
+    pub drop_after_commit_rate: f64,
+    /// Seed for the fault dice, so a run's faults repeat.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// JSON file that keeps connections across restarts (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+impl EmulatorArgs {
+    pub fn to_config(&self) -> EmulatorConfig {
+        EmulatorConfig {
+            port: self.port,
+            client_id: self.client_id.clone(),
+            client_secret: Secret::new(self.client_secret.clone()),
+            token_ttl: Duration::from_secs(self.token_ttl.max(1)),
+            orgs: self.orgs.clone(),
+            sandboxes: self.sandboxes.clone(),
+            latency: Duration::from_millis(self.latency_ms),
+            fail_rate: self.fail_rate,
+            rate_limit: self.rate_limit,
+            drop_after_commit_rate: self.drop_after_commit_rate,
+            seed: self.seed,
+            data: self.data.clone(),
+        }
+    }
+}
+
+fn parse_org(text: &str) -> Result<(String, Cloud), String> {
+    let (id, cloud) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not `ID=azure|aws`"))?;
+    let cloud = match cloud.trim() {
+        "azure" => Cloud::Azure,
+        "aws" => Cloud::Aws,
+        other => {
+            return Err(format!(
+                "cloud `{other}` is not valid: expected `azure` or `aws`"
+            ));
+        }
+    };
+    if id.trim().is_empty() {
+        return Err(format!("`{text}` has no org id: expected `ID=azure|aws`"));
+    }
+    Ok((id.trim().to_owned(), cloud))
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "`{text}` is not valid: expected a fraction from 0 to 1"
+        )),
+    }
+}

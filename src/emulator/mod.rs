@@ -1,0 +1,237 @@
+//! A local Flow Service + IMS emulator: the same wire types as the client,
+//! an in-memory store per (org, sandbox), and fault injection, so tests and
+//! pipeline rehearsals exercise the real client without the platform.
+
+// Handlers return early with a ready `Response` as the error; boxing each
+// one would add noise to every check for no gain in a test server.
+#![allow(clippy::result_large_err)]
+
+mod args;
+mod body_rules;
+mod connections;
+mod gateway;
+mod listing;
+mod problem;
+mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::{get, post};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Cloud;
+use crate::secret::Secret;
+pub use args::EmulatorArgs;
+
+/// How the emulator behaves. `Default` is a fault-free emulator for the
+/// default client, every org and sandbox accepted, on a free port.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The only client IMS issues tokens to (also the expected `x-api-key`).
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Lifetime of issued tokens (`expires_in`, whole seconds on the wire).
+    pub token_ttl: Duration,
+    /// Known orgs and their clouds; empty accepts every org and both auth forms.
+    pub orgs: Vec<(String, Cloud)>,
+    /// Known sandboxes; empty accepts any name.
+    pub sandboxes: Vec<String>,
+    /// Added before answering each Flow Service request.
+    pub latency: Duration,
+    /// Fraction of Flow Service requests answered 5xx without effect.
+    pub fail_rate: f64,
+    /// Flow Service requests per second before 429 + `Retry-After`.
+    pub rate_limit: Option<u32>,
+    /// Fraction of creates committed and then left unanswered (socket closed).
+    pub drop_after_commit_rate: f64,
+    /// Seed for the fault dice, so runs repeat.
+    pub seed: u64,
+    /// File to keep connections in across restarts.
+    pub data: Option<PathBuf>,
+}
+
+pub const DEFAULT_CLIENT_ID: &str = "provision-local";
+pub const DEFAULT_CLIENT_SECRET: &str = "provision-local-secret";
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
+            token_ttl: Duration::from_secs(86399),
+            orgs: Vec::new(),
+            sandboxes: Vec::new(),
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            rate_limit: None,
+            drop_after_commit_rate: 0.0,
+            seed: 0,
+            data: None,
+        }
+    }
+}
+
+/// One request as the emulator saw it: when it arrived (server clock), what, and the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub received: Instant,
+    pub method: String,
+    pub path: String,
+    /// The answer's status; for a dropped answer, the 201 that never went out.
+    pub status: u16,
+}
+
+/// State shared by all handlers.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    /// Issued tokens: token -> (client id, expiry).
+    pub tokens: Mutex<HashMap<String, (String, Instant)>>,
+    pub store: Mutex<store::Store>,
+    pub dice: Mutex<StdRng>,
+    pub bucket: Mutex<gateway::Bucket>,
+    pub log: Mutex<Vec<RequestRecord>>,
+}
+
+/// A `Mutex` lock that survives a panicked holder (the data stays usable).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Errors starting the emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on `127.0.0.1:{port}`: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("cannot read the data file `{path}`: {source}")]
+    Data {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds `127.0.0.1:{port}` and serves until `shutdown` or drop.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let store =
+            store::Store::open(config.data.as_deref()).map_err(|source| EmulatorError::Data {
+                path: config
+                    .data
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                source,
+            })?;
+        let port = config.port;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| EmulatorError::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { port, source })?;
+        let shared = Arc::new(Shared {
+            dice: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            bucket: Mutex::new(gateway::Bucket::new(config.rate_limit)),
+            config,
+            tokens: Mutex::new(HashMap::new()),
+            store: Mutex::new(store),
+            log: Mutex::new(Vec::new()),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(shared.clone());
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(err) = served.await {
+                tracing::error!(error = %err, "emulator server stopped");
+            }
+        });
+        tracing::info!(%addr, "emulator listening");
+        Ok(Emulator {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`: both the Flow Service
+    /// endpoint and the IMS host.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in arrival order, with server-side times.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        let mut log = lock(&self.shared.log).clone();
+        log.sort_by_key(|r| r.received);
+        log
+    }
+
+    /// Invalidates every issued token (the next call gets `401013`).
+    pub fn revoke_tokens(&self) {
+        lock(&self.shared.tokens).clear();
+    }
+
+    /// Stops accepting, finishes requests in flight, returns when done.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let one = get(connections::get_one)
+        .patch(connections::patch)
+        .delete(connections::delete);
+    let flow = Router::new()
+        .route(
+            "/data/foundation/flowservice/connections",
+            post(connections::create).get(connections::list),
+        )
+        .route("/data/foundation/flowservice/connections/{id}", one.clone())
+        .route("/data/foundation/flowservice/connections/{id}/", one)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gateway::check,
+        ));
+    Router::new()
+        .route("/ims/token/v3", post(gateway::issue_token))
+        .merge(flow)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gateway::record,
+        ))
+        .with_state(shared)
+}

@@ -1,0 +1,74 @@
+//! A string that must never reach a log line, an error message or a `Debug`
+//! dump: passwords, connection strings, client secrets and access tokens.
+//! Reading it takes an explicit `expose()`, so every use is easy to audit.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What `Debug` and `Display` print instead of the value.
+pub const MASK: &str = "********";
+
+/// A secret value. `Debug`/`Display` print `********`; `expose()` reads it.
+///
+/// It serialises to the real value because the wire bodies that carry it
+/// (create requests, the IMS form) must contain it; nothing else serialises it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: only for putting it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_the_value() {
+        let s = Secret::new("canary-S3cr3t-9f2b");
+        assert_eq!(
+            format!("{s} {s:?} {:?}", Some(&s)),
+            "******** ******** Some(********)"
+        );
+        assert_eq!(s.expose(), "canary-S3cr3t-9f2b");
+    }
+
+    #[test]
+    fn serialises_transparently_for_wire_bodies() {
+        let s = Secret::new("x");
+        assert_eq!(serde_json::to_string(&s).ok().as_deref(), Some("\"x\""));
+    }
+}
