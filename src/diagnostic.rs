@@ -88,6 +88,8 @@ pub enum Code {
     SuspiciousPort,
     /// A path given on the command line does not exist or holds no YAML.
     NoInput,
+    /// A `${VAR}` whose variable is not set (plan/apply/check).
+    MissingVariable,
 }
 
 impl Code {
@@ -114,6 +116,7 @@ impl Code {
             Code::PlaintextSecret => "V203",
             Code::Interpolation => "V204",
             Code::SuspiciousPort => "V205",
+            Code::MissingVariable => "V206",
         }
     }
 }

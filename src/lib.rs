@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod emulator;
 pub mod interpolate;
 pub mod output;
+pub mod resolve;
 pub mod schema;
 pub mod schema_messages;
 pub mod secret;

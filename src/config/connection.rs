@@ -75,7 +75,7 @@ pub enum Auth {
 }
 
 /// Basic authentication: the server's address and a database user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BasicAuth {
     /// Host name or IP address of the PostgreSQL server.
@@ -137,7 +137,7 @@ impl AzureSslMode {
 }
 
 /// Connection-string authentication (Azure only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectionStringAuth {
     /// `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally with
@@ -199,4 +199,26 @@ fn example_connection() -> serde_json::Value {
             "sslMode": "Verify Full"
         }
     })
+}
+
+// Debug never shows a secret: after `${VAR}` resolution these hold real ones.
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("server", &self.server)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("username", &self.username)
+            .field("password", &"********")
+            .field("ssl_mode", &self.ssl_mode)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConnectionStringAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionStringAuth")
+            .field("connection_string", &"********")
+            .finish()
+    }
 }
