@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod schema;
 pub mod schema_messages;
 pub mod secret;
+pub mod state;
 pub mod suggest;
 pub mod validate;
 

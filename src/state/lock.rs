@@ -1,0 +1,154 @@
+//! The exclusive state lock: an OS file lock (released by the kernel when
+//! the holder dies, so it can never be left behind) plus a small JSON file
+//! naming the holder, so a second run can say who has it.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::StateError;
+use super::timestamp;
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub host: String,
+    pub pid: u32,
+    pub since: String,
+    pub command: String,
+}
+
+impl LockInfo {
+    /// This process, running `command`.
+    pub fn current(command: &str) -> Self {
+        LockInfo {
+            host: hostname(),
+            pid: std::process::id(),
+            since: timestamp::now(),
+            command: command.to_owned(),
+        }
+    }
+
+    /// True when the holder ran on this host and its process is gone.
+    pub fn is_dead_here(&self) -> bool {
+        self.host == hostname() && !Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` (pid {} on host `{}`, since {})",
+            self.command, self.pid, self.host, self.since
+        )
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A held lock; dropping it releases the lock.
+pub struct StateLock {
+    _guard: Box<dyn Send>,
+}
+
+impl StateLock {
+    pub fn new(guard: impl Send + 'static) -> Self {
+        StateLock { _guard: Box::new(guard) }
+    }
+}
+
+struct FileLock {
+    file: File,
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // Empty means "free"; the OS lock goes with the file handle.
+        let _ = self.file.set_len(0);
+    }
+}
+
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Write { path: path.display().to_string(), source }
+}
+
+fn read_info(path: &Path) -> Option<LockInfo> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn open_lock_file(lock: &Path) -> Result<File, StateError> {
+    if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(lock)
+        .map_err(write_error(lock))
+}
+
+/// Takes the lock at `lock`, waiting up to `timeout` while another run
+/// holds it. The holder's details are written into the lock file itself.
+pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLock, StateError> {
+    let info = lock;
+    let file = open_lock_file(lock)?;
+    let start = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) => {
+                if start.elapsed() >= timeout {
+                    let holder = read_info(info).unwrap_or_else(|| LockInfo {
+                        host: "unknown".into(),
+                        pid: 0,
+                        since: "unknown".into(),
+                        command: "another provision run".into(),
+                    });
+                    return Err(StateError::Locked(holder));
+                }
+                std::thread::sleep(Duration::from_millis(100).min(timeout));
+            }
+            Err(TryLockError::Error(e)) => return Err(write_error(lock)(e)),
+        }
+    }
+    if let Some(stale) = read_info(info) {
+        tracing::warn!("a previous run {stale} ended without releasing the state lock; it is released now");
+    }
+    let me = LockInfo::current(command);
+    let text = serde_json::to_string_pretty(&me).unwrap_or_default();
+    let mut file = file;
+    file.set_len(0).map_err(write_error(lock))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(write_error(lock))?;
+    Ok(StateLock::new(FileLock { file }))
+}
+
+/// `state unlock`: removes holder details left by a run that died. Refuses
+/// while a live run holds the lock.
+pub fn clear_stale(lock: &Path) -> Result<Option<LockInfo>, StateError> {
+    let info = lock;
+    let file = open_lock_file(lock)?;
+    match file.try_lock() {
+        Ok(()) => {
+            let stale = read_info(info);
+            file.set_len(0).map_err(write_error(lock))?;
+            Ok(stale)
+        }
+        Err(TryLockError::WouldBlock) => Err(StateError::Locked(read_info(info).unwrap_or_else(|| {
+            LockInfo { host: "unknown".into(), pid: 0, since: "unknown".into(), command: "another provision run".into() }
+        }))),
+        Err(TryLockError::Error(e)) => Err(write_error(lock)(e)),
+    }
+}

@@ -1,0 +1,148 @@
+//! State: what `provision` created on the platform, keyed by
+//! `cloud/sandbox/name`. Read through the `StateBackend` trait so the JSON
+//! file and PostgreSQL backends are interchangeable; every change is
+//! persisted the moment it happens.
+
+mod file;
+mod lock;
+pub mod timestamp;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::FileBackend;
+pub use lock::{LockInfo, StateLock};
+
+/// The state format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// All of a state: identity, a write counter and one record per connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub version: u32,
+    /// Set once when the state is created; a plan file is bound to it.
+    pub lineage: String,
+    /// +1 on every write.
+    pub serial: u64,
+    #[serde(default)]
+    pub connections: BTreeMap<String, Record>,
+    /// Creates that were sent (or about to be) but not yet recorded: if a run
+    /// dies between the POST and the record, the next run finds the
+    /// connection by name and adopts it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, Pending>,
+}
+
+/// What is known about one connection `provision` manages. No secret, and
+/// nothing a secret can be brute-forced from (the HMAC needs a key that is
+/// not in state).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// Flow Service connection id.
+    pub id: String,
+    pub etag: String,
+    /// IMS organization the connection lives in.
+    pub org: String,
+    /// SHA-256 of the non-secret desired fields when last applied.
+    pub fingerprint: String,
+    /// HMAC-SHA256 of the secret, keyed by `PROVISION_STATE_KEY`, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hmac: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A create in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pending {
+    pub org: String,
+    pub started_at: String,
+}
+
+/// One change to state, recorded as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// About to create `key`.
+    Pending(String, Pending),
+    /// `key` exists remotely as this record (clears its pending entry).
+    Upsert(String, Record),
+    /// `key` is no longer managed (deleted, or `state rm`).
+    Remove(String),
+}
+
+impl State {
+    /// A new, empty state with a fresh lineage.
+    pub fn new() -> Self {
+        State {
+            version: FORMAT_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            connections: BTreeMap::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// Applies changes in memory and counts one write.
+    pub fn apply(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::Pending(key, pending) => {
+                    self.pending.insert(key.clone(), pending.clone());
+                }
+                Change::Upsert(key, record) => {
+                    self.pending.remove(key);
+                    self.connections.insert(key.clone(), record.clone());
+                }
+                Change::Remove(key) => {
+                    self.pending.remove(key);
+                    self.connections.remove(key);
+                }
+            }
+        }
+        self.serial += 1;
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// Why state could not be read, locked or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state is locked by {0}")]
+    Locked(LockInfo),
+    #[error("cannot read state `{path}`: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("state `{path}` is not valid: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("state `{path}` has format version {found}; this provision reads version {FORMAT_VERSION}: upgrade provision")]
+    Version { path: String, found: u32 },
+    #[error("cannot write state `{path}`: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("state backend: {0}")]
+    Backend(String),
+}
+
+/// Where state lives. Implementations persist every `record` call before
+/// returning, so a killed run loses nothing it was told about.
+pub trait StateBackend: Send + Sync {
+    /// For messages: `file .provision/state.json`.
+    fn describe(&self) -> String;
+    /// The current state (a new, empty one when none exists yet).
+    fn load(&self) -> Result<State, StateError>;
+    /// Takes the exclusive lock for a run of `command`, waiting up to
+    /// `timeout` for another holder to finish.
+    fn lock(&self, command: &str, timeout: Duration) -> Result<StateLock, StateError>;
+    /// Applies `changes` to `state` and persists them atomically.
+    fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError>;
+    /// Removes lock information left by a dead run (`state unlock`).
+    fn unlock(&self) -> Result<Option<LockInfo>, StateError>;
+}
