@@ -37,6 +37,163 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Run the local Flow Service + IMS emulator (tests, demos, rehearsals).
     Emulator(crate::emulator::EmulatorArgs),
+    /// Show what apply would do: create, adopt, update, delete (no writes).
+    Plan(PlanArgs),
+    /// Carry out the plan against the Flow Service, recording each result in state.
+    Apply(ApplyArgs),
+    /// Inspect and repair state.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// Where to run and where state lives: shared by plan, apply and state.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// State file (default: settings `state.path`, else `.provision/state.json`;
+    /// with `--emulator`, `.provision/emulator-state.json`).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Flow Service host (overrides settings `endpoint`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// IMS host for tokens (overrides settings `ims`).
+    #[arg(long, value_name = "URL")]
+    pub ims: Option<String>,
+    /// Rehearse against an in-process emulator instead of the platform; its
+    /// data persists in `.provision/emulator.json`. No credentials needed.
+    #[arg(long)]
+    pub emulator: bool,
+}
+
+/// Options of plan and apply.
+#[derive(Debug, Args)]
+pub struct PlanningArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Ask the platform whether recorded connections still exist and match.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Delete connections that are in state but no longer in config.
+    #[arg(long)]
+    pub prune: bool,
+    /// Refuse plans that delete more than N connections.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_deletes: usize,
+    /// Only this connection (`cloud/sandbox/name`); repeatable.
+    #[arg(long = "target", value_name = "KEY")]
+    pub targets: Vec<String>,
+    /// Exit 2 when there are (or were) changes, 0 when none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Update every secret even when no change is detected (needed to push
+    /// rotated passwords when `PROVISION_STATE_KEY` is not set).
+    #[arg(long)]
+    pub rotate_secrets: bool,
+    /// Requests sent at once (default: settings `parallelism`, else 8).
+    #[arg(long, value_name = "N")]
+    pub parallelism: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// Save the plan (no secrets in it) for `apply --plan`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Carry out exactly this saved plan; refused when state or config moved on.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Wait this long for another run's state lock (e.g. `30s`, `5m`; default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
+    pub lock_timeout: std::time::Duration,
+    /// At most N requests per second for the whole run.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// terraform-like lines and a summary
+    Text,
+    /// the versioned plan document
+    Json,
+    /// a pull-request comment
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the recorded connections.
+    List(StateArgs),
+    /// Show one record as JSON.
+    Show(StateKeyArgs),
+    /// Forget a connection (it stays on the platform).
+    Rm(StateKeyArgs),
+    /// Record an existing platform connection under KEY.
+    Import(StateImportArgs),
+    /// Clear the lock details left by a run that died.
+    Unlock(StateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Project settings file.
+    #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StateKeyArgs {
+    /// `cloud/sandbox/name`
+    pub key: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateImportArgs {
+    /// `cloud/sandbox/name` of a connection in the config.
+    pub key: String,
+    /// Its Flow Service connection id.
+    pub id: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `30s`, `5m`, `1h`, `250ms` or plain seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| (&text[..i], &text[i..]));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: expected e.g. `30s`, `5m`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}`: expected ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Options shared by commands that read the config.

@@ -3,6 +3,7 @@
 //! tool validates, plans and applies them through the Flow Service API.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod diagnostic;
 pub mod emulator;
 pub mod interpolate;
 pub mod output;
+pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod schema_messages;
@@ -18,6 +20,7 @@ pub mod secret;
 pub mod state;
 pub mod suggest;
 pub mod validate;
+pub mod workspace;
 
 use std::process::ExitCode;
 

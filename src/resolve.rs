@@ -23,6 +23,9 @@ pub struct Resolved {
 /// Looks a variable up; `None` means unset.
 pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
 
+/// A lookup shared across threads.
+pub type SharedLookup = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// The process environment as a lookup.
 pub fn environment(name: &str) -> Option<String> {
     std::env::var(name).ok()

@@ -1,10 +1,16 @@
 //! One small function per subcommand: glue between the CLI and the library.
 
+mod apply;
 mod emulator;
+mod plan;
 mod schema;
+mod state;
 mod validate;
 
 use crate::cli::{Cli, Command};
+use crate::diagnostic;
+use crate::workspace::WorkspaceError;
+use crate::{exit, output};
 
 /// Runs the parsed command and returns the process exit code.
 pub fn dispatch(cli: Cli) -> u8 {
@@ -14,6 +20,42 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Validate(args) => validate::run(&args, quiet),
         Command::Schema(args) => schema::run(&args),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Plan(args) => plan::run(args, cli.verbose > 0),
+        Command::Apply(args) => apply::run(args, quiet),
+        Command::State(command) => state::run(command),
+    }
+}
+
+/// Reports why a run could not start; always exit 1.
+fn fail(err: WorkspaceError) -> u8 {
+    match err {
+        WorkspaceError::Invalid(diags, sources) => {
+            output::progress(&diagnostic::render_text(
+                &diags,
+                &sources,
+                output::use_color(),
+            ));
+            output::error(&format!(
+                "{} problem(s) in the config: nothing was sent",
+                diags.len()
+            ));
+        }
+        WorkspaceError::Message(message) => output::error(&message),
+    }
+    exit::FAILURE
+}
+
+/// The async runtime for commands that talk to the network.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(err) => {
+            output::error(&format!("cannot start the async runtime: {err}"));
+            None
+        }
     }
 }
 

@@ -30,7 +30,10 @@ impl FileBackend {
     }
 
     fn write_error(&self, source: std::io::Error) -> StateError {
-        StateError::Write { path: self.path.display().to_string(), source }
+        StateError::Write {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     /// Writes the whole state atomically.
@@ -41,12 +44,14 @@ impl FileBackend {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| self.write_error(e))?;
-        let mut text = serde_json::to_vec_pretty(state).map_err(|e| StateError::Backend(e.to_string()))?;
+        let mut text =
+            serde_json::to_vec_pretty(state).map_err(|e| StateError::Backend(e.to_string()))?;
         text.push(b'\n');
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.write_error(e))?;
         tmp.write_all(&text).map_err(|e| self.write_error(e))?;
         tmp.as_file().sync_all().map_err(|e| self.write_error(e))?;
-        tmp.persist(&self.path).map_err(|e| self.write_error(e.error))?;
+        tmp.persist(&self.path)
+            .map_err(|e| self.write_error(e.error))?;
         // The rename is durable only once the folder entry is.
         if let Ok(folder) = std::fs::File::open(dir) {
             let _ = folder.sync_all();
@@ -64,13 +69,28 @@ impl StateBackend for FileBackend {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new()),
-            Err(source) => return Err(StateError::Read { path: self.path.display().to_string(), source }),
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: self.path.display().to_string(),
+                    source,
+                });
+            }
         };
-        let corrupt = |message: String| StateError::Corrupt { path: self.path.display().to_string(), message };
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-        let found = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0) as u32;
+        let corrupt = |message: String| StateError::Corrupt {
+            path: self.path.display().to_string(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        let found = value
+            .get("version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as u32;
         if found != FORMAT_VERSION {
-            return Err(StateError::Version { path: self.path.display().to_string(), found });
+            return Err(StateError::Version {
+                path: self.path.display().to_string(),
+                found,
+            });
         }
         serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
     }
@@ -112,9 +132,16 @@ mod tests {
         let backend = FileBackend::new(dir.path().join("nested/state.json"));
         let mut state = backend.load().unwrap();
         assert_eq!(state.serial, 0);
-        let pending = Pending { org: "O@AdobeOrg".into(), started_at: "t".into() };
-        backend.record(&mut state, &[Change::Pending("a".into(), pending)]).unwrap();
-        backend.record(&mut state, &[Change::Upsert("a".into(), record("1"))]).unwrap();
+        let pending = Pending {
+            org: "O@AdobeOrg".into(),
+            started_at: "t".into(),
+        };
+        backend
+            .record(&mut state, &[Change::Pending("a".into(), pending)])
+            .unwrap();
+        backend
+            .record(&mut state, &[Change::Upsert("a".into(), record("1"))])
+            .unwrap();
         let loaded = backend.load().unwrap();
         assert_eq!(loaded, state);
         assert_eq!(loaded.serial, 2);
@@ -143,8 +170,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         std::fs::write(&path, "{not json").unwrap();
-        assert!(matches!(FileBackend::new(&path).load(), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            FileBackend::new(&path).load(),
+            Err(StateError::Corrupt { .. })
+        ));
         std::fs::write(&path, r#"{"version": 9, "lineage": "x", "serial": 1}"#).unwrap();
-        assert!(matches!(FileBackend::new(&path).load(), Err(StateError::Version { found: 9, .. })));
+        assert!(matches!(
+            FileBackend::new(&path).load(),
+            Err(StateError::Version { found: 9, .. })
+        ));
     }
 }

@@ -63,7 +63,9 @@ pub struct StateLock {
 
 impl StateLock {
     pub fn new(guard: impl Send + 'static) -> Self {
-        StateLock { _guard: Box::new(guard) }
+        StateLock {
+            _guard: Box::new(guard),
+        }
     }
 }
 
@@ -79,7 +81,10 @@ impl Drop for FileLock {
 }
 
 fn write_error(path: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
-    move |source| StateError::Write { path: path.display().to_string(), source }
+    move |source| StateError::Write {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn read_info(path: &Path) -> Option<LockInfo> {
@@ -125,7 +130,9 @@ pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLoc
         }
     }
     if let Some(stale) = read_info(info) {
-        tracing::warn!("a previous run {stale} ended without releasing the state lock; it is released now");
+        tracing::warn!(
+            "a previous run {stale} ended without releasing the state lock; it is released now"
+        );
     }
     let me = LockInfo::current(command);
     let text = serde_json::to_string_pretty(&me).unwrap_or_default();
@@ -146,9 +153,16 @@ pub fn clear_stale(lock: &Path) -> Result<Option<LockInfo>, StateError> {
             file.set_len(0).map_err(write_error(lock))?;
             Ok(stale)
         }
-        Err(TryLockError::WouldBlock) => Err(StateError::Locked(read_info(info).unwrap_or_else(|| {
-            LockInfo { host: "unknown".into(), pid: 0, since: "unknown".into(), command: "another provision run".into() }
-        }))),
+        Err(TryLockError::WouldBlock) => {
+            Err(StateError::Locked(read_info(info).unwrap_or_else(|| {
+                LockInfo {
+                    host: "unknown".into(),
+                    pid: 0,
+                    since: "unknown".into(),
+                    command: "another provision run".into(),
+                }
+            })))
+        }
         Err(TryLockError::Error(e)) => Err(write_error(lock)(e)),
     }
 }

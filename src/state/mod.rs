@@ -120,13 +120,21 @@ pub enum StateError {
     #[error("state is locked by {0}")]
     Locked(LockInfo),
     #[error("cannot read state `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("state `{path}` is not valid: {message}")]
     Corrupt { path: String, message: String },
-    #[error("state `{path}` has format version {found}; this provision reads version {FORMAT_VERSION}: upgrade provision")]
+    #[error(
+        "state `{path}` has format version {found}; this provision reads version {FORMAT_VERSION}: upgrade provision"
+    )]
     Version { path: String, found: u32 },
     #[error("cannot write state `{path}`: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("state backend: {0}")]
     Backend(String),
 }

@@ -1,0 +1,351 @@
+//! Carrying out a plan against the Flow Service: bounded concurrency, every
+//! success recorded in state as it happens, never a duplicate (a create
+//! whose outcome is unknown is looked up by name before it is retried), and
+//! a report of every outcome even when some fail.
+
+mod recorder;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, PatchOp};
+use crate::api::{ApiError, FlowService, Scope};
+use crate::plan::{Action, ActionKind, Desired, Plan, visible_changes};
+use crate::state::{Change, Pending, Record, timestamp};
+pub use recorder::Recorder;
+
+/// How many times a create whose outcome stayed unknown is tried.
+const CREATE_ATTEMPTS: usize = 3;
+
+/// What happened to one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Created(String),
+    Adopted { id: String, updated: bool },
+    Updated(String),
+    Deleted(String),
+}
+
+/// One action's outcome.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub key: String,
+    pub planned: ActionKind,
+    pub result: Result<Done, String>,
+}
+
+impl Outcome {
+    /// The line printed as it completes.
+    pub fn line(&self) -> String {
+        match &self.result {
+            Ok(Done::Created(id)) => format!("+ {}: created (id {id})", self.key),
+            Ok(Done::Adopted { id, updated: false }) => {
+                format!("> {}: adopted (id {id})", self.key)
+            }
+            Ok(Done::Adopted { id, updated: true }) => {
+                format!("> {}: adopted and updated (id {id})", self.key)
+            }
+            Ok(Done::Updated(id)) => format!("~ {}: updated (id {id})", self.key),
+            Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
+            Err(reason) => format!("! {}: failed: {reason}", self.key),
+        }
+    }
+}
+
+/// All outcomes of a run.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    pub outcomes: Vec<Outcome>,
+}
+
+impl ApplyReport {
+    fn count(&self, f: impl Fn(&Done) -> bool) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.result.as_ref().is_ok_and(&f))
+            .count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.result.is_err()).count()
+    }
+
+    /// `Apply complete: 3 created, 1 adopted, 0 updated, 0 deleted, 1 failed.`
+    pub fn summary(&self) -> String {
+        format!(
+            "Apply complete: {} created, {} adopted, {} updated, {} deleted, {} failed.",
+            self.count(|d| matches!(d, Done::Created(_))),
+            self.count(|d| matches!(d, Done::Adopted { .. })),
+            self.count(|d| matches!(d, Done::Updated(_))),
+            self.count(|d| matches!(d, Done::Deleted(_))),
+            self.failed()
+        )
+    }
+}
+
+/// Spaces requests evenly to at most N per second for the whole run.
+pub struct RateLimiter {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    pub fn per_second(n: u32) -> Self {
+        RateLimiter {
+            interval: Duration::from_secs(1) / n.max(1),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Everything an action needs, shared by all tasks of a run.
+pub struct Engine<F> {
+    pub api: Arc<F>,
+    pub recorder: Recorder,
+    pub records: HashMap<String, Record>,
+    pub limiter: Option<RateLimiter>,
+}
+
+impl<F: FlowService + 'static> Engine<F> {
+    async fn pace(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.wait().await;
+        }
+    }
+
+    fn record(&self, d: &Desired, id: &str, etag: &str) -> Record {
+        let now = timestamp::now();
+        let created_at = self
+            .records
+            .get(&d.key)
+            .filter(|r| r.id == id)
+            .map_or_else(|| now.clone(), |r| r.created_at.clone());
+        Record {
+            id: id.to_owned(),
+            etag: etag.to_owned(),
+            org: d.org.clone(),
+            fingerprint: d.fingerprint.clone(),
+            secret_hmac: d.secret_hmac.clone(),
+            created_at,
+            updated_at: now,
+        }
+    }
+
+    async fn save(&self, d: &Desired, id: &str, etag: &str) -> Result<(), String> {
+        let record = self.record(d, id, etag);
+        self.recorder
+            .commit(vec![Change::Upsert(d.key.clone(), record)])
+            .await
+            .map_err(|e| format!("{id} exists on the platform but recording it failed: {e}; the next run adopts it"))
+    }
+
+    async fn create(&self, d: &Desired) -> Result<Done, String> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let pending = Pending {
+            org: d.org.clone(),
+            started_at: timestamp::now(),
+        };
+        self.recorder
+            .commit(vec![Change::Pending(d.key.clone(), pending)])
+            .await?;
+        let body = CreateConnectionRequest::from_connection(&d.connection);
+        let mut last = String::new();
+        for _ in 0..CREATE_ATTEMPTS {
+            self.pace().await;
+            match self.api.create(&scope, &body).await {
+                Ok(IdEtag { id, etag }) => {
+                    self.save(d, &id, &etag).await?;
+                    return Ok(Done::Created(id));
+                }
+                Err(err @ ApiError::CreateOutcomeUnknown { .. }) => {
+                    last = err.to_string();
+                    tracing::info!(key = %d.key, "create outcome unknown; looking the name up");
+                    self.pace().await;
+                    let found = self
+                        .api
+                        .find_by_name(&scope, &d.connection.name)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    match found.as_slice() {
+                        [] => continue,
+                        [item] => {
+                            self.save(d, &item.id, &item.etag).await?;
+                            return Ok(Done::Created(item.id.clone()));
+                        }
+                        many => return Err(ambiguous(d, many.len())),
+                    }
+                }
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+        Err(format!(
+            "gave up after {CREATE_ATTEMPTS} attempts; last: {last}"
+        ))
+    }
+
+    async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, String> {
+        self.pace().await;
+        self.api.get(scope, id).await.map_err(|e| e.to_string())
+    }
+
+    /// PATCHes the desired fields onto `id`, re-reading the etag once when
+    /// it went stale, and records the result.
+    async fn patch(&self, d: &Desired, id: &str, etag: &str) -> Result<(), String> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let ops = patch_ops(&d.connection);
+        let mut etag = etag.to_owned();
+        for attempt in 0..2 {
+            self.pace().await;
+            match self.api.patch(&scope, id, &etag, &ops).await {
+                Ok(done) => return self.save(d, id, &done.etag).await,
+                Err(ApiError::NotFound { .. }) => {
+                    return Err(format!(
+                        "connection `{id}` was deleted outside provision: run `provision apply --refresh` to create it again"
+                    ));
+                }
+                Err(ApiError::EtagMismatch { .. } | ApiError::PatchOutcomeUnknown { .. })
+                    if attempt == 0 =>
+                {
+                    etag = self.get(&scope, id).await?.etag;
+                }
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+        Err(format!(
+            "connection `{id}` kept changing while it was updated"
+        ))
+    }
+
+    async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, String> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let item = self.get(&scope, id).await?;
+        if visible_changes(&d.connection, &item).is_empty() {
+            self.save(d, id, &item.etag).await?;
+            return Ok(Done::Adopted {
+                id: id.to_owned(),
+                updated: false,
+            });
+        }
+        self.patch(d, id, &item.etag).await?;
+        Ok(Done::Adopted {
+            id: id.to_owned(),
+            updated: true,
+        })
+    }
+
+    async fn update(&self, d: &Desired, id: &str) -> Result<Done, String> {
+        let etag = self
+            .records
+            .get(&d.key)
+            .map(|r| r.etag.clone())
+            .unwrap_or_default();
+        self.patch(d, id, &etag).await?;
+        Ok(Done::Updated(id.to_owned()))
+    }
+
+    async fn delete(&self, action: &Action, id: &str) -> Result<Done, String> {
+        let scope = Scope::new(&action.org, &action.sandbox);
+        self.pace().await;
+        match self.api.delete(&scope, id).await {
+            Ok(()) | Err(ApiError::NotFound { .. }) => {}
+            Err(err) => return Err(err.to_string()),
+        }
+        self.recorder
+            .commit(vec![Change::Remove(action.key.clone())])
+            .await?;
+        Ok(Done::Deleted(id.to_owned()))
+    }
+
+    async fn run_one(&self, action: &Action, desired: Option<&Desired>) -> Result<Done, String> {
+        let missing = || format!("`{}` is not in the config any more", action.key);
+        let id = action.id.clone().unwrap_or_default();
+        match action.kind {
+            ActionKind::Create => self.create(desired.ok_or_else(missing)?).await,
+            ActionKind::Adopt => self.adopt(desired.ok_or_else(missing)?, &id).await,
+            ActionKind::Update => self.update(desired.ok_or_else(missing)?, &id).await,
+            ActionKind::Delete => self.delete(action, &id).await,
+            ActionKind::Unchanged => Err("nothing to do".into()),
+        }
+    }
+}
+
+fn ambiguous(d: &Desired, count: usize) -> String {
+    format!(
+        "{count} connections named `{}` exist in sandbox `{}`: delete the extra ones on the platform, then `provision state import {} ID`",
+        d.connection.name, d.connection.sandbox, d.key
+    )
+}
+
+/// JSON Patch setting every managed field (the whole `auth/params`, secret
+/// included, since the service never returns it for comparison).
+pub fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
+    let body = CreateConnectionRequest::from_connection(connection);
+    let params = serde_json::to_value(&body.auth.params).unwrap_or(Value::Null);
+    vec![
+        PatchOp::replace("/name", json!(body.name)),
+        PatchOp::replace("/description", json!(body.description.unwrap_or_default())),
+        PatchOp::replace("/auth/params", params),
+    ]
+}
+
+/// Runs every changing action of `plan` with at most `parallelism` at once,
+/// calling `on_done` as each finishes (in completion order).
+pub async fn execute<F: FlowService + 'static>(
+    engine: Arc<Engine<F>>,
+    plan: &Plan,
+    desired: &HashMap<String, Desired>,
+    parallelism: usize,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> ApplyReport {
+    let permits = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind != ActionKind::Unchanged)
+    {
+        let engine = Arc::clone(&engine);
+        let permits = Arc::clone(&permits);
+        let action = action.clone();
+        let desired = desired.get(&action.key).cloned();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let result = engine.run_one(&action, desired.as_ref()).await;
+            Outcome {
+                key: action.key,
+                planned: action.kind,
+                result,
+            }
+        });
+    }
+    let mut report = ApplyReport::default();
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = match joined {
+            Ok(outcome) => outcome,
+            Err(err) => Outcome {
+                key: "(unknown)".into(),
+                planned: ActionKind::Unchanged,
+                result: Err(format!("internal error: {err}")),
+            },
+        };
+        on_done(&outcome);
+        report.outcomes.push(outcome);
+    }
+    report.outcomes.sort_by(|a, b| a.key.cmp(&b.key));
+    report
+}

@@ -1,0 +1,81 @@
+//! `provision plan`: validate, resolve secrets, diff against state (and the
+//! platform for new or, with `--refresh`, all connections). Writes nothing
+//! but the optional `--out` plan file.
+
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::plan::{self, PlanOptions, desired::config_hash, render};
+use crate::workspace::Workspace;
+use crate::{exit, output};
+
+use super::{fail, runtime};
+
+pub fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
+    PlanOptions {
+        prune: args.prune,
+        max_deletes: args.max_deletes,
+        targets: args.targets.clone(),
+        rotate_secrets: args.rotate_secrets,
+    }
+}
+
+pub fn run(args: PlanArgs, verbose: bool) -> u8 {
+    let planning = args.planning;
+    let options = options(&planning);
+    let detailed = planning.detailed_exitcode;
+    let refresh = planning.refresh;
+    let ws = match Workspace::open(&planning.config, planning.target) {
+        Ok(ws) => ws,
+        Err(err) => return fail(err),
+    };
+    for warning in &ws.warnings {
+        output::warning(warning);
+    }
+    let state = match ws.backend.load() {
+        Ok(state) => state,
+        Err(err) => return fail(err.to_string().into()),
+    };
+    let Some(runtime) = runtime() else {
+        return exit::FAILURE;
+    };
+    let plan = runtime.block_on(async {
+        let connected = ws.connect().await?;
+        let remote = connected.read_remote(&ws.desired, &state, refresh).await;
+        connected.close().await;
+        let remote = remote?;
+        plan::diff(
+            &ws.desired,
+            &state,
+            Some(&remote),
+            config_hash(&ws.desired),
+            &options,
+        )
+        .map_err(|e| e.to_string().into())
+    });
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(err) => return fail(err),
+    };
+    if let Some(path) = &args.out
+        && let Err(err) = std::fs::write(path, render::json(&plan))
+    {
+        output::error(&format!("cannot write plan `{}`: {err}", path.display()));
+        return exit::FAILURE;
+    }
+    match args.format {
+        PlanFormat::Text => output::result(&render::text(&plan, verbose)),
+        PlanFormat::Json => output::result(&render::json(&plan)),
+        PlanFormat::Markdown => output::result(&render::markdown(&plan)),
+    }
+    if let Some(path) = &args.out {
+        output::progress(&format!(
+            "Saved the plan to `{}`: apply it with `provision apply --plan {}`.\n",
+            path.display(),
+            path.display()
+        ));
+    }
+    if detailed && !plan.is_empty() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,167 @@
+//! The desired side of a plan: each valid connection with its `${VAR}`s
+//! resolved, the IMS org of its cloud, and the digests that state keeps to
+//! notice changes without keeping secrets.
+
+use std::collections::HashMap;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Auth, Cloud, Connection, Settings};
+use crate::diagnostic::Diagnostic;
+use crate::interpolate;
+use crate::resolve::{self, Lookup};
+use crate::validate::Located;
+
+/// One connection as it should be on the platform.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub key: String,
+    pub org: String,
+    /// With secrets resolved: never print it whole (its Debug masks them).
+    pub connection: Connection,
+    /// SHA-256 of the non-secret fields (resolved).
+    pub fingerprint: String,
+    /// HMAC-SHA256 of the secret under `PROVISION_STATE_KEY`, when set.
+    pub secret_hmac: Option<String>,
+}
+
+/// Why the desired set could not be built.
+#[derive(Debug)]
+pub enum DesiredError {
+    /// Missing variables, each at the file:line using it.
+    Diagnostics(Vec<Diagnostic>),
+    /// A cloud in use has no IMS org configured.
+    NoOrg(Cloud),
+}
+
+/// Resolves every connection and attaches its org and digests.
+pub fn build(
+    connections: &[Located],
+    orgs: &HashMap<Cloud, String>,
+    lookup: &Lookup<'_>,
+    state_key: Option<&[u8]>,
+) -> Result<Vec<Desired>, DesiredError> {
+    let resolved = resolve::resolve_all(connections, lookup).map_err(DesiredError::Diagnostics)?;
+    let mut desired = Vec::with_capacity(resolved.len());
+    for (located, resolved) in connections.iter().zip(resolved) {
+        let cloud = resolved.connection.cloud;
+        let org = orgs
+            .get(&cloud)
+            .cloned()
+            .ok_or(DesiredError::NoOrg(cloud))?;
+        let fingerprint = fingerprint(&located.connection, lookup);
+        let secret_hmac = state_key.map(|k| secret_hmac(k, &resolved.key, &resolved.connection));
+        desired.push(Desired {
+            key: resolved.key,
+            org,
+            connection: resolved.connection,
+            fingerprint,
+            secret_hmac,
+        });
+    }
+    Ok(desired)
+}
+
+/// The orgs per cloud from the settings.
+pub fn orgs_from_settings(settings: &Settings, lookup: &Lookup<'_>) -> HashMap<Cloud, String> {
+    let mut orgs = HashMap::new();
+    if let Some(configured) = &settings.orgs {
+        for (cloud, org) in [
+            (Cloud::Azure, &configured.azure),
+            (Cloud::Aws, &configured.aws),
+        ] {
+            if let Some(org) = org {
+                let value =
+                    interpolate::substitute(&org.ims_org, &|n| lookup(n)).unwrap_or_default();
+                if !value.is_empty() {
+                    orgs.insert(cloud, value);
+                }
+            }
+        }
+    }
+    orgs
+}
+
+/// The non-secret view of a connection template, resolved. The password is
+/// left out; a connection string loses its `Password=` part *before*
+/// substitution, so no part of a secret reaches the digest input.
+fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
+    let sub = |s: &str| interpolate::substitute(s, &|n| lookup(n)).unwrap_or_default();
+    let auth = match &template.auth {
+        Auth::Basic(b) => json!({
+            "type": "basic",
+            "server": sub(&b.server),
+            "port": b.port,
+            "database": sub(&b.database),
+            "username": sub(&b.username),
+            "sslMode": b.ssl_mode,
+        }),
+        Auth::ConnectionString(cs) => {
+            let without_password: Vec<&str> = cs
+                .connection_string
+                .split(';')
+                .filter(|part| {
+                    let key = part.split('=').next().unwrap_or("").trim();
+                    !key.eq_ignore_ascii_case("password") && !part.trim().is_empty()
+                })
+                .collect();
+            json!({ "type": "connectionString", "connectionString": sub(&without_password.join(";")) })
+        }
+    };
+    json!({
+        "name": sub(&template.name),
+        "description": template.description.as_deref().map(sub),
+        "sandbox": template.sandbox,
+        "cloud": template.cloud,
+        "auth": auth,
+    })
+}
+
+fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
+    let view = non_secret_view(template, lookup);
+    hex(&Sha256::digest(view.to_string().as_bytes()))
+}
+
+/// The secret part of a resolved connection.
+fn secret_material(connection: &Connection) -> String {
+    match &connection.auth {
+        Auth::Basic(b) => b.password.clone(),
+        Auth::ConnectionString(cs) => crate::connection_string::parse(&cs.connection_string)
+            .get("password")
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn secret_hmac(state_key: &[u8], key: &str, connection: &Connection) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state_key) else {
+        return String::new();
+    };
+    mac.update(key.as_bytes());
+    mac.update(&[0]);
+    mac.update(secret_material(connection).as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A digest of the whole desired set (no secrets), binding a saved plan to
+/// the config it was made from.
+pub fn config_hash(desired: &[Desired]) -> String {
+    let mut hasher = Sha256::new();
+    for d in desired {
+        hasher.update(d.key.as_bytes());
+        hasher.update([0]);
+        hasher.update(d.org.as_bytes());
+        hasher.update([0]);
+        hasher.update(d.fingerprint.as_bytes());
+        hasher.update([0]);
+        hasher.update(d.secret_hmac.as_deref().unwrap_or("").as_bytes());
+        hasher.update([1]);
+    }
+    hex(&hasher.finalize())
+}

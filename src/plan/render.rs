@@ -1,0 +1,161 @@
+//! Plan output: text (terraform-like `+ ~ - >` lines and a summary), JSON
+//! (the versioned plan document) and Markdown for a pull-request comment.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Action, ActionKind, FieldChange, Plan, PlanSummary};
+
+/// GitHub rejects comments over 65,536 characters; stay clear of it.
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+fn change_line(change: &FieldChange) -> String {
+    if change.sensitive {
+        return format!("{}: (sensitive value changed)", change.field);
+    }
+    format!(
+        "{}: {:?} -> {:?}",
+        change.field,
+        change.from.as_deref().unwrap_or(""),
+        change.to.as_deref().unwrap_or("")
+    )
+}
+
+fn headline(action: &Action) -> String {
+    let verb = match action.kind {
+        ActionKind::Create => "create",
+        ActionKind::Adopt => "adopt",
+        ActionKind::Update => "update",
+        ActionKind::Delete => "delete",
+        ActionKind::Unchanged => "unchanged",
+    };
+    let id = action
+        .id
+        .as_deref()
+        .map(|id| format!(" `{id}`"))
+        .unwrap_or_default();
+    let reasons = if action.reasons.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", action.reasons.join("; "))
+    };
+    format!("{verb}{id}{reasons}")
+}
+
+/// The summary sentence.
+pub fn summary_line(s: &PlanSummary) -> String {
+    format!(
+        "Plan: {} to create, {} to adopt, {} to update, {} to delete, {} unchanged.",
+        s.create, s.adopt, s.update, s.delete, s.unchanged
+    )
+}
+
+/// Terraform-like text. Unchanged connections are listed only when `verbose`.
+pub fn text(plan: &Plan, verbose: bool) -> String {
+    let mut out = String::new();
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes: {} connection(s) match the config.",
+            plan.summary.unchanged
+        );
+        return out;
+    }
+    let _ = writeln!(out, "provision will perform these actions:\n");
+    for action in &plan.actions {
+        if action.kind == ActionKind::Unchanged && !verbose {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} {}  ({})",
+            action.kind.symbol(),
+            action.key,
+            headline(action)
+        );
+        for change in &action.changes {
+            let _ = writeln!(out, "        {}", change_line(change));
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary_line(&plan.summary));
+    out
+}
+
+/// The plan document, pretty JSON.
+pub fn json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).unwrap_or_default() + "\n"
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Markdown for a PR comment: grouped by cloud and sandbox, details folded,
+/// kept under [`MARKDOWN_LIMIT`] characters with a note when cut.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### provision plan\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "> :warning: {}\n", md_escape(warning));
+    }
+    if plan.is_empty() {
+        let _ = writeln!(out, "No changes.");
+        return out;
+    }
+    let mut groups: BTreeMap<(&str, &str), Vec<&Action>> = BTreeMap::new();
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind != ActionKind::Unchanged)
+    {
+        groups
+            .entry((&action.cloud, &action.sandbox))
+            .or_default()
+            .push(action);
+    }
+    let total: usize = groups.values().map(Vec::len).sum();
+    let mut shown = 0;
+    'groups: for ((cloud, sandbox), actions) in &groups {
+        let mut section = format!(
+            "<details><summary><b>{cloud} / {sandbox}</b>: {} change(s)</summary>\n\n",
+            actions.len()
+        );
+        section.push_str("| | connection | action |\n|---|---|---|\n");
+        if out.len() + section.len() > MARKDOWN_LIMIT - 200 {
+            break 'groups;
+        }
+        out.push_str(&section);
+        for action in actions {
+            let mut row = format!(
+                "| `{}` | `{}` | {} |\n",
+                action.kind.symbol(),
+                md_escape(&action.name),
+                md_escape(&headline(action))
+            );
+            for change in &action.changes {
+                row.push_str(&format!("| | | {} |\n", md_escape(&change_line(change))));
+            }
+            if out.len() + row.len() > MARKDOWN_LIMIT - 200 {
+                out.push_str("\n</details>\n\n");
+                break 'groups;
+            }
+            out.push_str(&row);
+            shown += 1;
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if shown < total {
+        let _ = writeln!(
+            out,
+            "_Truncated: {} of {total} changes shown; the job log has the full plan._",
+            shown
+        );
+    }
+    out
+}

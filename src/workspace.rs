@@ -1,0 +1,350 @@
+//! A run's inputs, put together once for plan, apply and state commands:
+//! the validated config, the desired connections with secrets resolved, the
+//! state backend, and how to reach the Flow Service (the platform, or an
+//! in-process emulator for `--emulator` rehearsals).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::api::wire::ConnectionItem;
+use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
+use crate::cli::{ConfigArgs, TargetArgs};
+use crate::config::{Cloud, Settings, StateBackendKind};
+use crate::diagnostic::{Diagnostic, Sources};
+use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
+use crate::interpolate;
+use crate::plan::desired::{self, Desired, DesiredError};
+use crate::plan::{RemoteView, scopes_to_read};
+use crate::resolve::SharedLookup;
+use crate::secret::Secret;
+use crate::state::{FileBackend, State, StateBackend};
+use crate::validate::{self, Located, Options, Report};
+
+/// Where `--emulator` keeps its data and state.
+pub const EMULATOR_DATA: &str = ".provision/emulator.json";
+pub const EMULATOR_STATE: &str = ".provision/emulator-state.json";
+pub const DEFAULT_STATE: &str = ".provision/state.json";
+/// What unset variables become under `--emulator`.
+pub const PLACEHOLDER: &str = "provision-emulator-placeholder";
+/// The orgs `--emulator` uses when the settings name none.
+pub const EMULATOR_ORGS: [(Cloud, &str); 2] = [
+    (Cloud::Azure, "PROVISIONAZURE@AdobeOrg"),
+    (Cloud::Aws, "PROVISIONAWS@AdobeOrg"),
+];
+
+/// Why a run cannot start; each is reported and exits 1.
+#[derive(Debug)]
+pub enum WorkspaceError {
+    /// The config has errors (diagnostics with their sources).
+    Invalid(Vec<Diagnostic>, Sources),
+    /// Anything else, as one message.
+    Message(String),
+}
+
+impl From<String> for WorkspaceError {
+    fn from(message: String) -> Self {
+        WorkspaceError::Message(message)
+    }
+}
+
+/// The inputs of a run.
+pub struct Workspace {
+    pub settings: Settings,
+    pub connections: Vec<Located>,
+    pub desired: Vec<Desired>,
+    pub backend: Arc<dyn StateBackend>,
+    pub emulator: bool,
+    /// Warnings to show before the plan (validation warnings included).
+    pub warnings: Vec<String>,
+    target: TargetArgs,
+    lookup: SharedLookup,
+}
+
+fn env_lookup(emulator: bool, missing: Arc<Mutex<BTreeSet<String>>>) -> SharedLookup {
+    Arc::new(move |name: &str| match std::env::var(name) {
+        Ok(value) => Some(value),
+        Err(_) if emulator => {
+            if let Ok(mut missing) = missing.lock() {
+                missing.insert(name.to_owned());
+            }
+            Some(PLACEHOLDER.to_owned())
+        }
+        Err(_) => None,
+    })
+}
+
+/// Validates the config and reads the settings (no secrets needed).
+pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
+    let settings_file = config.config.is_file().then_some(config.config.as_path());
+    let report = validate::validate_paths(
+        &config.paths,
+        settings_file,
+        Options {
+            allow_plaintext_secrets: config.allow_plaintext_secrets,
+        },
+    );
+    if report.has_errors() {
+        return Err(WorkspaceError::Invalid(report.diagnostics, report.sources));
+    }
+    Ok(report)
+}
+
+/// The state backend the flags and settings choose.
+pub fn backend(
+    target: &TargetArgs,
+    settings: &Settings,
+) -> Result<Arc<dyn StateBackend>, WorkspaceError> {
+    let state = settings.state.clone().unwrap_or_default();
+    if state.backend == Some(StateBackendKind::Postgres)
+        && target.state.is_none()
+        && !target.emulator
+    {
+        return Err(WorkspaceError::Message(
+            "state backend `postgres` is not available in this build: use `backend: file` (or pass `--state FILE`)".into(),
+        ));
+    }
+    let path = match (&target.state, target.emulator, &state.path) {
+        (Some(path), _, _) => path.clone(),
+        (None, true, _) => PathBuf::from(EMULATOR_STATE),
+        (None, false, Some(path)) => PathBuf::from(path),
+        (None, false, None) => PathBuf::from(DEFAULT_STATE),
+    };
+    Ok(Arc::new(FileBackend::new(path)))
+}
+
+/// Reads the settings file alone (for state commands that need no connections).
+pub fn settings_only(path: &Path) -> Result<Settings, WorkspaceError> {
+    if !path.is_file() {
+        return Ok(Settings::default());
+    }
+    let report = validate::validate_paths(&[], Some(path), Options::default());
+    let errors: Vec<Diagnostic> = report
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error && d.file == path)
+        .collect();
+    if errors.is_empty() {
+        Ok(report.config.settings)
+    } else {
+        Err(WorkspaceError::Invalid(errors, report.sources))
+    }
+}
+
+impl Workspace {
+    /// Validates, resolves secrets and picks the backend. Nothing is sent.
+    pub fn open(config: &ConfigArgs, target: TargetArgs) -> Result<Workspace, WorkspaceError> {
+        let report = validated(config)?;
+        let mut warnings: Vec<String> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{}:{}: {} [{}]",
+                    d.file.display(),
+                    d.line,
+                    d.column,
+                    d.message,
+                    d.code.as_str()
+                )
+            })
+            .collect();
+        let settings = report.config.settings.clone();
+        let missing = Arc::new(Mutex::new(BTreeSet::new()));
+        let lookup = env_lookup(target.emulator, Arc::clone(&missing));
+        let mut orgs = desired::orgs_from_settings(&settings, &*lookup);
+        if target.emulator {
+            for (cloud, org) in EMULATOR_ORGS {
+                orgs.entry(cloud).or_insert_with(|| org.to_owned());
+            }
+        }
+        let state_key = std::env::var("PROVISION_STATE_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        let desired = desired::build(&report.config.connections, &orgs, &*lookup, state_key.as_deref().map(str::as_bytes))
+            .map_err(|err| match err {
+                DesiredError::Diagnostics(diags) => {
+                    let mut sources = Sources::new();
+                    for d in &diags {
+                        if let Ok(text) = std::fs::read_to_string(&d.file) {
+                            sources.insert(d.file.clone(), text);
+                        }
+                    }
+                    WorkspaceError::Invalid(diags, sources)
+                }
+                DesiredError::NoOrg(cloud) => WorkspaceError::Message(format!(
+                    "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in provision.yaml"
+                )),
+            })?;
+        if let Ok(missing) = missing.lock()
+            && !missing.is_empty()
+        {
+            warnings.push(format!(
+                "--emulator: {} variable(s) not set, filled with a placeholder: {}",
+                missing.len(),
+                missing
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let backend = backend(&target, &settings)?;
+        Ok(Workspace {
+            settings,
+            connections: report.config.connections,
+            desired,
+            backend,
+            emulator: target.emulator,
+            warnings,
+            target,
+            lookup,
+        })
+    }
+
+    /// `--parallelism`, else the settings, else 8.
+    pub fn parallelism(&self, flag: Option<usize>) -> usize {
+        flag.or(self.settings.parallelism.map(usize::from))
+            .unwrap_or(8)
+            .max(1)
+    }
+
+    /// Connects to the Flow Service (starting the emulator for `--emulator`).
+    pub async fn connect(&self) -> Result<Connected, WorkspaceError> {
+        connect(&self.target, &self.settings, &*self.lookup).await
+    }
+}
+
+/// A live connection to the Flow Service; keeps an in-process emulator up.
+pub struct Connected {
+    pub api: Arc<FlowServiceClient>,
+    emulator: Option<Emulator>,
+}
+
+impl Connected {
+    /// Stops the in-process emulator, if any (its data is already saved).
+    pub async fn close(self) {
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+    }
+
+    /// Lists the PostgreSQL connections of each scope, concurrently.
+    pub async fn read_remote(
+        &self,
+        desired: &[Desired],
+        state: &State,
+        refresh: bool,
+    ) -> Result<RemoteView, String> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (org, sandbox) in scopes_to_read(desired, state, refresh) {
+            let api = Arc::clone(&self.api);
+            tasks.spawn(async move {
+                let scope = Scope::new(org, sandbox);
+                let items: Result<Vec<ConnectionItem>, _> = api
+                    .list(&scope, &ListQuery::new().postgres().page_size(1000))
+                    .await;
+                (scope, items)
+            });
+        }
+        let mut view = HashMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (scope, items) = joined.map_err(|e| format!("internal error: {e}"))?;
+            let items = items.map_err(|e| {
+                format!(
+                    "cannot list connections in sandbox `{}`: {e}",
+                    scope.sandbox
+                )
+            })?;
+            view.insert(scope, items);
+        }
+        Ok(view)
+    }
+}
+
+/// Connects per the flags and settings.
+pub async fn connect(
+    target: &TargetArgs,
+    settings: &Settings,
+    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Connected, WorkspaceError> {
+    if target.emulator {
+        let config = EmulatorConfig {
+            data: Some(PathBuf::from(EMULATOR_DATA)),
+            ..EmulatorConfig::default()
+        };
+        if let Some(dir) = Path::new(EMULATOR_DATA).parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        }
+        let emulator = Emulator::start(config)
+            .await
+            .map_err(|e| format!("cannot start the emulator: {e}"))?;
+        let credentials = Credentials::ClientCredentials {
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
+        };
+        let client =
+            FlowServiceClient::new(ClientConfig::new(credentials).with_base_url(&emulator.url()))
+                .map_err(|e| e.to_string())?;
+        return Ok(Connected {
+            api: Arc::new(client),
+            emulator: Some(emulator),
+        });
+    }
+    let credentials = platform_credentials(settings, lookup)?;
+    let mut config = ClientConfig::from_settings(settings, credentials);
+    if let Some(endpoint) = &target.endpoint {
+        config.endpoint = endpoint.clone();
+    }
+    if let Some(ims) = &target.ims {
+        config.ims = ims.clone();
+    }
+    let client = FlowServiceClient::new(config).map_err(|e| e.to_string())?;
+    Ok(Connected {
+        api: Arc::new(client),
+        emulator: None,
+    })
+}
+
+/// Credentials from the settings (their `${VAR}`s resolved), else from
+/// `AEP_CLIENT_ID` with `AEP_CLIENT_SECRET` or `AEP_ACCESS_TOKEN`.
+fn platform_credentials(
+    settings: &Settings,
+    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Credentials, WorkspaceError> {
+    let resolve = |value: &Option<String>, field: &str| -> Result<Option<String>, WorkspaceError> {
+        match value {
+            None => Ok(None),
+            Some(v) => interpolate::substitute(v, &|n| lookup(n))
+                .map(Some)
+                .map_err(|missing| {
+                    WorkspaceError::Message(format!(
+                        "`credentials.{field}` uses unset environment variable(s): {}",
+                        missing
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
+        }
+    };
+    let configured = match &settings.credentials {
+        Some(c) => crate::config::Credentials {
+            client_id: resolve(&c.client_id, "clientId")?,
+            client_secret: resolve(&c.client_secret, "clientSecret")?,
+            access_token: resolve(&c.access_token, "accessToken")?,
+        },
+        None => crate::config::Credentials {
+            client_id: std::env::var("AEP_CLIENT_ID").ok(),
+            client_secret: std::env::var("AEP_CLIENT_SECRET").ok(),
+            access_token: std::env::var("AEP_ACCESS_TOKEN").ok(),
+        },
+    };
+    Credentials::from_settings(&configured).map_err(|e| {
+        WorkspaceError::Message(format!(
+            "{e}: set `credentials` in provision.yaml, or AEP_CLIENT_ID with AEP_CLIENT_SECRET (or AEP_ACCESS_TOKEN); `--emulator` needs none"
+        ))
+    })
+}
