@@ -76,11 +76,12 @@ pub enum Change {
 }
 
 impl State {
-    /// A new, empty state with a fresh lineage.
+    /// A new, empty state. Its lineage is assigned by the first write, so
+    /// a plan made before any state exists stays bound to "no state yet".
     pub fn new() -> Self {
         State {
             version: FORMAT_VERSION,
-            lineage: uuid::Uuid::new_v4().to_string(),
+            lineage: String::new(),
             serial: 0,
             connections: BTreeMap::new(),
             pending: BTreeMap::new(),
@@ -89,6 +90,9 @@ impl State {
 
     /// Applies changes in memory and counts one write.
     pub fn apply(&mut self, changes: &[Change]) {
+        if self.lineage.is_empty() {
+            self.lineage = uuid::Uuid::new_v4().to_string();
+        }
         for change in changes {
             match change {
                 Change::Pending(key, pending) => {

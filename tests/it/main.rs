@@ -2,7 +2,9 @@
 
 #![allow(clippy::print_stderr)] // a skipped test says why on stderr
 
+mod apply;
 mod hostile;
 mod schema;
 mod util;
 mod validate;
+mod world;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
+use std::process::Command;
 
 /// The repository root (where Cargo.toml is).
 pub fn root() -> PathBuf {
@@ -25,8 +25,8 @@ pub struct Run {
 
 /// Starts a `provision` command with a deterministic environment.
 pub fn provision() -> Run {
-    #[allow(clippy::unwrap_used)]
-    let mut cmd = Command::cargo_bin("provision").unwrap();
+    #[allow(deprecated)] // the replacement macro needs a literal binary name per call site
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("provision"));
     cmd.env("NO_COLOR", "1").env_remove("RUST_LOG");
     Run { cmd }
 }
@@ -54,6 +54,16 @@ impl Run {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.cmd.env(key, value);
         self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    /// The underlying command, for spawning a child to kill.
+    pub fn into_command(self) -> Command {
+        self.cmd
     }
 
     /// Runs and returns the finished process.
