@@ -37,6 +37,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Run the local Flow Service + IMS emulator (tests, demos, rehearsals).
     Emulator(crate::emulator::EmulatorArgs),
+    /// Connect to each described PostgreSQL server with its credentials and
+    /// TLS mode (preflight; never calls the Flow Service).
+    Check(crate::check::CheckArgs),
 }
 
 /// Options shared by commands that read the config.

@@ -3,6 +3,7 @@
 //! tool validates, plans and applies them through the Flow Service API.
 
 pub mod api;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

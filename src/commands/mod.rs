@@ -1,5 +1,6 @@
 //! One small function per subcommand: glue between the CLI and the library.
 
+mod check;
 mod emulator;
 mod schema;
 mod validate;
@@ -14,6 +15,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Validate(args) => validate::run(&args, quiet),
         Command::Schema(args) => schema::run(&args),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Check(args) => check::run(&args, quiet),
     }
 }
 
