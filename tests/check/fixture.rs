@@ -33,14 +33,24 @@ pub struct TlsServer {
 
 pub fn tls() -> Option<&'static TlsServer> {
     static SERVER: OnceLock<Result<TlsServer, String>> = OnceLock::new();
-    postgres::shared(&SERVER, || {
+    postgres::shared(&SERVER, || start_tls(false))
+}
+
+/// Like [`tls`], but pg_hba.conf turns plain TCP away (`hostssl` only).
+pub fn tls_only() -> Option<&'static TlsServer> {
+    static SERVER: OnceLock<Result<TlsServer, String>> = OnceLock::new();
+    postgres::shared(&SERVER, || start_tls(true))
+}
+
+fn start_tls(tls_only: bool) -> Result<TlsServer, String> {
+    {
         let (ca_pem, files) = certificates().map_err(|e| format!("rcgen: {e}"))?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca_pem).map_err(|e| e.to_string())?;
         let pg = postgres::start(Options {
             tls: Some(files),
-            tls_only: false,
+            tls_only,
         })?;
         pg.create_login(USER, CANARY, DATABASE)?;
         Ok(TlsServer {
@@ -48,7 +58,7 @@ pub fn tls() -> Option<&'static TlsServer> {
             ca_file,
             _dir: dir,
         })
-    })
+    }
 }
 
 /// A CA, and a server certificate for `localhost` only (so connecting by

@@ -94,3 +94,23 @@ fn hostname_and_chain_checks_follow_the_mode() {
     assert!(out.contains("Check complete: 5 ok, 1 failed."), "{out}");
     assert_no_canary(&run);
 }
+
+#[test]
+fn allow_falls_back_to_tls_when_the_server_turns_plain_away() {
+    let Some(server) = fixture::tls_only() else {
+        return;
+    };
+    let port = server.pg.port();
+    let project = Project::new(&[
+        basic("allow", "127.0.0.1", port, DATABASE, "Allow"),
+        basic("disable", "127.0.0.1", port, DATABASE, "Disable"),
+    ]);
+    let run = project.check(CANARY, &[]).expect_code(1);
+    let out = run.stdout();
+    assert!(line(&out, "allow").starts_with("ok "), "{out}");
+    assert!(
+        line(&out, "disable").contains("auth: no pg_hba.conf entry for host"),
+        "{out}"
+    );
+    assert_no_canary(&run);
+}
