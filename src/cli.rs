@@ -44,6 +44,9 @@ pub enum Command {
     /// Inspect and repair state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Connect to each described PostgreSQL server with its credentials and
+    /// TLS mode (preflight; never calls the Flow Service).
+    Check(crate::check::CheckArgs),
 }
 
 /// Where to run and where state lives: shared by plan, apply and state.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

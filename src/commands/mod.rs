@@ -1,6 +1,7 @@
 //! One small function per subcommand: glue between the CLI and the library.
 
 mod apply;
+mod check;
 mod emulator;
 mod plan;
 mod schema;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Plan(args) => plan::run(args, cli.verbose > 0),
         Command::Apply(args) => apply::run(args, quiet),
         Command::State(command) => state::run(command),
+        Command::Check(args) => check::run(&args, quiet),
     }
 }
 

@@ -1,0 +1,315 @@
+//! One probe: open a real connection with the described credentials and TLS
+//! policy, run `SELECT 1`, and turn whatever went wrong into a category a
+//! user can act on (DNS, refused, timeout, TLS, auth, missing database).
+//! Messages are built from server texts and error kinds, never from the
+//! connection parameters, so a password cannot reach them.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_postgres::error::SqlState;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::target::Target;
+use super::tls::{Connectors, Encryption, Verification};
+
+/// What kind of failure, so a pipeline can tell "fix the network" from "fix
+/// the password".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// The host name does not resolve.
+    Dns,
+    /// Nothing listens on the port, or the connection was closed at once.
+    Refused,
+    /// No answer within `--timeout`.
+    Timeout,
+    /// TLS required but not offered, or the certificate did not verify.
+    Tls,
+    /// Wrong password or unknown user (SQLSTATE 28P01 / 28000).
+    Auth,
+    /// The database does not exist (SQLSTATE 3D000).
+    Database,
+    /// The connection's own values cannot be used (e.g. a non-numeric port).
+    Config,
+    Other,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Dns => "dns",
+            Category::Refused => "refused",
+            Category::Timeout => "timeout",
+            Category::Tls => "tls",
+            Category::Auth => "auth",
+            Category::Database => "database",
+            Category::Config => "config",
+            Category::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a probe failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub category: Category,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(category: Category, message: impl Into<String>) -> Self {
+        Failure {
+            category,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs one probe within `timeout`, returning its result and how long it took.
+pub async fn probe(
+    target: &Target,
+    connectors: &Connectors,
+    timeout: Duration,
+) -> (Result<(), Failure>, Duration) {
+    let start = Instant::now();
+    let result = match tokio::time::timeout(timeout, attempt_all(target, connectors, timeout)).await
+    {
+        Ok(result) => result,
+        Err(_) => Err(Failure::new(
+            Category::Timeout,
+            format!(
+                "no answer from `{}:{}` within {} s",
+                target.host,
+                target.port,
+                timeout.as_secs_f64()
+            ),
+        )),
+    };
+    (result, start.elapsed())
+}
+
+async fn attempt_all(
+    target: &Target,
+    connectors: &Connectors,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    // Resolving first gives "host not found" its own category; tokio-postgres
+    // would fold it into a generic connect error.
+    if let Err(err) = tokio::net::lookup_host((target.host.as_str(), target.port)).await {
+        return Err(Failure::new(
+            Category::Dns,
+            format!("host `{}` not found: {err}", target.host),
+        ));
+    }
+    let tls = connectors.for_verification(target.tls.verification);
+    let none = connectors.for_verification(Verification::None);
+    match target.tls.encryption {
+        Encryption::Disable => {
+            attempt(
+                target,
+                tokio_postgres::config::SslMode::Disable,
+                tls,
+                timeout,
+            )
+            .await
+        }
+        Encryption::Prefer => {
+            attempt(
+                target,
+                tokio_postgres::config::SslMode::Prefer,
+                tls,
+                timeout,
+            )
+            .await
+        }
+        Encryption::Require => {
+            attempt(
+                target,
+                tokio_postgres::config::SslMode::Require,
+                tls,
+                timeout,
+            )
+            .await
+        }
+        Encryption::Allow => {
+            // libpq's `allow`: plain first; if the server turns plain away
+            // (a `hostssl`-only pg_hba.conf), once more over TLS.
+            let plain = attempt(
+                target,
+                tokio_postgres::config::SslMode::Disable,
+                none.clone(),
+                timeout,
+            )
+            .await;
+            match plain {
+                Err(first) if matches!(first.category, Category::Auth) => {
+                    match attempt(
+                        target,
+                        tokio_postgres::config::SslMode::Require,
+                        none,
+                        timeout,
+                    )
+                    .await
+                    {
+                        Err(second) if second.message.starts_with(NO_TLS) => Err(first),
+                        other => other,
+                    }
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+async fn attempt(
+    target: &Target,
+    mode: tokio_postgres::config::SslMode,
+    tls: MakeRustlsConnect,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&target.host)
+        .port(target.port)
+        .dbname(&target.database)
+        .user(&target.username)
+        .password(target.password.expose())
+        .application_name("provision check")
+        .connect_timeout(timeout)
+        .ssl_mode(mode);
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|err| classify(target, &err))?;
+    let driver = tokio::spawn(connection);
+    let result = client
+        .simple_query("SELECT 1")
+        .await
+        .map(drop)
+        .map_err(|err| classify(target, &err));
+    drop(client);
+    let _ = driver.await;
+    result
+}
+
+const NO_TLS: &str = "the server does not support TLS";
+
+/// Turns a driver error into a category and a message with no secret in it.
+fn classify(target: &Target, err: &tokio_postgres::Error) -> Failure {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        let category = if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            Category::Auth
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            Category::Database
+        } else {
+            Category::Other
+        };
+        return Failure::new(
+            category,
+            format!("{} (SQLSTATE {})", db.message(), code.code()),
+        );
+    }
+    let mut causes = Vec::new();
+    let mut source: Option<&(dyn StdError + 'static)> = err.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return tls_failure(target, tls);
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return Failure::new(
+                        Category::Refused,
+                        format!(
+                            "connection refused by `{}:{}`: nothing listens on that port",
+                            target.host, target.port
+                        ),
+                    );
+                }
+                std::io::ErrorKind::TimedOut => {
+                    return Failure::new(
+                        Category::Timeout,
+                        format!("connecting to `{}:{}` timed out", target.host, target.port),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return tls_failure(target, tls);
+        }
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let outer = err.to_string();
+    if outer.contains("TLS") {
+        if causes
+            .iter()
+            .any(|c| c.contains("server does not support TLS"))
+        {
+            return Failure::new(
+                Category::Tls,
+                format!("{NO_TLS}, but sslMode `{}` requires it", target.tls_setting),
+            );
+        }
+        return Failure::new(Category::Tls, join(&outer, &causes));
+    }
+    if err.is_closed()
+        || causes
+            .iter()
+            .any(|c| c.contains("reset") || c.contains("closed"))
+    {
+        return Failure::new(
+            Category::Refused,
+            format!(
+                "`{}:{}` closed the connection: {}",
+                target.host,
+                target.port,
+                join(&outer, &causes)
+            ),
+        );
+    }
+    Failure::new(Category::Other, join(&outer, &causes))
+}
+
+fn tls_failure(target: &Target, err: &rustls::Error) -> Failure {
+    use rustls::CertificateError as C;
+    let message = match err {
+        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            format!(
+                "hostname mismatch: the server's certificate is not valid for `{}`",
+                target.host
+            )
+        }
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            "certificate verification failed: the server's certificate is not signed by a trusted CA (give the CA with `--ca-file`)".to_owned()
+        }
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "certificate verification failed: the server's certificate has expired".to_owned()
+        }
+        rustls::Error::InvalidCertificate(other) => {
+            format!("certificate verification failed: {other:?}")
+        }
+        other => format!("TLS handshake failed: {other}"),
+    };
+    Failure::new(Category::Tls, message)
+}
+
+fn join(outer: &str, causes: &[String]) -> String {
+    std::iter::once(outer)
+        .chain(causes.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(": ")
+}

@@ -1,0 +1,178 @@
+//! The result of a check run as a value: one outcome per connection, rendered
+//! as aligned text lines or one JSON document. Rendering returns strings;
+//! printing them is `output.rs`'s job.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::probe::{Category, Failure};
+use super::target::Target;
+
+/// What happened to one connection.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// `cloud/sandbox/name`.
+    pub key: String,
+    /// `host:port/database`, empty when the connection could not be read.
+    pub endpoint: String,
+    /// The TLS policy in libpq's words (`verify-full`, `prefer`, …).
+    pub tls: String,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl Outcome {
+    pub fn new(target: &Target, result: Result<(), Failure>, elapsed: Duration) -> Self {
+        let (status, category, message) = match result {
+            Ok(()) => ("ok", None, None),
+            Err(failure) => ("failed", Some(failure.category), Some(failure.message)),
+        };
+        Outcome {
+            key: target.key.clone(),
+            endpoint: format!("{}:{}/{}", target.host, target.port, target.database),
+            tls: target.tls.to_string(),
+            status,
+            category,
+            message,
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// A connection that was never probed because its values cannot be used.
+    pub fn unusable(key: String, failure: Failure) -> Self {
+        Outcome {
+            key,
+            endpoint: String::new(),
+            tls: String::new(),
+            status: "failed",
+            category: Some(failure.category),
+            message: Some(failure.message),
+            elapsed_ms: 0,
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.category.is_none()
+    }
+}
+
+/// Every outcome of a run, in key order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    pub outcomes: Vec<Outcome>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    ok: usize,
+    failed: usize,
+}
+
+impl CheckReport {
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| !o.is_ok()).count()
+    }
+
+    pub fn passed(&self) -> usize {
+        self.outcomes.len() - self.failed()
+    }
+
+    /// `Check complete: 2 ok, 1 failed.`
+    pub fn summary_line(&self) -> String {
+        format!(
+            "Check complete: {} ok, {} failed.",
+            self.passed(),
+            self.failed()
+        )
+    }
+
+    /// One line per connection: status, key, endpoint, TLS policy, time, and
+    /// for a failure `category: message`.
+    pub fn render_text(&self) -> String {
+        let key_width = self.outcomes.iter().map(|o| o.key.len()).max().unwrap_or(0);
+        let endpoint_width = self
+            .outcomes
+            .iter()
+            .map(|o| o.endpoint.len())
+            .max()
+            .unwrap_or(0);
+        let mut out = String::new();
+        for o in &self.outcomes {
+            let status = if o.is_ok() { "ok" } else { "FAIL" };
+            let _ = write!(
+                out,
+                "{status:<4}  {:<key_width$}  {:<endpoint_width$}  {:<18}  {:>6} ms",
+                o.key,
+                o.endpoint,
+                format!("tls={}", o.tls),
+                o.elapsed_ms,
+            );
+            if let (Some(category), Some(message)) = (o.category, &o.message) {
+                let _ = write!(out, "  {category}: {message}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `{"results": [...], "summary": {"ok": n, "failed": n}}`.
+    pub fn render_json(&self) -> String {
+        let value = serde_json::json!({
+            "results": self.outcomes,
+            "summary": Summary { ok: self.passed(), failed: self.failed() },
+        });
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(key: &str, failure: Option<Failure>) -> Outcome {
+        Outcome {
+            key: key.into(),
+            endpoint: "127.0.0.1:5432/orders".into(),
+            tls: "verify-full".into(),
+            status: if failure.is_some() { "failed" } else { "ok" },
+            category: failure.as_ref().map(|f| f.category),
+            message: failure.map(|f| f.message),
+            elapsed_ms: 12,
+        }
+    }
+
+    #[test]
+    fn renders_text_and_json() {
+        let report = CheckReport {
+            outcomes: vec![
+                outcome("azure/dev/a", None),
+                outcome(
+                    "azure/dev/bb",
+                    Some(Failure::new(
+                        Category::Auth,
+                        "password authentication failed",
+                    )),
+                ),
+            ],
+        };
+        let text = report.render_text();
+        assert!(text.starts_with("ok    azure/dev/a "), "{text}");
+        assert!(text.contains("FAIL  azure/dev/bb  127.0.0.1:5432/orders  tls=verify-full"));
+        assert!(text.contains("12 ms  auth: password authentication failed\n"));
+        assert_eq!(report.summary_line(), "Check complete: 1 ok, 1 failed.");
+        let json: serde_json::Value = serde_json::from_str(&report.render_json()).unwrap();
+        assert_eq!(json["summary"]["failed"], 1);
+        assert_eq!(json["results"][1]["category"], "auth");
+        assert_eq!(json["results"][0]["elapsedMs"], 12);
+    }
+}

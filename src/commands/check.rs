@@ -1,0 +1,106 @@
+//! `provision check`: validate, resolve `${VAR}`, probe every connection,
+//! print one line per connection and a summary; exit 1 if any failed.
+
+use crate::check::{self, CheckArgs, CheckFormat};
+use crate::diagnostic::{self, Diagnostic, Sources, Summary};
+use crate::exit;
+use crate::output;
+use crate::resolve;
+use crate::validate::{self, Options};
+
+pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
+    let settings = args
+        .config
+        .config
+        .is_file()
+        .then_some(args.config.config.as_path());
+    let report = validate::validate_paths(
+        &args.config.paths,
+        settings,
+        Options {
+            allow_plaintext_secrets: args.config.allow_plaintext_secrets,
+        },
+    );
+    if report.has_errors() {
+        print_diagnostics(
+            args.format,
+            &report.diagnostics,
+            &report.sources,
+            &report.summary,
+        );
+        return exit::FAILURE;
+    }
+    if !report.diagnostics.is_empty() {
+        // Warnings do not stop a check; they go to stderr, out of the result.
+        output::progress(&diagnostic::render_text(
+            &report.diagnostics,
+            &report.sources,
+            output::use_color(),
+        ));
+    }
+    let resolved = match resolve::resolve_all(&report.config.connections, &resolve::environment) {
+        Ok(resolved) => resolved,
+        Err(missing) => {
+            let mut sources = Sources::new();
+            for d in &missing {
+                if let Ok(text) = std::fs::read_to_string(&d.file) {
+                    sources.insert(d.file.clone(), text);
+                }
+            }
+            let mut summary = report.summary;
+            summary.count(&missing);
+            print_diagnostics(args.format, &missing, &sources, &summary);
+            return exit::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            output::error(&format!("cannot start the async runtime: {err}"));
+            return exit::FAILURE;
+        }
+    };
+    let checked = match runtime.block_on(check::check_all(&resolved, &args.to_options())) {
+        Ok(checked) => checked,
+        Err(err) => {
+            output::error(&err.to_string());
+            return exit::FAILURE;
+        }
+    };
+    match args.format {
+        CheckFormat::Text => {
+            output::result(&checked.render_text());
+            if !quiet {
+                output::result_line(&checked.summary_line());
+            }
+        }
+        CheckFormat::Json => output::result(&checked.render_json()),
+    }
+    if checked.failed() > 0 {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }
+}
+
+fn print_diagnostics(
+    format: CheckFormat,
+    diags: &[Diagnostic],
+    sources: &Sources,
+    summary: &Summary,
+) {
+    match format {
+        CheckFormat::Text => {
+            output::result(&diagnostic::render_text(
+                diags,
+                sources,
+                output::use_color_stdout(),
+            ));
+            output::result_line(&summary.to_string());
+        }
+        CheckFormat::Json => output::result(&diagnostic::render_json(diags, summary)),
+    }
+}
