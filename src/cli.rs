@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::diagnostic::Format;
 
+mod gitops;
+pub use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
+
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
 /// declaratively, from YAML files in git.
 #[derive(Debug, Parser)]
@@ -44,6 +47,14 @@ pub enum Command {
     /// Inspect and repair state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Write YAML files (and state records) for connections that already exist.
+    Import(ImportArgs),
+    /// Scaffold a new project: settings, an example, schemas, CI templates.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Write the man page(s), generated from these definitions.
+    Man(ManArgs),
 }
 
 /// Where to run and where state lives: shared by plan, apply and state.

@@ -2,6 +2,8 @@
 
 mod apply;
 mod emulator;
+mod gitops;
+mod import;
 mod plan;
 mod schema;
 mod state;
@@ -23,6 +25,10 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Plan(args) => plan::run(args, cli.verbose > 0),
         Command::Apply(args) => apply::run(args, quiet),
         Command::State(command) => state::run(command),
+        Command::Import(args) => import::run(args),
+        Command::Init(args) => gitops::init(&args),
+        Command::Completions(args) => gitops::completions(&args),
+        Command::Man(args) => gitops::man(args.out.as_deref()),
     }
 }
 
