@@ -60,7 +60,11 @@ pub fn files() -> Vec<(PathBuf, String)> {
 /// (paths within `dir`). Refuses, writing nothing, when any file exists.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     // `./provision.yaml` reads worse than `provision.yaml`.
-    let dir = if dir == Path::new(".") { Path::new("") } else { dir };
+    let dir = if dir == Path::new(".") {
+        Path::new("")
+    } else {
+        dir
+    };
     let files = files();
     let existing: Vec<PathBuf> = files
         .iter()
@@ -106,10 +110,12 @@ fn ignore_local_state(dir: &Path) -> Result<Option<PathBuf>, InitError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(InitError::Io { path, source }),
     };
-    let covered = current
-        .lines()
-        .map(str::trim)
-        .any(|l| matches!(l, ".provision" | ".provision/" | "/.provision" | "/.provision/"));
+    let covered = current.lines().map(str::trim).any(|l| {
+        matches!(
+            l,
+            ".provision" | ".provision/" | "/.provision" | "/.provision/"
+        )
+    });
     if covered {
         return Ok(None);
     }

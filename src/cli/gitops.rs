@@ -55,6 +55,8 @@ fn parse_cloud(text: &str) -> Result<Cloud, String> {
     match text {
         "azure" => Ok(Cloud::Azure),
         "aws" => Ok(Cloud::Aws),
-        other => Err(format!("unknown cloud `{other}`: expected `azure` or `aws`")),
+        other => Err(format!(
+            "unknown cloud `{other}`: expected `azure` or `aws`"
+        )),
     }
 }

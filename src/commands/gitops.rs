@@ -56,8 +56,8 @@ pub fn man(out: Option<&Path>) -> u8 {
         output::result(&String::from_utf8_lossy(&page));
         return exit::OK;
     };
-    if let Err(err) = std::fs::create_dir_all(dir)
-        .and_then(|()| clap_mangen::generate_to(command, dir))
+    if let Err(err) =
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir))
     {
         output::error(&format!(
             "cannot write man pages to `{}`: {err}",

@@ -67,18 +67,12 @@ pub fn run(args: ImportArgs) -> u8 {
     };
     let scope = Scope::new(&org, &args.sandbox);
     let items = runtime.block_on(async {
-        let connected =
-            workspace::connect(&args.target, &settings, &resolve::environment).await?;
+        let connected = workspace::connect(&args.target, &settings, &resolve::environment).await?;
         let items = connected
             .api
             .list(&scope, &ListQuery::new().page_size(1000))
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot list connections in sandbox `{}`: {e}",
-                    args.sandbox
-                )
-            });
+            .map_err(|e| format!("cannot list connections in sandbox `{}`: {e}", args.sandbox));
         connected.close().await;
         items.map_err(WorkspaceError::from)
     });
@@ -158,10 +152,7 @@ pub fn run(args: ImportArgs) -> u8 {
 
 /// Writes each candidate's file; a file that appeared meanwhile is skipped,
 /// never overwritten.
-fn write_files(
-    out: &Path,
-    selection: &mut Selection,
-) -> Result<Vec<import::Candidate>, String> {
+fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<import::Candidate>, String> {
     if !selection.candidates.is_empty() {
         std::fs::create_dir_all(out)
             .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
@@ -172,7 +163,8 @@ fn write_files(
             .write(true)
             .create_new(true)
             .open(&candidate.file);
-        let result = file.and_then(|mut f| std::io::Write::write_all(&mut f, candidate.text.as_bytes()));
+        let result =
+            file.and_then(|mut f| std::io::Write::write_all(&mut f, candidate.text.as_bytes()));
         match result {
             Ok(()) => {
                 output::result_line(&format!(
@@ -187,11 +179,17 @@ fn write_files(
                 selection.skipped.push(import::Skip {
                     name: candidate.key.clone(),
                     id: candidate.id.clone(),
-                    reason: format!("`{}` already exists: not overwritten", candidate.file.display()),
+                    reason: format!(
+                        "`{}` already exists: not overwritten",
+                        candidate.file.display()
+                    ),
                 });
             }
             Err(err) => {
-                return Err(format!("cannot write `{}`: {err}", candidate.file.display()));
+                return Err(format!(
+                    "cannot write `{}`: {err}",
+                    candidate.file.display()
+                ));
             }
         }
     }
@@ -206,12 +204,20 @@ fn finish(selection: &Selection, written: &[import::Candidate], dry_run: bool) {
             skip.name, skip.id, skip.reason
         ));
     }
-    let listed: &[import::Candidate] = if dry_run { &selection.candidates } else { written };
+    let listed: &[import::Candidate] = if dry_run {
+        &selection.candidates
+    } else {
+        written
+    };
     output::result_line(&format!(
         "Import {}: {} {}, {} skipped.",
         if dry_run { "dry run" } else { "complete" },
         listed.len(),
-        if dry_run { "to write" } else { "written and recorded in state" },
+        if dry_run {
+            "to write"
+        } else {
+            "written and recorded in state"
+        },
         selection.skipped.len()
     ));
     let variables: Vec<&str> = listed
@@ -219,7 +225,9 @@ fn finish(selection: &Selection, written: &[import::Candidate], dry_run: bool) {
         .flat_map(|c| c.variables.iter().map(String::as_str))
         .collect();
     if !variables.is_empty() {
-        output::result_line("Set these variables (the passwords, which the platform never returns) before `provision plan`:");
+        output::result_line(
+            "Set these variables (the passwords, which the platform never returns) before `provision plan`:",
+        );
         for variable in variables {
             output::result_line(&format!("  {variable}"));
         }

@@ -3,8 +3,8 @@
 //! them from git. Anything ambiguous is reported, never guessed.
 
 mod names;
-pub mod render;
 mod remote;
+pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

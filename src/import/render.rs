@@ -44,7 +44,10 @@ pub fn connection_yaml(connection: &Connection, modeline: &str, id: &str) -> Str
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    let _ = writeln!(out, "# imported by `provision import` from connection {safe_id}");
+    let _ = writeln!(
+        out,
+        "# imported by `provision import` from connection {safe_id}"
+    );
     let _ = writeln!(out, "name: {}", scalar(&literal(&connection.name)));
     if let Some(description) = connection.description.as_deref().filter(|d| !d.is_empty()) {
         let _ = writeln!(out, "description: {}", scalar(&literal(description)));
@@ -73,11 +76,7 @@ pub fn connection_yaml(connection: &Connection, modeline: &str, id: &str) -> Str
         }
         Auth::ConnectionString(cs) => {
             out.push_str("  type: connectionString\n");
-            let _ = writeln!(
-                out,
-                "  connectionString: {}",
-                scalar(&cs.connection_string)
-            );
+            let _ = writeln!(out, "  connectionString: {}", scalar(&cs.connection_string));
         }
     }
     out

@@ -5,6 +5,7 @@
 
 mod apply;
 mod hostile;
+mod import;
 mod schema;
 mod util;
 mod validate;
