@@ -15,6 +15,7 @@ pub mod interpolate;
 pub mod output;
 pub mod plan;
 pub mod resolve;
+pub mod sarif;
 pub mod scaffold;
 pub mod schema;
 pub mod schema_messages;

@@ -6,6 +6,7 @@
 mod apply;
 mod hostile;
 mod import;
+mod sarif;
 mod schema;
 mod util;
 mod validate;
