@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly; a panic is a test failure
 
 mod apply;
+mod completions;
+mod gitops;
 mod hostile;
 mod import;
 mod sarif;
