@@ -11,7 +11,9 @@ use crate::world::{ORG_AWS, ORG_AZURE, World};
 
 fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
     let ssl_mode = match cloud {
-        Cloud::Aws => (i % 2 == 0).then_some(SslMode::Aws(i % 4 == 0)),
+        Cloud::Aws => i
+            .is_multiple_of(2)
+            .then_some(SslMode::Aws(i.is_multiple_of(4))),
         Cloud::Azure => [
             None,
             Some(AzureSslMode::Disable),
@@ -38,7 +40,7 @@ fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
         auth: Auth::Basic(BasicAuth {
             server: format!("10.0.{}.{}", i / 250, i % 250),
             port: 5432 + i as u16 % 3,
-            database: if i % 7 == 0 {
+            database: if i.is_multiple_of(7) {
                 "true".into()
             } else {
                 format!("app{i}")
@@ -194,10 +196,7 @@ fn clashes_are_reported_and_files_never_overwritten() {
 
     let run = import(&world, &["--sandbox", "dev", "--cloud", "azure"]).expect_code(0);
     let err = run.stderr();
-    assert!(
-        err.contains(&format!("2 connections are named `twin`")),
-        "{err}"
-    );
+    assert!(err.contains("2 connections are named `twin`"), "{err}");
     assert!(err.contains(&first), "{err}");
     assert!(
         err.contains("`connections/dev/kept.yaml` already exists: not overwritten"),

@@ -45,8 +45,14 @@ fn sarif_output_matches_the_sarif_schema() {
     let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules.iter().any(|r| r["id"] == "S101"), "{rules:?}");
     let results = run0["results"].as_array().unwrap();
-    let levels: Vec<&str> = results.iter().map(|r| r["level"].as_str().unwrap()).collect();
-    assert!(levels.contains(&"error") && levels.contains(&"warning"), "{levels:?}");
+    let levels: Vec<&str> = results
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert!(
+        levels.contains(&"error") && levels.contains(&"warning"),
+        "{levels:?}"
+    );
     let unknown = results.iter().find(|r| r["ruleId"] == "S101").unwrap();
     let location = &unknown["locations"][0]["physicalLocation"];
     assert_eq!(
@@ -57,7 +63,10 @@ fn sarif_output_matches_the_sarif_schema() {
     assert_eq!(location["region"]["startColumn"], 1);
     let index = unknown["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[index]["id"], "S101");
-    assert!(!run.stdout().contains("plain\""), "a secret leaked into SARIF");
+    assert!(
+        !run.stdout().contains("plain\""),
+        "a secret leaked into SARIF"
+    );
 }
 
 #[test]
@@ -76,5 +85,8 @@ fn a_clean_run_is_valid_sarif_too() {
 fn the_schema_check_is_not_vacuous() {
     let validator = sarif_validator();
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
-    assert!(!validator.is_valid(&broken), "a run without `tool` must fail");
+    assert!(
+        !validator.is_valid(&broken),
+        "a run without `tool` must fail"
+    );
 }
