@@ -222,3 +222,61 @@ pub fn check(selection: &mut Selection) -> Result<HashMap<String, String>, std::
     selection.candidates = kept;
     Ok(fingerprints)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::{ItemAuth, SpecRef};
+
+    fn item(name: &str, spec: &str) -> ConnectionItem {
+        let params = serde_json::json!({
+            "server": "h", "port": "5432", "database": "d", "username": "u",
+            "password": "********", "sslMode": "Require"
+        });
+        ConnectionItem {
+            id: format!("id-{name}"),
+            name: name.into(),
+            description: None,
+            auth: Some(ItemAuth {
+                spec_name: crate::api::wire::BASIC_AUTH.into(),
+                params: params.as_object().cloned().unwrap_or_default(),
+            }),
+            connection_spec: SpecRef {
+                id: spec.into(),
+                version: "1.0".into(),
+            },
+            state: "enabled".into(),
+            version: None,
+            etag: "\"e\"".into(),
+            sandbox_name: "prod".into(),
+            ims_org_id: "O@AdobeOrg".into(),
+            created_at: 0,
+            updated_at: 0,
+            created_client: String::new(),
+            updated_client: String::new(),
+        }
+    }
+
+    #[test]
+    fn other_specs_and_unknown_ssl_modes_are_reported_not_guessed() {
+        let target = Target {
+            cloud: Cloud::Azure,
+            sandbox: "prod".into(),
+            out: PathBuf::from("connections/prod"),
+            schema_ref: "../../schema/connection.schema.json".into(),
+        };
+        let items = [
+            item("mysql-db", "26d738e0-0000"),
+            item("pg", POSTGRES_SPEC_ID),
+        ];
+        let selection = select(&items, &target, &|_| false, &|_| false);
+        assert!(selection.candidates.is_empty());
+        let reasons: Vec<&str> = selection
+            .skipped
+            .iter()
+            .map(|s| s.reason.as_str())
+            .collect();
+        assert!(reasons[0].contains("is not PostgreSQL"), "{reasons:?}");
+        assert!(reasons[1].contains("`sslMode` is `Require`"), "{reasons:?}");
+    }
+}
