@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::diagnostic::Format;
 
+mod gitops;
+pub use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
+
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
 /// declaratively, from YAML files in git.
 #[derive(Debug, Parser)]
@@ -47,6 +50,14 @@ pub enum Command {
     /// Connect to each described PostgreSQL server with its credentials and
     /// TLS mode (preflight; never calls the Flow Service).
     Check(crate::check::CheckArgs),
+    /// Write YAML files (and state records) for connections that already exist.
+    Import(ImportArgs),
+    /// Scaffold a new project: settings, an example, schemas, CI templates.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Write the man page(s), generated from these definitions.
+    Man(ManArgs),
 }
 
 /// Where to run and where state lives: shared by plan, apply and state.

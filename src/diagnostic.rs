@@ -208,6 +208,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow annotations
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning (`crate::sarif`)
+    Sarif,
 }
 
 /// Source texts by file, for snippets.

@@ -3,6 +3,8 @@
 mod apply;
 mod check;
 mod emulator;
+mod gitops;
+mod import;
 mod plan;
 mod schema;
 mod state;
@@ -25,6 +27,10 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Apply(args) => apply::run(args, quiet),
         Command::State(command) => state::run(command),
         Command::Check(args) => check::run(&args, quiet),
+        Command::Import(args) => import::run(args),
+        Command::Init(args) => gitops::init(&args),
+        Command::Completions(args) => gitops::completions(&args),
+        Command::Man(args) => gitops::man(args.out.as_deref()),
     }
 }
 

@@ -34,6 +34,10 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
             &report.diagnostics,
             &report.summary,
         )),
+        Format::Sarif => output::result(&crate::sarif::render(
+            &report.diagnostics,
+            &std::env::current_dir().unwrap_or_default(),
+        )),
         Format::Github => {
             output::result(&diagnostic::render_github(&report.diagnostics));
             if !quiet {

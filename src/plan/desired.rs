@@ -119,7 +119,9 @@ fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
     })
 }
 
-fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
+/// SHA-256 of the non-secret fields of a connection as written (its `${VAR}`s
+/// in non-secret fields resolved by `lookup`): what state records.
+pub fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
     let view = non_secret_view(template, lookup);
     hex(&Sha256::digest(view.to_string().as_bytes()))
 }

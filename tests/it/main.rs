@@ -4,7 +4,11 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly; a panic is a test failure
 
 mod apply;
+mod completions;
+mod gitops;
 mod hostile;
+mod import;
+mod sarif;
 mod schema;
 mod util;
 mod validate;

@@ -1,0 +1,282 @@
+//! `provision import`: turns PostgreSQL connections that already exist on the
+//! platform into YAML files and state records, so a team can start managing
+//! them from git. Anything ambiguous is reported, never guessed.
+
+mod names;
+mod remote;
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::api::wire::{ConnectionItem, POSTGRES_SPEC_ID};
+use crate::config::Cloud;
+use crate::diagnostic::Diagnostic;
+use crate::plan::desired;
+use crate::validate::{self, Options};
+pub use names::{env_var, file_stem, relative};
+pub use remote::to_connection;
+
+/// What to import and where to write it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub cloud: Cloud,
+    pub sandbox: String,
+    /// The folder the files go into.
+    pub out: PathBuf,
+    /// The modeline's path from `out` to the connection schema.
+    pub schema_ref: String,
+}
+
+/// One connection to write.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: String,
+    pub etag: String,
+    /// `cloud/sandbox/name`.
+    pub key: String,
+    pub file: PathBuf,
+    pub text: String,
+    /// The variables its secrets became.
+    pub variables: Vec<String>,
+}
+
+/// A remote connection left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub name: String,
+    pub id: String,
+    pub reason: String,
+}
+
+/// The outcome of selecting: what to write, what was left alone.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub candidates: Vec<Candidate>,
+    pub skipped: Vec<Skip>,
+}
+
+impl Selection {
+    fn skip(&mut self, item: &ConnectionItem, reason: String) {
+        self.skipped.push(Skip {
+            name: item.name.clone(),
+            id: item.id.clone(),
+            reason,
+        });
+    }
+}
+
+/// Chooses what to import from a sandbox's listing. `exists` says whether a
+/// file is already there (never overwritten); `managed` whether a key is in
+/// state already.
+pub fn select(
+    items: &[ConnectionItem],
+    target: &Target,
+    exists: &dyn Fn(&Path) -> bool,
+    managed: &dyn Fn(&str) -> bool,
+) -> Selection {
+    let mut selection = Selection::default();
+    let mut items: Vec<&ConnectionItem> = items.iter().collect();
+    items.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let mut by_name: BTreeMap<&str, Vec<&ConnectionItem>> = BTreeMap::new();
+    for item in items {
+        if item.connection_spec.id == POSTGRES_SPEC_ID {
+            by_name.entry(&item.name).or_default().push(item);
+        } else {
+            selection.skip(
+                item,
+                format!(
+                    "connection spec `{}` is not PostgreSQL: provision manages PostgreSQL sources only",
+                    item.connection_spec.id
+                ),
+            );
+        }
+    }
+    let mut stems: HashMap<String, Vec<&str>> = HashMap::new();
+    for name in by_name.keys() {
+        if let Some(stem) = file_stem(name) {
+            stems.entry(stem).or_default().push(name);
+        }
+    }
+    let mut variables = BTreeSet::new();
+    for (name, same) in &by_name {
+        if same.len() > 1 {
+            let ids: Vec<String> = same.iter().map(|i| format!("`{}`", i.id)).collect();
+            for item in same {
+                selection.skip(item, format!(
+                    "{} connections are named `{name}` in this sandbox ({}): rename all but one on the platform, then import again",
+                    same.len(),
+                    ids.join(", ")
+                ));
+            }
+            continue;
+        }
+        let item = same[0];
+        let Some(stem) = file_stem(name) else {
+            selection.skip(
+                item,
+                "no file name can be made from this name: write its file by hand and record it with `provision state import`".into(),
+            );
+            continue;
+        };
+        if let Some(sharing) = stems.get(&stem).filter(|names| names.len() > 1) {
+            let names: Vec<String> = sharing.iter().map(|n| format!("`{n}`")).collect();
+            selection.skip(
+                item,
+                format!(
+                    "file name `{stem}.yaml` would be shared by {}: write these files by hand",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        }
+        let mut variable = env_var(name, "PASSWORD");
+        let mut n = 2;
+        while variables.contains(&variable) {
+            variable = format!("{}_{n}", env_var(name, "PASSWORD"));
+            n += 1;
+        }
+        let connection = match to_connection(item, target.cloud, &target.sandbox, &variable) {
+            Ok(connection) => connection,
+            Err(reason) => {
+                selection.skip(item, reason);
+                continue;
+            }
+        };
+        let key = connection.key();
+        if managed(&key) {
+            selection.skip(item, format!("already in state as `{key}`"));
+            continue;
+        }
+        let file = target.out.join(format!("{stem}.yaml"));
+        if exists(&file) {
+            selection.skip(
+                item,
+                format!("`{}` already exists: not overwritten", file.display()),
+            );
+            continue;
+        }
+        variables.insert(variable.clone());
+        selection.candidates.push(Candidate {
+            id: item.id.clone(),
+            etag: item.etag.clone(),
+            key,
+            text: render::connection_yaml(&connection, &target.schema_ref, &item.id),
+            file,
+            variables: vec![variable],
+        });
+    }
+    selection
+}
+
+/// Validates the candidates' YAML exactly as `provision validate` would
+/// (written to a scratch folder), and returns each valid one's state
+/// fingerprint, computed from the parsed file as `plan` computes it.
+/// Invalid candidates move to `skipped` with the first diagnostic.
+pub fn check(selection: &mut Selection) -> Result<HashMap<String, String>, std::io::Error> {
+    let scratch = tempfile::tempdir()?;
+    let mut staged = Vec::with_capacity(selection.candidates.len());
+    for (i, candidate) in selection.candidates.iter().enumerate() {
+        let path = scratch.path().join(format!("c{i:06}.yaml"));
+        std::fs::write(&path, &candidate.text)?;
+        staged.push(path);
+    }
+    let report = validate::validate_paths(&staged, None, Options::default());
+    let mut problems: HashMap<&Path, &Diagnostic> = HashMap::new();
+    for d in report.diagnostics.iter().rev() {
+        problems.insert(d.file.as_path(), d);
+    }
+    let no_variables = |_: &str| -> Option<String> { None };
+    let fingerprints: HashMap<String, String> = report
+        .config
+        .connections
+        .iter()
+        .filter(|l| !problems.contains_key(l.file.as_path()))
+        .map(|l| {
+            (
+                l.connection.key(),
+                desired::fingerprint(&l.connection, &no_variables),
+            )
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(selection.candidates.len());
+    for (candidate, path) in selection.candidates.drain(..).zip(&staged) {
+        match problems.get(path.as_path()) {
+            Some(d) => selection.skipped.push(Skip {
+                name: candidate.key.clone(),
+                id: candidate.id.clone(),
+                reason: format!(
+                    "its YAML would not validate: {} [{}]",
+                    d.message,
+                    d.code.as_str()
+                ),
+            }),
+            None if fingerprints.contains_key(&candidate.key) => kept.push(candidate),
+            None => selection.skipped.push(Skip {
+                name: candidate.key.clone(),
+                id: candidate.id.clone(),
+                reason: "its YAML did not read back as a connection".into(),
+            }),
+        }
+    }
+    selection.candidates = kept;
+    Ok(fingerprints)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::{ItemAuth, SpecRef};
+
+    fn item(name: &str, spec: &str) -> ConnectionItem {
+        let params = serde_json::json!({
+            "server": "h", "port": "5432", "database": "d", "username": "u",
+            "password": "********", "sslMode": "Require"
+        });
+        ConnectionItem {
+            id: format!("id-{name}"),
+            name: name.into(),
+            description: None,
+            auth: Some(ItemAuth {
+                spec_name: crate::api::wire::BASIC_AUTH.into(),
+                params: params.as_object().cloned().unwrap_or_default(),
+            }),
+            connection_spec: SpecRef {
+                id: spec.into(),
+                version: "1.0".into(),
+            },
+            state: "enabled".into(),
+            version: None,
+            etag: "\"e\"".into(),
+            sandbox_name: "prod".into(),
+            ims_org_id: "O@AdobeOrg".into(),
+            created_at: 0,
+            updated_at: 0,
+            created_client: String::new(),
+            updated_client: String::new(),
+        }
+    }
+
+    #[test]
+    fn other_specs_and_unknown_ssl_modes_are_reported_not_guessed() {
+        let target = Target {
+            cloud: Cloud::Azure,
+            sandbox: "prod".into(),
+            out: PathBuf::from("connections/prod"),
+            schema_ref: "../../schema/connection.schema.json".into(),
+        };
+        let items = [
+            item("mysql-db", "26d738e0-0000"),
+            item("pg", POSTGRES_SPEC_ID),
+        ];
+        let selection = select(&items, &target, &|_| false, &|_| false);
+        assert!(selection.candidates.is_empty());
+        let reasons: Vec<&str> = selection
+            .skipped
+            .iter()
+            .map(|s| s.reason.as_str())
+            .collect();
+        assert!(reasons[0].contains("is not PostgreSQL"), "{reasons:?}");
+        assert!(reasons[1].contains("`sslMode` is `Require`"), "{reasons:?}");
+    }
+}

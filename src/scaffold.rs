@@ -1,0 +1,134 @@
+//! `provision init`: the files a new config repository starts with. Nothing
+//! existing is ever overwritten; only `.gitignore` is appended to, so a
+//! project can adopt provision without losing its own ignore rules.
+
+use std::path::{Path, PathBuf};
+
+use crate::schema::{self, Kind};
+
+/// The GitHub Actions pipeline (also shipped under `examples/ci/`).
+pub const GITHUB_ACTIONS: &str = include_str!("../examples/ci/github-actions.yml");
+/// The GitLab CI pipeline (also shipped under `examples/ci/`).
+pub const GITLAB_CI: &str = include_str!("../examples/ci/gitlab-ci.yml");
+const SETTINGS: &str = include_str!("../examples/init/provision.yaml");
+const EXAMPLE: &str = include_str!("../examples/init/orders-db.yaml");
+/// What `.gitignore` must hold: local state and emulator data.
+pub const IGNORE_ENTRY: &str = ".provision/";
+
+/// Why the project could not be scaffolded.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{} file(s) already exist, nothing was written: {}", .0.len(), list(.0))]
+    Exists(Vec<PathBuf>),
+    #[error("cannot write `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every file `init` creates, relative to the project folder.
+pub fn files() -> Vec<(PathBuf, String)> {
+    [
+        ("provision.yaml", SETTINGS.to_owned()),
+        ("connections/dev/orders-db.yaml", EXAMPLE.to_owned()),
+        (
+            "schema/connection.schema.json",
+            schema::schema_text(Kind::Connection),
+        ),
+        (
+            "schema/provision.schema.json",
+            schema::schema_text(Kind::Settings),
+        ),
+        (".github/workflows/provision.yml", GITHUB_ACTIONS.to_owned()),
+        (".gitlab-ci.yml", GITLAB_CI.to_owned()),
+    ]
+    .into_iter()
+    .map(|(path, text)| (PathBuf::from(path), text))
+    .collect()
+}
+
+/// Writes the scaffold into `dir`; returns what was created or changed
+/// (paths within `dir`). Refuses, writing nothing, when any file exists.
+pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
+    // `./provision.yaml` reads worse than `provision.yaml`.
+    let dir = if dir == Path::new(".") {
+        Path::new("")
+    } else {
+        dir
+    };
+    let files = files();
+    let existing: Vec<PathBuf> = files
+        .iter()
+        .map(|(rel, _)| dir.join(rel))
+        .filter(|path| path.exists())
+        .collect();
+    if !existing.is_empty() {
+        return Err(InitError::Exists(existing));
+    }
+    let mut created = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(&rel);
+        write_new(&path, &text)?;
+        created.push(path);
+    }
+    if let Some(path) = ignore_local_state(dir)? {
+        created.push(path);
+    }
+    Ok(created)
+}
+
+fn write_new(path: &Path, text: &str) -> Result<(), InitError> {
+    let io = |source| InitError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)
+}
+
+/// Adds `.provision/` to `.gitignore` unless an entry covers it already.
+fn ignore_local_state(dir: &Path) -> Result<Option<PathBuf>, InitError> {
+    let path = dir.join(".gitignore");
+    let current = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(InitError::Io { path, source }),
+    };
+    let covered = current.lines().map(str::trim).any(|l| {
+        matches!(
+            l,
+            ".provision" | ".provision/" | "/.provision" | "/.provision/"
+        )
+    });
+    if covered {
+        return Ok(None);
+    }
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# provision: local state and emulator data\n");
+    text.push_str(IGNORE_ENTRY);
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|source| InitError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Some(path))
+}
