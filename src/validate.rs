@@ -22,6 +22,18 @@ use crate::schema_messages::is_secret_pointer;
 pub struct Options {
     /// Plaintext secrets are warnings rather than errors.
     pub allow_plaintext_secrets: bool,
+    /// Only diagnostics are wanted (`validate`): valid connections are
+    /// checked and counted but not kept for planning.
+    pub diagnostics_only: bool,
+}
+
+/// Where a valid connection is defined: enough to report duplicates.
+#[derive(Debug)]
+struct Identity {
+    key: String,
+    file: PathBuf,
+    document: usize,
+    name: Position,
 }
 
 /// A connection that passed validation, with where it came from.
@@ -61,6 +73,7 @@ struct FileResult {
     path: PathBuf,
     text: Option<String>,
     connections: Vec<Located>,
+    identities: Vec<Identity>,
     diagnostics: Vec<Diagnostic>,
     documents: usize,
 }
@@ -87,6 +100,7 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
         }
     }
     let mut connections = Vec::new();
+    let mut identities = Vec::new();
     for result in results {
         report.summary.connections += result.documents;
         if !result.diagnostics.is_empty()
@@ -96,8 +110,9 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
+        identities.extend(result.identities);
     }
-    diagnostics.extend(duplicate_connections(&connections, &mut report.sources));
+    diagnostics.extend(duplicate_connections(&identities, &mut report.sources));
 
     if let Some(path) = settings_file {
         let (settings, diags, text) = check_settings_file(path, options);
@@ -128,6 +143,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
                 path: path.to_owned(),
                 text,
                 connections: Vec::new(),
+                identities: Vec::new(),
                 diagnostics: vec![diag],
                 documents: 0,
             };
@@ -135,6 +151,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
     };
     let mut diagnostics = Vec::new();
     let mut connections = Vec::new();
+    let mut identities = Vec::new();
     if source.documents.is_empty() {
         diagnostics.push(Diagnostic::warning(
             Code::EmptyFile,
@@ -181,12 +198,22 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
             continue;
         }
         match serde_json::from_value::<Connection>(value) {
-            Ok(connection) => connections.push(Located {
-                connection,
-                file: path.to_owned(),
-                document: index,
-                node: owned,
-            }),
+            Ok(connection) => {
+                identities.push(Identity {
+                    key: connection.key(),
+                    file: path.to_owned(),
+                    document: index,
+                    name: owned.at("/name").pos,
+                });
+                if !options.diagnostics_only {
+                    connections.push(Located {
+                        connection,
+                        file: path.to_owned(),
+                        document: index,
+                        node: owned,
+                    });
+                }
+            }
             // The schema accepted what serde rejects: report, don't panic.
             Err(err) => diagnostics.push(
                 Diagnostic::error(
@@ -203,6 +230,7 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
         path: path.to_owned(),
         text: Some(source.text),
         connections,
+        identities,
         diagnostics,
         documents,
     }
@@ -395,40 +423,36 @@ fn mysql_port(path: &Path, index: usize, pos: Position, pointer: &str) -> Diagno
 }
 
 /// `(cloud, sandbox, name)` must be unique across all files.
-fn duplicate_connections(connections: &[Located], sources: &mut Sources) -> Vec<Diagnostic> {
-    let mut first: HashMap<String, &Located> = HashMap::new();
+fn duplicate_connections(identities: &[Identity], sources: &mut Sources) -> Vec<Diagnostic> {
+    let mut first: HashMap<&str, &Identity> = HashMap::new();
     let mut diags = Vec::new();
-    for located in connections {
-        let key = located.connection.key();
-        match first.get(&key) {
-            None => {
-                first.insert(key, located);
-            }
-            Some(original) => {
-                let at = original.node.at("/name").pos;
-                diags.push(
-                    Diagnostic::error(
-                        Code::DuplicateConnection,
-                        &located.file,
-                        located.node.at("/name").pos,
-                        format!(
-                            "duplicate connection `{key}`: (cloud, sandbox, name) must be unique"
-                        ),
-                    )
-                    .in_document(located.document, "/name")
-                    .with_help(format!(
-                        "first defined at {}:{}:{}",
-                        original.file.display(),
-                        at.line,
-                        at.column
-                    )),
-                );
-                if !sources.contains_key(&located.file)
-                    && let Ok(text) = std::fs::read_to_string(&located.file)
-                {
-                    sources.insert(located.file.clone(), text);
-                }
-            }
+    for identity in identities {
+        let Some(original) = first.get(identity.key.as_str()) else {
+            first.insert(&identity.key, identity);
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::DuplicateConnection,
+                &identity.file,
+                identity.name,
+                format!(
+                    "duplicate connection `{}`: (cloud, sandbox, name) must be unique",
+                    identity.key
+                ),
+            )
+            .in_document(identity.document, "/name")
+            .with_help(format!(
+                "first defined at {}:{}:{}",
+                original.file.display(),
+                original.name.line,
+                original.name.column
+            )),
+        );
+        if !sources.contains_key(&identity.file)
+            && let Ok(text) = std::fs::read_to_string(&identity.file)
+        {
+            sources.insert(identity.file.clone(), text);
         }
     }
     diags

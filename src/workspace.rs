@@ -82,6 +82,7 @@ pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
         settings_file,
         Options {
             allow_plaintext_secrets: config.allow_plaintext_secrets,
+            ..Options::default()
         },
     );
     if report.has_errors() {

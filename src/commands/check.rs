@@ -19,6 +19,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
         settings,
         Options {
             allow_plaintext_secrets: args.config.allow_plaintext_secrets,
+            ..Options::default()
         },
     );
     if report.has_errors() {

@@ -17,6 +17,7 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
         settings,
         Options {
             allow_plaintext_secrets: args.config.allow_plaintext_secrets,
+            diagnostics_only: true,
         },
     );
     match args.format {
