@@ -5,6 +5,8 @@
 pub mod desired;
 mod remote;
 pub mod render;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -10,6 +10,7 @@ mod hostile;
 mod import;
 mod sarif;
 mod schema;
+mod state_cmds;
 mod util;
 mod validate;
 mod world;
