@@ -37,19 +37,20 @@ pub fn run(args: PlanArgs, verbose: bool) -> u8 {
     let Some(runtime) = runtime() else {
         return exit::FAILURE;
     };
+    // The platform is read only when there is something to look up: new
+    // connections (to adopt rather than create), or all with --refresh.
+    let needs_remote = !plan::scopes_to_read(&ws.desired, &state, refresh).is_empty();
     let plan = runtime.block_on(async {
-        let connected = ws.connect().await?;
-        let remote = connected.read_remote(&ws.desired, &state, refresh).await;
-        connected.close().await;
-        let remote = remote?;
-        plan::diff(
-            &ws.desired,
-            &state,
-            Some(&remote),
-            config_hash(&ws.desired),
-            &options,
-        )
-        .map_err(|e| e.to_string().into())
+        let remote = if needs_remote {
+            let connected = ws.connect().await?;
+            let remote = connected.read_remote(&ws.desired, &state, refresh).await;
+            connected.close().await;
+            Some(remote?)
+        } else {
+            None
+        };
+        plan::diff(&ws.desired, &state, remote.as_ref(), config_hash(&ws.desired), &options)
+            .map_err(|e| e.to_string().into())
     });
     let plan = match plan {
         Ok(plan) => plan,
