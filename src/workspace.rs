@@ -147,7 +147,10 @@ fn state_url(target: &TargetArgs, state: &StateSettings) -> Result<String, Works
 }
 
 fn resolve_setting(value: &str, field: &str) -> Result<String, WorkspaceError> {
-    interpolate::substitute(value, &|name| std::env::var(name).ok()).map_err(|missing| {
+    interpolate::substitute(value, &|name| {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    })
+    .map_err(|missing| {
         WorkspaceError::Message(format!(
             "`{field}` uses unset environment variable(s): {}",
             missing

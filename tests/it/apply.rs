@@ -1,16 +1,53 @@
 //! `provision plan` and `apply` against the in-process emulator over real
 //! HTTP: idempotence, recovery from lost state and lost responses, crashes,
-//! concurrent runs, faults, updates, drift and prune, and secrets.
+//! concurrent runs, faults, updates, drift and prune, and secrets. Each
+//! scenario runs once per state backend: `apply::file::*`, `apply::postgres::*`.
+
+/// `mod file` and `mod postgres`, one `#[test]` per scenario in each.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod file {
+            $(#[test]
+            fn $name() {
+                super::$name(crate::world::Backend::File)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name(crate::world::Backend::Postgres)
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    apply_twice_changes_nothing_the_second_time,
+    a_lost_state_file_is_rebuilt_by_adopting,
+    lost_responses_never_duplicate,
+    faults_and_rate_limits_converge_without_duplicates,
+    killed_applies_resume_without_loss_or_duplicates,
+    a_second_concurrent_apply_exits_3_naming_the_holder,
+    changed_config_is_updated_in_place,
+    refresh_detects_remote_deletes_and_edits,
+    removed_connections_are_deleted_only_with_prune,
+    targets_limit_the_plan,
+    a_saved_plan_is_applied_exactly_and_refused_when_stale,
+    rotated_secrets_are_detected_with_a_state_key_and_forced_without,
+    missing_variables_are_named_with_file_and_line_before_any_request,
+    the_canary_password_appears_in_no_output_state_plan_or_log,
+);
 
 use std::time::Duration;
 
 use provision::emulator::EmulatorConfig;
 
-use crate::world::{CANARY, World, connection_yaml};
+use crate::world::{Backend, CANARY, World, connection_yaml};
 
-#[test]
-fn apply_twice_changes_nothing_the_second_time() {
-    let world = World::new(EmulatorConfig::default());
+fn apply_twice_changes_nothing_the_second_time(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(6);
     let first = world.run(&["apply", "--detailed-exitcode"]).expect_code(2);
     assert!(
@@ -36,12 +73,13 @@ fn apply_twice_changes_nothing_the_second_time() {
     );
 }
 
-#[test]
-fn a_lost_state_file_is_rebuilt_by_adopting() {
-    let world = World::new(EmulatorConfig::default());
+fn a_lost_state_file_is_rebuilt_by_adopting(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(9);
     world.run(&["apply"]).expect_code(0);
-    std::fs::remove_file(world.state_path()).unwrap();
+    world.lose_state();
     let plan = world.run(&["plan"]).expect_code(0);
     assert!(
         plan.stdout().contains("Plan: 0 to create, 9 to adopt"),
@@ -62,38 +100,50 @@ fn a_lost_state_file_is_rebuilt_by_adopting() {
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn lost_responses_never_duplicate() {
-    let world = World::new(EmulatorConfig {
-        drop_after_commit_rate: 0.3,
-        seed: 11,
-        ..EmulatorConfig::default()
-    });
+fn lost_responses_never_duplicate(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            drop_after_commit_rate: 0.3,
+            seed: 11,
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(200);
     world.apply_until_done(&["--parallelism", "16"], 8);
     world.assert_remote_exactly(200);
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn faults_and_rate_limits_converge_without_duplicates() {
-    let world = World::new(EmulatorConfig {
-        fail_rate: 0.2,
-        rate_limit: Some(50),
-        seed: 5,
-        ..EmulatorConfig::default()
-    });
+fn faults_and_rate_limits_converge_without_duplicates(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            fail_rate: 0.2,
+            rate_limit: Some(50),
+            seed: 5,
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(90);
     world.apply_until_done(&[], 10);
     world.assert_remote_exactly(90);
 }
 
-#[test]
-fn killed_applies_resume_without_loss_or_duplicates() {
-    let world = World::new(EmulatorConfig {
-        latency: Duration::from_millis(15),
-        ..EmulatorConfig::default()
-    });
+fn killed_applies_resume_without_loss_or_duplicates(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            latency: Duration::from_millis(15),
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(300);
     // 20 runs killed with SIGKILL at different moments.
     for round in 0..20u64 {
@@ -107,9 +157,17 @@ fn killed_applies_resume_without_loss_or_duplicates() {
         world.wait(Duration::from_millis(60 + (round * 37) % 400));
         child.kill().unwrap();
         child.wait().unwrap();
-        let state = std::fs::read_to_string(world.state_path()).unwrap_or_else(|_| "{}".into());
-        serde_json::from_str::<serde_json::Value>(&state)
-            .expect("state stays parseable after SIGKILL");
+        if backend == Backend::File {
+            let state = std::fs::read_to_string(world.state_path()).unwrap_or_else(|_| "{}".into());
+            serde_json::from_str::<serde_json::Value>(&state)
+                .expect("state stays parseable after SIGKILL");
+        } else {
+            world.state();
+            assert!(
+                world.advisory_lock_released(Duration::from_secs(5)),
+                "round {round}: the server still holds the killed run's lock"
+            );
+        }
     }
     let run = world.run(&["apply"]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
@@ -124,12 +182,16 @@ fn killed_applies_resume_without_loss_or_duplicates() {
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn a_second_concurrent_apply_exits_3_naming_the_holder() {
-    let world = World::new(EmulatorConfig {
-        latency: Duration::from_millis(40),
-        ..EmulatorConfig::default()
-    });
+fn a_second_concurrent_apply_exits_3_naming_the_holder(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            latency: Duration::from_millis(40),
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(60);
     let first = world
         .cmd(&["apply", "--parallelism", "2"])
@@ -139,12 +201,8 @@ fn a_second_concurrent_apply_exits_3_naming_the_holder() {
         .spawn()
         .unwrap();
     // Wait until the first run holds the lock (its holder details are written).
-    let lock = world.path().join(".provision/state.json.lock");
-    for _ in 0..100 {
-        if std::fs::metadata(&lock)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false)
-        {
+    for _ in 0..250 {
+        if world.lock_is_held() {
             break;
         }
         world.wait(Duration::from_millis(20));
@@ -171,9 +229,10 @@ fn a_second_concurrent_apply_exits_3_naming_the_holder() {
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn changed_config_is_updated_in_place() {
-    let world = World::new(EmulatorConfig::default());
+fn changed_config_is_updated_in_place(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(3);
     world.run(&["apply"]).expect_code(0);
     world.write(
@@ -207,9 +266,10 @@ fn changed_config_is_updated_in_place() {
         .expect_code(0);
 }
 
-#[test]
-fn refresh_detects_remote_deletes_and_edits() {
-    let world = World::new(EmulatorConfig::default());
+fn refresh_detects_remote_deletes_and_edits(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(3);
     world.run(&["apply"]).expect_code(0);
     let remote = world.remote();
@@ -271,9 +331,10 @@ fn refresh_detects_remote_deletes_and_edits() {
         .expect_code(0);
 }
 
-#[test]
-fn removed_connections_are_deleted_only_with_prune() {
-    let world = World::new(EmulatorConfig::default());
+fn removed_connections_are_deleted_only_with_prune(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(4);
     world.run(&["apply"]).expect_code(0);
     world.remove("connections/c0003.yaml");
@@ -304,9 +365,10 @@ fn removed_connections_are_deleted_only_with_prune() {
     );
 }
 
-#[test]
-fn targets_limit_the_plan() {
-    let world = World::new(EmulatorConfig::default());
+fn targets_limit_the_plan(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(3);
     let run = world
         .run(&["apply", "--target", "azure/dev/db-0001"])
@@ -318,9 +380,10 @@ fn targets_limit_the_plan() {
         .expect_code(1);
 }
 
-#[test]
-fn a_saved_plan_is_applied_exactly_and_refused_when_stale() {
-    let world = World::new(EmulatorConfig::default());
+fn a_saved_plan_is_applied_exactly_and_refused_when_stale(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(3);
     world.run(&["plan", "--out", "plan.json"]).expect_code(0);
     let saved = std::fs::read_to_string(world.path().join("plan.json")).unwrap();
@@ -347,9 +410,10 @@ fn a_saved_plan_is_applied_exactly_and_refused_when_stale() {
     );
 }
 
-#[test]
-fn rotated_secrets_are_detected_with_a_state_key_and_forced_without() {
-    let mut world = World::new(EmulatorConfig::default());
+fn rotated_secrets_are_detected_with_a_state_key_and_forced_without(backend: Backend) {
+    let Some(mut world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(2);
     world.set_env("PROVISION_STATE_KEY", "test-state-key");
     world.run(&["apply"]).expect_code(0);
@@ -367,11 +431,19 @@ fn rotated_secrets_are_detected_with_a_state_key_and_forced_without() {
     );
     world.run(&["apply"]).expect_code(0);
     world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
-    let state = std::fs::read_to_string(world.state_path()).unwrap();
+    let state = world.state_text();
     assert!(!state.contains("rotated-canary-2") && !state.contains(CANARY));
-    assert!(state.contains("secretHmac"));
+    assert!(
+        world.state()["connections"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|r| r.get("secretHmac").is_some())
+    );
     // Without the key nothing is detected; --rotate-secrets forces the update.
-    let mut world2 = World::new(EmulatorConfig::default());
+    let Some(mut world2) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world2.connections(2);
     world2.run(&["apply"]).expect_code(0);
     world2.set_env("DB_PASSWORD", "rotated-canary-3");
@@ -380,9 +452,10 @@ fn rotated_secrets_are_detected_with_a_state_key_and_forced_without() {
     assert!(run.stdout().contains("2 updated"), "{}", run.stdout());
 }
 
-#[test]
-fn missing_variables_are_named_with_file_and_line_before_any_request() {
-    let mut world = World::new(EmulatorConfig::default());
+fn missing_variables_are_named_with_file_and_line_before_any_request(backend: Backend) {
+    let Some(mut world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(2);
     world.set_env("DB_PASSWORD", "");
     let mut cmd = world.cmd(&["apply"]);
@@ -405,9 +478,10 @@ fn missing_variables_are_named_with_file_and_line_before_any_request() {
     );
 }
 
-#[test]
-fn the_canary_password_appears_in_no_output_state_plan_or_log() {
-    let world = World::new(EmulatorConfig::default());
+fn the_canary_password_appears_in_no_output_state_plan_or_log(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(3);
     let mut all = String::new();
     for format in ["text", "json", "markdown"] {
@@ -419,13 +493,17 @@ fn the_canary_password_appears_in_no_output_state_plan_or_log() {
     world.write("connections/c0000.yaml", &connection_yaml(0, "changed"));
     let run = world.run(&["apply", "-vvv", "--refresh"]).expect_code(0);
     all += &(run.stdout() + &run.stderr());
-    all += &std::fs::read_to_string(world.state_path()).unwrap();
+    let state = world.state_text();
+    assert!(state.contains("azure/prod/db-0000"), "{state}");
+    all += &state;
     all += &std::fs::read_to_string(world.path().join("plan.json")).unwrap();
     assert!(
         all.contains("DEBUG") || all.contains("TRACE"),
         "logs were captured"
     );
-    assert!(!all.contains(CANARY), "the canary leaked:\n{all}");
+    for secret in world.secrets() {
+        assert!(!all.contains(secret), "`{secret}` leaked:\n{all}");
+    }
 }
 
 #[test]

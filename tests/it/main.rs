@@ -5,6 +5,9 @@
 
 mod apply;
 mod hostile;
+#[path = "../support/postgres.rs"]
+mod postgres;
+mod postgres_state;
 mod schema;
 mod util;
 mod validate;
