@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use provision::emulator::EmulatorConfig;
 use provision::state::{PostgresBackend, StateBackend};
 
-use crate::world::{
-    Backend, STATE_CANARY, STATE_DB, STATE_USER, World, fresh_namespace, state_server, state_sql,
-    state_url,
+use crate::state_db::{
+    STATE_CANARY, STATE_DB, STATE_USER, fresh_namespace, state_server, state_sql, state_url,
 };
+use crate::world::{Backend, World};
 
 fn spawn_apply(world: &World, extra: &[&str]) -> Child {
     let mut args = vec!["apply", "--parallelism", "2"];
