@@ -34,11 +34,14 @@ pub async fn holder(client: &Client, namespace: &str) -> Result<Option<LockInfo>
         )
         .await
         .map_err(failed)?;
-    Ok(row.map(|row| LockInfo {
-        host: row.get(0),
-        pid: u32::try_from(row.get::<_, i64>(1)).unwrap_or(0),
-        since: row.get(2),
-        command: row.get(3),
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(LockInfo {
+        host: row.try_get(0).map_err(failed)?,
+        pid: u32::try_from(row.try_get::<_, i64>(1).map_err(failed)?).unwrap_or(0),
+        since: row.try_get(2).map_err(failed)?,
+        command: row.try_get(3).map_err(failed)?,
     }))
 }
 
@@ -64,7 +67,7 @@ pub async fn acquire(
             .query_one("SELECT pg_try_advisory_lock($1)", &[&key(namespace)])
             .await
             .map_err(failed)?;
-        if row.get::<_, bool>(0) {
+        if row.try_get::<_, bool>(0).map_err(failed)? {
             return Ok(Ok(()));
         }
         if start.elapsed() >= timeout {

@@ -26,11 +26,11 @@ pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State,
     else {
         return Ok(State::new());
     };
-    let version: i32 = head.get(0);
+    let version: i32 = head.try_get(0).map_err(failed)?;
     if version != FORMAT_VERSION as i32 {
         return Err(PostgresError::Version { found: version });
     }
-    let serial: i64 = head.get(2);
+    let serial: i64 = head.try_get(2).map_err(failed)?;
     let mut connections = BTreeMap::new();
     for row in client
         .query(
@@ -42,15 +42,15 @@ pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State,
         .map_err(failed)?
     {
         connections.insert(
-            row.get(0),
+            row.try_get(0).map_err(failed)?,
             Record {
-                id: row.get(1),
-                etag: row.get(2),
-                org: row.get(3),
-                fingerprint: row.get(4),
-                secret_hmac: row.get(5),
-                created_at: row.get(6),
-                updated_at: row.get(7),
+                id: row.try_get(1).map_err(failed)?,
+                etag: row.try_get(2).map_err(failed)?,
+                org: row.try_get(3).map_err(failed)?,
+                fingerprint: row.try_get(4).map_err(failed)?,
+                secret_hmac: row.try_get(5).map_err(failed)?,
+                created_at: row.try_get(6).map_err(failed)?,
+                updated_at: row.try_get(7).map_err(failed)?,
             },
         );
     }
@@ -64,16 +64,16 @@ pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State,
         .map_err(failed)?
     {
         pending.insert(
-            row.get(0),
+            row.try_get(0).map_err(failed)?,
             Pending {
-                org: row.get(1),
-                started_at: row.get(2),
+                org: row.try_get(1).map_err(failed)?,
+                started_at: row.try_get(2).map_err(failed)?,
             },
         );
     }
     Ok(State {
         version: FORMAT_VERSION,
-        lineage: head.get(1),
+        lineage: head.try_get(1).map_err(failed)?,
         serial: u64::try_from(serial).unwrap_or(0),
         connections,
         pending,

@@ -71,13 +71,14 @@ pub async fn migrate(client: &mut Client) -> Result<(), PostgresError> {
     )
     .await
     .map_err(failed)?;
-    let applied: Vec<i32> = tx
+    let applied = tx
         .query("SELECT version FROM provision_migrations", &[])
         .await
         .map_err(failed)?
         .iter()
-        .map(|row| row.get(0))
-        .collect();
+        .map(|row| row.try_get::<_, i32>(0))
+        .collect::<Result<Vec<i32>, _>>()
+        .map_err(failed)?;
     if let Some(newer) = applied.iter().copied().filter(|v| *v > latest()).max() {
         return Err(PostgresError::Newer {
             found: newer,
