@@ -281,3 +281,39 @@ fn a_wrong_state_password_is_reported_without_any_password() {
         run.stderr()
     );
 }
+
+#[test]
+fn state_commands_list_remove_and_unlock_on_postgres() {
+    let Some(world) = World::on(Backend::Postgres, EmulatorConfig::default()) else {
+        return;
+    };
+    world.connections(3);
+    world.run(&["apply"]).expect_code(0);
+    let list = world.run(&["state", "list"]).expect_code(0);
+    assert_eq!(list.stdout().lines().count(), 3, "{}", list.stdout());
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    assert_eq!(
+        world.state()["connections"].as_object().map(|m| m.len()),
+        Some(2)
+    );
+    let free = world.run(&["state", "unlock"]).expect_code(0);
+    assert!(free.stdout().contains("not locked"), "{}", free.stdout());
+    // Holder details left by a run that died: cleared, naming it.
+    state_sql(
+        state_server().unwrap(),
+        &format!(
+            "INSERT INTO provision_locks VALUES ('{}', 'gone-host', 999999, 'then', 'provision apply', 0)",
+            world.namespace
+        ),
+    );
+    let cleared = world.run(&["state", "unlock"]).expect_code(0);
+    assert!(
+        cleared.stdout().contains("gone-host"),
+        "{}",
+        cleared.stdout()
+    );
+    world.run(&["apply"]).expect_code(0);
+    world.assert_remote_exactly(3);
+}
