@@ -65,8 +65,17 @@ pub enum Command {
 pub struct TargetArgs {
     /// State file (default: settings `state.path`, else `.provision/state.json`;
     /// with `--emulator`, `.provision/emulator-state.json`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "state_url")]
     pub state: Option<PathBuf>,
+    /// PostgreSQL state database (`postgres://user:pw@host/db?sslmode=require`);
+    /// chooses the postgres backend. Prefer `PROVISION_STATE_URL` or settings
+    /// `state.url`: a password on the command line is visible to other users.
+    #[arg(long, value_name = "URL")]
+    pub state_url: Option<String>,
+    /// Namespace in a shared PostgreSQL state database (default: settings
+    /// `state.namespace`, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub state_namespace: Option<String>,
     /// Flow Service host (overrides settings `endpoint`).
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
@@ -160,6 +169,22 @@ pub enum StateCommand {
     Import(StateImportArgs),
     /// Clear the lock details left by a run that died.
     Unlock(StateArgs),
+    /// Copy the current state to another backend: `--to postgres://...` or
+    /// `--to FILE`; refuses a target that already holds connections.
+    Migrate(StateMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateMigrateArgs {
+    /// Where to copy state: a `postgres://` URL or a file path.
+    #[arg(long, value_name = "URL|FILE")]
+    pub to: String,
+    /// Namespace in the target database (default: the source's namespace
+    /// setting, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub to_namespace: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::api::wire::ConnectionItem;
 use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
 use crate::cli::{ConfigArgs, TargetArgs};
-use crate::config::{Cloud, Settings, StateBackendKind};
+use crate::config::{Cloud, Settings, StateBackendKind, StateSettings};
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use crate::interpolate;
@@ -18,13 +18,16 @@ use crate::plan::desired::{self, Desired, DesiredError};
 use crate::plan::{RemoteView, scopes_to_read};
 use crate::resolve::SharedLookup;
 use crate::secret::Secret;
-use crate::state::{FileBackend, State, StateBackend};
+use crate::state::postgres::DEFAULT_NAMESPACE;
+use crate::state::{FileBackend, PostgresBackend, State, StateBackend};
 use crate::validate::{self, Located, Options, Report};
 
 /// Where `--emulator` keeps its data and state.
 pub const EMULATOR_DATA: &str = ".provision/emulator.json";
 pub const EMULATOR_STATE: &str = ".provision/emulator-state.json";
 pub const DEFAULT_STATE: &str = ".provision/state.json";
+/// The environment variable read for the PostgreSQL state URL.
+pub const STATE_URL_VAR: &str = "PROVISION_STATE_URL";
 /// What unset variables become under `--emulator`.
 pub const PLACEHOLDER: &str = "provision-emulator-placeholder";
 /// The orgs `--emulator` uses when the settings name none.
@@ -91,19 +94,22 @@ pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
     Ok(report)
 }
 
-/// The state backend the flags and settings choose.
+/// The state backend the flags and settings choose: `--state FILE` is a
+/// file; `--state-url`, or settings `backend: postgres` (outside
+/// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
 pub fn backend(
     target: &TargetArgs,
     settings: &Settings,
 ) -> Result<Arc<dyn StateBackend>, WorkspaceError> {
     let state = settings.state.clone().unwrap_or_default();
-    if state.backend == Some(StateBackendKind::Postgres)
-        && target.state.is_none()
-        && !target.emulator
-    {
-        return Err(WorkspaceError::Message(
-            "state backend `postgres` is not available in this build: use `backend: file` (or pass `--state FILE`)".into(),
-        ));
+    let postgres = target.state.is_none()
+        && (target.state_url.is_some()
+            || (state.backend == Some(StateBackendKind::Postgres) && !target.emulator));
+    if postgres {
+        let url = state_url(target, &state)?;
+        let namespace = namespace(target, settings)?;
+        let backend = PostgresBackend::new(&url, &namespace).map_err(|e| e.to_string())?;
+        return Ok(Arc::new(backend));
     }
     let path = match (&target.state, target.emulator, &state.path) {
         (Some(path), _, _) => path.clone(),
@@ -112,6 +118,49 @@ pub fn backend(
         (None, false, None) => PathBuf::from(DEFAULT_STATE),
     };
     Ok(Arc::new(FileBackend::new(path)))
+}
+
+/// `--state-namespace`, else settings `state.namespace`, else `default`.
+pub fn namespace(target: &TargetArgs, settings: &Settings) -> Result<String, WorkspaceError> {
+    let setting = settings.state.as_ref().and_then(|s| s.namespace.as_ref());
+    match (&target.state_namespace, setting) {
+        (Some(flag), _) => Ok(flag.clone()),
+        (None, Some(setting)) => resolve_setting(setting, "state.namespace"),
+        (None, None) => Ok(DEFAULT_NAMESPACE.to_owned()),
+    }
+}
+
+/// `--state-url`, else settings `state.url` (its `${VAR}`s resolved), else
+/// `PROVISION_STATE_URL`. Messages never quote the URL: it holds a password.
+fn state_url(target: &TargetArgs, state: &StateSettings) -> Result<String, WorkspaceError> {
+    if let Some(url) = &target.state_url {
+        return Ok(url.clone());
+    }
+    if let Some(url) = &state.url {
+        return resolve_setting(url, "state.url");
+    }
+    match std::env::var(STATE_URL_VAR) {
+        Ok(url) if !url.is_empty() => Ok(url),
+        _ => Err(WorkspaceError::Message(format!(
+            "state backend `postgres` needs a URL: set `state.url` in provision.yaml (e.g. `${{{STATE_URL_VAR}}}`), `--state-url`, or `{STATE_URL_VAR}`"
+        ))),
+    }
+}
+
+fn resolve_setting(value: &str, field: &str) -> Result<String, WorkspaceError> {
+    interpolate::substitute(value, &|name| {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    })
+    .map_err(|missing| {
+        WorkspaceError::Message(format!(
+            "`{field}` uses unset environment variable(s): {}",
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// Reads the settings file alone (for state commands that need no connections).

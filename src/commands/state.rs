@@ -1,10 +1,13 @@
-//! `provision state list|show|rm|import|unlock`: inspect and repair state.
+//! `provision state list|show|rm|import|unlock|migrate`: inspect, repair
+//! and move state.
 
 use std::time::Duration;
 
 use crate::api::{FlowService, Scope};
-use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs};
-use crate::state::{Change, Record, StateError, timestamp};
+use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
+use crate::state::{
+    Change, FileBackend, PostgresBackend, Record, StateBackend, StateError, timestamp,
+};
 use crate::workspace::{self, Workspace};
 use crate::{exit, output};
 
@@ -17,6 +20,7 @@ pub fn run(command: StateCommand) -> u8 {
         StateCommand::Rm(args) => rm(&args),
         StateCommand::Import(args) => import(args),
         StateCommand::Unlock(args) => unlock(&args),
+        StateCommand::Migrate(args) => migrate(&args),
     }
 }
 
@@ -207,4 +211,97 @@ fn unlock(args: &StateArgs) -> u8 {
         }
         Err(err) => locked(err),
     }
+}
+
+/// Copies the whole state (lineage and serial kept) to `--to`, holding both
+/// locks; a target that already records connections is left alone.
+fn migrate(args: &StateMigrateArgs) -> u8 {
+    let source = match backend(&args.state) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let command = "provision state migrate";
+    let _source_lock = match source.lock(command, Duration::ZERO) {
+        Ok(lock) => lock,
+        Err(err) => return locked(err),
+    };
+    let state = match source.load() {
+        Ok(state) => state,
+        Err(err) => return locked(err),
+    };
+    if state.lineage.is_empty() {
+        output::error(&format!(
+            "state {} is empty: nothing to migrate",
+            source.describe()
+        ));
+        return exit::FAILURE;
+    }
+    let is_url = args.to.starts_with("postgres://") || args.to.starts_with("postgresql://");
+    let written = if is_url {
+        let namespace = match &args.to_namespace {
+            Some(ns) => ns.clone(),
+            None => {
+                let settings = match workspace::settings_only(&args.state.config) {
+                    Ok(s) => s,
+                    Err(err) => return fail(err),
+                };
+                match workspace::namespace(&args.state.target, &settings) {
+                    Ok(ns) => ns,
+                    Err(err) => return fail(err),
+                }
+            }
+        };
+        let target = match PostgresBackend::new(&args.to, &namespace) {
+            Ok(target) => target,
+            Err(err) => {
+                output::error(&err.to_string());
+                return exit::FAILURE;
+            }
+        };
+        copy_into(&target, command, |t| t.replace(&state), &*source)
+    } else {
+        let target = FileBackend::new(&args.to);
+        copy_into(&target, command, |t| t.save(&state), &*source)
+    };
+    match written {
+        Ok(describe) => {
+            output::result_line(&format!(
+                "copied {} connection(s) (lineage `{}`, serial {}) from {} to {describe}",
+                state.connections.len(),
+                state.lineage,
+                state.serial,
+                source.describe()
+            ));
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// Locks `target`, refuses it when it records anything, then writes.
+fn copy_into<B: StateBackend>(
+    target: &B,
+    command: &str,
+    write: impl FnOnce(&B) -> Result<(), StateError>,
+    source: &dyn StateBackend,
+) -> Result<String, u8> {
+    if target.describe() == source.describe() {
+        output::error(&format!(
+            "source and target are the same state {}",
+            target.describe()
+        ));
+        return Err(exit::FAILURE);
+    }
+    let _lock = target.lock(command, Duration::ZERO).map_err(locked)?;
+    let existing = target.load().map_err(locked)?;
+    if !existing.connections.is_empty() || !existing.pending.is_empty() {
+        output::error(&format!(
+            "state {} already records {} connection(s): refusing to overwrite it (empty it first, or pick another target)",
+            target.describe(),
+            existing.connections.len() + existing.pending.len()
+        ));
+        return Err(exit::FAILURE);
+    }
+    write(target).map_err(locked)?;
+    Ok(target.describe())
 }

@@ -79,9 +79,20 @@ pub struct StateSettings {
     /// File backend: path of the state file (default `.provision/state.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// PostgreSQL backend: connection URL, e.g. `${PROVISION_STATE_URL}`.
+    /// PostgreSQL backend: connection URL, e.g. `${PROVISION_STATE_URL}`
+    /// (`postgres://user:password@host:5432/db?sslmode=verify-full`). Use a
+    /// `${VAR}` reference: the URL holds a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// PostgreSQL backend: the namespace this config repository's state lives
+    /// under, so several repositories can share one database; each namespace
+    /// has its own lock (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 200),
+        regex(pattern = r"^[^\u0000-\u001F\u007F]*$")
+    )]
+    pub namespace: Option<String>,
 }
 
 /// State backend kinds.

@@ -5,6 +5,7 @@
 
 mod file;
 mod lock;
+pub mod postgres;
 pub mod timestamp;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
+pub use postgres::PostgresBackend;
 
 /// The state format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

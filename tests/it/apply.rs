@@ -1,16 +1,27 @@
-//! `provision plan` and `apply` against the in-process emulator over real
-//! HTTP: idempotence, recovery from lost state and lost responses, crashes,
-//! concurrent runs, faults, updates, drift and prune, and secrets.
+//! `provision apply` against the in-process emulator over real HTTP, the
+//! recovery promises: idempotence, lost state and lost responses, crashes,
+//! concurrent runs and faults. Each scenario runs once per state backend:
+//! `apply::file::*` and `apply::postgres::*`.
+
+on_both_backends!(
+    apply_twice_changes_nothing_the_second_time,
+    a_lost_state_file_is_rebuilt_by_adopting,
+    lost_responses_never_duplicate,
+    faults_and_rate_limits_converge_without_duplicates,
+    killed_applies_resume_without_loss_or_duplicates,
+    a_second_concurrent_apply_exits_3_naming_the_holder,
+);
 
 use std::time::Duration;
 
 use provision::emulator::EmulatorConfig;
 
-use crate::world::{CANARY, World, connection_yaml};
+use crate::world::{Backend, World};
 
-#[test]
-fn apply_twice_changes_nothing_the_second_time() {
-    let world = World::new(EmulatorConfig::default());
+fn apply_twice_changes_nothing_the_second_time(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(6);
     let first = world.run(&["apply", "--detailed-exitcode"]).expect_code(2);
     assert!(
@@ -36,12 +47,13 @@ fn apply_twice_changes_nothing_the_second_time() {
     );
 }
 
-#[test]
-fn a_lost_state_file_is_rebuilt_by_adopting() {
-    let world = World::new(EmulatorConfig::default());
+fn a_lost_state_file_is_rebuilt_by_adopting(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
     world.connections(9);
     world.run(&["apply"]).expect_code(0);
-    std::fs::remove_file(world.state_path()).unwrap();
+    world.lose_state();
     let plan = world.run(&["plan"]).expect_code(0);
     assert!(
         plan.stdout().contains("Plan: 0 to create, 9 to adopt"),
@@ -62,38 +74,50 @@ fn a_lost_state_file_is_rebuilt_by_adopting() {
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn lost_responses_never_duplicate() {
-    let world = World::new(EmulatorConfig {
-        drop_after_commit_rate: 0.3,
-        seed: 11,
-        ..EmulatorConfig::default()
-    });
+fn lost_responses_never_duplicate(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            drop_after_commit_rate: 0.3,
+            seed: 11,
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(200);
     world.apply_until_done(&["--parallelism", "16"], 8);
     world.assert_remote_exactly(200);
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn faults_and_rate_limits_converge_without_duplicates() {
-    let world = World::new(EmulatorConfig {
-        fail_rate: 0.2,
-        rate_limit: Some(50),
-        seed: 5,
-        ..EmulatorConfig::default()
-    });
+fn faults_and_rate_limits_converge_without_duplicates(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            fail_rate: 0.2,
+            rate_limit: Some(50),
+            seed: 5,
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(90);
     world.apply_until_done(&[], 10);
     world.assert_remote_exactly(90);
 }
 
-#[test]
-fn killed_applies_resume_without_loss_or_duplicates() {
-    let world = World::new(EmulatorConfig {
-        latency: Duration::from_millis(15),
-        ..EmulatorConfig::default()
-    });
+fn killed_applies_resume_without_loss_or_duplicates(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            latency: Duration::from_millis(15),
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(300);
     // 20 runs killed with SIGKILL at different moments.
     for round in 0..20u64 {
@@ -107,9 +131,17 @@ fn killed_applies_resume_without_loss_or_duplicates() {
         world.wait(Duration::from_millis(60 + (round * 37) % 400));
         child.kill().unwrap();
         child.wait().unwrap();
-        let state = std::fs::read_to_string(world.state_path()).unwrap_or_else(|_| "{}".into());
-        serde_json::from_str::<serde_json::Value>(&state)
-            .expect("state stays parseable after SIGKILL");
+        if backend == Backend::File {
+            let state = std::fs::read_to_string(world.state_path()).unwrap_or_else(|_| "{}".into());
+            serde_json::from_str::<serde_json::Value>(&state)
+                .expect("state stays parseable after SIGKILL");
+        } else {
+            world.state();
+            assert!(
+                world.advisory_lock_released(Duration::from_secs(5)),
+                "round {round}: the server still holds the killed run's lock"
+            );
+        }
     }
     let run = world.run(&["apply"]);
     assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
@@ -124,12 +156,16 @@ fn killed_applies_resume_without_loss_or_duplicates() {
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
-#[test]
-fn a_second_concurrent_apply_exits_3_naming_the_holder() {
-    let world = World::new(EmulatorConfig {
-        latency: Duration::from_millis(40),
-        ..EmulatorConfig::default()
-    });
+fn a_second_concurrent_apply_exits_3_naming_the_holder(backend: Backend) {
+    let Some(world) = World::on(
+        backend,
+        EmulatorConfig {
+            latency: Duration::from_millis(40),
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
     world.connections(60);
     let first = world
         .cmd(&["apply", "--parallelism", "2"])
@@ -139,12 +175,8 @@ fn a_second_concurrent_apply_exits_3_naming_the_holder() {
         .spawn()
         .unwrap();
     // Wait until the first run holds the lock (its holder details are written).
-    let lock = world.path().join(".provision/state.json.lock");
-    for _ in 0..100 {
-        if std::fs::metadata(&lock)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false)
-        {
+    for _ in 0..250 {
+        if world.lock_is_held() {
             break;
         }
         world.wait(Duration::from_millis(20));
@@ -169,304 +201,4 @@ fn a_second_concurrent_apply_exits_3_naming_the_holder() {
     );
     world.assert_remote_exactly(60);
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
-}
-
-#[test]
-fn changed_config_is_updated_in_place() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(3);
-    world.run(&["apply"]).expect_code(0);
-    world.write(
-        "connections/c0001.yaml",
-        &connection_yaml(1, "now described"),
-    );
-    let plan = world.run(&["plan", "--detailed-exitcode"]).expect_code(2);
-    assert!(
-        plan.stdout().contains("~ azure/dev/db-0001"),
-        "{}",
-        plan.stdout()
-    );
-    assert!(
-        plan.stdout()
-            .contains("Plan: 0 to create, 0 to adopt, 1 to update, 0 to delete, 2 unchanged."),
-        "{}",
-        plan.stdout()
-    );
-    let run = world.run(&["apply"]).expect_code(0);
-    assert!(
-        run.stdout().contains("0 created, 0 adopted, 1 updated"),
-        "{}",
-        run.stdout()
-    );
-    let remote = world.remote();
-    let item = remote.iter().find(|i| i.name == "db-0001").unwrap();
-    assert_eq!(item.description.as_deref(), Some("now described"));
-    world.assert_remote_exactly(3);
-    world
-        .run(&["plan", "--detailed-exitcode", "--refresh"])
-        .expect_code(0);
-}
-
-#[test]
-fn refresh_detects_remote_deletes_and_edits() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(3);
-    world.run(&["apply"]).expect_code(0);
-    let remote = world.remote();
-    let deleted = remote.iter().find(|i| i.name == "db-0000").unwrap().clone();
-    let edited = remote.iter().find(|i| i.name == "db-0002").unwrap().clone();
-    let client = world.client();
-    world.runtime.block_on(async {
-        use provision::api::FlowService;
-        use provision::api::wire::PatchOp;
-        let azure = provision::api::Scope::new(crate::world::ORG_AZURE, "prod");
-        let aws = provision::api::Scope::new(crate::world::ORG_AWS, "prod");
-        client.delete(&azure, &deleted.id).await.unwrap();
-        client
-            .patch(
-                &aws,
-                &edited.id,
-                &edited.etag,
-                &[PatchOp::replace(
-                    "/description",
-                    serde_json::json!("edited by hand"),
-                )],
-            )
-            .await
-            .unwrap();
-    });
-    // Without --refresh, state is trusted.
-    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
-    let plan = world.run(&["plan", "--refresh"]).expect_code(0);
-    assert!(
-        plan.stdout().contains("+ azure/prod/db-0000"),
-        "{}",
-        plan.stdout()
-    );
-    assert!(
-        plan.stdout().contains("deleted outside provision"),
-        "{}",
-        plan.stdout()
-    );
-    assert!(
-        plan.stdout().contains("~ aws/prod/db-0002"),
-        "{}",
-        plan.stdout()
-    );
-    assert!(
-        plan.stdout()
-            .contains("\"edited by hand\" -> \"generated\""),
-        "{}",
-        plan.stdout()
-    );
-    let run = world.run(&["apply", "--refresh"]).expect_code(0);
-    assert!(
-        run.stdout().contains("1 created, 0 adopted, 1 updated"),
-        "{}",
-        run.stdout()
-    );
-    world.assert_remote_exactly(3);
-    world
-        .run(&["plan", "--refresh", "--detailed-exitcode"])
-        .expect_code(0);
-}
-
-#[test]
-fn removed_connections_are_deleted_only_with_prune() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(4);
-    world.run(&["apply"]).expect_code(0);
-    world.remove("connections/c0003.yaml");
-    let run = world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
-    assert!(run.stderr().contains("use `--prune`"), "{}", run.stderr());
-    world.assert_remote_exactly(4);
-    world
-        .run(&["apply", "--prune", "--max-deletes", "0"])
-        .expect_code(1);
-    world.assert_remote_exactly(4);
-    let plan = world.run(&["plan", "--prune"]).expect_code(0);
-    assert!(
-        plan.stdout().contains("- azure/prod/db-0003"),
-        "{}",
-        plan.stdout()
-    );
-    let run = world.run(&["apply", "--prune"]).expect_code(0);
-    assert!(
-        run.stdout().contains("0 updated, 1 deleted, 0 failed"),
-        "{}",
-        run.stdout()
-    );
-    world.assert_remote_exactly(3);
-    assert!(
-        world.state()["connections"]
-            .get("azure/prod/db-0003")
-            .is_none()
-    );
-}
-
-#[test]
-fn targets_limit_the_plan() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(3);
-    let run = world
-        .run(&["apply", "--target", "azure/dev/db-0001"])
-        .expect_code(0);
-    assert!(run.stdout().contains("1 created"), "{}", run.stdout());
-    world.assert_remote_exactly(1);
-    world
-        .run(&["plan", "--target", "azure/prod/nope"])
-        .expect_code(1);
-}
-
-#[test]
-fn a_saved_plan_is_applied_exactly_and_refused_when_stale() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(3);
-    world.run(&["plan", "--out", "plan.json"]).expect_code(0);
-    let saved = std::fs::read_to_string(world.path().join("plan.json")).unwrap();
-    assert!(!saved.contains(CANARY));
-    // The config changes after the plan was saved: refused.
-    world.connections(4);
-    let refused = world.run(&["apply", "--plan", "plan.json"]).expect_code(1);
-    assert!(
-        refused
-            .stderr()
-            .contains("changed since the plan was saved"),
-        "{}",
-        refused.stderr()
-    );
-    world.remove("connections/c0003.yaml");
-    let run = world.run(&["apply", "--plan", "plan.json"]).expect_code(0);
-    assert!(run.stdout().contains("3 created"), "{}", run.stdout());
-    // State moved on: the same plan is refused.
-    let again = world.run(&["apply", "--plan", "plan.json"]).expect_code(1);
-    assert!(
-        again.stderr().contains("make a new plan"),
-        "{}",
-        again.stderr()
-    );
-}
-
-#[test]
-fn rotated_secrets_are_detected_with_a_state_key_and_forced_without() {
-    let mut world = World::new(EmulatorConfig::default());
-    world.connections(2);
-    world.set_env("PROVISION_STATE_KEY", "test-state-key");
-    world.run(&["apply"]).expect_code(0);
-    world.set_env("DB_PASSWORD", "rotated-canary-2");
-    let plan = world.run(&["plan"]).expect_code(0);
-    assert!(
-        plan.stdout().contains("secret changed"),
-        "{}",
-        plan.stdout()
-    );
-    assert!(
-        plan.stdout().contains("(sensitive value changed)"),
-        "{}",
-        plan.stdout()
-    );
-    world.run(&["apply"]).expect_code(0);
-    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
-    let state = std::fs::read_to_string(world.state_path()).unwrap();
-    assert!(!state.contains("rotated-canary-2") && !state.contains(CANARY));
-    assert!(state.contains("secretHmac"));
-    // Without the key nothing is detected; --rotate-secrets forces the update.
-    let mut world2 = World::new(EmulatorConfig::default());
-    world2.connections(2);
-    world2.run(&["apply"]).expect_code(0);
-    world2.set_env("DB_PASSWORD", "rotated-canary-3");
-    world2.run(&["plan", "--detailed-exitcode"]).expect_code(0);
-    let run = world2.run(&["apply", "--rotate-secrets"]).expect_code(0);
-    assert!(run.stdout().contains("2 updated"), "{}", run.stdout());
-}
-
-#[test]
-fn missing_variables_are_named_with_file_and_line_before_any_request() {
-    let mut world = World::new(EmulatorConfig::default());
-    world.connections(2);
-    world.set_env("DB_PASSWORD", "");
-    let mut cmd = world.cmd(&["apply"]);
-    cmd = cmd.env_remove("DB_PASSWORD");
-    let run = cmd.run().expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("environment variable `DB_PASSWORD` is not set"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains("c0000.yaml:11:13"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        world.emulator.as_ref().unwrap().requests().is_empty(),
-        "a request was sent"
-    );
-}
-
-#[test]
-fn the_canary_password_appears_in_no_output_state_plan_or_log() {
-    let world = World::new(EmulatorConfig::default());
-    world.connections(3);
-    let mut all = String::new();
-    for format in ["text", "json", "markdown"] {
-        let run = world.run(&["plan", "-vv", "--format", format, "--out", "plan.json"]);
-        all += &(run.stdout() + &run.stderr());
-    }
-    let run = world.run(&["apply", "-vvv"]).expect_code(0);
-    all += &(run.stdout() + &run.stderr());
-    world.write("connections/c0000.yaml", &connection_yaml(0, "changed"));
-    let run = world.run(&["apply", "-vvv", "--refresh"]).expect_code(0);
-    all += &(run.stdout() + &run.stderr());
-    all += &std::fs::read_to_string(world.state_path()).unwrap();
-    all += &std::fs::read_to_string(world.path().join("plan.json")).unwrap();
-    assert!(
-        all.contains("DEBUG") || all.contains("TRACE"),
-        "logs were captured"
-    );
-    assert!(!all.contains(CANARY), "the canary leaked:\n{all}");
-}
-
-#[test]
-fn emulator_mode_runs_the_repository_example_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = crate::util::root().join("connections");
-    copy_dir(&src, &dir.path().join("connections"));
-    let first = crate::util::provision()
-        .current_dir(dir.path())
-        .args(["apply", "connections/", "--emulator"])
-        .run()
-        .expect_code(0);
-    assert!(first.stdout().contains("5 created"), "{}", first.stdout());
-    assert!(
-        first.stderr().contains("filled with a placeholder"),
-        "{}",
-        first.stderr()
-    );
-    let second = crate::util::provision()
-        .current_dir(dir.path())
-        .args(["apply", "connections/", "--emulator"])
-        .run()
-        .expect_code(0);
-    assert!(
-        second.stdout().contains("No changes"),
-        "{}",
-        second.stdout()
-    );
-    assert!(dir.path().join(".provision/emulator.json").is_file());
-    assert!(dir.path().join(".provision/emulator-state.json").is_file());
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

@@ -3,14 +3,38 @@
 #![allow(clippy::print_stderr)] // a skipped test says why on stderr
 #![allow(clippy::unwrap_used)] // test helpers fail loudly; a panic is a test failure
 
+/// `mod file` and `mod postgres`, one `#[test]` per scenario in each: the
+/// apply suites run over both state backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod file {
+            $(#[test]
+            fn $name() {
+                super::$name(crate::world::Backend::File)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name(crate::world::Backend::Postgres)
+            })*
+        }
+    };
+}
+
 mod apply;
+mod apply_changes;
 mod completions;
 mod gitops;
 mod hostile;
 mod import;
+#[path = "../support/postgres.rs"]
+mod postgres;
+mod postgres_state;
 mod sarif;
 mod schema;
 mod state_cmds;
+mod state_db;
 mod util;
 mod validate;
 mod world;

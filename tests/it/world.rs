@@ -1,6 +1,7 @@
 //! A throwaway project for apply tests: a temp folder with generated
 //! connection files and a provision.yaml, an in-process emulator on
-//! 127.0.0.1:0, and `provision` runs pointed at it.
+//! 127.0.0.1:0, and `provision` runs pointed at it. State lives in a file, or
+//! in a namespace of its own on a shared throwaway PostgreSQL server.
 
 #![allow(dead_code)]
 
@@ -13,23 +14,50 @@ use provision::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, 
 use provision::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use provision::secret::Secret;
 
+use crate::postgres::PgServer;
+use crate::state_db::{STATE_CANARY, fresh_namespace, state_server, state_sql, state_url};
 use crate::util::{Finished, Run, provision};
 
 pub const ORG_AZURE: &str = "TESTAZURE@AdobeOrg";
 pub const ORG_AWS: &str = "TESTAWS@AdobeOrg";
 /// The password of every generated connection; must never be printed or stored.
 pub const CANARY: &str = "canary-Pw-51x7q";
+/// Where a world keeps its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    File,
+    Postgres,
+}
 
 pub struct World {
     pub dir: tempfile::TempDir,
     pub runtime: tokio::runtime::Runtime,
     pub emulator: Option<Emulator>,
+    pub backend: Backend,
+    /// The PostgreSQL backend's namespace (unused for files).
+    pub namespace: String,
     env: HashMap<String, String>,
 }
 
 impl World {
-    /// An emulator with `config` and an empty project.
+    /// An emulator with `config` and an empty project, state in a file.
     pub fn new(config: EmulatorConfig) -> World {
+        Self::build(config, Backend::File, None)
+    }
+
+    /// Like [`World::new`] with state in `backend`; `None` when PostgreSQL
+    /// is not available here (the test is then skipped, except under CI).
+    pub fn on(backend: Backend, config: EmulatorConfig) -> Option<World> {
+        match backend {
+            Backend::File => Some(Self::build(config, backend, None)),
+            Backend::Postgres => {
+                let pg = state_server()?;
+                Some(Self::build(config, backend, Some(pg)))
+            }
+        }
+    }
+
+    fn build(config: EmulatorConfig, backend: Backend, pg: Option<&PgServer>) -> World {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -37,20 +65,142 @@ impl World {
             .unwrap();
         let emulator = runtime.block_on(Emulator::start(config)).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("provision.yaml"),
-            format!("orgs:\n  azure: {{ imsOrg: \"{ORG_AZURE}\" }}\n  aws: {{ imsOrg: \"{ORG_AWS}\" }}\ncredentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\n"),
-        )
-        .unwrap();
+        let namespace = fresh_namespace("it");
+        let mut settings = format!(
+            "orgs:\n  azure: {{ imsOrg: \"{ORG_AZURE}\" }}\n  aws: {{ imsOrg: \"{ORG_AWS}\" }}\ncredentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\n"
+        );
         let mut env = HashMap::new();
         env.insert("AEP_CLIENT_ID".into(), DEFAULT_CLIENT_ID.into());
         env.insert("AEP_CLIENT_SECRET".into(), DEFAULT_CLIENT_SECRET.into());
         env.insert("DB_PASSWORD".into(), CANARY.into());
+        if let Some(pg) = pg {
+            settings += &format!(
+                "state:\n  backend: postgres\n  url: ${{PROVISION_STATE_URL}}\n  namespace: {namespace}\n"
+            );
+            env.insert("PROVISION_STATE_URL".into(), state_url(pg));
+        }
+        std::fs::write(dir.path().join("provision.yaml"), settings).unwrap();
         World {
             dir,
             runtime,
             emulator: Some(emulator),
+            backend,
+            namespace,
             env,
+        }
+    }
+
+    fn pg(&self) -> &'static PgServer {
+        state_server().unwrap()
+    }
+
+    /// The secrets of this world: none may appear in any output or state.
+    pub fn secrets(&self) -> Vec<&'static str> {
+        match self.backend {
+            Backend::File => vec![CANARY],
+            Backend::Postgres => vec![CANARY, STATE_CANARY],
+        }
+    }
+
+    /// The state as the file backend's JSON (loaded through the library for
+    /// PostgreSQL, so both read alike).
+    pub fn state(&self) -> serde_json::Value {
+        match self.backend {
+            Backend::File => {
+                serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+            }
+            Backend::Postgres => {
+                use provision::state::StateBackend;
+                let backend =
+                    provision::state::PostgresBackend::new(&state_url(self.pg()), &self.namespace)
+                        .unwrap();
+                serde_json::to_value(backend.load().unwrap()).unwrap()
+            }
+        }
+    }
+
+    /// Everything stored: the file, or a `SELECT *` dump of every state table.
+    pub fn state_text(&self) -> String {
+        match self.backend {
+            Backend::File => std::fs::read_to_string(self.state_path()).unwrap(),
+            Backend::Postgres => {
+                let mut text = String::new();
+                for table in [
+                    "provision_migrations",
+                    "provision_namespaces",
+                    "provision_connections",
+                    "provision_pending",
+                    "provision_locks",
+                ] {
+                    text += &format!("-- {table}\n");
+                    for row in state_sql(self.pg(), &format!("SELECT * FROM {table}")) {
+                        text += &row;
+                        text.push('\n');
+                    }
+                }
+                text
+            }
+        }
+    }
+
+    /// Loses all state: deletes the file, or the namespace's rows.
+    pub fn lose_state(&self) {
+        match self.backend {
+            Backend::File => std::fs::remove_file(self.state_path()).unwrap(),
+            Backend::Postgres => {
+                state_sql(
+                    self.pg(),
+                    &format!(
+                        "DELETE FROM provision_namespaces WHERE namespace = '{}'",
+                        self.namespace
+                    ),
+                );
+            }
+        }
+    }
+
+    /// PostgreSQL: waits up to `wait` until no session holds the namespace's
+    /// advisory lock (a killed holder's lock is freed by the server).
+    pub fn advisory_lock_released(&self, wait: Duration) -> bool {
+        let key = provision::state::postgres::lock_key(&self.namespace);
+        let (class, object) = ((key >> 32) as u32, key as u32);
+        let sql = format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = {class} AND objid = {object} AND objsubid = 1"
+        );
+        let start = std::time::Instant::now();
+        loop {
+            if state_sql(self.pg(), &sql).first().map(String::as_str) == Some("0") {
+                return true;
+            }
+            if start.elapsed() > wait {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// True once a run holds the state lock and has named itself.
+    pub fn lock_is_held(&self) -> bool {
+        match self.backend {
+            Backend::File => std::fs::metadata(self.path().join(".provision/state.json.lock"))
+                .map(|m| m.len() > 0)
+                .unwrap_or(false),
+            Backend::Postgres => {
+                let rows = state_sql(
+                    self.pg(),
+                    "SELECT count(*) FROM pg_tables WHERE tablename = 'provision_locks'",
+                );
+                rows.first().map(String::as_str) == Some("1")
+                    && state_sql(
+                        self.pg(),
+                        &format!(
+                            "SELECT 1 FROM provision_locks WHERE namespace = '{}'",
+                            self.namespace
+                        ),
+                    )
+                    .len()
+                        == 1
+            }
         }
     }
 
@@ -96,10 +246,6 @@ impl World {
 
     pub fn state_path(&self) -> PathBuf {
         self.path().join(".provision/state.json")
-    }
-
-    pub fn state(&self) -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
     }
 
     /// `provision <args>` in the project, pointed at the emulator.

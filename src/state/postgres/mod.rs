@@ -1,0 +1,290 @@
+//! State in a shared PostgreSQL database: rows per namespace instead of a
+//! file, each `record` one transaction, and a per-namespace advisory lock the
+//! server frees when a run dies. The trait is sync (it is called before and
+//! outside the apply runtime), so the backend drives tokio-postgres on a
+//! small runtime of its own.
+
+mod lock;
+mod rows;
+mod schema;
+mod url;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_postgres::Client;
+
+use super::{Change, LockInfo, State, StateBackend, StateError, StateLock};
+pub use lock::key as lock_key;
+pub use url::StateUrl;
+
+/// The namespace used when none is configured.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// What went wrong talking to the state database. Never holds the password.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("invalid state URL: {0}")]
+    Url(String),
+    #[error("invalid state namespace `{0}`: expected 1 to 200 characters, no control characters")]
+    Namespace(String),
+    #[error("cannot connect to the state database `{url}`: {message}")]
+    Connect { url: String, message: String },
+    #[error("cannot create or upgrade the state tables: {0}")]
+    Migrate(String),
+    #[error(
+        "the state tables are at version {found}; this provision knows up to version {known}: upgrade provision"
+    )]
+    Newer { found: i32, known: i32 },
+    #[error("state query failed: {0}")]
+    Query(String),
+    #[error(
+        "state has format version {found}; this provision reads version {}: upgrade provision",
+        super::FORMAT_VERSION
+    )]
+    Version { found: i32 },
+    #[error(
+        "state changed underneath this run (expected serial {expected}): another run wrote without the lock"
+    )]
+    Moved { expected: u64 },
+    #[error("the target namespace already holds {entries} entries: refusing to overwrite it")]
+    NotEmpty { entries: usize },
+    #[error("the state backend's runtime stopped: {0}")]
+    Runtime(String),
+}
+
+/// tokio-postgres errors with the server's message and detail when there is one.
+fn message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// A runtime of the backend's own: its futures run there whatever thread
+/// (or runtime) the caller is on, and the caller waits on a std channel.
+pub struct Executor {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Executor {
+    fn new() -> Result<Self, PostgresError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("provision-state")
+            .enable_all()
+            .build()
+            .map_err(|e| PostgresError::Runtime(e.to_string()))?;
+        Ok(Executor {
+            runtime: Some(runtime),
+        })
+    }
+
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, PostgresError> {
+        self.run_for(work, Duration::MAX)
+    }
+
+    fn run_for<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+        wait: Duration,
+    ) -> Result<T, PostgresError> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| PostgresError::Runtime("shut down".into()))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let _ = tx.send(work.await);
+        });
+        rx.recv_timeout(wait)
+            .map_err(|e| PostgresError::Runtime(e.to_string()))
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        // Never blocks, so it is safe from inside another runtime too.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// State rows of one namespace in a PostgreSQL database.
+pub struct PostgresBackend {
+    url: Arc<StateUrl>,
+    namespace: String,
+    executor: Arc<Executor>,
+    /// The connection for reads and writes, opened (and the tables
+    /// migrated) on first use.
+    client: Arc<tokio::sync::Mutex<Option<Client>>>,
+    describe: String,
+}
+
+impl std::fmt::Debug for PostgresBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe)
+    }
+}
+
+impl PostgresBackend {
+    /// Checks the URL and namespace; connects only when first used.
+    pub fn new(url: &str, namespace: &str) -> Result<Self, PostgresError> {
+        if namespace.is_empty()
+            || namespace.chars().count() > 200
+            || namespace.chars().any(char::is_control)
+        {
+            return Err(PostgresError::Namespace(
+                namespace.escape_debug().to_string(),
+            ));
+        }
+        let url = StateUrl::parse(url)?;
+        let describe = format!("postgres `{}` namespace `{namespace}`", url.redacted());
+        Ok(PostgresBackend {
+            url: Arc::new(url),
+            namespace: namespace.to_owned(),
+            executor: Arc::new(Executor::new()?),
+            client: Arc::new(tokio::sync::Mutex::new(None)),
+            describe,
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Runs `work` with the shared connection, (re)opening it when needed.
+    fn with_client<T, F>(&self, work: F) -> Result<T, StateError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut Client,
+                String,
+            ) -> futures_box::BoxFuture<'c, Result<T, PostgresError>>
+            + Send
+            + 'static,
+    {
+        let url = Arc::clone(&self.url);
+        let slot = Arc::clone(&self.client);
+        let namespace = self.namespace.clone();
+        let outcome = self.executor.run(async move {
+            let mut guard = slot.lock().await;
+            if guard.as_ref().is_none_or(Client::is_closed) {
+                let mut client = url.connect().await?;
+                schema::migrate(&mut client).await?;
+                *guard = Some(client);
+            }
+            match guard.as_mut() {
+                Some(client) => work(client, namespace).await,
+                None => Err(PostgresError::Runtime("no connection".into())),
+            }
+        });
+        outcome
+            .and_then(|r| r)
+            .map_err(|e| StateError::Backend(e.to_string()))
+    }
+
+    /// Writes a whole state into this (empty) namespace, lineage and serial
+    /// kept: `state migrate`.
+    pub fn replace(&self, state: &State) -> Result<(), StateError> {
+        let state = state.clone();
+        self.with_client(move |client, namespace| {
+            Box::pin(async move { rows::replace(client, &namespace, &state).await })
+        })
+    }
+}
+
+/// Boxed futures borrowing the connection, for [`PostgresBackend::with_client`].
+mod futures_box {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+impl StateBackend for PostgresBackend {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn load(&self) -> Result<State, StateError> {
+        self.with_client(|client, namespace| {
+            Box::pin(async move { rows::load(&*client, &namespace).await })
+        })
+    }
+
+    fn lock(&self, command: &str, timeout: Duration) -> Result<StateLock, StateError> {
+        // Creates the tables before the lock's own connection reads them.
+        self.with_client(|_, _| Box::pin(async { Ok(()) }))?;
+        let url = Arc::clone(&self.url);
+        let namespace = self.namespace.clone();
+        let me = LockInfo::current(command);
+        let outcome = self.executor.run(async move {
+            let client = url.connect().await?;
+            match lock::acquire(&client, &namespace, timeout).await? {
+                Ok(()) => {
+                    let stale = lock::claim(&client, &namespace, &me).await?;
+                    Ok(Ok((client, stale)))
+                }
+                Err(holder) => Ok(Err(holder)),
+            }
+        });
+        let (client, stale) = match outcome.and_then(|r| r) {
+            Ok(Ok(held)) => held,
+            Ok(Err(holder)) => return Err(StateError::Locked(holder)),
+            Err(e) => return Err(StateError::Backend(e.to_string())),
+        };
+        if let Some(stale) = stale {
+            tracing::warn!(
+                "a previous run {stale} ended without releasing the state lock; the server released it"
+            );
+        }
+        Ok(StateLock::new(lock::PgLock {
+            client: Some(client),
+            executor: Arc::clone(&self.executor),
+            namespace: self.namespace.clone(),
+        }))
+    }
+
+    fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError> {
+        let before = state.serial;
+        let mut after = state.clone();
+        after.apply(changes);
+        let changes = changes.to_vec();
+        let written = after.clone();
+        self.with_client(move |client, namespace| {
+            Box::pin(
+                async move { rows::write(client, &namespace, before, &written, &changes).await },
+            )
+        })?;
+        *state = after;
+        Ok(())
+    }
+
+    fn unlock(&self) -> Result<Option<LockInfo>, StateError> {
+        self.with_client(|_, _| Box::pin(async { Ok(()) }))?;
+        let url = Arc::clone(&self.url);
+        let namespace = self.namespace.clone();
+        let outcome = self.executor.run(async move {
+            let client = url.connect().await?;
+            match lock::acquire(&client, &namespace, Duration::ZERO).await? {
+                // Our connection ends right after: the lock goes with it.
+                Ok(()) => Ok(Ok(lock::clear(&client, &namespace).await?)),
+                Err(holder) => Ok(Err(holder)),
+            }
+        });
+        match outcome.and_then(|r| r) {
+            Ok(Ok(stale)) => Ok(stale),
+            Ok(Err(holder)) => Err(StateError::Locked(holder)),
+            Err(e) => Err(StateError::Backend(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! One namespace's state as rows: a `provision_namespaces` row (lineage,
+//! serial), a row per connection and a row per pending create. Each write is
+//! one transaction that also moves the serial on, guarded by the serial it
+//! expects, so a writer that lost the lock cannot silently overwrite.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::{Client, GenericClient, Transaction};
+
+use super::PostgresError;
+use crate::state::{Change, FORMAT_VERSION, Pending, Record, State};
+
+fn failed(e: tokio_postgres::Error) -> PostgresError {
+    PostgresError::Query(super::message(&e))
+}
+
+/// The namespace's state, or a new empty one when it has no row yet.
+pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State, PostgresError> {
+    let Some(head) = client
+        .query_opt(
+            "SELECT version, lineage, serial FROM provision_namespaces WHERE namespace = $1",
+            &[&namespace],
+        )
+        .await
+        .map_err(failed)?
+    else {
+        return Ok(State::new());
+    };
+    let version: i32 = head.try_get(0).map_err(failed)?;
+    if version != FORMAT_VERSION as i32 {
+        return Err(PostgresError::Version { found: version });
+    }
+    let serial: i64 = head.try_get(2).map_err(failed)?;
+    let mut connections = BTreeMap::new();
+    for row in client
+        .query(
+            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at
+             FROM provision_connections WHERE namespace = $1",
+            &[&namespace],
+        )
+        .await
+        .map_err(failed)?
+    {
+        connections.insert(
+            row.try_get(0).map_err(failed)?,
+            Record {
+                id: row.try_get(1).map_err(failed)?,
+                etag: row.try_get(2).map_err(failed)?,
+                org: row.try_get(3).map_err(failed)?,
+                fingerprint: row.try_get(4).map_err(failed)?,
+                secret_hmac: row.try_get(5).map_err(failed)?,
+                created_at: row.try_get(6).map_err(failed)?,
+                updated_at: row.try_get(7).map_err(failed)?,
+            },
+        );
+    }
+    let mut pending = BTreeMap::new();
+    for row in client
+        .query(
+            "SELECT key, org, started_at FROM provision_pending WHERE namespace = $1",
+            &[&namespace],
+        )
+        .await
+        .map_err(failed)?
+    {
+        pending.insert(
+            row.try_get(0).map_err(failed)?,
+            Pending {
+                org: row.try_get(1).map_err(failed)?,
+                started_at: row.try_get(2).map_err(failed)?,
+            },
+        );
+    }
+    Ok(State {
+        version: FORMAT_VERSION,
+        lineage: head.try_get(1).map_err(failed)?,
+        serial: u64::try_from(serial).unwrap_or(0),
+        connections,
+        pending,
+    })
+}
+
+/// Moves the namespace row from serial `before` to `after`'s serial (and
+/// lineage), creating it when `before` is 0.
+async fn advance(
+    tx: &Transaction<'_>,
+    namespace: &str,
+    before: u64,
+    after: &State,
+) -> Result<(), PostgresError> {
+    let before_serial = before as i64;
+    let serial = after.serial as i64;
+    let version = FORMAT_VERSION as i32;
+    let moved = tx
+        .execute(
+            "UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now()
+             WHERE namespace = $1 AND serial = $2",
+            &[&namespace, &before_serial, &serial, &after.lineage, &version],
+        )
+        .await
+        .map_err(failed)?;
+    let moved = if moved == 0 && before == 0 {
+        tx.execute(
+            "INSERT INTO provision_namespaces (namespace, version, lineage, serial)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (namespace) DO NOTHING",
+            &[&namespace, &version, &after.lineage, &serial],
+        )
+        .await
+        .map_err(failed)?
+    } else {
+        moved
+    };
+    if moved == 1 {
+        Ok(())
+    } else {
+        Err(PostgresError::Moved { expected: before })
+    }
+}
+
+/// Persists `changes` (already applied to `after`) in one transaction.
+pub async fn write(
+    client: &mut Client,
+    namespace: &str,
+    before: u64,
+    after: &State,
+    changes: &[Change],
+) -> Result<(), PostgresError> {
+    let tx = client.transaction().await.map_err(failed)?;
+    advance(&tx, namespace, before, after).await?;
+    apply_changes(&tx, namespace, changes).await?;
+    tx.commit().await.map_err(failed)
+}
+
+/// Writes a whole state (lineage and serial kept) into a namespace that
+/// has no connections yet: `state migrate`.
+pub async fn replace(
+    client: &mut Client,
+    namespace: &str,
+    state: &State,
+) -> Result<(), PostgresError> {
+    let tx = client.transaction().await.map_err(failed)?;
+    let existing = load(&tx, namespace).await?;
+    if !existing.connections.is_empty() || !existing.pending.is_empty() {
+        return Err(PostgresError::NotEmpty {
+            entries: existing.connections.len() + existing.pending.len(),
+        });
+    }
+    tx.execute(
+        "DELETE FROM provision_namespaces WHERE namespace = $1",
+        &[&namespace],
+    )
+    .await
+    .map_err(failed)?;
+    advance(&tx, namespace, 0, state).await?;
+    // Records before pending rows: an upsert clears its key's pending row.
+    let mut changes: Vec<Change> = state
+        .connections
+        .iter()
+        .map(|(k, r)| Change::Upsert(k.clone(), r.clone()))
+        .collect();
+    changes.extend(
+        state
+            .pending
+            .iter()
+            .map(|(k, p)| Change::Pending(k.clone(), p.clone())),
+    );
+    apply_changes(&tx, namespace, &changes).await?;
+    tx.commit().await.map_err(failed)
+}
+
+async fn apply_changes(
+    tx: &Transaction<'_>,
+    namespace: &str,
+    changes: &[Change],
+) -> Result<(), PostgresError> {
+    let upsert_pending = tx
+        .prepare(
+            "INSERT INTO provision_pending (namespace, key, org, started_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (namespace, key) DO UPDATE SET org = EXCLUDED.org, started_at = EXCLUDED.started_at",
+        )
+        .await
+        .map_err(failed)?;
+    let upsert_record = tx
+        .prepare(
+            "INSERT INTO provision_connections
+                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
+                 org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
+                 secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
+                 updated_at = EXCLUDED.updated_at",
+        )
+        .await
+        .map_err(failed)?;
+    let delete_pending = tx
+        .prepare("DELETE FROM provision_pending WHERE namespace = $1 AND key = $2")
+        .await
+        .map_err(failed)?;
+    let delete_record = tx
+        .prepare("DELETE FROM provision_connections WHERE namespace = $1 AND key = $2")
+        .await
+        .map_err(failed)?;
+    for change in changes {
+        match change {
+            Change::Pending(key, p) => {
+                tx.execute(&upsert_pending, &[&namespace, key, &p.org, &p.started_at])
+                    .await
+                    .map_err(failed)?;
+            }
+            Change::Upsert(key, r) => {
+                tx.execute(&delete_pending, &[&namespace, key])
+                    .await
+                    .map_err(failed)?;
+                tx.execute(
+                    &upsert_record,
+                    &[
+                        &namespace,
+                        key,
+                        &r.id,
+                        &r.etag,
+                        &r.org,
+                        &r.fingerprint,
+                        &r.secret_hmac,
+                        &r.created_at,
+                        &r.updated_at,
+                    ],
+                )
+                .await
+                .map_err(failed)?;
+            }
+            Change::Remove(key) => {
+                tx.execute(&delete_pending, &[&namespace, key])
+                    .await
+                    .map_err(failed)?;
+                tx.execute(&delete_record, &[&namespace, key])
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+    }
+    Ok(())
+}

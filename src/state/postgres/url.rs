@@ -1,0 +1,192 @@
+//! The state database's `postgres://` URL: libpq's `sslmode` values mapped
+//! onto tokio-postgres and the rustls stack `provision check` uses, and a
+//! redacted form for messages (the password never leaves this module).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::check::Connectors;
+use crate::check::tls::Verification;
+
+use super::PostgresError;
+
+/// How the state connection speaks TLS.
+#[derive(Clone)]
+enum Tls {
+    Plain,
+    Rustls(MakeRustlsConnect),
+}
+
+/// A parsed state URL, ready to open connections.
+#[derive(Clone)]
+pub struct StateUrl {
+    config: Config,
+    tls: Tls,
+    redacted: String,
+}
+
+impl std::fmt::Debug for StateUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+impl StateUrl {
+    /// Parses `postgres://user:password@host:port/db?sslmode=...`. Errors
+    /// never quote the URL: it holds a password.
+    pub fn parse(text: &str) -> Result<StateUrl, PostgresError> {
+        let url = url::Url::parse(text.trim())
+            .map_err(|e| PostgresError::Url(format!("not a URL ({e})")))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(PostgresError::Url(format!(
+                "scheme `{}`: expected `postgres://` or `postgresql://`",
+                url.scheme()
+            )));
+        }
+        let mut sslmode = None;
+        let mut root_cert = None;
+        let mut kept = Vec::new();
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "sslmode" => sslmode = Some(value.into_owned()),
+                "sslrootcert" => root_cert = Some(PathBuf::from(value.as_ref())),
+                _ => kept.push((key.into_owned(), value.into_owned())),
+            }
+        }
+        // tokio-postgres knows only disable/prefer/require: the verifying
+        // modes become `require` plus a verifying rustls connector.
+        let (mode, verification) = match sslmode.as_deref() {
+            None | Some("disable") => (SslMode::Disable, None),
+            Some("allow" | "prefer") => (SslMode::Prefer, Some(Verification::None)),
+            Some("require") => (SslMode::Require, Some(Verification::None)),
+            Some("verify-ca") => (SslMode::Require, Some(Verification::Chain)),
+            Some("verify-full") => (SslMode::Require, Some(Verification::Full)),
+            Some(other) => {
+                return Err(PostgresError::Url(format!(
+                    "unknown `sslmode={other}`: expected disable, allow, prefer, require, verify-ca or verify-full"
+                )));
+            }
+        };
+        let mut plain = url.clone();
+        plain.set_query(None);
+        if !kept.is_empty() {
+            plain.query_pairs_mut().extend_pairs(&kept);
+        }
+        let mut config = Config::from_str(plain.as_str())
+            .map_err(|e| PostgresError::Url(format!("not a PostgreSQL URL ({e})")))?;
+        config.ssl_mode(mode);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(15));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("provision");
+        }
+        let tls = match verification {
+            None => Tls::Plain,
+            Some(level) => {
+                let connectors = Connectors::new(root_cert.as_deref())
+                    .map_err(|e| PostgresError::Url(e.to_string()))?;
+                Tls::Rustls(connectors.for_verification(level))
+            }
+        };
+        Ok(StateUrl {
+            config,
+            tls,
+            redacted: redact(&url),
+        })
+    }
+
+    /// The URL without its password, for messages.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// Opens a connection; its driver runs on the current runtime until the
+    /// client is dropped.
+    pub async fn connect(&self) -> Result<Client, PostgresError> {
+        let connect_error = |e: tokio_postgres::Error| PostgresError::Connect {
+            url: self.redacted.clone(),
+            message: super::message(&e),
+        };
+        match &self.tls {
+            Tls::Plain => {
+                let (client, connection) =
+                    self.config.connect(NoTls).await.map_err(connect_error)?;
+                tokio::spawn(connection);
+                Ok(client)
+            }
+            Tls::Rustls(make) => {
+                let (client, connection) = self
+                    .config
+                    .connect(make.clone())
+                    .await
+                    .map_err(connect_error)?;
+                tokio::spawn(connection);
+                Ok(client)
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:port/db?sslmode=require`: no password, neither in
+/// the authority nor as a `password=` parameter.
+fn redact(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "password")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    shown.set_query(None);
+    if !pairs.is_empty() {
+        shown.query_pairs_mut().extend_pairs(&pairs);
+    }
+    shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_redacted_everywhere() {
+        let url = StateUrl::parse("postgres://me:s3cret@db.example.com:6432/state?sslmode=require")
+            .unwrap();
+        assert_eq!(
+            url.redacted(),
+            "postgres://me@db.example.com:6432/state?sslmode=require"
+        );
+        let url =
+            StateUrl::parse("postgresql://me@h/db?password=s3cret&connect_timeout=3").unwrap();
+        assert!(!url.redacted().contains("s3cret"), "{}", url.redacted());
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_quoting_them() {
+        for text in [
+            "mysql://u:s3cret@h/db",
+            "postgres://u:s3cret@h/db?sslmode=sometimes",
+            "not a url s3cret",
+        ] {
+            let err = StateUrl::parse(text).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn verifying_modes_need_tls() {
+        let url = StateUrl::parse("postgres://u@h/db?sslmode=verify-full").unwrap();
+        assert_eq!(url.config.get_ssl_mode(), SslMode::Require);
+        assert!(matches!(url.tls, Tls::Rustls(_)));
+        let url = StateUrl::parse("postgres://u@h/db").unwrap();
+        assert_eq!(url.config.get_ssl_mode(), SslMode::Disable);
+        assert!(matches!(url.tls, Tls::Plain));
+    }
+}
