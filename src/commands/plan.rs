@@ -49,8 +49,14 @@ pub fn run(args: PlanArgs, verbose: bool) -> u8 {
         } else {
             None
         };
-        plan::diff(&ws.desired, &state, remote.as_ref(), config_hash(&ws.desired), &options)
-            .map_err(|e| e.to_string().into())
+        plan::diff(
+            &ws.desired,
+            &state,
+            remote.as_ref(),
+            config_hash(&ws.desired),
+            &options,
+        )
+        .map_err(|e| e.to_string().into())
     });
     let plan = match plan {
         Ok(plan) => plan,
