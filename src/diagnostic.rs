@@ -215,6 +215,19 @@ pub enum Format {
 /// Source texts by file, for snippets.
 pub type Sources = HashMap<PathBuf, String>;
 
+/// Reads the files `diags` point into, for their snippets.
+pub fn read_sources(diags: &[Diagnostic]) -> Sources {
+    let mut sources = Sources::new();
+    for d in diags {
+        if !sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
+    sources
+}
+
 /// Renders diagnostics in rustc style: header, location, source line, caret.
 pub fn render_text(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     let mut out = String::new();

@@ -214,12 +214,7 @@ impl Workspace {
         let desired = desired::build(&report.config.connections, &orgs, &*lookup, state_key.as_deref().map(str::as_bytes))
             .map_err(|err| match err {
                 DesiredError::Diagnostics(diags) => {
-                    let mut sources = Sources::new();
-                    for d in &diags {
-                        if let Ok(text) = std::fs::read_to_string(&d.file) {
-                            sources.insert(d.file.clone(), text);
-                        }
-                    }
+                    let sources = crate::diagnostic::read_sources(&diags);
                     WorkspaceError::Invalid(diags, sources)
                 }
                 DesiredError::NoOrg(cloud) => WorkspaceError::Message(format!(

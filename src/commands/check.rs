@@ -42,27 +42,15 @@ pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
     let resolved = match resolve::resolve_all(&report.config.connections, &resolve::environment) {
         Ok(resolved) => resolved,
         Err(missing) => {
-            let mut sources = Sources::new();
-            for d in &missing {
-                if let Ok(text) = std::fs::read_to_string(&d.file) {
-                    sources.insert(d.file.clone(), text);
-                }
-            }
+            let sources = diagnostic::read_sources(&missing);
             let mut summary = report.summary;
             summary.count(&missing);
             print_diagnostics(args.format, &missing, &sources, &summary);
             return exit::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            output::error(&format!("cannot start the async runtime: {err}"));
-            return exit::FAILURE;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit::FAILURE;
     };
     let checked = match runtime.block_on(check::check_all(&resolved, &args.to_options())) {
         Ok(checked) => checked,

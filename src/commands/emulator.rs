@@ -6,15 +6,8 @@ use crate::exit;
 use crate::output;
 
 pub fn run(args: &EmulatorArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            output::error(&format!("cannot start the async runtime: {err}"));
-            return exit::FAILURE;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit::FAILURE;
     };
     runtime.block_on(async {
         let emulator = match Emulator::start(args.to_config()).await {
