@@ -87,4 +87,4 @@ if git commit -q -m "broken" >/dev/null 2>&1; then
 fi
 git rm -q --cached connections/dev/broken.yaml
 git commit -q -m "valid only"
-echo "pre-commit hook: 3 passed, 0 failed"
+echo "pre-commit: 3 passed, 0 failed"
