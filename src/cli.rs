@@ -144,6 +144,10 @@ pub struct ApplyArgs {
     /// At most N requests per second for the whole run.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// First connect to every described PostgreSQL server (as `provision
+    /// check` does, 10 s timeout each); send nothing if any fails.
+    #[arg(long)]
+    pub preflight: bool,
 }
 
 /// Plan output formats.

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::apply::{self, Engine, RateLimiter, Recorder};
+use crate::check::{self, CheckOptions};
 use crate::cli::ApplyArgs;
 use crate::plan::{self, Plan, desired::config_hash, render};
+use crate::resolve::Resolved;
 use crate::state::StateError;
 use crate::workspace::Workspace;
 use crate::{exit, output};
@@ -82,6 +84,9 @@ pub fn run(args: ApplyArgs, quiet: bool) -> u8 {
     let Some(runtime) = runtime() else {
         return exit::FAILURE;
     };
+    if args.preflight && !preflight(&runtime, &ws, parallelism_flag) {
+        return exit::FAILURE;
+    }
     let parallelism = ws.parallelism(parallelism_flag);
     let desired: HashMap<String, plan::Desired> = ws
         .desired
@@ -175,4 +180,43 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// `--preflight`: probes every described server; false when any fails.
+fn preflight(
+    runtime: &tokio::runtime::Runtime,
+    ws: &Workspace,
+    parallelism: Option<usize>,
+) -> bool {
+    let resolved: Vec<Resolved> = ws
+        .desired
+        .iter()
+        .map(|d| Resolved {
+            key: d.key.clone(),
+            connection: d.connection.clone(),
+        })
+        .collect();
+    let options = CheckOptions {
+        timeout: std::time::Duration::from_secs(10),
+        parallelism: ws.parallelism(parallelism),
+        ca_file: std::env::var_os("PROVISION_CA_FILE").map(Into::into),
+    };
+    match runtime.block_on(check::check_all(&resolved, &options)) {
+        Ok(report) if report.failed() == 0 => {
+            output::progress(&format!("preflight: {}\n", report.summary_line()));
+            true
+        }
+        Ok(report) => {
+            output::progress(&report.render_text());
+            output::error(&format!(
+                "preflight: {} connection(s) cannot be reached as described: nothing was sent to the Flow Service",
+                report.failed()
+            ));
+            false
+        }
+        Err(err) => {
+            output::error(&format!("preflight: {err}"));
+            false
+        }
+    }
 }

@@ -83,3 +83,32 @@ fn bad_flags_are_usage_errors() {
         .expect_code(64);
     world.run(&["state", "frobnicate"]).expect_code(64);
 }
+
+#[test]
+fn preflight_stops_an_apply_before_any_request_when_a_server_is_unreachable() {
+    let world = World::new(EmulatorConfig::default());
+    // A port nothing listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    world.write(
+        "connections/unreachable.yaml",
+        &format!(
+            "name: unreachable\nsandbox: prod\ncloud: aws\nauth:\n  type: basic\n  server: 127.0.0.1\n  port: {port}\n  database: app\n  username: aep\n  password: ${{DB_PASSWORD}}\n"
+        ),
+    );
+    let run = world.run(&["apply", "--preflight"]).expect_code(1);
+    assert!(run.stderr().contains("refused"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("nothing was sent"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        world.emulator.as_ref().unwrap().requests().is_empty(),
+        "a request was sent"
+    );
+    world.assert_remote_exactly(0);
+}
