@@ -119,6 +119,9 @@ pub struct Engine<F> {
     pub recorder: Recorder,
     pub records: HashMap<String, Record>,
     pub limiter: Option<RateLimiter>,
+    /// Look each name up right before creating it (a saved plan's listing
+    /// may be old; a fresh plan listed the sandbox moments ago under the lock).
+    pub lookup_before_create: bool,
 }
 
 impl<F: FlowService + 'static> Engine<F> {
@@ -163,6 +166,26 @@ impl<F: FlowService + 'static> Engine<F> {
         self.recorder
             .commit(vec![Change::Pending(d.key.clone(), pending)])
             .await?;
+        if self.lookup_before_create {
+            // A saved plan's listing may be old: look the name up now.
+            self.pace().await;
+            let found = self
+                .api
+                .find_by_name(&scope, &d.connection.name)
+                .await
+                .map_err(|e| e.to_string())?;
+            match found.as_slice() {
+                [] => {}
+                [item] => {
+                    self.save(d, &item.id, &item.etag).await?;
+                    return Ok(Done::Adopted {
+                        id: item.id.clone(),
+                        updated: false,
+                    });
+                }
+                many => return Err(ambiguous(d, many.len())),
+            }
+        }
         let body = CreateConnectionRequest::from_connection(&d.connection);
         let mut last = String::new();
         for _ in 0..CREATE_ATTEMPTS {
@@ -272,6 +295,9 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     async fn run_one(&self, action: &Action, desired: Option<&Desired>) -> Result<Done, String> {
+        if let Some(reason) = &action.blocked {
+            return Err(reason.clone());
+        }
         let missing = || format!("`{}` is not in the config any more", action.key);
         let id = action.id.clone().unwrap_or_default();
         match action.kind {

@@ -93,6 +93,7 @@ pub fn run(args: ApplyArgs, quiet: bool) -> u8 {
         .iter()
         .map(|d| (d.key.clone(), d.clone()))
         .collect();
+    let from_file = saved.is_some();
     let outcome = runtime.block_on(async {
         let connected = ws.connect().await?;
         let plan = match saved {
@@ -121,6 +122,7 @@ pub fn run(args: ApplyArgs, quiet: bool) -> u8 {
             recorder: Recorder::start(Arc::clone(&ws.backend), state.clone()),
             records: state.connections.clone().into_iter().collect(),
             limiter: args.rate_limit.map(RateLimiter::per_second),
+            lookup_before_create: from_file,
         });
         let total = plan
             .actions

@@ -76,6 +76,10 @@ pub struct Action {
     pub reasons: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
+    /// Why apply must not carry this action out (it fails it instead), e.g.
+    /// several remote connections share the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 /// Counts per kind.
@@ -196,6 +200,7 @@ pub fn diff(
             id: None,
             reasons: Vec::new(),
             changes: Vec::new(),
+            blocked: None,
         };
         let scope_items = remote.and_then(|r| r.get(&Scope::new(&d.org, &c.sandbox)));
         match state.connections.get(&d.key) {
@@ -275,12 +280,15 @@ pub fn diff(
                     }
                     many => {
                         action.kind = ActionKind::Create;
-                        warnings.push(format!(
-                            "`{}`: {} connections with this name exist in sandbox `{}`; apply will refuse to pick one",
-                            d.key,
+                        let message = format!(
+                            "{} connections named `{}` exist in sandbox `{}`: delete the extra ones on the platform, then `provision state import {} ID`",
                             many.len(),
-                            c.sandbox
-                        ));
+                            c.name,
+                            c.sandbox,
+                            d.key
+                        );
+                        warnings.push(format!("`{}`: {message}; apply will fail it", d.key));
+                        action.blocked = Some(message);
                     }
                 }
             }
@@ -311,6 +319,7 @@ pub fn diff(
                 id: Some(record.id.clone()),
                 reasons: vec!["in state but no longer in config (--prune)".into()],
                 changes: Vec::new(),
+                blocked: None,
             },
         );
     }

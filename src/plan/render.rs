@@ -39,7 +39,12 @@ fn headline(action: &Action) -> String {
     } else {
         format!(": {}", action.reasons.join("; "))
     };
-    format!("{verb}{id}{reasons}")
+    let blocked = action
+        .blocked
+        .as_deref()
+        .map(|b| format!(" [blocked: {b}]"))
+        .unwrap_or_default();
+    format!("{verb}{id}{reasons}{blocked}")
 }
 
 /// The summary sentence.

@@ -112,3 +112,77 @@ fn preflight_stops_an_apply_before_any_request_when_a_server_is_unreachable() {
     );
     world.assert_remote_exactly(0);
 }
+
+/// Creates a remote Azure `prod` connection named `name` behind provision's back.
+fn create_behind_the_back(world: &World, name: &str) {
+    use provision::api::FlowService;
+    use provision::api::wire::CreateConnectionRequest;
+    let client = world.client();
+    let yaml = crate::world::connection_yaml(0, "made by hand").replace("db-0000", name);
+    let connection: provision::config::Connection = {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.yaml"), yaml).unwrap();
+        let report =
+            provision::validate::validate_paths(&[dir.path().to_owned()], None, Default::default());
+        let mut c = report.config.connections[0].connection.clone();
+        if let provision::config::Auth::Basic(b) = &mut c.auth {
+            b.password = "by-hand".into();
+        }
+        c
+    };
+    let scope = provision::api::Scope::new(crate::world::ORG_AZURE, "prod");
+    world
+        .runtime
+        .block_on(client.create(
+            &scope,
+            &CreateConnectionRequest::from_connection(&connection),
+        ))
+        .unwrap();
+}
+
+#[test]
+fn namesakes_on_the_platform_fail_that_connection_and_create_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(3);
+    create_behind_the_back(&world, "db-0000");
+    create_behind_the_back(&world, "db-0000");
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stderr().contains("2 connections named `db-0000`")
+            || plan.stdout().contains("2 connections named `db-0000`"),
+        "{}{}",
+        plan.stdout(),
+        plan.stderr()
+    );
+    let run = world.run(&["apply"]).expect_code(1);
+    assert!(
+        run.stdout()
+            .contains("! azure/prod/db-0000: failed: 2 connections named `db-0000`"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout()
+            .contains("2 created, 0 adopted, 0 updated, 0 deleted, 1 failed."),
+        "{}",
+        run.stdout()
+    );
+    // The two made by hand and the two created: no third `db-0000`.
+    assert_eq!(world.remote().len(), 4);
+}
+
+#[test]
+fn a_saved_plan_looks_names_up_again_before_creating() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(3);
+    world.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    // Someone creates one of them between plan and apply.
+    create_behind_the_back(&world, "db-0000");
+    let run = world.run(&["apply", "--plan", "plan.json"]).expect_code(0);
+    assert!(
+        run.stdout().contains("2 created, 1 adopted"),
+        "{}",
+        run.stdout()
+    );
+    world.assert_remote_exactly(3);
+}
