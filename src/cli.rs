@@ -115,8 +115,8 @@ pub struct PlanningArgs {
     #[arg(long)]
     pub rotate_secrets: bool,
     /// Requests sent at once (default: settings `parallelism`, else 8).
-    #[arg(long, value_name = "N")]
-    pub parallelism: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: Option<u16>,
 }
 
 #[derive(Debug, Args)]

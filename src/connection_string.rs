@@ -68,12 +68,20 @@ pub fn parse(input: &str) -> Parsed<'_> {
             start + eq + 1 + (part[eq + 1..].len() - part[eq + 1..].trim_start().len());
         let key_offset = start + (part.len() - part.trim_start().len());
         let Some(key) = KEYS.iter().find(|k| k.eq_ignore_ascii_case(raw_key)) else {
-            let hint = closest(raw_key, &KEYS)
-                .map(|k| format!("; did you mean `{k}`?"))
-                .unwrap_or_else(|| format!("; known keys: {}", KEYS.join(", ")));
+            // Only a near miss of a known key is quoted: anything else may be
+            // the tail of a password that contains `;`.
+            let message = match closest(raw_key, &KEYS) {
+                Some(k) => {
+                    format!("unknown connection string key `{raw_key}`; did you mean `{k}`?")
+                }
+                None => format!(
+                    "a part of the connection string is not `Key=value` with a known key (known: {}); a `;` inside a value splits it",
+                    KEYS.join(", ")
+                ),
+            };
             parsed.problems.push(Problem {
                 offset: key_offset,
-                message: format!("unknown connection string key `{raw_key}`{hint}"),
+                message,
             });
             continue;
         };

@@ -59,6 +59,29 @@ pub fn resolve_all(
                 );
             }
         }
+        if let Some(cs) = located
+            .node
+            .get("auth")
+            .and_then(|a| a.get("connectionString"))
+            && let NodeValue::String(text) = &cs.value
+        {
+            for name in interpolate::references(text) {
+                if lookup(name).is_some_and(|value| value.contains(';')) {
+                    missing.push(
+                        Diagnostic::error(
+                            Code::MissingVariable,
+                            &located.file,
+                            cs.pos,
+                            format!(
+                                "environment variable `{name}` contains `;`, which would split the connection string into other keys"
+                            ),
+                        )
+                        .in_document(located.document, "/auth/connectionString")
+                        .with_help("use basic authentication (separate fields) for a password with `;`"),
+                    );
+                }
+            }
+        }
         if missing.is_empty() {
             resolved.push(Resolved {
                 key: located.connection.key(),

@@ -13,6 +13,9 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::type_name;
 use crate::suggest::closest;
 
+/// Unknown keys reported per mapping; more only bury the first.
+const MAX_UNKNOWN_KEYS: usize = 50;
+
 /// Object keys whose values are secrets: never echoed, masked in snippets.
 pub const SECRET_KEYS: [&str; 4] = [
     "password",
@@ -120,10 +123,20 @@ pub fn describe(
                 .and_then(Value::as_object)
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default();
+            // Key nodes by name in one pass (a hostile file may hold 100,000
+            // unknown keys); only the first few are reported anyway.
+            let key_nodes: std::collections::HashMap<String, &Node> = match &node.value {
+                NodeValue::Map(entries) => entries
+                    .iter()
+                    .filter_map(|(k, _)| Some((k.scalar_text()?, k)))
+                    .collect(),
+                _ => std::collections::HashMap::new(),
+            };
             return unexpected
                 .iter()
+                .take(MAX_UNKNOWN_KEYS)
                 .map(|key| {
-                    let key_node = doc.key_at(&pointer, key).unwrap_or(node);
+                    let key_node = key_nodes.get(key).copied().unwrap_or(node);
                     let mut d = Diagnostic::error(
                         Code::UnknownKey,
                         file,

@@ -17,6 +17,10 @@ use crate::interpolate;
 use crate::schema::{self, Kind};
 use crate::schema_messages::is_secret_pointer;
 
+/// A file with more problems than this is not a connection file gone
+/// slightly wrong; listing them all would only bury the first.
+const MAX_DIAGNOSTICS_PER_FILE: usize = 200;
+
 /// Knobs for the semantic rules.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -226,6 +230,16 @@ fn check_connection_file(path: &Path, options: Options) -> FileResult {
             ),
         }
     }
+    if diagnostics.len() > MAX_DIAGNOSTICS_PER_FILE {
+        let more = diagnostics.len() - MAX_DIAGNOSTICS_PER_FILE;
+        diagnostics.truncate(MAX_DIAGNOSTICS_PER_FILE);
+        diagnostics.push(Diagnostic::error(
+            Code::Schema,
+            path,
+            Position::START,
+            format!("{more} more problem(s) in this file are not shown: fix the ones above first"),
+        ));
+    }
     FileResult {
         path: path.to_owned(),
         text: Some(source.text),
@@ -248,11 +262,16 @@ fn check_strings<'a>(
 ) {
     match &node.value {
         NodeValue::String(s) => {
-            if let Err(err) = interpolate::parse(s) {
+            if let Err(mut err) = interpolate::parse(s) {
                 let pointer: String = trail
                     .iter()
                     .map(|step| format!("/{}", step.replace('~', "~0").replace('/', "~1")))
                     .collect();
+                let secret = is_secret_pointer(&pointer);
+                if secret {
+                    // The text after `${` may be part of a secret: never quote it.
+                    err.message = "malformed `${…}` reference: expected `${NAME}` (letters, digits and `_`), or `$${` for a literal `${`".into();
+                }
                 let mut d = Diagnostic::error(
                     Code::Interpolation,
                     path,
@@ -260,7 +279,7 @@ fn check_strings<'a>(
                     err.message,
                 )
                 .in_document(index, pointer.as_str());
-                if is_secret_pointer(&pointer) {
+                if secret {
                     d = d.secret();
                 }
                 out.push(d);
@@ -325,6 +344,22 @@ fn check_connection(
     } else {
         Severity::Error
     };
+    if let Some(node) = doc.get("name")
+        && let NodeValue::String(name) = &node.value
+        && name.contains("${")
+    {
+        out.push(
+            Diagnostic::error(
+                Code::Interpolation,
+                path,
+                node.pos,
+                "`name` is the connection's identity: `${VAR}` references are not allowed in it"
+                    .into(),
+            )
+            .in_document(index, "/name")
+            .with_help("write the name literally; state and the duplicate check key on it"),
+        );
+    }
     let Some(auth) = doc.get("auth") else { return };
     if let Some(node) = auth.get("password")
         && let NodeValue::String(password) = &node.value
@@ -505,6 +540,19 @@ fn check_settings_file(
             ));
         }
     }
+    if let Some(node) = doc.get("state").and_then(|c| c.get("url"))
+        && let NodeValue::String(url) = &node.value
+        && url_has_plaintext_password(url)
+    {
+        diags.push(plaintext_secret(
+            path,
+            0,
+            node.pos,
+            "/state/url",
+            "the password in `state.url`",
+            severity,
+        ));
+    }
     match serde_json::from_value::<Settings>(value) {
         Ok(settings) => (Some(settings), diags, Some(source.text)),
         Err(err) => {
@@ -516,5 +564,40 @@ fn check_settings_file(
             ));
             (None, diags, Some(source.text))
         }
+    }
+}
+
+/// `postgres://user:PASSWORD@host` or `?password=…` with a literal password
+/// (a `${VAR}` there, or a whole-URL `${VAR}`, is fine).
+fn url_has_plaintext_password(url: &str) -> bool {
+    let literal = |value: &str| !value.is_empty() && !interpolate::is_single_reference(value);
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
+    let in_userinfo = authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .is_some_and(|(_, password)| literal(password));
+    let in_query = url
+        .split_once('?')
+        .map(|(_, query)| {
+            query
+                .split('&')
+                .any(|kv| kv.strip_prefix("password=").is_some_and(literal))
+        })
+        .unwrap_or(false);
+    in_userinfo || in_query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_has_plaintext_password as plain;
+
+    #[test]
+    fn finds_literal_passwords_in_state_urls() {
+        assert!(plain("postgres://prov:S3cret@db:5432/state"));
+        assert!(plain("postgres://db/state?sslmode=require&password=S3cret"));
+        assert!(!plain("postgres://prov:${STATE_PW}@db:5432/state"));
+        assert!(!plain("postgres://prov@db:5432/state"));
+        assert!(!plain("${PROVISION_STATE_URL}"));
     }
 }

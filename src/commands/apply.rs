@@ -38,7 +38,7 @@ pub fn run(args: ApplyArgs, quiet: bool) -> u8 {
     let options = super::plan::options(&planning);
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    let parallelism_flag = planning.parallelism;
+    let parallelism_flag = planning.parallelism.map(usize::from);
     let ws = match Workspace::open(&planning.config, planning.target) {
         Ok(ws) => ws,
         Err(err) => return fail(err),

@@ -20,7 +20,7 @@ pub struct Connection {
     /// Connection name on the platform; unique per (cloud, sandbox).
     #[schemars(
         length(min = 1, max = 256),
-        regex(pattern = r"^[^\u0000-\u001F\u007F]*$")
+        regex(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
     )]
     pub name: String,
     /// Free text shown on the platform next to the connection.

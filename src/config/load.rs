@@ -64,7 +64,8 @@ impl Node {
         }
     }
 
-    fn key_is(&self, key: &str) -> bool {
+    /// True when this (key) node's text is `key`, without allocating for strings.
+    pub fn key_is(&self, key: &str) -> bool {
         match &self.value {
             NodeValue::String(s) => s == key,
             _ => self.scalar_text().as_deref() == Some(key),
@@ -113,6 +114,8 @@ impl Node {
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
             NodeValue::UInt(u) => Value::from(*u),
+            // JSON Schema counts 5432.0 as an integer; so do we.
+            NodeValue::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(*f as i64),
             NodeValue::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or_else(|| Value::String(f.to_string())),

@@ -3,7 +3,7 @@
 //! schema (`no` is a string), rejecting duplicate keys, and expanding aliases
 //! within a budget so an alias bomb stops early.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
@@ -54,7 +54,7 @@ fn scan_error(err: &ScanError, text: &str) -> YamlError {
     let mark = err.marker();
     let mut pos = Position::new(mark.line() as u32, mark.col() as u32 + 1);
     let info = err.info();
-    let tab = info.contains(" tab");
+    let tab = info.to_ascii_lowercase().contains("tab");
     if tab {
         // The scanner reports where the token began; point at the tab itself.
         let start = mark.byte_offset().unwrap_or(0);
@@ -80,8 +80,14 @@ enum Frame {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
+        /// Keys seen, once the mapping is large enough that scanning
+        /// `entries` for duplicates would go quadratic.
+        seen: Option<HashSet<String>>,
     },
 }
+
+/// Up to this many keys a linear duplicate scan beats hashing.
+const LINEAR_KEYS: usize = 16;
 
 #[derive(Default)]
 struct Builder {
@@ -140,7 +146,9 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
                 Some(k) => entries.push((k, node)),
                 None => {
                     let Some(text) = node.scalar_text() else {
@@ -153,10 +161,22 @@ impl Builder {
                             ),
                         ));
                     };
-                    if entries
-                        .iter()
-                        .any(|(k, _)| k.scalar_text().as_deref() == Some(&text))
-                    {
+                    let duplicate = match seen {
+                        Some(set) => !set.insert(text.clone()),
+                        None => {
+                            let found = entries.iter().any(|(k, _)| k.key_is(&text));
+                            if !found && entries.len() >= LINEAR_KEYS {
+                                let mut set: HashSet<String> = entries
+                                    .iter()
+                                    .filter_map(|(k, _)| k.scalar_text())
+                                    .collect();
+                                set.insert(text.clone());
+                                *seen = Some(set);
+                            }
+                            found
+                        }
+                    };
+                    if duplicate {
                         return Err(YamlError::new(
                             Code::DuplicateKey,
                             node.pos,
@@ -224,10 +244,14 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let is_str_tag = tag
-                    .as_deref()
-                    .is_some_and(|t| t.is_yaml_core_schema_tag("str"));
-                let value = if style == ScalarStyle::Plain && !is_str_tag {
+                let core = |name: &str| {
+                    tag.as_deref()
+                        .is_some_and(|t| t.is_yaml_core_schema_tag(name))
+                };
+                // `!!int "5432"` is an integer whatever its quotes (YAML 1.2);
+                // `!!str 5432` a string.
+                let typed = ["int", "float", "bool", "null"].iter().any(|t| core(t));
+                let value = if (style == ScalarStyle::Plain && !core("str")) || typed {
                     resolve_plain(&value)
                 } else {
                     NodeValue::String(value.into_owned())
@@ -251,6 +275,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                         anchor,
                         entries: Vec::new(),
                         key: None,
+                        seen: None,
                     },
                     pos,
                 )?;
@@ -373,6 +398,7 @@ mod tests {
             )])
         );
         assert!(matches!(one("!!str 12"), NodeValue::String(s) if s == "12"));
+        assert_eq!(one("!!int \"5432\""), NodeValue::Int(5432));
     }
 
     #[test]

@@ -147,8 +147,8 @@ fn split_key(key: &str) -> (String, String, String) {
     (next(), next(), next())
 }
 
-/// The scopes a plan needs the platform's view of: every new connection's,
-/// and with `refresh` every recorded one's too.
+/// The scopes a plan needs the platform's view of: every new or changed
+/// connection's, and with `refresh` every recorded one's too.
 pub fn scopes_to_read(
     desired: &[Desired],
     state: &State,
@@ -156,7 +156,13 @@ pub fn scopes_to_read(
 ) -> BTreeSet<(String, String)> {
     let mut scopes = BTreeSet::new();
     for d in desired {
-        if refresh || !state.connections.contains_key(&d.key) {
+        // New connections (adopt or create?) and changed ones (to show which
+        // fields change) are read; the rest only with `refresh`.
+        let changed = state
+            .connections
+            .get(&d.key)
+            .is_none_or(|r| r.fingerprint != d.fingerprint);
+        if refresh || changed {
             scopes.insert((d.org.clone(), d.connection.sandbox.clone()));
         }
     }
@@ -220,7 +226,9 @@ pub fn diff(
                         let changes = visible_changes(c, item);
                         if !changes.is_empty() {
                             action.kind = ActionKind::Update;
-                            action.reasons.push("changed outside provision".into());
+                            if record.fingerprint == d.fingerprint {
+                                action.reasons.push("changed outside provision".into());
+                            }
                             action.changes = changes;
                         }
                     }

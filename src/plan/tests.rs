@@ -220,7 +220,15 @@ fn two_remote_namesakes_are_a_warning_not_a_guess() {
     );
     let plan = diff(&[a], &State::new(), Some(&remote), "h".into(), &options()).unwrap();
     assert_eq!(plan.actions[0].kind, ActionKind::Create);
-    assert!(plan.warnings[0].contains("2 connections with this name"));
+    assert!(
+        plan.warnings[0].contains("2 connections named `a`"),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(
+        plan.actions[0].blocked.is_some(),
+        "apply must fail it, not create"
+    );
 }
 
 #[test]

@@ -107,3 +107,29 @@ fn yaml_1_2_no_is_a_string_and_the_message_says_write_false() {
 fn complex_mapping_keys_are_rejected() {
     check("key.yaml", b"? [a, b]\n: c\n", "P004", 1, 3);
 }
+
+#[test]
+fn a_hundred_thousand_unknown_keys_are_reported_briefly() {
+    let text: String = (0..100_000).map(|i| format!("k{i}: v\n")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.yaml");
+    std::fs::write(&file, text).unwrap();
+    let run = provision()
+        .args(["validate", "--format", "json"])
+        .arg(&file)
+        .run()
+        .expect_code(1);
+    let count = run.json()["diagnostics"].as_array().map_or(0, Vec::len);
+    assert!((50..=60).contains(&count), "{count} diagnostics");
+}
+
+#[test]
+fn integral_floats_and_tagged_integers_are_ports() {
+    let doc = "name: e\nsandbox: prod\ncloud: aws\nauth:\n  type: basic\n  server: s\n  port: PORT\n  database: d\n  username: u\n  password: ${P}\n";
+    let dir = tempfile::tempdir().unwrap();
+    for port in ["5432.0", "1e3", "!!int \"5432\""] {
+        let file = dir.path().join("p.yaml");
+        std::fs::write(&file, doc.replace("PORT", port)).unwrap();
+        provision().arg("validate").arg(&file).run().expect_code(0);
+    }
+}

@@ -186,3 +186,25 @@ fn a_saved_plan_looks_names_up_again_before_creating() {
     );
     world.assert_remote_exactly(3);
 }
+
+#[test]
+fn a_variable_with_a_semicolon_cannot_split_a_connection_string() {
+    let mut world = World::new(EmulatorConfig::default());
+    world.connections(2);
+    world.set_env("DB_PASSWORD", "semi;Server=evil.example.com");
+    let run = world.run(&["apply"]).expect_code(1);
+    assert!(
+        run.stderr().contains("`DB_PASSWORD` contains `;`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("evil.example.com"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        world.emulator.as_ref().unwrap().requests().is_empty(),
+        "a request was sent"
+    );
+}

@@ -138,18 +138,25 @@ fn warnings_as_errors_fails_on_warnings() {
 
 #[test]
 fn secrets_never_appear_in_any_format() {
-    for format in ["text", "json", "github"] {
+    for format in ["text", "json", "github", "sarif"] {
         for file in [
             "rules/plaintext-password.yaml",
             "rules/cs-plaintext-password.yaml",
             "snapshot/mixed.yaml",
+            // flow style, a typo'd key, spaces around `=`, a `;` inside a
+            // plaintext password, a malformed reference inside a password
+            "secrets/flow.yaml",
+            "secrets/typo.yaml",
+            "secrets/spaced.yaml",
+            "secrets/semicolon.yaml",
+            "secrets/interp.yaml",
         ] {
             let run = provision()
                 .args(["validate", "--format", format])
                 .arg(fixtures(file))
                 .run();
             let all = run.stdout() + &run.stderr();
-            for canary in ["hunter2-canary", "canary-pw"] {
+            for canary in ["canary-pw", "canary"] {
                 assert!(
                     !all.contains(canary),
                     "{format} {file} leaked {canary}:\n{all}"
@@ -250,4 +257,23 @@ fn github_format_snapshot() {
         .run()
         .expect_code(1);
     insta::assert_snapshot!("validate_github", run.stdout());
+}
+
+#[test]
+fn a_plaintext_password_in_the_state_url_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("provision.yaml");
+    std::fs::write(
+        &settings,
+        "state:\n  backend: postgres\n  url: postgres://prov:S3cret-canary@db:5432/state\n",
+    )
+    .unwrap();
+    let run = provision()
+        .args(["validate", "--format", "json", "--config"])
+        .arg(&settings)
+        .arg(root().join("connections"))
+        .run()
+        .expect_code(1);
+    assert_eq!(summarise(&run.json()), vec!["V203 3:8"]);
+    assert!(!run.stdout().contains("S3cret-canary"));
 }
