@@ -144,7 +144,8 @@ pub trait FlowService: Send + Sync {
     fn delete(&self, scope: &Scope, id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// PostgreSQL connections named exactly `name` in the scope: the lookup
-    /// apply does before every create (one match: adopt; more: refuse).
+    /// apply does after a create whose outcome is unknown, and before each
+    /// create of a saved plan (one match: adopt; more: refuse).
     fn find_by_name(
         &self,
         scope: &Scope,

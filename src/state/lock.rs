@@ -120,7 +120,7 @@ pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLoc
                         host: "unknown".into(),
                         pid: 0,
                         since: "unknown".into(),
-                        command: "another provision run".into(),
+                        command: "another provision run (its details are not written yet)".into(),
                     });
                     return Err(StateError::Locked(holder));
                 }
@@ -159,7 +159,7 @@ pub fn clear_stale(lock: &Path) -> Result<Option<LockInfo>, StateError> {
                     host: "unknown".into(),
                     pid: 0,
                     since: "unknown".into(),
-                    command: "another provision run".into(),
+                    command: "another provision run (its details are not written yet)".into(),
                 }
             })))
         }
