@@ -170,7 +170,7 @@ fn import(args: StateImportArgs) -> u8 {
     };
     if item.name != desired.connection.name {
         output::warning(&format!(
-            "connection `{}` is named `{}` on the platform, `{}` in the config: the next apply renames it",
+            "connection `{}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
             item.id, item.name, desired.connection.name
         ));
     }
