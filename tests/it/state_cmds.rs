@@ -208,3 +208,28 @@ fn a_variable_with_a_semicolon_cannot_split_a_connection_string() {
         "a request was sent"
     );
 }
+
+#[test]
+fn a_connection_is_renamed_in_place_through_state_rm_and_import() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = world.remote()[0].id.clone();
+    world.write(
+        "connections/c0000.yaml",
+        &crate::world::connection_yaml(0, "generated").replace("db-0000", "db-renamed"),
+    );
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world
+        .run(&["state", "import", "azure/prod/db-renamed", &id])
+        .expect_code(0);
+    let run = world.run(&["apply", "--refresh"]).expect_code(0);
+    assert!(run.stdout().contains("1 updated"), "{}", run.stdout());
+    let remote = world.remote();
+    assert_eq!(
+        (remote.len(), remote[0].id.as_str(), remote[0].name.as_str()),
+        (1, id.as_str(), "db-renamed")
+    );
+}
