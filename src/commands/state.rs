@@ -202,7 +202,12 @@ fn unlock(args: &StateArgs) -> u8 {
     };
     match backend.unlock() {
         Ok(Some(stale)) => {
-            output::result_line(&format!("cleared the lock details left by {stale}"));
+            let gone = if stale.is_dead_here() {
+                " (its process no longer exists)"
+            } else {
+                ""
+            };
+            output::result_line(&format!("cleared the lock details left by {stale}{gone}"));
             exit::OK
         }
         Ok(None) => {

@@ -130,8 +130,15 @@ pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLoc
         }
     }
     if let Some(stale) = read_info(info) {
+        // The OS lock was free, so its holder is gone; say so plainly when
+        // it ran here and its process no longer exists.
+        let gone = if stale.is_dead_here() {
+            " (its process no longer exists)"
+        } else {
+            ""
+        };
         tracing::warn!(
-            "a previous run {stale} ended without releasing the state lock; it is released now"
+            "a previous run {stale}{gone} ended without releasing the state lock; it is released now"
         );
     }
     let me = LockInfo::current(command);
