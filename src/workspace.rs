@@ -77,17 +77,23 @@ fn env_lookup(emulator: bool, missing: Arc<Mutex<BTreeSet<String>>>) -> SharedLo
     })
 }
 
-/// Validates the config and reads the settings (no secrets needed).
-pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
+/// Validates the paths and, when it exists, the settings file named by
+/// the shared config flags (no network, no secrets).
+pub fn validate_config(config: &ConfigArgs, diagnostics_only: bool) -> Report {
     let settings_file = config.config.is_file().then_some(config.config.as_path());
-    let report = validate::validate_paths(
+    validate::validate_paths(
         &config.paths,
         settings_file,
         Options {
             allow_plaintext_secrets: config.allow_plaintext_secrets,
-            ..Options::default()
+            diagnostics_only,
         },
-    );
+    )
+}
+
+/// Validates the config for planning; errors stop the run.
+pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
+    let report = validate_config(config, false);
     if report.has_errors() {
         return Err(WorkspaceError::Invalid(report.diagnostics, report.sources));
     }

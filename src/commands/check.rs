@@ -6,22 +6,9 @@ use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::exit;
 use crate::output;
 use crate::resolve;
-use crate::validate::{self, Options};
 
 pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
-    let settings = args
-        .config
-        .config
-        .is_file()
-        .then_some(args.config.config.as_path());
-    let report = validate::validate_paths(
-        &args.config.paths,
-        settings,
-        Options {
-            allow_plaintext_secrets: args.config.allow_plaintext_secrets,
-            ..Options::default()
-        },
-    );
+    let report = crate::workspace::validate_config(&args.config, false);
     if report.has_errors() {
         print_diagnostics(
             args.format,

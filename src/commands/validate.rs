@@ -4,22 +4,9 @@ use crate::cli::ValidateArgs;
 use crate::diagnostic::{self, Format};
 use crate::exit;
 use crate::output;
-use crate::validate::{self, Options};
 
 pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
-    let settings = args
-        .config
-        .config
-        .is_file()
-        .then_some(args.config.config.as_path());
-    let report = validate::validate_paths(
-        &args.config.paths,
-        settings,
-        Options {
-            allow_plaintext_secrets: args.config.allow_plaintext_secrets,
-            diagnostics_only: true,
-        },
-    );
+    let report = crate::workspace::validate_config(&args.config, true);
     match args.format {
         Format::Text => {
             output::result(&diagnostic::render_text(
