@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::diagnostic::Format;
+use crate::workspace::{ConfigOptions, TargetOptions};
 
+mod check;
+mod emulator;
 mod gitops;
+pub use check::{CheckArgs, CheckFormat};
+pub use emulator::EmulatorArgs;
 pub use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
 
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
@@ -39,7 +43,7 @@ pub enum Command {
     /// Write the generated JSON Schemas, or check the committed ones.
     Schema(SchemaArgs),
     /// Run the local Flow Service + IMS emulator (tests, demos, rehearsals).
-    Emulator(crate::emulator::EmulatorArgs),
+    Emulator(EmulatorArgs),
     /// Show what apply would do: create, adopt, update, delete (no writes).
     Plan(PlanArgs),
     /// Carry out the plan against the Flow Service, recording each result in state.
@@ -49,7 +53,7 @@ pub enum Command {
     State(StateCommand),
     /// Connect to each described PostgreSQL server with its credentials and
     /// TLS mode (preflight; never calls the Flow Service).
-    Check(crate::check::CheckArgs),
+    Check(CheckArgs),
     /// Write YAML files (and state records) for connections that already exist.
     Import(ImportArgs),
     /// Scaffold a new project: settings, an example, schemas, CI templates.
@@ -150,6 +154,19 @@ pub struct ApplyArgs {
     pub preflight: bool,
 }
 
+/// Output formats for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style, with the source line and a caret
+    Text,
+    /// one JSON document
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+}
+
 /// Plan output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -218,6 +235,29 @@ pub struct StateImportArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+impl TargetArgs {
+    pub fn options(&self) -> TargetOptions {
+        TargetOptions {
+            state: self.state.clone(),
+            state_url: self.state_url.clone(),
+            state_namespace: self.state_namespace.clone(),
+            endpoint: self.endpoint.clone(),
+            ims: self.ims.clone(),
+            emulator: self.emulator,
+        }
+    }
+}
+
+impl ConfigArgs {
+    pub fn options(&self) -> ConfigOptions {
+        ConfigOptions {
+            paths: self.paths.clone(),
+            settings: self.config.clone(),
+            allow_plaintext_secrets: self.allow_plaintext_secrets,
+        }
+    }
 }
 
 /// `30s`, `5m`, `1h`, `250ms` or plain seconds.

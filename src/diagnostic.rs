@@ -199,19 +199,6 @@ impl Diagnostic {
     }
 }
 
-/// Output formats for diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// rustc-style, with the source line and a caret
-    Text,
-    /// one JSON document
-    Json,
-    /// GitHub Actions workflow annotations
-    Github,
-    /// SARIF 2.1.0, for GitHub code scanning (`crate::sarif`)
-    Sarif,
-}
-
 /// Source texts by file, for snippets.
 pub type Sources = HashMap<PathBuf, String>;
 

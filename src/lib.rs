@@ -11,6 +11,7 @@ pub mod config;
 pub mod connection_string;
 pub mod diagnostic;
 pub mod emulator;
+pub mod error;
 pub mod import;
 pub mod interpolate;
 pub mod output;
@@ -28,19 +29,7 @@ pub mod workspace;
 
 use std::process::ExitCode;
 
-/// Exit codes promised by the CLI contract (`cli.md`).
-pub mod exit {
-    /// Success; for plan: no changes.
-    pub const OK: u8 = 0;
-    /// Invalid config, API error, partial apply.
-    pub const FAILURE: u8 = 1;
-    /// `--detailed-exitcode`: success and changes present.
-    pub const CHANGES: u8 = 2;
-    /// The state is locked by another run.
-    pub const LOCKED: u8 = 3;
-    /// Bad flags.
-    pub const USAGE: u8 = 64;
-}
+pub use error::exit;
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> ExitCode {
@@ -57,5 +46,12 @@ pub fn run() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    ExitCode::from(commands::dispatch(cli))
+    let code = match commands::dispatch(cli) {
+        Ok(status) => status.exit_code(),
+        Err(err) => {
+            err.report();
+            err.exit_code()
+        }
+    };
+    ExitCode::from(code)
 }

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::api::wire::ConnectionItem;
 use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
-use crate::cli::{ConfigArgs, TargetArgs};
 use crate::config::{Cloud, Settings, StateBackendKind, StateSettings};
-use crate::diagnostic::{Diagnostic, Sources};
+use crate::diagnostic::Diagnostic;
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
+use crate::error::Error;
 use crate::interpolate;
 use crate::plan::desired::{self, Desired, DesiredError};
 use crate::plan::{RemoteView, scopes_to_read};
@@ -36,19 +36,32 @@ pub const EMULATOR_ORGS: [(Cloud, &str); 2] = [
     (Cloud::Aws, "PROVISIONAWS@AdobeOrg"),
 ];
 
-/// Why a run cannot start; each is reported and exits 1.
-#[derive(Debug)]
-pub enum WorkspaceError {
-    /// The config has errors (diagnostics with their sources).
-    Invalid(Vec<Diagnostic>, Sources),
-    /// Anything else, as one message.
-    Message(String),
+/// What to read: connection files and the settings file.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOptions {
+    /// Files or folders of connection files.
+    pub paths: Vec<PathBuf>,
+    /// The settings file (read when it exists).
+    pub settings: PathBuf,
+    /// Plaintext secrets are warnings, not errors.
+    pub allow_plaintext_secrets: bool,
 }
 
-impl From<String> for WorkspaceError {
-    fn from(message: String) -> Self {
-        WorkspaceError::Message(message)
-    }
+/// Where to run and where state lives.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// A state file.
+    pub state: Option<PathBuf>,
+    /// A PostgreSQL state URL.
+    pub state_url: Option<String>,
+    /// The namespace in a PostgreSQL state.
+    pub state_namespace: Option<String>,
+    /// Flow Service host.
+    pub endpoint: Option<String>,
+    /// IMS host.
+    pub ims: Option<String>,
+    /// Run against an in-process emulator.
+    pub emulator: bool,
 }
 
 /// The inputs of a run.
@@ -60,7 +73,7 @@ pub struct Workspace {
     pub emulator: bool,
     /// Warnings to show before the plan (validation warnings included).
     pub warnings: Vec<String>,
-    target: TargetArgs,
+    target: TargetOptions,
     lookup: SharedLookup,
 }
 
@@ -79,8 +92,11 @@ fn env_lookup(emulator: bool, missing: Arc<Mutex<BTreeSet<String>>>) -> SharedLo
 
 /// Validates the paths and, when it exists, the settings file named by
 /// the shared config flags (no network, no secrets).
-pub fn validate_config(config: &ConfigArgs, diagnostics_only: bool) -> Report {
-    let settings_file = config.config.is_file().then_some(config.config.as_path());
+pub fn validate_config(config: &ConfigOptions, diagnostics_only: bool) -> Report {
+    let settings_file = config
+        .settings
+        .is_file()
+        .then_some(config.settings.as_path());
     validate::validate_paths(
         &config.paths,
         settings_file,
@@ -92,10 +108,13 @@ pub fn validate_config(config: &ConfigArgs, diagnostics_only: bool) -> Report {
 }
 
 /// Validates the config for planning; errors stop the run.
-pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
+pub fn validated(config: &ConfigOptions) -> Result<Report, Error> {
     let report = validate_config(config, false);
     if report.has_errors() {
-        return Err(WorkspaceError::Invalid(report.diagnostics, report.sources));
+        return Err(Error::InvalidConfig {
+            diagnostics: report.diagnostics,
+            sources: report.sources,
+        });
     }
     Ok(report)
 }
@@ -104,9 +123,9 @@ pub fn validated(config: &ConfigArgs) -> Result<Report, WorkspaceError> {
 /// file; `--state-url`, or settings `backend: postgres` (outside
 /// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
 pub fn backend(
-    target: &TargetArgs,
+    target: &TargetOptions,
     settings: &Settings,
-) -> Result<Arc<dyn StateBackend>, WorkspaceError> {
+) -> Result<Arc<dyn StateBackend>, Error> {
     let state = settings.state.clone().unwrap_or_default();
     let postgres = target.state.is_none()
         && (target.state_url.is_some()
@@ -114,7 +133,8 @@ pub fn backend(
     if postgres {
         let url = state_url(target, &state)?;
         let namespace = namespace(target, settings)?;
-        let backend = PostgresBackend::new(&url, &namespace).map_err(|e| e.to_string())?;
+        let backend =
+            PostgresBackend::new(&url, &namespace).map_err(|e| Error::Setup(e.to_string()))?;
         return Ok(Arc::new(backend));
     }
     let path = match (&target.state, target.emulator, &state.path) {
@@ -127,7 +147,7 @@ pub fn backend(
 }
 
 /// `--state-namespace`, else settings `state.namespace`, else `default`.
-pub fn namespace(target: &TargetArgs, settings: &Settings) -> Result<String, WorkspaceError> {
+pub fn namespace(target: &TargetOptions, settings: &Settings) -> Result<String, Error> {
     let setting = settings.state.as_ref().and_then(|s| s.namespace.as_ref());
     match (&target.state_namespace, setting) {
         (Some(flag), _) => Ok(flag.clone()),
@@ -138,7 +158,7 @@ pub fn namespace(target: &TargetArgs, settings: &Settings) -> Result<String, Wor
 
 /// `--state-url`, else settings `state.url` (its `${VAR}`s resolved), else
 /// `PROVISION_STATE_URL`. Messages never quote the URL: it holds a password.
-fn state_url(target: &TargetArgs, state: &StateSettings) -> Result<String, WorkspaceError> {
+fn state_url(target: &TargetOptions, state: &StateSettings) -> Result<String, Error> {
     if let Some(url) = &target.state_url {
         return Ok(url.clone());
     }
@@ -147,18 +167,18 @@ fn state_url(target: &TargetArgs, state: &StateSettings) -> Result<String, Works
     }
     match std::env::var(STATE_URL_VAR) {
         Ok(url) if !url.is_empty() => Ok(url),
-        _ => Err(WorkspaceError::Message(format!(
+        _ => Err(Error::Setup(format!(
             "state backend `postgres` needs a URL: set `state.url` in provision.yaml (e.g. `${{{STATE_URL_VAR}}}`), `--state-url`, or `{STATE_URL_VAR}`"
         ))),
     }
 }
 
-fn resolve_setting(value: &str, field: &str) -> Result<String, WorkspaceError> {
+fn resolve_setting(value: &str, field: &str) -> Result<String, Error> {
     interpolate::substitute(value, &|name| {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     })
     .map_err(|missing| {
-        WorkspaceError::Message(format!(
+        Error::Setup(format!(
             "`{field}` uses unset environment variable(s): {}",
             missing
                 .iter()
@@ -170,7 +190,7 @@ fn resolve_setting(value: &str, field: &str) -> Result<String, WorkspaceError> {
 }
 
 /// Reads the settings file alone (for state commands that need no connections).
-pub fn settings_only(path: &Path) -> Result<Settings, WorkspaceError> {
+pub fn settings_only(path: &Path) -> Result<Settings, Error> {
     if !path.is_file() {
         return Ok(Settings::default());
     }
@@ -183,13 +203,16 @@ pub fn settings_only(path: &Path) -> Result<Settings, WorkspaceError> {
     if errors.is_empty() {
         Ok(report.config.settings)
     } else {
-        Err(WorkspaceError::Invalid(errors, report.sources))
+        Err(Error::InvalidConfig {
+            diagnostics: errors,
+            sources: report.sources,
+        })
     }
 }
 
 impl Workspace {
     /// Validates, resolves secrets and picks the backend. Nothing is sent.
-    pub fn open(config: &ConfigArgs, target: TargetArgs) -> Result<Workspace, WorkspaceError> {
+    pub fn open(config: &ConfigOptions, target: TargetOptions) -> Result<Workspace, Error> {
         let report = validated(config)?;
         let mut warnings: Vec<String> = report
             .diagnostics
@@ -221,9 +244,9 @@ impl Workspace {
             .map_err(|err| match err {
                 DesiredError::Diagnostics(diags) => {
                     let sources = crate::diagnostic::read_sources(&diags);
-                    WorkspaceError::Invalid(diags, sources)
+                    Error::InvalidConfig { diagnostics: diags, sources }
                 }
-                DesiredError::NoOrg(cloud) => WorkspaceError::Message(format!(
+                DesiredError::NoOrg(cloud) => Error::Setup(format!(
                     "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in provision.yaml"
                 )),
             })?;
@@ -253,6 +276,13 @@ impl Workspace {
         })
     }
 
+    /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        std::env::var_os("PROVISION_CA_FILE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    }
+
     /// `--parallelism`, else the settings, else 8.
     pub fn parallelism(&self, flag: Option<usize>) -> usize {
         flag.or(self.settings.parallelism.map(usize::from))
@@ -261,7 +291,7 @@ impl Workspace {
     }
 
     /// Connects to the Flow Service (starting the emulator for `--emulator`).
-    pub async fn connect(&self) -> Result<Connected, WorkspaceError> {
+    pub async fn connect(&self) -> Result<Connected, Error> {
         connect(&self.target, &self.settings, &*self.lookup).await
     }
 }
@@ -286,7 +316,7 @@ impl Connected {
         desired: &[Desired],
         state: &State,
         refresh: bool,
-    ) -> Result<RemoteView, String> {
+    ) -> Result<RemoteView, Error> {
         let mut tasks = tokio::task::JoinSet::new();
         for (org, sandbox) in scopes_to_read(desired, state, refresh) {
             let api = Arc::clone(&self.api);
@@ -300,44 +330,50 @@ impl Connected {
         }
         let mut view = HashMap::new();
         while let Some(joined) = tasks.join_next().await {
-            let (scope, items) = joined.map_err(|e| format!("internal error: {e}"))?;
-            let items = items.map_err(|e| {
-                format!(
-                    "cannot list connections in sandbox `{}`: {e}",
-                    scope.sandbox
-                )
-            })?;
+            let (scope, items) =
+                joined.map_err(|e| Error::Failed(format!("internal error: {e}")))?;
+            let items = items.map_err(Error::api(format!(
+                "cannot list connections in sandbox `{}`",
+                scope.sandbox
+            )))?;
             view.insert(scope, items);
         }
         Ok(view)
     }
 }
 
+/// The async runtime of commands that talk to the network.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::Failed(format!("cannot start the async runtime: {err}")))
+}
+
 /// Connects per the flags and settings.
 pub async fn connect(
-    target: &TargetArgs,
+    target: &TargetOptions,
     settings: &Settings,
     lookup: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Connected, WorkspaceError> {
+) -> Result<Connected, Error> {
     if target.emulator {
         let config = EmulatorConfig {
             data: Some(PathBuf::from(EMULATOR_DATA)),
             ..EmulatorConfig::default()
         };
         if let Some(dir) = Path::new(EMULATOR_DATA).parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
         }
         let emulator = Emulator::start(config)
             .await
-            .map_err(|e| format!("cannot start the emulator: {e}"))?;
+            .map_err(|e| Error::Failed(format!("cannot start the emulator: {e}")))?;
         let credentials = Credentials::ClientCredentials {
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
         };
         let client =
             FlowServiceClient::new(ClientConfig::new(credentials).with_base_url(&emulator.url()))
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::api("cannot set up the Flow Service client"))?;
         return Ok(Connected {
             api: Arc::new(client),
             emulator: Some(emulator),
@@ -351,7 +387,8 @@ pub async fn connect(
     if let Some(ims) = &target.ims {
         config.ims = ims.clone();
     }
-    let client = FlowServiceClient::new(config).map_err(|e| e.to_string())?;
+    let client = FlowServiceClient::new(config)
+        .map_err(Error::api("cannot set up the Flow Service client"))?;
     Ok(Connected {
         api: Arc::new(client),
         emulator: None,
@@ -363,14 +400,14 @@ pub async fn connect(
 fn platform_credentials(
     settings: &Settings,
     lookup: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Credentials, WorkspaceError> {
-    let resolve = |value: &Option<String>, field: &str| -> Result<Option<String>, WorkspaceError> {
+) -> Result<Credentials, Error> {
+    let resolve = |value: &Option<String>, field: &str| -> Result<Option<String>, Error> {
         match value {
             None => Ok(None),
             Some(v) => interpolate::substitute(v, &|n| lookup(n))
                 .map(Some)
                 .map_err(|missing| {
-                    WorkspaceError::Message(format!(
+                    Error::Setup(format!(
                         "`credentials.{field}` uses unset environment variable(s): {}",
                         missing
                             .iter()
@@ -394,7 +431,7 @@ fn platform_credentials(
         },
     };
     Credentials::from_settings(&configured).map_err(|e| {
-        WorkspaceError::Message(format!(
+        Error::Setup(format!(
             "{e}: set `credentials` in provision.yaml, or AEP_CLIENT_ID with AEP_CLIENT_SECRET (or AEP_ACCESS_TOKEN); `--emulator` needs none"
         ))
     })

@@ -4,6 +4,7 @@
 //! a report of every outcome even when some fail.
 
 mod recorder;
+mod run;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::api::{ApiError, FlowService, Scope};
 use crate::plan::{Action, ActionKind, Desired, Plan, visible_changes};
 use crate::state::{Change, Pending, Record, timestamp};
 pub use recorder::Recorder;
+pub use run::{ApplyOptions, ApplyRun, Progress, run};
 
 /// How many times a create whose outcome stayed unknown is tried.
 const CREATE_ATTEMPTS: usize = 3;
@@ -31,12 +33,58 @@ pub enum Done {
     Deleted(String),
 }
 
+/// Why one action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The plan marked it as not to be carried out.
+    #[error("{0}")]
+    Blocked(String),
+    /// A saved plan names a connection the config no longer has.
+    #[error("`{0}` is not in the config any more")]
+    NotInConfig(String),
+    /// The Flow Service refused or failed the call.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The connection exists remotely but state could not record it.
+    #[error(
+        "{id} exists on the platform but recording it failed: {reason}; the next run adopts it"
+    )]
+    NotRecorded { id: String, reason: String },
+    /// State could not record the start or end of the action.
+    #[error("{0}")]
+    State(String),
+    /// Several remote connections share the name: never create another.
+    #[error(
+        "{count} connections named `{name}` exist in sandbox `{sandbox}`: delete the extra ones on the platform, then `provision state import {key} ID`"
+    )]
+    Ambiguous {
+        count: usize,
+        name: String,
+        sandbox: String,
+        key: String,
+    },
+    /// Every create attempt ended with an unknown outcome and no namesake.
+    #[error("gave up after {attempts} attempts; last: {last}")]
+    GaveUp { attempts: usize, last: String },
+    /// The recorded connection is gone.
+    #[error(
+        "connection `{0}` was deleted outside provision: run `provision apply --refresh` to create it again"
+    )]
+    DeletedOutside(String),
+    /// The etag went stale twice in a row.
+    #[error("connection `{0}` kept changing while it was updated")]
+    KeptChanging(String),
+    /// A task of the run itself failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
 /// One action's outcome.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outcome {
     pub key: String,
     pub planned: ActionKind,
-    pub result: Result<Done, String>,
+    pub result: Result<Done, ActionError>,
 }
 
 impl Outcome {
@@ -58,7 +106,7 @@ impl Outcome {
 }
 
 /// All outcomes of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ApplyReport {
     pub outcomes: Vec<Outcome>,
 }
@@ -149,15 +197,18 @@ impl<F: FlowService + 'static> Engine<F> {
         }
     }
 
-    async fn save(&self, d: &Desired, id: &str, etag: &str) -> Result<(), String> {
+    async fn save(&self, d: &Desired, id: &str, etag: &str) -> Result<(), ActionError> {
         let record = self.record(d, id, etag);
         self.recorder
             .commit(vec![Change::Upsert(d.key.clone(), record)])
             .await
-            .map_err(|e| format!("{id} exists on the platform but recording it failed: {e}; the next run adopts it"))
+            .map_err(|reason| ActionError::NotRecorded {
+                id: id.to_owned(),
+                reason,
+            })
     }
 
-    async fn create(&self, d: &Desired) -> Result<Done, String> {
+    async fn create(&self, d: &Desired) -> Result<Done, ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let pending = Pending {
             org: d.org.clone(),
@@ -165,15 +216,12 @@ impl<F: FlowService + 'static> Engine<F> {
         };
         self.recorder
             .commit(vec![Change::Pending(d.key.clone(), pending)])
-            .await?;
+            .await
+            .map_err(ActionError::State)?;
         if self.lookup_before_create {
             // A saved plan's listing may be old: look the name up now.
             self.pace().await;
-            let found = self
-                .api
-                .find_by_name(&scope, &d.connection.name)
-                .await
-                .map_err(|e| e.to_string())?;
+            let found = self.api.find_by_name(&scope, &d.connection.name).await?;
             match found.as_slice() {
                 [] => {}
                 [item] => {
@@ -199,11 +247,7 @@ impl<F: FlowService + 'static> Engine<F> {
                     last = err.to_string();
                     tracing::info!(key = %d.key, "create outcome unknown; looking the name up");
                     self.pace().await;
-                    let found = self
-                        .api
-                        .find_by_name(&scope, &d.connection.name)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let found = self.api.find_by_name(&scope, &d.connection.name).await?;
                     match found.as_slice() {
                         [] => continue,
                         [item] => {
@@ -213,22 +257,23 @@ impl<F: FlowService + 'static> Engine<F> {
                         many => return Err(ambiguous(d, many.len())),
                     }
                 }
-                Err(err) => return Err(err.to_string()),
+                Err(err) => return Err(err.into()),
             }
         }
-        Err(format!(
-            "gave up after {CREATE_ATTEMPTS} attempts; last: {last}"
-        ))
+        Err(ActionError::GaveUp {
+            attempts: CREATE_ATTEMPTS,
+            last,
+        })
     }
 
-    async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, String> {
+    async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, ActionError> {
         self.pace().await;
-        self.api.get(scope, id).await.map_err(|e| e.to_string())
+        Ok(self.api.get(scope, id).await?)
     }
 
     /// PATCHes the desired fields onto `id`, re-reading the etag once when
     /// it went stale, and records the result.
-    async fn patch(&self, d: &Desired, id: &str, etag: &str) -> Result<(), String> {
+    async fn patch(&self, d: &Desired, id: &str, etag: &str) -> Result<(), ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let ops = patch_ops(&d.connection);
         let mut etag = etag.to_owned();
@@ -237,24 +282,20 @@ impl<F: FlowService + 'static> Engine<F> {
             match self.api.patch(&scope, id, &etag, &ops).await {
                 Ok(done) => return self.save(d, id, &done.etag).await,
                 Err(ApiError::NotFound { .. }) => {
-                    return Err(format!(
-                        "connection `{id}` was deleted outside provision: run `provision apply --refresh` to create it again"
-                    ));
+                    return Err(ActionError::DeletedOutside(id.to_owned()));
                 }
                 Err(ApiError::EtagMismatch { .. } | ApiError::PatchOutcomeUnknown { .. })
                     if attempt == 0 =>
                 {
                     etag = self.get(&scope, id).await?.etag;
                 }
-                Err(err) => return Err(err.to_string()),
+                Err(err) => return Err(err.into()),
             }
         }
-        Err(format!(
-            "connection `{id}` kept changing while it was updated"
-        ))
+        Err(ActionError::KeptChanging(id.to_owned()))
     }
 
-    async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, String> {
+    async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let item = self.get(&scope, id).await?;
         if visible_changes(&d.connection, &item).is_empty() {
@@ -271,7 +312,7 @@ impl<F: FlowService + 'static> Engine<F> {
         })
     }
 
-    async fn update(&self, d: &Desired, id: &str) -> Result<Done, String> {
+    async fn update(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
         let etag = self
             .records
             .get(&d.key)
@@ -281,40 +322,47 @@ impl<F: FlowService + 'static> Engine<F> {
         Ok(Done::Updated(id.to_owned()))
     }
 
-    async fn delete(&self, action: &Action, id: &str) -> Result<Done, String> {
+    async fn delete(&self, action: &Action, id: &str) -> Result<Done, ActionError> {
         let scope = Scope::new(&action.org, &action.sandbox);
         self.pace().await;
         match self.api.delete(&scope, id).await {
             Ok(()) | Err(ApiError::NotFound { .. }) => {}
-            Err(err) => return Err(err.to_string()),
+            Err(err) => return Err(err.into()),
         }
         self.recorder
             .commit(vec![Change::Remove(action.key.clone())])
-            .await?;
+            .await
+            .map_err(ActionError::State)?;
         Ok(Done::Deleted(id.to_owned()))
     }
 
-    async fn run_one(&self, action: &Action, desired: Option<&Desired>) -> Result<Done, String> {
+    async fn run_one(
+        &self,
+        action: &Action,
+        desired: Option<&Desired>,
+    ) -> Result<Done, ActionError> {
         if let Some(reason) = &action.blocked {
-            return Err(reason.clone());
+            return Err(ActionError::Blocked(reason.clone()));
         }
-        let missing = || format!("`{}` is not in the config any more", action.key);
+        let missing = || ActionError::NotInConfig(action.key.clone());
         let id = action.id.clone().unwrap_or_default();
         match action.kind {
             ActionKind::Create => self.create(desired.ok_or_else(missing)?).await,
             ActionKind::Adopt => self.adopt(desired.ok_or_else(missing)?, &id).await,
             ActionKind::Update => self.update(desired.ok_or_else(missing)?, &id).await,
             ActionKind::Delete => self.delete(action, &id).await,
-            ActionKind::Unchanged => Err("nothing to do".into()),
+            ActionKind::Unchanged => Err(ActionError::Internal("nothing to do".into())),
         }
     }
 }
 
-fn ambiguous(d: &Desired, count: usize) -> String {
-    format!(
-        "{count} connections named `{}` exist in sandbox `{}`: delete the extra ones on the platform, then `provision state import {} ID`",
-        d.connection.name, d.connection.sandbox, d.key
-    )
+fn ambiguous(d: &Desired, count: usize) -> ActionError {
+    ActionError::Ambiguous {
+        count,
+        name: d.connection.name.clone(),
+        sandbox: d.connection.sandbox.clone(),
+        key: d.key.clone(),
+    }
 }
 
 /// JSON Patch setting every managed field (the whole `auth/params`, secret
@@ -366,7 +414,7 @@ pub async fn execute<F: FlowService + 'static>(
             Err(err) => Outcome {
                 key: "(unknown)".into(),
                 planned: ActionKind::Unchanged,
-                result: Err(format!("internal error: {err}")),
+                result: Err(ActionError::Internal(err.to_string())),
             },
         };
         on_done(&outcome);

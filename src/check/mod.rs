@@ -3,7 +3,6 @@
 //! closed firewall shows up before the platform is asked to use them.
 //! It never calls the Flow Service.
 
-mod args;
 mod probe;
 mod report;
 mod target;
@@ -17,7 +16,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use args::{CheckArgs, CheckFormat};
 pub use probe::{Category, Failure};
 pub use report::{CheckReport, Outcome};
 pub use target::Target;

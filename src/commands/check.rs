@@ -1,14 +1,15 @@
 //! `provision check`: validate, resolve `${VAR}`, probe every connection,
 //! print one line per connection and a summary; exit 1 if any failed.
 
-use crate::check::{self, CheckArgs, CheckFormat};
+use crate::check;
+use crate::cli::{CheckArgs, CheckFormat};
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
-use crate::exit;
+use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::resolve;
 
-pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
-    let report = crate::workspace::validate_config(&args.config, false);
+pub fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
+    let report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         print_diagnostics(
             args.format,
@@ -16,7 +17,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
             &report.sources,
             &report.summary,
         );
-        return exit::FAILURE;
+        return Ok(Status::Failed);
     }
     if !report.diagnostics.is_empty() {
         // Warnings do not stop a check; they go to stderr, out of the result.
@@ -33,19 +34,13 @@ pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
             let mut summary = report.summary;
             summary.count(&missing);
             print_diagnostics(args.format, &missing, &sources, &summary);
-            return exit::FAILURE;
+            return Ok(Status::Failed);
         }
     };
-    let Some(runtime) = super::runtime() else {
-        return exit::FAILURE;
-    };
-    let checked = match runtime.block_on(check::check_all(&resolved, &args.to_options())) {
-        Ok(checked) => checked,
-        Err(err) => {
-            output::error(&err.to_string());
-            return exit::FAILURE;
-        }
-    };
+    let runtime = super::runtime()?;
+    let checked = runtime
+        .block_on(check::check_all(&resolved, &args.to_options()))
+        .map_err(|err| Error::Failed(err.to_string()))?;
     match args.format {
         CheckFormat::Text => {
             output::result(&checked.render_text());
@@ -55,11 +50,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> u8 {
         }
         CheckFormat::Json => output::result(&checked.render_json()),
     }
-    if checked.failed() > 0 {
-        exit::FAILURE
-    } else {
-        exit::OK
-    }
+    Ok(Status::failed_if(checked.failed() > 0))
 }
 
 fn print_diagnostics(

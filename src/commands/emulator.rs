@@ -1,27 +1,22 @@
 //! `provision emulator`: start the emulator, print its base URL as the first
 //! stdout line, serve until Ctrl-C or SIGTERM.
 
-use crate::emulator::{Emulator, EmulatorArgs};
-use crate::exit;
+use crate::cli::EmulatorArgs;
+use crate::emulator::Emulator;
+use crate::error::{Error, Result, Status};
 use crate::output;
 
-pub fn run(args: &EmulatorArgs) -> u8 {
-    let Some(runtime) = super::runtime() else {
-        return exit::FAILURE;
-    };
+pub fn run(args: &EmulatorArgs) -> Result<Status> {
+    let runtime = super::runtime()?;
     runtime.block_on(async {
-        let emulator = match Emulator::start(args.to_config()).await {
-            Ok(emulator) => emulator,
-            Err(err) => {
-                output::error(&err.to_string());
-                return exit::FAILURE;
-            }
-        };
+        let emulator = Emulator::start(args.to_config())
+            .await
+            .map_err(|err| Error::Failed(err.to_string()))?;
         output::result_line(&emulator.url());
         stop_signal().await;
         tracing::info!("emulator shutting down");
         emulator.shutdown().await;
-        exit::OK
+        Ok(Status::Success)
     })
 }
 

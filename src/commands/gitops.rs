@@ -6,65 +6,56 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, InitArgs};
+use crate::error::{Error, Result, Status};
+use crate::output;
 use crate::scaffold::{self, InitError};
-use crate::{exit, output};
 
-pub fn init(args: &InitArgs) -> u8 {
-    match scaffold::init(&args.dir) {
-        Ok(created) => {
-            for path in &created {
-                output::result_line(&format!("created `{}`", path.display()));
-            }
-            output::result_line(
-                "Next: set `orgs` in provision.yaml, `provision import` existing connections, then `provision plan`.",
-            );
-            exit::OK
-        }
-        Err(InitError::Exists(paths)) => {
-            output::error(&format!(
-                "{} file(s) already exist, nothing was written:",
-                paths.len()
-            ));
-            for path in &paths {
-                output::progress(&format!("  {}\n", path.display()));
-            }
-            exit::FAILURE
-        }
-        Err(err) => {
-            output::error(&err.to_string());
-            exit::FAILURE
-        }
+pub fn init(args: &InitArgs) -> Result<Status> {
+    let created = scaffold::init(&args.dir).map_err(|err| match err {
+        InitError::Exists(paths) => Error::Failed(format!(
+            "{} file(s) already exist, nothing was written:{}",
+            paths.len(),
+            paths
+                .iter()
+                .map(|path| format!("\n  {}", path.display()))
+                .collect::<String>()
+        )),
+        InitError::Io { path, source } => Error::Io {
+            action: "write",
+            path,
+            source,
+        },
+    })?;
+    for path in &created {
+        output::result_line(&format!("created `{}`", path.display()));
     }
+    output::result_line(
+        "Next: set `orgs` in provision.yaml, `provision import` existing connections, then `provision plan`.",
+    );
+    Ok(Status::Success)
 }
 
-pub fn completions(args: &CompletionsArgs) -> u8 {
+pub fn completions(args: &CompletionsArgs) -> Result<Status> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "provision", &mut script);
     output::result(&String::from_utf8_lossy(&script));
-    exit::OK
+    Ok(Status::Success)
 }
 
-pub fn man(out: Option<&Path>) -> u8 {
+pub fn man(out: Option<&Path>) -> Result<Status> {
     let command = Cli::command();
     let Some(dir) = out else {
         let mut page = Vec::new();
-        if let Err(err) = clap_mangen::Man::new(command).render(&mut page) {
-            output::error(&format!("cannot render the man page: {err}"));
-            return exit::FAILURE;
-        }
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(|err| Error::Failed(format!("cannot render the man page: {err}")))?;
         output::result(&String::from_utf8_lossy(&page));
-        return exit::OK;
+        return Ok(Status::Success);
     };
-    if let Err(err) =
-        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir))
-    {
-        output::error(&format!(
-            "cannot write man pages to `{}`: {err}",
-            dir.display()
-        ));
-        return exit::FAILURE;
-    }
+    std::fs::create_dir_all(dir)
+        .and_then(|()| clap_mangen::generate_to(command, dir))
+        .map_err(Error::io("write man pages to", dir))?;
     output::result_line(&format!("wrote man pages to `{}`", dir.display()));
-    exit::OK
+    Ok(Status::Success)
 }

@@ -11,12 +11,11 @@ mod state;
 mod validate;
 
 use crate::cli::{Cli, Command};
-use crate::diagnostic;
-use crate::workspace::WorkspaceError;
-use crate::{exit, output};
+use crate::error::{Result, Status};
+use crate::workspace::runtime;
 
-/// Runs the parsed command and returns the process exit code.
-pub fn dispatch(cli: Cli) -> u8 {
+/// Runs the parsed command; the caller prints an error and exits with its code.
+pub fn dispatch(cli: Cli) -> Result<Status> {
     init_logging(cli.verbose);
     let quiet = cli.quiet;
     match cli.command {
@@ -31,39 +30,6 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Init(args) => gitops::init(&args),
         Command::Completions(args) => gitops::completions(&args),
         Command::Man(args) => gitops::man(args.out.as_deref()),
-    }
-}
-
-/// Reports why a run could not start; always exit 1.
-fn fail(err: WorkspaceError) -> u8 {
-    match err {
-        WorkspaceError::Invalid(diags, sources) => {
-            output::progress(&diagnostic::render_text(
-                &diags,
-                &sources,
-                output::use_color(),
-            ));
-            output::error(&format!(
-                "{} problem(s) in the config: nothing was sent",
-                diags.len()
-            ));
-        }
-        WorkspaceError::Message(message) => output::error(&message),
-    }
-    exit::FAILURE
-}
-
-/// The async runtime for commands that talk to the network.
-fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => Some(runtime),
-        Err(err) => {
-            output::error(&format!("cannot start the async runtime: {err}"));
-            None
-        }
     }
 }
 

@@ -3,11 +3,12 @@
 //! but the optional `--out` plan file.
 
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::error::{Error, Result, Status};
+use crate::output;
 use crate::plan::{self, PlanOptions, desired::config_hash, render};
 use crate::workspace::Workspace;
-use crate::{exit, output};
 
-use super::{fail, runtime};
+use super::runtime;
 
 pub fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
     PlanOptions {
@@ -18,25 +19,17 @@ pub fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
     }
 }
 
-pub fn run(args: PlanArgs, verbose: bool) -> u8 {
+pub fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
     let options = options(&planning);
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    let ws = match Workspace::open(&planning.config, planning.target) {
-        Ok(ws) => ws,
-        Err(err) => return fail(err),
-    };
+    let ws = Workspace::open(&planning.config.options(), planning.target.options())?;
     for warning in &ws.warnings {
         output::warning(warning);
     }
-    let state = match ws.backend.load() {
-        Ok(state) => state,
-        Err(err) => return fail(err.to_string().into()),
-    };
-    let Some(runtime) = runtime() else {
-        return exit::FAILURE;
-    };
+    let state = ws.backend.load()?;
+    let runtime = runtime()?;
     // The platform is read only when there is something to look up: new
     // connections (to adopt rather than create), or all with --refresh.
     let needs_remote = !plan::scopes_to_read(&ws.desired, &state, refresh).is_empty();
@@ -56,17 +49,10 @@ pub fn run(args: PlanArgs, verbose: bool) -> u8 {
             config_hash(&ws.desired),
             &options,
         )
-        .map_err(|e| e.to_string().into())
-    });
-    let plan = match plan {
-        Ok(plan) => plan,
-        Err(err) => return fail(err),
-    };
-    if let Some(path) = &args.out
-        && let Err(err) = std::fs::write(path, render::json(&plan))
-    {
-        output::error(&format!("cannot write plan `{}`: {err}", path.display()));
-        return exit::FAILURE;
+        .map_err(|e| Error::Failed(e.to_string()))
+    })?;
+    if let Some(path) = &args.out {
+        std::fs::write(path, render::json(&plan)).map_err(Error::io("write plan", path))?;
     }
     match args.format {
         PlanFormat::Text => output::result(&render::text(&plan, verbose)),
@@ -80,9 +66,9 @@ pub fn run(args: PlanArgs, verbose: bool) -> u8 {
             path.display()
         ));
     }
-    if detailed && !plan.is_empty() {
-        exit::CHANGES
+    Ok(if detailed && !plan.is_empty() {
+        Status::Changes
     } else {
-        exit::OK
-    }
+        Status::Success
+    })
 }

@@ -1,11 +1,11 @@
 //! `provision schema`: write the generated schemas, or check the committed ones.
 
 use crate::cli::SchemaArgs;
-use crate::exit;
+use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::schema::{Kind, schema_text};
 
-pub fn run(args: &SchemaArgs) -> u8 {
+pub fn run(args: &SchemaArgs) -> Result<Status> {
     let mut stale = Vec::new();
     for kind in [Kind::Connection, Kind::Settings] {
         let path = args.out.join(kind.file_name());
@@ -17,26 +17,27 @@ pub fn run(args: &SchemaArgs) -> u8 {
             }
             continue;
         }
-        if let Err(err) =
-            std::fs::create_dir_all(&args.out).and_then(|()| std::fs::write(&path, want))
-        {
-            output::error(&format!("cannot write `{}`: {err}", path.display()));
-            return exit::FAILURE;
-        }
+        std::fs::create_dir_all(&args.out)
+            .and_then(|()| std::fs::write(&path, want))
+            .map_err(Error::io("write", &path))?;
         output::result_line(&format!("wrote {}", path.display()));
     }
     if stale.is_empty() {
         if args.check {
             output::result_line("schemas are up to date");
         }
-        return exit::OK;
+        return Ok(Status::Success);
     }
-    for path in &stale {
-        output::error(&format!(
-            "`{}` is missing or stale: run `provision schema --out {}` and commit the result",
-            path.display(),
-            args.out.display()
-        ));
-    }
-    exit::FAILURE
+    Err(Error::Actions(
+        stale
+            .iter()
+            .map(|path| {
+                format!(
+                    "`{}` is missing or stale: run `provision schema --out {}` and commit the result",
+                    path.display(),
+                    args.out.display()
+                )
+            })
+            .collect(),
+    ))
 }

@@ -1,12 +1,12 @@
 //! `provision validate`: report every problem in the config, then a summary.
 
-use crate::cli::ValidateArgs;
-use crate::diagnostic::{self, Format};
-use crate::exit;
+use crate::cli::{Format, ValidateArgs};
+use crate::diagnostic;
+use crate::error::{Result, Status};
 use crate::output;
 
-pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
-    let report = crate::workspace::validate_config(&args.config, true);
+pub fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
+    let report = crate::workspace::validate_config(&args.config.options(), true);
     match args.format {
         Format::Text => {
             output::result(&diagnostic::render_text(
@@ -35,5 +35,5 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> u8 {
     }
     let failed =
         report.summary.errors > 0 || (args.warnings_as_errors && report.summary.warnings > 0);
-    if failed { exit::FAILURE } else { exit::OK }
+    Ok(Status::failed_if(failed))
 }

@@ -6,7 +6,6 @@
 // one would add noise to every check for no gain in a test server.
 #![allow(clippy::result_large_err)]
 
-mod args;
 mod body_rules;
 mod connections;
 mod gateway;
@@ -29,7 +28,6 @@ use tokio::task::JoinHandle;
 
 use crate::config::Cloud;
 use crate::secret::Secret;
-pub use args::EmulatorArgs;
 
 /// How the emulator behaves. `Default` is a fault-free emulator for the
 /// default client, every org and sandbox accepted, on a free port.

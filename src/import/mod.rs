@@ -5,6 +5,7 @@
 mod names;
 mod remote;
 pub mod render;
+mod run;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::plan::desired;
 use crate::validate::{self, Options};
 pub use names::{env_var, file_stem, relative};
 pub use remote::to_connection;
+pub use run::{ImportOptions, ImportRun, run};
 
 /// What to import and where to write it.
 #[derive(Debug, Clone)]

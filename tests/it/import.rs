@@ -288,3 +288,26 @@ fn import_needs_an_org_for_the_cloud() {
         .run(&["import", "--sandbox", "prod", "--cloud", "gcp"])
         .expect_code(64);
 }
+
+/// Exit 3 means "another run holds the lock"; a state that cannot be
+/// written at all is a plain failure (exit 1), as in every other command.
+#[test]
+fn an_unwritable_state_is_a_failure_not_a_lock() {
+    let world = World::new(Default::default());
+    create(&world, ORG_AZURE, &basic("orders", "dev", Cloud::Azure, 1));
+    // The state's folder is a file: its lock file cannot be created.
+    world.write("blocked", "not a folder");
+    let run = import(
+        &world,
+        &[
+            "--sandbox",
+            "dev",
+            "--cloud",
+            "azure",
+            "--state",
+            "blocked/state.json",
+        ],
+    )
+    .expect_code(1);
+    assert!(run.stderr().contains("blocked"), "{}", run.stderr());
+}

@@ -1,12 +1,11 @@
-//! `provision check` flags. Kept next to the check so its options and their
-//! defaults are documented in one place, as the emulator does.
+//! `provision check` flags, turned into the check's `CheckOptions`.
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::CheckOptions;
-use crate::cli::ConfigArgs;
+use super::ConfigArgs;
+use crate::check::CheckOptions;
 
 /// Connect to each described PostgreSQL server with its credentials and TLS
 /// mode, run `SELECT 1`, and report reachability per connection.

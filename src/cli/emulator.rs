@@ -1,13 +1,12 @@
-//! `provision emulator` flags, turned into an `EmulatorConfig`. Kept next to
-//! the emulator so its options and their defaults are documented in one place.
+//! `provision emulator` flags, turned into an `EmulatorConfig`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig};
 use crate::config::Cloud;
+use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig};
 use crate::secret::Secret;
 
 /// Run the local Flow Service + IMS emulator (tests, demos, pipeline rehearsals).

@@ -1,0 +1,180 @@
+//! One `apply` from its inputs to its report: take the state lock, make the
+//! plan (or check that a saved plan still fits state and config), probe the
+//! servers with `--preflight`, then carry the plan out. The command only
+//! renders what this returns.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ApplyReport, Engine, Outcome, RateLimiter, Recorder, execute};
+use crate::check::{self, CheckOptions};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::plan::{self, ActionKind, Plan, PlanOptions, desired::config_hash};
+use crate::resolve::Resolved;
+use crate::state::State;
+use crate::workspace::Workspace;
+
+/// Everything `provision apply` can be asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub plan: PlanOptions,
+    /// Read every recorded connection from the platform, not only new ones.
+    pub refresh: bool,
+    /// Requests at once (`--parallelism`; else settings, else 8).
+    pub parallelism: Option<usize>,
+    /// Carry out this saved plan instead of making one.
+    pub saved_plan: Option<PathBuf>,
+    /// How long to wait for another run's state lock.
+    pub lock_timeout: Duration,
+    /// At most this many requests per second.
+    pub rate_limit: Option<u32>,
+    /// Probe every described server first; send nothing if one fails.
+    pub preflight: bool,
+}
+
+/// What a caller hears while the run goes on.
+pub trait Progress: Sync {
+    /// The plan is made and not empty; `total` actions will run.
+    fn started(&self, plan: &Plan, total: usize);
+    /// One action finished (in completion order).
+    fn finished(&self, outcome: &Outcome);
+}
+
+/// A finished run: its plan and what happened to each action.
+#[derive(Debug)]
+pub struct ApplyRun {
+    pub plan: Plan,
+    pub report: ApplyReport,
+}
+
+/// Runs one apply under the state lock.
+pub fn run(ws: &Workspace, options: &ApplyOptions, progress: &dyn Progress) -> Result<ApplyRun> {
+    let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
+    let state = ws.backend.load()?;
+    let hash = config_hash(&ws.desired);
+    let saved = match &options.saved_plan {
+        Some(path) => Some(saved_plan(path, &state, &hash)?),
+        None => None,
+    };
+    let runtime = crate::workspace::runtime()?;
+    if options.preflight {
+        runtime.block_on(preflight(ws, options.parallelism))?;
+    }
+    runtime.block_on(carry_out(ws, options, progress, state, saved, hash))
+}
+
+/// Plans (unless a saved plan is given) and executes, recording as it goes.
+async fn carry_out(
+    ws: &Workspace,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+    state: State,
+    saved: Option<Plan>,
+    hash: String,
+) -> Result<ApplyRun> {
+    let connected = ws.connect().await?;
+    let from_file = saved.is_some();
+    let plan = match saved {
+        Some(plan) => plan,
+        None => {
+            let remote = connected
+                .read_remote(&ws.desired, &state, options.refresh)
+                .await?;
+            plan::diff(&ws.desired, &state, Some(&remote), hash, &options.plan)
+                .map_err(|e| Error::Failed(e.to_string()))?
+        }
+    };
+    for warning in &plan.warnings {
+        output::warning(warning);
+    }
+    if plan.is_empty() {
+        connected.close().await;
+        return Ok(ApplyRun {
+            plan,
+            report: ApplyReport::default(),
+        });
+    }
+    let desired: HashMap<String, plan::Desired> = ws
+        .desired
+        .iter()
+        .map(|d| (d.key.clone(), d.clone()))
+        .collect();
+    let engine = Arc::new(Engine {
+        api: Arc::clone(&connected.api),
+        recorder: Recorder::start(Arc::clone(&ws.backend), state.clone()),
+        records: state.connections.clone().into_iter().collect(),
+        limiter: options.rate_limit.map(RateLimiter::per_second),
+        lookup_before_create: from_file,
+    });
+    let total = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind != ActionKind::Unchanged)
+        .count();
+    progress.started(&plan, total);
+    let parallelism = ws.parallelism(options.parallelism);
+    let on_done = |outcome: &Outcome| progress.finished(outcome);
+    let report = execute(Arc::clone(&engine), &plan, &desired, parallelism, &on_done).await;
+    drop(engine);
+    connected.close().await;
+    Ok(ApplyRun { plan, report })
+}
+
+/// Reads a saved plan and refuses it when state or config moved on.
+fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
+    let text = std::fs::read_to_string(path).map_err(Error::io("read plan", path))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| Error::Failed(format!("`{}` is not a provision plan: {e}", path.display())))?;
+    if plan.format_version != plan::PLAN_FORMAT_VERSION {
+        return Err(Error::Failed(format!(
+            "plan `{}` has format version {}; expected {}",
+            path.display(),
+            plan.format_version,
+            plan::PLAN_FORMAT_VERSION
+        )));
+    }
+    if plan.lineage != state.lineage || plan.serial != state.serial {
+        return Err(Error::StalePlan(format!(
+            "the saved plan was made for state serial {} (lineage {}), but state is now at serial {} (lineage {})",
+            plan.serial, plan.lineage, state.serial, state.lineage
+        )));
+    }
+    if plan.config_hash != hash {
+        return Err(Error::StalePlan(
+            "the config (or a secret) changed since the plan was saved".to_owned(),
+        ));
+    }
+    Ok(plan)
+}
+
+/// `--preflight`: probes every described server; an error when any fails.
+async fn preflight(ws: &Workspace, parallelism: Option<usize>) -> Result<()> {
+    let resolved: Vec<Resolved> = ws
+        .desired
+        .iter()
+        .map(|d| Resolved {
+            key: d.key.clone(),
+            connection: d.connection.clone(),
+        })
+        .collect();
+    let options = CheckOptions {
+        timeout: Duration::from_secs(10),
+        parallelism: ws.parallelism(parallelism),
+        ca_file: ws.ca_file(),
+    };
+    let report = check::check_all(&resolved, &options)
+        .await
+        .map_err(|err| Error::Failed(format!("preflight: {err}")))?;
+    if report.failed() == 0 {
+        output::progress(&format!("preflight: {}\n", report.summary_line()));
+        return Ok(());
+    }
+    output::progress(&report.render_text());
+    Err(Error::Failed(format!(
+        "preflight: {} connection(s) cannot be reached as described: nothing was sent to the Flow Service",
+        report.failed()
+    )))
+}

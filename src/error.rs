@@ -1,0 +1,180 @@
+//! The one error type of the program and its exit codes. Library functions
+//! return their own typed errors; commands turn them into [`Error`], and
+//! `lib::run` prints it and picks the exit code, in one place (cli.md).
+
+use std::path::PathBuf;
+
+use crate::api::ApiError;
+use crate::diagnostic::{self, Diagnostic, Sources};
+use crate::output;
+use crate::state::{LockInfo, StateError};
+
+/// Exit codes promised by the CLI contract (`cli.md`).
+pub mod exit {
+    /// Success; for plan: no changes.
+    pub const OK: u8 = 0;
+    /// Invalid config, API error, partial apply.
+    pub const FAILURE: u8 = 1;
+    /// `--detailed-exitcode`: success and changes present.
+    pub const CHANGES: u8 = 2;
+    /// The state is locked by another run.
+    pub const LOCKED: u8 = 3;
+    /// Bad flags.
+    pub const USAGE: u8 = 64;
+}
+
+/// How a command that ran to its end finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 0.
+    Success,
+    /// `--detailed-exitcode` and there are (or were) changes: exit 2.
+    Changes,
+    /// The command's result already says what failed (validate found
+    /// errors, a probe failed): exit 1 with nothing more to print.
+    Failed,
+}
+
+impl Status {
+    /// `Failed` when `failed`, else `Success`.
+    pub fn failed_if(failed: bool) -> Self {
+        if failed {
+            Status::Failed
+        } else {
+            Status::Success
+        }
+    }
+
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Success => exit::OK,
+            Status::Changes => exit::CHANGES,
+            Status::Failed => exit::FAILURE,
+        }
+    }
+}
+
+/// Why a command could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config has problems; nothing was sent.
+    #[error("{} problem(s) in the config: nothing was sent", .diagnostics.len())]
+    InvalidConfig {
+        diagnostics: Vec<Diagnostic>,
+        sources: Sources,
+    },
+    /// Another run holds the state lock.
+    #[error(
+        "state is locked by {holder}: wait for it (`--lock-timeout 5m`), or if that run is gone, `provision state unlock`"
+    )]
+    Locked { holder: LockInfo },
+    /// State could not be read or written.
+    #[error(transparent)]
+    State(StateError),
+    /// The Flow Service or IMS failed a call the command needed.
+    #[error("{context}: {source}")]
+    Api {
+        context: String,
+        #[source]
+        source: ApiError,
+    },
+    /// A saved plan no longer fits state or config.
+    #[error("{0}: make a new plan")]
+    StalePlan(String),
+    /// A file or folder could not be read or written.
+    #[error("cannot {action} `{}`: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Flags or arguments that make no sense together.
+    #[error("{0}")]
+    Usage(String),
+    /// Settings or environment the command needs are missing or wrong
+    /// (an org, credentials, an unset variable in provision.yaml).
+    #[error("{0}")]
+    Setup(String),
+    /// Some actions of an apply failed; each is one line.
+    #[error("{}", .0.join("\n"))]
+    Actions(Vec<String>),
+    /// Anything else that stops the command, in words.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    /// The process exit code for this error (cli.md).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::FAILURE,
+        }
+    }
+
+    /// An I/O error on `path`; `action` reads "cannot {action} `path`".
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// An API error with what the command was doing.
+    pub fn api(context: impl Into<String>) -> impl FnOnce(ApiError) -> Self {
+        let context = context.into();
+        move |source| Error::Api { context, source }
+    }
+
+    /// Invalid config, with the sources of its diagnostics read from disk.
+    pub fn invalid(diagnostics: Vec<Diagnostic>) -> Self {
+        let sources = diagnostic::read_sources(&diagnostics);
+        Error::InvalidConfig {
+            diagnostics,
+            sources,
+        }
+    }
+
+    /// Prints the error on stderr: diagnostics first for invalid config,
+    /// one `error:` line per failed action, else one `error:` line.
+    pub fn report(&self) {
+        match self {
+            Error::InvalidConfig {
+                diagnostics,
+                sources,
+            } => {
+                output::progress(&diagnostic::render_text(
+                    diagnostics,
+                    sources,
+                    output::use_color(),
+                ));
+                output::error(&self.to_string());
+            }
+            Error::Actions(lines) => {
+                for line in lines {
+                    output::error(line);
+                }
+            }
+            _ => output::error(&self.to_string()),
+        }
+    }
+}
+
+impl From<StateError> for Error {
+    fn from(err: StateError) -> Self {
+        match err {
+            StateError::Locked(holder) => Error::Locked { holder },
+            other => Error::State(other),
+        }
+    }
+}
+
+/// What every command returns.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

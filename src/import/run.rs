@@ -1,0 +1,180 @@
+//! One `provision import` from its options to what it wrote: list the
+//! sandbox, choose what to write, write the files (never overwriting) and
+//! record each in state under the lock. The command only renders the result.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Candidate, Selection, Target};
+use crate::api::{FlowService, ListQuery, Scope};
+use crate::config::{Cloud, Settings};
+use crate::error::{Error, Result};
+use crate::plan::desired;
+use crate::resolve;
+use crate::schema::CONNECTION_SCHEMA_FILE;
+use crate::state::{Change, Record, timestamp};
+use crate::workspace::{self, EMULATOR_ORGS, TargetOptions};
+
+/// Everything `provision import` can be asked for.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub sandbox: String,
+    pub cloud: Cloud,
+    /// Where the files go (default `connections/<sandbox>/`).
+    pub out: Option<PathBuf>,
+    /// Show what would be written; write and record nothing.
+    pub dry_run: bool,
+    /// The settings file; the schema modeline is relative to its folder.
+    pub settings_file: PathBuf,
+    pub target: TargetOptions,
+}
+
+/// What an import chose and, unless a dry run, wrote and recorded.
+#[derive(Debug)]
+pub struct ImportRun {
+    pub selection: Selection,
+    pub written: Vec<Candidate>,
+}
+
+/// Runs one import.
+pub fn run(options: &ImportOptions) -> Result<ImportRun> {
+    let settings = workspace::settings_only(&options.settings_file)?;
+    let org = org(options, &settings)?;
+    let backend = workspace::backend(&options.target, &settings)?;
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("connections").join(&options.sandbox));
+    let target = Target {
+        cloud: options.cloud,
+        sandbox: options.sandbox.clone(),
+        schema_ref: schema_ref(&options.settings_file, &out),
+        out: out.clone(),
+    };
+    let scope = Scope::new(&org, &options.sandbox);
+    let items = workspace::runtime()?.block_on(async {
+        let connected =
+            workspace::connect(&options.target, &settings, &resolve::environment).await?;
+        let items = connected
+            .api
+            .list(&scope, &ListQuery::new().page_size(1000))
+            .await
+            .map_err(Error::api(format!(
+                "cannot list connections in sandbox `{}`",
+                options.sandbox
+            )));
+        connected.close().await;
+        items
+    })?;
+    // Only a lock held by another run is "locked" (exit 3); any other state
+    // error is a plain failure.
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(backend.lock("provision import", Duration::ZERO)?)
+    };
+    let mut state = backend.load()?;
+    let mut selection = super::select(&items, &target, &|p: &Path| p.exists(), &|key: &str| {
+        state.connections.contains_key(key)
+    });
+    let fingerprints = super::check(&mut selection)
+        .map_err(|err| Error::Failed(format!("cannot check the YAML to write: {err}")))?;
+    if options.dry_run {
+        return Ok(ImportRun {
+            selection,
+            written: Vec::new(),
+        });
+    }
+    let written = write_files(&out, &mut selection)?;
+    let now = timestamp::now();
+    let changes: Vec<Change> = written
+        .iter()
+        .filter_map(|c| {
+            let fingerprint = fingerprints.get(&c.key)?.clone();
+            Some(Change::Upsert(
+                c.key.clone(),
+                Record {
+                    id: c.id.clone(),
+                    etag: c.etag.clone(),
+                    org: org.clone(),
+                    fingerprint,
+                    secret_hmac: None,
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                },
+            ))
+        })
+        .collect();
+    if !changes.is_empty() {
+        backend.record(&mut state, &changes).map_err(|err| {
+            Error::Failed(format!(
+                "wrote {} file(s) but could not record them in state: {err}; run `provision apply` to adopt them",
+                written.len()
+            ))
+        })?;
+    }
+    Ok(ImportRun { selection, written })
+}
+
+/// The org of the chosen cloud: from the settings, or the emulator's.
+fn org(options: &ImportOptions, settings: &Settings) -> Result<String> {
+    let mut orgs = desired::orgs_from_settings(settings, &resolve::environment);
+    if options.target.emulator {
+        for (cloud, org) in EMULATOR_ORGS {
+            orgs.entry(cloud).or_insert_with(|| org.to_owned());
+        }
+    }
+    let cloud = options.cloud;
+    orgs.remove(&cloud).ok_or_else(|| {
+        Error::Setup(format!(
+            "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in `{}`",
+            options.settings_file.display()
+        ))
+    })
+}
+
+/// The modeline's path from `out` to the project's connection schema.
+fn schema_ref(settings_file: &Path, out: &Path) -> String {
+    let project = settings_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    super::relative(
+        out,
+        &project.join("schema").join(CONNECTION_SCHEMA_FILE),
+        &cwd,
+    )
+}
+
+/// Writes each candidate's file; a file that appeared meanwhile is skipped,
+/// never overwritten.
+fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<Candidate>> {
+    if !selection.candidates.is_empty() {
+        std::fs::create_dir_all(out).map_err(Error::io("create", out))?;
+    }
+    let mut written = Vec::new();
+    for candidate in std::mem::take(&mut selection.candidates) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate.file);
+        let result =
+            file.and_then(|mut f| std::io::Write::write_all(&mut f, candidate.text.as_bytes()));
+        match result {
+            Ok(()) => written.push(candidate),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                selection.skipped.push(super::Skip {
+                    name: candidate.key.clone(),
+                    id: candidate.id.clone(),
+                    reason: format!(
+                        "`{}` already exists: not overwritten",
+                        candidate.file.display()
+                    ),
+                });
+            }
+            Err(err) => return Err(Error::io("write", &candidate.file)(err)),
+        }
+    }
+    Ok(written)
+}
