@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::schema::{self, Kind};
+use crate::config::schema::{self, Kind};
 
 /// The GitHub Actions pipeline (also shipped under `examples/ci/`).
 pub const GITHUB_ACTIONS: &str = include_str!("../examples/ci/github-actions.yml");

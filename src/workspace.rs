@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 
 use crate::api::wire::ConnectionItem;
 use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
+use crate::config::interpolate;
 use crate::config::{Cloud, Settings, StateBackendKind, StateSettings};
+use crate::desired::resolve::SharedLookup;
+use crate::desired::{self, Desired, DesiredError};
 use crate::diagnostic::Diagnostic;
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use crate::error::Error;
-use crate::interpolate;
-use crate::plan::desired::{self, Desired, DesiredError};
 use crate::plan::{RemoteView, scopes_to_read};
-use crate::resolve::SharedLookup;
 use crate::secret::Secret;
 use crate::state::postgres::DEFAULT_NAMESPACE;
 use crate::state::{FileBackend, PostgresBackend, State, StateBackend};

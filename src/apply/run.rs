@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use super::{ApplyReport, Engine, Outcome, RateLimiter, Recorder, execute};
 use crate::check::{self, CheckOptions};
+use crate::desired::config_hash;
+use crate::desired::resolve::Resolved;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::plan::{self, ActionKind, Plan, PlanOptions, desired::config_hash};
-use crate::resolve::Resolved;
+use crate::plan::{self, ActionKind, Plan, PlanOptions};
 use crate::state::State;
 use crate::workspace::Workspace;
 

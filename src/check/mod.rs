@@ -6,7 +6,6 @@
 mod probe;
 mod report;
 mod target;
-pub mod tls;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,12 +15,12 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+pub use crate::tls::{Connectors, TlsPolicy, TlsSetupError};
 pub use probe::{Category, Failure};
 pub use report::{CheckReport, Outcome};
 pub use target::Target;
-pub use tls::{Connectors, TlsPolicy, TlsSetupError};
 
-use crate::resolve::Resolved;
+use crate::desired::resolve::Resolved;
 
 /// How a run probes.
 #[derive(Debug, Clone)]

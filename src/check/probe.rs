@@ -13,7 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::target::Target;
-use super::tls::{Connectors, Encryption, Verification};
+use crate::tls::{Connectors, Encryption, Verification};
 
 /// What kind of failure, so a pipeline can tell "fix the network" from "fix
 /// the password".

@@ -3,11 +3,11 @@
 //! moves into a [`Secret`] here so no `Debug` of a target can show it.
 
 use super::probe::{Category, Failure};
-use super::tls::TlsPolicy;
+use crate::config::connection_string;
 use crate::config::{Auth, SslMode};
-use crate::connection_string;
-use crate::resolve::Resolved;
+use crate::desired::resolve::Resolved;
 use crate::secret::Secret;
+use crate::tls::TlsPolicy;
 
 /// Where and how to connect for one connection.
 #[derive(Debug, Clone)]

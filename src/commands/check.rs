@@ -3,10 +3,10 @@
 
 use crate::check;
 use crate::cli::{CheckArgs, CheckFormat};
+use crate::desired::resolve;
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::resolve;
 
 pub fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
     let report = crate::workspace::validate_config(&args.config.options(), false);

@@ -3,9 +3,10 @@
 //! but the optional `--out` plan file.
 
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::desired::config_hash;
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::plan::{self, PlanOptions, desired::config_hash, render};
+use crate::plan::{self, PlanOptions, render};
 use crate::workspace::Workspace;
 
 use super::runtime;

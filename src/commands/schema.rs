@@ -1,9 +1,9 @@
 //! `provision schema`: write the generated schemas, or check the committed ones.
 
 use crate::cli::SchemaArgs;
+use crate::config::schema::{Kind, schema_text};
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::schema::{Kind, schema_text};
 
 pub fn run(args: &SchemaArgs) -> Result<Status> {
     let mut stale = Vec::new();

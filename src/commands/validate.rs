@@ -22,7 +22,7 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
             &report.diagnostics,
             &report.summary,
         )),
-        Format::Sarif => output::result(&crate::sarif::render(
+        Format::Sarif => output::result(&crate::diagnostic::sarif::render(
             &report.diagnostics,
             &std::env::current_dir().unwrap_or_default(),
         )),

@@ -66,7 +66,7 @@ impl std::fmt::Display for Cloud {
 /// Credentials the platform uses to reach the PostgreSQL server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "camelCase")]
-#[schemars(transform = crate::schema::tagged_union_to_if_then)]
+#[schemars(transform = crate::config::schema::tagged_union_to_if_then)]
 pub enum Auth {
     /// Server, port, database, user name and password as separate fields.
     Basic(BasicAuth),

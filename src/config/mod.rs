@@ -2,7 +2,10 @@
 //! the JSON Schema), and loading files into values with source positions.
 
 mod connection;
+pub mod connection_string;
+pub mod interpolate;
 pub mod load;
+pub mod schema;
 mod settings;
 pub mod walk;
 pub mod yaml;

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::api::wire::{ConnectionItem, POSTGRES_SPEC_ID};
 use crate::config::Cloud;
+use crate::desired;
 use crate::diagnostic::Diagnostic;
-use crate::plan::desired;
 use crate::validate::{self, Options};
 pub use names::{env_var, file_stem, relative};
 pub use remote::to_connection;
@@ -172,18 +172,16 @@ pub fn select(
 }
 
 /// Validates the candidates' YAML exactly as `provision validate` would
-/// (written to a scratch folder), and returns each valid one's state
-/// fingerprint, computed from the parsed file as `plan` computes it.
-/// Invalid candidates move to `skipped` with the first diagnostic.
-pub fn check(selection: &mut Selection) -> Result<HashMap<String, String>, std::io::Error> {
-    let scratch = tempfile::tempdir()?;
-    let mut staged = Vec::with_capacity(selection.candidates.len());
-    for (i, candidate) in selection.candidates.iter().enumerate() {
-        let path = scratch.path().join(format!("c{i:06}.yaml"));
-        std::fs::write(&path, &candidate.text)?;
-        staged.push(path);
-    }
-    let report = validate::validate_paths(&staged, None, Options::default());
+/// once written, and returns each valid one's state fingerprint, computed
+/// from the parsed text as `plan` computes it. Invalid candidates move to
+/// `skipped` with the first diagnostic.
+pub fn check(selection: &mut Selection) -> HashMap<String, String> {
+    let texts: Vec<(PathBuf, String)> = selection
+        .candidates
+        .iter()
+        .map(|c| (c.file.clone(), c.text.clone()))
+        .collect();
+    let report = validate::validate_texts(&texts, Options::default());
     let mut problems: HashMap<&Path, &Diagnostic> = HashMap::new();
     for d in report.diagnostics.iter().rev() {
         problems.insert(d.file.as_path(), d);
@@ -202,8 +200,8 @@ pub fn check(selection: &mut Selection) -> Result<HashMap<String, String>, std::
         })
         .collect();
     let mut kept = Vec::with_capacity(selection.candidates.len());
-    for (candidate, path) in selection.candidates.drain(..).zip(&staged) {
-        match problems.get(path.as_path()) {
+    for candidate in selection.candidates.drain(..) {
+        match problems.get(candidate.file.as_path()) {
             Some(d) => selection.skipped.push(Skip {
                 name: candidate.key.clone(),
                 id: candidate.id.clone(),
@@ -222,7 +220,7 @@ pub fn check(selection: &mut Selection) -> Result<HashMap<String, String>, std::
         }
     }
     selection.candidates = kept;
-    Ok(fingerprints)
+    fingerprints
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use super::{Candidate, Selection, Target};
 use crate::api::{FlowService, ListQuery, Scope};
+use crate::config::schema::CONNECTION_SCHEMA_FILE;
 use crate::config::{Cloud, Settings};
+use crate::desired;
+use crate::desired::resolve;
 use crate::error::{Error, Result};
-use crate::plan::desired;
-use crate::resolve;
-use crate::schema::CONNECTION_SCHEMA_FILE;
 use crate::state::{Change, Record, timestamp};
 use crate::workspace::{self, EMULATOR_ORGS, TargetOptions};
 
@@ -77,8 +77,7 @@ pub fn run(options: &ImportOptions) -> Result<ImportRun> {
     let mut selection = super::select(&items, &target, &|p: &Path| p.exists(), &|key: &str| {
         state.connections.contains_key(key)
     });
-    let fingerprints = super::check(&mut selection)
-        .map_err(|err| Error::Failed(format!("cannot check the YAML to write: {err}")))?;
+    let fingerprints = super::check(&mut selection);
     if options.dry_run {
         return Ok(ImportRun {
             selection,

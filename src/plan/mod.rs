@@ -2,7 +2,6 @@
 //! when read, the platform's view), as a value that can be printed, saved
 //! and carried out. Nothing here does I/O.
 
-pub mod desired;
 mod remote;
 pub mod render;
 #[cfg(test)]
@@ -14,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::Scope;
 use crate::api::wire::ConnectionItem;
+pub use crate::desired::Desired;
 use crate::state::State;
-pub use desired::Desired;
 pub use remote::visible_changes;
 
 /// The plan file format version.

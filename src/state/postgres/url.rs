@@ -10,8 +10,8 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::check::Connectors;
-use crate::check::tls::Verification;
+use crate::tls::Connectors;
+use crate::tls::Verification;
 
 use super::PostgresError;
 

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::config::Connection;
+use crate::config::interpolate;
 use crate::config::load::{Node, NodeValue};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::interpolate;
 use crate::validate::Located;
 
 /// A connection with every `${VAR}` substituted. Its secrets are real now:
@@ -69,7 +69,7 @@ pub fn resolve_all(
                 if lookup(name).is_some_and(|value| value.contains(';')) {
                     missing.push(
                         Diagnostic::error(
-                            Code::MissingVariable,
+                            Code::UnsafeVariable,
                             &located.file,
                             cs.pos,
                             format!(

@@ -5,13 +5,12 @@
 use std::path::Path;
 
 use jsonschema::ValidationError;
-use jsonschema::error::ValidationErrorKind as K;
+use jsonschema::error::{TypeKind, ValidationErrorKind as K};
 use serde_json::Value;
 
 use crate::config::load::{Node, NodeValue};
+use crate::diagnostic::suggest::closest;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::schema::type_name;
-use crate::suggest::closest;
 
 /// Unknown keys reported per mapping; more only bury the first.
 const MAX_UNKNOWN_KEYS: usize = 50;
@@ -312,4 +311,24 @@ pub fn describe(
         }
     };
     vec![diag]
+}
+
+/// A schema type name for messages.
+pub fn type_name(kind: &TypeKind) -> String {
+    use jsonschema::JsonType as PrimitiveType;
+    fn one(t: PrimitiveType) -> &'static str {
+        match t {
+            PrimitiveType::Array => "a list",
+            PrimitiveType::Boolean => "a boolean (`true` or `false`)",
+            PrimitiveType::Integer => "an integer",
+            PrimitiveType::Null => "null",
+            PrimitiveType::Number => "a number",
+            PrimitiveType::Object => "a mapping",
+            PrimitiveType::String => "a string",
+        }
+    }
+    match kind {
+        TypeKind::Single(t) => one(*t).to_owned(),
+        TypeKind::Multiple(set) => set.into_iter().map(one).collect::<Vec<_>>().join(" or "),
+    }
 }

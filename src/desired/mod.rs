@@ -1,6 +1,8 @@
-//! The desired side of a plan: each valid connection with its `${VAR}`s
-//! resolved, the IMS org of its cloud, and the digests that state keeps to
-//! notice changes without keeping secrets.
+//! Config + environment -> the desired connections: each valid connection
+//! with its `${VAR}`s resolved, the IMS org of its cloud, and the digests
+//! that state keeps to notice changes without keeping secrets.
+
+pub mod resolve;
 
 use std::collections::HashMap;
 
@@ -8,11 +10,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::config::interpolate;
 use crate::config::{Auth, Cloud, Connection, Settings};
 use crate::diagnostic::Diagnostic;
-use crate::interpolate;
-use crate::resolve::{self, Lookup};
 use crate::validate::Located;
+use resolve::Lookup;
 
 /// One connection as it should be on the platform.
 #[derive(Debug, Clone)]
@@ -130,10 +132,12 @@ pub fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
 fn secret_material(connection: &Connection) -> String {
     match &connection.auth {
         Auth::Basic(b) => b.password.clone(),
-        Auth::ConnectionString(cs) => crate::connection_string::parse(&cs.connection_string)
-            .get("password")
-            .map(|(_, v)| v.to_owned())
-            .unwrap_or_default(),
+        Auth::ConnectionString(cs) => {
+            crate::config::connection_string::parse(&cs.connection_string)
+                .get("password")
+                .map(|(_, v)| v.to_owned())
+                .unwrap_or_default()
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! `EncryptionMethod=0|1|6` and `ValidateServerCertificate=0|1`. Keys are
 //! case-insensitive; each may appear once.
 
-use crate::suggest::closest;
+use crate::diagnostic::suggest::closest;
 
 /// Help text shown with every connection-string diagnostic.
 pub const SHAPE: &str = "expected `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally `;EncryptionMethod=0|1|6;ValidateServerCertificate=0|1`";

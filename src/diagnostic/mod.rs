@@ -1,0 +1,183 @@
+//! Diagnostics: every problem found in the user's files, with a stable code,
+//! a severity and the exact source position, rendered as text (rustc-style),
+//! JSON or GitHub annotations.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+mod code;
+mod github;
+mod json;
+mod mask;
+pub mod sarif;
+pub mod suggest;
+mod text;
+
+pub use code::Code;
+pub use github::render_github;
+pub use json::render_json;
+pub use text::render_text;
+
+/// A 1-based line and column in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub const START: Position = Position { line: 1, column: 1 };
+
+    pub fn new(line: u32, column: u32) -> Self {
+        Position {
+            line: line.max(1),
+            column: column.max(1),
+        }
+    }
+
+    /// The position just after `prefix` (a prefix of the file's text).
+    pub fn of_offset(text: &str, offset: usize) -> Self {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() as u32 + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        Position::new(line, column)
+    }
+}
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem at one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    /// JSON pointer of the offending node inside its document ("" = whole document).
+    pub pointer: String,
+    /// Index of the document in its file (0-based), when it concerns one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The source line would show a secret: render it masked.
+    #[serde(skip)]
+    pub secret: bool,
+}
+
+impl Diagnostic {
+    pub fn new(
+        code: Code,
+        severity: Severity,
+        file: &Path,
+        pos: Position,
+        message: String,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity,
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            pointer: String::new(),
+            document: None,
+            message,
+            help: None,
+            secret: false,
+        }
+    }
+
+    pub fn error(code: Code, file: &Path, pos: Position, message: String) -> Self {
+        Self::new(code, Severity::Error, file, pos, message)
+    }
+
+    pub fn warning(code: Code, file: &Path, pos: Position, message: String) -> Self {
+        Self::new(code, Severity::Warning, file, pos, message)
+    }
+
+    pub fn in_document(mut self, index: usize, pointer: impl Into<String>) -> Self {
+        self.document = Some(index);
+        self.pointer = pointer.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    pub fn position(&self) -> Position {
+        Position::new(self.line, self.column)
+    }
+}
+
+/// Source texts by file, for snippets.
+pub type Sources = HashMap<PathBuf, String>;
+
+/// Reads the files `diags` point into, for their snippets.
+pub fn read_sources(diags: &[Diagnostic]) -> Sources {
+    let mut sources = Sources::new();
+    for d in diags {
+        if !sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
+    sources
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub connections: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, diags: &[Diagnostic]) {
+        for d in diags {
+            match d.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        write!(
+            f,
+            "{}, {}: {}, {}",
+            plural(self.files, "file"),
+            plural(self.connections, "connection"),
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning")
+        )
+    }
+}

@@ -1,0 +1,171 @@
+//! Validation of a whole config: every file parsed and checked against the
+//! schema, then the semantic rules no schema can express (connection-string
+//! grammar, uniqueness across files, secrets, `${VAR}` syntax). Every problem
+//! is collected before anything is reported; the valid part becomes a
+//! [`ValidConfig`] for planning.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::load::Node;
+use crate::config::{Connection, Settings, walk};
+use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
+
+mod connection;
+mod duplicates;
+mod file;
+mod schema;
+mod schema_messages;
+mod settings;
+mod variables;
+
+pub use schema_messages::{SECRET_KEYS, is_secret_pointer};
+pub use variables::position_in_scalar;
+
+/// A file with more problems than this is not a connection file gone
+/// slightly wrong; listing them all would only bury the first.
+const MAX_DIAGNOSTICS_PER_FILE: usize = 200;
+
+/// Knobs for the semantic rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Plaintext secrets are warnings rather than errors.
+    pub allow_plaintext_secrets: bool,
+    /// Only diagnostics are wanted (`validate`): valid connections are
+    /// checked and counted but not kept for planning.
+    pub diagnostics_only: bool,
+}
+
+/// Where a valid connection is defined: enough to report duplicates.
+#[derive(Debug)]
+struct Identity {
+    key: String,
+    file: PathBuf,
+    document: usize,
+    name: Position,
+}
+
+/// A connection that passed validation, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub connection: Connection,
+    pub file: PathBuf,
+    pub document: usize,
+    /// The parsed document, for pointing at values later (missing `${VAR}`).
+    pub node: Node,
+}
+
+/// What planning works from: the connections (sorted by key) and settings.
+#[derive(Debug, Clone, Default)]
+pub struct ValidConfig {
+    pub connections: Vec<Located>,
+    pub settings: Settings,
+}
+
+/// Everything validation found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Texts of the files that have diagnostics, for snippets.
+    pub sources: Sources,
+    pub summary: Summary,
+    pub config: ValidConfig,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+}
+
+struct FileResult {
+    path: PathBuf,
+    text: Option<String>,
+    connections: Vec<Located>,
+    identities: Vec<Identity>,
+    diagnostics: Vec<Diagnostic>,
+    documents: usize,
+}
+
+/// Validates the connection files under `paths` and, when it exists, the
+/// settings file.
+pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: Options) -> Report {
+    let (files, mut diagnostics) = walk::collect(paths);
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| file::check_connection_file(path, options))
+        .collect();
+    if files.is_empty() && diagnostics.is_empty() {
+        for path in paths {
+            diagnostics.push(Diagnostic::error(
+                Code::NoInput,
+                path,
+                Position::START,
+                format!("no *.yaml or *.yml files found under `{}`", path.display()),
+            ));
+        }
+    }
+    let mut report = gather(results, diagnostics);
+    if let Some(path) = settings_file {
+        let (settings, diags, text) = settings::check_settings_file(path, options);
+        if !diags.is_empty()
+            && let Some(text) = text
+        {
+            report.sources.insert(path.to_owned(), text);
+        }
+        report.diagnostics.extend(diags);
+        report.config.settings = settings.unwrap_or_default();
+    }
+    finish(report)
+}
+
+/// Validates connection files that are not on disk (what `import` is about
+/// to write), each under the path it would have, exactly as
+/// [`validate_paths`] would validate them there.
+pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
+    let results: Vec<FileResult> = texts
+        .par_iter()
+        .map(|(path, text)| file::check_text(path, text.clone(), options))
+        .collect();
+    finish(gather(results, Vec::new()))
+}
+
+/// Joins the files' results and checks identities across them.
+fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report {
+    let mut report = Report::default();
+    report.summary.files = results.len();
+    let mut connections = Vec::new();
+    let mut identities = Vec::new();
+    for result in results {
+        report.summary.connections += result.documents;
+        if !result.diagnostics.is_empty()
+            && let Some(text) = result.text
+        {
+            report.sources.insert(result.path.clone(), text);
+        }
+        diagnostics.extend(result.diagnostics);
+        connections.extend(result.connections);
+        identities.extend(result.identities);
+    }
+    diagnostics.extend(duplicates::duplicate_connections(
+        &identities,
+        &mut report.sources,
+    ));
+    report.config.connections = connections;
+    report.diagnostics = diagnostics;
+    report
+}
+
+/// Sorts diagnostics by place and connections by key, and counts.
+fn finish(mut report: Report) -> Report {
+    report.diagnostics.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
+    report.summary.count(&report.diagnostics);
+    report
+        .config
+        .connections
+        .sort_by_cached_key(|c| c.connection.key());
+    report
+}
