@@ -90,3 +90,41 @@ fn the_schema_check_is_not_vacuous() {
         "a run without `tool` must fail"
     );
 }
+
+/// A rule's default level is the level its results get without options:
+/// the code table is the one source for both (an empty file is a warning).
+#[test]
+fn rule_levels_agree_with_result_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("connections");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("empty.yaml"), "# nothing yet\n").unwrap();
+    std::fs::write(
+        files.join("mysql.yaml"),
+        "name: orders\nsandbox: prod\ncloud: aws\nbogus: 1\nauth:\n  type: basic\n  server: h\n  port: 3306\n  database: d\n  username: u\n  password: ${PW}\n",
+    )
+    .unwrap();
+    let run = provision()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "sarif"])
+        .run()
+        .expect_code(1);
+    let log = run.json();
+    let run0 = &log["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run0["results"].as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for result in results {
+        let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], result["ruleId"]);
+        assert_eq!(
+            rule["defaultConfiguration"]["level"], result["level"],
+            "{result}"
+        );
+        seen.insert(result["ruleId"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        seen.contains("P007") && seen.contains("V205") && seen.contains("S101"),
+        "{seen:?}"
+    );
+}
