@@ -1,5 +1,6 @@
 //! Command-line definitions (clap). No logic here: `commands/` does the work.
 
+use crate::config::ConnectionKey;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -110,7 +111,7 @@ pub struct PlanningArgs {
     pub max_deletes: usize,
     /// Only this connection (`cloud/sandbox/name`); repeatable.
     #[arg(long = "target", value_name = "KEY")]
-    pub targets: Vec<String>,
+    pub targets: Vec<ConnectionKey>,
     /// Exit 2 when there are (or were) changes, 0 when none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -220,7 +221,7 @@ pub struct StateArgs {
 #[derive(Debug, Args)]
 pub struct StateKeyArgs {
     /// `cloud/sandbox/name`
-    pub key: String,
+    pub key: ConnectionKey,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -228,7 +229,7 @@ pub struct StateKeyArgs {
 #[derive(Debug, Args)]
 pub struct StateImportArgs {
     /// `cloud/sandbox/name` of a connection in the config.
-    pub key: String,
+    pub key: ConnectionKey,
     /// Its Flow Service connection id.
     pub id: String,
     #[command(flatten)]

@@ -6,6 +6,7 @@
 mod recorder;
 mod run;
 
+use crate::config::ConnectionKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, PatchOp};
 use crate::api::{ApiError, FlowService, Scope};
-use crate::plan::{Action, ActionKind, Desired, Plan, visible_changes};
+use crate::plan::{Action, ActionKind, Desired, Plan, Step, visible_changes};
 use crate::state::{Change, Pending, Record, timestamp};
 pub use recorder::Recorder;
 pub use run::{ApplyOptions, ApplyRun, Progress, run};
@@ -41,7 +42,7 @@ pub enum ActionError {
     Blocked(String),
     /// A saved plan names a connection the config no longer has.
     #[error("`{0}` is not in the config any more")]
-    NotInConfig(String),
+    NotInConfig(ConnectionKey),
     /// The Flow Service refused or failed the call.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -61,7 +62,7 @@ pub enum ActionError {
         count: usize,
         name: String,
         sandbox: String,
-        key: String,
+        key: ConnectionKey,
     },
     /// Every create attempt ended with an unknown outcome and no namesake.
     #[error("gave up after {attempts} attempts; last: {last}")]
@@ -82,7 +83,7 @@ pub enum ActionError {
 /// One action's outcome.
 #[derive(Debug)]
 pub struct Outcome {
-    pub key: String,
+    pub key: ConnectionKey,
     pub planned: ActionKind,
     pub result: Result<Done, ActionError>,
 }
@@ -165,7 +166,7 @@ impl RateLimiter {
 pub struct Engine<F> {
     pub api: Arc<F>,
     pub recorder: Recorder,
-    pub records: HashMap<String, Record>,
+    pub records: HashMap<ConnectionKey, Record>,
     pub limiter: Option<RateLimiter>,
     /// Look each name up right before creating it (a saved plan's listing
     /// may be old; a fresh plan listed the sandbox moments ago under the lock).
@@ -323,7 +324,7 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     async fn delete(&self, action: &Action, id: &str) -> Result<Done, ActionError> {
-        let scope = Scope::new(&action.org, &action.sandbox);
+        let scope = Scope::new(&action.org, &action.key.sandbox);
         self.pace().await;
         match self.api.delete(&scope, id).await {
             Ok(()) | Err(ApiError::NotFound { .. }) => {}
@@ -341,17 +342,14 @@ impl<F: FlowService + 'static> Engine<F> {
         action: &Action,
         desired: Option<&Desired>,
     ) -> Result<Done, ActionError> {
-        if let Some(reason) = &action.blocked {
-            return Err(ActionError::Blocked(reason.clone()));
-        }
         let missing = || ActionError::NotInConfig(action.key.clone());
-        let id = action.id.clone().unwrap_or_default();
-        match action.kind {
-            ActionKind::Create => self.create(desired.ok_or_else(missing)?).await,
-            ActionKind::Adopt => self.adopt(desired.ok_or_else(missing)?, &id).await,
-            ActionKind::Update => self.update(desired.ok_or_else(missing)?, &id).await,
-            ActionKind::Delete => self.delete(action, &id).await,
-            ActionKind::Unchanged => Err(ActionError::Internal("nothing to do".into())),
+        match &action.step {
+            Step::Blocked(reason) => Err(ActionError::Blocked(reason.clone())),
+            Step::Create => self.create(desired.ok_or_else(missing)?).await,
+            Step::Adopt { id, .. } => self.adopt(desired.ok_or_else(missing)?, id).await,
+            Step::Update { id, .. } => self.update(desired.ok_or_else(missing)?, id).await,
+            Step::Delete { id } => self.delete(action, id).await,
+            Step::Unchanged { .. } => Err(ActionError::Internal("nothing to do".into())),
         }
     }
 }
@@ -382,39 +380,47 @@ pub fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
 pub async fn execute<F: FlowService + 'static>(
     engine: Arc<Engine<F>>,
     plan: &Plan,
-    desired: &HashMap<String, Desired>,
+    desired: &HashMap<ConnectionKey, Desired>,
     parallelism: usize,
     on_done: &(dyn Fn(&Outcome) + Sync),
 ) -> ApplyReport {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut keys = HashMap::new();
     for action in plan
         .actions
         .iter()
-        .filter(|a| a.kind != ActionKind::Unchanged)
+        .filter(|a| a.kind() != ActionKind::Unchanged)
     {
         let engine = Arc::clone(&engine);
         let permits = Arc::clone(&permits);
         let action = action.clone();
         let desired = desired.get(&action.key).cloned();
-        tasks.spawn(async move {
+        let key = action.key.clone();
+        let planned = action.kind();
+        let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let result = engine.run_one(&action, desired.as_ref()).await;
             Outcome {
                 key: action.key,
-                planned: action.kind,
+                planned,
                 result,
             }
         });
+        keys.insert(handle.id(), (key, planned));
     }
     let mut report = ApplyReport::default();
     while let Some(joined) = tasks.join_next().await {
         let outcome = match joined {
             Ok(outcome) => outcome,
-            Err(err) => Outcome {
-                key: "(unknown)".into(),
-                planned: ActionKind::Unchanged,
-                result: Err(ActionError::Internal(err.to_string())),
+            // Every task's id was recorded as it was spawned.
+            Err(err) => match keys.remove(&err.id()) {
+                Some((key, planned)) => Outcome {
+                    key,
+                    planned,
+                    result: Err(ActionError::Internal(err.to_string())),
+                },
+                None => continue,
             },
         };
         on_done(&outcome);

@@ -3,6 +3,7 @@
 //! servers with `--preflight`, then carry the plan out. The command only
 //! renders what this returns.
 
+use crate::config::ConnectionKey;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +99,7 @@ async fn carry_out(
             report: ApplyReport::default(),
         });
     }
-    let desired: HashMap<String, plan::Desired> = ws
+    let desired: HashMap<ConnectionKey, plan::Desired> = ws
         .desired
         .iter()
         .map(|d| (d.key.clone(), d.clone()))
@@ -113,7 +114,7 @@ async fn carry_out(
     let total = plan
         .actions
         .iter()
-        .filter(|a| a.kind != ActionKind::Unchanged)
+        .filter(|a| a.kind() != ActionKind::Unchanged)
         .count();
     progress.started(&plan, total);
     let parallelism = ws.parallelism(options.parallelism);

@@ -68,14 +68,19 @@ pub async fn check_all(
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(outcome) => outcomes.push(outcome),
-            // A probe that panicked still gets its line, as a failure.
-            Err(err) => outcomes.push(Outcome::unusable(
-                keys.remove(&err.id()).unwrap_or_default(),
-                Failure::new(
-                    Category::Other,
-                    format!("the probe stopped unexpectedly: {err}"),
-                ),
-            )),
+            // A probe that panicked still gets its line, as a failure
+            // (every task's id was recorded as it was spawned).
+            Err(err) => {
+                if let Some(key) = keys.remove(&err.id()) {
+                    outcomes.push(Outcome::unusable(
+                        key,
+                        Failure::new(
+                            Category::Other,
+                            format!("the probe stopped unexpectedly: {err}"),
+                        ),
+                    ));
+                }
+            }
         }
     }
     outcomes.sort_by(|a, b| a.key.cmp(&b.key));

@@ -2,6 +2,7 @@
 //! as aligned text lines or one JSON document. Rendering returns strings;
 //! printing them is `output.rs`'s job.
 
+use crate::config::ConnectionKey;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use super::target::Target;
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     /// `cloud/sandbox/name`.
-    pub key: String,
+    pub key: ConnectionKey,
     /// `host:port/database`, empty when the connection could not be read.
     pub endpoint: String,
     /// The TLS policy in libpq's words (`verify-full`, `prefer`, …).
@@ -47,7 +48,7 @@ impl Outcome {
     }
 
     /// A connection that was never probed because its values cannot be used.
-    pub fn unusable(key: String, failure: Failure) -> Self {
+    pub fn unusable(key: ConnectionKey, failure: Failure) -> Self {
         Outcome {
             key,
             endpoint: String::new(),
@@ -97,7 +98,12 @@ impl CheckReport {
     /// One line per connection: status, key, endpoint, TLS policy, time, and
     /// for a failure `category: message`.
     pub fn render_text(&self) -> String {
-        let key_width = self.outcomes.iter().map(|o| o.key.len()).max().unwrap_or(0);
+        let key_width = self
+            .outcomes
+            .iter()
+            .map(|o| o.key.to_string().len())
+            .max()
+            .unwrap_or(0);
         let endpoint_width = self
             .outcomes
             .iter()
@@ -141,7 +147,7 @@ mod tests {
 
     fn outcome(key: &str, failure: Option<Failure>) -> Outcome {
         Outcome {
-            key: key.into(),
+            key: key.parse().unwrap(),
             endpoint: "127.0.0.1:5432/orders".into(),
             tls: "verify-full".into(),
             status: if failure.is_some() { "failed" } else { "ok" },

@@ -3,6 +3,7 @@
 //! moves into a [`Secret`] here so no `Debug` of a target can show it.
 
 use super::probe::{Category, Failure};
+use crate::config::ConnectionKey;
 use crate::config::connection_string;
 use crate::config::{Auth, SslMode};
 use crate::desired::resolve::Resolved;
@@ -13,7 +14,7 @@ use crate::tls::TlsPolicy;
 #[derive(Debug, Clone)]
 pub struct Target {
     /// `cloud/sandbox/name`.
-    pub key: String,
+    pub key: ConnectionKey,
     pub host: String,
     pub port: u16,
     pub database: String,
@@ -27,7 +28,7 @@ pub struct Target {
 impl Target {
     /// Reads a resolved connection. A connection string whose `Port` came
     /// from a variable may still not be a number: that is a config failure.
-    pub fn from_resolved(resolved: &Resolved) -> Result<Target, (String, Failure)> {
+    pub fn from_resolved(resolved: &Resolved) -> Result<Target, (ConnectionKey, Failure)> {
         let key = resolved.key.clone();
         match &resolved.connection.auth {
             Auth::Basic(basic) => Ok(Target {
@@ -93,7 +94,7 @@ mod tests {
 
     fn resolved(connection_string: &str) -> Resolved {
         Resolved {
-            key: "azure/dev/x".into(),
+            key: "azure/dev/x".parse().unwrap(),
             connection: Connection {
                 name: "x".into(),
                 description: None,

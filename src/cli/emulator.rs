@@ -74,15 +74,7 @@ fn parse_org(text: &str) -> Result<(String, Cloud), String> {
     let (id, cloud) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not `ID=azure|aws`"))?;
-    let cloud = match cloud.trim() {
-        "azure" => Cloud::Azure,
-        "aws" => Cloud::Aws,
-        other => {
-            return Err(format!(
-                "cloud `{other}` is not valid: expected `azure` or `aws`"
-            ));
-        }
-    };
+    let cloud: Cloud = cloud.trim().parse()?;
     if id.trim().is_empty() {
         return Err(format!("`{text}` has no org id: expected `ID=azure|aws`"));
     }

@@ -14,7 +14,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "SANDBOX")]
     pub sandbox: String,
     /// Cloud of the organization (`azure` or `aws`); picks the org from the settings.
-    #[arg(long, value_name = "CLOUD", value_parser = parse_cloud)]
+    #[arg(long, value_name = "CLOUD", value_parser = clap::value_parser!(Cloud))]
     pub cloud: Cloud,
     /// Folder to write the connection files into (default `connections/<sandbox>/`).
     #[arg(long, value_name = "DIR")]
@@ -49,14 +49,4 @@ pub struct ManArgs {
     /// without it the main page goes to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-}
-
-fn parse_cloud(text: &str) -> Result<Cloud, String> {
-    match text {
-        "azure" => Ok(Cloud::Azure),
-        "aws" => Ok(Cloud::Aws),
-        other => Err(format!(
-            "unknown cloud `{other}`: expected `azure` or `aws`"
-        )),
-    }
 }

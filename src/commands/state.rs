@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::api::{FlowService, Scope};
 use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
+use crate::config::ConnectionKey;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::state::{
@@ -32,7 +33,7 @@ fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
     workspace::backend(&args.target.options(), &settings)
 }
 
-fn not_in_state(key: &str, backend: &dyn StateBackend) -> Error {
+fn not_in_state(key: &ConnectionKey, backend: &dyn StateBackend) -> Error {
     Error::Failed(format!("`{key}` is not in state {}", backend.describe()))
 }
 

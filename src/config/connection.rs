@@ -5,6 +5,8 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::ConnectionKey;
+
 /// A PostgreSQL source connection on Adobe Experience Platform.
 ///
 /// One YAML document describes one connection; separate several in one file
@@ -53,6 +55,22 @@ impl Cloud {
         match self {
             Cloud::Azure => "azure",
             Cloud::Aws => "aws",
+        }
+    }
+}
+
+impl std::str::FromStr for Cloud {
+    type Err = String;
+
+    /// `azure` or `aws`, as written in the config.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "azure" => Ok(Cloud::Azure),
+            "aws" => Ok(Cloud::Aws),
+            other => Err(format!(
+                "unknown cloud `{}`: expected `azure` or `aws`",
+                other.escape_debug()
+            )),
         }
     }
 }
@@ -148,8 +166,8 @@ pub struct ConnectionStringAuth {
 
 impl Connection {
     /// The connection's identity across files and in state: `cloud/sandbox/name`.
-    pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.cloud, self.sandbox, self.name)
+    pub fn key(&self) -> ConnectionKey {
+        ConnectionKey::new(self.cloud, &self.sandbox, &self.name)
     }
 }
 

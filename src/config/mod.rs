@@ -4,6 +4,7 @@
 mod connection;
 pub mod connection_string;
 pub mod interpolate;
+mod key;
 pub mod load;
 pub mod schema;
 mod settings;
@@ -13,4 +14,5 @@ pub mod yaml;
 pub use connection::{
     Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, SslMode,
 };
+pub use key::{ConnectionKey, KeyError};
 pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};

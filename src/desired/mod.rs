@@ -4,6 +4,7 @@
 
 pub mod resolve;
 
+use crate::config::ConnectionKey;
 use std::collections::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -19,7 +20,7 @@ use resolve::Lookup;
 /// One connection as it should be on the platform.
 #[derive(Debug, Clone)]
 pub struct Desired {
-    pub key: String,
+    pub key: ConnectionKey,
     pub org: String,
     /// With secrets resolved: never print it whole (its Debug masks them).
     pub connection: Connection,
@@ -141,11 +142,11 @@ fn secret_material(connection: &Connection) -> String {
     }
 }
 
-fn secret_hmac(state_key: &[u8], key: &str, connection: &Connection) -> String {
+fn secret_hmac(state_key: &[u8], key: &ConnectionKey, connection: &Connection) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state_key) else {
         return String::new();
     };
-    mac.update(key.as_bytes());
+    mac.update(key.to_string().as_bytes());
     mac.update(&[0]);
     mac.update(secret_material(connection).as_bytes());
     hex(&mac.finalize().into_bytes())
@@ -160,7 +161,7 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn config_hash(desired: &[Desired]) -> String {
     let mut hasher = Sha256::new();
     for d in desired {
-        hasher.update(d.key.as_bytes());
+        hasher.update(d.key.to_string().as_bytes());
         hasher.update([0]);
         hasher.update(d.org.as_bytes());
         hasher.update([0]);

@@ -2,6 +2,7 @@
 //! for plan, apply and check. Every missing variable is reported with the
 //! file:line that uses it, before any request is sent.
 
+use crate::config::ConnectionKey;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -16,7 +17,7 @@ use crate::validate::Located;
 /// `Connection`'s `Debug` masks them, and nothing here is ever printed whole.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    pub key: String,
+    pub key: ConnectionKey,
     pub connection: Connection,
 }
 

@@ -7,6 +7,7 @@ mod remote;
 pub mod render;
 mod run;
 
+use crate::config::ConnectionKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ pub struct Candidate {
     pub id: String,
     pub etag: String,
     /// `cloud/sandbox/name`.
-    pub key: String,
+    pub key: ConnectionKey,
     pub file: PathBuf,
     pub text: String,
     /// The variables its secrets became.
@@ -75,7 +76,7 @@ pub fn select(
     items: &[ConnectionItem],
     target: &Target,
     exists: &dyn Fn(&Path) -> bool,
-    managed: &dyn Fn(&str) -> bool,
+    managed: &dyn Fn(&ConnectionKey) -> bool,
 ) -> Selection {
     let mut selection = Selection::default();
     let mut items: Vec<&ConnectionItem> = items.iter().collect();
@@ -175,7 +176,7 @@ pub fn select(
 /// once written, and returns each valid one's state fingerprint, computed
 /// from the parsed text as `plan` computes it. Invalid candidates move to
 /// `skipped` with the first diagnostic.
-pub fn check(selection: &mut Selection) -> HashMap<String, String> {
+pub fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String> {
     let texts: Vec<(PathBuf, String)> = selection
         .candidates
         .iter()
@@ -187,7 +188,7 @@ pub fn check(selection: &mut Selection) -> HashMap<String, String> {
         problems.insert(d.file.as_path(), d);
     }
     let no_variables = |_: &str| -> Option<String> { None };
-    let fingerprints: HashMap<String, String> = report
+    let fingerprints: HashMap<ConnectionKey, String> = report
         .config
         .connections
         .iter()
@@ -203,7 +204,7 @@ pub fn check(selection: &mut Selection) -> HashMap<String, String> {
     for candidate in selection.candidates.drain(..) {
         match problems.get(candidate.file.as_path()) {
             Some(d) => selection.skipped.push(Skip {
-                name: candidate.key.clone(),
+                name: candidate.key.to_string(),
                 id: candidate.id.clone(),
                 reason: format!(
                     "its YAML would not validate: {} [{}]",
@@ -213,7 +214,7 @@ pub fn check(selection: &mut Selection) -> HashMap<String, String> {
             }),
             None if fingerprints.contains_key(&candidate.key) => kept.push(candidate),
             None => selection.skipped.push(Skip {
-                name: candidate.key.clone(),
+                name: candidate.key.to_string(),
                 id: candidate.id.clone(),
                 reason: "its YAML did not read back as a connection".into(),
             }),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{Candidate, Selection, Target};
 use crate::api::{FlowService, ListQuery, Scope};
 use crate::config::schema::CONNECTION_SCHEMA_FILE;
-use crate::config::{Cloud, Settings};
+use crate::config::{Cloud, ConnectionKey, Settings};
 use crate::desired;
 use crate::desired::resolve;
 use crate::error::{Error, Result};
@@ -74,9 +74,12 @@ pub fn run(options: &ImportOptions) -> Result<ImportRun> {
         Some(backend.lock("provision import", Duration::ZERO)?)
     };
     let mut state = backend.load()?;
-    let mut selection = super::select(&items, &target, &|p: &Path| p.exists(), &|key: &str| {
-        state.connections.contains_key(key)
-    });
+    let mut selection = super::select(
+        &items,
+        &target,
+        &|p: &Path| p.exists(),
+        &|key: &ConnectionKey| state.connections.contains_key(key),
+    );
     let fingerprints = super::check(&mut selection);
     if options.dry_run {
         return Ok(ImportRun {
@@ -164,7 +167,7 @@ fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<Candidate>> 
             Ok(()) => written.push(candidate),
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
                 selection.skipped.push(super::Skip {
-                    name: candidate.key.clone(),
+                    name: candidate.key.to_string(),
                     id: candidate.id.clone(),
                     reason: format!(
                         "`{}` already exists: not overwritten",

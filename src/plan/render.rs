@@ -22,26 +22,21 @@ fn change_line(change: &FieldChange) -> String {
 }
 
 fn headline(action: &Action) -> String {
-    let verb = match action.kind {
+    let verb = match action.kind() {
         ActionKind::Create => "create",
         ActionKind::Adopt => "adopt",
         ActionKind::Update => "update",
         ActionKind::Delete => "delete",
         ActionKind::Unchanged => "unchanged",
     };
-    let id = action
-        .id
-        .as_deref()
-        .map(|id| format!(" `{id}`"))
-        .unwrap_or_default();
+    let id = action.id().map(|id| format!(" `{id}`")).unwrap_or_default();
     let reasons = if action.reasons.is_empty() {
         String::new()
     } else {
         format!(": {}", action.reasons.join("; "))
     };
     let blocked = action
-        .blocked
-        .as_deref()
+        .blocked()
         .map(|b| format!(" [blocked: {b}]"))
         .unwrap_or_default();
     format!("{verb}{id}{reasons}{blocked}")
@@ -71,17 +66,17 @@ pub fn text(plan: &Plan, verbose: bool) -> String {
     }
     let _ = writeln!(out, "provision will perform these actions:\n");
     for action in &plan.actions {
-        if action.kind == ActionKind::Unchanged && !verbose {
+        if action.kind() == ActionKind::Unchanged && !verbose {
             continue;
         }
         let _ = writeln!(
             out,
             "  {} {}  ({})",
-            action.kind.symbol(),
+            action.kind().symbol(),
             action.key,
             headline(action)
         );
-        for change in &action.changes {
+        for change in action.changes() {
             let _ = writeln!(out, "        {}", change_line(change));
         }
     }
@@ -117,10 +112,10 @@ pub fn markdown(plan: &Plan) -> String {
     for action in plan
         .actions
         .iter()
-        .filter(|a| a.kind != ActionKind::Unchanged)
+        .filter(|a| a.kind() != ActionKind::Unchanged)
     {
         groups
-            .entry((&action.cloud, &action.sandbox))
+            .entry((action.key.cloud.as_str(), &action.key.sandbox))
             .or_default()
             .push(action);
     }
@@ -139,11 +134,11 @@ pub fn markdown(plan: &Plan) -> String {
         for action in actions {
             let mut row = format!(
                 "| `{}` | `{}` | {} |\n",
-                action.kind.symbol(),
-                md_escape(&action.name),
+                action.kind().symbol(),
+                md_escape(&action.key.name),
                 md_escape(&headline(action))
             );
-            for change in &action.changes {
+            for change in action.changes() {
                 row.push_str(&format!("| | | {} |\n", md_escape(&change_line(change))));
             }
             if out.len() + row.len() > MARKDOWN_LIMIT - 200 {

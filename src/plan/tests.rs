@@ -133,7 +133,7 @@ fn every_kind_of_action_in_one_plan() {
     let kinds: Vec<(&str, ActionKind)> = plan
         .actions
         .iter()
-        .map(|a| (a.name.as_str(), a.kind))
+        .map(|a| (a.key.name.as_str(), a.kind()))
         .collect();
     assert_eq!(
         kinds,
@@ -192,7 +192,7 @@ fn the_delete_guard_and_unknown_targets_refuse_the_plan() {
         None,
         "h".into(),
         &PlanOptions {
-            targets: vec!["azure/prod/zzz".into()],
+            targets: vec!["azure/prod/zzz".parse().unwrap()],
             ..options()
         },
     );
@@ -206,7 +206,7 @@ fn a_recorded_connection_deleted_remotely_is_created_again() {
     let mut remote = RemoteView::new();
     remote.insert(Scope::new(ORG, "prod"), vec![]);
     let plan = diff(&[a], &state, Some(&remote), "h".into(), &options()).unwrap();
-    assert_eq!(plan.actions[0].kind, ActionKind::Create);
+    assert_eq!(plan.actions[0].kind(), ActionKind::Create);
     assert!(plan.actions[0].reasons[0].contains("deleted outside provision"));
 }
 
@@ -219,14 +219,14 @@ fn two_remote_namesakes_are_a_warning_not_a_guess() {
         vec![item("1", "a", "x"), item("2", "a", "x")],
     );
     let plan = diff(&[a], &State::new(), Some(&remote), "h".into(), &options()).unwrap();
-    assert_eq!(plan.actions[0].kind, ActionKind::Create);
+    assert_eq!(plan.actions[0].kind(), ActionKind::Create);
     assert!(
         plan.warnings[0].contains("2 connections named `a`"),
         "{:?}",
         plan.warnings
     );
     assert!(
-        plan.actions[0].blocked.is_some(),
+        plan.actions[0].blocked().is_some(),
         "apply must fail it, not create"
     );
 }
@@ -240,7 +240,7 @@ fn secret_changes_show_only_as_sensitive() {
         r.secret_hmac = Some("old".into());
     }
     let plan = diff(&[a], &state, None, "h".into(), &options()).unwrap();
-    assert_eq!(plan.actions[0].kind, ActionKind::Update);
+    assert_eq!(plan.actions[0].kind(), ActionKind::Update);
     let text = render::text(&plan, false);
     assert!(text.contains("secret: (sensitive value changed)"), "{text}");
 }

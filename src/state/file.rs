@@ -136,17 +136,18 @@ mod tests {
             org: "O@AdobeOrg".into(),
             started_at: "t".into(),
         };
+        let a: crate::config::ConnectionKey = "azure/dev/a".parse().unwrap();
         backend
-            .record(&mut state, &[Change::Pending("a".into(), pending)])
+            .record(&mut state, &[Change::Pending(a.clone(), pending)])
             .unwrap();
         backend
-            .record(&mut state, &[Change::Upsert("a".into(), record("1"))])
+            .record(&mut state, &[Change::Upsert(a.clone(), record("1"))])
             .unwrap();
         let loaded = backend.load().unwrap();
         assert_eq!(loaded, state);
         assert_eq!(loaded.serial, 2);
         assert!(loaded.pending.is_empty());
-        assert_eq!(loaded.connections["a"].id, "1");
+        assert_eq!(loaded.connections[&a].id, "1");
     }
 
     #[test]
@@ -163,6 +164,19 @@ mod tests {
         }
         drop(held);
         backend.lock("provision apply", Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_malformed_key_in_state_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(
+            &path,
+            r#"{"version": 1, "lineage": "x", "serial": 1, "connections": {"orders-db": {"id": "1", "etag": "e", "org": "O", "fingerprint": "f", "createdAt": "t", "updatedAt": "t"}}}"#,
+        )
+        .unwrap();
+        let err = FileBackend::new(&path).load().unwrap_err();
+        assert!(err.to_string().contains("`orders-db`"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod lock;
 pub mod postgres;
 pub mod timestamp;
 
+use crate::config::ConnectionKey;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -30,12 +31,12 @@ pub struct State {
     /// +1 on every write.
     pub serial: u64,
     #[serde(default)]
-    pub connections: BTreeMap<String, Record>,
+    pub connections: BTreeMap<ConnectionKey, Record>,
     /// Creates that were sent (or about to be) but not yet recorded: if a run
     /// dies between the POST and the record, the next run finds the
     /// connection by name and adopts it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub pending: BTreeMap<String, Pending>,
+    pub pending: BTreeMap<ConnectionKey, Pending>,
 }
 
 /// What is known about one connection `provision` manages. No secret, and
@@ -70,11 +71,20 @@ pub struct Pending {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// About to create `key`.
-    Pending(String, Pending),
+    Pending(ConnectionKey, Pending),
     /// `key` exists remotely as this record (clears its pending entry).
-    Upsert(String, Record),
+    Upsert(ConnectionKey, Record),
     /// `key` is no longer managed (deleted, or `state rm`).
-    Remove(String),
+    Remove(ConnectionKey),
+}
+
+impl Change {
+    /// The connection the change is about.
+    pub fn key(&self) -> &ConnectionKey {
+        match self {
+            Change::Pending(key, _) | Change::Upsert(key, _) | Change::Remove(key) => key,
+        }
+    }
 }
 
 impl State {

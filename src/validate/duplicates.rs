@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::Identity;
+use crate::config::ConnectionKey;
 use crate::diagnostic::{Code, Diagnostic, Sources};
 
 /// `(cloud, sandbox, name)` must be unique across all files.
@@ -11,10 +12,10 @@ pub(super) fn duplicate_connections(
     identities: &[Identity],
     sources: &mut Sources,
 ) -> Vec<Diagnostic> {
-    let mut first: HashMap<&str, &Identity> = HashMap::new();
+    let mut first: HashMap<&ConnectionKey, &Identity> = HashMap::new();
     let mut diags = Vec::new();
     for identity in identities {
-        let Some(original) = first.get(identity.key.as_str()) else {
+        let Some(original) = first.get(&identity.key) else {
             first.insert(&identity.key, identity);
             continue;
         };

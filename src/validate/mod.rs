@@ -4,6 +4,7 @@
 //! is collected before anything is reported; the valid part becomes a
 //! [`ValidConfig`] for planning.
 
+use crate::config::ConnectionKey;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -40,7 +41,7 @@ pub struct Options {
 /// Where a valid connection is defined: enough to report duplicates.
 #[derive(Debug)]
 struct Identity {
-    key: String,
+    key: ConnectionKey,
     file: PathBuf,
     document: usize,
     name: Position,

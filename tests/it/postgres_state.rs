@@ -145,7 +145,12 @@ fn first_use_migrates_once_when_runs_start_together() {
                 barrier.wait();
                 let mut state = backend.load().unwrap();
                 backend
-                    .record(&mut state, &[provision::state::Change::Remove("x".into())])
+                    .record(
+                        &mut state,
+                        &[provision::state::Change::Remove(
+                            "azure/dev/x".parse().unwrap(),
+                        )],
+                    )
                     .unwrap();
             });
         }

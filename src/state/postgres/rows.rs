@@ -3,12 +3,21 @@
 //! one transaction that also moves the serial on, guarded by the serial it
 //! expects, so a writer that lost the lock cannot silently overwrite.
 
+use crate::config::ConnectionKey;
 use std::collections::BTreeMap;
 
 use tokio_postgres::{Client, GenericClient, Transaction};
 
 use super::PostgresError;
 use crate::state::{Change, FORMAT_VERSION, Pending, Record, State};
+
+/// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
+/// is an error that names it.
+fn key(row: &tokio_postgres::Row) -> Result<ConnectionKey, PostgresError> {
+    let text: String = row.try_get(0).map_err(failed)?;
+    text.parse()
+        .map_err(|e: crate::config::KeyError| PostgresError::Query(e.to_string()))
+}
 
 fn failed(e: tokio_postgres::Error) -> PostgresError {
     PostgresError::Query(super::message(&e))
@@ -42,7 +51,7 @@ pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State,
         .map_err(failed)?
     {
         connections.insert(
-            row.try_get(0).map_err(failed)?,
+            key(&row)?,
             Record {
                 id: row.try_get(1).map_err(failed)?,
                 etag: row.try_get(2).map_err(failed)?,
@@ -64,7 +73,7 @@ pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State,
         .map_err(failed)?
     {
         pending.insert(
-            row.try_get(0).map_err(failed)?,
+            key(&row)?,
             Pending {
                 org: row.try_get(1).map_err(failed)?,
                 started_at: row.try_get(2).map_err(failed)?,
@@ -201,13 +210,14 @@ async fn apply_changes(
         .await
         .map_err(failed)?;
     for change in changes {
+        let key = &change.key().to_string();
         match change {
-            Change::Pending(key, p) => {
+            Change::Pending(_, p) => {
                 tx.execute(&upsert_pending, &[&namespace, key, &p.org, &p.started_at])
                     .await
                     .map_err(failed)?;
             }
-            Change::Upsert(key, r) => {
+            Change::Upsert(_, r) => {
                 tx.execute(&delete_pending, &[&namespace, key])
                     .await
                     .map_err(failed)?;
@@ -228,7 +238,7 @@ async fn apply_changes(
                 .await
                 .map_err(failed)?;
             }
-            Change::Remove(key) => {
+            Change::Remove(_) => {
                 tx.execute(&delete_pending, &[&namespace, key])
                     .await
                     .map_err(failed)?;

@@ -1,0 +1,202 @@
+//! One step of a plan: a connection, its org, why, and what to do, each kind
+//! carrying only the data it needs (an update always has an id; a create
+//! never does). The plan file keeps its flat, versioned form (`ActionDoc`),
+//! and a hand-edited plan that breaks these rules is refused when read.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ActionKind, FieldChange};
+use crate::config::ConnectionKey;
+
+/// What to do to one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Create it: nothing is recorded and nothing of its name was found.
+    Create,
+    /// It would be created, but must not be: apply fails it with this
+    /// reason (several remote connections share the name).
+    Blocked(String),
+    /// Record the remote connection `id` (patching what differs).
+    Adopt {
+        id: String,
+        changes: Vec<FieldChange>,
+    },
+    /// Patch the recorded connection `id`.
+    Update {
+        id: String,
+        changes: Vec<FieldChange>,
+    },
+    /// Delete the recorded connection `id` (`--prune`).
+    Delete { id: String },
+    /// Nothing to do for the recorded connection `id`.
+    Unchanged { id: String },
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ActionDoc", try_from = "ActionDoc")]
+pub struct Action {
+    pub key: ConnectionKey,
+    pub org: String,
+    /// Why, in words: "not in state", "deleted outside provision", ...
+    pub reasons: Vec<String>,
+    pub step: Step,
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        match self.step {
+            Step::Create | Step::Blocked(_) => ActionKind::Create,
+            Step::Adopt { .. } => ActionKind::Adopt,
+            Step::Update { .. } => ActionKind::Update,
+            Step::Delete { .. } => ActionKind::Delete,
+            Step::Unchanged { .. } => ActionKind::Unchanged,
+        }
+    }
+
+    /// The remote id: recorded, or found for an adopt.
+    pub fn id(&self) -> Option<&str> {
+        match &self.step {
+            Step::Create | Step::Blocked(_) => None,
+            Step::Adopt { id, .. }
+            | Step::Update { id, .. }
+            | Step::Delete { id }
+            | Step::Unchanged { id } => Some(id),
+        }
+    }
+
+    /// The fields that differ (secret values are never shown).
+    pub fn changes(&self) -> &[FieldChange] {
+        match &self.step {
+            Step::Adopt { changes, .. } | Step::Update { changes, .. } => changes,
+            _ => &[],
+        }
+    }
+
+    /// Why apply must not carry it out.
+    pub fn blocked(&self) -> Option<&str> {
+        match &self.step {
+            Step::Blocked(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The plan file's flat form of an action (format version 1).
+#[derive(Serialize, Deserialize)]
+struct ActionDoc {
+    key: ConnectionKey,
+    kind: ActionKind,
+    org: String,
+    cloud: String,
+    sandbox: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<FieldChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    blocked: Option<String>,
+}
+
+impl From<Action> for ActionDoc {
+    fn from(action: Action) -> Self {
+        let kind = action.kind();
+        let id = action.id().map(str::to_owned);
+        let ConnectionKey {
+            cloud,
+            sandbox,
+            name,
+        } = action.key.clone();
+        let (changes, blocked) = match action.step {
+            Step::Adopt { changes, .. } | Step::Update { changes, .. } => (changes, None),
+            Step::Blocked(reason) => (Vec::new(), Some(reason)),
+            _ => (Vec::new(), None),
+        };
+        ActionDoc {
+            key: action.key,
+            kind,
+            org: action.org,
+            cloud: cloud.to_string(),
+            sandbox,
+            name,
+            id,
+            reasons: action.reasons,
+            changes,
+            blocked,
+        }
+    }
+}
+
+impl TryFrom<ActionDoc> for Action {
+    type Error = String;
+
+    fn try_from(doc: ActionDoc) -> Result<Self, String> {
+        let id = || {
+            doc.id
+                .clone()
+                .ok_or_else(|| format!("action `{}` ({:?}) has no `id`", doc.key, doc.kind))
+        };
+        let step = match (doc.kind, doc.blocked.clone()) {
+            (ActionKind::Create, Some(reason)) => Step::Blocked(reason),
+            (ActionKind::Create, None) => Step::Create,
+            (ActionKind::Adopt, None) => Step::Adopt {
+                id: id()?,
+                changes: doc.changes.clone(),
+            },
+            (ActionKind::Update, None) => Step::Update {
+                id: id()?,
+                changes: doc.changes.clone(),
+            },
+            (ActionKind::Delete, None) => Step::Delete { id: id()? },
+            (ActionKind::Unchanged, None) => Step::Unchanged { id: id()? },
+            (kind, Some(_)) => {
+                return Err(format!(
+                    "action `{}`: only a create can be blocked, not {kind:?}",
+                    doc.key
+                ));
+            }
+        };
+        Ok(Action {
+            key: doc.key,
+            org: doc.org,
+            reasons: doc.reasons,
+            step,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hand_edited_action_that_breaks_the_rules_is_refused() {
+        let update_without_id = r#"{"key":"azure/dev/a","kind":"update","org":"O","cloud":"azure","sandbox":"dev","name":"a"}"#;
+        let err = serde_json::from_str::<Action>(update_without_id).unwrap_err();
+        assert!(err.to_string().contains("has no `id`"), "{err}");
+        let blocked_delete = r#"{"key":"azure/dev/a","kind":"delete","org":"O","cloud":"azure","sandbox":"dev","name":"a","id":"x","blocked":"no"}"#;
+        assert!(serde_json::from_str::<Action>(blocked_delete).is_err());
+        let bad_key =
+            r#"{"key":"a","kind":"create","org":"O","cloud":"azure","sandbox":"dev","name":"a"}"#;
+        let err = serde_json::from_str::<Action>(bad_key).unwrap_err();
+        assert!(err.to_string().contains("cloud/sandbox/name"), "{err}");
+    }
+
+    #[test]
+    fn the_flat_form_round_trips() {
+        let action = Action {
+            key: "aws/prod/x".parse().unwrap(),
+            org: "O".into(),
+            reasons: vec!["why".into()],
+            step: Step::Blocked("two namesakes".into()),
+        };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(json["kind"], "create");
+        assert_eq!(json["blocked"], "two namesakes");
+        assert_eq!(json["cloud"], "aws");
+        assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
+    }
+}

@@ -1,0 +1,223 @@
+//! The diff itself, one function per case: a connection that state records,
+//! one it does not (adopt, create, or blocked by namesakes), and state
+//! entries the config no longer has.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    Action, ActionKind, Desired, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions,
+    PlanSummary, RemoteView, Step, visible_changes,
+};
+use crate::api::Scope;
+use crate::api::wire::ConnectionItem;
+use crate::config::ConnectionKey;
+use crate::state::{Record, State};
+
+/// The diff. `remote` holds the listed scopes (see [`super::scopes_to_read`]).
+pub fn diff(
+    desired: &[Desired],
+    state: &State,
+    remote: Option<&RemoteView>,
+    config_hash: String,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let wanted: BTreeSet<&ConnectionKey> = options.targets.iter().collect();
+    for target in &wanted {
+        let known =
+            desired.iter().any(|d| &d.key == *target) || state.connections.contains_key(*target);
+        if !known {
+            return Err(PlanError::UnknownTarget((*target).to_string()));
+        }
+    }
+    let selected = |key: &ConnectionKey| wanted.is_empty() || wanted.contains(key);
+    let mut actions = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for d in desired.iter().filter(|d| selected(&d.key)) {
+        let scope_items = remote.and_then(|r| r.get(&Scope::new(&d.org, &d.connection.sandbox)));
+        let action = match state.connections.get(&d.key) {
+            Some(record) => recorded(d, record, scope_items, options, &mut warnings),
+            None => unrecorded(d, state, scope_items, &mut warnings),
+        };
+        actions.insert(d.key.clone(), action);
+    }
+    let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    let orphans = state
+        .connections
+        .iter()
+        .filter(|(key, _)| !desired_keys.contains(key) && selected(key));
+    let mut kept = Vec::new();
+    for (key, record) in orphans {
+        if options.prune {
+            actions.insert(key.clone(), delete(key, record));
+        } else {
+            kept.push(format!("`{key}`"));
+        }
+    }
+    if !kept.is_empty() {
+        warnings.push(format!(
+            "{} connection(s) in state are no longer in config and are kept: {}; use `--prune` to delete them",
+            kept.len(),
+            kept.join(", ")
+        ));
+    }
+    let actions: Vec<Action> = actions.into_values().collect();
+    let summary = summarise(&actions);
+    if summary.delete > options.max_deletes {
+        return Err(PlanError::TooManyDeletes {
+            count: summary.delete,
+            max: options.max_deletes,
+        });
+    }
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        config_hash,
+        refreshed: remote.is_some(),
+        actions,
+        summary,
+        warnings,
+    })
+}
+
+/// A connection state records: gone remotely (create again), drifted or
+/// changed (update), or unchanged.
+fn recorded(
+    d: &Desired,
+    record: &Record,
+    scope_items: Option<&Vec<ConnectionItem>>,
+    options: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> Action {
+    let mut reasons = Vec::new();
+    let mut changes = Vec::new();
+    let remote_item = scope_items.map(|items| items.iter().find(|i| i.id == record.id));
+    match remote_item {
+        Some(None) => {
+            reasons.push(format!(
+                "recorded as `{}` but deleted outside provision",
+                record.id
+            ));
+            return action(d, reasons, Step::Create);
+        }
+        Some(Some(item)) => {
+            changes = visible_changes(&d.connection, item);
+            if !changes.is_empty() && record.fingerprint == d.fingerprint {
+                reasons.push("changed outside provision".into());
+            }
+        }
+        None => {}
+    }
+    if record.org != d.org {
+        warnings.push(format!(
+            "`{}` is recorded in org `{}` but config now says `{}`: delete it from state (`provision state rm`) to recreate it there",
+            d.key, record.org, d.org
+        ));
+    }
+    let mut update = !changes.is_empty();
+    if record.fingerprint != d.fingerprint {
+        update = true;
+        reasons.push("config changed since the last apply".into());
+    }
+    let secret_changed =
+        matches!((&record.secret_hmac, &d.secret_hmac), (Some(a), Some(b)) if a != b);
+    if secret_changed || options.rotate_secrets {
+        update = true;
+        reasons.push(if secret_changed {
+            "secret changed".into()
+        } else {
+            "secret rotation requested (--rotate-secrets)".into()
+        });
+        changes.push(FieldChange {
+            field: "secret".into(),
+            from: None,
+            to: None,
+            sensitive: true,
+        });
+    }
+    let id = record.id.clone();
+    let step = if update {
+        Step::Update { id, changes }
+    } else {
+        Step::Unchanged { id }
+    };
+    action(d, reasons, step)
+}
+
+/// A connection state does not record: adopt the one remote namesake,
+/// create when there is none, refuse when there are several.
+fn unrecorded(
+    d: &Desired,
+    state: &State,
+    scope_items: Option<&Vec<ConnectionItem>>,
+    warnings: &mut Vec<String>,
+) -> Action {
+    let c = &d.connection;
+    let namesakes: Vec<&ConnectionItem> = scope_items
+        .map(|items| items.iter().filter(|i| i.name == c.name).collect())
+        .unwrap_or_default();
+    match namesakes.as_slice() {
+        [item] => action(
+            d,
+            vec!["exists on the platform but not in state".into()],
+            Step::Adopt {
+                id: item.id.clone(),
+                changes: visible_changes(c, item),
+            },
+        ),
+        [] => {
+            let reason = if state.pending.contains_key(&d.key) {
+                "an earlier create did not finish; apply looks it up first"
+            } else {
+                "not in state"
+            };
+            action(d, vec![reason.into()], Step::Create)
+        }
+        many => {
+            let message = format!(
+                "{} connections named `{}` exist in sandbox `{}`: delete the extra ones on the platform, then `provision state import {} ID`",
+                many.len(),
+                c.name,
+                c.sandbox,
+                d.key
+            );
+            warnings.push(format!("`{}`: {message}; apply will fail it", d.key));
+            action(d, Vec::new(), Step::Blocked(message))
+        }
+    }
+}
+
+fn action(d: &Desired, reasons: Vec<String>, step: Step) -> Action {
+    Action {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        reasons,
+        step,
+    }
+}
+
+/// A state entry the config no longer has, with `--prune`.
+fn delete(key: &ConnectionKey, record: &Record) -> Action {
+    Action {
+        key: key.clone(),
+        org: record.org.clone(),
+        reasons: vec!["in state but no longer in config (--prune)".into()],
+        step: Step::Delete {
+            id: record.id.clone(),
+        },
+    }
+}
+
+fn summarise(actions: &[Action]) -> PlanSummary {
+    let mut summary = PlanSummary::default();
+    for a in actions {
+        match a.kind() {
+            ActionKind::Create => summary.create += 1,
+            ActionKind::Adopt => summary.adopt += 1,
+            ActionKind::Update => summary.update += 1,
+            ActionKind::Delete => summary.delete += 1,
+            ActionKind::Unchanged => summary.unchanged += 1,
+        }
+    }
+    summary
+}
