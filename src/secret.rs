@@ -9,6 +9,28 @@ use serde::{Deserialize, Serialize};
 /// What `Debug` and `Display` print instead of the value.
 pub const MASK: &str = "********";
 
+/// The one list of fields whose values are secrets, in the config, the
+/// settings and the wire bodies: never echoed, masked in snippets.
+pub const SECRET_FIELDS: [&str; 4] = [
+    "password",
+    "connectionString",
+    "clientSecret",
+    "accessToken",
+];
+
+/// The auth params among them, which the service never returns in clear.
+pub const SECRET_PARAMS: [&str; 2] = [SECRET_FIELDS[0], SECRET_FIELDS[1]];
+
+/// A field whose value is a secret (exact spelling).
+pub fn is_secret_field(name: &str) -> bool {
+    SECRET_FIELDS.contains(&name)
+}
+
+/// A JSON pointer whose last step is a secret field.
+pub fn is_secret_pointer(pointer: &str) -> bool {
+    pointer.rsplit('/').next().is_some_and(is_secret_field)
+}
+
 /// A secret value. `Debug`/`Display` print `********`; `expose()` reads it.
 ///
 /// It serialises to the real value because the wire bodies that carry it

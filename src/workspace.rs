@@ -11,8 +11,7 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
 use crate::config::interpolate;
 use crate::config::{Cloud, Settings, StateBackendKind, StateSettings};
-use crate::desired::resolve::SharedLookup;
-use crate::desired::{self, Desired, DesiredError};
+use crate::desired::{self, Desired, DesiredError, Environment};
 use crate::diagnostic::Diagnostic;
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use crate::error::Error;
@@ -74,20 +73,26 @@ pub struct Workspace {
     /// Warnings to show before the plan (validation warnings included).
     pub warnings: Vec<String>,
     target: TargetOptions,
-    lookup: SharedLookup,
+    env: Environment,
 }
 
-fn env_lookup(emulator: bool, missing: Arc<Mutex<BTreeSet<String>>>) -> SharedLookup {
-    Arc::new(move |name: &str| match std::env::var(name) {
-        Ok(value) => Some(value),
-        Err(_) if emulator => {
+/// The environment as `${VAR}`s see it: under `--emulator` an unset
+/// variable becomes a placeholder (and is noted in `missing`).
+fn variables(
+    env: &Environment,
+    emulator: bool,
+    missing: &Mutex<BTreeSet<String>>,
+) -> impl Fn(&str) -> Option<String> + Sync {
+    move |name: &str| match env.get(name) {
+        Some(value) => Some(value),
+        None if emulator => {
             if let Ok(mut missing) = missing.lock() {
                 missing.insert(name.to_owned());
             }
             Some(PLACEHOLDER.to_owned())
         }
-        Err(_) => None,
-    })
+        None => None,
+    }
 }
 
 /// Validates the paths and, when it exists, the settings file named by
@@ -125,14 +130,15 @@ pub fn validated(config: &ConfigOptions) -> Result<Report, Error> {
 pub fn backend(
     target: &TargetOptions,
     settings: &Settings,
+    env: &Environment,
 ) -> Result<Arc<dyn StateBackend>, Error> {
     let state = settings.state.clone().unwrap_or_default();
     let postgres = target.state.is_none()
         && (target.state_url.is_some()
             || (state.backend == Some(StateBackendKind::Postgres) && !target.emulator));
     if postgres {
-        let url = state_url(target, &state)?;
-        let namespace = namespace(target, settings)?;
+        let url = state_url(target, &state, env)?;
+        let namespace = namespace(target, settings, env)?;
         let backend =
             PostgresBackend::new(&url, &namespace).map_err(|e| Error::Setup(e.to_string()))?;
         return Ok(Arc::new(backend));
@@ -147,37 +153,42 @@ pub fn backend(
 }
 
 /// `--state-namespace`, else settings `state.namespace`, else `default`.
-pub fn namespace(target: &TargetOptions, settings: &Settings) -> Result<String, Error> {
+pub fn namespace(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<String, Error> {
     let setting = settings.state.as_ref().and_then(|s| s.namespace.as_ref());
     match (&target.state_namespace, setting) {
         (Some(flag), _) => Ok(flag.clone()),
-        (None, Some(setting)) => resolve_setting(setting, "state.namespace"),
+        (None, Some(setting)) => resolve_setting(setting, "state.namespace", env),
         (None, None) => Ok(DEFAULT_NAMESPACE.to_owned()),
     }
 }
 
 /// `--state-url`, else settings `state.url` (its `${VAR}`s resolved), else
 /// `PROVISION_STATE_URL`. Messages never quote the URL: it holds a password.
-fn state_url(target: &TargetOptions, state: &StateSettings) -> Result<String, Error> {
+fn state_url(
+    target: &TargetOptions,
+    state: &StateSettings,
+    env: &Environment,
+) -> Result<String, Error> {
     if let Some(url) = &target.state_url {
         return Ok(url.clone());
     }
     if let Some(url) = &state.url {
-        return resolve_setting(url, "state.url");
+        return resolve_setting(url, "state.url", env);
     }
-    match std::env::var(STATE_URL_VAR) {
-        Ok(url) if !url.is_empty() => Ok(url),
-        _ => Err(Error::Setup(format!(
+    match env.get(STATE_URL_VAR) {
+        Some(url) => Ok(url),
+        None => Err(Error::Setup(format!(
             "state backend `postgres` needs a URL: set `state.url` in provision.yaml (e.g. `${{{STATE_URL_VAR}}}`), `--state-url`, or `{STATE_URL_VAR}`"
         ))),
     }
 }
 
-fn resolve_setting(value: &str, field: &str) -> Result<String, Error> {
-    interpolate::substitute(value, &|name| {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    })
-    .map_err(|missing| {
+fn resolve_setting(value: &str, field: &str, env: &Environment) -> Result<String, Error> {
+    interpolate::substitute(value, &|name| env.get(name)).map_err(|missing| {
         Error::Setup(format!(
             "`{field}` uses unset environment variable(s): {}",
             missing
@@ -212,7 +223,11 @@ pub fn settings_only(path: &Path) -> Result<Settings, Error> {
 
 impl Workspace {
     /// Validates, resolves secrets and picks the backend. Nothing is sent.
-    pub fn open(config: &ConfigOptions, target: TargetOptions) -> Result<Workspace, Error> {
+    pub fn open(
+        config: &ConfigOptions,
+        target: TargetOptions,
+        env: Environment,
+    ) -> Result<Workspace, Error> {
         let report = validated(config)?;
         let mut warnings: Vec<String> = report
             .diagnostics
@@ -229,18 +244,16 @@ impl Workspace {
             })
             .collect();
         let settings = report.config.settings.clone();
-        let missing = Arc::new(Mutex::new(BTreeSet::new()));
-        let lookup = env_lookup(target.emulator, Arc::clone(&missing));
-        let mut orgs = desired::orgs_from_settings(&settings, &*lookup);
+        let missing = Mutex::new(BTreeSet::new());
+        let lookup = variables(&env, target.emulator, &missing);
+        let mut orgs = desired::orgs_from_settings(&settings, &lookup);
         if target.emulator {
             for (cloud, org) in EMULATOR_ORGS {
                 orgs.entry(cloud).or_insert_with(|| org.to_owned());
             }
         }
-        let state_key = std::env::var("PROVISION_STATE_KEY")
-            .ok()
-            .filter(|k| !k.is_empty());
-        let desired = desired::build(&report.config.connections, &orgs, &*lookup, state_key.as_deref().map(str::as_bytes))
+        let state_key = env.get("PROVISION_STATE_KEY");
+        let desired = desired::build(&report.config.connections, &orgs, &lookup, state_key.as_deref().map(str::as_bytes))
             .map_err(|err| match err {
                 DesiredError::Diagnostics(diags) => {
                     let sources = crate::diagnostic::read_sources(&diags);
@@ -263,7 +276,8 @@ impl Workspace {
                     .join(", ")
             ));
         }
-        let backend = backend(&target, &settings)?;
+        drop(lookup);
+        let backend = backend(&target, &settings, &env)?;
         Ok(Workspace {
             settings,
             connections: report.config.connections,
@@ -272,15 +286,13 @@ impl Workspace {
             emulator: target.emulator,
             warnings,
             target,
-            lookup,
+            env,
         })
     }
 
     /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
     pub fn ca_file(&self) -> Option<PathBuf> {
-        std::env::var_os("PROVISION_CA_FILE")
-            .filter(|v| !v.is_empty())
-            .map(Into::into)
+        self.env.get("PROVISION_CA_FILE").map(Into::into)
     }
 
     /// `--parallelism`, else the settings, else 8.
@@ -292,7 +304,7 @@ impl Workspace {
 
     /// Connects to the Flow Service (starting the emulator for `--emulator`).
     pub async fn connect(&self) -> Result<Connected, Error> {
-        connect(&self.target, &self.settings, &*self.lookup).await
+        connect(&self.target, &self.settings, &self.env).await
     }
 }
 
@@ -354,7 +366,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 pub async fn connect(
     target: &TargetOptions,
     settings: &Settings,
-    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
+    env: &Environment,
 ) -> Result<Connected, Error> {
     if target.emulator {
         let config = EmulatorConfig {
@@ -379,7 +391,7 @@ pub async fn connect(
             emulator: Some(emulator),
         });
     }
-    let credentials = platform_credentials(settings, lookup)?;
+    let credentials = platform_credentials(settings, env)?;
     let mut config = ClientConfig::from_settings(settings, credentials);
     if let Some(endpoint) = &target.endpoint {
         config.endpoint = endpoint.clone();
@@ -397,14 +409,11 @@ pub async fn connect(
 
 /// Credentials from the settings (their `${VAR}`s resolved), else from
 /// `AEP_CLIENT_ID` with `AEP_CLIENT_SECRET` or `AEP_ACCESS_TOKEN`.
-fn platform_credentials(
-    settings: &Settings,
-    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Credentials, Error> {
+fn platform_credentials(settings: &Settings, env: &Environment) -> Result<Credentials, Error> {
     let resolve = |value: &Option<String>, field: &str| -> Result<Option<String>, Error> {
         match value {
             None => Ok(None),
-            Some(v) => interpolate::substitute(v, &|n| lookup(n))
+            Some(v) => interpolate::substitute(v, &|n| env.get(n))
                 .map(Some)
                 .map_err(|missing| {
                     Error::Setup(format!(
@@ -425,9 +434,9 @@ fn platform_credentials(
             access_token: resolve(&c.access_token, "accessToken")?,
         },
         None => crate::config::Credentials {
-            client_id: std::env::var("AEP_CLIENT_ID").ok(),
-            client_secret: std::env::var("AEP_CLIENT_SECRET").ok(),
-            access_token: std::env::var("AEP_ACCESS_TOKEN").ok(),
+            client_id: env.get("AEP_CLIENT_ID"),
+            client_secret: env.get("AEP_CLIENT_SECRET"),
+            access_token: env.get("AEP_ACCESS_TOKEN"),
         },
     };
     Credentials::from_settings(&configured).map_err(|e| {

@@ -16,8 +16,6 @@ pub const CONNECTION_STRING_AUTH: &str = "Connection String Based Authentication
 /// The IMS scopes a server-to-server token for Flow Service needs.
 pub const IMS_SCOPE: &str =
     "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
-/// Params the service never returns in clear.
-pub const SECRET_PARAMS: [&str; 2] = ["password", "connectionString"];
 
 /// `connectionSpec`: which source, which version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::apply::{self, ApplyOptions, Outcome, Progress};
 use crate::cli::ApplyArgs;
+use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::{Plan, render};
@@ -21,7 +22,11 @@ pub fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
         rate_limit: args.rate_limit,
         preflight: args.preflight,
     };
-    let ws = Workspace::open(&planning.config.options(), planning.target.options())?;
+    let ws = Workspace::open(
+        &planning.config.options(),
+        planning.target.options(),
+        Environment::process(),
+    )?;
     for warning in &ws.warnings {
         output::warning(warning);
     }

@@ -3,12 +3,14 @@
 
 use crate::check;
 use crate::cli::{CheckArgs, CheckFormat};
+use crate::desired::Environment;
 use crate::desired::resolve;
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::error::{Error, Result, Status};
 use crate::output;
 
 pub fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
+    let env = Environment::process();
     let report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         print_diagnostics(
@@ -27,7 +29,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
             output::use_color(),
         ));
     }
-    let resolved = match resolve::resolve_all(&report.config.connections, &resolve::environment) {
+    let resolved = match resolve::resolve_all(&report.config.connections, &|name| env.get(name)) {
         Ok(resolved) => resolved,
         Err(missing) => {
             let sources = diagnostic::read_sources(&missing);

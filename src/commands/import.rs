@@ -3,6 +3,7 @@
 //! summary and the variables the user must set.
 
 use crate::cli::ImportArgs;
+use crate::desired::Environment;
 use crate::error::{Result, Status};
 use crate::import::{self, Candidate, ImportOptions, ImportRun};
 use crate::output;
@@ -16,7 +17,7 @@ pub fn run(args: ImportArgs) -> Result<Status> {
         settings_file: args.config.clone(),
         target: args.target.options(),
     };
-    let done = import::run(&options)?;
+    let done = import::run(&options, &Environment::process())?;
     if args.dry_run {
         for candidate in &done.selection.candidates {
             output::result(&format!(

@@ -3,6 +3,7 @@
 //! but the optional `--out` plan file.
 
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::desired::Environment;
 use crate::desired::config_hash;
 use crate::error::{Error, Result, Status};
 use crate::output;
@@ -25,7 +26,11 @@ pub fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let options = options(&planning);
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    let ws = Workspace::open(&planning.config.options(), planning.target.options())?;
+    let ws = Workspace::open(
+        &planning.config.options(),
+        planning.target.options(),
+        Environment::process(),
+    )?;
     for warning in &ws.warnings {
         output::warning(warning);
     }

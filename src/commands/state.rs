@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::api::{FlowService, Scope};
 use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
 use crate::config::ConnectionKey;
+use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::state::{
@@ -30,7 +31,7 @@ pub fn run(command: StateCommand) -> Result<Status> {
 
 fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
     let settings = workspace::settings_only(&args.config)?;
-    workspace::backend(&args.target.options(), &settings)
+    workspace::backend(&args.target.options(), &settings, &Environment::process())
 }
 
 fn not_in_state(key: &ConnectionKey, backend: &dyn StateBackend) -> Error {
@@ -84,7 +85,11 @@ fn rm(args: &StateKeyArgs) -> Result<()> {
 }
 
 fn import(args: StateImportArgs) -> Result<()> {
-    let ws = Workspace::open(&args.config.options(), args.target.options())?;
+    let ws = Workspace::open(
+        &args.config.options(),
+        args.target.options(),
+        Environment::process(),
+    )?;
     let desired = ws
         .desired
         .iter()
@@ -169,7 +174,11 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
             Some(ns) => ns.clone(),
             None => {
                 let settings = workspace::settings_only(&args.state.config)?;
-                workspace::namespace(&args.state.target.options(), &settings)?
+                workspace::namespace(
+                    &args.state.target.options(),
+                    &settings,
+                    &Environment::process(),
+                )?
             }
         };
         let target = PostgresBackend::new(&args.to, &namespace)

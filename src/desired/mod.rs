@@ -2,7 +2,10 @@
 //! with its `${VAR}`s resolved, the IMS org of its cloud, and the digests
 //! that state keeps to notice changes without keeping secrets.
 
+mod environment;
 pub mod resolve;
+
+pub use environment::Environment;
 
 use crate::config::ConnectionKey;
 use std::collections::HashMap;

@@ -24,14 +24,6 @@ pub struct Resolved {
 /// Looks a variable up; `None` means unset.
 pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
 
-/// A lookup shared across threads.
-pub type SharedLookup = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
-
-/// The process environment as a lookup.
-pub fn environment(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
 /// Resolves every connection, or reports every missing variable at once.
 pub fn resolve_all(
     connections: &[Located],
@@ -50,7 +42,7 @@ pub fn resolve_all(
                         Code::MissingVariable,
                         &located.file,
                         node.pos,
-                        format!("environment variable `{name}` is not set"),
+                        format!("environment variable `{name}` is not set (or is empty)"),
                     )
                     .in_document(located.document, "")
                     .with_help(format!(

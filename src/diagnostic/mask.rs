@@ -9,9 +9,11 @@ const SECRET_HINTS: [&str; 6] = ["pass", "pwd", "secret", "token", "credential",
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SECRET_HINTS.iter().any(|hint| key.contains(hint))
-        || ["password", "clientsecret", "accesstoken"]
+        // A connection string is masked by its `Password=` part alone.
+        || crate::secret::SECRET_FIELDS
             .iter()
-            .any(|name| strsim::jaro_winkler(&key, name) >= 0.85)
+            .filter(|name| **name != "connectionString")
+            .any(|name| strsim::jaro_winkler(&key, &name.to_ascii_lowercase()) >= 0.85)
 }
 
 fn known_key_follows(rest: &[char]) -> bool {

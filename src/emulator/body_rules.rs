@@ -6,11 +6,10 @@ use serde_json::{Map, Value};
 
 use super::problem;
 use crate::api::wire::{
-    BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_SPEC_ID, POSTGRES_SPEC_VERSION, PatchKind,
-    PatchOp, SECRET_PARAMS,
+    BASIC_AUTH, CONNECTION_STRING_AUTH, POSTGRES_SPEC_ID, POSTGRES_SPEC_VERSION, PatchKind, PatchOp,
 };
 use crate::config::{AzureSslMode, Cloud};
-use crate::secret::MASK;
+use crate::secret::{MASK, SECRET_PARAMS};
 
 use axum::response::Response;
 

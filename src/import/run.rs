@@ -9,8 +9,7 @@ use super::{Candidate, Selection, Target};
 use crate::api::{FlowService, ListQuery, Scope};
 use crate::config::schema::CONNECTION_SCHEMA_FILE;
 use crate::config::{Cloud, ConnectionKey, Settings};
-use crate::desired;
-use crate::desired::resolve;
+use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
 use crate::state::{Change, Record, timestamp};
 use crate::workspace::{self, EMULATOR_ORGS, TargetOptions};
@@ -37,10 +36,10 @@ pub struct ImportRun {
 }
 
 /// Runs one import.
-pub fn run(options: &ImportOptions) -> Result<ImportRun> {
+pub fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
     let settings = workspace::settings_only(&options.settings_file)?;
-    let org = org(options, &settings)?;
-    let backend = workspace::backend(&options.target, &settings)?;
+    let org = org(options, &settings, env)?;
+    let backend = workspace::backend(&options.target, &settings, env)?;
     let out = options
         .out
         .clone()
@@ -53,8 +52,7 @@ pub fn run(options: &ImportOptions) -> Result<ImportRun> {
     };
     let scope = Scope::new(&org, &options.sandbox);
     let items = workspace::runtime()?.block_on(async {
-        let connected =
-            workspace::connect(&options.target, &settings, &resolve::environment).await?;
+        let connected = workspace::connect(&options.target, &settings, env).await?;
         let items = connected
             .api
             .list(&scope, &ListQuery::new().page_size(1000))
@@ -119,8 +117,8 @@ pub fn run(options: &ImportOptions) -> Result<ImportRun> {
 }
 
 /// The org of the chosen cloud: from the settings, or the emulator's.
-fn org(options: &ImportOptions, settings: &Settings) -> Result<String> {
-    let mut orgs = desired::orgs_from_settings(settings, &resolve::environment);
+fn org(options: &ImportOptions, settings: &Settings, env: &Environment) -> Result<String> {
+    let mut orgs = desired::orgs_from_settings(settings, &|name| env.get(name));
     if options.target.emulator {
         for (cloud, org) in EMULATOR_ORGS {
             orgs.entry(cloud).or_insert_with(|| org.to_owned());

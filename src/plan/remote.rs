@@ -6,8 +6,7 @@ use serde_json::Value;
 use super::FieldChange;
 use crate::api::wire::{ConnectionItem, CreateConnectionRequest};
 use crate::config::Connection;
-
-const SECRET_PARAMS: [&str; 2] = ["password", "connectionString"];
+use crate::secret::SECRET_PARAMS;
 
 fn as_text(value: &Value) -> String {
     match value {

@@ -21,7 +21,6 @@ mod schema_messages;
 mod settings;
 mod variables;
 
-pub use schema_messages::{SECRET_KEYS, is_secret_pointer};
 pub use variables::position_in_scalar;
 
 /// A file with more problems than this is not a connection file gone

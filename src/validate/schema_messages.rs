@@ -11,24 +11,10 @@ use serde_json::Value;
 use crate::config::load::{Node, NodeValue};
 use crate::diagnostic::suggest::closest;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::secret::is_secret_pointer;
 
 /// Unknown keys reported per mapping; more only bury the first.
 const MAX_UNKNOWN_KEYS: usize = 50;
-
-/// Object keys whose values are secrets: never echoed, masked in snippets.
-pub const SECRET_KEYS: [&str; 4] = [
-    "password",
-    "connectionString",
-    "clientSecret",
-    "accessToken",
-];
-
-pub fn is_secret_pointer(pointer: &str) -> bool {
-    pointer
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| SECRET_KEYS.contains(&last))
-}
 
 /// Follows a schema path (keyword location, possibly through `$ref`) to the
 /// subschema it names.

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::is_secret_pointer;
 use crate::config::interpolate;
 use crate::config::load::{Node, NodeValue};
 use crate::diagnostic::{Code, Diagnostic, Position};
+use crate::secret::is_secret_pointer;
 
 /// `${VAR}` syntax in every string of a document. The JSON pointer is
 /// only built for a string that has a problem: this runs on every node.

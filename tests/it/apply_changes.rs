@@ -265,6 +265,19 @@ fn missing_variables_are_named_with_file_and_line_before_any_request(backend: Ba
         world.emulator.as_ref().unwrap().requests().is_empty(),
         "a request was sent"
     );
+    // An empty value is no password either (CI passes a missing secret as
+    // an empty string): the same error, nothing sent.
+    let run = world.cmd(&["apply"]).run().expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("environment variable `DB_PASSWORD` is not set"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        world.emulator.as_ref().unwrap().requests().is_empty(),
+        "a request was sent"
+    );
 }
 
 fn the_canary_password_appears_in_no_output_state_plan_or_log(backend: Backend) {
