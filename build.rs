@@ -24,7 +24,6 @@ fn main() {
         _ => git_commit(&manifest_dir),
     };
     let commit = commit.unwrap_or_else(|| "unknown".to_owned());
-    println!("cargo:rustc-env=PROVISION_COMMIT={commit}");
     println!("cargo:rustc-env=PROVISION_VERSION_LONG={version} (commit {commit})");
 }
 
