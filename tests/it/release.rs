@@ -22,6 +22,7 @@ mod http;
 mod lint;
 mod snippets;
 mod stamp;
+mod workflow;
 
 use http::Server;
 

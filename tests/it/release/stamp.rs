@@ -154,3 +154,29 @@ fn build_script_says_unknown_without_git() {
     // No git program at all.
     assert!(stamp(outer.path(), &[("PATH", "")]).contains("(commit unknown)"));
 }
+
+#[test]
+fn readme_shows_what_version_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split_once("### Which build is this?\n")
+        .expect("README explains --version")
+        .1;
+    let shown = block
+        .lines()
+        .skip_while(|l| *l != "$ provision --version")
+        .nth(1)
+        .expect("a `$ provision --version` console line and its output");
+    let ours = expected_version();
+    let (name_version, commit) = shown.split_once(" (commit ").unwrap();
+    assert_eq!(
+        name_version,
+        ours.split_once(" (commit ").unwrap().0,
+        "{shown}"
+    );
+    let hex = commit.strip_suffix(')').unwrap();
+    assert!(
+        hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{shown}"
+    );
+}
