@@ -72,21 +72,18 @@ fn run_action(
         .iter()
         .enumerate()
     {
-        let lookup = |ctx: &HashMap<String, String>,
-                      outputs: &HashMap<String, HashMap<String, String>>| {
-            let mut all = ctx.clone();
-            for (id, values) in outputs {
-                for (name, value) in values {
-                    all.insert(format!("steps.{id}.outputs.{name}"), value.clone());
-                }
+        // What `${{ }}` can name at this step: inputs, runner facts, and
+        // the outputs of the steps before it.
+        let mut values = context.clone();
+        for (id, outputs) in &run.outputs {
+            for (name, value) in outputs {
+                values.insert(format!("steps.{id}.outputs.{name}"), value.clone());
             }
-            all
-        };
-        let values = lookup(&context, &run.outputs);
-        if let Some(condition) = step["if"].as_str() {
-            if !condition_holds(condition, &values) {
-                continue;
-            }
+        }
+        if let Some(condition) = step["if"].as_str()
+            && !condition_holds(condition, &values)
+        {
+            continue;
         }
         let name = step["id"]
             .as_str()
