@@ -17,7 +17,7 @@ pub use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
 /// declaratively, from YAML files in git.
 #[derive(Debug, Parser)]
-#[command(name = "provision", version, about, max_term_width = 100)]
+#[command(name = "provision", version = env!("PROVISION_VERSION_LONG"), about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

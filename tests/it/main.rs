@@ -31,6 +31,7 @@ mod import;
 #[path = "../support/postgres.rs"]
 mod postgres;
 mod postgres_state;
+mod release;
 mod sarif;
 mod schema;
 mod state_cmds;
