@@ -10,15 +10,15 @@ use crate::workspace::{ConfigOptions, TargetOptions};
 mod check;
 mod emulator;
 mod gitops;
-pub use check::{CheckArgs, CheckFormat};
-pub use emulator::EmulatorArgs;
-pub use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
+pub(crate) use check::{CheckArgs, CheckFormat};
+pub(crate) use emulator::EmulatorArgs;
+pub(crate) use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
 
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
 /// declaratively, from YAML files in git.
 #[derive(Debug, Parser)]
 #[command(name = "provision", version = env!("PROVISION_VERSION_LONG"), about, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// More logs on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
@@ -31,13 +31,13 @@ pub struct Cli {
 
 impl Cli {
     /// Parses `std::env::args`, returning clap's error for the caller to print.
-    pub fn try_parse_args() -> Result<Self, clap::Error> {
+    pub(crate) fn try_parse_args() -> Result<Self, clap::Error> {
         Cli::try_parse()
     }
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check connection files against the schema and the semantic rules
     /// (no network, no secrets needed).
     Validate(ValidateArgs),
@@ -67,7 +67,7 @@ pub enum Command {
 
 /// Where to run and where state lives: shared by plan, apply and state.
 #[derive(Debug, Args)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// State file (default: settings `state.path`, else `.provision/state.json`;
     /// with `--emulator`, `.provision/emulator-state.json`).
     #[arg(long, value_name = "FILE", conflicts_with = "state_url")]
@@ -95,7 +95,7 @@ pub struct TargetArgs {
 
 /// Options of plan and apply.
 #[derive(Debug, Args)]
-pub struct PlanningArgs {
+pub(crate) struct PlanningArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -125,7 +125,7 @@ pub struct PlanningArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Output format.
@@ -137,7 +137,7 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Carry out exactly this saved plan; refused when state or config moved on.
@@ -157,7 +157,7 @@ pub struct ApplyArgs {
 
 /// Output formats for diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// rustc-style, with the source line and a caret
     Text,
     /// one JSON document
@@ -170,7 +170,7 @@ pub enum Format {
 
 /// Plan output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// terraform-like lines and a summary
     Text,
     /// the versioned plan document
@@ -180,7 +180,7 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StateCommand {
+pub(crate) enum StateCommand {
     /// List the recorded connections.
     List(StateArgs),
     /// Show one record as JSON.
@@ -197,7 +197,7 @@ pub enum StateCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct StateMigrateArgs {
+pub(crate) struct StateMigrateArgs {
     /// Where to copy state: a `postgres://` URL or a file path.
     #[arg(long, value_name = "URL|FILE")]
     pub to: String,
@@ -210,7 +210,7 @@ pub struct StateMigrateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Project settings file.
@@ -219,7 +219,7 @@ pub struct StateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StateKeyArgs {
+pub(crate) struct StateKeyArgs {
     /// `cloud/sandbox/name`
     pub key: ConnectionKey,
     #[command(flatten)]
@@ -227,7 +227,7 @@ pub struct StateKeyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StateImportArgs {
+pub(crate) struct StateImportArgs {
     /// `cloud/sandbox/name` of a connection in the config.
     pub key: ConnectionKey,
     /// Its Flow Service connection id.
@@ -239,7 +239,7 @@ pub struct StateImportArgs {
 }
 
 impl TargetArgs {
-    pub fn options(&self) -> TargetOptions {
+    pub(crate) fn options(&self) -> TargetOptions {
         TargetOptions {
             state: self.state.clone(),
             state_url: self.state_url.clone(),
@@ -252,7 +252,7 @@ impl TargetArgs {
 }
 
 impl ConfigArgs {
-    pub fn options(&self) -> ConfigOptions {
+    pub(crate) fn options(&self) -> ConfigOptions {
         ConfigOptions {
             paths: self.paths.clone(),
             settings: self.config.clone(),
@@ -282,7 +282,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 /// Options shared by commands that read the config.
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// Files or folders of connection files (folders are walked for *.yaml / *.yml).
     #[arg(value_name = "PATH", default_value = "connections")]
     pub paths: Vec<PathBuf>,
@@ -295,7 +295,7 @@ pub struct ConfigArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Output format for diagnostics.
@@ -307,7 +307,7 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Folder to write the schemas into.
     #[arg(long, value_name = "DIR", default_value = "schema")]
     pub out: PathBuf,

@@ -10,22 +10,22 @@ use crate::output;
 use crate::state::{LockInfo, StateError};
 
 /// Exit codes promised by the CLI contract (`cli.md`).
-pub mod exit {
+pub(crate) mod exit {
     /// Success; for plan: no changes.
-    pub const OK: u8 = 0;
+    pub(crate) const OK: u8 = 0;
     /// Invalid config, API error, partial apply.
-    pub const FAILURE: u8 = 1;
+    pub(crate) const FAILURE: u8 = 1;
     /// `--detailed-exitcode`: success and changes present.
-    pub const CHANGES: u8 = 2;
+    pub(crate) const CHANGES: u8 = 2;
     /// The state is locked by another run.
-    pub const LOCKED: u8 = 3;
+    pub(crate) const LOCKED: u8 = 3;
     /// Bad flags.
-    pub const USAGE: u8 = 64;
+    pub(crate) const USAGE: u8 = 64;
 }
 
 /// How a command that ran to its end finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Exit 0.
     Success,
     /// `--detailed-exitcode` and there are (or were) changes: exit 2.
@@ -37,7 +37,7 @@ pub enum Status {
 
 impl Status {
     /// `Failed` when `failed`, else `Success`.
-    pub fn failed_if(failed: bool) -> Self {
+    pub(crate) fn failed_if(failed: bool) -> Self {
         if failed {
             Status::Failed
         } else {
@@ -45,7 +45,7 @@ impl Status {
         }
     }
 
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             Status::Success => exit::OK,
             Status::Changes => exit::CHANGES,
@@ -56,7 +56,7 @@ impl Status {
 
 /// Why a command could not do its job.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// The config has problems; nothing was sent.
     #[error("{} problem(s) in the config: nothing was sent", .diagnostics.len())]
     InvalidConfig {
@@ -89,9 +89,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Flags or arguments that make no sense together.
-    #[error("{0}")]
-    Usage(String),
     /// Settings or environment the command needs are missing or wrong
     /// (an org, credentials, an unset variable in provision.yaml).
     #[error("{0}")]
@@ -106,16 +103,15 @@ pub enum Error {
 
 impl Error {
     /// The process exit code for this error (cli.md).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => exit::LOCKED,
-            Error::Usage(_) => exit::USAGE,
             _ => exit::FAILURE,
         }
     }
 
     /// An I/O error on `path`; `action` reads "cannot {action} `path`".
-    pub fn io(
+    pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Self {
@@ -128,23 +124,14 @@ impl Error {
     }
 
     /// An API error with what the command was doing.
-    pub fn api(context: impl Into<String>) -> impl FnOnce(ApiError) -> Self {
+    pub(crate) fn api(context: impl Into<String>) -> impl FnOnce(ApiError) -> Self {
         let context = context.into();
         move |source| Error::Api { context, source }
     }
 
-    /// Invalid config, with the sources of its diagnostics read from disk.
-    pub fn invalid(diagnostics: Vec<Diagnostic>) -> Self {
-        let sources = diagnostic::read_sources(&diagnostics);
-        Error::InvalidConfig {
-            diagnostics,
-            sources,
-        }
-    }
-
     /// Prints the error on stderr: diagnostics first for invalid config,
     /// one `error:` line per failed action, else one `error:` line.
-    pub fn report(&self) {
+    pub(crate) fn report(&self) {
         match self {
             Error::InvalidConfig {
                 diagnostics,
@@ -177,4 +164,4 @@ impl From<StateError> for Error {
 }
 
 /// What every command returns.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

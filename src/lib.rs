@@ -3,28 +3,28 @@
 //! tool validates, plans and applies them through the Flow Service API.
 
 pub mod api;
-pub mod apply;
-pub mod check;
-pub mod cli;
-pub mod commands;
+mod apply;
+mod check;
+mod cli;
+mod commands;
 pub mod config;
-pub mod desired;
-pub mod diagnostic;
+mod desired;
+mod diagnostic;
 pub mod emulator;
-pub mod error;
-pub mod import;
-pub mod output;
-pub mod plan;
-pub mod scaffold;
+mod error;
+mod import;
+mod output;
+mod plan;
+mod scaffold;
 pub mod secret;
 pub mod state;
-pub mod tls;
+mod tls;
 pub mod validate;
-pub mod workspace;
+mod workspace;
 
 use std::process::ExitCode;
 
-pub use error::exit;
+use error::exit;
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> ExitCode {

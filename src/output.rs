@@ -6,19 +6,19 @@
 use std::io::{IsTerminal, Write};
 
 /// Writes a block of result text to stdout as is.
-pub fn result(text: &str) {
+pub(crate) fn result(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
 /// Writes one result line to stdout.
-pub fn result_line(line: &str) {
+pub(crate) fn result_line(line: &str) {
     println!("{line}");
 }
 
 /// Writes an error to stderr, `error: …` style.
-pub fn error(message: &str) {
+pub(crate) fn error(message: &str) {
     if use_color() {
         eprintln!("\x1b[1;31merror\x1b[0m: {message}");
     } else {
@@ -27,7 +27,7 @@ pub fn error(message: &str) {
 }
 
 /// Writes a warning to stderr.
-pub fn warning(message: &str) {
+pub(crate) fn warning(message: &str) {
     if use_color() {
         eprintln!("\x1b[1;33mwarning\x1b[0m: {message}");
     } else {
@@ -36,17 +36,17 @@ pub fn warning(message: &str) {
 }
 
 /// Writes progress or log text to stderr.
-pub fn progress(text: &str) {
+pub(crate) fn progress(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
 }
 
 /// Colours only on a terminal, and never with `NO_COLOR` set (cli.md).
-pub fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
 /// Colours on stdout: only on a terminal, and never with `NO_COLOR` set.
-pub fn use_color_stdout() -> bool {
+pub(crate) fn use_color_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 use crate::config::schema::{self, Kind};
 
 /// The GitHub Actions pipeline (also shipped under `examples/ci/`).
-pub const GITHUB_ACTIONS: &str = include_str!("../examples/ci/github-actions.yml");
+pub(crate) const GITHUB_ACTIONS: &str = include_str!("../examples/ci/github-actions.yml");
 /// The GitLab CI pipeline (also shipped under `examples/ci/`).
-pub const GITLAB_CI: &str = include_str!("../examples/ci/gitlab-ci.yml");
+pub(crate) const GITLAB_CI: &str = include_str!("../examples/ci/gitlab-ci.yml");
 const SETTINGS: &str = include_str!("../examples/init/provision.yaml");
 const EXAMPLE: &str = include_str!("../examples/init/orders-db.yaml");
 /// What `.gitignore` must hold: local state and emulator data.
-pub const IGNORE_ENTRY: &str = ".provision/";
+pub(crate) const IGNORE_ENTRY: &str = ".provision/";
 
 /// Why the project could not be scaffolded.
 #[derive(Debug, thiserror::Error)]
-pub enum InitError {
+pub(crate) enum InitError {
     #[error("{} file(s) already exist, nothing was written: {}", .0.len(), list(.0))]
     Exists(Vec<PathBuf>),
     #[error("cannot write `{path}`: {source}")]
@@ -36,7 +36,7 @@ fn list(paths: &[PathBuf]) -> String {
 }
 
 /// Every file `init` creates, relative to the project folder.
-pub fn files() -> Vec<(PathBuf, String)> {
+pub(crate) fn files() -> Vec<(PathBuf, String)> {
     [
         ("provision.yaml", SETTINGS.to_owned()),
         ("connections/dev/orders-db.yaml", EXAMPLE.to_owned()),
@@ -58,7 +58,7 @@ pub fn files() -> Vec<(PathBuf, String)> {
 
 /// Writes the scaffold into `dir`; returns what was created or changed
 /// (paths within `dir`). Refuses, writing nothing, when any file exists.
-pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
+pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     // `./provision.yaml` reads worse than `provision.yaml`.
     let dir = if dir == Path::new(".") {
         Path::new("")

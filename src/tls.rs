@@ -38,7 +38,7 @@ use crate::config::{AzureSslMode, SslMode};
 
 /// Whether and when the probe speaks TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encryption {
+pub(crate) enum Encryption {
     Disable,
     /// Plain first; TLS when the server rejects the plain attempt.
     Allow,
@@ -48,7 +48,7 @@ pub enum Encryption {
 
 /// How much of the server's certificate the probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
+pub(crate) enum Verification {
     None,
     /// The chain up to a trusted root; any host name.
     Chain,
@@ -58,7 +58,7 @@ pub enum Verification {
 
 /// What a connection's TLS setting asks of the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TlsPolicy {
+pub(crate) struct TlsPolicy {
     pub encryption: Encryption,
     pub verification: Verification,
 }
@@ -72,7 +72,7 @@ impl TlsPolicy {
     }
 
     /// Basic auth's `sslMode`: Azure's named modes or AWS's boolean.
-    pub fn from_ssl_mode(mode: Option<SslMode>) -> Self {
+    pub(crate) fn from_ssl_mode(mode: Option<SslMode>) -> Self {
         use Encryption as E;
         use Verification as V;
         match mode {
@@ -88,7 +88,7 @@ impl TlsPolicy {
 
     /// A connection string's `EncryptionMethod` and `ValidateServerCertificate`
     /// values (validation has already limited them to the documented ones).
-    pub fn from_connection_string(encryption: Option<&str>, validate: Option<&str>) -> Self {
+    pub(crate) fn from_connection_string(encryption: Option<&str>, validate: Option<&str>) -> Self {
         let encryption = match encryption {
             Some("1") => Encryption::Require,
             Some("6") => Encryption::Prefer,
@@ -121,7 +121,7 @@ impl fmt::Display for TlsPolicy {
 
 /// Why the TLS setup could not be built: nothing was probed.
 #[derive(Debug, thiserror::Error)]
-pub enum TlsSetupError {
+pub(crate) enum TlsSetupError {
     #[error("cannot read the CA file `{path}`: {source}")]
     CaFile {
         path: PathBuf,
@@ -142,7 +142,7 @@ pub enum TlsSetupError {
 
 /// One TLS connector per verification level, built once per run.
 #[derive(Clone)]
-pub struct Connectors {
+pub(crate) struct Connectors {
     none: MakeRustlsConnect,
     chain: MakeRustlsConnect,
     full: MakeRustlsConnect,
@@ -150,7 +150,7 @@ pub struct Connectors {
 
 impl Connectors {
     /// Trusts the system's roots plus the certificates in `ca_file`.
-    pub fn new(ca_file: Option<&Path>) -> Result<Self, TlsSetupError> {
+    pub(crate) fn new(ca_file: Option<&Path>) -> Result<Self, TlsSetupError> {
         let provider = Arc::new(aws_lc_rs::default_provider());
         let roots = Arc::new(roots(ca_file)?);
         let full = WebPkiServerVerifier::builder_with_provider(roots, provider.clone()).build()?;
@@ -171,7 +171,7 @@ impl Connectors {
         })
     }
 
-    pub fn for_verification(&self, verification: Verification) -> MakeRustlsConnect {
+    pub(crate) fn for_verification(&self, verification: Verification) -> MakeRustlsConnect {
         match verification {
             Verification::None => self.none.clone(),
             Verification::Chain => self.chain.clone(),

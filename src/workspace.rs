@@ -19,25 +19,25 @@ use crate::plan::{RemoteView, scopes_to_read};
 use crate::secret::Secret;
 use crate::state::postgres::DEFAULT_NAMESPACE;
 use crate::state::{FileBackend, PostgresBackend, State, StateBackend};
-use crate::validate::{self, Located, Options, Report};
+use crate::validate::{self, Options, Report};
 
 /// Where `--emulator` keeps its data and state.
-pub const EMULATOR_DATA: &str = ".provision/emulator.json";
-pub const EMULATOR_STATE: &str = ".provision/emulator-state.json";
-pub const DEFAULT_STATE: &str = ".provision/state.json";
+pub(crate) const EMULATOR_DATA: &str = ".provision/emulator.json";
+pub(crate) const EMULATOR_STATE: &str = ".provision/emulator-state.json";
+pub(crate) const DEFAULT_STATE: &str = ".provision/state.json";
 /// The environment variable read for the PostgreSQL state URL.
-pub const STATE_URL_VAR: &str = "PROVISION_STATE_URL";
+pub(crate) const STATE_URL_VAR: &str = "PROVISION_STATE_URL";
 /// What unset variables become under `--emulator`.
-pub const PLACEHOLDER: &str = "provision-emulator-placeholder";
+pub(crate) const PLACEHOLDER: &str = "provision-emulator-placeholder";
 /// The orgs `--emulator` uses when the settings name none.
-pub const EMULATOR_ORGS: [(Cloud, &str); 2] = [
+pub(crate) const EMULATOR_ORGS: [(Cloud, &str); 2] = [
     (Cloud::Azure, "PROVISIONAZURE@AdobeOrg"),
     (Cloud::Aws, "PROVISIONAWS@AdobeOrg"),
 ];
 
 /// What to read: connection files and the settings file.
 #[derive(Debug, Clone, Default)]
-pub struct ConfigOptions {
+pub(crate) struct ConfigOptions {
     /// Files or folders of connection files.
     pub paths: Vec<PathBuf>,
     /// The settings file (read when it exists).
@@ -48,7 +48,7 @@ pub struct ConfigOptions {
 
 /// Where to run and where state lives.
 #[derive(Debug, Clone, Default)]
-pub struct TargetOptions {
+pub(crate) struct TargetOptions {
     /// A state file.
     pub state: Option<PathBuf>,
     /// A PostgreSQL state URL.
@@ -64,12 +64,10 @@ pub struct TargetOptions {
 }
 
 /// The inputs of a run.
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub settings: Settings,
-    pub connections: Vec<Located>,
     pub desired: Vec<Desired>,
     pub backend: Arc<dyn StateBackend>,
-    pub emulator: bool,
     /// Warnings to show before the plan (validation warnings included).
     pub warnings: Vec<String>,
     target: TargetOptions,
@@ -97,7 +95,7 @@ fn variables(
 
 /// Validates the paths and, when it exists, the settings file named by
 /// the shared config flags (no network, no secrets).
-pub fn validate_config(config: &ConfigOptions, diagnostics_only: bool) -> Report {
+pub(crate) fn validate_config(config: &ConfigOptions, diagnostics_only: bool) -> Report {
     let settings_file = config
         .settings
         .is_file()
@@ -113,7 +111,7 @@ pub fn validate_config(config: &ConfigOptions, diagnostics_only: bool) -> Report
 }
 
 /// Validates the config for planning; errors stop the run.
-pub fn validated(config: &ConfigOptions) -> Result<Report, Error> {
+pub(crate) fn validated(config: &ConfigOptions) -> Result<Report, Error> {
     let report = validate_config(config, false);
     if report.has_errors() {
         return Err(Error::InvalidConfig {
@@ -127,7 +125,7 @@ pub fn validated(config: &ConfigOptions) -> Result<Report, Error> {
 /// The state backend the flags and settings choose: `--state FILE` is a
 /// file; `--state-url`, or settings `backend: postgres` (outside
 /// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
-pub fn backend(
+pub(crate) fn backend(
     target: &TargetOptions,
     settings: &Settings,
     env: &Environment,
@@ -153,7 +151,7 @@ pub fn backend(
 }
 
 /// `--state-namespace`, else settings `state.namespace`, else `default`.
-pub fn namespace(
+pub(crate) fn namespace(
     target: &TargetOptions,
     settings: &Settings,
     env: &Environment,
@@ -201,7 +199,7 @@ fn resolve_setting(value: &str, field: &str, env: &Environment) -> Result<String
 }
 
 /// Reads the settings file alone (for state commands that need no connections).
-pub fn settings_only(path: &Path) -> Result<Settings, Error> {
+pub(crate) fn settings_only(path: &Path) -> Result<Settings, Error> {
     if !path.is_file() {
         return Ok(Settings::default());
     }
@@ -223,7 +221,7 @@ pub fn settings_only(path: &Path) -> Result<Settings, Error> {
 
 impl Workspace {
     /// Validates, resolves secrets and picks the backend. Nothing is sent.
-    pub fn open(
+    pub(crate) fn open(
         config: &ConfigOptions,
         target: TargetOptions,
         env: Environment,
@@ -280,10 +278,8 @@ impl Workspace {
         let backend = backend(&target, &settings, &env)?;
         Ok(Workspace {
             settings,
-            connections: report.config.connections,
             desired,
             backend,
-            emulator: target.emulator,
             warnings,
             target,
             env,
@@ -291,39 +287,39 @@ impl Workspace {
     }
 
     /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
-    pub fn ca_file(&self) -> Option<PathBuf> {
+    pub(crate) fn ca_file(&self) -> Option<PathBuf> {
         self.env.get("PROVISION_CA_FILE").map(Into::into)
     }
 
     /// `--parallelism`, else the settings, else 8.
-    pub fn parallelism(&self, flag: Option<usize>) -> usize {
+    pub(crate) fn parallelism(&self, flag: Option<usize>) -> usize {
         flag.or(self.settings.parallelism.map(usize::from))
             .unwrap_or(8)
             .max(1)
     }
 
     /// Connects to the Flow Service (starting the emulator for `--emulator`).
-    pub async fn connect(&self) -> Result<Connected, Error> {
+    pub(crate) async fn connect(&self) -> Result<Connected, Error> {
         connect(&self.target, &self.settings, &self.env).await
     }
 }
 
 /// A live connection to the Flow Service; keeps an in-process emulator up.
-pub struct Connected {
+pub(crate) struct Connected {
     pub api: Arc<FlowServiceClient>,
     emulator: Option<Emulator>,
 }
 
 impl Connected {
     /// Stops the in-process emulator, if any (its data is already saved).
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
     }
 
     /// Lists the PostgreSQL connections of each scope, concurrently.
-    pub async fn read_remote(
+    pub(crate) async fn read_remote(
         &self,
         desired: &[Desired],
         state: &State,
@@ -355,7 +351,7 @@ impl Connected {
 }
 
 /// The async runtime of commands that talk to the network.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -363,7 +359,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// Connects per the flags and settings.
-pub async fn connect(
+pub(crate) async fn connect(
     target: &TargetOptions,
     settings: &Settings,
     env: &Environment,

@@ -45,7 +45,7 @@ pub enum CallKind {
 
 /// How a failed attempt may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     /// Do not retry: the answer is final.
     Final,
     /// The request provably did not take effect (429, connect failure): retry any call.
@@ -55,7 +55,7 @@ pub enum Verdict {
 }
 
 /// Classifies an error answer by status.
-pub fn verdict_for_status(status: u16) -> Verdict {
+pub(super) fn verdict_for_status(status: u16) -> Verdict {
     match status {
         // The gateway's 429 rejects the call before the service sees it.
         429 => Verdict::NotApplied,
@@ -65,7 +65,7 @@ pub fn verdict_for_status(status: u16) -> Verdict {
 }
 
 /// Classifies a transport failure.
-pub fn verdict_for_transport(err: &ApiError) -> Verdict {
+pub(super) fn verdict_for_transport(err: &ApiError) -> Verdict {
     match err {
         ApiError::Transport { connect: true, .. } => Verdict::NotApplied,
         ApiError::Transport { .. } => Verdict::Unknown,
@@ -91,7 +91,7 @@ impl RetryPolicy {
 }
 
 /// Parses `Retry-After` in seconds (the HTTP-date form is not used by the gateway).
-pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     value?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 

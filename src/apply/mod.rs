@@ -19,15 +19,15 @@ use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, PatchOp}
 use crate::api::{ApiError, FlowService, Scope};
 use crate::plan::{Action, ActionKind, Desired, Plan, Step, visible_changes};
 use crate::state::{Change, Pending, Record, timestamp};
-pub use recorder::Recorder;
-pub use run::{ApplyOptions, ApplyRun, Progress, run};
+pub(crate) use recorder::Recorder;
+pub(crate) use run::{ApplyOptions, Progress, run};
 
 /// How many times a create whose outcome stayed unknown is tried.
 const CREATE_ATTEMPTS: usize = 3;
 
 /// What happened to one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Done {
+pub(crate) enum Done {
     Created(String),
     Adopted { id: String, updated: bool },
     Updated(String),
@@ -36,7 +36,7 @@ pub enum Done {
 
 /// Why one action failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ActionError {
+pub(crate) enum ActionError {
     /// The plan marked it as not to be carried out.
     #[error("{0}")]
     Blocked(String),
@@ -82,15 +82,14 @@ pub enum ActionError {
 
 /// One action's outcome.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub key: ConnectionKey,
-    pub planned: ActionKind,
     pub result: Result<Done, ActionError>,
 }
 
 impl Outcome {
     /// The line printed as it completes.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         match &self.result {
             Ok(Done::Created(id)) => format!("+ {}: created (id {id})", self.key),
             Ok(Done::Adopted { id, updated: false }) => {
@@ -108,7 +107,7 @@ impl Outcome {
 
 /// All outcomes of a run.
 #[derive(Debug, Default)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     pub outcomes: Vec<Outcome>,
 }
 
@@ -120,12 +119,12 @@ impl ApplyReport {
             .count()
     }
 
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| o.result.is_err()).count()
     }
 
     /// `Apply complete: 3 created, 1 adopted, 0 updated, 0 deleted, 1 failed.`
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "Apply complete: {} created, {} adopted, {} updated, {} deleted, {} failed.",
             self.count(|d| matches!(d, Done::Created(_))),
@@ -138,13 +137,13 @@ impl ApplyReport {
 }
 
 /// Spaces requests evenly to at most N per second for the whole run.
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     interval: Duration,
     next: Mutex<Instant>,
 }
 
 impl RateLimiter {
-    pub fn per_second(n: u32) -> Self {
+    pub(crate) fn per_second(n: u32) -> Self {
         RateLimiter {
             interval: Duration::from_secs(1) / n.max(1),
             next: Mutex::new(Instant::now()),
@@ -163,7 +162,7 @@ impl RateLimiter {
 }
 
 /// Everything an action needs, shared by all tasks of a run.
-pub struct Engine<F> {
+pub(crate) struct Engine<F> {
     pub api: Arc<F>,
     pub recorder: Recorder,
     pub records: HashMap<ConnectionKey, Record>,
@@ -365,7 +364,7 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
 
 /// JSON Patch setting every managed field (the whole `auth/params`, secret
 /// included, since the service never returns it for comparison).
-pub fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
+pub(crate) fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
     let body = CreateConnectionRequest::from_connection(connection);
     let params = serde_json::to_value(&body.auth.params).unwrap_or(Value::Null);
     vec![
@@ -377,7 +376,7 @@ pub fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
 
 /// Runs every changing action of `plan` with at most `parallelism` at once,
 /// calling `on_done` as each finishes (in completion order).
-pub async fn execute<F: FlowService + 'static>(
+pub(crate) async fn execute<F: FlowService + 'static>(
     engine: Arc<Engine<F>>,
     plan: &Plan,
     desired: &HashMap<ConnectionKey, Desired>,
@@ -397,17 +396,15 @@ pub async fn execute<F: FlowService + 'static>(
         let action = action.clone();
         let desired = desired.get(&action.key).cloned();
         let key = action.key.clone();
-        let planned = action.kind();
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let result = engine.run_one(&action, desired.as_ref()).await;
             Outcome {
                 key: action.key,
-                planned,
                 result,
             }
         });
-        keys.insert(handle.id(), (key, planned));
+        keys.insert(handle.id(), key);
     }
     let mut report = ApplyReport::default();
     while let Some(joined) = tasks.join_next().await {
@@ -415,9 +412,8 @@ pub async fn execute<F: FlowService + 'static>(
             Ok(outcome) => outcome,
             // Every task's id was recorded as it was spawned.
             Err(err) => match keys.remove(&err.id()) {
-                Some((key, planned)) => Outcome {
+                Some(key) => Outcome {
                     key,
-                    planned,
                     result: Err(ActionError::Internal(err.to_string())),
                 },
                 None => continue,

@@ -17,14 +17,14 @@ struct Job {
 }
 
 /// The writer thread's handle.
-pub struct Recorder {
+pub(crate) struct Recorder {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<State>>,
 }
 
 impl Recorder {
     /// Starts the writer over a loaded (and locked) state.
-    pub fn start(backend: Arc<dyn StateBackend>, mut state: State) -> Self {
+    pub(crate) fn start(backend: Arc<dyn StateBackend>, mut state: State) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::spawn(move || {
             while let Ok(first) = rx.recv() {
@@ -50,19 +50,13 @@ impl Recorder {
     }
 
     /// Persists `changes`; returns once they are durable.
-    pub async fn commit(&self, changes: Vec<Change>) -> Result<(), String> {
+    pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
         let tx = self.tx.as_ref().ok_or("state writer has stopped")?;
         tx.send(Job { changes, done })
             .map_err(|_| "state writer has stopped".to_owned())?;
         wait.await
             .map_err(|_| "state writer has stopped".to_owned())?
-    }
-
-    /// Stops the writer and returns the final state.
-    pub fn finish(mut self) -> Option<State> {
-        self.tx.take();
-        self.thread.take().and_then(|t| t.join().ok())
     }
 }
 

@@ -21,7 +21,7 @@ use crate::workspace::Workspace;
 
 /// Everything `provision apply` can be asked for.
 #[derive(Debug, Clone, Default)]
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     pub plan: PlanOptions,
     /// Read every recorded connection from the platform, not only new ones.
     pub refresh: bool,
@@ -38,7 +38,7 @@ pub struct ApplyOptions {
 }
 
 /// What a caller hears while the run goes on.
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     /// The plan is made and not empty; `total` actions will run.
     fn started(&self, plan: &Plan, total: usize);
     /// One action finished (in completion order).
@@ -47,13 +47,17 @@ pub trait Progress: Sync {
 
 /// A finished run: its plan and what happened to each action.
 #[derive(Debug)]
-pub struct ApplyRun {
+pub(crate) struct ApplyRun {
     pub plan: Plan,
     pub report: ApplyReport,
 }
 
 /// Runs one apply under the state lock.
-pub fn run(ws: &Workspace, options: &ApplyOptions, progress: &dyn Progress) -> Result<ApplyRun> {
+pub(crate) fn run(
+    ws: &Workspace,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyRun> {
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
     let state = ws.backend.load()?;
     let hash = config_hash(&ws.desired);

@@ -15,16 +15,16 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use crate::tls::{Connectors, TlsPolicy, TlsSetupError};
-pub use probe::{Category, Failure};
-pub use report::{CheckReport, Outcome};
-pub use target::Target;
+pub(crate) use crate::tls::{Connectors, TlsSetupError};
+pub(crate) use probe::{Category, Failure};
+pub(crate) use report::{CheckReport, Outcome};
+pub(crate) use target::Target;
 
 use crate::desired::resolve::Resolved;
 
 /// How a run probes.
 #[derive(Debug, Clone)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// Per connection, from DNS lookup to the answer of `SELECT 1`.
     pub timeout: Duration,
     /// Probes in flight at once (at least 1).
@@ -35,7 +35,7 @@ pub struct CheckOptions {
 
 /// Probes every connection, at most `parallelism` at a time, and reports
 /// each outcome in key order. Fails only when TLS cannot be set up at all.
-pub async fn check_all(
+pub(crate) async fn check_all(
     connections: &[Resolved],
     options: &CheckOptions,
 ) -> Result<CheckReport, TlsSetupError> {

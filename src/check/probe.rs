@@ -19,7 +19,7 @@ use crate::tls::{Connectors, Encryption, Verification};
 /// the password".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Category {
+pub(crate) enum Category {
     /// The host name does not resolve.
     Dns,
     /// Nothing listens on the port, or the connection was closed at once.
@@ -38,7 +38,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Category::Dns => "dns",
             Category::Refused => "refused",
@@ -60,13 +60,13 @@ impl fmt::Display for Category {
 
 /// Why a probe failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub category: Category,
     pub message: String,
 }
 
 impl Failure {
-    pub fn new(category: Category, message: impl Into<String>) -> Self {
+    pub(crate) fn new(category: Category, message: impl Into<String>) -> Self {
         Failure {
             category,
             message: message.into(),
@@ -75,7 +75,7 @@ impl Failure {
 }
 
 /// Runs one probe within `timeout`, returning its result and how long it took.
-pub async fn probe(
+pub(super) async fn probe(
     target: &Target,
     connectors: &Connectors,
     timeout: Duration,

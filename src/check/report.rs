@@ -14,7 +14,7 @@ use super::target::Target;
 /// What happened to one connection.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// `cloud/sandbox/name`.
     pub key: ConnectionKey,
     /// `host:port/database`, empty when the connection could not be read.
@@ -31,7 +31,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(target: &Target, result: Result<(), Failure>, elapsed: Duration) -> Self {
+    pub(crate) fn new(target: &Target, result: Result<(), Failure>, elapsed: Duration) -> Self {
         let (status, category, message) = match result {
             Ok(()) => ("ok", None, None),
             Err(failure) => ("failed", Some(failure.category), Some(failure.message)),
@@ -48,7 +48,7 @@ impl Outcome {
     }
 
     /// A connection that was never probed because its values cannot be used.
-    pub fn unusable(key: ConnectionKey, failure: Failure) -> Self {
+    pub(crate) fn unusable(key: ConnectionKey, failure: Failure) -> Self {
         Outcome {
             key,
             endpoint: String::new(),
@@ -60,14 +60,14 @@ impl Outcome {
         }
     }
 
-    pub fn is_ok(&self) -> bool {
+    pub(crate) fn is_ok(&self) -> bool {
         self.category.is_none()
     }
 }
 
 /// Every outcome of a run, in key order.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     pub outcomes: Vec<Outcome>,
 }
 
@@ -78,16 +78,16 @@ struct Summary {
 }
 
 impl CheckReport {
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| !o.is_ok()).count()
     }
 
-    pub fn passed(&self) -> usize {
+    pub(crate) fn passed(&self) -> usize {
         self.outcomes.len() - self.failed()
     }
 
     /// `Check complete: 2 ok, 1 failed.`
-    pub fn summary_line(&self) -> String {
+    pub(crate) fn summary_line(&self) -> String {
         format!(
             "Check complete: {} ok, {} failed.",
             self.passed(),
@@ -97,7 +97,7 @@ impl CheckReport {
 
     /// One line per connection: status, key, endpoint, TLS policy, time, and
     /// for a failure `category: message`.
-    pub fn render_text(&self) -> String {
+    pub(crate) fn render_text(&self) -> String {
         let key_width = self
             .outcomes
             .iter()
@@ -130,7 +130,7 @@ impl CheckReport {
     }
 
     /// `{"results": [...], "summary": {"ok": n, "failed": n}}`.
-    pub fn render_json(&self) -> String {
+    pub(crate) fn render_json(&self) -> String {
         let value = serde_json::json!({
             "results": self.outcomes,
             "summary": Summary { ok: self.passed(), failed: self.failed() },

@@ -12,7 +12,7 @@ use crate::tls::TlsPolicy;
 
 /// Where and how to connect for one connection.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// `cloud/sandbox/name`.
     pub key: ConnectionKey,
     pub host: String,
@@ -28,7 +28,7 @@ pub struct Target {
 impl Target {
     /// Reads a resolved connection. A connection string whose `Port` came
     /// from a variable may still not be a number: that is a config failure.
-    pub fn from_resolved(resolved: &Resolved) -> Result<Target, (ConnectionKey, Failure)> {
+    pub(crate) fn from_resolved(resolved: &Resolved) -> Result<Target, (ConnectionKey, Failure)> {
         let key = resolved.key.clone();
         match &resolved.connection.auth {
             Auth::Basic(basic) => Ok(Target {

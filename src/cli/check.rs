@@ -10,7 +10,7 @@ use crate::check::CheckOptions;
 /// Connect to each described PostgreSQL server with its credentials and TLS
 /// mode, run `SELECT 1`, and report reachability per connection.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Seconds each connection may take, from DNS lookup to the answer.
@@ -30,7 +30,7 @@ pub struct CheckArgs {
 
 /// Output formats of `provision check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// one line per connection, then a summary
     Text,
     /// one JSON document
@@ -38,7 +38,7 @@ pub enum CheckFormat {
 }
 
 impl CheckArgs {
-    pub fn to_options(&self) -> CheckOptions {
+    pub(crate) fn to_options(&self) -> CheckOptions {
         CheckOptions {
             timeout: std::time::Duration::from_secs(self.timeout),
             parallelism: usize::try_from(self.parallelism).unwrap_or(1),

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 
 /// Run the local Flow Service + IMS emulator (tests, demos, pipeline rehearsals).
 #[derive(Debug, Args)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Port on 127.0.0.1; 0 picks a free one. The base URL is printed as the first stdout line.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -52,7 +52,7 @@ pub struct EmulatorArgs {
 }
 
 impl EmulatorArgs {
-    pub fn to_config(&self) -> EmulatorConfig {
+    pub(crate) fn to_config(&self) -> EmulatorConfig {
         EmulatorConfig {
             port: self.port,
             client_id: self.client_id.clone(),

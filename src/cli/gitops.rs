@@ -9,7 +9,7 @@ use super::TargetArgs;
 use crate::config::Cloud;
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// Sandbox to read the existing connections from.
     #[arg(long, value_name = "SANDBOX")]
     pub sandbox: String,
@@ -30,21 +30,21 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Folder to scaffold the project in.
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// Shell to write the completion script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Folder to write `provision.1` (and one page per subcommand) into;
     /// without it the main page goes to stdout.
     #[arg(long, value_name = "DIR")]

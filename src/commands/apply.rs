@@ -11,7 +11,7 @@ use crate::output;
 use crate::plan::{Plan, render};
 use crate::workspace::Workspace;
 
-pub fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
+pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;
     let options = ApplyOptions {
         plan: super::plan::options(planning),

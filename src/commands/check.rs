@@ -9,7 +9,7 @@ use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::error::{Error, Result, Status};
 use crate::output;
 
-pub fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
+pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
     let env = Environment::process();
     let report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {

@@ -6,7 +6,7 @@ use crate::emulator::Emulator;
 use crate::error::{Error, Result, Status};
 use crate::output;
 
-pub fn run(args: &EmulatorArgs) -> Result<Status> {
+pub(super) fn run(args: &EmulatorArgs) -> Result<Status> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let emulator = Emulator::start(args.to_config())

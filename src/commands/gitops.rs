@@ -10,7 +10,7 @@ use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::scaffold::{self, InitError};
 
-pub fn init(args: &InitArgs) -> Result<Status> {
+pub(super) fn init(args: &InitArgs) -> Result<Status> {
     let created = scaffold::init(&args.dir).map_err(|err| match err {
         InitError::Exists(paths) => Error::Failed(format!(
             "{} file(s) already exist, nothing was written:{}",
@@ -35,7 +35,7 @@ pub fn init(args: &InitArgs) -> Result<Status> {
     Ok(Status::Success)
 }
 
-pub fn completions(args: &CompletionsArgs) -> Result<Status> {
+pub(super) fn completions(args: &CompletionsArgs) -> Result<Status> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "provision", &mut script);
@@ -43,7 +43,7 @@ pub fn completions(args: &CompletionsArgs) -> Result<Status> {
     Ok(Status::Success)
 }
 
-pub fn man(out: Option<&Path>) -> Result<Status> {
+pub(super) fn man(out: Option<&Path>) -> Result<Status> {
     let command = Cli::command();
     let Some(dir) = out else {
         let mut page = Vec::new();

@@ -8,7 +8,7 @@ use crate::error::{Result, Status};
 use crate::import::{self, Candidate, ImportOptions, ImportRun};
 use crate::output;
 
-pub fn run(args: ImportArgs) -> Result<Status> {
+pub(super) fn run(args: ImportArgs) -> Result<Status> {
     let options = ImportOptions {
         sandbox: args.sandbox.clone(),
         cloud: args.cloud,

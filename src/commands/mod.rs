@@ -15,7 +15,7 @@ use crate::error::{Result, Status};
 use crate::workspace::runtime;
 
 /// Runs the parsed command; the caller prints an error and exits with its code.
-pub fn dispatch(cli: Cli) -> Result<Status> {
+pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
     init_logging(cli.verbose);
     let quiet = cli.quiet;
     match cli.command {

@@ -12,7 +12,7 @@ use crate::workspace::Workspace;
 
 use super::runtime;
 
-pub fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
+pub(super) fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
     PlanOptions {
         prune: args.prune,
         max_deletes: args.max_deletes,
@@ -21,7 +21,7 @@ pub fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
     }
 }
 
-pub fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
+pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
     let options = options(&planning);
     let detailed = planning.detailed_exitcode;

@@ -5,7 +5,7 @@ use crate::config::schema::{Kind, schema_text};
 use crate::error::{Error, Result, Status};
 use crate::output;
 
-pub fn run(args: &SchemaArgs) -> Result<Status> {
+pub(super) fn run(args: &SchemaArgs) -> Result<Status> {
     let mut stale = Vec::new();
     for kind in [Kind::Connection, Kind::Settings] {
         let path = args.out.join(kind.file_name());

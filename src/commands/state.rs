@@ -17,7 +17,7 @@ use crate::workspace::{self, Workspace};
 
 use super::runtime;
 
-pub fn run(command: StateCommand) -> Result<Status> {
+pub(super) fn run(command: StateCommand) -> Result<Status> {
     match command {
         StateCommand::List(args) => list(&args),
         StateCommand::Show(args) => show(&args),

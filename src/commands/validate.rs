@@ -5,7 +5,7 @@ use crate::diagnostic;
 use crate::error::{Result, Status};
 use crate::output;
 
-pub fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
+pub(super) fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
     let report = crate::workspace::validate_config(&args.config.options(), true);
     match args.format {
         Format::Text => {

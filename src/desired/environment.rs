@@ -11,21 +11,21 @@ type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// The variables a run reads.
 #[derive(Clone)]
-pub struct Environment(Arc<LookupFn>);
+pub(crate) struct Environment(Arc<LookupFn>);
 
 impl Environment {
     /// The process environment.
-    pub fn process() -> Self {
+    pub(crate) fn process() -> Self {
         Environment::from_fn(|name| std::env::var(name).ok())
     }
 
     /// Any lookup, e.g. a map in a test.
-    pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub(crate) fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         Environment(Arc::new(lookup))
     }
 
     /// The value of `name`; `None` when unset or empty.
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         (self.0)(name).filter(|value| !value.is_empty())
     }
 }

@@ -3,9 +3,9 @@
 //! that state keeps to notice changes without keeping secrets.
 
 mod environment;
-pub mod resolve;
+pub(crate) mod resolve;
 
-pub use environment::Environment;
+pub(crate) use environment::Environment;
 
 use crate::config::ConnectionKey;
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ use resolve::Lookup;
 
 /// One connection as it should be on the platform.
 #[derive(Debug, Clone)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub key: ConnectionKey,
     pub org: String,
     /// With secrets resolved: never print it whole (its Debug masks them).
@@ -35,7 +35,7 @@ pub struct Desired {
 
 /// Why the desired set could not be built.
 #[derive(Debug)]
-pub enum DesiredError {
+pub(crate) enum DesiredError {
     /// Missing variables, each at the file:line using it.
     Diagnostics(Vec<Diagnostic>),
     /// A cloud in use has no IMS org configured.
@@ -43,7 +43,7 @@ pub enum DesiredError {
 }
 
 /// Resolves every connection and attaches its org and digests.
-pub fn build(
+pub(crate) fn build(
     connections: &[Located],
     orgs: &HashMap<Cloud, String>,
     lookup: &Lookup<'_>,
@@ -71,7 +71,10 @@ pub fn build(
 }
 
 /// The orgs per cloud from the settings.
-pub fn orgs_from_settings(settings: &Settings, lookup: &Lookup<'_>) -> HashMap<Cloud, String> {
+pub(crate) fn orgs_from_settings(
+    settings: &Settings,
+    lookup: &Lookup<'_>,
+) -> HashMap<Cloud, String> {
     let mut orgs = HashMap::new();
     if let Some(configured) = &settings.orgs {
         for (cloud, org) in [
@@ -127,7 +130,7 @@ fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
 
 /// SHA-256 of the non-secret fields of a connection as written (its `${VAR}`s
 /// in non-secret fields resolved by `lookup`): what state records.
-pub fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
+pub(crate) fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String {
     let view = non_secret_view(template, lookup);
     hex(&Sha256::digest(view.to_string().as_bytes()))
 }
@@ -155,13 +158,13 @@ fn secret_hmac(state_key: &[u8], key: &ConnectionKey, connection: &Connection) -
     hex(&mac.finalize().into_bytes())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A digest of the whole desired set (no secrets), binding a saved plan to
 /// the config it was made from.
-pub fn config_hash(desired: &[Desired]) -> String {
+pub(crate) fn config_hash(desired: &[Desired]) -> String {
     let mut hasher = Sha256::new();
     for d in desired {
         hasher.update(d.key.to_string().as_bytes());

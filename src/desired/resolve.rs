@@ -16,16 +16,16 @@ use crate::validate::Located;
 /// A connection with every `${VAR}` substituted. Its secrets are real now:
 /// `Connection`'s `Debug` masks them, and nothing here is ever printed whole.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub key: ConnectionKey,
     pub connection: Connection,
 }
 
 /// Looks a variable up; `None` means unset.
-pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
+pub(crate) type Lookup<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
 
 /// Resolves every connection, or reports every missing variable at once.
-pub fn resolve_all(
+pub(crate) fn resolve_all(
     connections: &[Located],
     lookup: &Lookup<'_>,
 ) -> Result<Vec<Resolved>, Vec<Diagnostic>> {
@@ -101,15 +101,6 @@ fn references<'n>(node: &'n Node, out: &mut Vec<(&'n str, &'n Node)>) {
         NodeValue::Map(entries) => entries.iter().for_each(|(_, v)| references(v, out)),
         _ => {}
     }
-}
-
-/// Every name a set of connections references, sorted and unique.
-pub fn referenced_names(connections: &[Located]) -> BTreeSet<String> {
-    let mut uses = Vec::new();
-    for located in connections {
-        references(&located.node, &mut uses);
-    }
-    uses.into_iter().map(|(name, _)| name.to_owned()).collect()
 }
 
 fn substitute_connection(connection: &Connection, lookup: &Lookup<'_>) -> Connection {

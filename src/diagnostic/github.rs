@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{Diagnostic, Severity};
 
 /// GitHub Actions annotations, one per line.
-pub fn render_github(diags: &[Diagnostic]) -> String {
+pub(crate) fn render_github(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
         let kind = match d.severity {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Diagnostic, Summary};
 
 /// One JSON document: `{"diagnostics": [...], "summary": {...}}`.
-pub fn render_json(diags: &[Diagnostic], summary: &Summary) -> String {
+pub(crate) fn render_json(diags: &[Diagnostic], summary: &Summary) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         diagnostics: &'a [Diagnostic],

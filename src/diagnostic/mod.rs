@@ -11,14 +11,14 @@ mod code;
 mod github;
 mod json;
 mod mask;
-pub mod sarif;
-pub mod suggest;
+pub(crate) mod sarif;
+pub(crate) mod suggest;
 mod text;
 
-pub use code::Code;
-pub use github::render_github;
-pub use json::render_json;
-pub use text::render_text;
+pub(crate) use code::Code;
+pub(crate) use github::render_github;
+pub(crate) use json::render_json;
+pub(crate) use text::render_text;
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -127,10 +127,10 @@ impl Diagnostic {
 }
 
 /// Source texts by file, for snippets.
-pub type Sources = HashMap<PathBuf, String>;
+pub(crate) type Sources = HashMap<PathBuf, String>;
 
 /// Reads the files `diags` point into, for their snippets.
-pub fn read_sources(diags: &[Diagnostic]) -> Sources {
+pub(crate) fn read_sources(diags: &[Diagnostic]) -> Sources {
     let mut sources = Sources::new();
     for d in diags {
         if !sources.contains_key(&d.file)

@@ -53,7 +53,7 @@ fn encode(segment: &str) -> String {
 }
 
 /// The SARIF log for `diags`; `base` is the folder relative URIs start from.
-pub fn render(diags: &[Diagnostic], base: &Path) -> String {
+pub(crate) fn render(diags: &[Diagnostic], base: &Path) -> String {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|code| {

@@ -9,7 +9,7 @@ fn normalise(s: &str) -> String {
 }
 
 /// The candidate closest to `input`, if one is close enough to suggest.
-pub fn closest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let wanted = normalise(input);
     if wanted.is_empty() {
         return None;

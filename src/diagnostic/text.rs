@@ -9,7 +9,7 @@ use super::mask::{mask_secrets, mask_value};
 use super::{Diagnostic, Severity, Sources};
 
 /// Renders diagnostics in rustc style: header, location, source line, caret.
-pub fn render_text(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+pub(crate) fn render_text(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     let mut out = String::new();
     // Split each file into lines once, not once per diagnostic.
     let mut lines: HashMap<&Path, Vec<&str>> = HashMap::new();

@@ -14,7 +14,7 @@ use crate::secret::{MASK, SECRET_PARAMS};
 use axum::response::Response;
 
 /// A create body that passed the checks, secrets already masked.
-pub struct NewConnection {
+pub(super) struct NewConnection {
     pub name: String,
     pub description: Option<String>,
     pub spec_name: String,
@@ -22,7 +22,7 @@ pub struct NewConnection {
 }
 
 /// Checks a create body for an org on `cloud` (`None`: either cloud's forms).
-pub fn check_create(body: &Value, cloud: Option<Cloud>) -> Result<NewConnection, Response> {
+pub(super) fn check_create(body: &Value, cloud: Option<Cloud>) -> Result<NewConnection, Response> {
     let bad = |detail: &str| problem::bad_request(detail);
     let object = body
         .as_object()
@@ -148,7 +148,7 @@ fn check_basic(
 }
 
 /// The params as stored and returned: secrets replaced by `********`.
-pub fn masked(params: &Map<String, Value>) -> Map<String, Value> {
+pub(super) fn masked(params: &Map<String, Value>) -> Map<String, Value> {
     let mut params = params.clone();
     for key in SECRET_PARAMS {
         if let Some(value) = params.get_mut(key) {
@@ -159,14 +159,14 @@ pub fn masked(params: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The editable parts of a connection a JSON Patch works on.
-pub struct Editable<'a> {
+pub(super) struct Editable<'a> {
     pub name: &'a mut String,
     pub description: &'a mut Option<String>,
     pub params: &'a mut Map<String, Value>,
 }
 
 /// Applies JSON Patch ops to a copy's editable parts; any bad op rejects all.
-pub fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), Response> {
+pub(super) fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), Response> {
     for op in ops {
         let value = op.value.clone();
         match (op.path.as_str(), op.op, value) {

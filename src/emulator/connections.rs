@@ -46,7 +46,7 @@ fn persist(store: &super::store::Store) {
     }
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
@@ -103,7 +103,7 @@ pub async fn create(
         .into_response()
 }
 
-pub async fn get_one(
+pub(super) async fn get_one(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -123,7 +123,7 @@ pub async fn get_one(
     }
 }
 
-pub async fn list(
+pub(super) async fn list(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
@@ -152,7 +152,7 @@ pub async fn list(
     Json(ConnectionListResponse { items, links }).into_response()
 }
 
-pub async fn patch(
+pub(super) async fn patch(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -210,7 +210,7 @@ pub async fn patch(
     Json(answer).into_response()
 }
 
-pub async fn delete(
+pub(super) async fn delete(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,

@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 /// Who is calling, once the gateway let the request through.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(super) struct Caller {
     pub org: String,
     pub sandbox: String,
     pub client_id: String,
@@ -30,14 +30,14 @@ pub struct Caller {
 
 /// A token bucket: `rate` requests per second, bursts up to `rate`.
 #[derive(Debug)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     rate: Option<f64>,
     tokens: f64,
     at: Instant,
 }
 
 impl Bucket {
-    pub fn new(rate: Option<u32>) -> Self {
+    pub(crate) fn new(rate: Option<u32>) -> Self {
         let rate = rate.map(|r| f64::from(r.max(1)));
         Bucket {
             rate,
@@ -61,7 +61,11 @@ impl Bucket {
 }
 
 /// Logs every request with its server-side arrival time and final status.
-pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+pub(super) async fn record(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let received = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
@@ -78,7 +82,7 @@ pub async fn record(State(shared): State<Arc<Shared>>, request: Request, next: N
 }
 
 /// The gateway in front of Flow Service: faults first, then the header checks.
-pub async fn check(
+pub(super) async fn check(
     State(shared): State<Arc<Shared>>,
     mut request: Request,
     next: Next,
@@ -176,7 +180,7 @@ fn admit(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<Caller
 }
 
 /// `POST /ims/token/v3`: client credentials for the configured client only.
-pub async fn issue_token(
+pub(super) async fn issue_token(
     State(shared): State<Arc<Shared>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {

@@ -6,8 +6,8 @@ use url::form_urlencoded;
 
 use crate::api::wire::ConnectionItem;
 
-pub const DEFAULT_LIMIT: usize = 100;
-pub const MAX_LIMIT: usize = 1000;
+pub(super) const DEFAULT_LIMIT: usize = 100;
+pub(super) const MAX_LIMIT: usize = 1000;
 const FILTERABLE: [&str; 4] = ["name", "id", "connectionSpec.id", "state"];
 
 struct Filter {
@@ -17,7 +17,7 @@ struct Filter {
 }
 
 /// A parsed list query.
-pub struct Listing {
+pub(super) struct Listing {
     filters: Vec<Filter>,
     order: Option<String>,
     pub limit: usize,
@@ -28,7 +28,7 @@ pub struct Listing {
 }
 
 /// Parses the raw query string; the error names what is wrong.
-pub fn parse(query: Option<&str>) -> Result<Listing, String> {
+pub(super) fn parse(query: Option<&str>) -> Result<Listing, String> {
     let mut listing = Listing {
         filters: Vec::new(),
         order: None,
@@ -99,7 +99,7 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
 
 impl Listing {
     /// The matching items in the requested order.
-    pub fn select<'a>(&self, items: &'a [ConnectionItem]) -> Vec<&'a ConnectionItem> {
+    pub(super) fn select<'a>(&self, items: &'a [ConnectionItem]) -> Vec<&'a ConnectionItem> {
         let mut selected: Vec<&ConnectionItem> =
             items.iter().filter(|item| self.matches(item)).collect();
         match self.order.as_deref() {
@@ -124,7 +124,7 @@ impl Listing {
     }
 
     /// `_links.next.href` for the page after `offset + limit`.
-    pub fn next_href(&self, next_offset: usize) -> String {
+    pub(super) fn next_href(&self, next_offset: usize) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("continuationToken", &format!("c{next_offset}"));
         for (key, value) in &self.rest {

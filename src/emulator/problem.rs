@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::api::wire::{GatewayError, ImsErrorBody};
 
 /// A gateway error: `{"error_code": …, "message": …}`.
-pub fn gateway(status: u16, code: &str, message: &str) -> Response {
+pub(super) fn gateway(status: u16, code: &str, message: &str) -> Response {
     let body = GatewayError {
         error_code: code.into(),
         message: message.into(),
@@ -19,7 +19,7 @@ pub fn gateway(status: u16, code: &str, message: &str) -> Response {
 }
 
 /// The gateway's rate-limit answer, with `Retry-After` in seconds.
-pub fn rate_limited(retry_after_secs: u64) -> Response {
+pub(super) fn rate_limited(retry_after_secs: u64) -> Response {
     let mut answer = gateway(429, "429050", "Too many requests");
     answer
         .headers_mut()
@@ -28,7 +28,7 @@ pub fn rate_limited(retry_after_secs: u64) -> Response {
 }
 
 /// A Flow Service error, `code` like `1439-404` (rendered `FLOW-1439-404`).
-pub fn flow(status: u16, code: &str, title: &str, detail: &str) -> Response {
+pub(super) fn flow(status: u16, code: &str, title: &str, detail: &str) -> Response {
     let body = json!({
         "type": format!("https://ns.adobe.com/aep/errors/FLOW-{code}"),
         "title": title,
@@ -40,12 +40,12 @@ pub fn flow(status: u16, code: &str, title: &str, detail: &str) -> Response {
 }
 
 /// A 400 about the request body or query, naming the offending field.
-pub fn bad_request(detail: &str) -> Response {
+pub(super) fn bad_request(detail: &str) -> Response {
     flow(400, "1400-400", "Bad Request", detail)
 }
 
 /// `404 FLOW-1439-404`.
-pub fn not_found(id: &str) -> Response {
+pub(super) fn not_found(id: &str) -> Response {
     flow(
         404,
         "1439-404",
@@ -55,7 +55,7 @@ pub fn not_found(id: &str) -> Response {
 }
 
 /// Content-Type missing on POST/PATCH, in the service's own odd shape.
-pub fn content_type_missing() -> Response {
+pub(super) fn content_type_missing() -> Response {
     let body = json!({
         "type": "/placeholder/type/uri",
         "status": 400,
@@ -66,7 +66,7 @@ pub fn content_type_missing() -> Response {
 }
 
 /// An IMS error: `{"error": …, "error_description": …}`.
-pub fn ims(status: u16, error: &str, description: &str) -> Response {
+pub(super) fn ims(status: u16, error: &str, description: &str) -> Response {
     let body = ImsErrorBody {
         error: error.into(),
         error_description: description.into(),

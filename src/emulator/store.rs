@@ -12,7 +12,7 @@ use crate::api::wire::ConnectionItem;
 
 /// Everything the emulator knows. Secrets are masked before they get here.
 #[derive(Debug, Default)]
-pub struct Store {
+pub(crate) struct Store {
     scopes: BTreeMap<(String, String), Vec<ConnectionItem>>,
     file: Option<PathBuf>,
 }
@@ -33,7 +33,7 @@ struct ScopeData {
 
 impl Store {
     /// An empty store, or the one saved in `file` when it exists.
-    pub fn open(file: Option<&Path>) -> std::io::Result<Store> {
+    pub(crate) fn open(file: Option<&Path>) -> std::io::Result<Store> {
         let mut store = Store {
             scopes: BTreeMap::new(),
             file: file.map(Path::to_path_buf),
@@ -51,21 +51,26 @@ impl Store {
         Ok(store)
     }
 
-    pub fn items(&self, org: &str, sandbox: &str) -> &[ConnectionItem] {
+    pub(crate) fn items(&self, org: &str, sandbox: &str) -> &[ConnectionItem] {
         self.scopes
             .get(&(org.to_owned(), sandbox.to_owned()))
             .map(Vec::as_slice)
             .unwrap_or_default()
     }
 
-    pub fn get_mut(&mut self, org: &str, sandbox: &str, id: &str) -> Option<&mut ConnectionItem> {
+    pub(crate) fn get_mut(
+        &mut self,
+        org: &str,
+        sandbox: &str,
+        id: &str,
+    ) -> Option<&mut ConnectionItem> {
         self.scopes
             .get_mut(&(org.to_owned(), sandbox.to_owned()))?
             .iter_mut()
             .find(|item| item.id == id)
     }
 
-    pub fn insert(&mut self, org: &str, sandbox: &str, item: ConnectionItem) {
+    pub(crate) fn insert(&mut self, org: &str, sandbox: &str, item: ConnectionItem) {
         self.scopes
             .entry((org.to_owned(), sandbox.to_owned()))
             .or_default()
@@ -73,7 +78,7 @@ impl Store {
     }
 
     /// Removes a connection; false when there was none.
-    pub fn remove(&mut self, org: &str, sandbox: &str, id: &str) -> bool {
+    pub(crate) fn remove(&mut self, org: &str, sandbox: &str, id: &str) -> bool {
         let Some(items) = self.scopes.get_mut(&(org.to_owned(), sandbox.to_owned())) else {
             return false;
         };
@@ -83,7 +88,7 @@ impl Store {
     }
 
     /// Writes the data file, if there is one, atomically.
-    pub fn save(&self) -> std::io::Result<()> {
+    pub(crate) fn save(&self) -> std::io::Result<()> {
         let Some(path) = &self.file else {
             return Ok(());
         };

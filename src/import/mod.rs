@@ -4,7 +4,7 @@
 
 mod names;
 mod remote;
-pub mod render;
+pub(crate) mod render;
 mod run;
 
 use crate::config::ConnectionKey;
@@ -16,13 +16,13 @@ use crate::config::Cloud;
 use crate::desired;
 use crate::diagnostic::Diagnostic;
 use crate::validate::{self, Options};
-pub use names::{env_var, file_stem, relative};
-pub use remote::to_connection;
-pub use run::{ImportOptions, ImportRun, run};
+pub(crate) use names::{env_var, file_stem, relative};
+pub(crate) use remote::to_connection;
+pub(crate) use run::{ImportOptions, ImportRun, run};
 
 /// What to import and where to write it.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub cloud: Cloud,
     pub sandbox: String,
     /// The folder the files go into.
@@ -33,7 +33,7 @@ pub struct Target {
 
 /// One connection to write.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub id: String,
     pub etag: String,
     /// `cloud/sandbox/name`.
@@ -46,7 +46,7 @@ pub struct Candidate {
 
 /// A remote connection left alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skip {
+pub(crate) struct Skip {
     pub name: String,
     pub id: String,
     pub reason: String,
@@ -54,7 +54,7 @@ pub struct Skip {
 
 /// The outcome of selecting: what to write, what was left alone.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub candidates: Vec<Candidate>,
     pub skipped: Vec<Skip>,
 }
@@ -72,7 +72,7 @@ impl Selection {
 /// Chooses what to import from a sandbox's listing. `exists` says whether a
 /// file is already there (never overwritten); `managed` whether a key is in
 /// state already.
-pub fn select(
+pub(crate) fn select(
     items: &[ConnectionItem],
     target: &Target,
     exists: &dyn Fn(&Path) -> bool,
@@ -176,7 +176,7 @@ pub fn select(
 /// once written, and returns each valid one's state fingerprint, computed
 /// from the parsed text as `plan` computes it. Invalid candidates move to
 /// `skipped` with the first diagnostic.
-pub fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String> {
+pub(crate) fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String> {
     let texts: Vec<(PathBuf, String)> = selection
         .candidates
         .iter()

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 /// A file stem from a connection name: lowercase ASCII letters, digits, `-`
 /// and `_`; anything else becomes `-`, runs collapse, ends are trimmed.
 /// `None` when nothing usable is left (the caller reports it).
-pub fn file_stem(name: &str) -> Option<String> {
+pub(crate) fn file_stem(name: &str) -> Option<String> {
     let mut stem = String::with_capacity(name.len());
     for c in name.chars() {
         let c = c.to_ascii_lowercase();
@@ -24,7 +24,7 @@ pub fn file_stem(name: &str) -> Option<String> {
 
 /// `orders-db` + `PASSWORD` -> `ORDERS_DB_PASSWORD`: upper snake case, and a
 /// leading `_` when the name starts with a digit (variable names cannot).
-pub fn env_var(name: &str, suffix: &str) -> String {
+pub(crate) fn env_var(name: &str, suffix: &str) -> String {
     let mut var = String::with_capacity(name.len() + suffix.len() + 1);
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -62,7 +62,7 @@ fn normalise(path: &Path) -> PathBuf {
 
 /// The path of `target` relative to the folder `from`, both taken relative
 /// to `base` when not absolute: what a schema modeline needs.
-pub fn relative(from: &Path, target: &Path, base: &Path) -> String {
+pub(crate) fn relative(from: &Path, target: &Path, base: &Path) -> String {
     let from = normalise(&base.join(from));
     let target = normalise(&base.join(target));
     let from_parts: Vec<_> = from.components().collect();

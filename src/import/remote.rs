@@ -49,7 +49,7 @@ fn ssl_mode(cloud: Cloud, value: Option<&Value>) -> Result<Option<SslMode>, Stri
 
 /// The config for `item` with its password as `${variable}`, or why it
 /// cannot be written faithfully.
-pub fn to_connection(
+pub(crate) fn to_connection(
     item: &ConnectionItem,
     cloud: Cloud,
     sandbox: &str,

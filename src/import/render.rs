@@ -17,7 +17,7 @@ fn literal(value: &str) -> String {
 }
 
 /// A string as a YAML scalar that reads back as exactly that string.
-pub fn scalar(value: &str) -> String {
+pub(crate) fn scalar(value: &str) -> String {
     let plain = value
         .chars()
         .next()
@@ -37,7 +37,7 @@ pub fn scalar(value: &str) -> String {
 
 /// The whole file: modeline, provenance comment, then the document. The
 /// password must already be the `${VAR}` reference to write.
-pub fn connection_yaml(connection: &Connection, modeline: &str, id: &str) -> String {
+pub(crate) fn connection_yaml(connection: &Connection, modeline: &str, id: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# yaml-language-server: $schema={modeline}");
     let safe_id: String = id

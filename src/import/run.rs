@@ -16,7 +16,7 @@ use crate::workspace::{self, EMULATOR_ORGS, TargetOptions};
 
 /// Everything `provision import` can be asked for.
 #[derive(Debug, Clone)]
-pub struct ImportOptions {
+pub(crate) struct ImportOptions {
     pub sandbox: String,
     pub cloud: Cloud,
     /// Where the files go (default `connections/<sandbox>/`).
@@ -30,13 +30,13 @@ pub struct ImportOptions {
 
 /// What an import chose and, unless a dry run, wrote and recorded.
 #[derive(Debug)]
-pub struct ImportRun {
+pub(crate) struct ImportRun {
     pub selection: Selection,
     pub written: Vec<Candidate>,
 }
 
 /// Runs one import.
-pub fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
+pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
     let settings = workspace::settings_only(&options.settings_file)?;
     let org = org(options, &settings, env)?;
     let backend = workspace::backend(&options.target, &settings, env)?;

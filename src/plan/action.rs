@@ -10,7 +10,7 @@ use crate::config::ConnectionKey;
 
 /// What to do to one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Create it: nothing is recorded and nothing of its name was found.
     Create,
     /// It would be created, but must not be: apply fails it with this
@@ -35,7 +35,7 @@ pub enum Step {
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "ActionDoc", try_from = "ActionDoc")]
-pub struct Action {
+pub(crate) struct Action {
     pub key: ConnectionKey,
     pub org: String,
     /// Why, in words: "not in state", "deleted outside provision", ...
@@ -44,7 +44,7 @@ pub struct Action {
 }
 
 impl Action {
-    pub fn kind(&self) -> ActionKind {
+    pub(crate) fn kind(&self) -> ActionKind {
         match self.step {
             Step::Create | Step::Blocked(_) => ActionKind::Create,
             Step::Adopt { .. } => ActionKind::Adopt,
@@ -55,7 +55,7 @@ impl Action {
     }
 
     /// The remote id: recorded, or found for an adopt.
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         match &self.step {
             Step::Create | Step::Blocked(_) => None,
             Step::Adopt { id, .. }
@@ -66,7 +66,7 @@ impl Action {
     }
 
     /// The fields that differ (secret values are never shown).
-    pub fn changes(&self) -> &[FieldChange] {
+    pub(crate) fn changes(&self) -> &[FieldChange] {
         match &self.step {
             Step::Adopt { changes, .. } | Step::Update { changes, .. } => changes,
             _ => &[],
@@ -74,7 +74,7 @@ impl Action {
     }
 
     /// Why apply must not carry it out.
-    pub fn blocked(&self) -> Option<&str> {
+    pub(crate) fn blocked(&self) -> Option<&str> {
         match &self.step {
             Step::Blocked(reason) => Some(reason),
             _ => None,

@@ -14,7 +14,7 @@ use crate::config::ConnectionKey;
 use crate::state::{Record, State};
 
 /// The diff. `remote` holds the listed scopes (see [`super::scopes_to_read`]).
-pub fn diff(
+pub(crate) fn diff(
     desired: &[Desired],
     state: &State,
     remote: Option<&RemoteView>,

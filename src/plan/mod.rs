@@ -5,7 +5,7 @@
 mod action;
 mod diff;
 mod remote;
-pub mod render;
+pub(crate) mod render;
 #[cfg(test)]
 mod tests;
 
@@ -16,22 +16,22 @@ use serde::{Deserialize, Serialize};
 use crate::api::Scope;
 use crate::api::wire::ConnectionItem;
 use crate::config::ConnectionKey;
-pub use crate::desired::Desired;
+pub(crate) use crate::desired::Desired;
 use crate::state::State;
-pub use action::{Action, Step};
-pub use diff::diff;
-pub use remote::visible_changes;
+pub(crate) use action::{Action, Step};
+pub(crate) use diff::diff;
+pub(crate) use remote::visible_changes;
 
 /// The plan file format version.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+pub(crate) const PLAN_FORMAT_VERSION: u32 = 1;
 
 /// What the platform holds, listed per (org, sandbox).
-pub type RemoteView = HashMap<Scope, Vec<ConnectionItem>>;
+pub(crate) type RemoteView = HashMap<Scope, Vec<ConnectionItem>>;
 
 /// What will happen to one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ActionKind {
+pub(crate) enum ActionKind {
     Create,
     Adopt,
     Update,
@@ -40,7 +40,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub fn symbol(self) -> char {
+    pub(crate) fn symbol(self) -> char {
         match self {
             ActionKind::Create => '+',
             ActionKind::Adopt => '>',
@@ -53,7 +53,7 @@ impl ActionKind {
 
 /// One field that differs (secret values are never shown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     pub field: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -65,7 +65,7 @@ pub struct FieldChange {
 
 /// Counts per kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanSummary {
+pub(crate) struct PlanSummary {
     pub create: usize,
     pub adopt: usize,
     pub update: usize,
@@ -76,7 +76,7 @@ pub struct PlanSummary {
 /// A whole plan. Serialised as the plan file and `--format json`: no secret
 /// in it, bound to the state (lineage, serial) and config it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub format_version: u32,
     pub lineage: String,
     pub serial: u64,
@@ -91,7 +91,7 @@ pub struct Plan {
 
 impl Plan {
     /// True when carrying it out would change nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.actions
             .iter()
             .all(|a| a.kind() == ActionKind::Unchanged)
@@ -100,7 +100,7 @@ impl Plan {
 
 /// Knobs of a plan.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// Delete what is in state but not in config.
     pub prune: bool,
     /// Refuse a plan with more deletes than this.
@@ -113,7 +113,7 @@ pub struct PlanOptions {
 
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error(
         "the plan deletes {count} connections, more than `--max-deletes {max}`: raise the limit if that is intended"
     )]
@@ -126,7 +126,7 @@ pub enum PlanError {
 
 /// The scopes a plan needs the platform's view of: every new or changed
 /// connection's, and with `refresh` every recorded one's too.
-pub fn scopes_to_read(
+pub(crate) fn scopes_to_read(
     desired: &[Desired],
     state: &State,
     refresh: bool,

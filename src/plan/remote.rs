@@ -17,7 +17,7 @@ fn as_text(value: &Value) -> String {
 }
 
 /// Visible fields of `item` that differ from `desired`.
-pub fn visible_changes(desired: &Connection, item: &ConnectionItem) -> Vec<FieldChange> {
+pub(crate) fn visible_changes(desired: &Connection, item: &ConnectionItem) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let mut differ = |field: &str, from: String, to: String| {
         if from != to {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{Action, ActionKind, FieldChange, Plan, PlanSummary};
 
 /// GitHub rejects comments over 65,536 characters; stay clear of it.
-pub const MARKDOWN_LIMIT: usize = 65_000;
+pub(crate) const MARKDOWN_LIMIT: usize = 65_000;
 
 fn change_line(change: &FieldChange) -> String {
     if change.sensitive {
@@ -43,7 +43,7 @@ fn headline(action: &Action) -> String {
 }
 
 /// The summary sentence.
-pub fn summary_line(s: &PlanSummary) -> String {
+pub(crate) fn summary_line(s: &PlanSummary) -> String {
     format!(
         "Plan: {} to create, {} to adopt, {} to update, {} to delete, {} unchanged.",
         s.create, s.adopt, s.update, s.delete, s.unchanged
@@ -51,7 +51,7 @@ pub fn summary_line(s: &PlanSummary) -> String {
 }
 
 /// Terraform-like text. Unchanged connections are listed only when `verbose`.
-pub fn text(plan: &Plan, verbose: bool) -> String {
+pub(crate) fn text(plan: &Plan, verbose: bool) -> String {
     let mut out = String::new();
     for warning in &plan.warnings {
         let _ = writeln!(out, "warning: {warning}");
@@ -85,7 +85,7 @@ pub fn text(plan: &Plan, verbose: bool) -> String {
 }
 
 /// The plan document, pretty JSON.
-pub fn json(plan: &Plan) -> String {
+pub(crate) fn json(plan: &Plan) -> String {
     serde_json::to_string_pretty(plan).unwrap_or_default() + "\n"
 }
 
@@ -97,7 +97,7 @@ fn md_escape(s: &str) -> String {
 
 /// Markdown for a PR comment: grouped by cloud and sandbox, details folded,
 /// kept under [`MARKDOWN_LIMIT`] characters with a note when cut.
-pub fn markdown(plan: &Plan) -> String {
+pub(crate) fn markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### provision plan\n");
     let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));

@@ -107,7 +107,11 @@ fn open_lock_file(lock: &Path) -> Result<File, StateError> {
 
 /// Takes the lock at `lock`, waiting up to `timeout` while another run
 /// holds it. The holder's details are written into the lock file itself.
-pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLock, StateError> {
+pub(super) fn acquire(
+    lock: &Path,
+    command: &str,
+    timeout: Duration,
+) -> Result<StateLock, StateError> {
     let info = lock;
     let file = open_lock_file(lock)?;
     let start = Instant::now();
@@ -151,7 +155,7 @@ pub fn acquire(lock: &Path, command: &str, timeout: Duration) -> Result<StateLoc
 
 /// `state unlock`: removes holder details left by a run that died. Refuses
 /// while a live run holds the lock.
-pub fn clear_stale(lock: &Path) -> Result<Option<LockInfo>, StateError> {
+pub(super) fn clear_stale(lock: &Path) -> Result<Option<LockInfo>, StateError> {
     let info = lock;
     let file = open_lock_file(lock)?;
     match file.try_lock() {

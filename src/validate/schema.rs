@@ -39,7 +39,7 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// Validates one document; returns its diagnostics (empty when valid).
-pub fn validate(
+pub(super) fn validate(
     kind: Kind,
     file: &Path,
     index: usize,

@@ -75,7 +75,7 @@ fn join_pointer(base: &str, key: &str) -> String {
 }
 
 /// Diagnostics for one schema error (several for several unknown keys).
-pub fn describe(
+pub(super) fn describe(
     error: &ValidationError<'_>,
     root: &Value,
     file: &Path,
@@ -300,7 +300,7 @@ pub fn describe(
 }
 
 /// A schema type name for messages.
-pub fn type_name(kind: &TypeKind) -> String {
+pub(super) fn type_name(kind: &TypeKind) -> String {
     use jsonschema::JsonType as PrimitiveType;
     fn one(t: PrimitiveType) -> &'static str {
         match t {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stderr)] // a skipped test says why on stderr
 #![allow(clippy::unwrap_used)] // test helpers fail loudly; a panic is a test failure
+#![allow(unreachable_pub)] // helpers shared between test modules are `pub`
 
 /// `mod file` and `mod postgres`, one `#[test]` per scenario in each: the
 /// apply suites run over both state backends.
@@ -22,13 +23,14 @@ macro_rules! on_both_backends {
     };
 }
 
+mod api;
 mod apply;
 mod apply_changes;
+mod check;
 mod completions;
 mod gitops;
 mod hostile;
 mod import;
-#[path = "../support/postgres.rs"]
 mod postgres;
 mod postgres_state;
 mod release;

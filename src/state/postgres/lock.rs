@@ -26,7 +26,10 @@ fn failed(e: tokio_postgres::Error) -> PostgresError {
 }
 
 /// The holder's row, if any.
-pub async fn holder(client: &Client, namespace: &str) -> Result<Option<LockInfo>, PostgresError> {
+pub(super) async fn holder(
+    client: &Client,
+    namespace: &str,
+) -> Result<Option<LockInfo>, PostgresError> {
     let row = client
         .query_opt(
             "SELECT host, pid, since, command FROM provision_locks WHERE namespace = $1",
@@ -56,7 +59,7 @@ fn unknown_holder() -> LockInfo {
 
 /// Polls `pg_try_advisory_lock` on `client` until it succeeds or `timeout`
 /// passes; then the holder is named.
-pub async fn acquire(
+pub(super) async fn acquire(
     client: &Client,
     namespace: &str,
     timeout: Duration,
@@ -80,7 +83,7 @@ pub async fn acquire(
 
 /// Records this run as the holder (after the lock is taken); returns the
 /// details a run that died left behind, if any.
-pub async fn claim(
+pub(super) async fn claim(
     client: &Client,
     namespace: &str,
     me: &LockInfo,
@@ -107,7 +110,10 @@ pub async fn claim(
 }
 
 /// Removes the holder row (ours, or a dead run's) and returns what it said.
-pub async fn clear(client: &Client, namespace: &str) -> Result<Option<LockInfo>, PostgresError> {
+pub(super) async fn clear(
+    client: &Client,
+    namespace: &str,
+) -> Result<Option<LockInfo>, PostgresError> {
     let stale = holder(client, namespace).await?;
     client
         .execute(
@@ -121,7 +127,7 @@ pub async fn clear(client: &Client, namespace: &str) -> Result<Option<LockInfo>,
 
 /// A held namespace lock: the dedicated connection it lives on. Dropping it
 /// clears the holder row and closes the connection, which frees the lock.
-pub struct PgLock {
+pub(super) struct PgLock {
     pub(super) client: Option<Client>,
     pub(super) executor: Arc<Executor>,
     pub(super) namespace: String,

@@ -207,7 +207,8 @@ impl PostgresBackend {
 
 /// Boxed futures borrowing the connection, for [`PostgresBackend::with_client`].
 mod futures_box {
-    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+    pub(super) type BoxFuture<'a, T> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
 impl StateBackend for PostgresBackend {

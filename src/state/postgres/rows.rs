@@ -24,7 +24,10 @@ fn failed(e: tokio_postgres::Error) -> PostgresError {
 }
 
 /// The namespace's state, or a new empty one when it has no row yet.
-pub async fn load(client: &impl GenericClient, namespace: &str) -> Result<State, PostgresError> {
+pub(super) async fn load(
+    client: &impl GenericClient,
+    namespace: &str,
+) -> Result<State, PostgresError> {
     let Some(head) = client
         .query_opt(
             "SELECT version, lineage, serial FROM provision_namespaces WHERE namespace = $1",
@@ -127,7 +130,7 @@ async fn advance(
 }
 
 /// Persists `changes` (already applied to `after`) in one transaction.
-pub async fn write(
+pub(super) async fn write(
     client: &mut Client,
     namespace: &str,
     before: u64,
@@ -142,7 +145,7 @@ pub async fn write(
 
 /// Writes a whole state (lineage and serial kept) into a namespace that
 /// has no connections yet: `state migrate`.
-pub async fn replace(
+pub(super) async fn replace(
     client: &mut Client,
     namespace: &str,
     state: &State,

@@ -51,12 +51,12 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
 )];
 
 /// The newest schema version this build knows.
-pub fn latest() -> i32 {
+pub(super) fn latest() -> i32 {
     MIGRATIONS.last().map_or(0, |m| m.0)
 }
 
 /// Brings the tables up to [`latest`]; a no-op when they are current.
-pub async fn migrate(client: &mut Client) -> Result<(), PostgresError> {
+pub(super) async fn migrate(client: &mut Client) -> Result<(), PostgresError> {
     let failed = |e: tokio_postgres::Error| PostgresError::Migrate(super::message(&e));
     let tx = client.transaction().await.map_err(failed)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])

@@ -7,7 +7,7 @@ use std::time::Duration;
 use provision::api::{ApiError, FlowService, FlowServiceClient, ListQuery, RetryPolicy, Scope};
 use provision::emulator::EmulatorConfig;
 
-use crate::support::{self, basic, scope};
+use super::support::{self, basic, scope};
 
 /// What the apply engine does with a create: on an unknown outcome, look the
 /// name up and create again only if it did not land.

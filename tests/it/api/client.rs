@@ -11,7 +11,7 @@ use provision::config::Connection;
 use provision::emulator::EmulatorConfig;
 use serde_json::{Value, json};
 
-use crate::support::{self, basic, scope};
+use super::support::{self, basic, scope};
 
 #[tokio::test]
 async fn list_follows_pages_over_2500_connections() {

@@ -6,7 +6,7 @@ use provision::emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{self, ORG, headers, raw};
+use super::support::{self, ORG, headers, raw};
 
 pub const SEED_CONNECTION_STRING: &str = r#"{
       "name": "PostgreSQL base connection",

@@ -1,7 +1,7 @@
 //! Probes against the TLS server: verification with and without the test
 //! CA, hostname checks, and the connection string's TLS keys.
 
-use crate::fixture::{self, CANARY, DATABASE, Project, assert_no_canary, basic, connection_string};
+use super::fixture::{self, CANARY, DATABASE, Project, assert_no_canary, basic, connection_string};
 
 fn line<'a>(stdout: &'a str, name: &str) -> &'a str {
     stdout

@@ -1,6 +1,6 @@
 //! Probes against the plain server: each failure has its own category.
 
-use crate::fixture::{self, CANARY, DATABASE, Project, assert_no_canary, basic};
+use super::fixture::{self, CANARY, DATABASE, Project, assert_no_canary, basic};
 
 fn line<'a>(stdout: &'a str, name: &str) -> &'a str {
     stdout

@@ -1,13 +1,9 @@
 //! The canary secret goes into every kind of body and credential; it must
 //! not come out in TRACE logs, error messages (Display or Debug) or any
-//! emulator answer. Its own test binary: the capturing subscriber is
-//! process-global, so no other test can race it for tracing's callsite cache.
-
-// Test helpers may unwrap too (clippy.toml allows it only inside #[test] fns).
-#![allow(clippy::unwrap_used)]
-
-#[path = "api/support.rs"]
-mod support;
+//! emulator answer. The capturing subscriber must be the process's global
+//! one (tracing caches per-callsite interest, and a scoped subscriber loses
+//! events to other tests racing it for that cache), so the test runs itself
+//! again in a child process of this binary, alone.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -18,7 +14,7 @@ use provision::emulator::EmulatorConfig;
 use provision::secret::Secret;
 use reqwest::Method;
 
-use support::{CANARY, basic, scope};
+use super::support::{self, CANARY, basic, scope};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -49,8 +45,35 @@ fn connection_string(name: &str) -> CreateConnectionRequest {
     }
 }
 
+const CHILD: &str = "PROVISION_CANARY_CHILD";
+
+#[test]
+fn canary_never_leaks() {
+    let run = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "api::secrets::canary_never_leaks_alone",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && out.contains("1 passed"),
+        "{out}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// The body of [`canary_never_leaks`], run by it in a child process.
 #[tokio::test]
-async fn canary_never_leaks() {
+#[ignore = "run by canary_never_leaks in its own process"]
+async fn canary_never_leaks_alone() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

@@ -6,8 +6,8 @@ use provision::emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::seed::SEED_AZURE_BASIC;
-use crate::support::{self, ORG, headers, raw};
+use super::seed::SEED_AZURE_BASIC;
+use super::support::{self, ORG, headers, raw};
 
 async fn expect(answer: reqwest::Response, status: u16, body: Value) {
     assert_eq!(answer.status(), status);

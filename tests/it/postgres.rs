@@ -1,9 +1,8 @@
 //! A throwaway PostgreSQL for integration tests: `initdb` + `pg_ctl` into a
 //! temp folder on a free port, 127.0.0.1 only, stopped when its guard drops
 //! and, through a watchdog process, when the test process ends however it
-//! ends (a `static` never drops). Reused by any test binary that needs a real
-//! server: `#[path = "../support/postgres.rs"] mod postgres;`.
-#![allow(dead_code, clippy::print_stderr)]
+//! ends (a `static` never drops). Shared by the state and check tests.
+#![allow(clippy::print_stderr)]
 
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -108,11 +107,6 @@ pub fn shared<T: Send + Sync>(
 impl PgServer {
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The folder holding the Unix socket (and the server's files).
-    pub fn socket_dir(&self) -> &Path {
-        &self.root
     }
 
     /// The superuser over the Unix socket (trusted): for setting up roles and

@@ -1,0 +1,6 @@
+//! `provision check` against real, throwaway PostgreSQL servers: one plain,
+//! one serving TLS with a certificate from a CA made at test time.
+
+mod fixture;
+mod probes;
+mod tls;
