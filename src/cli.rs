@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::apply::ApplyOptions;
+use crate::import::ImportOptions;
+use crate::plan::PlanOptions;
 use crate::workspace::{ConfigOptions, TargetOptions};
 
 mod check;
@@ -236,6 +239,45 @@ pub(crate) struct StateImportArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+impl PlanningArgs {
+    pub(crate) fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            prune: self.prune,
+            max_deletes: self.max_deletes,
+            targets: self.targets.clone(),
+            rotate_secrets: self.rotate_secrets,
+        }
+    }
+}
+
+impl ApplyArgs {
+    pub(crate) fn options(&self) -> ApplyOptions {
+        let planning = &self.planning;
+        ApplyOptions {
+            plan: planning.plan_options(),
+            refresh: planning.refresh,
+            parallelism: planning.parallelism.map(usize::from),
+            saved_plan: self.plan.clone(),
+            lock_timeout: self.lock_timeout,
+            rate_limit: self.rate_limit,
+            preflight: self.preflight,
+        }
+    }
+}
+
+impl ImportArgs {
+    pub(crate) fn options(&self) -> ImportOptions {
+        ImportOptions {
+            sandbox: self.sandbox.clone(),
+            cloud: self.cloud,
+            out: self.out.clone(),
+            dry_run: self.dry_run,
+            settings_file: self.config.clone(),
+            target: self.target.options(),
+        }
+    }
 }
 
 impl TargetArgs {

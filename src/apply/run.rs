@@ -69,7 +69,7 @@ pub(crate) fn run(
     if options.preflight {
         runtime.block_on(preflight(ws, options.parallelism))?;
     }
-    runtime.block_on(carry_out(ws, options, progress, state, saved, hash))
+    runtime.block_on(carry_out(ws, options, progress, state, saved))
 }
 
 /// Plans (unless a saved plan is given) and executes, recording as it goes.
@@ -79,18 +79,14 @@ async fn carry_out(
     progress: &dyn Progress,
     state: State,
     saved: Option<Plan>,
-    hash: String,
 ) -> Result<ApplyRun> {
     let connected = ws.connect().await?;
     let from_file = saved.is_some();
     let plan = match saved {
         Some(plan) => plan,
         None => {
-            let remote = connected
-                .read_remote(&ws.desired, &state, options.refresh)
-                .await?;
-            plan::diff(&ws.desired, &state, Some(&remote), hash, &options.plan)
-                .map_err(|e| Error::Failed(e.to_string()))?
+            ws.plan(&state, options.refresh, &options.plan, Some(&connected))
+                .await?
         }
     };
     for warning in &plan.warnings {

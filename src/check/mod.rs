@@ -3,6 +3,7 @@
 //! closed firewall shows up before the platform is asked to use them.
 //! It never calls the Flow Service.
 
+mod failure;
 mod probe;
 mod report;
 mod target;
@@ -16,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub(crate) use crate::tls::{Connectors, TlsSetupError};
-pub(crate) use probe::{Category, Failure};
+pub(crate) use failure::{Category, Failure};
 pub(crate) use report::{CheckReport, Outcome};
 pub(crate) use target::Target;
 

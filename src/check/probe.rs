@@ -5,74 +5,14 @@
 //! connection parameters, so a password cannot reach them.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio_postgres::error::SqlState;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::failure::{Category, Failure};
 use super::target::Target;
 use crate::tls::{Connectors, Encryption, Verification};
-
-/// What kind of failure, so a pipeline can tell "fix the network" from "fix
-/// the password".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Category {
-    /// The host name does not resolve.
-    Dns,
-    /// Nothing listens on the port, or the connection was closed at once.
-    Refused,
-    /// No answer within `--timeout`.
-    Timeout,
-    /// TLS required but not offered, or the certificate did not verify.
-    Tls,
-    /// Wrong password or unknown user (SQLSTATE 28P01 / 28000).
-    Auth,
-    /// The database does not exist (SQLSTATE 3D000).
-    Database,
-    /// The connection's own values cannot be used (e.g. a non-numeric port).
-    Config,
-    Other,
-}
-
-impl Category {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Category::Dns => "dns",
-            Category::Refused => "refused",
-            Category::Timeout => "timeout",
-            Category::Tls => "tls",
-            Category::Auth => "auth",
-            Category::Database => "database",
-            Category::Config => "config",
-            Category::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a probe failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
-    pub category: Category,
-    pub message: String,
-}
-
-impl Failure {
-    pub(crate) fn new(category: Category, message: impl Into<String>) -> Self {
-        Failure {
-            category,
-            message: message.into(),
-        }
-    }
-}
 
 /// Runs one probe within `timeout`, returning its result and how long it took.
 pub(super) async fn probe(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::probe::{Category, Failure};
+use super::failure::{Category, Failure};
 use super::target::Target;
 
 /// What happened to one connection.

@@ -2,10 +2,10 @@
 //! fields or the connection string's keys, plus its TLS policy. The password
 //! moves into a [`Secret`] here so no `Debug` of a target can show it.
 
-use super::probe::{Category, Failure};
+use super::failure::{Category, Failure};
 use crate::config::ConnectionKey;
-use crate::config::connection_string;
 use crate::config::{Auth, SslMode};
+use crate::connection_string;
 use crate::desired::resolve::Resolved;
 use crate::secret::Secret;
 use crate::tls::TlsPolicy;

@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::apply::{self, ApplyOptions, Outcome, Progress};
+use crate::apply::{self, Outcome, Progress};
 use crate::cli::ApplyArgs;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
@@ -13,15 +13,7 @@ use crate::workspace::Workspace;
 
 pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;
-    let options = ApplyOptions {
-        plan: super::plan::options(planning),
-        refresh: planning.refresh,
-        parallelism: planning.parallelism.map(usize::from),
-        saved_plan: args.plan.clone(),
-        lock_timeout: args.lock_timeout,
-        rate_limit: args.rate_limit,
-        preflight: args.preflight,
-    };
+    let options = args.options();
     let ws = Workspace::open(
         &planning.config.options(),
         planning.target.options(),

@@ -5,19 +5,11 @@
 use crate::cli::ImportArgs;
 use crate::desired::Environment;
 use crate::error::{Result, Status};
-use crate::import::{self, Candidate, ImportOptions, ImportRun};
+use crate::import::{self, Candidate, ImportRun};
 use crate::output;
 
 pub(super) fn run(args: ImportArgs) -> Result<Status> {
-    let options = ImportOptions {
-        sandbox: args.sandbox.clone(),
-        cloud: args.cloud,
-        out: args.out.clone(),
-        dry_run: args.dry_run,
-        settings_file: args.config.clone(),
-        target: args.target.options(),
-    };
-    let done = import::run(&options, &Environment::process())?;
+    let done = import::run(&args.options(), &Environment::process())?;
     if args.dry_run {
         for candidate in &done.selection.candidates {
             output::result(&format!(

@@ -4,26 +4,16 @@
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::desired::Environment;
-use crate::desired::config_hash;
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::plan::{self, PlanOptions, render};
+use crate::plan::render;
 use crate::workspace::Workspace;
 
 use super::runtime;
 
-pub(super) fn options(args: &crate::cli::PlanningArgs) -> PlanOptions {
-    PlanOptions {
-        prune: args.prune,
-        max_deletes: args.max_deletes,
-        targets: args.targets.clone(),
-        rotate_secrets: args.rotate_secrets,
-    }
-}
-
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
-    let options = options(&planning);
+    let options = planning.plan_options();
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
     let ws = Workspace::open(
@@ -35,28 +25,7 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
         output::warning(warning);
     }
     let state = ws.backend.load()?;
-    let runtime = runtime()?;
-    // The platform is read only when there is something to look up: new
-    // connections (to adopt rather than create), or all with --refresh.
-    let needs_remote = !plan::scopes_to_read(&ws.desired, &state, refresh).is_empty();
-    let plan = runtime.block_on(async {
-        let remote = if needs_remote {
-            let connected = ws.connect().await?;
-            let remote = connected.read_remote(&ws.desired, &state, refresh).await;
-            connected.close().await;
-            Some(remote?)
-        } else {
-            None
-        };
-        plan::diff(
-            &ws.desired,
-            &state,
-            remote.as_ref(),
-            config_hash(&ws.desired),
-            &options,
-        )
-        .map_err(|e| Error::Failed(e.to_string()))
-    })?;
+    let plan = runtime()?.block_on(ws.plan(&state, refresh, &options, None))?;
     if let Some(path) = &args.out {
         std::fs::write(path, render::json(&plan)).map_err(Error::io("write plan", path))?;
     }

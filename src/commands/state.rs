@@ -4,18 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::{FlowService, Scope};
 use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
+use crate::import;
 use crate::output;
-use crate::state::{
-    Change, FileBackend, PostgresBackend, Record, StateBackend, StateError, timestamp,
-};
+use crate::state::{Change, FileBackend, PostgresBackend, StateBackend, StateError};
 use crate::workspace::{self, Workspace};
-
-use super::runtime;
 
 pub(super) fn run(command: StateCommand) -> Result<Status> {
     match command {
@@ -90,50 +86,13 @@ fn import(args: StateImportArgs) -> Result<()> {
         args.target.options(),
         Environment::process(),
     )?;
-    let desired = ws
-        .desired
-        .iter()
-        .find(|d| d.key == args.key)
-        .cloned()
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "`{}` is not in the config: add its YAML first (keys are `cloud/sandbox/name`)",
-                args.key
-            ))
-        })?;
-    let _lock = ws.backend.lock("provision state import", Duration::ZERO)?;
-    let mut state = ws.backend.load()?;
-    let runtime = runtime()?;
-    let item = runtime.block_on(async {
-        let connected = ws.connect().await?;
-        let scope = Scope::new(&desired.org, &desired.connection.sandbox);
-        let item = connected
-            .api
-            .get(&scope, &args.id)
-            .await
-            .map_err(Error::api(format!("cannot import `{}`", args.id)));
-        connected.close().await;
-        item
-    })?;
-    if item.name != desired.connection.name {
+    let item = import::record_existing(&ws, &args.key, &args.id)?;
+    if item.name != args.key.name {
         output::warning(&format!(
             "connection `{}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
-            item.id, item.name, desired.connection.name
+            item.id, item.name, args.key.name
         ));
     }
-    let now = timestamp::now();
-    let record = Record {
-        id: item.id.clone(),
-        etag: item.etag.clone(),
-        org: desired.org.clone(),
-        // Fields on the platform may differ: the next plan compares with --refresh.
-        fingerprint: desired.fingerprint.clone(),
-        secret_hmac: desired.secret_hmac.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    ws.backend
-        .record(&mut state, &[Change::Upsert(args.key.clone(), record)])?;
     output::result_line(&format!("imported `{}` as `{}`", item.id, args.key));
     Ok(())
 }

@@ -2,10 +2,10 @@
 //! the JSON Schema), and loading files into values with source positions.
 
 mod connection;
-pub mod connection_string;
 pub mod interpolate;
 mod key;
 pub mod load;
+mod node;
 pub mod schema;
 mod settings;
 pub mod walk;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
-use crate::config::load::{Node, NodeValue};
+use super::node::{Node, NodeValue};
 use crate::diagnostic::{Code, Diagnostic, Position};
 
 /// Nodes that alias expansion may add to one file: far beyond any real

@@ -139,12 +139,10 @@ pub(crate) fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String 
 fn secret_material(connection: &Connection) -> String {
     match &connection.auth {
         Auth::Basic(b) => b.password.clone(),
-        Auth::ConnectionString(cs) => {
-            crate::config::connection_string::parse(&cs.connection_string)
-                .get("password")
-                .map(|(_, v)| v.to_owned())
-                .unwrap_or_default()
-        }
+        Auth::ConnectionString(cs) => crate::connection_string::parse(&cs.connection_string)
+            .get("password")
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default(),
     }
 }
 

@@ -22,7 +22,7 @@ fn known_key_follows(rest: &[char]) -> bool {
         .collect::<String>()
         .trim_start()
         .to_ascii_lowercase();
-    crate::config::connection_string::KEYS.iter().any(|key| {
+    crate::connection_string::KEYS.iter().any(|key| {
         rest.strip_prefix(&key.to_ascii_lowercase())
             .is_some_and(|after| after.trim_start().starts_with('='))
     })

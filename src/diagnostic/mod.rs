@@ -12,7 +12,6 @@ mod github;
 mod json;
 mod mask;
 pub(crate) mod sarif;
-pub(crate) mod suggest;
 mod text;
 
 pub(crate) use code::Code;

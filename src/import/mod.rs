@@ -2,6 +2,7 @@
 //! platform into YAML files and state records, so a team can start managing
 //! them from git. Anything ambiguous is reported, never guessed.
 
+mod existing;
 mod names;
 mod remote;
 pub(crate) mod render;
@@ -16,6 +17,7 @@ use crate::config::Cloud;
 use crate::desired;
 use crate::diagnostic::Diagnostic;
 use crate::validate::{self, Options};
+pub(crate) use existing::record_existing;
 pub(crate) use names::{env_var, file_stem, relative};
 pub(crate) use remote::to_connection;
 pub(crate) use run::{ImportOptions, ImportRun, run};
@@ -79,22 +81,7 @@ pub(crate) fn select(
     managed: &dyn Fn(&ConnectionKey) -> bool,
 ) -> Selection {
     let mut selection = Selection::default();
-    let mut items: Vec<&ConnectionItem> = items.iter().collect();
-    items.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let mut by_name: BTreeMap<&str, Vec<&ConnectionItem>> = BTreeMap::new();
-    for item in items {
-        if item.connection_spec.id == POSTGRES_SPEC_ID {
-            by_name.entry(&item.name).or_default().push(item);
-        } else {
-            selection.skip(
-                item,
-                format!(
-                    "connection spec `{}` is not PostgreSQL: provision manages PostgreSQL sources only",
-                    item.connection_spec.id
-                ),
-            );
-        }
-    }
+    let by_name = postgres_by_name(items, &mut selection);
     let mut stems: HashMap<String, Vec<&str>> = HashMap::new();
     for name in by_name.keys() {
         if let Some(stem) = file_stem(name) {
@@ -115,61 +102,89 @@ pub(crate) fn select(
             continue;
         }
         let item = same[0];
-        let Some(stem) = file_stem(name) else {
-            selection.skip(
-                item,
-                "no file name can be made from this name: write its file by hand and record it with `provision state import`".into(),
-            );
-            continue;
-        };
-        if let Some(sharing) = stems.get(&stem).filter(|names| names.len() > 1) {
-            let names: Vec<String> = sharing.iter().map(|n| format!("`{n}`")).collect();
+        let shared_stem = |stem: &str| stems.get(stem).filter(|names| names.len() > 1);
+        match candidate(item, target, &variables, &shared_stem, exists, managed) {
+            Ok(candidate) => {
+                variables.extend(candidate.variables.iter().cloned());
+                selection.candidates.push(candidate);
+            }
+            Err(reason) => selection.skip(item, reason),
+        }
+    }
+    selection
+}
+
+/// The listing's PostgreSQL connections grouped by name (sorted); others
+/// are skipped.
+fn postgres_by_name<'a>(
+    items: &'a [ConnectionItem],
+    selection: &mut Selection,
+) -> BTreeMap<&'a str, Vec<&'a ConnectionItem>> {
+    let mut items: Vec<&ConnectionItem> = items.iter().collect();
+    items.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let mut by_name: BTreeMap<&str, Vec<&ConnectionItem>> = BTreeMap::new();
+    for item in items {
+        if item.connection_spec.id == POSTGRES_SPEC_ID {
+            by_name.entry(&item.name).or_default().push(item);
+        } else {
             selection.skip(
                 item,
                 format!(
-                    "file name `{stem}.yaml` would be shared by {}: write these files by hand",
-                    names.join(", ")
+                    "connection spec `{}` is not PostgreSQL: provision manages PostgreSQL sources only",
+                    item.connection_spec.id
                 ),
             );
-            continue;
         }
-        let mut variable = env_var(name, "PASSWORD");
-        let mut n = 2;
-        while variables.contains(&variable) {
-            variable = format!("{}_{n}", env_var(name, "PASSWORD"));
-            n += 1;
-        }
-        let connection = match to_connection(item, target.cloud, &target.sandbox, &variable) {
-            Ok(connection) => connection,
-            Err(reason) => {
-                selection.skip(item, reason);
-                continue;
-            }
-        };
-        let key = connection.key();
-        if managed(&key) {
-            selection.skip(item, format!("already in state as `{key}`"));
-            continue;
-        }
-        let file = target.out.join(format!("{stem}.yaml"));
-        if exists(&file) {
-            selection.skip(
-                item,
-                format!("`{}` already exists: not overwritten", file.display()),
-            );
-            continue;
-        }
-        variables.insert(variable.clone());
-        selection.candidates.push(Candidate {
-            id: item.id.clone(),
-            etag: item.etag.clone(),
-            key,
-            text: render::connection_yaml(&connection, &target.schema_ref, &item.id),
-            file,
-            variables: vec![variable],
-        });
     }
-    selection
+    by_name
+}
+
+/// The file for one uniquely named connection, or why it is skipped.
+fn candidate<'s>(
+    item: &ConnectionItem,
+    target: &Target,
+    variables: &BTreeSet<String>,
+    shared_stem: &dyn Fn(&str) -> Option<&'s Vec<&'s str>>,
+    exists: &dyn Fn(&Path) -> bool,
+    managed: &dyn Fn(&ConnectionKey) -> bool,
+) -> Result<Candidate, String> {
+    let name = item.name.as_str();
+    let Some(stem) = file_stem(name) else {
+        return Err("no file name can be made from this name: write its file by hand and record it with `provision state import`".into());
+    };
+    if let Some(sharing) = shared_stem(&stem) {
+        let names: Vec<String> = sharing.iter().map(|n| format!("`{n}`")).collect();
+        return Err(format!(
+            "file name `{stem}.yaml` would be shared by {}: write these files by hand",
+            names.join(", ")
+        ));
+    }
+    let mut variable = env_var(name, "PASSWORD");
+    let mut n = 2;
+    while variables.contains(&variable) {
+        variable = format!("{}_{n}", env_var(name, "PASSWORD"));
+        n += 1;
+    }
+    let connection = to_connection(item, target.cloud, &target.sandbox, &variable)?;
+    let key = connection.key();
+    if managed(&key) {
+        return Err(format!("already in state as `{key}`"));
+    }
+    let file = target.out.join(format!("{stem}.yaml"));
+    if exists(&file) {
+        return Err(format!(
+            "`{}` already exists: not overwritten",
+            file.display()
+        ));
+    }
+    Ok(Candidate {
+        id: item.id.clone(),
+        etag: item.etag.clone(),
+        key,
+        text: render::connection_yaml(&connection, &target.schema_ref, &item.id),
+        file,
+        variables: vec![variable],
+    })
 }
 
 /// Validates the candidates' YAML exactly as `provision validate` would

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use super::{Options, position_in_scalar};
+use crate::config::interpolate;
 use crate::config::load::{Node, NodeValue};
-use crate::config::{connection_string, interpolate};
+use crate::connection_string;
 use crate::diagnostic::{Code, Diagnostic, Position, Severity};
 
 /// The semantic rules of one connection. They read the YAML nodes, not the
@@ -62,12 +63,23 @@ pub(super) fn check_connection(
     let is_connection_string = auth
         .get("type")
         .is_some_and(|t| t.value == NodeValue::String("connectionString".into()));
-    let Some(node) = auth
+    if let Some(node) = auth
         .get("connectionString")
         .filter(|_| is_connection_string)
-    else {
-        return;
-    };
+    {
+        check_connection_string(path, index, node, text, severity, out);
+    }
+}
+
+/// The grammar of `auth.connectionString`, its `Password` and its `Port`.
+fn check_connection_string(
+    path: &Path,
+    index: usize,
+    node: &Node,
+    text: &str,
+    severity: Severity,
+    out: &mut Vec<Diagnostic>,
+) {
     let NodeValue::String(cs) = &node.value else {
         return;
     };

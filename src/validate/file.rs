@@ -8,7 +8,7 @@ use super::connection::check_connection;
 use super::variables::check_strings;
 use super::{FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
 use crate::config::Connection;
-use crate::config::load::{self, NodeValue, SourceFile};
+use crate::config::load::{self, Node, NodeValue, SourceFile};
 use crate::config::schema::Kind;
 use crate::diagnostic::{Code, Diagnostic, Position, Severity};
 
@@ -49,83 +49,26 @@ fn unreadable(path: &Path, text: Option<String>, diag: Diagnostic) -> FileResult
 /// Every document of a parsed file: schema, `${VAR}` syntax, rules.
 fn check_source(source: SourceFile, options: Options) -> FileResult {
     let path = source.path.as_path();
-    let mut diagnostics = Vec::new();
-    let mut connections = Vec::new();
-    let mut identities = Vec::new();
+    let mut result = FileResult {
+        path: path.to_owned(),
+        text: None,
+        connections: Vec::new(),
+        identities: Vec::new(),
+        diagnostics: Vec::new(),
+        documents: source.documents.len(),
+    };
     if source.documents.is_empty() {
-        diagnostics.push(Diagnostic::warning(
+        result.diagnostics.push(Diagnostic::warning(
             Code::EmptyFile,
             path,
             Position::START,
             "file holds no connection: expected at least one YAML document".into(),
         ));
     }
-    let documents = source.documents.len();
-    for (index, owned) in source.documents.into_iter().enumerate() {
-        let doc = &owned;
-        let before = diagnostics.len();
-        if !matches!(doc.value, NodeValue::Map(_)) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::NotAMapping,
-                    path,
-                    doc.pos,
-                    format!(
-                        "expected a mapping describing one connection, found {}",
-                        doc.kind()
-                    ),
-                )
-                .in_document(index, "")
-                .with_help("separate several connections with `---`, not as a list"),
-            );
-            continue;
-        }
-        let value = doc.to_json();
-        diagnostics.extend(schema::validate(Kind::Connection, path, index, doc, &value));
-        check_strings(
-            path,
-            index,
-            doc,
-            &mut Vec::new(),
-            &source.text,
-            &mut diagnostics,
-        );
-        check_connection(path, index, doc, &source.text, options, &mut diagnostics);
-        if diagnostics[before..]
-            .iter()
-            .any(|d| d.severity == Severity::Error)
-        {
-            continue;
-        }
-        match serde_json::from_value::<Connection>(value) {
-            Ok(connection) => {
-                identities.push(Identity {
-                    key: connection.key(),
-                    file: path.to_owned(),
-                    document: index,
-                    name: owned.at("/name").pos,
-                });
-                if !options.diagnostics_only {
-                    connections.push(Located {
-                        connection,
-                        file: path.to_owned(),
-                        document: index,
-                        node: owned,
-                    });
-                }
-            }
-            // The schema accepted what serde rejects: report, don't panic.
-            Err(err) => diagnostics.push(
-                Diagnostic::error(
-                    Code::Schema,
-                    path,
-                    doc.pos,
-                    format!("invalid connection: {err}"),
-                )
-                .in_document(index, ""),
-            ),
-        }
+    for (index, doc) in source.documents.into_iter().enumerate() {
+        check_document(path, index, doc, &source.text, options, &mut result);
     }
+    let diagnostics = &mut result.diagnostics;
     if diagnostics.len() > MAX_DIAGNOSTICS_PER_FILE {
         let more = diagnostics.len() - MAX_DIAGNOSTICS_PER_FILE;
         diagnostics.truncate(MAX_DIAGNOSTICS_PER_FILE);
@@ -136,12 +79,80 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
             format!("{more} more problem(s) in this file are not shown: fix the ones above first"),
         ));
     }
-    FileResult {
-        path: path.to_owned(),
-        text: Some(source.text),
-        connections,
-        identities,
-        diagnostics,
-        documents,
+    result.text = Some(source.text);
+    result
+}
+
+/// One document: a mapping, valid against the schema and the rules, then a
+/// typed connection (kept unless only diagnostics are wanted).
+fn check_document(
+    path: &Path,
+    index: usize,
+    doc: Node,
+    text: &str,
+    options: Options,
+    result: &mut FileResult,
+) {
+    let diagnostics = &mut result.diagnostics;
+    if !matches!(doc.value, NodeValue::Map(_)) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NotAMapping,
+                path,
+                doc.pos,
+                format!(
+                    "expected a mapping describing one connection, found {}",
+                    doc.kind()
+                ),
+            )
+            .in_document(index, "")
+            .with_help("separate several connections with `---`, not as a list"),
+        );
+        return;
+    }
+    let before = diagnostics.len();
+    let value = doc.to_json();
+    diagnostics.extend(schema::validate(
+        Kind::Connection,
+        path,
+        index,
+        &doc,
+        &value,
+    ));
+    check_strings(path, index, &doc, &mut Vec::new(), text, diagnostics);
+    check_connection(path, index, &doc, text, options, diagnostics);
+    if diagnostics[before..]
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        return;
+    }
+    match serde_json::from_value::<Connection>(value) {
+        Ok(connection) => {
+            result.identities.push(Identity {
+                key: connection.key(),
+                file: path.to_owned(),
+                document: index,
+                name: doc.at("/name").pos,
+            });
+            if !options.diagnostics_only {
+                result.connections.push(Located {
+                    connection,
+                    file: path.to_owned(),
+                    document: index,
+                    node: doc,
+                });
+            }
+        }
+        // The schema accepted what serde rejects: report, don't panic.
+        Err(err) => diagnostics.push(
+            Diagnostic::error(
+                Code::Schema,
+                path,
+                doc.pos,
+                format!("invalid connection: {err}"),
+            )
+            .in_document(index, ""),
+        ),
     }
 }

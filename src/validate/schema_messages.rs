@@ -9,9 +9,9 @@ use jsonschema::error::{TypeKind, ValidationErrorKind as K};
 use serde_json::Value;
 
 use crate::config::load::{Node, NodeValue};
-use crate::diagnostic::suggest::closest;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::secret::is_secret_pointer;
+use crate::suggest::closest;
 
 /// Unknown keys reported per mapping; more only bury the first.
 const MAX_UNKNOWN_KEYS: usize = 50;
@@ -74,7 +74,41 @@ fn join_pointer(base: &str, key: &str) -> String {
     format!("{base}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
-/// Diagnostics for one schema error (several for several unknown keys).
+/// What every message about one schema error needs to know.
+struct Place<'a> {
+    file: &'a Path,
+    index: usize,
+    node: &'a Node,
+    pointer: String,
+    /// The last step of the pointer: the key the user wrote.
+    field: &'a str,
+    secret: bool,
+    /// The subschema that failed, and its description for the help line.
+    schema: Option<&'a Value>,
+    description: Option<String>,
+    instance: &'a Value,
+}
+
+impl Place<'_> {
+    fn at(&self, code: Code, node: &Node, pointer: String, message: String) -> Diagnostic {
+        let d =
+            Diagnostic::error(code, self.file, node.pos, message).in_document(self.index, pointer);
+        if self.secret { d.secret() } else { d }
+    }
+
+    fn here(&self, code: Code, message: String) -> Diagnostic {
+        self.at(code, self.node, self.pointer.clone(), message)
+    }
+
+    fn with_description(&self, d: Diagnostic) -> Diagnostic {
+        match &self.description {
+            Some(desc) => d.with_help(desc.clone()),
+            None => d,
+        }
+    }
+}
+
+/// One JSON Schema error as diagnostics (one, or one per unknown key).
 pub(super) fn describe(
     error: &ValidationError<'_>,
     root: &Value,
@@ -82,221 +116,222 @@ pub(super) fn describe(
     index: usize,
     doc: &Node,
 ) -> Vec<Diagnostic> {
-    let pointer = error.instance_path().as_str().to_owned();
-    let node = doc.at(&pointer);
-    let secret = is_secret_pointer(&pointer);
-    let field = pointer
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("");
-    let schema_here = owner(root, error);
-    let description = schema_here
-        .and_then(|s| s.get("description"))
-        .and_then(Value::as_str)
-        .map(|d| d.replace('\n', " "));
-    let instance = error.instance();
-    let at = |code: Code, node: &Node, pointer: String, message: String| {
-        let d = Diagnostic::error(code, file, node.pos, message).in_document(index, pointer);
-        if secret { d.secret() } else { d }
+    let pointer = error.instance_path().as_str();
+    let schema = owner(root, error);
+    let place = Place {
+        file,
+        index,
+        node: doc.at(pointer),
+        pointer: pointer.to_owned(),
+        field: pointer
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(""),
+        secret: is_secret_pointer(pointer),
+        schema,
+        description: schema
+            .and_then(|s| s.get("description"))
+            .and_then(Value::as_str)
+            .map(|d| d.replace('\n', " ")),
+        instance: error.instance(),
     };
-
     let diag = match error.kind() {
-        K::AdditionalProperties { unexpected } => {
-            let allowed: Vec<String> = schema_here
-                .and_then(|s| s.get("properties"))
-                .and_then(Value::as_object)
-                .map(|p| p.keys().cloned().collect())
-                .unwrap_or_default();
-            // Key nodes by name in one pass (a hostile file may hold 100,000
-            // unknown keys); only the first few are reported anyway.
-            let key_nodes: std::collections::HashMap<String, &Node> = match &node.value {
-                NodeValue::Map(entries) => entries
-                    .iter()
-                    .filter_map(|(k, _)| Some((k.scalar_text()?, k)))
-                    .collect(),
-                _ => std::collections::HashMap::new(),
-            };
-            return unexpected
-                .iter()
-                .take(MAX_UNKNOWN_KEYS)
-                .map(|key| {
-                    let key_node = key_nodes.get(key).copied().unwrap_or(node);
-                    let mut d = Diagnostic::error(
-                        Code::UnknownKey,
-                        file,
-                        key_node.pos,
-                        format!("unknown key `{key}`{}", within(field)),
-                    )
-                    .in_document(index, join_pointer(&pointer, key));
-                    let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
-                    d = match closest(key, &names) {
-                        Some(best) => d.with_help(format!("did you mean `{best}`?")),
-                        None => d.with_help(format!("expected one of: {}", names.join(", "))),
-                    };
-                    d
-                })
-                .collect();
-        }
+        K::AdditionalProperties { unexpected } => return unknown_keys(&place, unexpected),
         K::Required { property } => {
             let key = property.as_str().unwrap_or_default();
-            let mut d = at(
+            let mut d = place.at(
                 Code::MissingKey,
-                node,
-                join_pointer(&pointer, key),
-                format!("missing required key `{key}`{}", within(field)),
+                place.node,
+                join_pointer(&place.pointer, key),
+                format!("missing required key `{key}`{}", within(place.field)),
             );
             d.secret = false;
             d
         }
-        K::Type { kind } => {
-            let expected = type_name(kind);
-            let found = node.kind();
-            let mut d = at(
-                Code::WrongType,
-                node,
-                pointer.clone(),
-                format!("`{field}` must be {expected}, found {found}"),
-            );
-            if let (NodeValue::String(s), true) = (&node.value, expected.starts_with("a boolean")) {
-                let hint = match s.to_ascii_lowercase().as_str() {
-                    "no" | "off" | "n" | "false" => Some("false"),
-                    "yes" | "on" | "y" | "true" => Some("true"),
-                    _ => None,
-                };
-                if let Some(hint) = hint {
-                    d = d.with_help(format!(
-                        "YAML 1.2 reads `{s}` as a string; write `{hint}` (unquoted)"
-                    ));
-                }
-            } else if let (NodeValue::String(s), true) = (&node.value, expected == "an integer") {
-                if !secret && s.trim().parse::<i64>().is_ok() {
-                    d = d.with_help(format!(
-                        "write the number without quotes: `{field}: {}`",
-                        s.trim()
-                    ));
-                }
-            } else if let Some(desc) = description {
-                d = d.with_help(desc);
-            }
-            d
-        }
-        K::Enum { options } => {
-            let options: Vec<Value> = options.as_array().cloned().unwrap_or_default();
-            let mut d = if secret {
-                at(
-                    Code::InvalidValue,
-                    node,
-                    pointer.clone(),
-                    format!("invalid `{field}`"),
-                )
-            } else {
-                at(
-                    Code::InvalidValue,
-                    node,
-                    pointer.clone(),
-                    format!(
-                        "invalid `{field}` {}: expected one of {}",
-                        show(instance),
-                        json_list(&options)
-                    ),
-                )
-            };
-            if let (Some(value), false) = (instance.as_str(), secret) {
-                let names: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
-                if let Some(best) = closest(value, &names) {
-                    d = d.with_help(format!("did you mean `{best}`?"));
-                }
-            }
-            if let (Value::Bool(_), Some(desc)) = (instance.as_ref(), &description) {
-                d = d.with_help(desc.clone());
-            }
-            d
-        }
+        K::Type { kind } => wrong_type(&place, kind),
+        K::Enum { options } => not_in_enum(&place, options),
         K::Constant { expected_value } => {
-            let mut d = at(
+            let field = place.field;
+            place.with_description(place.here(
                 Code::InvalidValue,
-                node,
-                pointer.clone(),
-                if secret {
+                if place.secret {
                     format!("invalid `{field}`: expected {}", show(expected_value))
                 } else {
                     format!(
                         "invalid `{field}` {}: expected {}",
-                        show(instance),
+                        show(place.instance),
                         show(expected_value)
                     )
                 },
-            );
-            if let Some(desc) = description {
-                d = d.with_help(desc);
-            }
-            d
+            ))
         }
         K::Minimum { .. }
         | K::Maximum { .. }
         | K::ExclusiveMinimum { .. }
-        | K::ExclusiveMaximum { .. } => {
-            let min = schema_here
-                .and_then(|s| s.get("minimum"))
-                .map(Value::to_string);
-            let max = schema_here
-                .and_then(|s| s.get("maximum"))
-                .map(Value::to_string);
-            let range = match (min, max) {
-                (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
-                (Some(lo), None) => format!("at least {lo}"),
-                (None, Some(hi)) => format!("at most {hi}"),
-                (None, None) => "in range".into(),
-            };
-            at(
-                Code::OutOfRange,
-                node,
-                pointer.clone(),
-                format!(
-                    "`{field}` {} is out of range: expected an integer {range}",
-                    show(instance)
-                ),
-            )
-        }
-        K::MinLength { limit } => at(
+        | K::ExclusiveMaximum { .. } => out_of_range(&place),
+        K::MinLength { limit } => place.here(
             Code::InvalidString,
-            node,
-            pointer.clone(),
             if *limit == 1 {
-                format!("`{field}` is empty: expected a non-empty string")
+                format!("`{}` is empty: expected a non-empty string", place.field)
             } else {
-                format!("`{field}` is too short: expected at least {limit} characters")
+                format!(
+                    "`{}` is too short: expected at least {limit} characters",
+                    place.field
+                )
             },
         ),
-        K::MaxLength { limit } => at(
+        K::MaxLength { limit } => place.here(
             Code::InvalidString,
-            node,
-            pointer.clone(),
-            format!("`{field}` is too long: expected at most {limit} characters"),
+            format!(
+                "`{}` is too long: expected at most {limit} characters",
+                place.field
+            ),
         ),
-        K::Pattern { pattern } => {
-            let mut d = at(
-                Code::InvalidString,
-                node,
-                pointer.clone(),
-                format!("invalid `{field}`: expected a string matching `{pattern}`"),
-            );
-            if let Some(desc) = description {
-                d = d.with_help(desc);
-            }
-            d
-        }
+        K::Pattern { pattern } => place.with_description(place.here(
+            Code::InvalidString,
+            format!(
+                "invalid `{}`: expected a string matching `{pattern}`",
+                place.field
+            ),
+        )),
         _ => {
-            let message = if secret {
-                format!("invalid `{field}` (rule `{}`)", error.kind().keyword())
+            let message = if place.secret {
+                format!(
+                    "invalid `{}` (rule `{}`)",
+                    place.field,
+                    error.kind().keyword()
+                )
             } else {
-                format!("invalid `{field}`: {error}")
+                format!("invalid `{}`: {error}", place.field)
             };
-            at(Code::Schema, node, pointer.clone(), message)
+            place.here(Code::Schema, message)
         }
     };
     vec![diag]
+}
+
+/// One diagnostic per unknown key (at most [`MAX_UNKNOWN_KEYS`]), each at
+/// the key itself, with the closest allowed name.
+fn unknown_keys(place: &Place<'_>, unexpected: &[String]) -> Vec<Diagnostic> {
+    let allowed: Vec<String> = place
+        .schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    // Key nodes by name in one pass (a hostile file may hold 100,000
+    // unknown keys); only the first few are reported anyway.
+    let key_nodes: std::collections::HashMap<String, &Node> = match &place.node.value {
+        NodeValue::Map(entries) => entries
+            .iter()
+            .filter_map(|(k, _)| Some((k.scalar_text()?, k)))
+            .collect(),
+        _ => std::collections::HashMap::new(),
+    };
+    unexpected
+        .iter()
+        .take(MAX_UNKNOWN_KEYS)
+        .map(|key| {
+            let key_node = key_nodes.get(key).copied().unwrap_or(place.node);
+            let d = Diagnostic::error(
+                Code::UnknownKey,
+                place.file,
+                key_node.pos,
+                format!("unknown key `{key}`{}", within(place.field)),
+            )
+            .in_document(place.index, join_pointer(&place.pointer, key));
+            match closest(key, &names) {
+                Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                None => d.with_help(format!("expected one of: {}", names.join(", "))),
+            }
+        })
+        .collect()
+}
+
+/// A value of the wrong type, with a hint for YAML 1.1 booleans and quoted
+/// numbers.
+fn wrong_type(place: &Place<'_>, kind: &TypeKind) -> Diagnostic {
+    let field = place.field;
+    let expected = type_name(kind);
+    let d = place.here(
+        Code::WrongType,
+        format!("`{field}` must be {expected}, found {}", place.node.kind()),
+    );
+    match &place.node.value {
+        NodeValue::String(s) if expected.starts_with("a boolean") => {
+            let hint = match s.to_ascii_lowercase().as_str() {
+                "no" | "off" | "n" | "false" => Some("false"),
+                "yes" | "on" | "y" | "true" => Some("true"),
+                _ => None,
+            };
+            match hint {
+                Some(hint) => d.with_help(format!(
+                    "YAML 1.2 reads `{s}` as a string; write `{hint}` (unquoted)"
+                )),
+                None => d,
+            }
+        }
+        NodeValue::String(s) if expected == "an integer" => {
+            if !place.secret && s.trim().parse::<i64>().is_ok() {
+                d.with_help(format!(
+                    "write the number without quotes: `{field}: {}`",
+                    s.trim()
+                ))
+            } else {
+                d
+            }
+        }
+        _ => place.with_description(d),
+    }
+}
+
+/// A value outside an `enum`, with the closest allowed value.
+fn not_in_enum(place: &Place<'_>, options: &Value) -> Diagnostic {
+    let field = place.field;
+    let options: Vec<Value> = options.as_array().cloned().unwrap_or_default();
+    let mut d = if place.secret {
+        place.here(Code::InvalidValue, format!("invalid `{field}`"))
+    } else {
+        place.here(
+            Code::InvalidValue,
+            format!(
+                "invalid `{field}` {}: expected one of {}",
+                show(place.instance),
+                json_list(&options)
+            ),
+        )
+    };
+    if let (Some(value), false) = (place.instance.as_str(), place.secret) {
+        let names: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+        if let Some(best) = closest(value, &names) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        }
+    }
+    if let (Value::Bool(_), Some(desc)) = (place.instance, &place.description) {
+        d = d.with_help(desc.clone());
+    }
+    d
+}
+
+/// A number outside its range, naming the range.
+fn out_of_range(place: &Place<'_>) -> Diagnostic {
+    let bound = |name: &str| place.schema.and_then(|s| s.get(name)).map(Value::to_string);
+    let range = match (bound("minimum"), bound("maximum")) {
+        (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
+        (Some(lo), None) => format!("at least {lo}"),
+        (None, Some(hi)) => format!("at most {hi}"),
+        (None, None) => "in range".into(),
+    };
+    place.here(
+        Code::OutOfRange,
+        format!(
+            "`{}` {} is out of range: expected an integer {range}",
+            place.field,
+            show(place.instance)
+        ),
+    )
 }
 
 /// A schema type name for messages.

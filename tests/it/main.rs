@@ -26,6 +26,7 @@ macro_rules! on_both_backends {
 mod api;
 mod apply;
 mod apply_changes;
+mod architecture;
 mod check;
 mod completions;
 mod gitops;

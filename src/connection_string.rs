@@ -3,13 +3,13 @@
 //! `EncryptionMethod=0|1|6` and `ValidateServerCertificate=0|1`. Keys are
 //! case-insensitive; each may appear once.
 
-use crate::diagnostic::suggest::closest;
+use crate::suggest::closest;
 
 /// Help text shown with every connection-string diagnostic.
-pub const SHAPE: &str = "expected `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally `;EncryptionMethod=0|1|6;ValidateServerCertificate=0|1`";
+pub(crate) const SHAPE: &str = "expected `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally `;EncryptionMethod=0|1|6;ValidateServerCertificate=0|1`";
 
 /// Canonical spellings, in the order the platform documents them.
-pub const KEYS: [&str; 7] = [
+pub(crate) const KEYS: [&str; 7] = [
     "Server",
     "Database",
     "Port",
@@ -22,21 +22,21 @@ const REQUIRED: usize = 5;
 
 /// One problem, at a byte offset into the string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub offset: usize,
     pub message: String,
 }
 
 /// The parsed entries (canonical key, offset of the value, value) and problems.
 #[derive(Debug, Default)]
-pub struct Parsed<'a> {
+pub(crate) struct Parsed<'a> {
     pub entries: Vec<(&'static str, usize, &'a str)>,
     pub problems: Vec<Problem>,
 }
 
 impl<'a> Parsed<'a> {
     /// The value of a key (case-insensitive) and its offset.
-    pub fn get(&self, key: &str) -> Option<(usize, &'a str)> {
+    pub(crate) fn get(&self, key: &str) -> Option<(usize, &'a str)> {
         self.entries
             .iter()
             .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
@@ -46,7 +46,7 @@ impl<'a> Parsed<'a> {
 
 /// Parses and checks a connection string. Values are never copied into
 /// messages: the password lives in here.
-pub fn parse(input: &str) -> Parsed<'_> {
+pub(crate) fn parse(input: &str) -> Parsed<'_> {
     let mut parsed = Parsed::default();
     let mut offset = 0;
     for part in input.split(';') {

@@ -1,0 +1,52 @@
+//! `provision state import KEY ID`: record one connection that already
+//! exists on the platform under a key of the config, without changing it.
+
+use std::time::Duration;
+
+use crate::api::wire::ConnectionItem;
+use crate::api::{FlowService, Scope};
+use crate::config::ConnectionKey;
+use crate::error::{Error, Result};
+use crate::state::{Change, Record, timestamp};
+use crate::workspace::{Workspace, runtime};
+
+/// Reads connection `id` from the platform and records it under `key`
+/// (which the config must describe); returns what the platform holds.
+pub(crate) fn record_existing(
+    ws: &Workspace,
+    key: &ConnectionKey,
+    id: &str,
+) -> Result<ConnectionItem> {
+    let desired = ws.desired.iter().find(|d| &d.key == key).ok_or_else(|| {
+        Error::Failed(format!(
+            "`{key}` is not in the config: add its YAML first (keys are `cloud/sandbox/name`)"
+        ))
+    })?;
+    let _lock = ws.backend.lock("provision state import", Duration::ZERO)?;
+    let mut state = ws.backend.load()?;
+    let item = runtime()?.block_on(async {
+        let connected = ws.connect().await?;
+        let scope = Scope::new(&desired.org, &desired.connection.sandbox);
+        let item = connected
+            .api
+            .get(&scope, id)
+            .await
+            .map_err(Error::api(format!("cannot import `{id}`")));
+        connected.close().await;
+        item
+    })?;
+    let now = timestamp::now();
+    let record = Record {
+        id: item.id.clone(),
+        etag: item.etag.clone(),
+        org: desired.org.clone(),
+        // Fields on the platform may differ: the next plan compares with --refresh.
+        fingerprint: desired.fingerprint.clone(),
+        secret_hmac: desired.secret_hmac.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    ws.backend
+        .record(&mut state, &[Change::Upsert(key.clone(), record)])?;
+    Ok(item)
+}

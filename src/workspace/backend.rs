@@ -1,0 +1,90 @@
+//! Which state backend a run uses: `--state FILE`, `--state-url`, settings
+//! `state.backend: postgres` (with its URL and namespace), or the default
+//! file; `--emulator` keeps its own.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{DEFAULT_STATE, EMULATOR_STATE, STATE_URL_VAR, TargetOptions};
+use crate::config::interpolate;
+use crate::config::{Settings, StateBackendKind, StateSettings};
+use crate::desired::Environment;
+use crate::error::Error;
+use crate::state::postgres::DEFAULT_NAMESPACE;
+use crate::state::{FileBackend, PostgresBackend, StateBackend};
+
+/// The state backend the flags and settings choose: `--state FILE` is a
+/// file; `--state-url`, or settings `backend: postgres` (outside
+/// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
+pub(crate) fn backend(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Arc<dyn StateBackend>, Error> {
+    let state = settings.state.clone().unwrap_or_default();
+    let postgres = target.state.is_none()
+        && (target.state_url.is_some()
+            || (state.backend == Some(StateBackendKind::Postgres) && !target.emulator));
+    if postgres {
+        let url = state_url(target, &state, env)?;
+        let namespace = namespace(target, settings, env)?;
+        let backend =
+            PostgresBackend::new(&url, &namespace).map_err(|e| Error::Setup(e.to_string()))?;
+        return Ok(Arc::new(backend));
+    }
+    let path = match (&target.state, target.emulator, &state.path) {
+        (Some(path), _, _) => path.clone(),
+        (None, true, _) => PathBuf::from(EMULATOR_STATE),
+        (None, false, Some(path)) => PathBuf::from(path),
+        (None, false, None) => PathBuf::from(DEFAULT_STATE),
+    };
+    Ok(Arc::new(FileBackend::new(path)))
+}
+
+/// `--state-namespace`, else settings `state.namespace`, else `default`.
+pub(crate) fn namespace(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<String, Error> {
+    let setting = settings.state.as_ref().and_then(|s| s.namespace.as_ref());
+    match (&target.state_namespace, setting) {
+        (Some(flag), _) => Ok(flag.clone()),
+        (None, Some(setting)) => resolve_setting(setting, "state.namespace", env),
+        (None, None) => Ok(DEFAULT_NAMESPACE.to_owned()),
+    }
+}
+
+/// `--state-url`, else settings `state.url` (its `${VAR}`s resolved), else
+/// `PROVISION_STATE_URL`. Messages never quote the URL: it holds a password.
+fn state_url(
+    target: &TargetOptions,
+    state: &StateSettings,
+    env: &Environment,
+) -> Result<String, Error> {
+    if let Some(url) = &target.state_url {
+        return Ok(url.clone());
+    }
+    if let Some(url) = &state.url {
+        return resolve_setting(url, "state.url", env);
+    }
+    match env.get(STATE_URL_VAR) {
+        Some(url) => Ok(url),
+        None => Err(Error::Setup(format!(
+            "state backend `postgres` needs a URL: set `state.url` in provision.yaml (e.g. `${{{STATE_URL_VAR}}}`), `--state-url`, or `{STATE_URL_VAR}`"
+        ))),
+    }
+}
+
+fn resolve_setting(value: &str, field: &str, env: &Environment) -> Result<String, Error> {
+    interpolate::substitute(value, &|name| env.get(name)).map_err(|missing| {
+        Error::Setup(format!(
+            "`{field}` uses unset environment variable(s): {}",
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}

@@ -1,0 +1,44 @@
+//! Making a plan for a run: state against the desired connections, and the
+//! platform's view where there is something to look up (new connections,
+//! or all with `--refresh`). Used by `plan`, and by `apply` under its lock.
+
+use super::{Connected, Workspace};
+use crate::desired::config_hash;
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::state::State;
+
+impl Workspace {
+    /// The plan for `state`. The platform is read only when there is
+    /// something to look up, through `connected` when the caller already
+    /// holds a connection, else through one opened (and closed) here.
+    pub(crate) async fn plan(
+        &self,
+        state: &State,
+        refresh: bool,
+        options: &PlanOptions,
+        connected: Option<&Connected>,
+    ) -> Result<Plan> {
+        let needs_remote = !plan::scopes_to_read(&self.desired, state, refresh).is_empty();
+        let remote = match (needs_remote, connected) {
+            (false, _) => None,
+            (true, Some(connected)) => {
+                Some(connected.read_remote(&self.desired, state, refresh).await?)
+            }
+            (true, None) => {
+                let connected = self.connect().await?;
+                let remote = connected.read_remote(&self.desired, state, refresh).await;
+                connected.close().await;
+                Some(remote?)
+            }
+        };
+        plan::diff(
+            &self.desired,
+            state,
+            remote.as_ref(),
+            config_hash(&self.desired),
+            options,
+        )
+        .map_err(|e| Error::Failed(e.to_string()))
+    }
+}
