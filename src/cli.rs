@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::apply::ApplyOptions;
+use crate::desired::Project;
 use crate::import::ImportOptions;
-use crate::plan::PlanOptions;
+use crate::plan::{PlanOptions, PruneScope};
 use crate::workspace::{ConfigOptions, TargetOptions};
 
 mod check;
@@ -106,7 +107,8 @@ pub(crate) struct PlanningArgs {
     /// Ask the platform whether recorded connections still exist and match.
     #[arg(long)]
     pub refresh: bool,
-    /// Delete connections that are in state but no longer in config.
+    /// Delete connections that are in state but no longer in config: only
+    /// those recorded from files under the PATHs given.
     #[arg(long)]
     pub prune: bool,
     /// Refuse plans that delete more than N connections.
@@ -212,19 +214,43 @@ pub(crate) struct StateMigrateArgs {
     pub state: StateArgs,
 }
 
+/// Which state a state command reads or changes.
 #[derive(Debug, Args)]
 pub(crate) struct StateArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    /// Project settings file.
+    pub target: StateTargetArgs,
+}
+
+/// Where a state command finds state: only the flags that choose it (state
+/// commands never call the Flow Service).
+#[derive(Debug, Args)]
+pub(crate) struct StateTargetArgs {
+    /// State file (default: settings `state.path`, else `.provision/state.json`).
+    #[arg(long, value_name = "FILE", conflicts_with = "state_url")]
+    pub state: Option<PathBuf>,
+    /// PostgreSQL state database (`postgres://user:pw@host/db?sslmode=require`);
+    /// chooses the postgres backend. Prefer `PROVISION_STATE_URL` or settings
+    /// `state.url`: a password on the command line is visible to other users.
+    #[arg(long, value_name = "URL")]
+    pub state_url: Option<String>,
+    /// Namespace in a shared PostgreSQL state database (default: settings
+    /// `state.namespace`, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub state_namespace: Option<String>,
+    /// The state `--emulator` rehearsals keep (`.provision/emulator-state.json`)
+    /// instead of the project's.
+    #[arg(long)]
+    pub emulator: bool,
+    /// Project settings file (its `state` settings choose the backend).
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
     pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct StateKeyArgs {
-    /// `cloud/sandbox/name`
-    pub key: ConnectionKey,
+    /// `cloud/sandbox/name`, e.g. `azure/prod/orders-db` (`provision state list` shows them)
+    #[arg(value_name = "KEY")]
+    pub key: String,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -248,6 +274,8 @@ impl PlanningArgs {
             max_deletes: self.max_deletes,
             targets: self.targets.clone(),
             rotate_secrets: self.rotate_secrets,
+            scope: Some(self.config.prune_scope()),
+            described_elsewhere: Default::default(),
         }
     }
 }
@@ -275,7 +303,11 @@ impl ImportArgs {
             out: self.out.clone(),
             dry_run: self.dry_run,
             settings_file: self.config.clone(),
-            target: self.target.options(),
+            paths: with_default(&self.paths),
+            target: TargetOptions {
+                settings_file: Some(self.config.clone()),
+                ..self.target.options()
+            },
         }
     }
 }
@@ -289,6 +321,32 @@ impl TargetArgs {
             endpoint: self.endpoint.clone(),
             ims: self.ims.clone(),
             emulator: self.emulator,
+            settings_file: None,
+        }
+    }
+}
+
+/// The connection files' default folder when no PATH is given.
+const DEFAULT_PATH: &str = "connections";
+
+fn with_default(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_PATH)]
+    } else {
+        paths.to_vec()
+    }
+}
+
+impl StateTargetArgs {
+    pub(crate) fn options(&self) -> TargetOptions {
+        TargetOptions {
+            state: self.state.clone(),
+            state_url: self.state_url.clone(),
+            state_namespace: self.state_namespace.clone(),
+            endpoint: None,
+            ims: None,
+            emulator: self.emulator,
+            settings_file: Some(self.config.clone()),
         }
     }
 }
@@ -296,9 +354,22 @@ impl TargetArgs {
 impl ConfigArgs {
     pub(crate) fn options(&self) -> ConfigOptions {
         ConfigOptions {
-            paths: self.paths.clone(),
+            paths: with_default(&self.paths),
             settings: self.config.clone(),
             allow_plaintext_secrets: self.allow_plaintext_secrets,
+        }
+    }
+
+    /// What `--prune` may reach: entries recorded from files under the
+    /// paths; without PATH, also those recorded before state kept files.
+    pub(crate) fn prune_scope(&self) -> PruneScope {
+        let project = Project::of_settings(&self.config);
+        PruneScope {
+            paths: with_default(&self.paths)
+                .iter()
+                .map(|path| project.source(path))
+                .collect(),
+            unrecorded: self.paths.is_empty(),
         }
     }
 }
@@ -325,8 +396,9 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// Options shared by commands that read the config.
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArgs {
-    /// Files or folders of connection files (folders are walked for *.yaml / *.yml).
-    #[arg(value_name = "PATH", default_value = "connections")]
+    /// Files or folders of connection files (folders are walked for *.yaml /
+    /// *.yml) [default: connections].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Project settings file (validated too when it exists).
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]

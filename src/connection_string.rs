@@ -45,10 +45,12 @@ impl<'a> Parsed<'a> {
 }
 
 /// Parses and checks a connection string. Values are never copied into
-/// messages: the password lives in here.
+/// messages: the password lives in here. An unknown key is named unless it
+/// follows a literal password, whose own `;` may have split it off.
 pub(crate) fn parse(input: &str) -> Parsed<'_> {
     let mut parsed = Parsed::default();
     let mut offset = 0;
+    let mut after_literal_password = false;
     for part in input.split(';') {
         let start = offset;
         offset += part.len() + 1;
@@ -74,6 +76,10 @@ pub(crate) fn parse(input: &str) -> Parsed<'_> {
                 Some(k) => {
                     format!("unknown connection string key `{raw_key}`; did you mean `{k}`?")
                 }
+                None if !after_literal_password => format!(
+                    "unknown connection string key `{raw_key}`: expected one of {}",
+                    KEYS.map(|k| format!("`{k}`")).join(", ")
+                ),
                 None => format!(
                     "a part of the connection string is not `Key=value` with a known key (known: {}); a `;` inside a value splits it",
                     KEYS.join(", ")
@@ -94,6 +100,9 @@ pub(crate) fn parse(input: &str) -> Parsed<'_> {
             });
             continue;
         }
+        after_literal_password = *key == "Password"
+            && !value.is_empty()
+            && !crate::config::interpolate::is_single_reference(value);
         if let Some(message) = check_value(key, value) {
             parsed.problems.push(Problem {
                 offset: value_offset,
@@ -143,6 +152,22 @@ mod tests {
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.get("password"), Some((45, "${P}")));
+    }
+
+    #[test]
+    fn names_an_unknown_key_unless_a_literal_password_may_have_split_it() {
+        let p = parse("Server=h;Database=d;Port=5432;UID=u;Password=${P};Foo=1");
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert!(
+            p.problems[0]
+                .message
+                .starts_with("unknown connection string key `Foo`: expected one of `Server`"),
+            "{:?}",
+            p.problems
+        );
+        assert_eq!(p.problems[0].offset, 52);
+        let p = parse("Server=h;Database=d;Port=5432;UID=u;Password=hun;ter2");
+        assert!(!p.problems[0].message.contains("ter2"), "{:?}", p.problems);
     }
 
     #[test]

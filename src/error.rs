@@ -57,11 +57,13 @@ impl Status {
 /// Why a command could not do its job.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    /// The config has problems; nothing was sent.
-    #[error("{} problem(s) in the config: nothing was sent", .diagnostics.len())]
+    /// The config has problems; `outcome` says what was not done.
+    #[error("{} problem(s) in the config: {outcome}", .diagnostics.len())]
     InvalidConfig {
         diagnostics: Vec<Diagnostic>,
         sources: Sources,
+        /// E.g. "nothing was sent", for the command at hand.
+        outcome: &'static str,
     },
     /// Another run holds the state lock.
     #[error(
@@ -136,6 +138,7 @@ impl Error {
             Error::InvalidConfig {
                 diagnostics,
                 sources,
+                ..
             } => {
                 output::progress(&diagnostic::render_text(
                     diagnostics,

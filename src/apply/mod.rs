@@ -194,6 +194,7 @@ impl<F: FlowService + 'static> Engine<F> {
             secret_hmac: d.secret_hmac.clone(),
             created_at,
             updated_at: now,
+            source: Some(d.source.clone()),
         }
     }
 

@@ -59,12 +59,13 @@ pub(crate) fn run(
     progress: &dyn Progress,
 ) -> Result<ApplyRun> {
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
-    let state = ws.backend.load()?;
+    let mut state = ws.backend.load()?;
     let hash = config_hash(&ws.desired);
     let saved = match &options.saved_plan {
         Some(path) => Some(saved_plan(path, &state, &hash)?),
         None => None,
     };
+    ws.record_sources(&mut state)?;
     let runtime = crate::workspace::runtime()?;
     if options.preflight {
         runtime.block_on(preflight(ws, options.parallelism))?;

@@ -25,6 +25,11 @@ pub(crate) struct ImportArgs {
     /// Project settings file.
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
     pub config: PathBuf,
+    /// Files or folders of the project's connection files [default:
+    /// connections]: a connection any of them describes (by
+    /// `cloud/sandbox/name`) is not imported again.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }

@@ -26,10 +26,7 @@ pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let done = apply::run(&ws, &options, &bar)?;
     bar.bar.finish_and_clear();
     if done.plan.is_empty() {
-        output::result_line(&format!(
-            "No changes: {} connection(s) match the config.",
-            done.plan.summary.unchanged
-        ));
+        output::result_line(&render::no_changes_line(&done.plan.summary));
         return Ok(Status::Success);
     }
     output::result_line(&done.report.summary());

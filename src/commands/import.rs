@@ -5,7 +5,7 @@
 use crate::cli::ImportArgs;
 use crate::desired::Environment;
 use crate::error::{Result, Status};
-use crate::import::{self, Candidate, ImportRun};
+use crate::import::{self, Candidate, ImportRun, Variable};
 use crate::output;
 
 pub(super) fn run(args: ImportArgs) -> Result<Status> {
@@ -57,16 +57,13 @@ fn finish(done: &ImportRun, dry_run: bool) {
         },
         done.selection.skipped.len()
     ));
-    let variables: Vec<&str> = listed
-        .iter()
-        .flat_map(|c| c.variables.iter().map(String::as_str))
-        .collect();
+    let variables: Vec<&Variable> = listed.iter().flat_map(|c| &c.variables).collect();
     if !variables.is_empty() {
         output::result_line(
-            "Set these variables (the passwords, which the platform never returns) before `provision plan`:",
+            "Set these variables before `provision plan` (the platform never returns secrets):",
         );
         for variable in variables {
-            output::result_line(&format!("  {variable}"));
+            output::result_line(&format!("  {}  ({})", variable.name, variable.holds));
         }
     }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
-use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::import;
@@ -26,12 +25,8 @@ pub(super) fn run(command: StateCommand) -> Result<Status> {
 }
 
 fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
-    let settings = workspace::settings_only(&args.config)?;
+    let settings = workspace::settings_only(&args.target.config)?;
     workspace::backend(&args.target.options(), &settings, &Environment::process())
-}
-
-fn not_in_state(key: &ConnectionKey, backend: &dyn StateBackend) -> Error {
-    Error::Failed(format!("`{key}` is not in state {}", backend.describe()))
 }
 
 fn list(args: &StateArgs) -> Result<()> {
@@ -49,17 +44,17 @@ fn list(args: &StateArgs) -> Result<()> {
             pending.started_at, pending.org
         ));
     }
+    if let Some(hint) = workspace::empty_state_hint(&args.target.options(), &state) {
+        output::warning(&hint);
+    }
     Ok(())
 }
 
 fn show(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
     let state = backend.load()?;
-    let record = state
-        .connections
-        .get(&args.key)
-        .ok_or_else(|| not_in_state(&args.key, &*backend))?;
-    output::result(&(serde_json::to_string_pretty(record).unwrap_or_default() + "\n"));
+    let (_, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
+    output::result(&(serde_json::to_string_pretty(&record).unwrap_or_default() + "\n"));
     Ok(())
 }
 
@@ -67,15 +62,11 @@ fn rm(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
     let _lock = backend.lock("provision state rm", Duration::ZERO)?;
     let mut state = backend.load()?;
-    let record = state
-        .connections
-        .get(&args.key)
-        .cloned()
-        .ok_or_else(|| not_in_state(&args.key, &*backend))?;
-    backend.record(&mut state, &[Change::Remove(args.key.clone())])?;
+    let (key, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
+    backend.record(&mut state, &[Change::Remove(key.clone())])?;
     output::result_line(&format!(
-        "removed `{}` from state; connection `{}` stays on the platform",
-        args.key, record.id
+        "removed `{key}` from state; connection `{}` stays on the platform",
+        record.id
     ));
     Ok(())
 }
@@ -132,7 +123,7 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         let namespace = match &args.to_namespace {
             Some(ns) => ns.clone(),
             None => {
-                let settings = workspace::settings_only(&args.state.config)?;
+                let settings = workspace::settings_only(&args.state.target.config)?;
                 workspace::namespace(
                     &args.state.target.options(),
                     &settings,

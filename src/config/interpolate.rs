@@ -93,6 +93,74 @@ pub fn references(value: &str) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// Names referenced by a value with the byte offset of each `${`, in order
+/// (malformed values have none).
+pub fn references_at(value: &str) -> Vec<(usize, &str)> {
+    if parse(value).is_err() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(i) = value[at..].find('$') {
+        let start = at + i;
+        let after = &value[start..];
+        if after.starts_with("$${") {
+            at = start + 3;
+        } else if let Some(body) = after.strip_prefix("${") {
+            // `parse` succeeded, so the reference is terminated and valid.
+            let end = body.find('}').unwrap_or(body.len());
+            found.push((start, &body[..end]));
+            at = start + 2 + end + 1;
+        } else {
+            at = start + 1;
+        }
+    }
+    found
+}
+
+/// True when the value has no literal text: only `${…}` references, well
+/// formed or not (`${PW-3}` is a mistyped reference, not a secret).
+pub fn is_only_references(value: &str) -> bool {
+    let mut rest = value.trim();
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let Some(body) = rest.strip_prefix("${") else {
+            return false;
+        };
+        let Some(end) = body.find('}') else {
+            return false;
+        };
+        if body[..end].contains('$') {
+            return false;
+        }
+        rest = &body[end + 1..];
+    }
+    true
+}
+
+/// `orders-db` + `PASSWORD` -> `ORDERS_DB_PASSWORD`: upper snake case, and a
+/// leading `_` when the name starts with a digit (variable names cannot).
+pub fn variable_name(name: &str, suffix: &str) -> String {
+    let mut var = String::with_capacity(name.len() + suffix.len() + 1);
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            var.push(c.to_ascii_uppercase());
+        } else if !var.ends_with('_') {
+            var.push('_');
+        }
+    }
+    let mut var = var.trim_matches('_').to_owned();
+    if var.is_empty() {
+        var.push_str("CONNECTION");
+    }
+    if var.starts_with(|c: char| c.is_ascii_digit()) {
+        var.insert(0, '_');
+    }
+    format!("{var}_{suffix}")
+}
+
 /// Substitutes every reference with `lookup(name)`; returns the names that
 /// had no value instead, so every missing variable can be reported at once.
 pub fn substitute(
@@ -137,6 +205,19 @@ mod tests {
         assert!(is_single_reference("${ORDERS_DB_PASSWORD}"));
         assert!(!is_single_reference("x${A}"));
         assert!(!is_single_reference("hunter2"));
+    }
+
+    #[test]
+    fn finds_each_reference_and_what_is_only_references() {
+        assert_eq!(references_at("a${B}$${C}x${D}"), vec![(1, "B"), (11, "D")]);
+        assert!(references_at("${A-B}").is_empty());
+        assert!(is_only_references("${PW}"));
+        assert!(is_only_references("${PW-3}"));
+        assert!(is_only_references("${A}${B}"));
+        assert!(!is_only_references("x${PW}"));
+        assert!(!is_only_references("${PW"));
+        assert!(!is_only_references("hunter2"));
+        assert!(!is_only_references(""));
     }
 
     #[test]

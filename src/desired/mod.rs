@@ -4,8 +4,10 @@
 
 mod environment;
 pub(crate) mod resolve;
+mod source;
 
 pub(crate) use environment::Environment;
+pub(crate) use source::{Project, described_keys, lies_under};
 
 use crate::config::ConnectionKey;
 use std::collections::HashMap;
@@ -31,6 +33,8 @@ pub(crate) struct Desired {
     pub fingerprint: String,
     /// HMAC-SHA256 of the secret under `PROVISION_STATE_KEY`, when set.
     pub secret_hmac: Option<String>,
+    /// The file it is written in, as state records it ([`Project::source`]).
+    pub source: String,
 }
 
 /// Why the desired set could not be built.
@@ -42,12 +46,13 @@ pub(crate) enum DesiredError {
     NoOrg(Cloud),
 }
 
-/// Resolves every connection and attaches its org and digests.
+/// Resolves every connection and attaches its org, digests and file.
 pub(crate) fn build(
     connections: &[Located],
     orgs: &HashMap<Cloud, String>,
     lookup: &Lookup<'_>,
     state_key: Option<&[u8]>,
+    project: &Project,
 ) -> Result<Vec<Desired>, DesiredError> {
     let resolved = resolve::resolve_all(connections, lookup).map_err(DesiredError::Diagnostics)?;
     let mut desired = Vec::with_capacity(resolved.len());
@@ -58,13 +63,15 @@ pub(crate) fn build(
             .cloned()
             .ok_or(DesiredError::NoOrg(cloud))?;
         let fingerprint = fingerprint(&located.connection, lookup);
-        let secret_hmac = state_key.map(|k| secret_hmac(k, &resolved.key, &resolved.connection));
+        let secret_hmac = state_key
+            .map(|k| secret_hmac(k, &resolved.key, &located.connection, &resolved.connection));
         desired.push(Desired {
             key: resolved.key,
             org,
             connection: resolved.connection,
             fingerprint,
             secret_hmac,
+            source: project.source(&located.file),
         });
     }
     Ok(desired)
@@ -95,7 +102,9 @@ pub(crate) fn orgs_from_settings(
 
 /// The non-secret view of a connection template, resolved. The password is
 /// left out; a connection string loses its `Password=` part *before*
-/// substitution, so no part of a secret reaches the digest input.
+/// substitution, so no part of a secret reaches the digest input, and a
+/// connection string that is one `${VAR}` (a secret as a whole) is kept as
+/// that reference, unresolved.
 fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
     let sub = |s: &str| interpolate::substitute(s, &|n| lookup(n)).unwrap_or_default();
     let auth = match &template.auth {
@@ -107,6 +116,9 @@ fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
             "username": sub(&b.username),
             "sslMode": b.ssl_mode,
         }),
+        Auth::ConnectionString(cs) if interpolate::is_single_reference(&cs.connection_string) => {
+            json!({ "type": "connectionString", "connectionString": cs.connection_string })
+        }
         Auth::ConnectionString(cs) => {
             let without_password: Vec<&str> = cs
                 .connection_string
@@ -135,24 +147,35 @@ pub(crate) fn fingerprint(template: &Connection, lookup: &Lookup<'_>) -> String 
     hex(&Sha256::digest(view.to_string().as_bytes()))
 }
 
-/// The secret part of a resolved connection.
-fn secret_material(connection: &Connection) -> String {
-    match &connection.auth {
-        Auth::Basic(b) => b.password.clone(),
-        Auth::ConnectionString(cs) => crate::connection_string::parse(&cs.connection_string)
+/// The secret part of a resolved connection: the password, or the whole
+/// connection string when `template` writes it as one `${VAR}`.
+fn secret_material(template: &Connection, connection: &Connection) -> String {
+    match (&template.auth, &connection.auth) {
+        (Auth::ConnectionString(written), Auth::ConnectionString(cs))
+            if interpolate::is_single_reference(&written.connection_string) =>
+        {
+            cs.connection_string.clone()
+        }
+        (_, Auth::Basic(b)) => b.password.clone(),
+        (_, Auth::ConnectionString(cs)) => crate::connection_string::parse(&cs.connection_string)
             .get("password")
             .map(|(_, v)| v.to_owned())
             .unwrap_or_default(),
     }
 }
 
-fn secret_hmac(state_key: &[u8], key: &ConnectionKey, connection: &Connection) -> String {
+fn secret_hmac(
+    state_key: &[u8],
+    key: &ConnectionKey,
+    template: &Connection,
+    connection: &Connection,
+) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state_key) else {
         return String::new();
     };
     mac.update(key.to_string().as_bytes());
     mac.update(&[0]);
-    mac.update(secret_material(connection).as_bytes());
+    mac.update(secret_material(template, connection).as_bytes());
     hex(&mac.finalize().into_bytes())
 }
 

@@ -80,7 +80,19 @@ pub(super) fn mask_secrets(line: &str, column: usize) -> (String, isize) {
                 .find(|&j| matches!(chars[j], ',' | '}' | ']' | '"' | '\''))
                 .unwrap_or(chars.len())
         };
-        if end > start {
+        // `${VAR}` references are not secrets: only literal text is masked.
+        let reference = |to: usize| {
+            let value: String = chars[start..to].iter().collect();
+            let value = value.split(" #").next().unwrap_or("").trim();
+            crate::config::interpolate::is_only_references(value.trim_matches(['"', '\'']))
+        };
+        let first_part = (start..end).find(|&j| chars[j] == ';').unwrap_or(end);
+        let end = if chars[i] == '=' && reference(first_part) {
+            first_part
+        } else {
+            end
+        };
+        if end > start && !reference(end) {
             spans.push((start, end));
         }
         i = end.max(i + 1);

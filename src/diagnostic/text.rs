@@ -95,10 +95,22 @@ fn token_width(line: &str, col: usize) -> usize {
             .skip(1)
             .position(|c| *c == q)
             .map_or(rest.len(), |i| i + 2)
-    } else {
+    } else if rest.starts_with(&['$', '{']) {
+        // A `${VAR}` reference, up to its `}`.
         rest.iter()
-            .position(|c| c.is_whitespace() || matches!(c, ':' | ',' | '#' | ';'))
-            .unwrap_or(rest.len())
+            .position(|c| *c == '}')
+            .map_or(rest.len(), |i| i + 1)
+    } else {
+        // A plain value may hold spaces (`verify full`): it ends at a
+        // separator or a comment, less trailing blanks.
+        let end = rest
+            .iter()
+            .position(|c| matches!(c, ':' | ',' | '#' | ';'))
+            .unwrap_or(rest.len());
+        rest[..end]
+            .iter()
+            .rposition(|c| !c.is_whitespace())
+            .map_or(0, |i| i + 1)
     };
     width.max(1)
 }

@@ -31,7 +31,7 @@ pub(crate) fn record_existing(
             .api
             .get(&scope, id)
             .await
-            .map_err(Error::api(format!("cannot import `{id}`")));
+            .map_err(crate::workspace::api_error(format!("cannot import `{id}`")));
         connected.close().await;
         item
     })?;
@@ -45,6 +45,7 @@ pub(crate) fn record_existing(
         secret_hmac: desired.secret_hmac.clone(),
         created_at: now.clone(),
         updated_at: now,
+        source: Some(desired.source.clone()),
     };
     ws.backend
         .record(&mut state, &[Change::Upsert(key.clone(), record)])?;

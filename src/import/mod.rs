@@ -12,7 +12,7 @@ use crate::config::ConnectionKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::api::wire::{ConnectionItem, POSTGRES_SPEC_ID};
+use crate::api::wire::{CONNECTION_STRING_AUTH, ConnectionItem, POSTGRES_SPEC_ID};
 use crate::config::Cloud;
 use crate::desired;
 use crate::diagnostic::Diagnostic;
@@ -43,8 +43,19 @@ pub(crate) struct Candidate {
     pub file: PathBuf,
     pub text: String,
     /// The variables its secrets became.
-    pub variables: Vec<String>,
+    pub variables: Vec<Variable>,
 }
+
+/// A variable an imported file references, which the user must set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Variable {
+    pub name: String,
+    /// What its value is, for the list printed at the end.
+    pub holds: &'static str,
+}
+
+/// What a connection-string variable must hold.
+const WHOLE_CONNECTION_STRING: &str = "the whole connection string, `Server=…;Database=…;Port=…;UID=…;Password=…` (the platform masks all of it)";
 
 /// A remote connection left alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +84,14 @@ impl Selection {
 
 /// Chooses what to import from a sandbox's listing. `exists` says whether a
 /// file is already there (never overwritten); `managed` whether a key is in
-/// state already.
+/// state already; `described` which keys the project's files describe (by
+/// key, whatever their file names: those are never imported twice).
 pub(crate) fn select(
     items: &[ConnectionItem],
     target: &Target,
     exists: &dyn Fn(&Path) -> bool,
     managed: &dyn Fn(&ConnectionKey) -> bool,
+    described: &BTreeMap<ConnectionKey, PathBuf>,
 ) -> Selection {
     let mut selection = Selection::default();
     let by_name = postgres_by_name(items, &mut selection);
@@ -103,9 +116,15 @@ pub(crate) fn select(
         }
         let item = same[0];
         let shared_stem = |stem: &str| stems.get(stem).filter(|names| names.len() > 1);
-        match candidate(item, target, &variables, &shared_stem, exists, managed) {
+        let known = Known {
+            variables: &variables,
+            exists,
+            managed,
+            described,
+        };
+        match candidate(item, target, &shared_stem, &known) {
             Ok(candidate) => {
-                variables.extend(candidate.variables.iter().cloned());
+                variables.extend(candidate.variables.iter().map(|v| v.name.clone()));
                 selection.candidates.push(candidate);
             }
             Err(reason) => selection.skip(item, reason),
@@ -139,14 +158,21 @@ fn postgres_by_name<'a>(
     by_name
 }
 
+/// What is already there: variables chosen for other files, files on disk,
+/// keys in state and keys the project's files describe.
+struct Known<'a> {
+    variables: &'a BTreeSet<String>,
+    exists: &'a dyn Fn(&Path) -> bool,
+    managed: &'a dyn Fn(&ConnectionKey) -> bool,
+    described: &'a BTreeMap<ConnectionKey, PathBuf>,
+}
+
 /// The file for one uniquely named connection, or why it is skipped.
 fn candidate<'s>(
     item: &ConnectionItem,
     target: &Target,
-    variables: &BTreeSet<String>,
     shared_stem: &dyn Fn(&str) -> Option<&'s Vec<&'s str>>,
-    exists: &dyn Fn(&Path) -> bool,
-    managed: &dyn Fn(&ConnectionKey) -> bool,
+    known: &Known<'_>,
 ) -> Result<Candidate, String> {
     let name = item.name.as_str();
     let Some(stem) = file_stem(name) else {
@@ -159,19 +185,35 @@ fn candidate<'s>(
             names.join(", ")
         ));
     }
-    let mut variable = env_var(name, "PASSWORD");
+    let whole_string = item
+        .auth
+        .as_ref()
+        .is_some_and(|a| a.spec_name == CONNECTION_STRING_AUTH);
+    let (suffix, holds) = if whole_string {
+        ("CONNECTION_STRING", WHOLE_CONNECTION_STRING)
+    } else {
+        ("PASSWORD", "the password")
+    };
+    let mut variable = env_var(name, suffix);
     let mut n = 2;
-    while variables.contains(&variable) {
-        variable = format!("{}_{n}", env_var(name, "PASSWORD"));
+    while known.variables.contains(&variable) {
+        variable = format!("{}_{n}", env_var(name, suffix));
         n += 1;
     }
     let connection = to_connection(item, target.cloud, &target.sandbox, &variable)?;
     let key = connection.key();
-    if managed(&key) {
+    if (known.managed)(&key) {
         return Err(format!("already in state as `{key}`"));
     }
+    if let Some(file) = known.described.get(&key) {
+        return Err(format!(
+            "`{}` already describes `{key}`: not imported again (record it with `provision state import {key} {}`)",
+            file.display(),
+            item.id
+        ));
+    }
     let file = target.out.join(format!("{stem}.yaml"));
-    if exists(&file) {
+    if (known.exists)(&file) {
         return Err(format!(
             "`{}` already exists: not overwritten",
             file.display()
@@ -183,7 +225,10 @@ fn candidate<'s>(
         key,
         text: render::connection_yaml(&connection, &target.schema_ref, &item.id),
         file,
-        variables: vec![variable],
+        variables: vec![Variable {
+            name: variable,
+            holds,
+        }],
     })
 }
 
@@ -285,7 +330,7 @@ mod tests {
             item("mysql-db", "26d738e0-0000"),
             item("pg", POSTGRES_SPEC_ID),
         ];
-        let selection = select(&items, &target, &|_| false, &|_| false);
+        let selection = select(&items, &target, &|_| false, &|_| false, &BTreeMap::new());
         assert!(selection.candidates.is_empty());
         let reasons: Vec<&str> = selection
             .skipped

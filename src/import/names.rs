@@ -22,26 +22,9 @@ pub(crate) fn file_stem(name: &str) -> Option<String> {
     (!stem.is_empty()).then_some(stem)
 }
 
-/// `orders-db` + `PASSWORD` -> `ORDERS_DB_PASSWORD`: upper snake case, and a
-/// leading `_` when the name starts with a digit (variable names cannot).
-pub(crate) fn env_var(name: &str, suffix: &str) -> String {
-    let mut var = String::with_capacity(name.len() + suffix.len() + 1);
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            var.push(c.to_ascii_uppercase());
-        } else if !var.ends_with('_') {
-            var.push('_');
-        }
-    }
-    let mut var = var.trim_matches('_').to_owned();
-    if var.is_empty() {
-        var.push_str("CONNECTION");
-    }
-    if var.starts_with(|c: char| c.is_ascii_digit()) {
-        var.insert(0, '_');
-    }
-    format!("{var}_{suffix}")
-}
+/// `orders-db` + `PASSWORD` -> `ORDERS_DB_PASSWORD` (shared with the
+/// plaintext-secret help, which suggests the same name).
+pub(crate) use crate::config::interpolate::variable_name as env_var;
 
 /// Removes `.` and resolves `..` without touching the file system.
 fn normalise(path: &Path) -> PathBuf {

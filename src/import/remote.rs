@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use crate::api::wire::{BASIC_AUTH, CONNECTION_STRING_AUTH, ConnectionItem};
-use crate::config::{Auth, AzureSslMode, BasicAuth, Cloud, Connection, SslMode};
+use crate::config::{
+    Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, SslMode,
+};
 
 fn text(value: &Value) -> Option<String> {
     match value {
@@ -47,8 +49,9 @@ fn ssl_mode(cloud: Cloud, value: Option<&Value>) -> Result<Option<SslMode>, Stri
     }
 }
 
-/// The config for `item` with its password as `${variable}`, or why it
-/// cannot be written faithfully.
+/// The config for `item` with its secret as `${variable}` (the password, or
+/// the whole connection string, which the service masks), or why it cannot
+/// be written faithfully.
 pub(crate) fn to_connection(
     item: &ConnectionItem,
     cloud: Cloud,
@@ -68,8 +71,23 @@ pub(crate) fn to_connection(
     };
     match auth.spec_name.as_str() {
         BASIC_AUTH => {}
+        // The service masks the whole string: it becomes one variable.
+        CONNECTION_STRING_AUTH if cloud == Cloud::Azure => {
+            return Ok(Connection {
+                name: item.name.clone(),
+                description: item.description.clone().filter(|d| !d.is_empty()),
+                sandbox: sandbox.to_owned(),
+                cloud,
+                auth: Auth::ConnectionString(ConnectionStringAuth {
+                    connection_string: format!("${{{variable}}}"),
+                }),
+            });
+        }
         CONNECTION_STRING_AUTH => {
-            return Err("the service masks the whole connection string, so its server and database cannot be read back: write its file by hand and record it with `provision state import KEY ID`".into());
+            return Err(
+                "it uses connection-string authentication, which provision supports on azure only"
+                    .into(),
+            );
         }
         other => return Err(format!("unknown auth spec `{other}`")),
     }

@@ -25,6 +25,8 @@ pub(crate) struct ImportOptions {
     pub dry_run: bool,
     /// The settings file; the schema modeline is relative to its folder.
     pub settings_file: PathBuf,
+    /// Where connection files are: what they describe is not imported again.
+    pub paths: Vec<PathBuf>,
     pub target: TargetOptions,
 }
 
@@ -57,7 +59,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
             .api
             .list(&scope, &ListQuery::new().page_size(1000))
             .await
-            .map_err(Error::api(format!(
+            .map_err(workspace::api_error(format!(
                 "cannot list connections in sandbox `{}`",
                 options.sandbox
             )));
@@ -72,11 +74,13 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         Some(backend.lock("provision import", Duration::ZERO)?)
     };
     let mut state = backend.load()?;
+    let described = desired::described_keys(&[options.paths.clone(), vec![out.clone()]].concat());
     let mut selection = super::select(
         &items,
         &target,
         &|p: &Path| p.exists(),
         &|key: &ConnectionKey| state.connections.contains_key(key),
+        &described,
     );
     let fingerprints = super::check(&mut selection);
     if options.dry_run {
@@ -101,6 +105,9 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     secret_hmac: None,
                     created_at: now.clone(),
                     updated_at: now.clone(),
+                    source: Some(
+                        desired::Project::of_settings(&options.settings_file).source(&c.file),
+                    ),
                 },
             ))
         })

@@ -40,28 +40,17 @@ pub(crate) fn diff(
         };
         actions.insert(d.key.clone(), action);
     }
-    let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
-    let orphans = state
-        .connections
-        .iter()
-        .filter(|(key, _)| !desired_keys.contains(key) && selected(key));
-    let mut kept = Vec::new();
-    for (key, record) in orphans {
-        if options.prune {
-            actions.insert(key.clone(), delete(key, record));
-        } else {
-            kept.push(format!("`{key}`"));
-        }
-    }
-    if !kept.is_empty() {
-        warnings.push(format!(
-            "{} connection(s) in state are no longer in config and are kept: {}; use `--prune` to delete them",
-            kept.len(),
-            kept.join(", ")
-        ));
-    }
+    let outside = orphans(
+        desired,
+        state,
+        options,
+        &selected,
+        &mut actions,
+        &mut warnings,
+    );
     let actions: Vec<Action> = actions.into_values().collect();
-    let summary = summarise(&actions);
+    let mut summary = summarise(&actions);
+    summary.outside = outside;
     if summary.delete > options.max_deletes {
         return Err(PlanError::TooManyDeletes {
             count: summary.delete,
@@ -78,6 +67,57 @@ pub(crate) fn diff(
         summary,
         warnings,
     })
+}
+
+/// State entries the config no longer has: deleted with `--prune` when the
+/// run's scope covers the file they were recorded from, else kept (and said
+/// so). Returns how many lie outside the scope.
+fn orphans(
+    desired: &[Desired],
+    state: &State,
+    options: &PlanOptions,
+    selected: &dyn Fn(&ConnectionKey) -> bool,
+    actions: &mut BTreeMap<ConnectionKey, Action>,
+    warnings: &mut Vec<String>,
+) -> usize {
+    let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    let orphans = state
+        .connections
+        .iter()
+        .filter(|(key, _)| !desired_keys.contains(key) && selected(key));
+    let (mut kept, mut outside, mut unrecorded) = (Vec::new(), 0, 0);
+    for (key, record) in orphans {
+        let source = record.source.as_deref();
+        if options.scope.as_ref().is_some_and(|s| !s.covers(source)) {
+            outside += 1;
+            unrecorded += usize::from(source.is_none());
+        } else if let Some(file) = options.described_elsewhere.get(key) {
+            outside += 1;
+            if options.prune {
+                warnings.push(format!(
+                    "`{key}` is recorded from `{}`, but `{file}` describes it now: not pruned (an apply that includes `{file}` records its new file)",
+                    source.unwrap_or("an unrecorded file")
+                ));
+            }
+        } else if options.prune {
+            actions.insert(key.clone(), delete(key, record));
+        } else {
+            kept.push(format!("`{key}`"));
+        }
+    }
+    if !kept.is_empty() {
+        warnings.push(format!(
+            "{} connection(s) in state are no longer in config and are kept: {}; use `--prune` to delete them",
+            kept.len(),
+            kept.join(", ")
+        ));
+    }
+    if unrecorded > 0 && options.prune {
+        warnings.push(format!(
+            "{unrecorded} connection(s) in state were recorded before state kept their files, so the given paths cannot say whether they were removed: they are not pruned; run without PATH to prune them"
+        ));
+    }
+    outside
 }
 
 /// A connection state records: gone remotely (create again), drifted or

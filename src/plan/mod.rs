@@ -9,7 +9,7 @@ pub(crate) mod render;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,14 @@ pub(crate) struct PlanSummary {
     pub update: usize,
     pub delete: usize,
     pub unchanged: usize,
+    /// State entries recorded from files outside the paths the run was
+    /// given: not considered for `--prune` (nor reported as removed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outside: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A whole plan. Serialised as the plan file and `--format json`: no secret
@@ -109,6 +117,36 @@ pub(crate) struct PlanOptions {
     pub targets: Vec<ConnectionKey>,
     /// Update every connection's secret even when no change is detected.
     pub rotate_secrets: bool,
+    /// Which state entries the run may treat as removed from the config;
+    /// `None`: all of them.
+    pub scope: Option<PruneScope>,
+    /// Keys a file outside the run's paths still describes, with that file:
+    /// never pruned, whatever their recorded file says.
+    pub described_elsewhere: BTreeMap<ConnectionKey, String>,
+}
+
+/// The state entries a run with PATHs may prune: those recorded from files
+/// under the paths (a deleted file still has its path in state).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PruneScope {
+    /// The paths as state records files (see `desired::Project::source`).
+    pub paths: Vec<String>,
+    /// Whether entries recorded before state kept files are in scope: yes
+    /// when the run names no PATH (the whole default config).
+    pub unrecorded: bool,
+}
+
+impl PruneScope {
+    /// Whether the entry recorded from `source` is in scope.
+    pub(crate) fn covers(&self, source: Option<&str>) -> bool {
+        match source {
+            Some(source) => self
+                .paths
+                .iter()
+                .any(|path| crate::desired::lies_under(source, path)),
+            None => self.unrecorded,
+        }
+    }
 }
 
 /// Why no plan could be made.

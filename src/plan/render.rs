@@ -45,9 +45,31 @@ fn headline(action: &Action) -> String {
 /// The summary sentence.
 pub(crate) fn summary_line(s: &PlanSummary) -> String {
     format!(
-        "Plan: {} to create, {} to adopt, {} to update, {} to delete, {} unchanged.",
-        s.create, s.adopt, s.update, s.delete, s.unchanged
+        "Plan: {} to create, {} to adopt, {} to update, {} to delete, {} unchanged{}.",
+        s.create,
+        s.adopt,
+        s.update,
+        s.delete,
+        s.unchanged,
+        outside(s)
     )
+}
+
+/// The sentence for a plan with nothing to do.
+pub(crate) fn no_changes_line(s: &PlanSummary) -> String {
+    format!(
+        "No changes: {} connection(s) match the config{}.",
+        s.unchanged,
+        outside(s)
+    )
+}
+
+fn outside(s: &PlanSummary) -> String {
+    if s.outside == 0 {
+        String::new()
+    } else {
+        format!(" ({} outside the given paths, not considered)", s.outside)
+    }
 }
 
 /// Terraform-like text. Unchanged connections are listed only when `verbose`.
@@ -57,11 +79,7 @@ pub(crate) fn text(plan: &Plan, verbose: bool) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "No changes: {} connection(s) match the config.",
-            plan.summary.unchanged
-        );
+        let _ = writeln!(out, "{}", no_changes_line(&plan.summary));
         return out;
     }
     let _ = writeln!(out, "provision will perform these actions:\n");

@@ -31,6 +31,7 @@ fn desired(name: &str, description: &str) -> Desired {
         org: ORG.into(),
         fingerprint: format!("fp-{name}-{description}"),
         secret_hmac: None,
+        source: format!("connections/{name}.yaml"),
         connection,
     }
 }
@@ -44,6 +45,7 @@ fn record(id: &str, d: &Desired) -> Record {
         secret_hmac: None,
         created_at: "2026-11-26T00:00:00Z".into(),
         updated_at: "2026-11-26T00:00:00Z".into(),
+        source: Some(format!("connections/{}.yaml", d.key.name)),
     }
 }
 

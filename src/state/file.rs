@@ -123,6 +123,7 @@ mod tests {
             secret_hmac: None,
             created_at: "t".into(),
             updated_at: "t".into(),
+            source: None,
         }
     }
 

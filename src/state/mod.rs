@@ -57,6 +57,10 @@ pub struct Record {
     pub secret_hmac: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The file that described it when last recorded (`connections/prod/orders.yaml`):
+    /// `--prune` with PATHs deletes only what files under them described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A create in flight.

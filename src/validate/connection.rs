@@ -41,17 +41,16 @@ pub(super) fn check_connection(
         );
     }
     let Some(auth) = doc.get("auth") else { return };
+    let variable = example_variable(doc, "PASSWORD");
     if let Some(node) = auth.get("password")
         && let NodeValue::String(password) = &node.value
         && interpolate::parse(password).is_ok()
         && !interpolate::is_single_reference(password)
     {
-        out.push(plaintext_secret(
-            path,
-            index,
-            node.pos,
-            "/auth/password",
+        out.push(secret_in_plain_text(
+            Place::new(path, index, node.pos, "/auth/password"),
             "`password`",
+            &format!("`password: ${{{variable}}}`"),
             severity,
         ));
     }
@@ -67,23 +66,65 @@ pub(super) fn check_connection(
         .get("connectionString")
         .filter(|_| is_connection_string)
     {
-        check_connection_string(path, index, node, text, severity, out);
+        check_connection_string(
+            Place::new(path, index, node.pos, "/auth/connectionString"),
+            node,
+            text,
+            severity,
+            doc,
+            out,
+        );
+    }
+}
+
+/// A `${VAR}` name for a connection's secret, from its name:
+/// `orders-db` -> `ORDERS_DB_PASSWORD`.
+fn example_variable(doc: &Node, suffix: &str) -> String {
+    match doc.get("name").map(|n| &n.value) {
+        Some(NodeValue::String(name)) if !name.contains("${") => {
+            interpolate::variable_name(name, suffix)
+        }
+        _ => format!("ORDERS_DB_{suffix}"),
+    }
+}
+
+/// Where a diagnostic goes: file, document, position and JSON pointer.
+pub(super) struct Place<'a> {
+    path: &'a Path,
+    index: usize,
+    pos: Position,
+    pointer: &'a str,
+}
+
+impl<'a> Place<'a> {
+    pub(super) fn new(path: &'a Path, index: usize, pos: Position, pointer: &'a str) -> Self {
+        Place {
+            path,
+            index,
+            pos,
+            pointer,
+        }
     }
 }
 
 /// The grammar of `auth.connectionString`, its `Password` and its `Port`.
+/// A string that is one `${VAR}` is checked once the variable is resolved
+/// (plan, apply, check), where its value is known.
 fn check_connection_string(
-    path: &Path,
-    index: usize,
+    place: Place<'_>,
     node: &Node,
     text: &str,
     severity: Severity,
+    doc: &Node,
     out: &mut Vec<Diagnostic>,
 ) {
     let NodeValue::String(cs) = &node.value else {
         return;
     };
-    let pointer = "/auth/connectionString";
+    if interpolate::is_single_reference(cs) {
+        return;
+    }
+    let (path, index, pointer) = (place.path, place.index, place.pointer);
     let pos = |offset: usize| position_in_scalar(text, node, cs, offset);
     let parsed = connection_string::parse(cs);
     for problem in &parsed.problems {
@@ -103,12 +144,11 @@ fn check_connection_string(
         && !value.is_empty()
         && !interpolate::is_single_reference(value)
     {
-        out.push(plaintext_secret(
-            path,
-            index,
-            pos(offset),
-            pointer,
+        let variable = example_variable(doc, "PASSWORD");
+        out.push(secret_in_plain_text(
+            Place::new(path, index, pos(offset), pointer),
             "connection string `Password`",
+            &format!("`Password=${{{variable}}}`"),
             severity,
         ));
     }
@@ -117,6 +157,8 @@ fn check_connection_string(
     }
 }
 
+/// V203 for a settings field (`clientSecret`, `accessToken`, `state.url`),
+/// its example derived from the field.
 pub(super) fn plaintext_secret(
     path: &Path,
     index: usize,
@@ -125,15 +167,43 @@ pub(super) fn plaintext_secret(
     what: &str,
     severity: Severity,
 ) -> Diagnostic {
+    let example = match pointer {
+        "/state/url" => {
+            "`url: postgres://user:${STATE_DB_PASSWORD}@host:5432/db`, or the whole URL as `${PROVISION_STATE_URL}`"
+        }
+        "/credentials/accessToken" => "`accessToken: ${AEP_ACCESS_TOKEN}`",
+        "/credentials/clientSecret" => "`clientSecret: ${AEP_CLIENT_SECRET}`",
+        _ => "`${SECRET}`",
+    };
+    secret_in_plain_text(
+        Place::new(path, index, pos, pointer),
+        what,
+        example,
+        severity,
+    )
+}
+
+/// V203: a secret written in plain text, with `example` in the help line;
+/// the flag that relaxes it is mentioned only while it is an error.
+fn secret_in_plain_text(
+    place: Place<'_>,
+    what: &str,
+    example: &str,
+    severity: Severity,
+) -> Diagnostic {
+    let relax = match severity {
+        Severity::Error => "; `--allow-plaintext-secrets` makes this a warning",
+        Severity::Warning => "",
+    };
     Diagnostic::new(
         Code::PlaintextSecret,
         severity,
-        path,
-        pos,
+        place.path,
+        place.pos,
         format!("{what} is written in plain text: expected a `${{VAR}}` reference to an environment variable"),
     )
-    .in_document(index, pointer)
-    .with_help("e.g. `${ORDERS_DB_PASSWORD}`, set where provision runs; `--allow-plaintext-secrets` makes this a warning")
+    .in_document(place.index, place.pointer)
+    .with_help(format!("e.g. {example}, with the variable set where provision runs{relax}"))
     .secret()
 }
 

@@ -261,16 +261,19 @@ fn wrong_type(place: &Place<'_>, kind: &TypeKind) -> Diagnostic {
     );
     match &place.node.value {
         NodeValue::String(s) if expected.starts_with("a boolean") => {
-            let hint = match s.to_ascii_lowercase().as_str() {
-                "no" | "off" | "n" | "false" => Some("false"),
-                "yes" | "on" | "y" | "true" => Some("true"),
-                _ => None,
-            };
-            match hint {
-                Some(hint) => d.with_help(format!(
-                    "YAML 1.2 reads `{s}` as a string; write `{hint}` (unquoted)"
+            match s.to_ascii_lowercase().as_str() {
+                // Unquoted, YAML 1.2 reads these as booleans: the quotes
+                // made it a string.
+                word @ ("true" | "false") => d.with_help(format!(
+                    "the quotes make `\"{s}\"` a string: write `{word}` without quotes"
                 )),
-                None => d,
+                "no" | "off" | "n" => d.with_help(format!(
+                    "YAML 1.2 reads `{s}` as a string (only `true` and `false` are booleans): write `false`"
+                )),
+                "yes" | "on" | "y" => d.with_help(format!(
+                    "YAML 1.2 reads `{s}` as a string (only `true` and `false` are booleans): write `true`"
+                )),
+                _ => d,
             }
         }
         NodeValue::String(s) if expected == "an integer" => {

@@ -25,7 +25,9 @@ pub(super) fn check_strings<'a>(
                     .iter()
                     .map(|step| format!("/{}", step.replace('~', "~0").replace('/', "~1")))
                     .collect();
-                let secret = is_secret_pointer(&pointer);
+                // A value that is only `${…}` (`${PW-3}`) is a mistyped
+                // reference, not a secret: it is quoted and shown.
+                let secret = is_secret_pointer(&pointer) && !interpolate::is_only_references(s);
                 if secret {
                     // The text after `${` may be part of a secret: never quote it.
                     err.message = "malformed `${…}` reference: expected `${NAME}` (letters, digits and `_`), or `$${` for a literal `${`".into();

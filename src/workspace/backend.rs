@@ -9,6 +9,7 @@ use super::{DEFAULT_STATE, EMULATOR_STATE, STATE_URL_VAR, TargetOptions};
 use crate::config::interpolate;
 use crate::config::{Settings, StateBackendKind, StateSettings};
 use crate::desired::Environment;
+use crate::desired::resolve;
 use crate::error::Error;
 use crate::state::postgres::DEFAULT_NAMESPACE;
 use crate::state::{FileBackend, PostgresBackend, StateBackend};
@@ -22,10 +23,22 @@ pub(crate) fn backend(
     env: &Environment,
 ) -> Result<Arc<dyn StateBackend>, Error> {
     let state = settings.state.clone().unwrap_or_default();
-    let postgres = target.state.is_none()
-        && (target.state_url.is_some()
-            || (state.backend == Some(StateBackendKind::Postgres) && !target.emulator));
-    if postgres {
+    if uses_postgres(target, &state) {
+        let unset = match target.settings_file.as_deref().filter(|p| p.is_file()) {
+            Some(path) => {
+                let lookup = |name: &str| env.get(name);
+                resolve::unset_in_settings(path, &state_fields(target, settings), &lookup)
+            }
+            None => Vec::new(),
+        };
+        if !unset.is_empty() {
+            let sources = crate::diagnostic::read_sources(&unset);
+            return Err(Error::InvalidConfig {
+                diagnostics: unset,
+                sources,
+                outcome: "no state was read",
+            });
+        }
         let url = state_url(target, &state, env)?;
         let namespace = namespace(target, settings, env)?;
         let backend =
@@ -39,6 +52,31 @@ pub(crate) fn backend(
         (None, false, None) => PathBuf::from(DEFAULT_STATE),
     };
     Ok(Arc::new(FileBackend::new(path)))
+}
+
+/// Whether the flags and settings choose the PostgreSQL backend.
+fn uses_postgres(target: &TargetOptions, state: &StateSettings) -> bool {
+    target.state.is_none()
+        && (target.state_url.is_some()
+            || (state.backend == Some(StateBackendKind::Postgres) && !target.emulator))
+}
+
+/// The settings fields (JSON pointers) the state backend will resolve:
+/// `state.url` and `state.namespace` of a PostgreSQL state, unless flags
+/// give them.
+pub(super) fn state_fields(target: &TargetOptions, settings: &Settings) -> Vec<String> {
+    let state = settings.state.clone().unwrap_or_default();
+    if !uses_postgres(target, &state) {
+        return Vec::new();
+    }
+    let mut fields = Vec::new();
+    if target.state_url.is_none() {
+        fields.push("/state/url".to_owned());
+    }
+    if target.state_namespace.is_none() {
+        fields.push("/state/namespace".to_owned());
+    }
+    fields
 }
 
 /// `--state-namespace`, else settings `state.namespace`, else `default`.

@@ -53,7 +53,7 @@ impl Connected {
         while let Some(joined) = tasks.join_next().await {
             let (scope, items) =
                 joined.map_err(|e| Error::Failed(format!("internal error: {e}")))?;
-            let items = items.map_err(Error::api(format!(
+            let items = items.map_err(super::api_error(format!(
                 "cannot list connections in sandbox `{}`",
                 scope.sandbox
             )))?;

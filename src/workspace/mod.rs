@@ -5,6 +5,7 @@
 
 mod backend;
 mod connect;
+mod hints;
 mod planning;
 
 use std::collections::BTreeSet;
@@ -12,13 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Cloud, Settings};
-use crate::desired::{self, Desired, DesiredError, Environment};
+use crate::desired::resolve::{self, Lookup};
+use crate::desired::{self, Desired, DesiredError, Environment, Project};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::state::StateBackend;
+use crate::state::{Change, Record, State, StateBackend};
 use crate::validate::{self, Options, Report};
 pub(crate) use backend::{backend, namespace};
 pub(crate) use connect::{Connected, connect, runtime};
+pub(crate) use hints::{api_error, empty_state_hint, recorded_key};
 
 /// Where `--emulator` keeps its data and state.
 pub(crate) const EMULATOR_DATA: &str = ".provision/emulator.json";
@@ -28,6 +31,9 @@ pub(crate) const DEFAULT_STATE: &str = ".provision/state.json";
 pub(crate) const STATE_URL_VAR: &str = "PROVISION_STATE_URL";
 /// What unset variables become under `--emulator`.
 pub(crate) const PLACEHOLDER: &str = "provision-emulator-placeholder";
+/// What an unset variable holding a whole connection string becomes under
+/// `--emulator`: a value the grammar (and the emulator) accept.
+pub(crate) const PLACEHOLDER_CONNECTION_STRING: &str = "Server=provision-emulator-placeholder;Database=provision-emulator-placeholder;Port=5432;UID=provision-emulator-placeholder;Password=provision-emulator-placeholder";
 /// The orgs `--emulator` uses when the settings name none.
 pub(crate) const EMULATOR_ORGS: [(Cloud, &str); 2] = [
     (Cloud::Azure, "PROVISIONAZURE@AdobeOrg"),
@@ -60,6 +66,9 @@ pub(crate) struct TargetOptions {
     pub ims: Option<String>,
     /// Run against an in-process emulator.
     pub emulator: bool,
+    /// The settings file, for diagnostics about its `${VAR}`s (`None`: the
+    /// settings came from elsewhere and have no place to point at).
+    pub settings_file: Option<PathBuf>,
 }
 
 /// The inputs of a run.
@@ -69,24 +78,32 @@ pub(crate) struct Workspace {
     pub backend: Arc<dyn StateBackend>,
     /// Warnings to show before the plan (validation warnings included).
     pub warnings: Vec<String>,
+    /// Where files are recorded from (the settings file's folder).
+    pub project: Project,
     target: TargetOptions,
     env: Environment,
 }
 
 /// The environment as `${VAR}`s see it: under `--emulator` an unset
-/// variable becomes a placeholder (and is noted in `missing`).
-fn variables(
-    env: &Environment,
+/// variable becomes a placeholder (and is noted in `missing`), a valid
+/// connection string for the names in `whole_strings`.
+fn variables<'a>(
+    env: &'a Environment,
     emulator: bool,
-    missing: &Mutex<BTreeSet<String>>,
-) -> impl Fn(&str) -> Option<String> + Sync {
+    missing: &'a Mutex<BTreeSet<String>>,
+    whole_strings: &'a BTreeSet<String>,
+) -> impl Fn(&str) -> Option<String> + Sync + 'a {
     move |name: &str| match env.get(name) {
         Some(value) => Some(value),
         None if emulator => {
             if let Ok(mut missing) = missing.lock() {
                 missing.insert(name.to_owned());
             }
-            Some(PLACEHOLDER.to_owned())
+            Some(if whole_strings.contains(name) {
+                PLACEHOLDER_CONNECTION_STRING.to_owned()
+            } else {
+                PLACEHOLDER.to_owned()
+            })
         }
         None => None,
     }
@@ -116,6 +133,7 @@ pub(crate) fn validated(config: &ConfigOptions) -> Result<Report, Error> {
         return Err(Error::InvalidConfig {
             diagnostics: report.diagnostics,
             sources: report.sources,
+            outcome: "nothing was sent",
         });
     }
     Ok(report)
@@ -138,6 +156,7 @@ pub(crate) fn settings_only(path: &Path) -> Result<Settings, Error> {
         Err(Error::InvalidConfig {
             diagnostics: errors,
             sources: report.sources,
+            outcome: "state was not read or changed",
         })
     }
 }
@@ -146,44 +165,18 @@ impl Workspace {
     /// Validates, resolves secrets and picks the backend. Nothing is sent.
     pub(crate) fn open(
         config: &ConfigOptions,
-        target: TargetOptions,
+        mut target: TargetOptions,
         env: Environment,
     ) -> Result<Workspace, Error> {
         let report = validated(config)?;
-        let mut warnings: Vec<String> = report
-            .diagnostics
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}:{}:{}: {} [{}]",
-                    d.file.display(),
-                    d.line,
-                    d.column,
-                    d.message,
-                    d.code.as_str()
-                )
-            })
-            .collect();
+        target.settings_file = Some(config.settings.clone());
+        let mut warnings: Vec<String> = report.diagnostics.iter().map(warning_line).collect();
         let settings = report.config.settings.clone();
+        let project = Project::of_settings(&config.settings);
         let missing = Mutex::new(BTreeSet::new());
-        let lookup = variables(&env, target.emulator, &missing);
-        let mut orgs = desired::orgs_from_settings(&settings, &lookup);
-        if target.emulator {
-            for (cloud, org) in EMULATOR_ORGS {
-                orgs.entry(cloud).or_insert_with(|| org.to_owned());
-            }
-        }
-        let state_key = env.get("PROVISION_STATE_KEY");
-        let desired = desired::build(&report.config.connections, &orgs, &lookup, state_key.as_deref().map(str::as_bytes))
-            .map_err(|err| match err {
-                DesiredError::Diagnostics(diags) => {
-                    let sources = crate::diagnostic::read_sources(&diags);
-                    Error::InvalidConfig { diagnostics: diags, sources }
-                }
-                DesiredError::NoOrg(cloud) => Error::Setup(format!(
-                    "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in provision.yaml"
-                )),
-            })?;
+        let whole_strings = resolve::whole_connection_strings(&report.config.connections);
+        let lookup = variables(&env, target.emulator, &missing, &whole_strings);
+        let desired = desired_set(&report, &settings, &target, &lookup, &env, &project)?;
         if let Ok(missing) = missing.lock()
             && !missing.is_empty()
         {
@@ -204,9 +197,33 @@ impl Workspace {
             desired,
             backend,
             warnings,
+            project,
             target,
             env,
         })
+    }
+
+    /// Records, for connections whose file moved since state last recorded
+    /// it, the file that describes them now: `--prune` with PATHs trusts it.
+    pub(crate) fn record_sources(&self, state: &mut State) -> Result<(), Error> {
+        let moved: Vec<Change> = self
+            .desired
+            .iter()
+            .filter_map(|d| {
+                let record = state.connections.get(&d.key)?;
+                (record.source.as_deref() != Some(d.source.as_str())).then(|| {
+                    let record = Record {
+                        source: Some(d.source.clone()),
+                        ..record.clone()
+                    };
+                    Change::Upsert(d.key.clone(), record)
+                })
+            })
+            .collect();
+        if !moved.is_empty() {
+            self.backend.record(state, &moved)?;
+        }
+        Ok(())
     }
 
     /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
@@ -224,5 +241,92 @@ impl Workspace {
     /// Connects to the Flow Service (starting the emulator for `--emulator`).
     pub(crate) async fn connect(&self) -> Result<Connected, Error> {
         connect(&self.target, &self.settings, &self.env).await
+    }
+}
+
+/// A validation warning as one line.
+fn warning_line(d: &Diagnostic) -> String {
+    format!(
+        "{}:{}:{}: {} [{}]",
+        d.file.display(),
+        d.line,
+        d.column,
+        d.message,
+        d.code.as_str()
+    )
+}
+
+/// The desired connections, or every unset variable of the connections and
+/// of the settings this run needs, at once.
+fn desired_set(
+    report: &Report,
+    settings: &Settings,
+    target: &TargetOptions,
+    lookup: &Lookup<'_>,
+    env: &Environment,
+    project: &Project,
+) -> Result<Vec<Desired>, Error> {
+    let connections = &report.config.connections;
+    let mut orgs = desired::orgs_from_settings(settings, lookup);
+    let mut needed = backend::state_fields(target, settings);
+    if target.emulator {
+        for (cloud, org) in EMULATOR_ORGS {
+            orgs.entry(cloud).or_insert_with(|| org.to_owned());
+        }
+    } else {
+        let clouds: BTreeSet<Cloud> = connections.iter().map(|l| l.connection.cloud).collect();
+        needed.extend(clouds.iter().map(|c| format!("/orgs/{c}/imsOrg")));
+        needed.push("/credentials".to_owned());
+    }
+    let mut unset = match target.settings_file.as_deref().filter(|p| p.is_file()) {
+        Some(path) => resolve::unset_in_settings(path, &needed, lookup),
+        None => Vec::new(),
+    };
+    let state_key = env.get("PROVISION_STATE_KEY");
+    let built = desired::build(
+        connections,
+        &orgs,
+        lookup,
+        state_key.as_deref().map(str::as_bytes),
+        project,
+    );
+    match built {
+        Ok(desired) if unset.is_empty() => Ok(desired),
+        Ok(_) => Err(invalid(unset)),
+        Err(DesiredError::Diagnostics(diags)) => {
+            unset.extend(diags);
+            Err(invalid(unset))
+        }
+        Err(DesiredError::NoOrg(_)) if !unset.is_empty() => Err(invalid(unset)),
+        Err(DesiredError::NoOrg(cloud)) => Err(no_org(cloud, target)),
+    }
+}
+
+/// Unset variables as one error, with their files' text for snippets.
+fn invalid(diagnostics: Vec<Diagnostic>) -> Error {
+    let sources = crate::diagnostic::read_sources(&diagnostics);
+    Error::InvalidConfig {
+        diagnostics,
+        sources,
+        outcome: "nothing was sent",
+    }
+}
+
+/// No org for `cloud`: where to set it, and what to do without settings.
+pub(crate) fn no_org(cloud: Cloud, target: &TargetOptions) -> Error {
+    let file = target
+        .settings_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("provision.yaml"));
+    if file.is_file() {
+        Error::Setup(format!(
+            "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in `{}` (or rehearse with `--emulator`, which needs none)",
+            file.display()
+        ))
+    } else {
+        Error::Setup(format!(
+            "no IMS org configured for cloud `{cloud}`: the settings file `{}` does not exist; create it with `provision init` and set `orgs.{cloud}.imsOrg`, or rehearse with `--emulator`, which needs none",
+            file.display()
+        ))
     }
 }

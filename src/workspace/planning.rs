@@ -2,8 +2,11 @@
 //! platform's view where there is something to look up (new connections,
 //! or all with `--refresh`). Used by `plan`, and by `apply` under its lock.
 
+use std::collections::BTreeSet;
+
 use super::{Connected, Workspace};
-use crate::desired::config_hash;
+use crate::config::ConnectionKey;
+use crate::desired::{config_hash, described_keys};
 use crate::error::{Error, Result};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::state::State;
@@ -37,8 +40,31 @@ impl Workspace {
             state,
             remote.as_ref(),
             config_hash(&self.desired),
-            options,
+            &self.with_moved_files(state, options),
         )
         .map_err(|e| Error::Failed(e.to_string()))
+    }
+
+    /// `options` plus the state entries this run would treat as removed
+    /// that a file in the project's `connections/` folder still describes
+    /// (the file moved since state recorded it): those are never pruned.
+    fn with_moved_files(&self, state: &State, options: &PlanOptions) -> PlanOptions {
+        let mut options = options.clone();
+        let desired: BTreeSet<&ConnectionKey> = self.desired.iter().map(|d| &d.key).collect();
+        let removed = state.connections.iter().any(|(key, record)| {
+            !desired.contains(key)
+                && options
+                    .scope
+                    .as_ref()
+                    .is_none_or(|s| s.covers(record.source.as_deref()))
+        });
+        if removed {
+            options.described_elsewhere = described_keys(&[self.project.connections_folder()])
+                .into_iter()
+                .filter(|(key, _)| !desired.contains(key))
+                .map(|(key, file)| (key, self.project.source(&file)))
+                .collect();
+        }
+        options
     }
 }

@@ -78,8 +78,7 @@ fn variables(run: &Finished) -> Vec<String> {
     };
     list.lines()
         .skip(1)
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect()
 }
 

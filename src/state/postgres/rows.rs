@@ -46,7 +46,7 @@ pub(super) async fn load(
     let mut connections = BTreeMap::new();
     for row in client
         .query(
-            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at
+            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source
              FROM provision_connections WHERE namespace = $1",
             &[&namespace],
         )
@@ -63,6 +63,7 @@ pub(super) async fn load(
                 secret_hmac: row.try_get(5).map_err(failed)?,
                 created_at: row.try_get(6).map_err(failed)?,
                 updated_at: row.try_get(7).map_err(failed)?,
+                source: row.try_get(8).map_err(failed)?,
             },
         );
     }
@@ -195,12 +196,12 @@ async fn apply_changes(
     let upsert_record = tx
         .prepare(
             "INSERT INTO provision_connections
-                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
                  org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                  secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
-                 updated_at = EXCLUDED.updated_at",
+                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source",
         )
         .await
         .map_err(failed)?;
@@ -236,6 +237,7 @@ async fn apply_changes(
                         &r.secret_hmac,
                         &r.created_at,
                         &r.updated_at,
+                        &r.source,
                     ],
                 )
                 .await

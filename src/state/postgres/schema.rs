@@ -11,10 +11,11 @@ use super::PostgresError;
 const MIGRATION_LOCK: i64 = 0x7072_6f76_6d69_6772;
 
 /// `(version, name, SQL)`, in order. Never edit a released migration: add one.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "namespaces, connections, pending creates, lock holders",
-    "CREATE TABLE provision_namespaces (
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "namespaces, connections, pending creates, lock holders",
+        "CREATE TABLE provision_namespaces (
         namespace   text PRIMARY KEY,
         version     integer NOT NULL,
         lineage     text NOT NULL,
@@ -48,7 +49,13 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
         command      text NOT NULL,
         backend_pid  integer NOT NULL
     );",
-)];
+    ),
+    (
+        2,
+        "the file each connection was recorded from",
+        "ALTER TABLE provision_connections ADD COLUMN source text;",
+    ),
+];
 
 /// The newest schema version this build knows.
 pub(super) fn latest() -> i32 {

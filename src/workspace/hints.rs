@@ -1,0 +1,189 @@
+//! What a newcomer needs to hear when a run cannot go on: which key they
+//! may have meant, where the `--emulator` rehearsal's state is, and that a
+//! failure to reach IMS is IMS's, not the listing's it was needed for.
+
+use std::path::Path;
+
+use super::{EMULATOR_STATE, TargetOptions};
+use crate::api::ApiError;
+use crate::config::ConnectionKey;
+use crate::error::Error;
+use crate::state::{FileBackend, Record, State, StateBackend};
+
+/// Like `Error::api(context)`, but a failure to get a token from IMS is
+/// headlined as that, with the IMS address, whatever the call was for.
+pub(crate) fn api_error(context: impl Into<String>) -> impl FnOnce(ApiError) -> Error {
+    let context = context.into();
+    move |source| {
+        let context = match token_failure(&source) {
+            Some(Some(url)) => format!(
+                "cannot get an access token from IMS at `{url}` (check settings `ims` or `--ims`, and that this machine can reach it)"
+            ),
+            Some(None) => "cannot get an access token from IMS".to_owned(),
+            None => context,
+        };
+        Error::Api { context, source }
+    }
+}
+
+/// `Some(token URL if known)` when `err` is IMS's, not the Flow Service's.
+fn token_failure(err: &ApiError) -> Option<Option<String>> {
+    match err {
+        ApiError::RetriesExhausted { last, .. } => token_failure(last),
+        ApiError::Ims { .. } => Some(None),
+        ApiError::Transport { url, .. } | ApiError::Decode { url, .. }
+            if url.contains("/ims/token/") =>
+        {
+            Some(Some(url.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// The key `text` names in `state` and its record, or an error that says
+/// what keys look like and which recorded keys come closest.
+pub(crate) fn recorded_key(
+    text: &str,
+    state: &State,
+    backend: &dyn StateBackend,
+) -> Result<(ConnectionKey, Record), Error> {
+    let parsed = text.parse::<ConnectionKey>();
+    if let Ok(key) = &parsed
+        && let Some(record) = state.connections.get(key)
+    {
+        return Ok((key.clone(), record.clone()));
+    }
+    let head = match parsed {
+        Ok(key) => format!("`{key}` is not in state {}", backend.describe()),
+        Err(_) => format!("`{}` is not a connection key", text.escape_debug()),
+    };
+    let tail = match closest_keys(text, state).as_slice() {
+        [] if state.connections.is_empty() => "; state records no connections".to_owned(),
+        [] => "; `provision state list` shows the recorded ones".to_owned(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(Error::Failed(format!(
+        "{head}: keys are `cloud/sandbox/name`{tail}"
+    )))
+}
+
+/// Up to three recorded keys closest to `text`: those whose name is
+/// `text`, else the most similar keys (names alone when `text` has no `/`).
+fn closest_keys<'s>(text: &str, state: &'s State) -> Vec<&'s ConnectionKey> {
+    let keys = state.connections.keys();
+    let named: Vec<&ConnectionKey> = keys.clone().filter(|k| k.name == text).collect();
+    if !named.is_empty() {
+        return named.into_iter().take(3).collect();
+    }
+    let whole = text.contains('/');
+    let mut scored: Vec<(f64, &ConnectionKey)> = keys
+        .map(|key| {
+            let candidate = if whole {
+                key.to_string()
+            } else {
+                key.name.clone()
+            };
+            (strsim::jaro_winkler(text, &candidate), key)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, key)| key).collect()
+}
+
+/// When `state` is empty and the run did not ask for the `--emulator`
+/// state, but a rehearsal left one that records connections: say so.
+pub(crate) fn empty_state_hint(target: &TargetOptions, state: &State) -> Option<String> {
+    let empty = state.connections.is_empty() && state.pending.is_empty();
+    if !empty || target.emulator || !Path::new(EMULATOR_STATE).is_file() {
+        return None;
+    }
+    let rehearsal = FileBackend::new(EMULATOR_STATE).load().ok()?;
+    let count = rehearsal.connections.len();
+    (count > 0).then(|| {
+        format!(
+            "this state records no connections; the `--emulator` rehearsal's state `{EMULATOR_STATE}` records {count}: `provision state list --emulator` lists them"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(keys: &[&str]) -> State {
+        let mut state = State::new();
+        for key in keys {
+            let record = Record {
+                id: "id".into(),
+                etag: "e".into(),
+                org: "O".into(),
+                fingerprint: "f".into(),
+                secret_hmac: None,
+                created_at: "t".into(),
+                updated_at: "t".into(),
+                source: None,
+            };
+            state.connections.insert(key.parse().unwrap(), record);
+        }
+        state
+    }
+
+    #[test]
+    fn suggests_keys_by_name_then_by_likeness() {
+        let state = state(&[
+            "azure/dev/orders-db",
+            "azure/prod/orders-db",
+            "aws/prod/events-db",
+        ]);
+        let names: Vec<String> = closest_keys("orders-db", &state)
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(names, ["azure/dev/orders-db", "azure/prod/orders-db"]);
+        let near: Vec<String> = closest_keys("azure/prod/orders", &state)
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(
+            near.first().map(String::as_str),
+            Some("azure/prod/orders-db")
+        );
+        assert!(closest_keys("zzz", &state).is_empty());
+    }
+
+    #[test]
+    fn tells_ims_failures_from_flow_service_failures() {
+        let dns = ApiError::RetriesExhausted {
+            attempts: 6,
+            waited_ms: 10,
+            last: Box::new(ApiError::Transport {
+                url: "https://ims.invalid/ims/token/v3".into(),
+                message: "dns error".into(),
+                timeout: false,
+                connect: true,
+            }),
+        };
+        let err = api_error("cannot list connections in sandbox `dev`")(dns);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "cannot get an access token from IMS at `https://ims.invalid/ims/token/v3`"
+            ),
+            "{text}"
+        );
+        let listing = ApiError::NotFound { id: "x".into() };
+        let err = api_error("cannot list connections in sandbox `dev`")(listing);
+        assert!(
+            err.to_string().starts_with("cannot list connections"),
+            "{err}"
+        );
+    }
+}
