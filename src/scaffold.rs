@@ -15,6 +15,14 @@ const EXAMPLE: &str = include_str!("../examples/init/orders-db.yaml");
 /// What `.gitignore` must hold: local state and emulator data.
 pub(crate) const IGNORE_ENTRY: &str = ".provision/";
 
+/// What `init` did to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wrote {
+    Created,
+    /// `.gitignore` existed: its entry was added at the end.
+    Appended,
+}
+
 /// Why the project could not be scaffolded.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InitError {
@@ -58,7 +66,7 @@ pub(crate) fn files() -> Vec<(PathBuf, String)> {
 
 /// Writes the scaffold into `dir`; returns what was created or changed
 /// (paths within `dir`). Refuses, writing nothing, when any file exists.
-pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
+pub(crate) fn init(dir: &Path) -> Result<Vec<(PathBuf, Wrote)>, InitError> {
     // `./provision.yaml` reads worse than `provision.yaml`.
     let dir = if dir == Path::new(".") {
         Path::new("")
@@ -78,10 +86,10 @@ pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     for (rel, text) in files {
         let path = dir.join(&rel);
         write_new(&path, &text)?;
-        created.push(path);
+        created.push((path, Wrote::Created));
     }
-    if let Some(path) = ignore_local_state(dir)? {
-        created.push(path);
+    if let Some(written) = ignore_local_state(dir)? {
+        created.push(written);
     }
     Ok(created)
 }
@@ -103,11 +111,15 @@ fn write_new(path: &Path, text: &str) -> Result<(), InitError> {
 }
 
 /// Adds `.provision/` to `.gitignore` unless an entry covers it already.
-fn ignore_local_state(dir: &Path) -> Result<Option<PathBuf>, InitError> {
+fn ignore_local_state(dir: &Path) -> Result<Option<(PathBuf, Wrote)>, InitError> {
     let path = dir.join(".gitignore");
+    let mut wrote = Wrote::Appended;
     let current = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            wrote = Wrote::Created;
+            String::new()
+        }
         Err(source) => return Err(InitError::Io { path, source }),
     };
     let covered = current.lines().map(str::trim).any(|l| {
@@ -130,5 +142,5 @@ fn ignore_local_state(dir: &Path) -> Result<Option<PathBuf>, InitError> {
         path: path.clone(),
         source,
     })?;
-    Ok(Some(path))
+    Ok(Some((path, wrote)))
 }

@@ -18,10 +18,21 @@ use tokio::task::JoinSet;
 
 pub(crate) use crate::tls::{Connectors, TlsSetupError};
 pub(crate) use failure::{Category, Failure};
-pub(crate) use report::{CheckReport, Outcome};
+pub(crate) use report::{CheckReport, Columns, Outcome};
 pub(crate) use target::Target;
 
+use crate::config::ConnectionKey;
 use crate::desired::resolve::Resolved;
+use crate::validate::Located;
+
+/// Where each connection is written (file, line of its document), for
+/// annotations that point at it.
+pub(crate) fn places(connections: &[Located]) -> HashMap<ConnectionKey, (PathBuf, u32)> {
+    connections
+        .iter()
+        .map(|l| (l.connection.key(), (l.file.clone(), l.node.pos.line)))
+        .collect()
+}
 
 /// How a run probes.
 #[derive(Debug, Clone)]
@@ -40,19 +51,34 @@ pub(crate) async fn check_all(
     connections: &[Resolved],
     options: &CheckOptions,
 ) -> Result<CheckReport, TlsSetupError> {
+    check_each(connections, options, &|_, _| {}).await
+}
+
+/// Like [`check_all`], telling `on_outcome` about each outcome the moment
+/// it is known (in completion order), with the columns every line of the
+/// run fits.
+pub(crate) async fn check_each(
+    connections: &[Resolved],
+    options: &CheckOptions,
+    on_outcome: &(dyn Fn(&Outcome, &Columns) + Sync),
+) -> Result<CheckReport, TlsSetupError> {
     let connectors = Connectors::new(options.ca_file.as_deref())?;
     let permits = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let mut outcomes = Vec::with_capacity(connections.len());
+    let mut targets = Vec::with_capacity(connections.len());
+    for resolved in connections {
+        match Target::from_resolved(resolved) {
+            Ok(target) => targets.push(target),
+            Err((key, failure)) => outcomes.push(Outcome::unusable(key, failure)),
+        }
+    }
+    let columns = Columns::of(&targets, &outcomes);
+    for outcome in &outcomes {
+        on_outcome(outcome, &columns);
+    }
     let mut tasks = JoinSet::new();
     let mut keys = HashMap::new();
-    for resolved in connections {
-        let target = match Target::from_resolved(resolved) {
-            Ok(target) => target,
-            Err((key, failure)) => {
-                outcomes.push(Outcome::unusable(key, failure));
-                continue;
-            }
-        };
+    for target in targets {
         let connectors = connectors.clone();
         let permits = permits.clone();
         let timeout = options.timeout;
@@ -67,22 +93,23 @@ pub(crate) async fn check_all(
         keys.insert(handle.id(), key);
     }
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(outcome) => outcomes.push(outcome),
+        let outcome = match joined {
+            Ok(outcome) => outcome,
             // A probe that panicked still gets its line, as a failure
             // (every task's id was recorded as it was spawned).
-            Err(err) => {
-                if let Some(key) = keys.remove(&err.id()) {
-                    outcomes.push(Outcome::unusable(
-                        key,
-                        Failure::new(
-                            Category::Other,
-                            format!("the probe stopped unexpectedly: {err}"),
-                        ),
-                    ));
-                }
-            }
-        }
+            Err(err) => match keys.remove(&err.id()) {
+                Some(key) => Outcome::unusable(
+                    key,
+                    Failure::new(
+                        Category::Other,
+                        format!("the probe stopped unexpectedly: {err}"),
+                    ),
+                ),
+                None => continue,
+            },
+        };
+        on_outcome(&outcome, &columns);
+        outcomes.push(outcome);
     }
     outcomes.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(CheckReport { outcomes })

@@ -4,6 +4,7 @@
 
 use crate::config::ConnectionKey;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -38,7 +39,7 @@ impl Outcome {
         };
         Outcome {
             key: target.key.clone(),
-            endpoint: format!("{}:{}/{}", target.host, target.port, target.database),
+            endpoint: target.endpoint(),
             tls: target.tls.to_string(),
             status,
             category,
@@ -63,6 +64,89 @@ impl Outcome {
     pub(crate) fn is_ok(&self) -> bool {
         self.category.is_none()
     }
+}
+
+/// Column widths of the text lines, known before any probe finishes, so
+/// lines printed as they complete still line up.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Columns {
+    key: usize,
+    endpoint: usize,
+}
+
+impl Columns {
+    /// Wide enough for every target and every outcome already known.
+    pub(crate) fn of(targets: &[Target], outcomes: &[Outcome]) -> Self {
+        let keys = targets
+            .iter()
+            .map(|t| t.key.to_string().len())
+            .chain(outcomes.iter().map(|o| o.key.to_string().len()));
+        let endpoints = targets
+            .iter()
+            .map(|t| t.endpoint().len())
+            .chain(outcomes.iter().map(|o| o.endpoint.len()));
+        Columns {
+            key: keys.max().unwrap_or(0),
+            endpoint: endpoints.max().unwrap_or(0),
+        }
+    }
+}
+
+impl Outcome {
+    /// Its text line (no newline): status, key, endpoint, TLS policy, time,
+    /// and for a failure `category: message`.
+    pub(crate) fn text_line(&self, columns: &Columns) -> String {
+        let status = if self.is_ok() { "ok" } else { "FAIL" };
+        let (key_width, endpoint_width) = (columns.key, columns.endpoint);
+        let mut line = format!(
+            "{status:<4}  {:<key_width$}  {:<endpoint_width$}  {:<18}  {:>6} ms",
+            self.key.to_string(),
+            self.endpoint,
+            format!("tls={}", self.tls),
+            self.elapsed_ms,
+        );
+        if let (Some(category), Some(message)) = (self.category, &self.message) {
+            let _ = write!(line, "  {category}: {message}");
+        }
+        line
+    }
+
+    /// A GitHub Actions line: a failure is an `::error` annotation on the
+    /// connection's document (`file`, `line`), a success a plain line.
+    pub(crate) fn github_line(&self, columns: &Columns, place: Option<(&Path, u32)>) -> String {
+        let (Some(category), Some(message)) = (self.category, &self.message) else {
+            return self.text_line(columns);
+        };
+        let at = place
+            .map(|(file, line)| {
+                format!(
+                    " file={},line={line},",
+                    escape_property(&file.display().to_string())
+                )
+            })
+            .unwrap_or_else(|| " ".to_owned());
+        let endpoint = if self.endpoint.is_empty() {
+            String::new()
+        } else {
+            format!(" ({}, tls={})", self.endpoint, self.tls)
+        };
+        format!(
+            "::error{at}title={}::{}",
+            escape_property(&format!("provision check: {category}")),
+            escape_data(&format!("{}{endpoint}: {message}", self.key))
+        )
+    }
+}
+
+// https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Every outcome of a run, in key order.
@@ -98,33 +182,34 @@ impl CheckReport {
     /// One line per connection: status, key, endpoint, TLS policy, time, and
     /// for a failure `category: message`.
     pub(crate) fn render_text(&self) -> String {
-        let key_width = self
-            .outcomes
+        let columns = Columns::of(&[], &self.outcomes);
+        self.outcomes
+            .iter()
+            .map(|o| o.text_line(&columns) + "\n")
+            .collect()
+    }
+
+    /// The failures again, in key order, after a run whose lines came in
+    /// completion order; empty when none failed or there was one line.
+    pub(crate) fn failures_in_order(&self) -> String {
+        let failed: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.is_ok()).collect();
+        if failed.is_empty() || self.outcomes.len() < 2 {
+            return String::new();
+        }
+        let width = failed
             .iter()
             .map(|o| o.key.to_string().len())
             .max()
             .unwrap_or(0);
-        let endpoint_width = self
-            .outcomes
-            .iter()
-            .map(|o| o.endpoint.len())
-            .max()
-            .unwrap_or(0);
-        let mut out = String::new();
-        for o in &self.outcomes {
-            let status = if o.is_ok() { "ok" } else { "FAIL" };
-            let _ = write!(
-                out,
-                "{status:<4}  {:<key_width$}  {:<endpoint_width$}  {:<18}  {:>6} ms",
-                o.key,
-                o.endpoint,
-                format!("tls={}", o.tls),
-                o.elapsed_ms,
-            );
+        let mut out = String::from("Failed, in key order:\n");
+        for o in failed {
             if let (Some(category), Some(message)) = (o.category, &o.message) {
-                let _ = write!(out, "  {category}: {message}");
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {category}: {message}",
+                    o.key.to_string()
+                );
             }
-            out.push('\n');
         }
         out
     }

@@ -26,6 +26,11 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// `host:port/database`, as reports show it.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.database)
+    }
+
     /// Reads a resolved connection. A connection string whose `Port` came
     /// from a variable may still not be a number: that is a config failure.
     pub(crate) fn from_resolved(resolved: &Resolved) -> Result<Target, (ConnectionKey, Failure)> {

@@ -31,10 +31,12 @@ pub(crate) struct CheckArgs {
 /// Output formats of `provision check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CheckFormat {
-    /// one line per connection, then a summary
+    /// one line per connection as each completes, then a summary
     Text,
-    /// one JSON document
+    /// one JSON document at the end (each result on stderr meanwhile)
     Json,
+    /// GitHub Actions annotations: an `::error` on each failing connection's file
+    Github,
 }
 
 impl CheckArgs {

@@ -8,9 +8,9 @@ use clap::CommandFactory;
 use crate::cli::{Cli, CompletionsArgs, InitArgs};
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::scaffold::{self, InitError};
+use crate::scaffold::{self, InitError, Wrote};
 
-pub(super) fn init(args: &InitArgs) -> Result<Status> {
+pub(super) fn init(args: &InitArgs, quiet: bool) -> Result<Status> {
     let created = scaffold::init(&args.dir).map_err(|err| match err {
         InitError::Exists(paths) => Error::Failed(format!(
             "{} file(s) already exist, nothing was written:{}",
@@ -26,12 +26,21 @@ pub(super) fn init(args: &InitArgs) -> Result<Status> {
             source,
         },
     })?;
-    for path in &created {
-        output::result_line(&format!("created `{}`", path.display()));
+    for (path, wrote) in &created {
+        output::result_line(&match wrote {
+            Wrote::Created => format!("created `{}`", path.display()),
+            Wrote::Appended => format!(
+                "appended `{}` to `{}`",
+                scaffold::IGNORE_ENTRY,
+                path.display()
+            ),
+        });
     }
-    output::result_line(
-        "Next: set `orgs` in provision.yaml, `provision import` existing connections, then `provision plan`.",
-    );
+    if !quiet {
+        output::result_line(
+            "Next: set `orgs` in provision.yaml, `provision import` existing connections, then `provision plan`.",
+        );
+    }
     Ok(Status::Success)
 }
 

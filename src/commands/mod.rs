@@ -27,7 +27,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::State(command) => state::run(command),
         Command::Check(args) => check::run(&args, quiet),
         Command::Import(args) => import::run(args),
-        Command::Init(args) => gitops::init(&args),
+        Command::Init(args) => gitops::init(&args, quiet),
         Command::Completions(args) => gitops::completions(&args),
         Command::Man(args) => gitops::man(args.out.as_deref()),
     }

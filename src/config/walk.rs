@@ -23,15 +23,18 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 }
             }
             Ok(_) => files.push(path.clone()),
-            Err(err) => diags.push(Diagnostic::error(
-                Code::NoInput,
-                path,
-                Position::START,
-                format!(
-                    "cannot read `{}`: {err}: expected a file or a folder of *.yaml files",
-                    path.display()
-                ),
-            )),
+            Err(err) => diags.push(
+                Diagnostic::error(
+                    Code::NoInput,
+                    path,
+                    Position::START,
+                    format!(
+                        "cannot read `{}`: {err}: expected a file or a folder of *.yaml files",
+                        path.display()
+                    ),
+                )
+                .with_help("run provision from the project root (the folder with `provision.yaml` and `connections/`), or start a project with `provision init`"),
+            ),
         }
     }
     // Byte order of the whole path: deterministic, and much cheaper than

@@ -183,6 +183,9 @@ pub(super) fn plaintext_secret(
     )
 }
 
+/// The end of V203's help while it is an error.
+pub const RELAX_PLAINTEXT_SECRETS: &str = "; `--allow-plaintext-secrets` makes this a warning";
+
 /// V203: a secret written in plain text, with `example` in the help line;
 /// the flag that relaxes it is mentioned only while it is an error.
 fn secret_in_plain_text(
@@ -192,7 +195,7 @@ fn secret_in_plain_text(
     severity: Severity,
 ) -> Diagnostic {
     let relax = match severity {
-        Severity::Error => "; `--allow-plaintext-secrets` makes this a warning",
+        Severity::Error => RELAX_PLAINTEXT_SECRETS,
         Severity::Warning => "",
     };
     Diagnostic::new(

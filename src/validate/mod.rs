@@ -21,6 +21,7 @@ mod schema_messages;
 mod settings;
 mod variables;
 
+pub use connection::RELAX_PLAINTEXT_SECRETS;
 pub use variables::position_in_scalar;
 
 /// A file with more problems than this is not a connection file gone

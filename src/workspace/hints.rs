@@ -95,7 +95,15 @@ fn closest_keys<'s>(text: &str, state: &'s State) -> Vec<&'s ConnectionKey> {
         .filter(|(score, _)| *score >= 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, key)| key).collect()
+    // Only the ones about as close as the best: a shared `cloud/sandbox/`
+    // prefix makes every key of the sandbox look alike.
+    let best = scored.first().map_or(0.0, |(score, _)| *score);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| *score >= best - 0.03)
+        .take(3)
+        .map(|(_, key)| key)
+        .collect()
 }
 
 /// When `state` is empty and the run did not ask for the `--emulator`

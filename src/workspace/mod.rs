@@ -145,10 +145,17 @@ pub(crate) fn settings_only(path: &Path) -> Result<Settings, Error> {
         return Ok(Settings::default());
     }
     let report = validate::validate_paths(&[], Some(path), Options::default());
+    // State commands have no `--allow-plaintext-secrets`: do not offer it.
     let errors: Vec<Diagnostic> = report
         .diagnostics
         .into_iter()
         .filter(|d| d.severity == crate::diagnostic::Severity::Error && d.file == path)
+        .map(|mut d| {
+            d.help = d
+                .help
+                .map(|h| h.replace(validate::RELAX_PLAINTEXT_SECRETS, ""));
+            d
+        })
         .collect();
     if errors.is_empty() {
         Ok(report.config.settings)
@@ -275,6 +282,19 @@ fn desired_set(
         }
     } else {
         let clouds: BTreeSet<Cloud> = connections.iter().map(|l| l.connection.cloud).collect();
+        // An org not written at all is the first thing to fix (and the
+        // usual one without a provision.yaml); an unset `${VAR}` in one is
+        // reported with the other variables below.
+        let written = |cloud: &Cloud| {
+            let orgs = settings.orgs.as_ref();
+            match cloud {
+                Cloud::Azure => orgs.is_some_and(|o| o.azure.is_some()),
+                Cloud::Aws => orgs.is_some_and(|o| o.aws.is_some()),
+            }
+        };
+        if let Some(cloud) = clouds.iter().find(|c| !written(c)) {
+            return Err(no_org(*cloud, target));
+        }
         needed.extend(clouds.iter().map(|c| format!("/orgs/{c}/imsOrg")));
         needed.push("/credentials".to_owned());
     }
