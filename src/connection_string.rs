@@ -100,9 +100,8 @@ pub(crate) fn parse(input: &str) -> Parsed<'_> {
             });
             continue;
         }
-        after_literal_password = *key == "Password"
-            && !value.is_empty()
-            && !crate::config::interpolate::is_single_reference(value);
+        after_literal_password =
+            *key == "Password" && !value.is_empty() && !crate::secret::is_only_references(value);
         if let Some(message) = check_value(key, value) {
             parsed.problems.push(Problem {
                 offset: value_offset,
@@ -165,7 +164,7 @@ mod tests {
             "{:?}",
             p.problems
         );
-        assert_eq!(p.problems[0].offset, 52);
+        assert_eq!(p.problems[0].offset, 50);
         let p = parse("Server=h;Database=d;Port=5432;UID=u;Password=hun;ter2");
         assert!(!p.problems[0].message.contains("ter2"), "{:?}", p.problems);
     }

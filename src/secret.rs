@@ -31,6 +31,29 @@ pub fn is_secret_pointer(pointer: &str) -> bool {
     pointer.rsplit('/').next().is_some_and(is_secret_field)
 }
 
+/// True when a value holds no secret text: only `${…}` references, well
+/// formed or not (`${PW-3}` is a mistyped reference). Such values are shown,
+/// not masked, and a connection-string part after one is not a password tail.
+pub fn is_only_references(value: &str) -> bool {
+    let mut rest = value.trim();
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let Some(body) = rest.strip_prefix("${") else {
+            return false;
+        };
+        let Some(end) = body.find('}') else {
+            return false;
+        };
+        if body[..end].contains('$') {
+            return false;
+        }
+        rest = &body[end + 1..];
+    }
+    true
+}
+
 /// A secret value. `Debug`/`Display` print `********`; `expose()` reads it.
 ///
 /// It serialises to the real value because the wire bodies that carry it
@@ -86,6 +109,17 @@ mod tests {
             "******** ******** Some(********)"
         );
         assert_eq!(s.expose(), "canary-S3cr3t-9f2b");
+    }
+
+    #[test]
+    fn references_are_not_secret_text() {
+        assert!(is_only_references("${PW}"));
+        assert!(is_only_references("${PW-3}"));
+        assert!(is_only_references("${A}${B}"));
+        assert!(!is_only_references("x${PW}"));
+        assert!(!is_only_references("${PW"));
+        assert!(!is_only_references("hunter2"));
+        assert!(!is_only_references(""));
     }
 
     #[test]

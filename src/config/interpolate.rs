@@ -118,28 +118,6 @@ pub fn references_at(value: &str) -> Vec<(usize, &str)> {
     found
 }
 
-/// True when the value has no literal text: only `${…}` references, well
-/// formed or not (`${PW-3}` is a mistyped reference, not a secret).
-pub fn is_only_references(value: &str) -> bool {
-    let mut rest = value.trim();
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let Some(body) = rest.strip_prefix("${") else {
-            return false;
-        };
-        let Some(end) = body.find('}') else {
-            return false;
-        };
-        if body[..end].contains('$') {
-            return false;
-        }
-        rest = &body[end + 1..];
-    }
-    true
-}
-
 /// `orders-db` + `PASSWORD` -> `ORDERS_DB_PASSWORD`: upper snake case, and a
 /// leading `_` when the name starts with a digit (variable names cannot).
 pub fn variable_name(name: &str, suffix: &str) -> String {
@@ -208,16 +186,9 @@ mod tests {
     }
 
     #[test]
-    fn finds_each_reference_and_what_is_only_references() {
+    fn finds_each_reference_with_its_offset() {
         assert_eq!(references_at("a${B}$${C}x${D}"), vec![(1, "B"), (11, "D")]);
         assert!(references_at("${A-B}").is_empty());
-        assert!(is_only_references("${PW}"));
-        assert!(is_only_references("${PW-3}"));
-        assert!(is_only_references("${A}${B}"));
-        assert!(!is_only_references("x${PW}"));
-        assert!(!is_only_references("${PW"));
-        assert!(!is_only_references("hunter2"));
-        assert!(!is_only_references(""));
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub(super) fn mask_secrets(line: &str, column: usize) -> (String, isize) {
         let reference = |to: usize| {
             let value: String = chars[start..to].iter().collect();
             let value = value.split(" #").next().unwrap_or("").trim();
-            crate::config::interpolate::is_only_references(value.trim_matches(['"', '\'']))
+            crate::secret::is_only_references(value.trim_matches(['"', '\'']))
         };
         let first_part = (start..end).find(|&j| chars[j] == ';').unwrap_or(end);
         let end = if chars[i] == '=' && reference(first_part) {

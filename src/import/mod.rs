@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::api::wire::{CONNECTION_STRING_AUTH, ConnectionItem, POSTGRES_SPEC_ID};
 use crate::config::Cloud;
-use crate::desired;
+use crate::desired::{self, Project};
 use crate::diagnostic::Diagnostic;
 use crate::validate::{self, Options};
 pub(crate) use existing::record_existing;
@@ -31,6 +31,27 @@ pub(crate) struct Target {
     pub out: PathBuf,
     /// The modeline's path from `out` to the connection schema.
     pub schema_ref: String,
+    /// Where files are recorded from in state.
+    pub project: Project,
+    /// The keys the project's files (and `out`'s) describe, with the file
+    /// describing each: never imported twice, whatever the file names.
+    pub described: BTreeMap<ConnectionKey, PathBuf>,
+}
+
+impl Target {
+    /// What `options` ask for, written into `out`.
+    pub(crate) fn new(options: &ImportOptions, out: &Path) -> Self {
+        let mut read = options.paths.clone();
+        read.push(out.to_owned());
+        Target {
+            cloud: options.cloud,
+            sandbox: options.sandbox.clone(),
+            out: out.to_owned(),
+            schema_ref: run::schema_ref(&options.settings_file, out),
+            project: Project::of_settings(&options.settings_file),
+            described: desired::described_keys(&read),
+        }
+    }
 }
 
 /// One connection to write.
@@ -41,6 +62,8 @@ pub(crate) struct Candidate {
     /// `cloud/sandbox/name`.
     pub key: ConnectionKey,
     pub file: PathBuf,
+    /// The file as state records it.
+    pub source: String,
     pub text: String,
     /// The variables its secrets became.
     pub variables: Vec<Variable>,
@@ -84,14 +107,12 @@ impl Selection {
 
 /// Chooses what to import from a sandbox's listing. `exists` says whether a
 /// file is already there (never overwritten); `managed` whether a key is in
-/// state already; `described` which keys the project's files describe (by
-/// key, whatever their file names: those are never imported twice).
+/// state already; keys `target.described` are never imported twice.
 pub(crate) fn select(
     items: &[ConnectionItem],
     target: &Target,
     exists: &dyn Fn(&Path) -> bool,
     managed: &dyn Fn(&ConnectionKey) -> bool,
-    described: &BTreeMap<ConnectionKey, PathBuf>,
 ) -> Selection {
     let mut selection = Selection::default();
     let by_name = postgres_by_name(items, &mut selection);
@@ -120,7 +141,7 @@ pub(crate) fn select(
             variables: &variables,
             exists,
             managed,
-            described,
+            described: &target.described,
         };
         match candidate(item, target, &shared_stem, &known) {
             Ok(candidate) => {
@@ -224,6 +245,7 @@ fn candidate<'s>(
         etag: item.etag.clone(),
         key,
         text: render::connection_yaml(&connection, &target.schema_ref, &item.id),
+        source: target.project.source(&file),
         file,
         variables: vec![Variable {
             name: variable,
@@ -325,12 +347,14 @@ mod tests {
             sandbox: "prod".into(),
             out: PathBuf::from("connections/prod"),
             schema_ref: "../../schema/connection.schema.json".into(),
+            project: Project::of_settings(Path::new("provision.yaml")),
+            described: BTreeMap::new(),
         };
         let items = [
             item("mysql-db", "26d738e0-0000"),
             item("pg", POSTGRES_SPEC_ID),
         ];
-        let selection = select(&items, &target, &|_| false, &|_| false, &BTreeMap::new());
+        let selection = select(&items, &target, &|_| false, &|_| false);
         assert!(selection.candidates.is_empty());
         let reasons: Vec<&str> = selection
             .skipped

@@ -46,12 +46,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("connections").join(&options.sandbox));
-    let target = Target {
-        cloud: options.cloud,
-        sandbox: options.sandbox.clone(),
-        schema_ref: schema_ref(&options.settings_file, &out),
-        out: out.clone(),
-    };
+    let target = Target::new(options, &out);
     let scope = Scope::new(&org, &options.sandbox);
     let items = workspace::runtime()?.block_on(async {
         let connected = workspace::connect(&options.target, &settings, env).await?;
@@ -74,13 +69,11 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         Some(backend.lock("provision import", Duration::ZERO)?)
     };
     let mut state = backend.load()?;
-    let described = desired::described_keys(&[options.paths.clone(), vec![out.clone()]].concat());
     let mut selection = super::select(
         &items,
         &target,
         &|p: &Path| p.exists(),
         &|key: &ConnectionKey| state.connections.contains_key(key),
-        &described,
     );
     let fingerprints = super::check(&mut selection);
     if options.dry_run {
@@ -105,9 +98,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     secret_hmac: None,
                     created_at: now.clone(),
                     updated_at: now.clone(),
-                    source: Some(
-                        desired::Project::of_settings(&options.settings_file).source(&c.file),
-                    ),
+                    source: Some(c.source.clone()),
                 },
             ))
         })
@@ -141,7 +132,7 @@ fn org(options: &ImportOptions, settings: &Settings, env: &Environment) -> Resul
 }
 
 /// The modeline's path from `out` to the project's connection schema.
-fn schema_ref(settings_file: &Path, out: &Path) -> String {
+pub(super) fn schema_ref(settings_file: &Path, out: &Path) -> String {
     let project = settings_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -27,7 +27,7 @@ pub(super) fn check_strings<'a>(
                     .collect();
                 // A value that is only `${…}` (`${PW-3}`) is a mistyped
                 // reference, not a secret: it is quoted and shown.
-                let secret = is_secret_pointer(&pointer) && !interpolate::is_only_references(s);
+                let secret = is_secret_pointer(&pointer) && !crate::secret::is_only_references(s);
                 if secret {
                     // The text after `${` may be part of a secret: never quote it.
                     err.message = "malformed `${…}` reference: expected `${NAME}` (letters, digits and `_`), or `$${` for a literal `${`".into();

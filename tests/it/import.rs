@@ -186,7 +186,7 @@ fn clashes_are_reported_and_files_never_overwritten() {
     );
     assert!(
         dry.stdout()
-            .contains("Import dry run: 1 to write, 6 skipped."),
+            .contains("Import dry run: 2 to write, 5 skipped."),
         "{}",
         dry.stdout()
     );
@@ -205,17 +205,29 @@ fn clashes_are_reported_and_files_never_overwritten() {
         err.contains("would be shared by `Same Stem`, `same-stem`"),
         "{err}"
     );
-    assert!(err.contains("masks the whole connection string"), "{err}");
+    // The service masks the whole connection string: it becomes one variable.
+    let by_string =
+        std::fs::read_to_string(world.path().join("connections/dev/by-string.yaml")).unwrap();
+    assert!(
+        by_string.contains("connectionString: \"${BY_STRING_CONNECTION_STRING}\"\n"),
+        "{by_string}"
+    );
     assert_eq!(
         std::fs::read_to_string(world.path().join("connections/dev/kept.yaml")).unwrap(),
         "# mine\n"
     );
-    assert_eq!(variables(&run), vec!["NEW_ONE_PASSWORD".to_owned()]);
+    assert_eq!(
+        variables(&run),
+        vec![
+            "BY_STRING_CONNECTION_STRING".to_owned(),
+            "NEW_ONE_PASSWORD".to_owned()
+        ]
+    );
     let state = world.state();
     let records = state["connections"].as_object().unwrap();
     assert_eq!(
         records.keys().collect::<Vec<_>>(),
-        vec!["azure/dev/new-one"]
+        vec!["azure/dev/by-string", "azure/dev/new-one"]
     );
 
     // Importing again finds it managed already and writes nothing.
