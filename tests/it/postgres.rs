@@ -94,11 +94,13 @@ pub fn shared<T: Send + Sync>(
 ) -> Option<&'static T> {
     match slot.get_or_init(init) {
         Ok(value) => Some(value),
-        Err(reason) if std::env::var_os("CI").is_some() => {
-            panic!("PostgreSQL test server could not start (CI is set): {reason}")
+        Err(reason) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("PostgreSQL test server could not start (CI=true): {reason}")
         }
         Err(reason) => {
-            eprintln!("skipped: PostgreSQL test server could not start: {reason}");
+            crate::util::say_on_terminal(&format!(
+                "SKIPPED: PostgreSQL test server could not start: {reason}"
+            ));
             None
         }
     }

@@ -26,31 +26,9 @@ mod workflow;
 
 use http::Server;
 
-/// Whether every tool in `tools` runs here. Missing ones fail the test under
-/// CI=true; otherwise the test is skipped with a reason on stderr.
+/// Whether every tool in `tools` runs here: [`crate::util::tools_available`].
 pub fn available(test: &str, tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|tool| {
-            let probe = match *tool {
-                "pyyaml" => Command::new("python3").args(["-c", "import yaml"]).output(),
-                // dash, a common sh, has no --version.
-                "sh" => Command::new("sh").args(["-c", "true"]).output(),
-                _ => Command::new(tool).arg("--version").output(),
-            };
-            !probe.is_ok_and(|out| out.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let list = missing.join(", ");
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: {list} not installed, and CI=true requires it (.ci/run installs it)");
-    }
-    eprintln!("skipped {test}: {list} not installed (.ci/run installs it)");
-    false
+    crate::util::tools_available(test, tools)
 }
 
 /// What `provision --version` of the binary under test prints: the package

@@ -48,21 +48,26 @@ fn schema_check_detects_a_stale_file() {
     );
 }
 
-/// `check-jsonschema` when installed; under CI its absence is a failure.
+/// `check-jsonschema` when installed (`pip install check-jsonschema`);
+/// under `CI=true` its absence fails the test, elsewhere the skip is said
+/// on the terminal.
 fn check_jsonschema() -> Option<String> {
-    let found = Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("check-jsonschema".into());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "check-jsonschema is not installed; .ci/run installs it (pip install check-jsonschema)"
+    crate::util::tools_available("schema agreement (check-jsonschema)", &["check-jsonschema"])
+        .then(|| "check-jsonschema".to_owned())
+}
+
+#[test]
+fn a_missing_tool_fails_under_ci_and_is_a_visible_skip_elsewhere() {
+    use crate::util::{installed, skip_reason};
+    assert!(!installed("provision-no-such-tool"));
+    let failure = skip_reason("agreement", &["check-jsonschema"], true).unwrap_err();
+    assert!(failure.contains("CI=true requires it"), "{failure}");
+    let skip = skip_reason("agreement", &["check-jsonschema"], false).unwrap();
+    assert_eq!(
+        skip.as_deref(),
+        Some("SKIPPED agreement: check-jsonschema not installed (.ci/run installs it; CI=true makes this a failure)")
     );
-    eprintln!("skipping: check-jsonschema is not installed (pip install check-jsonschema)");
-    None
+    assert_eq!(skip_reason("agreement", &[], true), Ok(None));
 }
 
 #[test]

@@ -18,15 +18,71 @@ pub fn fixtures(rel: &str) -> PathBuf {
     root().join("tests/fixtures").join(rel)
 }
 
+/// Whether `tool` runs here (`pyyaml` is Python's `yaml` module).
+pub fn installed(tool: &str) -> bool {
+    let probe = match tool {
+        "pyyaml" => Command::new("python3").args(["-c", "import yaml"]).output(),
+        // dash, a common sh, has no --version.
+        "sh" => Command::new("sh").args(["-c", "true"]).output(),
+        _ => Command::new(tool).arg("--version").output(),
+    };
+    probe.is_ok_and(|out| out.status.success())
+}
+
+/// What a test whose `missing` tools are not installed does: run (`None`),
+/// skip with the reason (`Some`), or, under `CI=true`, fail (`Err`).
+pub fn skip_reason(test: &str, missing: &[&str], ci: bool) -> Result<Option<String>, String> {
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let list = missing.join(", ");
+    if ci {
+        return Err(format!(
+            "{test}: {list} not installed, and CI=true requires it (.ci/run installs it)"
+        ));
+    }
+    Ok(Some(format!(
+        "SKIPPED {test}: {list} not installed (.ci/run installs it; CI=true makes this a failure)"
+    )))
+}
+
+/// Whether every tool in `tools` runs here. Under `CI=true` a missing one
+/// fails the test; elsewhere the test is skipped and says so on the
+/// terminal, past the harness's output capture, so a passing `cargo test`
+/// does not hide that a check did not run.
+pub fn tools_available(test: &str, tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !installed(t)).collect();
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    match skip_reason(test, &missing, ci) {
+        Ok(None) => true,
+        Ok(Some(reason)) => {
+            say_on_terminal(&reason);
+            false
+        }
+        Err(failure) => panic!("{failure}"),
+    }
+}
+
+/// A line on the real stderr: `eprintln!` in a test is captured and shown
+/// only when the test fails.
+pub fn say_on_terminal(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// A `provision` invocation under construction.
 pub struct Run {
     cmd: Command,
 }
 
 /// Starts a `provision` command with a deterministic environment.
+/// `PROVISION_TEST_BIN` runs another build instead (e.g. `main`'s, to see
+/// a new test fail without its fix).
 pub fn provision() -> Run {
     #[allow(deprecated)] // the replacement macro needs a literal binary name per call site
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("provision"));
+    let bin = std::env::var_os("PROVISION_TEST_BIN")
+        .map_or_else(|| assert_cmd::cargo::cargo_bin("provision"), PathBuf::from);
+    let mut cmd = Command::new(bin);
     cmd.env("NO_COLOR", "1").env_remove("RUST_LOG");
     Run { cmd }
 }
