@@ -35,6 +35,7 @@ mod hostile;
 mod import;
 mod postgres;
 mod postgres_state;
+mod readme;
 mod release;
 mod sarif;
 mod schema;

@@ -65,7 +65,9 @@ fn a_missing_tool_fails_under_ci_and_is_a_visible_skip_elsewhere() {
     let skip = skip_reason("agreement", &["check-jsonschema"], false).unwrap();
     assert_eq!(
         skip.as_deref(),
-        Some("SKIPPED agreement: check-jsonschema not installed (.ci/run installs it; CI=true makes this a failure)")
+        Some(
+            "SKIPPED agreement: check-jsonschema not installed (.ci/run installs it; CI=true makes this a failure)"
+        )
     );
     assert_eq!(skip_reason("agreement", &[], true), Ok(None));
 }
