@@ -159,7 +159,8 @@ impl AzureSslMode {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectionStringAuth {
     /// `Server=…;Database=…;Port=…;UID=…;Password=${VAR}`, optionally with
-    /// `EncryptionMethod=0|1|6` and `ValidateServerCertificate=0|1`.
+    /// `EncryptionMethod=0|1|6` and `ValidateServerCertificate=0|1`; or one
+    /// `${VAR}` holding the whole string (checked when it is resolved).
     #[schemars(length(min = 1))]
     pub connection_string: String,
 }
