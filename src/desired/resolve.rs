@@ -108,7 +108,8 @@ fn unset_variables(located: &Located, lookup: &Lookup<'_>) -> Vec<Diagnostic> {
         let splits = pointer == CONNECTION_STRING
             && whole != Some(name)
             && lookup(name).is_some_and(|value| value.contains(';'));
-        if !(unset && reported.insert(name)) && !splits {
+        let first_unset = unset && reported.insert(name);
+        if !first_unset && !splits {
             continue;
         }
         let text = text.get_or_insert_with(|| text_of(&located.file));

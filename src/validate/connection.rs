@@ -41,12 +41,12 @@ pub(super) fn check_connection(
         );
     }
     let Some(auth) = doc.get("auth") else { return };
-    let variable = example_variable(doc, "PASSWORD");
     if let Some(node) = auth.get("password")
         && let NodeValue::String(password) = &node.value
         && interpolate::parse(password).is_ok()
         && !interpolate::is_single_reference(password)
     {
+        let variable = example_variable(doc, "PASSWORD");
         out.push(secret_in_plain_text(
             Place::new(path, index, node.pos, "/auth/password"),
             "`password`",

@@ -124,6 +124,16 @@ fn connection_strings_are_imported_as_one_variable() {
     world
         .run(&["validate", "--warnings-as-errors"])
         .expect_code(0);
+    // A rehearsal fills the unset variable with a connection string the
+    // grammar (and the emulator) accept.
+    let rehearsal = world.run(&["plan", "--emulator"]).expect_code(0);
+    assert!(
+        rehearsal
+            .stderr()
+            .contains("filled with a placeholder: `BILLING_DB_CONNECTION_STRING`"),
+        "{}",
+        rehearsal.stderr()
+    );
 
     // Its grammar is checked once the value is known, at the reference.
     world.set_env(
