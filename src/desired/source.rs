@@ -13,6 +13,8 @@ use crate::config::{ConnectionKey, walk};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Project {
     root: PathBuf,
+    /// The current folder, read once: relative files are taken from it.
+    cwd: PathBuf,
 }
 
 impl Project {
@@ -23,6 +25,7 @@ impl Project {
         let folder = settings.parent().unwrap_or(Path::new(""));
         Project {
             root: normalise(&cwd.join(folder)),
+            cwd,
         }
     }
 
@@ -34,8 +37,7 @@ impl Project {
     /// `file` as state records it: relative to the project folder when it
     /// lies inside, else absolute; `.` and `..` resolved, `/`-separated.
     pub(crate) fn source(&self, file: &Path) -> String {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let absolute = normalise(&cwd.join(file));
+        let absolute = normalise(&self.cwd.join(file));
         let shown = absolute.strip_prefix(&self.root).unwrap_or(&absolute);
         let parts: Vec<String> = shown
             .components()
