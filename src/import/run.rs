@@ -123,12 +123,8 @@ fn org(options: &ImportOptions, settings: &Settings, env: &Environment) -> Resul
         }
     }
     let cloud = options.cloud;
-    orgs.remove(&cloud).ok_or_else(|| {
-        Error::Setup(format!(
-            "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in `{}`",
-            options.settings_file.display()
-        ))
-    })
+    orgs.remove(&cloud)
+        .ok_or_else(|| workspace::no_org(cloud, &options.target))
 }
 
 /// The modeline's path from `out` to the project's connection schema.
