@@ -1,0 +1,258 @@
+//! The README's shell and YAML blocks run as written, against an emulator
+//! (and, for the PostgreSQL state, the suite's throwaway server).
+
+use super::{EXAMPLE_PASSWORDS, Platform, Shell, blocks_at, replace, repository_copy};
+use crate::state_db::{fresh_namespace, state_server, state_url};
+use crate::util::provision;
+
+#[test]
+fn quick_start_runs_as_written() {
+    let block = &blocks_at("## Two commands to start", "sh")[0];
+    let dir = repository_copy();
+    // `cargo run --release -- ARGS` is the binary under test with ARGS;
+    // `cargo test` is the suite running this very test.
+    let script = format!(
+        "cargo() {{ case \"$1\" in\n  run) while [ \"$1\" != -- ]; do shift; done; shift; provision \"$@\" ;;\n  test) echo '(cargo test: this suite)' ;;\n  *) return 1 ;;\nesac; }}\n{}",
+        block.text
+    );
+    let shell = Shell::new();
+    let first = shell.ok(&script, dir.path(), &[]);
+    assert!(
+        first.contains("Apply complete: 5 created, 0 adopted, 0 updated, 0 deleted, 0 failed."),
+        "{first}"
+    );
+    let again = shell.ok(&script, dir.path(), &[]);
+    assert!(
+        again.contains("No changes: 5 connection(s) match the config."),
+        "run it again and it has nothing to do: {again}"
+    );
+    assert!(dir.path().join(".provision/emulator.json").is_file());
+    assert!(dir.path().join(".provision/emulator-state.json").is_file());
+}
+
+#[test]
+fn file_format_examples_validate_and_plan() {
+    let examples = blocks_at("## The file format", "yaml");
+    assert_eq!(examples.len(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("connections/prod")).unwrap();
+    for (i, block) in examples.iter().enumerate() {
+        std::fs::write(
+            dir.path()
+                .join(format!("connections/prod/example-{i}.yaml")),
+            &block.text,
+        )
+        .unwrap();
+    }
+    let shell = Shell::new();
+    let out = shell.ok("provision validate --warnings-as-errors", dir.path(), &[]);
+    assert!(
+        out.contains("3 files, 3 connections: 0 errors, 0 warnings"),
+        "{out}"
+    );
+    let plan = shell.ok("provision plan --emulator", dir.path(), &[]);
+    assert!(plan.contains("Plan: 3 to create"), "{plan}");
+}
+
+#[test]
+fn postgres_state_snippets_run() {
+    let Some(pg) = state_server() else { return };
+    let platform = Platform::start();
+    let shell = Shell::new();
+    let url = state_url(pg);
+    let placeholder = "postgres://provision:…@db.example.com:5432/provision?sslmode=verify-full";
+
+    // Moving state: a file state to PostgreSQL and a copy back to a file.
+    let moving = repository_copy();
+    std::fs::write(moving.path().join("provision.yaml"), platform.settings()).unwrap();
+    let mut env = vec![("PROVISION_CLIENT_SECRET", "provision-local-secret")];
+    env.extend(EXAMPLE_PASSWORDS);
+    shell.ok("provision apply", moving.path(), &env);
+    let migrate = &blocks_at("#### Moving state: `provision state migrate`", "sh")[0];
+    let with_url = [env.as_slice(), &[("PROVISION_STATE_URL", url.as_str())]].concat();
+    let out = shell.ok(&migrate.text, moving.path(), &with_url);
+    assert!(out.contains("copied 5 connection(s)"), "{out}");
+    assert!(moving.path().join(".provision/state-copy.json").is_file());
+
+    // Setup: the settings block, pointed at the emulator, then the shell block.
+    let setup = repository_copy();
+    let settings = &blocks_at("#### Setup", "yaml")[0];
+    let namespace = fresh_namespace("readme");
+    let settings_text = replace(&settings.text, "payments-team", &namespace);
+    std::fs::write(
+        setup.path().join("provision.yaml"),
+        settings_text + &platform.settings(),
+    )
+    .unwrap();
+    let apply = &blocks_at("#### Setup", "sh")[0];
+    let script = replace(&apply.text, placeholder, &url);
+    let out = shell.ok(&script, setup.path(), &env);
+    assert!(out.contains("Apply complete"), "{out}");
+    assert!(
+        !setup.path().join(".provision/state.json").exists(),
+        "state went to PostgreSQL"
+    );
+}
+
+#[test]
+fn init_and_import_run() {
+    let shell = Shell::new();
+    let start = &blocks_at("### Start a project", "sh")[0];
+    let fresh = tempfile::tempdir().unwrap();
+    let out = shell.ok(&start.text, fresh.path(), &[]);
+    assert!(out.contains("created `provision.yaml`"), "{out}");
+    let other = replace(&start.text, "provision init            # or: ", "");
+    shell.ok(&other, fresh.path(), &[]);
+    assert!(fresh.path().join("my-connections/provision.yaml").is_file());
+
+    let platform = Platform::start();
+    let client = {
+        use provision::api::{ClientConfig, Credentials, FlowServiceClient};
+        let credentials = Credentials::ClientCredentials {
+            client_id: "provision-local".into(),
+            client_secret: provision::secret::Secret::new("provision-local-secret"),
+        };
+        FlowServiceClient::new(ClientConfig::new(credentials).with_base_url(&platform.url()))
+            .unwrap()
+    };
+    let body = provision::api::wire::CreateConnectionRequest::from_connection(&ledger_connection());
+    platform
+        .runtime
+        .block_on(provision::api::FlowService::create(
+            &client,
+            &provision::api::Scope::new("TESTORG@AdobeOrg", "prod"),
+            &body,
+        ))
+        .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("provision.yaml"), platform.settings()).unwrap();
+    let import = &blocks_at("### Bring existing connections under management", "sh")[0];
+    let out = shell.ok(
+        &import.text,
+        project.path(),
+        &[("PROVISION_CLIENT_SECRET", "provision-local-secret")],
+    );
+    assert!(
+        out.contains("--- would write `connections/prod/ledger-db.yaml`"),
+        "{out}"
+    );
+    assert!(out.contains("Import complete: 1 written"), "{out}");
+    assert!(
+        project
+            .path()
+            .join("connections/prod/ledger-db.yaml")
+            .is_file()
+    );
+}
+
+/// A connection as it exists on the platform before `import`.
+fn ledger_connection() -> provision::config::Connection {
+    use provision::config::{Auth, AzureSslMode, BasicAuth, Cloud, Connection, SslMode};
+    Connection {
+        name: "ledger-db".into(),
+        description: Some("Ledger".into()),
+        sandbox: "prod".into(),
+        cloud: Cloud::Azure,
+        auth: Auth::Basic(BasicAuth {
+            server: "ledger.example.com".into(),
+            port: 5432,
+            database: "ledger".into(),
+            username: "aep".into(),
+            password: "never-returned".into(),
+            ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
+        }),
+    }
+}
+
+#[test]
+fn completions_and_man_run() {
+    let block = &blocks_at("### Shell completions and man pages", "sh")[0];
+    let shell = Shell::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ran = 0;
+    for line in block.text.lines() {
+        let command = line.split(" #").next().unwrap().trim();
+        // The `provision …` part, before any `>`/`>>`/`|`: its output is the
+        // script or page; where it goes is the user's shell and man setup.
+        let provision_part = command.split(['>', '|']).next().unwrap().trim().replace(
+            "/usr/local/share/man/man1",
+            &dir.path().display().to_string(),
+        );
+        assert!(provision_part.starts_with("provision "), "{line}");
+        let out = shell.ok(&provision_part, dir.path(), &[]);
+        if !provision_part.contains("--out") {
+            assert!(
+                out.len() > 500,
+                "`{provision_part}` printed {} bytes",
+                out.len()
+            );
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, 6);
+    assert!(dir.path().join("provision.1").is_file());
+    assert!(dir.path().join("provision-plan.1").is_file());
+}
+
+#[test]
+fn emulator_script_runs() {
+    let block = &blocks_at("### Local emulator", "sh")[0];
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}\ncase \"$URL\" in http://127.0.0.1:*) ;; *) echo \"no URL: $URL\"; exit 1 ;; esac\nwait \"$EMULATOR_PID\" || true\n",
+        block.text
+    );
+    Shell::new().ok(&script, dir.path(), &[]);
+}
+
+#[test]
+fn pointing_provision_at_the_emulator_plans_the_repository() {
+    let settings = &blocks_at("#### Pointing `provision` at it", "yaml")[0];
+    let commands = &blocks_at("#### Pointing `provision` at it", "sh")[0];
+    let shell = Shell::new();
+    let dir = repository_copy();
+    // The README's emulator, started as it says, on a free port.
+    let mut emulator = provision()
+        .args(["emulator", "--port", "0"])
+        .into_command()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(emulator.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().to_owned()
+    };
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    std::fs::write(
+        dir.path().join("provision.yaml"),
+        replace(&settings.text, "41234", &port),
+    )
+    .unwrap();
+    let out = shell.run(&commands.text, dir.path(), &EXAMPLE_PASSWORDS);
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Plan: 5 to create"), "{stdout}");
+    assert!(stdout.contains("Apply complete: 5 created"), "{stdout}");
+}
+
+#[test]
+fn settings_example_validates_and_plans() {
+    let block = &blocks_at("## Project settings: provision.yaml", "yaml")[0];
+    let dir = repository_copy();
+    std::fs::write(dir.path().join("provision.yaml"), &block.text).unwrap();
+    let shell = Shell::new();
+    let out = shell.ok("provision validate", dir.path(), &[]);
+    assert!(out.contains(": 0 errors, 0 warnings"), "{out}");
+    shell.ok("provision plan --emulator", dir.path(), &[]);
+}
