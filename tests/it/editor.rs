@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::util::{provision, root};
 
 mod agreement;
+mod imported;
 mod lsp;
 
 /// The modeline of a file in `connections/<folder>/`.

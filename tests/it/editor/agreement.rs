@@ -14,7 +14,7 @@ use super::{MODELINE, Workspace, readme_connection_examples, validate_json};
 use crate::util::{provision, root};
 use crate::validate::rule_fixtures;
 
-fn start(test: &str) -> Option<Editor> {
+pub(super) fn start(test: &str) -> Option<Editor> {
     locate(test).map(|server| Editor::start(&server))
 }
 
@@ -149,7 +149,12 @@ fn document_lines(text: &str) -> Vec<(u32, u32)> {
 }
 
 /// Nothing marked in `text`, and every document marked in its broken copy.
-fn check_valid(editor: &mut Editor, path: &Path, text: &str, problems: &mut Vec<String>) {
+pub(super) fn check_valid(
+    editor: &mut Editor,
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<String>,
+) {
     let marks = editor.diagnostics(path, text);
     if !marks.is_empty() {
         problems.push(format!("{}: {marks:?}", path.display()));
