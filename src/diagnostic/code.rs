@@ -167,7 +167,7 @@ impl Code {
                 Error,
             ),
             Code::MissingModeline => (
-                "P012",
+                "P014",
                 "missing-modeline",
                 "A later document of a file lacks the schema modeline its first document has, so editors do not check it.",
                 Warning,

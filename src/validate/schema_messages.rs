@@ -189,14 +189,15 @@ pub(super) fn describe(
                 place.field
             ),
         ),
-        K::Pattern { pattern } if pattern == NAME_PATTERN => name_rule(&place),
-        K::Pattern { pattern } => place.with_description(place.here(
-            Code::InvalidString,
-            format!(
-                "invalid `{}`: expected a string matching `{pattern}`",
-                place.field
-            ),
-        )),
+        K::Pattern { pattern } => name_rule(&place, pattern).unwrap_or_else(|| {
+            place.with_description(place.here(
+                Code::InvalidString,
+                format!(
+                    "invalid `{}`: expected a string matching `{pattern}`",
+                    place.field
+                ),
+            ))
+        }),
         _ => {
             let message = if place.secret {
                 format!(
@@ -214,21 +215,22 @@ pub(super) fn describe(
 }
 
 /// `name`'s one pattern stands for three rules; say which was broken.
-fn name_rule(place: &Place<'_>) -> Diagnostic {
+fn name_rule(place: &Place<'_>, pattern: &str) -> Option<Diagnostic> {
+    if pattern != NAME_PATTERN {
+        return None;
+    }
     let field = place.field;
-    let message = match place.instance.as_str().and_then(NameProblem::of) {
-        Some(NameProblem::Empty) | None => {
-            format!("`{field}` is empty: expected a non-empty string")
-        }
-        Some(NameProblem::TooLong(n)) => format!(
+    let message = match NameProblem::of(place.instance.as_str()?)? {
+        NameProblem::Empty => format!("`{field}` is empty: expected a non-empty string"),
+        NameProblem::TooLong(n) => format!(
             "`{field}` is too long: expected at most {NAME_MAX_CHARS} characters, found {n}"
         ),
-        Some(NameProblem::Control(c)) => format!(
+        NameProblem::Control(c) => format!(
             "`{field}` holds the control character U+{:04X}: expected none (U+0000 to U+001F, U+007F to U+009F)",
             u32::from(c)
         ),
     };
-    place.here(Code::InvalidString, message)
+    Some(place.here(Code::InvalidString, message))
 }
 
 /// One diagnostic per unknown key (at most [`MAX_UNKNOWN_KEYS`]), each at

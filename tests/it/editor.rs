@@ -1,7 +1,7 @@
 //! Editors agree with `provision validate`: the schema says each rule the
 //! way JavaScript validators read it too, every file provision writes or
 //! shows carries the schema modeline in each document, and a later document
-//! without one is a P012 warning. `editor/agreement.rs` proves it with the
+//! without one is a P014 warning. `editor/agreement.rs` proves it with the
 //! real editor backend, yaml-language-server, driven over LSP.
 
 use std::path::{Path, PathBuf};
@@ -110,7 +110,7 @@ fn a_later_document_without_the_modeline_is_a_warning_with_the_fix() {
     let run = provision().arg("validate").arg(&file).run().expect_code(0);
     let out = run.stdout();
     assert!(
-        out.contains("warning[P012]: document 3 has no schema modeline, unlike the first document: editors do not check it against the schema"),
+        out.contains("warning[P014]: document 3 has no schema modeline, unlike the first document: editors do not check it against the schema"),
         "{out}"
     );
     assert!(out.contains(":24:1"), "points at the third `---`\n{out}");
@@ -128,7 +128,7 @@ fn a_later_document_without_the_modeline_is_a_warning_with_the_fix() {
         .expect_code(1);
     let diags = validate_json(&[&file]);
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert_eq!(diags[0]["code"], "P012");
+    assert_eq!(diags[0]["code"], "P014");
     assert_eq!(diags[0]["severity"], "warning");
     assert_eq!(diags[0]["document"], 2);
     // With the modeline repeated (as the committed examples do), no warning.
@@ -262,4 +262,31 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn the_readme_names_the_editor_tests_that_exist() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n### Editors\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n### ").next())
+        .expect("README has an `### Editors` section");
+    let mut named = 0;
+    for name in section.split('`').filter(|s| s.starts_with("editor::")) {
+        let Some((module, function)) = name.rsplit_once("::") else {
+            continue;
+        };
+        let file = root()
+            .join("tests/it")
+            .join(format!("{}.rs", module.replace("::", "/")));
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            text.contains(&format!("#[test]\nfn {function}()")),
+            "README names `{name}`, which is no test in {}",
+            file.display()
+        );
+        named += 1;
+    }
+    assert!(named >= 5, "README's editor section names {named} tests");
 }

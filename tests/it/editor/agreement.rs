@@ -234,7 +234,7 @@ fn the_editor_finds_nothing_in_valid_files_and_checks_each_of_their_documents() 
 
 /// Layouts of a three-document file, each document with `port: 0`: which
 /// of them the editor checks must be exactly those provision does not warn
-/// about (P012).
+/// about (P014).
 fn modeline_layouts() -> Vec<(&'static str, String)> {
     let doc = "name: {n}\nsandbox: prod\ncloud: azure\nauth:\n  type: basic\n  server: s\n  port: 0\n  database: d\n  username: u\n  password: ${P}\n";
     let [a, b, c] = ["a", "b", "c"].map(|n| doc.replace("{n}", n));
@@ -305,7 +305,7 @@ fn the_editor_skips_exactly_the_documents_provision_warns_about() {
             .collect();
         let warned: BTreeSet<u64> = diags
             .iter()
-            .filter(|d| d["code"] == "P012")
+            .filter(|d| d["code"] == "P014")
             .map(document)
             .collect();
         let agrees = if checked.contains(&0) {
