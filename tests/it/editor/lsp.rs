@@ -53,7 +53,7 @@ pub fn locate(test: &str) -> Option<PathBuf> {
     });
     if found.is_none() {
         let why = format!(
-            "{test}: yaml-language-server is not installed (npm install --prefix target/editor-tools yaml-language-server@{PINNED_VERSION}; .ci/run does it)"
+            "{test}: yaml-language-server (run by Node.js) is not installed (npm install --prefix target/editor-tools yaml-language-server@{PINNED_VERSION}; .ci/run does it)"
         );
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
