@@ -32,6 +32,8 @@ pub enum Code {
     TooManyProblems,
     /// A second document in the settings file.
     ExtraDocument,
+    /// A later document lacks the schema modeline the file's first one has.
+    MissingModeline,
     /// A key the schema does not know.
     UnknownKey,
     /// A required key is missing.
@@ -64,7 +66,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of their strings.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 26] = [
         Code::Io,
         Code::FileTooLarge,
         Code::NotUtf8,
@@ -76,6 +78,7 @@ impl Code {
         Code::NoInput,
         Code::TooManyProblems,
         Code::ExtraDocument,
+        Code::MissingModeline,
         Code::UnknownKey,
         Code::MissingKey,
         Code::WrongType,
@@ -162,6 +165,12 @@ impl Code {
                 "extra-document",
                 "The settings file holds more than one YAML document.",
                 Error,
+            ),
+            Code::MissingModeline => (
+                "P014",
+                "missing-modeline",
+                "A later document of a file lacks the schema modeline its first document has, so editors do not check it.",
+                Warning,
             ),
             Code::UnknownKey => (
                 "S101",

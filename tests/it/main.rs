@@ -29,6 +29,7 @@ mod apply_changes;
 mod architecture;
 mod check;
 mod completions;
+mod editor;
 mod first_hour;
 mod gitops;
 mod hostile;
