@@ -36,7 +36,7 @@ fn not_in_state(key: &ConnectionKey, backend: &dyn StateBackend) -> Error {
 
 fn list(args: &StateArgs) -> Result<()> {
     let backend = backend(args)?;
-    let state = backend.load()?;
+    let state = backend.load_unchecked()?;
     for (key, record) in &state.connections {
         output::result_line(&format!(
             "{key}\t{}\t{}\t{}",
@@ -54,7 +54,7 @@ fn list(args: &StateArgs) -> Result<()> {
 
 fn show(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
-    let state = backend.load()?;
+    let state = backend.load_unchecked()?;
     let record = state
         .connections
         .get(&args.key)
@@ -66,7 +66,8 @@ fn show(args: &StateKeyArgs) -> Result<()> {
 fn rm(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
     let _lock = backend.lock("provision state rm", Duration::ZERO)?;
-    let mut state = backend.load()?;
+    // `rm` repairs state: it must work on a state that `load` refuses.
+    let mut state = backend.load_unchecked()?;
     let record = state
         .connections
         .get(&args.key)
@@ -87,13 +88,16 @@ fn import(args: StateImportArgs) -> Result<()> {
         Environment::process(),
     )?;
     let item = import::record_existing(&ws, &args.key, &args.id)?;
+    // The id and name come from the server: shown escaped.
+    let id = output::escape_value(&item.id);
     if item.name != args.key.name {
         output::warning(&format!(
-            "connection `{}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
-            item.id, item.name, args.key.name
+            "connection `{id}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
+            output::escape_value(&item.name),
+            args.key.name
         ));
     }
-    output::result_line(&format!("imported `{}` as `{}`", item.id, args.key));
+    output::result_line(&format!("imported `{id}` as `{}`", args.key));
     Ok(())
 }
 

@@ -32,6 +32,10 @@ pub enum Code {
     TooManyProblems,
     /// A second document in the settings file.
     ExtraDocument,
+    /// A path that is not a regular file (a FIFO, a socket, a device).
+    NotRegularFile,
+    /// A symbolic link to a folder, inside a walked folder: not followed.
+    LinkedFolder,
     /// A key the schema does not know.
     UnknownKey,
     /// A required key is missing.
@@ -60,11 +64,13 @@ pub enum Code {
     MissingVariable,
     /// A variable whose value holds `;` inside a connection string.
     UnsafeVariable,
+    /// One IMS org configured for both clouds.
+    SharedOrg,
 }
 
 impl Code {
     /// Every code, in the order of their strings.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 28] = [
         Code::Io,
         Code::FileTooLarge,
         Code::NotUtf8,
@@ -76,6 +82,8 @@ impl Code {
         Code::NoInput,
         Code::TooManyProblems,
         Code::ExtraDocument,
+        Code::NotRegularFile,
+        Code::LinkedFolder,
         Code::UnknownKey,
         Code::MissingKey,
         Code::WrongType,
@@ -90,6 +98,7 @@ impl Code {
         Code::SuspiciousPort,
         Code::MissingVariable,
         Code::UnsafeVariable,
+        Code::SharedOrg,
     ];
 
     /// `P004`, `S101`, `V203`, ...
@@ -163,6 +172,18 @@ impl Code {
                 "The settings file holds more than one YAML document.",
                 Error,
             ),
+            Code::NotRegularFile => (
+                "P012",
+                "not-a-regular-file",
+                "A path is not a regular file (a FIFO, a socket, a device) and was not read.",
+                Error,
+            ),
+            Code::LinkedFolder => (
+                "P013",
+                "linked-folder",
+                "A symbolic link to a folder inside a walked folder is not followed.",
+                Warning,
+            ),
             Code::UnknownKey => (
                 "S101",
                 "unknown-key",
@@ -235,6 +256,12 @@ impl Code {
                 "V207",
                 "unsafe-variable",
                 "A variable's value would change the connection string's structure (it holds `;`).",
+                Error,
+            ),
+            Code::SharedOrg => (
+                "V208",
+                "shared-org",
+                "The same IMS org is configured for both clouds: an org lives on one cloud.",
                 Error,
             ),
         }

@@ -4,12 +4,13 @@
 //! is collected before anything is reported; the valid part becomes a
 //! [`ValidConfig`] for planning.
 
-use crate::config::ConnectionKey;
+use crate::config::{Cloud, ConnectionKey};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::config::load::Node;
+use crate::config::load::{self, Node};
 use crate::config::{Connection, Settings, walk};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
 
@@ -68,7 +69,7 @@ pub struct ValidConfig {
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Texts of the files that have diagnostics, for snippets.
-    pub sources: Sources,
+    pub(crate) sources: Sources,
     pub summary: Summary,
     pub config: ValidConfig,
 }
@@ -106,13 +107,18 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
             ));
         }
     }
-    let mut report = gather(results, diagnostics);
-    if let Some(path) = settings_file {
-        let (settings, diags, text) = settings::check_settings_file(path, options);
+    let settings = settings_file.map(|path| (path, settings::check_settings_file(path, options)));
+    let orgs = settings
+        .as_ref()
+        .and_then(|(_, (settings, _, _))| settings.as_ref())
+        .map(duplicates::literal_orgs)
+        .unwrap_or_default();
+    let mut report = gather(results, diagnostics, &orgs);
+    if let Some((path, (settings, diags, text))) = settings {
         if !diags.is_empty()
             && let Some(text) = text
         {
-            report.sources.insert(path.to_owned(), text);
+            report.sources.insert(path.to_owned(), load::source(&text));
         }
         report.diagnostics.extend(diags);
         report.config.settings = settings.unwrap_or_default();
@@ -128,11 +134,16 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
         .par_iter()
         .map(|(path, text)| file::check_text(path, text.clone(), options))
         .collect();
-    finish(gather(results, Vec::new()))
+    finish(gather(results, Vec::new(), &HashMap::new()))
 }
 
-/// Joins the files' results and checks identities across them.
-fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report {
+/// Joins the files' results and checks identities across them, in the
+/// IMS org of each cloud where the settings name it literally.
+fn gather(
+    results: Vec<FileResult>,
+    mut diagnostics: Vec<Diagnostic>,
+    orgs: &HashMap<Cloud, String>,
+) -> Report {
     let mut report = Report::default();
     report.summary.files = results.len();
     let mut connections = Vec::new();
@@ -142,7 +153,7 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report 
         if !result.diagnostics.is_empty()
             && let Some(text) = result.text
         {
-            report.sources.insert(result.path.clone(), text);
+            report.sources.insert(result.path.clone(), load::source(&text));
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
@@ -150,6 +161,7 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report 
     }
     diagnostics.extend(duplicates::duplicate_connections(
         &identities,
+        orgs,
         &mut report.sources,
     ));
     report.config.connections = connections;

@@ -177,11 +177,14 @@ impl Workspace {
         let desired = desired::build(&report.config.connections, &orgs, &lookup, state_key.as_deref().map(str::as_bytes))
             .map_err(|err| match err {
                 DesiredError::Diagnostics(diags) => {
-                    let sources = crate::diagnostic::read_sources(&diags);
+                    let sources = crate::config::load::read_sources(&diags);
                     Error::InvalidConfig { diagnostics: diags, sources }
                 }
                 DesiredError::NoOrg(cloud) => Error::Setup(format!(
                     "no IMS org configured for cloud `{cloud}`: set `orgs.{cloud}.imsOrg` in provision.yaml"
+                )),
+                DesiredError::SameConnection { first, second, org } => Error::Setup(format!(
+                    "`{first}` and `{second}` are the same connection on the platform (org `{org}`, same sandbox and name): expected a different IMS org per cloud in provision.yaml"
                 )),
             })?;
         if let Ok(missing) = missing.lock()
