@@ -31,6 +31,8 @@ mod check;
 mod completions;
 mod gitops;
 mod hostile;
+mod hostile_files;
+mod hostile_state;
 mod import;
 mod postgres;
 mod postgres_state;
