@@ -203,3 +203,55 @@ fn plan_out_never_overwrites_what_is_not_a_plan() {
     world.run(&["apply", "--plan", "plan.json"]).expect_code(0);
     world.assert_remote_exactly(3);
 }
+
+#[test]
+fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
+    use provision::api::wire::CreateConnectionRequest;
+    use provision::api::{FlowService, Scope};
+    use provision::config::{Auth, BasicAuth, Cloud, Connection};
+
+    let world = World::new(EmulatorConfig::default());
+    let client = world.client();
+    for name in ["odd\u{FFFF}name", "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\nerror: fake"] {
+        let connection = Connection {
+            name: name.into(),
+            description: Some("d\u{FFFF}".into()),
+            sandbox: "prod".into(),
+            cloud: Cloud::Azure,
+            auth: Auth::Basic(BasicAuth {
+                server: "h".into(),
+                port: 5432,
+                database: "d".into(),
+                username: "u".into(),
+                password: "p".into(),
+                ssl_mode: None,
+            }),
+        };
+        let body = CreateConnectionRequest::from_connection(&connection);
+        world
+            .runtime
+            .block_on(client.create(&Scope::new(crate::world::ORG_AZURE, "prod"), &body))
+            .unwrap();
+    }
+    let url = world.url();
+    let import = |sandbox: &str| {
+        world.run(&[
+            "import", "--sandbox", sandbox, "--cloud", "azure", "--endpoint", &url, "--ims", &url,
+        ])
+    };
+    let run = import("prod").expect_code(0);
+    let all = run.stdout() + &run.stderr();
+    assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
+    assert!(!all.lines().any(|l| l.starts_with("error: fake")), "{all}");
+    assert!(all.contains("\\u{1b}"), "{all}");
+    assert!(all.contains("1 written"), "{all}");
+    let written = std::fs::read_to_string(world.path().join("connections/prod/odd-name.yaml")).unwrap();
+    assert!(written.contains("\\uFFFF"), "{written}");
+    world
+        .run(&["validate", "connections", "--format", "json"])
+        .expect_code(0);
+    for bad in ["Prod", "x_y", "a b", "\u{FFFF}"] {
+        let run = import(bad).expect_code(1);
+        assert!(run.stderr().contains("invalid `--sandbox`"), "{}", run.stderr());
+    }
+}
