@@ -34,6 +34,7 @@ mod hostile;
 mod hostile_files;
 mod hostile_state;
 mod import;
+mod interrupt;
 mod postgres;
 mod postgres_state;
 mod release;
