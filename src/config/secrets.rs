@@ -13,7 +13,8 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::interpolate;
 use crate::diagnostic::{
-    Secrets, connection_string_secrets, is_connection_string_key, is_secret_key, url_secrets,
+    MIN_REPEATED, Secrets, connection_string_secrets, is_connection_string_key, is_secret_key,
+    url_secrets,
 };
 
 /// What the value under a key holds.
@@ -46,6 +47,7 @@ struct Walk<'t> {
     /// Anchor id -> its text and the anchors it aliases.
     anchors: HashMap<usize, (Range<usize>, Vec<usize>)>,
     spans: Vec<Range<usize>>,
+    values: Vec<String>,
 }
 
 /// The byte spans of every secret value in `text`, and where parsing
@@ -67,6 +69,7 @@ pub(crate) fn secret_spans(text: &str) -> Secrets {
     Secrets {
         spans: walk.spans,
         unparsed_from: None,
+        values: walk.values,
     }
 }
 
@@ -86,6 +89,7 @@ impl Walk<'_> {
         Secrets {
             spans: self.spans,
             unparsed_from: Some(at),
+            values: self.values,
         }
     }
 
@@ -192,6 +196,13 @@ impl Walk<'_> {
             .filter(|r| !interpolate::is_single_reference(&value[r.clone()]) || inside)
             .collect();
         if !parts.is_empty() {
+            self.values.extend(
+                parts
+                    .iter()
+                    .filter_map(|p| value.get(p.clone()))
+                    .filter(|v| v.chars().count() >= MIN_REPEATED)
+                    .map(str::to_owned),
+            );
             self.mask_parts(value, style, range, &parts);
         }
         self.completed(None);

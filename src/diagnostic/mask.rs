@@ -22,7 +22,15 @@ pub(crate) struct Secrets {
     /// Where parsing stopped, when the text did not parse: lines from here
     /// on are masked by the conservative rule.
     pub unparsed_from: Option<usize>,
+    /// The secret values themselves (decoded, at least [`MIN_REPEATED`]
+    /// characters): masked wherever else they appear in the text, e.g. a
+    /// password pasted again on a stray line or into a comment.
+    pub values: Vec<String>,
 }
+
+/// Shorter secret values are masked where they are written, not searched
+/// for elsewhere (every `a` of a file would go).
+pub(crate) const MIN_REPEATED: usize = 4;
 
 /// A key whose value is a secret: the secret fields of any spelling close
 /// to them, and anything named like a password, secret or token.
@@ -140,6 +148,7 @@ impl Source {
             .into_iter()
             .map(|range| {
                 let mut masks = span_masks(text, &range, &secrets.spans);
+                masks.extend(value_masks(&text[range.clone()], &secrets.values));
                 if secrets.unparsed_from.is_some_and(|from| range.end >= from) {
                     masks.extend(conservative_masks(&text[range.clone()]));
                 }
@@ -193,6 +202,18 @@ fn span_masks(text: &str, line: &Range<usize>, spans: &[Range<usize>]) -> Vec<Ra
             chars(line.start, from)..chars(line.start, to)
         })
         .collect()
+}
+
+/// Every place on `line` where a known secret value is written again.
+fn value_masks(line: &str, values: &[String]) -> Vec<Range<usize>> {
+    let mut masks = Vec::new();
+    for value in values {
+        for (at, _) in line.match_indices(value.as_str()) {
+            let start = line[..at].chars().count();
+            masks.push(start..start + value.chars().count());
+        }
+    }
+    masks
 }
 
 /// Where parsing stopped nothing is known for sure: hide everything from
@@ -310,7 +331,7 @@ mod tests {
         let end = text.find("two\"").unwrap() + 4;
         let secrets = Secrets {
             spans: vec![start..end],
-            unparsed_from: None,
+            ..Secrets::default()
         };
         assert_eq!(
             shown_lines(text, &secrets),
@@ -322,8 +343,8 @@ mod tests {
     fn lines_after_a_parse_error_are_masked_from_a_secret_looking_word() {
         let text = "ok: \"pass\\u0077ord-is-fine\"\nx: \"Pass\\x77ord=hunter2\" {\n";
         let secrets = Secrets {
-            spans: Vec::new(),
             unparsed_from: Some(text.find("x:").unwrap()),
+            ..Secrets::default()
         };
         let lines = shown_lines(text, &secrets);
         assert_eq!(lines[0], "ok: \"pass\\u0077ord-is-fine\"");
@@ -336,7 +357,7 @@ mod tests {
         let at = text.find("Password=").unwrap() + 9;
         let secrets = Secrets {
             spans: vec![at..at + 3],
-            unparsed_from: None,
+            ..Secrets::default()
         };
         let source = Source::new(text, &secrets);
         let line = source.line(1).unwrap();
@@ -358,6 +379,18 @@ mod tests {
         let url = "postgres://u:p%40ss@db:5432/s?sslmode=require&password=x2";
         let parts: Vec<&str> = url_secrets(url).into_iter().map(|r| &url[r]).collect();
         assert_eq!(parts, ["p%40ss", "x2"]);
+    }
+
+    #[test]
+    fn a_secret_written_again_elsewhere_is_masked_there_too() {
+        let secrets = Secrets {
+            values: vec!["hunter22".into()],
+            ..Secrets::default()
+        };
+        let lines = shown_lines("# old: hunter22
+  hunter22x
+", &secrets);
+        assert_eq!(lines, ["# old: ********", "  ********x", ""]);
     }
 
     #[test]

@@ -46,3 +46,4 @@ mod state_db;
 mod util;
 mod validate;
 mod world;
+mod yaml_fuzz;

@@ -271,7 +271,13 @@ fn break_text(text: &str, how: Break, first_chunk: &str) -> String {
         Break::None => text.to_owned(),
         Break::TrailingSyntaxError => format!("{text}broken: [unclosed\n"),
         Break::Truncated => match text.find(first_chunk) {
-            Some(i) => text[..i + first_chunk.len() + 1].to_owned(),
+            Some(i) => {
+                let mut end = (i + first_chunk.len() + 1).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text[..end].to_owned()
+            }
             None => text.to_owned(),
         },
         Break::DuplicateKey => {
