@@ -130,7 +130,11 @@ impl ApplyReport {
     pub(crate) fn failed(&self) -> usize {
         self.outcomes
             .iter()
-            .filter(|o| o.result.as_ref().is_err_and(|e| !matches!(e, ActionError::Interrupted)))
+            .filter(|o| {
+                o.result
+                    .as_ref()
+                    .is_err_and(|e| !matches!(e, ActionError::Interrupted))
+            })
             .count()
     }
 

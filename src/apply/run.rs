@@ -71,8 +71,12 @@ pub(crate) fn run(
     let watcher = runtime.spawn(interrupt.clone().watch());
     let result = runtime.block_on(async {
         if options.preflight {
-            unless_interrupted(&interrupt, "during the preflight", preflight(ws, options.parallelism))
-                .await??;
+            unless_interrupted(
+                &interrupt,
+                "during the preflight",
+                preflight(ws, options.parallelism),
+            )
+            .await??;
         }
         carry_out(ws, options, progress, state, saved, &interrupt).await
     });

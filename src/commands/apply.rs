@@ -37,7 +37,11 @@ pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
         .report
         .outcomes
         .iter()
-        .filter(|o| o.result.as_ref().is_err_and(|e| !matches!(e, ActionError::Interrupted)))
+        .filter(|o| {
+            o.result
+                .as_ref()
+                .is_err_and(|e| !matches!(e, ActionError::Interrupted))
+        })
         .map(Outcome::line)
         .collect();
     if done.report.interrupted {

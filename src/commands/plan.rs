@@ -58,7 +58,9 @@ fn save(path: &Path, text: &str) -> Result<()> {
             && std::fs::read(path)
                 .ok()
                 .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-                .is_some_and(|v| v.get("format_version").is_some() && v.get("config_hash").is_some());
+                .is_some_and(|v| {
+                    v.get("format_version").is_some() && v.get("config_hash").is_some()
+                });
         if !plan_like {
             return Err(Error::Failed(format!(
                 "`{}` exists and is not a saved plan: refusing to overwrite it (expected a new path, or a plan file from `provision plan --out`)",

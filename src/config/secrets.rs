@@ -185,9 +185,9 @@ impl Walk<'_> {
             return self.completed(Some(kind));
         }
         let parts = match kind {
-            _ if inside => vec![0..value.len()],
+            _ if inside => std::iter::once(0..value.len()).collect(),
             Kind::Secret if interpolate::is_single_reference(value) => Vec::new(),
-            Kind::Secret => vec![0..value.len()],
+            Kind::Secret => std::iter::once(0..value.len()).collect(),
             Kind::ConnectionString => connection_string_secrets(value),
             Kind::Plain => url_secrets(value),
         };
@@ -269,7 +269,10 @@ mod tests {
         assert_eq!(masked("a: {password: 'x y', b: c}\n"), ["x y"]);
         assert_eq!(masked("\"pass\\u0077ord\": \"q\\x41\"\n"), ["\"q\\x41\""]);
         assert_eq!(masked("password: |\n  lit\n"), ["lit\n"]);
-        assert_eq!(masked("clientSecret: >-\n  folded\n  more\n"), ["folded\n  more\n"]);
+        assert_eq!(
+            masked("clientSecret: >-\n  folded\n  more\n"),
+            ["folded\n  more\n"]
+        );
         assert_eq!(masked("Passwrd: typo\n"), ["typo"]);
         assert_eq!(masked("password: [a, {b: c}]\n"), ["a", "b", "c"]);
     }

@@ -236,7 +236,9 @@ fn conservative_masks(line: &str) -> Vec<Range<usize>> {
         }
     }
     let total = line.chars().count();
-    first.map(|f| vec![f..total]).unwrap_or_default()
+    first
+        .map(|f| std::iter::once(f..total).collect())
+        .unwrap_or_default()
 }
 
 /// The characters of `line` with `\xNN`, `\uNNNN` and `\UNNNNNNNN` escapes
@@ -254,7 +256,11 @@ fn decode_escapes(line: &str) -> Vec<(char, usize)> {
         };
         let digits: String = chars.iter().skip(i + 2).take(width).collect();
         let decoded = (width > 0 && digits.len() == width)
-            .then(|| u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32))
+            .then(|| {
+                u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+            })
             .flatten();
         match decoded {
             Some(c) => {
@@ -330,7 +336,7 @@ mod tests {
         let start = text.find("\"one").unwrap();
         let end = text.find("two\"").unwrap() + 4;
         let secrets = Secrets {
-            spans: vec![start..end],
+            spans: std::iter::once(start..end).collect(),
             ..Secrets::default()
         };
         assert_eq!(
@@ -356,7 +362,7 @@ mod tests {
         let text = "x: Password=abc;EncryptionMethod=2";
         let at = text.find("Password=").unwrap() + 9;
         let secrets = Secrets {
-            spans: vec![at..at + 3],
+            spans: std::iter::once(at..at + 3).collect(),
             ..Secrets::default()
         };
         let source = Source::new(text, &secrets);
@@ -387,9 +393,12 @@ mod tests {
             values: vec!["hunter22".into()],
             ..Secrets::default()
         };
-        let lines = shown_lines("# old: hunter22
+        let lines = shown_lines(
+            "# old: hunter22
   hunter22x
-", &secrets);
+",
+            &secrets,
+        );
         assert_eq!(lines, ["# old: ********", "  ********x", ""]);
     }
 

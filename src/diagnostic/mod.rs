@@ -18,8 +18,8 @@ pub(crate) use code::Code;
 pub(crate) use github::render_github;
 pub(crate) use json::render_json;
 pub(crate) use mask::{
-    MIN_REPEATED, Secrets, Source, connection_string_secrets, is_connection_string_key, is_secret_key,
-    url_secrets,
+    MIN_REPEATED, Secrets, Source, connection_string_secrets, is_connection_string_key,
+    is_secret_key, url_secrets,
 };
 pub(crate) use text::render_text;
 

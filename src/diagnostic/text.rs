@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::mask::Line;
-use crate::output::escape_controls;
 use super::{Diagnostic, Severity, Sources};
+use crate::output::escape_controls;
 
 /// Renders diagnostics in rustc style: header, location, source line, caret.
 /// The lines come from [`Sources`], where every secret is already masked.
@@ -53,7 +53,12 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&Line>, colo
         let col = line.column(d.column as usize - 1);
         let bar = paint(color, "1;34", "|");
         let _ = writeln!(out, "{gutter} {bar}");
-        let _ = writeln!(out, "{} {bar} {}", paint(color, "1;34", &line_no), line.text);
+        let _ = writeln!(
+            out,
+            "{} {bar} {}",
+            paint(color, "1;34", &line_no),
+            line.text
+        );
         let width = token_width(&line.text, col);
         let _ = writeln!(
             out,

@@ -130,12 +130,23 @@ mod tests {
 
     #[test]
     fn every_character_reads_back_as_itself() {
-        for c in ['\u{0}', '\u{7f}', '\u{85}', '\u{FFFE}', '\u{FFFF}', '\u{FEFF}', '\u{2028}', '\u{10FFFF}'] {
+        for c in [
+            '\u{0}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{FEFF}',
+            '\u{2028}',
+            '\u{10FFFF}',
+        ] {
             let value = format!("x{c}y");
             let yaml = format!("k: {}\n", scalar(&value));
             let docs = crate::config::yaml::parse(&yaml).unwrap();
             assert_eq!(
-                docs[0].get("k").and_then(crate::config::load::Node::scalar_text),
+                docs[0]
+                    .get("k")
+                    .and_then(crate::config::load::Node::scalar_text),
                 Some(value),
                 "{yaml}"
             );

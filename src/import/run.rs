@@ -79,8 +79,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         &|p: &Path| p.exists(),
         &|key: &ConnectionKey| state.connections.contains_key(key),
     );
-    let fingerprints = super::check(&mut selection);
-    quote_safely(&mut selection);
+    let fingerprints = checked(&mut selection);
     if options.dry_run {
         return Ok(ImportRun {
             selection,
@@ -202,6 +201,14 @@ fn check_sandbox(sandbox: &str) -> Result<()> {
             crate::output::escape_value(sandbox)
         )))
     }
+}
+
+/// Validates the candidates (see [`super::check`]), then makes what the
+/// server sent safe to print.
+fn checked(selection: &mut Selection) -> std::collections::HashMap<ConnectionKey, String> {
+    let fingerprints = super::check(selection);
+    quote_safely(selection);
+    fingerprints
 }
 
 /// Names, ids and reasons quote what the server sent: their control

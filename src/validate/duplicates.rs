@@ -64,14 +64,19 @@ pub(super) fn duplicate_connections(
             )
         };
         diags.push(
-            Diagnostic::error(Code::DuplicateConnection, &identity.file, identity.name, message)
-                .in_document(identity.document, "/name")
-                .with_help(format!(
-                    "first defined at {}:{}:{}",
-                    original.file.display(),
-                    original.name.line,
-                    original.name.column
-                )),
+            Diagnostic::error(
+                Code::DuplicateConnection,
+                &identity.file,
+                identity.name,
+                message,
+            )
+            .in_document(identity.document, "/name")
+            .with_help(format!(
+                "first defined at {}:{}:{}",
+                original.file.display(),
+                original.name.line,
+                original.name.column
+            )),
         );
         if !sources.contains_key(&identity.file)
             && let Ok(text) = std::fs::read_to_string(&identity.file)

@@ -153,7 +153,9 @@ fn gather(
         if !result.diagnostics.is_empty()
             && let Some(text) = result.text
         {
-            report.sources.insert(result.path.clone(), load::source(&text));
+            report
+                .sources
+                .insert(result.path.clone(), load::source(&text));
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);

@@ -223,7 +223,10 @@ fn aliases_of_a_huge_scalar_stop_at_the_byte_budget() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let d = &report["diagnostics"][0];
     assert_eq!(d["code"], "P006", "{report:#}");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(2), Some(10)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(10))
+    );
     assert!(d["message"].as_str().unwrap().contains("bytes"), "{d:#}");
 }
 

@@ -35,7 +35,11 @@ fn one_id_under_two_keys_is_an_error_naming_both(backend: Backend) {
             );
         }
     }
-    for command in [&["plan"][..], &["apply", "--prune"], &["state", "import", a, "x"]] {
+    for command in [
+        &["plan"][..],
+        &["apply", "--prune"],
+        &["state", "import", a, "x"],
+    ] {
         let run = world.run(command).expect_code(1);
         assert!(
             run.stderr().contains(a) && run.stderr().contains(b),
@@ -62,7 +66,9 @@ fn state_import_refuses_an_id_recorded_under_another_key() {
         .as_str()
         .unwrap()
         .to_owned();
-    world.run(&["state", "rm", "azure/dev/db-0001"]).expect_code(0);
+    world
+        .run(&["state", "rm", "azure/dev/db-0001"])
+        .expect_code(0);
     let run = world
         .run(&["state", "import", "azure/dev/db-0001", &id])
         .expect_code(1);
@@ -84,7 +90,9 @@ fn one_org_for_both_clouds_is_refused_with_both_lines() {
     )
     .unwrap();
     let doc = |cloud: &str, auth: &str| {
-        format!("name: orders\nsandbox: prod\ncloud: {cloud}\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n  password: ${{P}}\n{auth}")
+        format!(
+            "name: orders\nsandbox: prod\ncloud: {cloud}\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n  password: ${{P}}\n{auth}"
+        )
     };
     std::fs::create_dir_all(dir.path().join("connections")).unwrap();
     std::fs::write(dir.path().join("connections/a.yaml"), doc("azure", "")).unwrap();
@@ -99,7 +107,12 @@ fn one_org_for_both_clouds_is_refused_with_both_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert!(found.contains(&("V208".into(), 4)), "{report:#}");
     assert!(found.contains(&("V202".into(), 1)), "{report:#}");
@@ -109,8 +122,14 @@ fn one_org_for_both_clouds_is_refused_with_both_lines() {
         .iter()
         .find(|d| d["code"] == "V208")
         .unwrap();
-    assert!(v208["message"].as_str().unwrap().contains("line 2"), "{v208:#}");
-    assert!(v208["help"].as_str().unwrap().contains("provision.yaml:2:"), "{v208:#}");
+    assert!(
+        v208["message"].as_str().unwrap().contains("line 2"),
+        "{v208:#}"
+    );
+    assert!(
+        v208["help"].as_str().unwrap().contains("provision.yaml:2:"),
+        "{v208:#}"
+    );
 }
 
 #[test]
@@ -123,7 +142,9 @@ fn an_org_resolved_from_variables_is_checked_at_plan_time() {
     world.set_env("ORG_A", "ONE@AdobeOrg");
     world.set_env("ORG_B", "ONE@AdobeOrg");
     let doc = |cloud: &str| {
-        format!("name: orders\nsandbox: prod\ncloud: {cloud}\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n  password: ${{DB_PASSWORD}}\n")
+        format!(
+            "name: orders\nsandbox: prod\ncloud: {cloud}\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n  password: ${{DB_PASSWORD}}\n"
+        )
     };
     world.write("connections/a.yaml", &doc("azure"));
     world.write("connections/b.yaml", &doc("aws"));
@@ -149,20 +170,35 @@ fn odd_state_files_are_reported_as_they_are() {
             .run()
     };
     let run = list(r#"{"version": -1, "lineage": "l", "serial": 1}"#).expect_code(1);
-    assert!(run.stderr().contains("`version` is `-1`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("`version` is `-1`"),
+        "{}",
+        run.stderr()
+    );
     let run = list(r#"{"version": null, "lineage": "l", "serial": 1}"#).expect_code(1);
-    assert!(run.stderr().contains("`version` is `null`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("`version` is `null`"),
+        "{}",
+        run.stderr()
+    );
     let run = list(r#"{"lineage": "l", "serial": 1}"#).expect_code(1);
     assert!(run.stderr().contains("no `version`"), "{}", run.stderr());
-    let run = list(r#"{"version": 1, "lineage": "l", "serial": 1, "extra": true}"#)
-        .expect_code(1);
-    assert!(run.stderr().contains("unknown field `extra`"), "{}", run.stderr());
+    let run = list(r#"{"version": 1, "lineage": "l", "serial": 1, "extra": true}"#).expect_code(1);
+    assert!(
+        run.stderr().contains("unknown field `extra`"),
+        "{}",
+        run.stderr()
+    );
     let record = r#"{"id": "1", "etag": "e", "org": "O", "fingerprint": "f", "createdAt": "t", "updatedAt": "t", "note": "x"}"#;
     let run = list(&format!(
         r#"{{"version": 1, "lineage": "l", "serial": 1, "connections": {{"azure/p/a": {record}}}}}"#
     ))
     .expect_code(1);
-    assert!(run.stderr().contains("unknown field `note`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("unknown field `note`"),
+        "{}",
+        run.stderr()
+    );
     // A serial at its end cannot count another write: refused, not wrapped.
     let at_end = format!(
         r#"{{"version": 1, "lineage": "l", "serial": {}, "connections": {{"azure/p/a": {}}}}}"#,
@@ -175,7 +211,11 @@ fn odd_state_files_are_reported_as_they_are() {
         .current_dir(dir.path())
         .run()
         .expect_code(1);
-    assert!(run.stderr().contains("cannot count another write"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("cannot count another write"),
+        "{}",
+        run.stderr()
+    );
     assert!(!run.stderr().contains("panicked"));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), at_end);
 }
@@ -185,13 +225,21 @@ fn plan_out_never_overwrites_what_is_not_a_plan() {
     let world = World::new(EmulatorConfig::default());
     world.connections(2);
     world.run(&["apply"]).expect_code(0);
-    world.write("connections/c0002.yaml", &crate::world::connection_yaml(2, "x"));
+    world.write(
+        "connections/c0002.yaml",
+        &crate::world::connection_yaml(2, "x"),
+    );
     let state_before = world.state_text();
-    for target in [".provision/state.json", "connections/c0000.yaml", "provision.yaml"] {
+    for target in [
+        ".provision/state.json",
+        "connections/c0000.yaml",
+        "provision.yaml",
+    ] {
         let before = std::fs::read(world.path().join(target)).unwrap();
         let run = world.run(&["plan", "--out", target]).expect_code(1);
         assert!(
-            run.stderr().contains("is not a saved plan: refusing to overwrite it"),
+            run.stderr()
+                .contains("is not a saved plan: refusing to overwrite it"),
             "{}",
             run.stderr()
         );
@@ -212,7 +260,10 @@ fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
 
     let world = World::new(EmulatorConfig::default());
     let client = world.client();
-    for name in ["odd\u{FFFF}name", "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\nerror: fake"] {
+    for name in [
+        "odd\u{FFFF}name",
+        "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\nerror: fake",
+    ] {
         let connection = Connection {
             name: name.into(),
             description: Some("d\u{FFFF}".into()),
@@ -236,7 +287,15 @@ fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
     let url = world.url();
     let import = |sandbox: &str| {
         world.run(&[
-            "import", "--sandbox", sandbox, "--cloud", "azure", "--endpoint", &url, "--ims", &url,
+            "import",
+            "--sandbox",
+            sandbox,
+            "--cloud",
+            "azure",
+            "--endpoint",
+            &url,
+            "--ims",
+            &url,
         ])
     };
     let run = import("prod").expect_code(0);
@@ -245,13 +304,18 @@ fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
     assert!(!all.lines().any(|l| l.starts_with("error: fake")), "{all}");
     assert!(all.contains("\\u{1b}"), "{all}");
     assert!(all.contains("1 written"), "{all}");
-    let written = std::fs::read_to_string(world.path().join("connections/prod/odd-name.yaml")).unwrap();
+    let written =
+        std::fs::read_to_string(world.path().join("connections/prod/odd-name.yaml")).unwrap();
     assert!(written.contains("\\uFFFF"), "{written}");
     world
         .run(&["validate", "connections", "--format", "json"])
         .expect_code(0);
     for bad in ["Prod", "x_y", "a b", "\u{FFFF}"] {
         let run = import(bad).expect_code(1);
-        assert!(run.stderr().contains("invalid `--sandbox`"), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("invalid `--sandbox`"),
+            "{}",
+            run.stderr()
+        );
     }
 }

@@ -61,9 +61,17 @@ fn the_first_interrupt_finishes_what_is_in_flight_and_exits_130() {
     let code = wait_within(&mut child, Duration::from_secs(30));
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert_eq!(code, 130, "{rest:#?}\n{stderr}");
-    assert!(stderr.contains("interrupted: no new action starts"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: no new action starts"),
+        "{stderr}"
+    );
     let summary = rest.last().unwrap();
     assert!(summary.starts_with("Apply interrupted: "), "{rest:#?}");
     assert!(summary.contains("not started."), "{summary}");
@@ -101,7 +109,11 @@ fn a_second_interrupt_exits_at_once_and_the_next_apply_recovers() {
     interrupt(&child);
     let code = wait_within(&mut child, Duration::from_secs(3));
     assert_eq!(code, 130);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("exiting now"), "{rest}");

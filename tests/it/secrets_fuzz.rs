@@ -43,7 +43,14 @@ impl Canary {
     /// The whole value, for a position that allows `specials`.
     fn value(&self, specials: &[&str]) -> String {
         let j = |i: usize| specials[self.joins[i] % specials.len()];
-        format!("{}{}{}{}{}", self.chunks[0], j(0), self.chunks[1], j(1), self.chunks[2])
+        format!(
+            "{}{}{}{}{}",
+            self.chunks[0],
+            j(0),
+            self.chunks[1],
+            j(1),
+            self.chunks[2]
+        )
     }
 }
 
@@ -254,7 +261,12 @@ fn files(case: &Case) -> Vec<(String, String)> {
     vec![
         (
             "connections/azure.yaml".into(),
-            basic("azure", ", sslMode: Verify Full", case.styles[0], case.flow[0]),
+            basic(
+                "azure",
+                ", sslMode: Verify Full",
+                case.styles[0],
+                case.flow[0],
+            ),
         ),
         (
             "connections/aws.yaml".into(),
@@ -281,10 +293,7 @@ fn break_text(text: &str, how: Break, first_chunk: &str) -> String {
             None => text.to_owned(),
         },
         Break::DuplicateKey => {
-            let line = text
-                .lines()
-                .find(|l| l.contains(first_chunk))
-                .unwrap_or("");
+            let line = text.lines().find(|l| l.contains(first_chunk)).unwrap_or("");
             format!("{text}{line}\n")
         }
         Break::Tab => match text.find(first_chunk) {
@@ -360,10 +369,14 @@ proptest! {
 fn the_leaks_issue_10_found_stay_closed() {
     let canary = "Zq81canaryXw";
     let basic = |auth: &str| {
-        format!("name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n{auth}")
+        format!(
+            "name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: basic\n  server: s\n  port: 5432\n  database: d\n  username: u\n{auth}"
+        )
     };
     let cs = |value: &str| {
-        format!("name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: connectionString\n  connectionString: {value}\n")
+        format!(
+            "name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: connectionString\n  connectionString: {value}\n"
+        )
     };
     let cases = [
         format!(
@@ -372,7 +385,9 @@ fn the_leaks_issue_10_found_stay_closed() {
         cs(&format!(
             "'Server=h;Database=d;Port=5432;UID=u;Password=\"{canary}\"'"
         )),
-        cs(&format!("Server=h;Database=d;Port=5432;UID=u;Password=pw'{canary}")),
+        cs(&format!(
+            "Server=h;Database=d;Port=5432;UID=u;Password=pw'{canary}"
+        )),
         cs(&format!(
             "\"Server=h;Database=d;Port=5432;UID=u;Pass\\x77ord={canary}\""
         )),
@@ -389,7 +404,11 @@ fn the_leaks_issue_10_found_stay_closed() {
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("connections")).unwrap();
-    std::fs::write(dir.path().join("connections/a.yaml"), basic("  password: ${P}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("connections/a.yaml"),
+        basic("  password: ${P}\n"),
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("provision.yaml"),
         format!("state: {{backend: postgres, url: \"postgres://u:{canary}@h/db\"}}\n"),

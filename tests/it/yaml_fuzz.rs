@@ -40,9 +40,32 @@ const SEEDS: [&str; 5] = [
 ];
 
 const SPECIALS: [&[u8]; 26] = [
-    b":", b": ", b"- ", b"? ", b"&a ", b"*a", b"!!str ", b"!!int ", b"!x ", b"{", b"}", b"[",
-    b"]", b"'", b"\"", b"|", b">", b"#", b"\n---\n", b"\n...\n", b"%YAML 1.2\n", b"\t", b"\\",
-    b"@", b"`", b",",
+    b":",
+    b": ",
+    b"- ",
+    b"? ",
+    b"&a ",
+    b"*a",
+    b"!!str ",
+    b"!!int ",
+    b"!x ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"'",
+    b"\"",
+    b"|",
+    b">",
+    b"#",
+    b"\n---\n",
+    b"\n...\n",
+    b"%YAML 1.2\n",
+    b"\t",
+    b"\\",
+    b"@",
+    b"`",
+    b",",
 ];
 
 /// One change to a file's bytes; positions are taken modulo its length.
@@ -245,7 +268,7 @@ proptest! {
             );
         }
         let every = env_number("PROVISION_FUZZ_SPAWN_EVERY", 8).max(1);
-        if CASE.fetch_add(1, Ordering::Relaxed) % every == 0 {
+        if CASE.fetch_add(1, Ordering::Relaxed).is_multiple_of(every) {
             let checked = spawn_check(&file);
             prop_assert!(checked.is_ok(), "{}", checked.unwrap_err());
         }

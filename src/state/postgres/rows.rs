@@ -104,7 +104,11 @@ async fn advance(
     before: u64,
     after: &State,
 ) -> Result<(), PostgresError> {
-    let too_large = |serial: u64| PostgresError::Query(format!("state serial {serial} does not fit PostgreSQL's `bigint`"));
+    let too_large = |serial: u64| {
+        PostgresError::Query(format!(
+            "state serial {serial} does not fit PostgreSQL's `bigint`"
+        ))
+    };
     let before_serial = i64::try_from(before).map_err(|_| too_large(before))?;
     let serial = i64::try_from(after.serial).map_err(|_| too_large(after.serial))?;
     let version = FORMAT_VERSION as i32;
