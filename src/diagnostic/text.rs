@@ -84,7 +84,7 @@ fn token_width(line: &str, col: usize) -> usize {
             .map_or(rest.len(), |i| i + 2)
     } else {
         rest.iter()
-            .position(|c| c.is_whitespace() || matches!(c, ':' | ',' | '#' | ';'))
+            .position(|c| c.is_whitespace() || matches!(c, ':' | ',' | '#' | ';' | '}' | ']'))
             .unwrap_or(rest.len())
     };
     width.max(1)

@@ -240,3 +240,25 @@ fn sarif_columns_are_declared_as_code_points() {
         .run();
     assert_eq!(run.json()["runs"][0]["columnKind"], "unicodeCodePoints");
 }
+
+#[test]
+fn the_caret_lands_on_its_token_after_a_secret_on_the_line_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "name: a\nsandbox: prod\ncloud: azure\nauth: {type: basic, server: s, port: 5432, database: d, username: u, password: hunter2hunter2, sslMode: nope}\n",
+    )
+    .unwrap();
+    let run = provision().arg("validate").arg(dir.path()).run().expect_code(1);
+    let out = run.stdout();
+    assert!(!out.contains("hunter2"), "{out}");
+    let block = out
+        .split("\n\n")
+        .find(|b| b.contains("error[S104]"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let lines: Vec<&str> = block.lines().collect();
+    let shown = lines.iter().find(|l| l.starts_with("4 |")).unwrap();
+    let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+    let (at, width) = (caret.find('^').unwrap(), caret.matches('^').count());
+    assert_eq!(&shown[at..at + width], "nope", "{block}");
+}
