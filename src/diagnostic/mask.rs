@@ -138,6 +138,8 @@ impl Line {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Source {
     lines: Vec<Line>,
+    /// The file's secret values, for redacting messages that quote them.
+    values: Vec<String>,
 }
 
 impl Source {
@@ -155,7 +157,19 @@ impl Source {
                 masked_line(&text[range], masks)
             })
             .collect();
-        Source { lines }
+        Source {
+            lines,
+            values: secrets.values.clone(),
+        }
+    }
+
+    /// `text` with every secret value of the file replaced by the mask: for
+    /// a message that quotes a value which is also a secret (an alias of a
+    /// password used as another field's value).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.values.iter().fold(text.to_owned(), |text, value| {
+            text.replace(value.as_str(), MASK)
+        })
     }
 
     /// Line `line` (1-based), if the text has it.

@@ -114,11 +114,13 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
         .map(duplicates::literal_orgs)
         .unwrap_or_default();
     let mut report = gather(results, diagnostics, &orgs);
-    if let Some((path, (settings, diags, text))) = settings {
+    if let Some((path, (settings, mut diags, text))) = settings {
         if !diags.is_empty()
             && let Some(text) = text
         {
-            report.sources.insert(path.to_owned(), load::source(&text));
+            let source = load::source(&text);
+            redact(&mut diags, &source);
+            report.sources.insert(path.to_owned(), source);
         }
         report.diagnostics.extend(diags);
         report.config.settings = settings.unwrap_or_default();
@@ -150,12 +152,13 @@ fn gather(
     let mut identities = Vec::new();
     for result in results {
         report.summary.connections += result.documents;
+        let mut result = result;
         if !result.diagnostics.is_empty()
-            && let Some(text) = result.text
+            && let Some(text) = result.text.take()
         {
-            report
-                .sources
-                .insert(result.path.clone(), load::source(&text));
+            let source = load::source(&text);
+            redact(&mut result.diagnostics, &source);
+            report.sources.insert(result.path.clone(), source);
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
@@ -169,6 +172,17 @@ fn gather(
     report.config.connections = connections;
     report.diagnostics = diagnostics;
     report
+}
+
+/// A message never quotes a secret value of its file, whatever field the
+/// value also appears in (an alias of a password as a `sandbox`).
+fn redact(diagnostics: &mut [Diagnostic], source: &crate::diagnostic::Source) {
+    for d in diagnostics {
+        d.message = source.redact(&d.message);
+        if let Some(help) = &d.help {
+            d.help = Some(source.redact(help));
+        }
+    }
 }
 
 /// Sorts diagnostics by place and connections by key, and counts.

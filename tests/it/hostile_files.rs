@@ -249,7 +249,11 @@ fn the_caret_lands_on_its_token_after_a_secret_on_the_line_is_masked() {
         "name: a\nsandbox: prod\ncloud: azure\nauth: {type: basic, server: s, port: 5432, database: d, username: u, password: hunter2hunter2, sslMode: nope}\n",
     )
     .unwrap();
-    let run = provision().arg("validate").arg(dir.path()).run().expect_code(1);
+    let run = provision()
+        .arg("validate")
+        .arg(dir.path())
+        .run()
+        .expect_code(1);
     let out = run.stdout();
     assert!(!out.contains("hunter2"), "{out}");
     let block = out

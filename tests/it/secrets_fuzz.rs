@@ -393,6 +393,10 @@ fn the_leaks_issue_10_found_stay_closed() {
         )),
         basic(&format!("  \"pass\\u0077ord\": {canary}\n")),
         basic(&format!("  password: {canary}\n")).replace('\n', "\r"),
+        // An alias of the password as a field whose message quotes its value.
+        format!(
+            "name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: basic\n  password: &pw {canary}\n  server: s\n  port: 5432\n  database: d\n  username: u\n  sslMode: *pw\n"
+        ),
     ];
     for text in cases {
         let dir = tempfile::tempdir().unwrap();
