@@ -25,6 +25,9 @@ enum Kind {
     Secret,
     /// A connection string: its password part.
     ConnectionString,
+    /// The settings' `credentials`: a secret if written as one value, a
+    /// block of named fields (each judged by its own key) otherwise.
+    Credentials,
 }
 
 #[derive(Debug)]
@@ -135,7 +138,7 @@ impl Walk<'_> {
                 let (inside, kind, _) = self.context();
                 let is_map = matches!(event, Event::MappingStart(..));
                 self.stack.push(Frame {
-                    secret: inside || kind != Kind::Plain,
+                    secret: inside || !matches!(kind, Kind::Plain | Kind::Credentials),
                     map: is_map.then_some((true, Kind::Plain)),
                     anchor,
                     start: span.byte_range().map_or(range.start, |r| r.start),
@@ -175,7 +178,9 @@ impl Walk<'_> {
             if inside {
                 self.spans.push(range);
             }
-            let kind = if is_secret_key(value) {
+            let kind = if value.eq_ignore_ascii_case("credentials") {
+                Kind::Credentials
+            } else if is_secret_key(value) {
                 Kind::Secret
             } else if is_connection_string_key(value) {
                 Kind::ConnectionString
@@ -186,8 +191,10 @@ impl Walk<'_> {
         }
         let parts = match kind {
             _ if inside => std::iter::once(0..value.len()).collect(),
-            Kind::Secret if interpolate::is_single_reference(value) => Vec::new(),
-            Kind::Secret => std::iter::once(0..value.len()).collect(),
+            Kind::Secret | Kind::Credentials if interpolate::is_single_reference(value) => {
+                Vec::new()
+            }
+            Kind::Secret | Kind::Credentials => std::iter::once(0..value.len()).collect(),
             Kind::ConnectionString => connection_string_secrets(value),
             Kind::Plain => url_secrets(value),
         };
@@ -232,6 +239,15 @@ impl Walk<'_> {
             self.spans
                 .extend(parts.iter().map(|p| base + p.start..base + p.end));
         } else {
+            // Written another way than it reads (escapes, folding): a copy of
+            // the written text elsewhere in the file is masked too.
+            self.values.extend(
+                written
+                    .split(['\n', '\r'])
+                    .map(|piece| piece.trim())
+                    .filter(|piece| piece.chars().count() >= MIN_REPEATED)
+                    .map(str::to_owned),
+            );
             self.spans.push(range);
         }
     }
@@ -275,6 +291,11 @@ mod tests {
         );
         assert_eq!(masked("Passwrd: typo\n"), ["typo"]);
         assert_eq!(masked("password: [a, {b: c}]\n"), ["a", "b", "c"]);
+        assert_eq!(
+            masked("credentials:\n  clientId: id\n  clientSecret: s3\n"),
+            // `clientId` is close enough to `clientSecret` to be masked too.
+            ["id", "s3"]
+        );
     }
 
     #[test]
