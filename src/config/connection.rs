@@ -7,6 +7,41 @@ use serde_json::json;
 
 use super::ConnectionKey;
 
+/// The platform's rule for `name`: 1 to 256 characters, none of them a
+/// control character (C0, DEL, C1). One pattern rather than
+/// `minLength`/`maxLength`: JSON Schema counts a length in code points, but
+/// JavaScript validators (editors' yaml-language-server, ajv) count UTF-16
+/// units, so an emoji would count twice there. A regular expression with
+/// Unicode semantics counts code points everywhere.
+pub const NAME_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]{1,256}$";
+/// The most characters (code points) a name may have.
+pub const NAME_MAX_CHARS: usize = 256;
+
+/// Why a name breaks [`NAME_PATTERN`], for a message more precise than the
+/// pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    Empty,
+    /// The number of characters (code points).
+    TooLong(usize),
+    /// The first control character.
+    Control(char),
+}
+
+impl NameProblem {
+    /// The problem with `name`, or `None` when it follows the rule.
+    pub fn of(name: &str) -> Option<NameProblem> {
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Some(NameProblem::Control(c));
+        }
+        match name.chars().count() {
+            0 => Some(NameProblem::Empty),
+            n if n > NAME_MAX_CHARS => Some(NameProblem::TooLong(n)),
+            _ => None,
+        }
+    }
+}
+
 /// A PostgreSQL source connection on Adobe Experience Platform.
 ///
 /// One YAML document describes one connection; separate several in one file
@@ -19,11 +54,10 @@ use super::ConnectionKey;
     example = example_connection()
 )]
 pub struct Connection {
-    /// Connection name on the platform; unique per (cloud, sandbox).
-    #[schemars(
-        length(min = 1, max = 256),
-        regex(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
-    )]
+    /// Connection name on the platform; unique per (cloud, sandbox): 1 to 256
+    /// characters (Unicode code points: an emoji is one), no control
+    /// characters.
+    #[schemars(regex(pattern = NAME_PATTERN))]
     pub name: String,
     /// Free text shown on the platform next to the connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,11 +149,14 @@ pub struct BasicAuth {
     /// TLS mode. Azure: one of `Disable`, `Allow`, `Prefer`, `Verify Ca`,
     /// `Verify Full`. AWS: `true` or `false` (default `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "ssl_mode_schema")]
     pub ssl_mode: Option<SslMode>,
 }
 
-/// TLS mode: a named mode on Azure, a boolean on AWS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// TLS mode: a named mode on Azure, a boolean on AWS. Its schema is not
+/// derived: which of the two is allowed depends on `cloud` (see
+/// [`cloud_rules`] and [`ssl_mode_schema`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SslMode {
     /// Azure's named modes.
@@ -129,7 +166,7 @@ pub enum SslMode {
 }
 
 /// Azure TLS modes, spelled as the platform spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AzureSslMode {
     Disable,
     Allow,
@@ -169,6 +206,14 @@ impl Connection {
     pub fn key(&self) -> ConnectionKey {
         ConnectionKey::new(self.cloud, &self.sandbox, &self.name)
     }
+}
+
+/// `sslMode` under `auth` only describes the field: its type and values are
+/// set by the cloud's branch in [`cloud_rules`]. A cloud-independent
+/// `anyOf` of both forms would have editors offer Azure's names on AWS and
+/// report one mistake three times (once per branch, once for the `anyOf`).
+fn ssl_mode_schema(_: &mut schemars::SchemaGenerator) -> Schema {
+    schemars::json_schema!({})
 }
 
 /// Rules that tie `auth` to `cloud`, expressed in the schema itself so that

@@ -13,7 +13,8 @@ pub mod walk;
 pub mod yaml;
 
 pub use connection::{
-    Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, SslMode,
+    Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, NAME_MAX_CHARS,
+    NAME_PATTERN, NameProblem, SslMode,
 };
 pub use key::{ConnectionKey, KeyError};
 pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};

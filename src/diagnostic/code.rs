@@ -36,6 +36,8 @@ pub enum Code {
     NotRegularFile,
     /// A symbolic link to a folder, inside a walked folder: not followed.
     LinkedFolder,
+    /// A later document lacks the schema modeline the file's first one has.
+    MissingModeline,
     /// A key the schema does not know.
     UnknownKey,
     /// A required key is missing.
@@ -70,7 +72,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of their strings.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::Io,
         Code::FileTooLarge,
         Code::NotUtf8,
@@ -84,6 +86,7 @@ impl Code {
         Code::ExtraDocument,
         Code::NotRegularFile,
         Code::LinkedFolder,
+        Code::MissingModeline,
         Code::UnknownKey,
         Code::MissingKey,
         Code::WrongType,
@@ -182,6 +185,12 @@ impl Code {
                 "P013",
                 "linked-folder",
                 "A symbolic link to a folder inside a walked folder is not followed.",
+                Warning,
+            ),
+            Code::MissingModeline => (
+                "P014",
+                "missing-modeline",
+                "A later document of a file lacks the schema modeline its first document has, so editors do not check it.",
                 Warning,
             ),
             Code::UnknownKey => (

@@ -1,10 +1,12 @@
 //! One connection file through the whole pipeline: load, then per document
-//! the schema, the `${VAR}` syntax and the connection rules; what passes
-//! becomes a typed [`Connection`] with where it came from.
+//! the schema, the `${VAR}` syntax and the connection rules (and, across
+//! documents, the editor's schema modeline); what passes becomes a typed
+//! [`Connection`] with where it came from.
 
 use std::path::Path;
 
 use super::connection::check_connection;
+use super::modeline;
 use super::variables::check_strings;
 use super::{FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
 use crate::config::Connection;
@@ -65,6 +67,11 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
             "file holds no connection: expected at least one YAML document".into(),
         ));
     }
+    result.diagnostics.extend(modeline::missing_modelines(
+        path,
+        &source.text,
+        &source.documents,
+    ));
     for (index, doc) in source.documents.into_iter().enumerate() {
         check_document(path, index, doc, &source.text, options, &mut result);
     }

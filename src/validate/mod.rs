@@ -17,6 +17,7 @@ use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
 mod connection;
 mod duplicates;
 mod file;
+mod modeline;
 mod schema;
 mod schema_messages;
 mod settings;

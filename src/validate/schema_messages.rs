@@ -9,6 +9,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind as K};
 use serde_json::Value;
 
 use crate::config::load::{Node, NodeValue};
+use crate::config::{NAME_MAX_CHARS, NAME_PATTERN, NameProblem};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::secret::is_secret_pointer;
 use crate::suggest::closest;
@@ -188,13 +189,15 @@ pub(super) fn describe(
                 place.field
             ),
         ),
-        K::Pattern { pattern } => place.with_description(place.here(
-            Code::InvalidString,
-            format!(
-                "invalid `{}`: expected a string matching `{pattern}`",
-                place.field
-            ),
-        )),
+        K::Pattern { pattern } => name_rule(&place, pattern).unwrap_or_else(|| {
+            place.with_description(place.here(
+                Code::InvalidString,
+                format!(
+                    "invalid `{}`: expected a string matching `{pattern}`",
+                    place.field
+                ),
+            ))
+        }),
         _ => {
             let message = if place.secret {
                 format!(
@@ -209,6 +212,25 @@ pub(super) fn describe(
         }
     };
     vec![diag]
+}
+
+/// `name`'s one pattern stands for three rules; say which was broken.
+fn name_rule(place: &Place<'_>, pattern: &str) -> Option<Diagnostic> {
+    if pattern != NAME_PATTERN {
+        return None;
+    }
+    let field = place.field;
+    let message = match NameProblem::of(place.instance.as_str()?)? {
+        NameProblem::Empty => format!("`{field}` is empty: expected a non-empty string"),
+        NameProblem::TooLong(n) => format!(
+            "`{field}` is too long: expected at most {NAME_MAX_CHARS} characters, found {n}"
+        ),
+        NameProblem::Control(c) => format!(
+            "`{field}` holds the control character U+{:04X}: expected none (U+0000 to U+001F, U+007F to U+009F)",
+            u32::from(c)
+        ),
+    };
+    Some(place.here(Code::InvalidString, message))
 }
 
 /// One diagnostic per unknown key (at most [`MAX_UNKNOWN_KEYS`]), each at

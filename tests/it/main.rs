@@ -29,6 +29,7 @@ mod apply_changes;
 mod architecture;
 mod check;
 mod completions;
+mod editor;
 mod gitops;
 mod hostile;
 mod hostile_files;
