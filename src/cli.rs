@@ -279,7 +279,11 @@ impl ConfigArgs {
     }
 }
 
-/// `30s`, `5m`, `1h`, `250ms` or plain seconds.
+/// The longest duration a flag accepts: far beyond any wait a run needs,
+/// and well inside what timers and clocks can add to "now".
+const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
+/// `30s`, `5m`, `1h`, `250ms` or plain seconds, from 0 to 366 days.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let (number, unit) = text
@@ -295,7 +299,10 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         "h" => value * 3600.0,
         _ => return Err(format!("unknown unit `{unit}`: expected ms, s, m or h")),
     };
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    std::time::Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| format!("`{text}` is too long: expected at most 366 days (`8784h`)"))
 }
 
 /// Options shared by commands that read the config.

@@ -21,6 +21,8 @@ pub(crate) mod exit {
     pub(crate) const LOCKED: u8 = 3;
     /// Bad flags.
     pub(crate) const USAGE: u8 = 64;
+    /// Interrupted (SIGINT/SIGTERM): 128 + SIGINT, as shells report it.
+    pub(crate) const INTERRUPTED: u8 = 130;
 }
 
 /// How a command that ran to its end finished.
@@ -33,6 +35,8 @@ pub(crate) enum Status {
     /// The command's result already says what failed (validate found
     /// errors, a probe failed): exit 1 with nothing more to print.
     Failed,
+    /// An interrupt stopped the run after it reported what it did: exit 130.
+    Interrupted,
 }
 
 impl Status {
@@ -50,6 +54,7 @@ impl Status {
             Status::Success => exit::OK,
             Status::Changes => exit::CHANGES,
             Status::Failed => exit::FAILURE,
+            Status::Interrupted => exit::INTERRUPTED,
         }
     }
 }
@@ -101,6 +106,9 @@ pub(crate) enum Error {
     /// Anything else that stops the command, in words.
     #[error("{0}")]
     Failed(String),
+    /// An interrupt (SIGINT/SIGTERM) came before any change was made.
+    #[error("interrupted {0}: nothing was changed")]
+    Interrupted(&'static str),
 }
 
 impl Error {
@@ -108,6 +116,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => exit::LOCKED,
+            Error::Interrupted(_) => exit::INTERRUPTED,
             _ => exit::FAILURE,
         }
     }

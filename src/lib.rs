@@ -50,5 +50,23 @@ pub fn run() -> ExitCode {
             err.exit_code()
         }
     };
-    ExitCode::from(code)
+    ExitCode::from(stdout_checked(code))
+}
+
+/// Results that could not be written are a failure, whatever the command
+/// concluded (cli.md, "Transport rules"); a closed pipe ends quietly.
+fn stdout_checked(code: u8) -> u8 {
+    match output::stdout_failure() {
+        None => code,
+        Some(message) => {
+            if let Some(message) = message {
+                output::error(&message);
+            }
+            if code == exit::OK || code == exit::CHANGES {
+                exit::FAILURE
+            } else {
+                code
+            }
+        }
+    }
 }

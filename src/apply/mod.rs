@@ -3,6 +3,7 @@
 //! whose outcome is unknown is looked up by name before it is retried), and
 //! a report of every outcome even when some fail.
 
+mod interrupt;
 mod recorder;
 mod run;
 
@@ -19,6 +20,7 @@ use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, PatchOp}
 use crate::api::{ApiError, FlowService, Scope};
 use crate::plan::{Action, ActionKind, Desired, Plan, Step, visible_changes};
 use crate::state::{Change, Pending, Record, timestamp};
+pub(crate) use interrupt::Interrupt;
 pub(crate) use recorder::Recorder;
 pub(crate) use run::{ApplyOptions, Progress, run};
 
@@ -78,6 +80,9 @@ pub(crate) enum ActionError {
     /// A task of the run itself failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The run was interrupted before this action started (cli.md 7).
+    #[error("not started: the run was interrupted")]
+    Interrupted,
 }
 
 /// One action's outcome.
@@ -100,6 +105,7 @@ impl Outcome {
             }
             Ok(Done::Updated(id)) => format!("~ {}: updated (id {id})", self.key),
             Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
+            Err(ActionError::Interrupted) => format!("  {}: not started (interrupted)", self.key),
             Err(reason) => format!("! {}: failed: {reason}", self.key),
         }
     }
@@ -109,6 +115,8 @@ impl Outcome {
 #[derive(Debug, Default)]
 pub(crate) struct ApplyReport {
     pub outcomes: Vec<Outcome>,
+    /// An interrupt stopped the run: actions not started are listed as such.
+    pub interrupted: bool,
 }
 
 impl ApplyReport {
@@ -120,19 +128,33 @@ impl ApplyReport {
     }
 
     pub(crate) fn failed(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.result.is_err()).count()
+        self.outcomes
+            .iter()
+            .filter(|o| {
+                o.result
+                    .as_ref()
+                    .is_err_and(|e| !matches!(e, ActionError::Interrupted))
+            })
+            .count()
     }
 
-    /// `Apply complete: 3 created, 1 adopted, 0 updated, 0 deleted, 1 failed.`
+    /// `Apply complete: 3 created, 1 adopted, 0 updated, 0 deleted, 1 failed.`,
+    /// or `Apply interrupted: …, 1 failed, 4 not started.`
     pub(crate) fn summary(&self) -> String {
-        format!(
-            "Apply complete: {} created, {} adopted, {} updated, {} deleted, {} failed.",
+        let counts = format!(
+            "{} created, {} adopted, {} updated, {} deleted, {} failed",
             self.count(|d| matches!(d, Done::Created(_))),
             self.count(|d| matches!(d, Done::Adopted { .. })),
             self.count(|d| matches!(d, Done::Updated(_))),
             self.count(|d| matches!(d, Done::Deleted(_))),
             self.failed()
-        )
+        );
+        if self.interrupted {
+            let not_started = self.outcomes.len() - self.count(|_| true) - self.failed();
+            format!("Apply interrupted: {counts}, {not_started} not started.")
+        } else {
+            format!("Apply complete: {counts}.")
+        }
     }
 }
 
@@ -170,6 +192,8 @@ pub(crate) struct Engine<F> {
     /// Look each name up right before creating it (a saved plan's listing
     /// may be old; a fresh plan listed the sandbox moments ago under the lock).
     pub lookup_before_create: bool,
+    /// Once raised, no further action starts (cli.md, apply semantics 7).
+    pub interrupt: Interrupt,
 }
 
 impl<F: FlowService + 'static> Engine<F> {
@@ -399,7 +423,11 @@ pub(crate) async fn execute<F: FlowService + 'static>(
         let key = action.key.clone();
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let result = engine.run_one(&action, desired.as_ref()).await;
+            let result = if engine.interrupt.is_raised() {
+                Err(ActionError::Interrupted)
+            } else {
+                engine.run_one(&action, desired.as_ref()).await
+            };
             Outcome {
                 key: action.key,
                 result,

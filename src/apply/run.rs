@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ApplyReport, Engine, Outcome, RateLimiter, Recorder, execute};
+use super::{ApplyReport, Engine, Interrupt, Outcome, RateLimiter, Recorder, execute};
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
 use crate::desired::resolve::Resolved;
@@ -67,10 +67,35 @@ pub(crate) fn run(
     };
     ws.record_sources(&mut state)?;
     let runtime = crate::workspace::runtime()?;
-    if options.preflight {
-        runtime.block_on(preflight(ws, options.parallelism))?;
+    // From here on an interrupt is handled (cli.md, apply semantics 7).
+    let interrupt = Interrupt::default();
+    let watcher = runtime.spawn(interrupt.clone().watch());
+    let result = runtime.block_on(async {
+        if options.preflight {
+            unless_interrupted(
+                &interrupt,
+                "during the preflight",
+                preflight(ws, options.parallelism),
+            )
+            .await??;
+        }
+        carry_out(ws, options, progress, state, saved, &interrupt).await
+    });
+    watcher.abort();
+    result
+}
+
+/// `work`, or an error once an interrupt comes first (nothing was changed
+/// yet: planning and probing only read).
+async fn unless_interrupted<T>(
+    interrupt: &Interrupt,
+    when: &'static str,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T> {
+    tokio::select! {
+        done = work => Ok(done),
+        () = interrupt.raised() => Err(Error::Interrupted(when)),
     }
-    runtime.block_on(carry_out(ws, options, progress, state, saved))
 }
 
 /// Plans (unless a saved plan is given) and executes, recording as it goes.
@@ -80,14 +105,15 @@ async fn carry_out(
     progress: &dyn Progress,
     state: State,
     saved: Option<Plan>,
+    interrupt: &Interrupt,
 ) -> Result<ApplyRun> {
     let connected = ws.connect().await?;
     let from_file = saved.is_some();
     let plan = match saved {
         Some(plan) => plan,
         None => {
-            ws.plan(&state, options.refresh, &options.plan, Some(&connected))
-                .await?
+            let planning = ws.plan(&state, options.refresh, &options.plan, Some(&connected));
+            unless_interrupted(interrupt, "while planning", planning).await??
         }
     };
     for warning in &plan.warnings {
@@ -111,6 +137,7 @@ async fn carry_out(
         records: state.connections.clone().into_iter().collect(),
         limiter: options.rate_limit.map(RateLimiter::per_second),
         lookup_before_create: from_file,
+        interrupt: interrupt.clone(),
     });
     let total = plan
         .actions
@@ -120,7 +147,8 @@ async fn carry_out(
     progress.started(&plan, total);
     let parallelism = ws.parallelism(options.parallelism);
     let on_done = |outcome: &Outcome| progress.finished(outcome);
-    let report = execute(Arc::clone(&engine), &plan, &desired, parallelism, &on_done).await;
+    let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, &on_done).await;
+    report.interrupted = interrupt.is_raised();
     drop(engine);
     connected.close().await;
     Ok(ApplyRun { plan, report })

@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::apply::{self, Outcome, Progress};
+use crate::apply::{self, ActionError, Outcome, Progress};
 use crate::cli::ApplyArgs;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
@@ -34,10 +34,17 @@ pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
         .report
         .outcomes
         .iter()
-        .filter(|o| o.result.is_err())
+        .filter(|o| {
+            o.result
+                .as_ref()
+                .is_err_and(|e| !matches!(e, ActionError::Interrupted))
+        })
         .map(Outcome::line)
         .collect();
-    if !failures.is_empty() {
+    if done.report.interrupted {
+        Error::Actions(failures).report();
+        Ok(Status::Interrupted)
+    } else if !failures.is_empty() {
         Err(Error::Actions(failures))
     } else if planning.detailed_exitcode {
         Ok(Status::Changes)

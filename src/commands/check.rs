@@ -66,7 +66,7 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Option<(Vec<Resolved>, Place
     match resolve::resolve_all(&report.config.connections, &|name| env.get(name)) {
         Ok(resolved) => Some((resolved, places)),
         Err(missing) => {
-            let sources = diagnostic::read_sources(&missing);
+            let sources = crate::config::load::read_sources(&missing);
             let mut summary = report.summary;
             summary.count(&missing);
             print_diagnostics(args.format, &missing, &sources, &summary);

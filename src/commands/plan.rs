@@ -2,6 +2,8 @@
 //! platform for new or, with `--refresh`, all connections). Writes nothing
 //! but the optional `--out` plan file.
 
+use std::path::Path;
+
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
@@ -27,7 +29,7 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let state = ws.backend.load()?;
     let plan = runtime()?.block_on(ws.plan(&state, refresh, &options, None))?;
     if let Some(path) = &args.out {
-        std::fs::write(path, render::json(&plan)).map_err(Error::io("write plan", path))?;
+        save(path, &render::json(&plan))?;
     }
     match args.format {
         PlanFormat::Text => output::result(&render::text(&plan, verbose)),
@@ -46,4 +48,33 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// Writes the plan file, atomically, over nothing but an earlier saved plan:
+/// `--out` pointed at the state file or a connection file must not eat it.
+fn save(path: &Path, text: &str) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        let plan_like = meta.is_file()
+            && std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .is_some_and(|v| {
+                    v.get("format_version").is_some() && v.get("config_hash").is_some()
+                });
+        if !plan_like {
+            return Err(Error::Failed(format!(
+                "`{}` exists and is not a saved plan: refusing to overwrite it (expected a new path, or a plan file from `provision plan --out`)",
+                path.display()
+            )));
+        }
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io("write plan", path))?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(Error::io("write plan", path))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("write plan", path)(e.error))?;
+    Ok(())
 }

@@ -31,7 +31,7 @@ fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
 
 fn list(args: &StateArgs) -> Result<()> {
     let backend = backend(args)?;
-    let state = backend.load()?;
+    let state = backend.load_unchecked()?;
     for (key, record) in &state.connections {
         output::result_line(&format!(
             "{key}\t{}\t{}\t{}",
@@ -52,7 +52,7 @@ fn list(args: &StateArgs) -> Result<()> {
 
 fn show(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
-    let state = backend.load()?;
+    let state = backend.load_unchecked()?;
     let (_, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
     output::result(&(serde_json::to_string_pretty(&record).unwrap_or_default() + "\n"));
     Ok(())
@@ -61,7 +61,8 @@ fn show(args: &StateKeyArgs) -> Result<()> {
 fn rm(args: &StateKeyArgs) -> Result<()> {
     let backend = backend(&args.state)?;
     let _lock = backend.lock("provision state rm", Duration::ZERO)?;
-    let mut state = backend.load()?;
+    // `rm` repairs state: it must work on a state that `load` refuses.
+    let mut state = backend.load_unchecked()?;
     let (key, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
     backend.record(&mut state, &[Change::Remove(key.clone())])?;
     output::result_line(&format!(
@@ -78,13 +79,16 @@ fn import(args: StateImportArgs) -> Result<()> {
         Environment::process(),
     )?;
     let item = import::record_existing(&ws, &args.key, &args.id)?;
+    // The id and name come from the server: shown escaped.
+    let id = output::escape_value(&item.id);
     if item.name != args.key.name {
         output::warning(&format!(
-            "connection `{}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
-            item.id, item.name, args.key.name
+            "connection `{id}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
+            output::escape_value(&item.name),
+            args.key.name
         ));
     }
-    output::result_line(&format!("imported `{}` as `{}`", item.id, args.key));
+    output::result_line(&format!("imported `{id}` as `{}`", args.key));
     Ok(())
 }
 

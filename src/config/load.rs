@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub(crate) use super::node::{Node, NodeValue};
-use crate::diagnostic::{Code, Diagnostic, Position};
+use crate::diagnostic::{Code, Diagnostic, Position, Source, Sources};
 
 /// Larger files are refused before parsing: a connection file is a few
 /// hundred bytes, and the cap bounds time and memory on hostile input.
@@ -24,8 +24,18 @@ pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)
     let fail = |code, pos, message: String| (Diagnostic::error(code, path, pos, message), None);
     let read_error =
         |e: std::io::Error| fail(Code::Io, Position::START, format!("cannot read file: {e}"));
+    // Never open what is not a regular file: opening a FIFO blocks until a
+    // writer comes, which may be never.
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err((super::walk::not_regular(path, meta.file_type()), None));
+    }
     let mut file = std::fs::File::open(path).map_err(read_error)?;
-    let len = file.metadata().map_err(read_error)?.len();
+    let meta = file.metadata().map_err(read_error)?;
+    if !meta.is_file() {
+        return Err((super::walk::not_regular(path, meta.file_type()), None));
+    }
+    let len = meta.len();
     if len > MAX_FILE_BYTES {
         return Err(fail(
             Code::FileTooLarge,
@@ -67,4 +77,23 @@ pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)
 /// Parses YAML text (all documents) into nodes.
 pub fn load_str(path: &Path, text: &str) -> Result<Vec<Node>, Diagnostic> {
     crate::config::yaml::parse(text).map_err(|err| err.into_diagnostic(path, text))
+}
+
+/// A file's text as snippets may show it: every secret value the YAML
+/// parser finds in it masked (see `config::secrets`).
+pub(crate) fn source(text: &str) -> Source {
+    Source::new(text, &super::secrets::secret_spans(text))
+}
+
+/// Reads the files `diags` point into, for their snippets.
+pub(crate) fn read_sources(diags: &[Diagnostic]) -> Sources {
+    let mut sources = Sources::new();
+    for d in diags {
+        if !sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            sources.insert(d.file.clone(), source(&text));
+        }
+    }
+    sources
 }

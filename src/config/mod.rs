@@ -7,6 +7,7 @@ mod key;
 pub mod load;
 mod node;
 pub mod schema;
+pub(crate) mod secrets;
 mod settings;
 pub mod walk;
 pub mod yaml;

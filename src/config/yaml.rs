@@ -14,6 +14,9 @@ use crate::diagnostic::{Code, Diagnostic, Position};
 /// Nodes that alias expansion may add to one file: far beyond any real
 /// connection file, far below what a billion-laughs document asks for.
 pub const MAX_ALIAS_NODES: usize = 10_000;
+/// Bytes of text that alias expansion may add to one file: counting nodes
+/// alone lets a few aliases of one huge anchored scalar grow without bound.
+pub const MAX_ALIAS_BYTES: usize = 1024 * 1024;
 /// Nesting depth; deeper documents are not connection files, and the limit
 /// keeps every recursive walk over nodes shallow.
 pub const MAX_DEPTH: usize = 64;
@@ -94,6 +97,7 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    alias_bytes: usize,
     root: Option<Node>,
 }
 
@@ -200,7 +204,9 @@ impl Builder {
                 "invalid YAML: alias to an unknown anchor".into(),
             ));
         };
-        self.alias_nodes += count(target);
+        let (nodes, bytes) = weight(target);
+        self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+        self.alias_bytes = self.alias_bytes.saturating_add(bytes);
         if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(YamlError::new(
                 Code::YamlBudget,
@@ -210,18 +216,41 @@ impl Builder {
                 ),
             ));
         }
+        if self.alias_bytes > MAX_ALIAS_BYTES {
+            return Err(YamlError::new(
+                Code::YamlBudget,
+                pos,
+                format!(
+                    "aliases expand to more than {MAX_ALIAS_BYTES} bytes of text: the document expands beyond what a connection file needs (alias bomb?)"
+                ),
+            ));
+        }
         let mut node = target.clone();
         node.pos = pos;
         self.complete(node, 0)
     }
 }
 
-fn count(node: &Node) -> usize {
-    1 + match &node.value {
-        NodeValue::Seq(items) => items.iter().map(count).sum(),
-        NodeValue::Map(entries) => entries.iter().map(|(k, v)| count(k) + count(v)).sum(),
-        _ => 0,
+/// Nodes and bytes of text in a tree: what one alias of it adds.
+fn weight(node: &Node) -> (usize, usize) {
+    let mut nodes = 0usize;
+    let mut bytes = 0usize;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        nodes += 1;
+        match &node.value {
+            NodeValue::String(s) => bytes += s.len(),
+            NodeValue::Seq(items) => stack.extend(items),
+            NodeValue::Map(entries) => {
+                for (k, v) in entries {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            _ => bytes += 8,
+        }
     }
+    (nodes, bytes)
 }
 
 /// Parses every document of a YAML stream. Empty documents are skipped.

@@ -44,6 +44,13 @@ pub(crate) enum DesiredError {
     Diagnostics(Vec<Diagnostic>),
     /// A cloud in use has no IMS org configured.
     NoOrg(Cloud),
+    /// Two connections are the same (org, sandbox, name) on the platform,
+    /// which the settings only showed once `${VAR}`s were resolved.
+    SameConnection {
+        first: ConnectionKey,
+        second: ConnectionKey,
+        org: String,
+    },
 }
 
 /// Resolves every connection and attaches its org, digests and file.
@@ -74,7 +81,29 @@ pub(crate) fn build(
             source: project.source(&located.file),
         });
     }
+    same_connection(&desired)?;
     Ok(desired)
+}
+
+/// The platform's identity is (org, sandbox, name) (cli.md, apply semantics
+/// 1): two keys that map to one triple would create a duplicate.
+fn same_connection(desired: &[Desired]) -> Result<(), DesiredError> {
+    let mut seen: HashMap<(String, &str, &str), &ConnectionKey> = HashMap::new();
+    for d in desired {
+        let triple = (
+            d.org.to_ascii_lowercase(),
+            d.key.sandbox.as_str(),
+            d.key.name.as_str(),
+        );
+        if let Some(first) = seen.insert(triple, &d.key) {
+            return Err(DesiredError::SameConnection {
+                first: first.clone(),
+                second: d.key.clone(),
+                org: d.org.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The orgs per cloud from the settings.

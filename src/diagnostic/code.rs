@@ -32,6 +32,10 @@ pub enum Code {
     TooManyProblems,
     /// A second document in the settings file.
     ExtraDocument,
+    /// A path that is not a regular file (a FIFO, a socket, a device).
+    NotRegularFile,
+    /// A symbolic link to a folder, inside a walked folder: not followed.
+    LinkedFolder,
     /// A later document lacks the schema modeline the file's first one has.
     MissingModeline,
     /// A key the schema does not know.
@@ -62,11 +66,13 @@ pub enum Code {
     MissingVariable,
     /// A variable whose value holds `;` inside a connection string.
     UnsafeVariable,
+    /// One IMS org configured for both clouds.
+    SharedOrg,
 }
 
 impl Code {
     /// Every code, in the order of their strings.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 29] = [
         Code::Io,
         Code::FileTooLarge,
         Code::NotUtf8,
@@ -78,6 +84,8 @@ impl Code {
         Code::NoInput,
         Code::TooManyProblems,
         Code::ExtraDocument,
+        Code::NotRegularFile,
+        Code::LinkedFolder,
         Code::MissingModeline,
         Code::UnknownKey,
         Code::MissingKey,
@@ -93,6 +101,7 @@ impl Code {
         Code::SuspiciousPort,
         Code::MissingVariable,
         Code::UnsafeVariable,
+        Code::SharedOrg,
     ];
 
     /// `P004`, `S101`, `V203`, ...
@@ -165,6 +174,18 @@ impl Code {
                 "extra-document",
                 "The settings file holds more than one YAML document.",
                 Error,
+            ),
+            Code::NotRegularFile => (
+                "P012",
+                "not-a-regular-file",
+                "A path is not a regular file (a FIFO, a socket, a device) and was not read.",
+                Error,
+            ),
+            Code::LinkedFolder => (
+                "P013",
+                "linked-folder",
+                "A symbolic link to a folder inside a walked folder is not followed.",
+                Warning,
             ),
             Code::MissingModeline => (
                 "P014",
@@ -244,6 +265,12 @@ impl Code {
                 "V207",
                 "unsafe-variable",
                 "A variable's value would change the connection string's structure (it holds `;`).",
+                Error,
+            ),
+            Code::SharedOrg => (
+                "V208",
+                "shared-org",
+                "The same IMS org is configured for both clouds: an org lives on one cloud.",
                 Error,
             ),
         }

@@ -17,6 +17,10 @@ mod text;
 pub(crate) use code::Code;
 pub(crate) use github::render_github;
 pub(crate) use json::render_json;
+pub(crate) use mask::{
+    MIN_REPEATED, Secrets, Source, connection_string_secrets, is_connection_string_key,
+    is_secret_key, url_secrets,
+};
 pub(crate) use text::render_text;
 
 /// A 1-based line and column in a source file.
@@ -36,12 +40,22 @@ impl Position {
         }
     }
 
-    /// The position just after `prefix` (a prefix of the file's text).
+    /// The position of byte `offset` of `text`, counting lines as YAML
+    /// does (LF, CRLF or a lone CR).
     pub fn of_offset(text: &str, offset: usize) -> Self {
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() as u32 + 1;
-        let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
-        Position::new(line, column)
+        let mut end = offset.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = &text[..end];
+        let breaks = before.matches('\n').count() + before.matches('\r').count()
+            - before.matches("\r\n").count();
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count();
+        Position::new(
+            u32::try_from(breaks + 1).unwrap_or(u32::MAX),
+            u32::try_from(column + 1).unwrap_or(u32::MAX),
+        )
     }
 }
 
@@ -69,7 +83,8 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line would show a secret: render it masked.
+    /// The diagnostic is about a secret value: its message never quotes it.
+    /// (Snippets mask every secret span, whatever the diagnostic.)
     #[serde(skip)]
     pub secret: bool,
 }
@@ -125,21 +140,9 @@ impl Diagnostic {
     }
 }
 
-/// Source texts by file, for snippets.
-pub(crate) type Sources = HashMap<PathBuf, String>;
-
-/// Reads the files `diags` point into, for their snippets.
-pub(crate) fn read_sources(diags: &[Diagnostic]) -> Sources {
-    let mut sources = Sources::new();
-    for d in diags {
-        if !sources.contains_key(&d.file)
-            && let Ok(text) = std::fs::read_to_string(&d.file)
-        {
-            sources.insert(d.file.clone(), text);
-        }
-    }
-    sources
-}
+/// The files diagnostics point into, as snippets may show them (secrets
+/// already masked: see [`Source`]).
+pub(crate) type Sources = HashMap<PathBuf, Source>;
 
 /// Counts for the closing line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

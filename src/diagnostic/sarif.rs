@@ -103,6 +103,9 @@ pub(crate) fn render(diags: &[Diagnostic], base: &Path) -> String {
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            // Columns count Unicode code points (characters), as the YAML
+            // parser and the text renderer do.
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root_uri } },
             "results": results,
         }],

@@ -1,31 +1,19 @@
 //! The rustc-style text renderer: header, location, the source line with
 //! its secrets masked, and a caret under the offending token.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use super::mask::{mask_secrets, mask_value};
+use super::mask::Line;
 use super::{Diagnostic, Severity, Sources};
+use crate::output::escape_controls;
 
 /// Renders diagnostics in rustc style: header, location, source line, caret.
+/// The lines come from [`Sources`], where every secret is already masked.
 pub(crate) fn render_text(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     let mut out = String::new();
-    // Split each file into lines once, not once per diagnostic.
-    let mut lines: HashMap<&Path, Vec<&str>> = HashMap::new();
     for d in diags {
-        let file_lines = lines.entry(d.file.as_path()).or_insert_with(|| {
-            sources
-                .get(&d.file)
-                .map(|t| t.lines().collect())
-                .unwrap_or_default()
-        });
-        render_one(
-            &mut out,
-            d,
-            file_lines.get(d.line as usize - 1).copied(),
-            color,
-        );
+        let line = sources.get(&d.file).and_then(|s| s.line(d.line));
+        render_one(&mut out, d, line, color);
         out.push('\n');
     }
     out
@@ -39,7 +27,7 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
-fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&str>, color: bool) {
+fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&Line>, color: bool) {
     let (label, colour) = match d.severity {
         Severity::Error => ("error", "1;31"),
         Severity::Warning => ("warning", "1;33"),
@@ -48,7 +36,7 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&str>, color
         out,
         "{}: {}",
         paint(color, colour, &format!("{label}[{}]", d.code.as_str())),
-        paint(color, "1", &d.message)
+        paint(color, "1", &escape_controls(&d.message))
     );
     let line_no = d.line.to_string();
     let gutter = " ".repeat(line_no.len());
@@ -61,18 +49,17 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&str>, color
         d.column
     );
     if let Some(line) = source_line {
-        let (line, shift) = mask_secrets(line, d.column as usize - 1);
-        let col = (d.column as usize - 1).saturating_add_signed(shift);
-        let line = if d.secret && !d.pointer.ends_with("/connectionString") {
-            mask_value(&line, col as u32 + 1)
-        } else {
-            line
-        };
-        let line = line.replace('\t', " ");
+        // The caret goes where the column is shown once secrets are masked.
+        let col = line.column(d.column as usize - 1);
         let bar = paint(color, "1;34", "|");
         let _ = writeln!(out, "{gutter} {bar}");
-        let _ = writeln!(out, "{} {bar} {line}", paint(color, "1;34", &line_no));
-        let width = token_width(&line, col);
+        let _ = writeln!(
+            out,
+            "{} {bar} {}",
+            paint(color, "1;34", &line_no),
+            line.text
+        );
+        let width = token_width(&line.text, col);
         let _ = writeln!(
             out,
             "{gutter} {bar} {}{}",
@@ -81,7 +68,7 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&str>, color
         );
     }
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "{gutter} = help: {help}");
+        let _ = writeln!(out, "{gutter} = help: {}", escape_controls(help));
     }
 }
 
@@ -102,10 +89,11 @@ fn token_width(line: &str, col: usize) -> usize {
             .map_or(rest.len(), |i| i + 1)
     } else {
         // A plain value may hold spaces (`verify full`): it ends at a
-        // separator or a comment, less trailing blanks.
+        // separator, a comment or a flow collection's closing bracket, less
+        // trailing blanks.
         let end = rest
             .iter()
-            .position(|c| matches!(c, ':' | ',' | '#' | ';'))
+            .position(|c| matches!(c, ':' | ',' | '#' | ';' | '}' | ']'))
             .unwrap_or(rest.len());
         rest[..end]
             .iter()

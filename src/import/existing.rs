@@ -7,7 +7,7 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{FlowService, Scope};
 use crate::config::ConnectionKey;
 use crate::error::{Error, Result};
-use crate::state::{Change, Record, timestamp};
+use crate::state::{Change, Record, State, timestamp};
 use crate::workspace::{Workspace, runtime};
 
 /// Reads connection `id` from the platform and records it under `key`
@@ -24,6 +24,7 @@ pub(crate) fn record_existing(
     })?;
     let _lock = ws.backend.lock("provision state import", Duration::ZERO)?;
     let mut state = ws.backend.load()?;
+    refuse_taken(&state, id, key)?;
     let item = runtime()?.block_on(async {
         let connected = ws.connect().await?;
         let scope = Scope::new(&desired.org, &desired.connection.sandbox);
@@ -35,6 +36,8 @@ pub(crate) fn record_existing(
         connected.close().await;
         item
     })?;
+    // The platform may answer with another spelling of the id.
+    refuse_taken(&state, &item.id, key)?;
     let now = timestamp::now();
     let record = Record {
         id: item.id.clone(),
@@ -50,4 +53,17 @@ pub(crate) fn record_existing(
     ws.backend
         .record(&mut state, &[Change::Upsert(key.clone(), record)])?;
     Ok(item)
+}
+
+/// One platform connection belongs to one key: an id recorded under another
+/// key is refused (two keys would rename it back and forth on every apply,
+/// and `--prune` of one would delete the other's live connection).
+fn refuse_taken(state: &State, id: &str, key: &ConnectionKey) -> Result<()> {
+    match state.key_of(id, key) {
+        Some(other) => Err(Error::Failed(format!(
+            "connection `{}` is already recorded as `{other}`: one connection belongs to one key; to move it, `provision state rm {other}` first",
+            crate::output::escape_value(id)
+        ))),
+        None => Ok(()),
+    }
 }

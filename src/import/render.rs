@@ -30,9 +30,36 @@ pub(crate) fn scalar(value: &str) -> String {
     if plain {
         value.to_owned()
     } else {
-        // A JSON string is a valid YAML double-quoted scalar.
-        serde_json::to_string(value).unwrap_or_else(|_| format!("\"{}\"", value.escape_default()))
+        double_quoted(value)
     }
+}
+
+/// A YAML double-quoted scalar holding exactly `value`: every character
+/// YAML does not allow in a file as is (controls, U+FFFE/U+FFFF, a BOM,
+/// surrogates cannot occur in a `str`) is written as an escape, so the file
+/// reads back as the same string.
+fn double_quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FEFE}' | '\u{FF00}'..='\u{FFFD}' => {
+                out.push(c);
+            }
+            '\u{10000}'.. => out.push(c),
+            _ if (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            _ => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The whole file: modeline, provenance comment, then the document. The
@@ -95,6 +122,35 @@ mod tests {
         assert_eq!(scalar("a: b # c"), "\"a: b # c\"");
         assert_eq!(scalar(""), "\"\"");
         assert_eq!(scalar("${X}"), "\"${X}\"");
+        assert_eq!(
+            scalar("a\u{FFFF}b\u{FEFF}\u{1b}\"\\\té"),
+            "\"a\\uFFFFb\\uFEFF\\x1B\\\"\\\\\\x09é\""
+        );
+    }
+
+    #[test]
+    fn every_character_reads_back_as_itself() {
+        for c in [
+            '\u{0}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{FEFF}',
+            '\u{2028}',
+            '\u{10FFFF}',
+        ] {
+            let value = format!("x{c}y");
+            let yaml = format!("k: {}\n", scalar(&value));
+            let docs = crate::config::yaml::parse(&yaml).unwrap();
+            assert_eq!(
+                docs[0]
+                    .get("k")
+                    .and_then(crate::config::load::Node::scalar_text),
+                Some(value),
+                "{yaml}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub(crate) struct ImportRun {
 
 /// Runs one import.
 pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
+    check_sandbox(&options.sandbox)?;
     let settings = workspace::settings_only(&options.settings_file)?;
     let org = org(options, &settings, env)?;
     let backend = workspace::backend(&options.target, &settings, env)?;
@@ -75,7 +76,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         &|p: &Path| p.exists(),
         &|key: &ConnectionKey| state.connections.contains_key(key),
     );
-    let fingerprints = super::check(&mut selection);
+    let fingerprints = checked(&mut selection);
     if options.dry_run {
         return Ok(ImportRun {
             selection,
@@ -171,4 +172,59 @@ fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<Candidate>> 
         }
     }
     Ok(written)
+}
+
+/// `--sandbox` follows the rule connection files do (config.md): lowercase
+/// letters, digits and `-`, starting with a letter or digit, at most 256
+/// characters. A name the files could not hold is refused before anything
+/// is listed.
+fn check_sandbox(sandbox: &str) -> Result<()> {
+    let valid = sandbox.len() <= 256
+        && sandbox
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && sandbox
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Setup(format!(
+            "invalid `--sandbox` `{}`: expected lowercase letters, digits and `-`, starting with a letter or digit, at most 256 characters (as in connection files)",
+            crate::output::escape_value(sandbox)
+        )))
+    }
+}
+
+/// Validates the candidates (see [`super::check`]), then makes what the
+/// server sent safe to print.
+fn checked(selection: &mut Selection) -> std::collections::HashMap<ConnectionKey, String> {
+    let fingerprints = super::check(selection);
+    quote_safely(selection);
+    fingerprints
+}
+
+/// Names, ids and reasons quote what the server sent: their control
+/// characters (terminal escape sequences, line breaks) become escapes
+/// before anything prints them. An id with control characters is no
+/// Flow Service id: that connection is skipped rather than recorded.
+fn quote_safely(selection: &mut Selection) {
+    let escape = crate::output::escape_value;
+    for skip in &mut selection.skipped {
+        skip.name = escape(&skip.name);
+        skip.id = escape(&skip.id);
+        skip.reason = escape(&skip.reason);
+    }
+    let (kept, odd): (Vec<Candidate>, Vec<Candidate>) = std::mem::take(&mut selection.candidates)
+        .into_iter()
+        .partition(|c| !c.id.chars().any(char::is_control));
+    selection.candidates = kept;
+    for candidate in odd {
+        selection.skipped.push(super::Skip {
+            name: candidate.key.to_string(),
+            id: escape(&candidate.id),
+            reason: "its id holds control characters: expected a Flow Service id".into(),
+        });
+    }
 }

@@ -65,7 +65,7 @@ impl StateBackend for FileBackend {
         format!("file `{}`", self.path.display())
     }
 
-    fn load(&self) -> Result<State, StateError> {
+    fn load_unchecked(&self) -> Result<State, StateError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new()),
@@ -82,15 +82,24 @@ impl StateBackend for FileBackend {
         };
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-        let found = value
-            .get("version")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0) as u32;
-        if found != FORMAT_VERSION {
-            return Err(StateError::Version {
-                path: self.path.display().to_string(),
-                found,
-            });
+        match value.get("version") {
+            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(v) if v.is_u64() => {
+                return Err(StateError::Version {
+                    path: self.path.display().to_string(),
+                    found: v.as_u64().unwrap_or_default(),
+                });
+            }
+            Some(v) => {
+                return Err(corrupt(format!(
+                    "`version` is `{v}`: expected the format version, {FORMAT_VERSION}"
+                )));
+            }
+            None => {
+                return Err(corrupt(format!(
+                    "it has no `version`: expected the format version, {FORMAT_VERSION}"
+                )));
+            }
         }
         serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
     }
@@ -100,8 +109,11 @@ impl StateBackend for FileBackend {
     }
 
     fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError> {
-        state.apply(changes);
-        self.save(state)
+        let mut after = state.clone();
+        after.apply(changes)?;
+        self.save(&after)?;
+        *state = after;
+        Ok(())
     }
 
     fn unlock(&self) -> Result<Option<LockInfo>, StateError> {

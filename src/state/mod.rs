@@ -9,7 +9,7 @@ pub mod postgres;
 pub mod timestamp;
 
 use crate::config::ConnectionKey;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -21,9 +21,14 @@ pub use postgres::PostgresBackend;
 /// The state format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The highest serial: what both backends can store (PostgreSQL's `bigint`).
+pub const MAX_SERIAL: u64 = i64::MAX as u64;
+
 /// All of a state: identity, a write counter and one record per connection.
+///
+/// Unknown fields are an error, not silently dropped on the next write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct State {
     pub version: u32,
     /// Set once when the state is created; a plan file is bound to it.
@@ -43,7 +48,7 @@ pub struct State {
 /// nothing a secret can be brute-forced from (the HMAC needs a key that is
 /// not in state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Record {
     /// Flow Service connection id.
     pub id: String,
@@ -65,7 +70,7 @@ pub struct Record {
 
 /// A create in flight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pending {
     pub org: String,
     pub started_at: String,
@@ -104,8 +109,14 @@ impl State {
         }
     }
 
-    /// Applies changes in memory and counts one write.
-    pub fn apply(&mut self, changes: &[Change]) {
+    /// Applies changes in memory and counts one write. Nothing changes when
+    /// the serial cannot count one more.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<(), StateError> {
+        let serial = self
+            .serial
+            .checked_add(1)
+            .filter(|s| *s <= MAX_SERIAL)
+            .ok_or(StateError::SerialExhausted(self.serial))?;
         if self.lineage.is_empty() {
             self.lineage = uuid::Uuid::new_v4().to_string();
         }
@@ -124,7 +135,34 @@ impl State {
                 }
             }
         }
-        self.serial += 1;
+        self.serial = serial;
+        Ok(())
+    }
+
+    /// The key that already records connection `id`, other than `except`.
+    pub fn key_of(&self, id: &str, except: &ConnectionKey) -> Option<&ConnectionKey> {
+        self.connections
+            .iter()
+            .find(|(key, record)| record.id == id && *key != except)
+            .map(|(key, _)| key)
+    }
+
+    /// One platform connection belongs to one key: two keys with one id
+    /// would rename it back and forth, and `--prune` of one would delete the
+    /// other's live connection.
+    pub fn check(&self, describe: &str) -> Result<(), StateError> {
+        let mut seen: HashMap<&str, &ConnectionKey> = HashMap::new();
+        for (key, record) in &self.connections {
+            if let Some(first) = seen.insert(&record.id, key) {
+                return Err(StateError::SharedId {
+                    state: describe.to_owned(),
+                    id: record.id.clone(),
+                    first: first.clone(),
+                    second: key.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -149,7 +187,20 @@ pub enum StateError {
     #[error(
         "state `{path}` has format version {found}; this provision reads version {FORMAT_VERSION}: upgrade provision"
     )]
-    Version { path: String, found: u32 },
+    Version { path: String, found: u64 },
+    #[error(
+        "state serial {0} cannot count another write (at most {MAX_SERIAL}): the state was edited by hand; set `serial` back to a smaller number"
+    )]
+    SerialExhausted(u64),
+    #[error(
+        "state {state} records connection id `{id}` under both `{first}` and `{second}`: one platform connection belongs to one key; remove the wrong entry with `provision state rm KEY`"
+    )]
+    SharedId {
+        state: String,
+        id: String,
+        first: ConnectionKey,
+        second: ConnectionKey,
+    },
     #[error("cannot write state `{path}`: {source}")]
     Write {
         path: String,
@@ -164,8 +215,16 @@ pub enum StateError {
 pub trait StateBackend: Send + Sync {
     /// For messages: `file .provision/state.json`.
     fn describe(&self) -> String;
-    /// The current state (a new, empty one when none exists yet).
-    fn load(&self) -> Result<State, StateError>;
+    /// The current state (a new, empty one when none exists yet), checked:
+    /// one connection id under two keys is an error naming both.
+    fn load(&self) -> Result<State, StateError> {
+        let state = self.load_unchecked()?;
+        state.check(&self.describe())?;
+        Ok(state)
+    }
+    /// The current state as stored, for the commands that inspect and repair
+    /// it (`state list`, `show`, `rm`).
+    fn load_unchecked(&self) -> Result<State, StateError>;
     /// Takes the exclusive lock for a run of `command`, waiting up to
     /// `timeout` for another holder to finish.
     fn lock(&self, command: &str, timeout: Duration) -> Result<StateLock, StateError>;

@@ -1,33 +1,74 @@
-//! `(cloud, sandbox, name)` is a connection's identity: unique across every
-//! file given.
+//! A connection's identity on the platform is (IMS org, sandbox, name)
+//! (cli.md, apply semantics 1): unique across every file given. Where the
+//! settings name a cloud's org literally, documents are compared by org, so
+//! an `azure` and an `aws` document in one org are caught too; otherwise by
+//! cloud, which stands for its org.
 
 use std::collections::HashMap;
 
 use super::Identity;
-use crate::config::ConnectionKey;
+use crate::config::load;
+use crate::config::{Cloud, Settings};
 use crate::diagnostic::{Code, Diagnostic, Sources};
 
-/// `(cloud, sandbox, name)` must be unique across all files.
+/// The orgs the settings name literally (not through `${VAR}`), per cloud,
+/// compared case-insensitively.
+pub(super) fn literal_orgs(settings: &Settings) -> HashMap<Cloud, String> {
+    let mut orgs = HashMap::new();
+    if let Some(configured) = &settings.orgs {
+        for (cloud, org) in [
+            (Cloud::Azure, &configured.azure),
+            (Cloud::Aws, &configured.aws),
+        ] {
+            if let Some(org) = org
+                && !org.ims_org.contains("${")
+            {
+                orgs.insert(cloud, org.ims_org.trim().to_ascii_lowercase());
+            }
+        }
+    }
+    orgs
+}
+
+/// Where a connection lives: its org when known, else its cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Scope<'a> {
+    Org(&'a str),
+    Cloud(Cloud),
+}
+
+/// `(org, sandbox, name)` must be unique across all files.
 pub(super) fn duplicate_connections(
     identities: &[Identity],
+    orgs: &HashMap<Cloud, String>,
     sources: &mut Sources,
 ) -> Vec<Diagnostic> {
-    let mut first: HashMap<&ConnectionKey, &Identity> = HashMap::new();
+    let mut first: HashMap<(Scope<'_>, &str, &str), &Identity> = HashMap::new();
     let mut diags = Vec::new();
     for identity in identities {
-        let Some(original) = first.get(&identity.key) else {
-            first.insert(&identity.key, identity);
+        let key = &identity.key;
+        let scope = orgs
+            .get(&key.cloud)
+            .map_or(Scope::Cloud(key.cloud), |org| Scope::Org(org));
+        let Some(original) = first.get(&(scope.clone(), &key.sandbox, &key.name)) else {
+            first.insert((scope, &key.sandbox, &key.name), identity);
             continue;
+        };
+        let message = if original.key.cloud == key.cloud {
+            format!("duplicate connection `{key}`: (cloud, sandbox, name) must be unique")
+        } else {
+            format!(
+                "duplicate connection `{key}`: `{}` has the same name and sandbox in the same IMS org `{}` (both clouds are configured with it); (org, sandbox, name) must be unique",
+                original.key,
+                orgs.get(&key.cloud).map_or("", String::as_str)
+            )
         };
         diags.push(
             Diagnostic::error(
                 Code::DuplicateConnection,
                 &identity.file,
                 identity.name,
-                format!(
-                    "duplicate connection `{}`: (cloud, sandbox, name) must be unique",
-                    identity.key
-                ),
+                message,
             )
             .in_document(identity.document, "/name")
             .with_help(format!(
@@ -40,7 +81,7 @@ pub(super) fn duplicate_connections(
         if !sources.contains_key(&identity.file)
             && let Ok(text) = std::fs::read_to_string(&identity.file)
         {
-            sources.insert(identity.file.clone(), text);
+            sources.insert(identity.file.clone(), load::source(&text));
         }
     }
     diags

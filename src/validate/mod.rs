@@ -4,12 +4,13 @@
 //! is collected before anything is reported; the valid part becomes a
 //! [`ValidConfig`] for planning.
 
-use crate::config::ConnectionKey;
+use crate::config::{Cloud, ConnectionKey};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::config::load::Node;
+use crate::config::load::{self, Node};
 use crate::config::{Connection, Settings, walk};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
 
@@ -70,7 +71,7 @@ pub struct ValidConfig {
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Texts of the files that have diagnostics, for snippets.
-    pub sources: Sources,
+    pub(crate) sources: Sources,
     pub summary: Summary,
     pub config: ValidConfig,
 }
@@ -108,13 +109,20 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
             ));
         }
     }
-    let mut report = gather(results, diagnostics);
-    if let Some(path) = settings_file {
-        let (settings, diags, text) = settings::check_settings_file(path, options);
+    let settings = settings_file.map(|path| (path, settings::check_settings_file(path, options)));
+    let orgs = settings
+        .as_ref()
+        .and_then(|(_, (settings, _, _))| settings.as_ref())
+        .map(duplicates::literal_orgs)
+        .unwrap_or_default();
+    let mut report = gather(results, diagnostics, &orgs);
+    if let Some((path, (settings, mut diags, text))) = settings {
         if !diags.is_empty()
             && let Some(text) = text
         {
-            report.sources.insert(path.to_owned(), text);
+            let source = load::source(&text);
+            redact(&mut diags, &source);
+            report.sources.insert(path.to_owned(), source);
         }
         report.diagnostics.extend(diags);
         report.config.settings = settings.unwrap_or_default();
@@ -130,21 +138,29 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
         .par_iter()
         .map(|(path, text)| file::check_text(path, text.clone(), options))
         .collect();
-    finish(gather(results, Vec::new()))
+    finish(gather(results, Vec::new(), &HashMap::new()))
 }
 
-/// Joins the files' results and checks identities across them.
-fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report {
+/// Joins the files' results and checks identities across them, in the
+/// IMS org of each cloud where the settings name it literally.
+fn gather(
+    results: Vec<FileResult>,
+    mut diagnostics: Vec<Diagnostic>,
+    orgs: &HashMap<Cloud, String>,
+) -> Report {
     let mut report = Report::default();
     report.summary.files = results.len();
     let mut connections = Vec::new();
     let mut identities = Vec::new();
     for result in results {
         report.summary.connections += result.documents;
+        let mut result = result;
         if !result.diagnostics.is_empty()
-            && let Some(text) = result.text
+            && let Some(text) = result.text.take()
         {
-            report.sources.insert(result.path.clone(), text);
+            let source = load::source(&text);
+            redact(&mut result.diagnostics, &source);
+            report.sources.insert(result.path.clone(), source);
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
@@ -152,11 +168,23 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> Report 
     }
     diagnostics.extend(duplicates::duplicate_connections(
         &identities,
+        orgs,
         &mut report.sources,
     ));
     report.config.connections = connections;
     report.diagnostics = diagnostics;
     report
+}
+
+/// A message never quotes a secret value of its file, whatever field the
+/// value also appears in (an alias of a password as a `sandbox`).
+fn redact(diagnostics: &mut [Diagnostic], source: &crate::diagnostic::Source) {
+    for d in diagnostics {
+        d.message = source.redact(&d.message);
+        if let Some(help) = &d.help {
+            d.help = Some(source.redact(help));
+        }
+    }
 }
 
 /// Sorts diagnostics by place and connections by key, and counts.

@@ -8,7 +8,7 @@ use super::variables::check_strings;
 use super::{Options, schema};
 use crate::config::Settings;
 use crate::config::interpolate;
-use crate::config::load::{self, NodeValue};
+use crate::config::load::{self, Node, NodeValue};
 use crate::config::schema::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 
@@ -38,6 +38,7 @@ pub(super) fn check_settings_file(
     if !diags.is_empty() {
         return (None, diags, Some(source.text));
     }
+    diags.extend(shared_org(path, doc));
     let severity = if options.allow_plaintext_secrets {
         Severity::Warning
     } else {
@@ -84,6 +85,41 @@ pub(super) fn check_settings_file(
             (None, diags, Some(source.text))
         }
     }
+}
+
+/// One IMS org written for both clouds: an org lives on one cloud, and the
+/// platform's identity is (org, sandbox, name), so an `azure` and an `aws`
+/// connection of one name would land in the same place (config.md).
+fn shared_org(path: &Path, doc: &Node) -> Option<Diagnostic> {
+    let org = |cloud: &str| {
+        let node = doc.get("orgs")?.get(cloud)?.get("imsOrg")?;
+        match &node.value {
+            NodeValue::String(s) if !s.contains("${") => Some((node, s.trim())),
+            _ => None,
+        }
+    };
+    let ((azure_node, azure), (aws_node, aws)) = (org("azure")?, org("aws")?);
+    if !azure.eq_ignore_ascii_case(aws) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Code::SharedOrg,
+            path,
+            aws_node.pos,
+            format!(
+                "`orgs.aws.imsOrg` is `{aws}`, the same IMS org as `orgs.azure.imsOrg` on line {}: expected a different org per cloud (an org lives on one cloud)",
+                azure_node.pos.line
+            ),
+        )
+        .in_document(0, "/orgs/aws/imsOrg")
+        .with_help(format!(
+            "`orgs.azure.imsOrg` is set at {}:{}:{}; with one org for both clouds an `azure` and an `aws` connection of the same name would be the same connection on the platform",
+            path.display(),
+            azure_node.pos.line,
+            azure_node.pos.column
+        )),
+    )
 }
 
 /// `postgres://user:PASSWORD@host` or `?password=…` with a literal password

@@ -32,7 +32,7 @@ pub(crate) fn backend(
             None => Vec::new(),
         };
         if !unset.is_empty() {
-            let sources = crate::diagnostic::read_sources(&unset);
+            let sources = crate::config::load::read_sources(&unset);
             return Err(Error::InvalidConfig {
                 diagnostics: unset,
                 sources,

@@ -319,12 +319,15 @@ fn desired_set(
         }
         Err(DesiredError::NoOrg(_)) if !unset.is_empty() => Err(invalid(unset)),
         Err(DesiredError::NoOrg(cloud)) => Err(no_org(cloud, target)),
+        Err(DesiredError::SameConnection { first, second, org }) => Err(Error::Setup(format!(
+            "`{first}` and `{second}` are the same connection on the platform (org `{org}`, same sandbox and name): expected a different IMS org per cloud in provision.yaml"
+        ))),
     }
 }
 
 /// Unset variables as one error, with their files' text for snippets.
 fn invalid(diagnostics: Vec<Diagnostic>) -> Error {
-    let sources = crate::diagnostic::read_sources(&diagnostics);
+    let sources = crate::config::load::read_sources(&diagnostics);
     Error::InvalidConfig {
         diagnostics,
         sources,

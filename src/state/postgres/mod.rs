@@ -216,7 +216,7 @@ impl StateBackend for PostgresBackend {
         self.describe.clone()
     }
 
-    fn load(&self) -> Result<State, StateError> {
+    fn load_unchecked(&self) -> Result<State, StateError> {
         self.with_client(|client, namespace| {
             Box::pin(async move { rows::load(&*client, &namespace).await })
         })
@@ -258,7 +258,7 @@ impl StateBackend for PostgresBackend {
     fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError> {
         let before = state.serial;
         let mut after = state.clone();
-        after.apply(changes);
+        after.apply(changes)?;
         let changes = changes.to_vec();
         let written = after.clone();
         self.with_client(move |client, namespace| {

@@ -87,7 +87,11 @@ pub(super) async fn load(
     Ok(State {
         version: FORMAT_VERSION,
         lineage: head.try_get(1).map_err(failed)?,
-        serial: u64::try_from(serial).unwrap_or(0),
+        serial: u64::try_from(serial).map_err(|_| {
+            PostgresError::Query(format!(
+                "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
+            ))
+        })?,
         connections,
         pending,
     })
@@ -101,8 +105,13 @@ async fn advance(
     before: u64,
     after: &State,
 ) -> Result<(), PostgresError> {
-    let before_serial = before as i64;
-    let serial = after.serial as i64;
+    let too_large = |serial: u64| {
+        PostgresError::Query(format!(
+            "state serial {serial} does not fit PostgreSQL's `bigint`"
+        ))
+    };
+    let before_serial = i64::try_from(before).map_err(|_| too_large(before))?;
+    let serial = i64::try_from(after.serial).map_err(|_| too_large(after.serial))?;
     let version = FORMAT_VERSION as i32;
     let moved = tx
         .execute(
