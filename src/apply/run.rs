@@ -110,6 +110,8 @@ async fn carry_out(
         records: state.connections.clone().into_iter().collect(),
         limiter: options.rate_limit.map(RateLimiter::per_second),
         lookup_before_create: from_file,
+        deadline: connected.timing.action,
+        settle: connected.timing.settle,
     });
     let total = plan
         .actions
