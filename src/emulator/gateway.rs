@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Form;
 use axum::extract::{Request, State};
@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
-use super::{RequestRecord, Shared, lock, problem};
+use super::{MAX_TOKEN_TTL, RequestRecord, Shared, lock, problem};
 use crate::api::wire::TokenResponse;
 use crate::config::Cloud;
 use crate::secret::Secret;
@@ -205,13 +205,27 @@ pub(super) async fn issue_token(
     {
         return problem::ims(401, "invalid_client", "invalid client_id or client_secret");
     }
+    if !config.scopes.is_empty() {
+        let unknown: Vec<&str> = field("scope")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !config.scopes.iter().any(|k| k == s))
+            .collect();
+        if !unknown.is_empty() {
+            let description = format!("invalid scope ({})", unknown.join(","));
+            return problem::ims(400, "invalid_scope", &description);
+        }
+    }
     let token = format!("emu-{}", uuid::Uuid::new_v4().simple());
-    let expiry = Instant::now() + config.token_ttl;
+    // Any lifetime is accepted; beyond the cap a token simply never expires.
+    let ttl = config.token_ttl.clamp(Duration::from_secs(1), MAX_TOKEN_TTL);
+    let now = Instant::now();
+    let expiry = now.checked_add(ttl).unwrap_or(now + Duration::from_secs(86399));
     lock(&shared.tokens).insert(token.clone(), (config.client_id.clone(), expiry));
     let body = TokenResponse {
         access_token: Secret::new(token),
         token_type: "bearer".into(),
-        expires_in: config.token_ttl.as_secs().max(1),
+        expires_in: ttl.as_secs(),
     };
     axum::Json(body).into_response()
 }

@@ -55,7 +55,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         let connected = workspace::connect(&options.target, &settings, env).await?;
         let items = connected
             .api
-            .list(&scope, &ListQuery::new().page_size(1000))
+            .list(&scope, &ListQuery::new())
             .await
             .map_err(Error::api(format!(
                 "cannot list connections in sandbox `{}`",
