@@ -69,15 +69,24 @@ pub(super) async fn record(
     let received = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
+    // Logged on arrival (status 0): a client that stops waiting drops this
+    // future, and its request must still show in the log.
+    let at = {
+        let mut log = lock(&shared.log);
+        log.push(RequestRecord {
+            received,
+            method: method.clone(),
+            path: path.clone(),
+            status: 0,
+        });
+        log.len() - 1
+    };
     let answer = next.run(request).await;
     let status = answer.status().as_u16();
     tracing::debug!(%method, %path, status, "emulator request");
-    lock(&shared.log).push(RequestRecord {
-        received,
-        method,
-        path,
-        status,
-    });
+    if let Some(record) = lock(&shared.log).get_mut(at) {
+        record.status = status;
+    }
     answer
 }
 

@@ -120,7 +120,8 @@ pub struct RequestRecord {
     pub received: Instant,
     pub method: String,
     pub path: String,
-    /// The answer's status; for a dropped answer, the 201 that never went out.
+    /// The answer's status; for a dropped answer, the 201 that never went
+    /// out; 0 while it is being answered, or when the client went away first.
     pub status: u16,
 }
 

@@ -32,6 +32,7 @@ mod completions;
 mod gitops;
 mod hostile;
 mod import;
+mod platform;
 mod postgres;
 mod postgres_state;
 mod release;
