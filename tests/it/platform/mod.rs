@@ -5,3 +5,4 @@
 mod server;
 mod settle;
 mod transport;
+mod wire;
