@@ -2,6 +2,7 @@
 //! against misbehaving servers, unknown create outcomes (slow commits,
 //! lagging listings), the client's wire choices and the stricter emulator.
 
+mod emulator_rules;
 mod server;
 mod settle;
 mod transport;
