@@ -19,7 +19,8 @@ use crate::secret::{MASK, SECRET_FIELDS};
 
 /// The most of a body the journal keeps (the emulator's own answers are small).
 const MAX_JOURNAL_BODY: usize = 4 * 1024 * 1024;
-const REQUEST_HEADERS: [&str; 6] = [
+const REQUEST_HEADERS: [&str; 7] = [
+    "user-agent",
     "authorization",
     "x-api-key",
     "x-gw-ims-org-id",

@@ -29,6 +29,7 @@ mod apply_changes;
 mod architecture;
 mod check;
 mod completions;
+mod contract_openapi;
 mod gitops;
 mod hostile;
 mod import;

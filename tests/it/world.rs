@@ -63,6 +63,7 @@ impl World {
             .enable_all()
             .build()
             .unwrap();
+        let config = crate::contract_openapi::journaled(config);
         let emulator = runtime.block_on(Emulator::start(config)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let namespace = fresh_namespace("it");
