@@ -13,8 +13,10 @@ use crate::workspace::{ConfigOptions, TargetOptions};
 mod check;
 mod emulator;
 mod gitops;
+mod smoke;
 pub(crate) use check::{CheckArgs, CheckFormat};
 pub(crate) use emulator::EmulatorArgs;
+pub(crate) use smoke::SmokeArgs;
 pub(crate) use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
 
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
@@ -60,6 +62,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Write YAML files (and state records) for connections that already exist.
     Import(ImportArgs),
+    /// With real credentials: create, read, list, update and delete one
+    /// throwaway connection, and check the client's assumptions about the platform.
+    Smoke(SmokeArgs),
     /// Scaffold a new project: settings, an example, schemas, CI templates.
     Init(InitArgs),
     /// Print a shell completion script.

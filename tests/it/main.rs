@@ -39,6 +39,7 @@ mod postgres_state;
 mod release;
 mod sarif;
 mod schema;
+mod smoke;
 mod state_cmds;
 mod state_db;
 mod util;

@@ -1,7 +1,7 @@
 //! Small misbehaving servers on 127.0.0.1:0 for the transport tests: each
 //! test builds an axum router for one behaviour (redirecting, echoing,
 //! silent, looping, huge, slow-commit proxy); this wraps it with a log of
-//! every request it received, body included, and an IMS stand-in.
+//! every request it received and offers an IMS stand-in.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,30 +19,6 @@ use tokio::sync::oneshot;
 pub struct Seen {
     pub method: String,
     pub path: String,
-    pub query: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Everything received, as text, for "is the secret in there" checks.
-    pub fn text(&self) -> String {
-        format!(
-            "{} {}?{} {:?} {}",
-            self.method,
-            self.path,
-            self.query,
-            self.headers,
-            String::from_utf8_lossy(&self.body)
-        )
-    }
 }
 
 pub type Log = Arc<Mutex<Vec<Seen>>>;
@@ -81,13 +57,6 @@ pub async fn serve(app: Router) -> Server {
             log.lock().unwrap().push(Seen {
                 method: parts.method.to_string(),
                 path: parts.uri.path().to_owned(),
-                query: parts.uri.query().unwrap_or_default().to_owned(),
-                headers: parts
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_owned()))
-                    .collect(),
-                body: body.to_vec(),
             });
             next.run(Request::from_parts(parts, Body::from(body))).await
         }
