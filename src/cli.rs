@@ -16,8 +16,8 @@ mod gitops;
 mod smoke;
 pub(crate) use check::{CheckArgs, CheckFormat};
 pub(crate) use emulator::EmulatorArgs;
-pub(crate) use smoke::SmokeArgs;
 pub(crate) use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
+pub(crate) use smoke::SmokeArgs;
 
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
 /// declaratively, from YAML files in git.

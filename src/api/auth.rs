@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use reqwest::header::LOCATION;
 use tokio::sync::Mutex;
 
-use super::client_config::Timeouts;
 use super::error::ApiError;
 use super::redact::Redactor;
 use super::transport::{BodyError, read_capped};
@@ -76,7 +75,8 @@ pub struct TokenSource {
     credentials: Credentials,
     /// `scope=` of the token request, comma-separated.
     scopes: String,
-    timeouts: Timeouts,
+    connect_timeout: Duration,
+    request_timeout: Duration,
     body_limit: usize,
     redactor: Redactor,
     cached: Mutex<Option<Cached>>,
@@ -97,7 +97,10 @@ pub(crate) struct ImsSetup {
     /// The IMS base URL, already checked by the transport rules.
     pub ims: url::Url,
     pub scopes: Vec<String>,
-    pub timeouts: Timeouts,
+    /// The client's connect timeout (for truthful timeout messages).
+    pub connect_timeout: Duration,
+    /// Longest a token request may take, answer included.
+    pub request_timeout: Duration,
     pub body_limit: usize,
     pub redactor: Redactor,
 }
@@ -116,7 +119,8 @@ impl TokenSource {
             token_url,
             credentials,
             scopes: setup.scopes.join(","),
-            timeouts: setup.timeouts,
+            connect_timeout: setup.connect_timeout,
+            request_timeout: setup.request_timeout,
             body_limit: setup.body_limit,
             redactor: setup.redactor,
             cached: Mutex::new(None),
@@ -172,11 +176,11 @@ impl TokenSource {
             ("scope", self.scopes.as_str()),
         ];
         let sent = Instant::now();
-        let limits = (self.timeouts.connect, self.timeouts.request);
+        let limits = (self.connect_timeout, self.request_timeout);
         let mut answer = self
             .http
             .post(&self.token_url)
-            .timeout(self.timeouts.request)
+            .timeout(self.request_timeout)
             .form(&form)
             .send()
             .await
@@ -202,7 +206,12 @@ impl TokenSource {
                 BodyError::Transport(e) => ApiError::from_transport(&self.token_url, &e, limits),
             })?;
         if !(200..300).contains(&status) {
-            return Err(ApiError::from_ims(status, &body, &self.scopes, &self.redactor));
+            return Err(ApiError::from_ims(
+                status,
+                &body,
+                &self.scopes,
+                &self.redactor,
+            ));
         }
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| ApiError::Decode {

@@ -21,6 +21,7 @@ use super::wire::{
     ConnectionItem, ConnectionListResponse, CreateConnectionRequest, IdEtag, PatchOp,
 };
 use super::{FlowService, ListQuery, Scope};
+use crate::secret::Secret;
 
 const CONNECTIONS_PATH: &str = "/data/foundation/flowservice/connections";
 /// The page size asked for when a query names none (the documented default).
@@ -124,13 +125,17 @@ impl FlowServiceClient {
         let main = site(&config.endpoint, "endpoint")?;
         let mut org_sites = HashMap::new();
         for (org, endpoint) in &config.org_endpoints {
-            org_sites.insert(org.clone(), site(endpoint, &format!("endpoint of org `{org}`"))?);
+            org_sites.insert(
+                org.clone(),
+                site(endpoint, &format!("endpoint of org `{org}`"))?,
+            );
         }
         let ims = transport::checked_base(&config.ims, "ims")?;
         let setup = ImsSetup {
             ims,
             scopes: config.scopes,
-            timeouts: config.timeouts,
+            connect_timeout: config.timeouts.connect,
+            request_timeout: config.timeouts.request,
             body_limit: config.body_limit,
             redactor: config.redactor.clone(),
         };
@@ -214,23 +219,32 @@ impl FlowServiceClient {
     async fn send(&self, scope: &Scope, call: &Call<'_>) -> Result<Answer, ApiError> {
         let started = Instant::now();
         let deadline = started.checked_add(self.timeouts.call);
-        let left = || deadline.map_or(self.timeouts.call, |d| d.saturating_duration_since(Instant::now()));
+        let left = || {
+            deadline.map_or(self.timeouts.call, |d| {
+                d.saturating_duration_since(Instant::now())
+            })
+        };
         let mut attempt = 0u32;
         let mut waited = Duration::ZERO;
         let mut renewed = false;
         loop {
             attempt = attempt.saturating_add(1);
-            let limit = self.timeouts.request.min(left()).max(Duration::from_millis(1));
-            let (error, verdict, retry_after) = match self.attempt(scope, call, !renewed, limit).await {
-                Attempt::Answered(answer) => return Ok(answer),
-                Attempt::Renew => {
-                    // The gateway rejected the token before doing anything: renew once, resend.
-                    renewed = true;
-                    attempt -= 1;
-                    continue;
-                }
-                Attempt::Failed(error, verdict, retry_after) => (error, verdict, retry_after),
-            };
+            let limit = self
+                .timeouts
+                .request
+                .min(left())
+                .max(Duration::from_millis(1));
+            let (error, verdict, retry_after) =
+                match self.attempt(scope, call, !renewed, limit).await {
+                    Attempt::Answered(answer) => return Ok(answer),
+                    Attempt::Renew => {
+                        // The gateway rejected the token before doing anything: renew once, resend.
+                        renewed = true;
+                        attempt -= 1;
+                        continue;
+                    }
+                    Attempt::Failed(error, verdict, retry_after) => (error, verdict, retry_after),
+                };
             match (verdict, call.kind) {
                 (Verdict::Final, _) => return Err(error),
                 (Verdict::Unknown, CallKind::Create) => {
@@ -254,7 +268,11 @@ impl FlowServiceClient {
             if attempt >= self.retry.max_attempts || delay >= budget {
                 let last = Box::new(error);
                 return Err(match retry_after {
-                    Some(after) if after == delay && delay >= budget && attempt < self.retry.max_attempts => {
+                    Some(after)
+                        if after == delay
+                            && delay >= budget
+                            && attempt < self.retry.max_attempts =>
+                    {
                         ApiError::RetryAfterTooLong {
                             after_secs: after.as_secs(),
                             left: budget,
@@ -275,7 +293,13 @@ impl FlowServiceClient {
     }
 
     /// One try: get a token, send, read the answer within the cap, classify.
-    async fn attempt(&self, scope: &Scope, call: &Call<'_>, may_renew: bool, limit: Duration) -> Attempt {
+    async fn attempt(
+        &self,
+        scope: &Scope,
+        call: &Call<'_>,
+        may_renew: bool,
+        limit: Duration,
+    ) -> Attempt {
         let token = match self.auth.token().await {
             Ok(token) => token,
             // No token, nothing sent: safe to try again if IMS was only unavailable.
@@ -292,6 +316,43 @@ impl FlowServiceClient {
                 return Attempt::Failed(error, verdict, None);
             }
         };
+        tracing::debug!(method = %call.method, url = %call.url, "flow service request");
+        let limits = (self.timeouts.connect, limit);
+        let url = call.url.as_str();
+        let answer = match self.request(scope, call, &token, limit).send().await {
+            Ok(answer) => answer,
+            Err(err) => {
+                let error = ApiError::from_transport(url, &err, limits).redacted(&self.redactor);
+                tracing::debug!(error = %error, "flow service transport failure");
+                let verdict = retry::verdict_for_transport(&error);
+                return Attempt::Failed(error, verdict, None);
+            }
+        };
+        match self.read(scope, call, answer, limits).await {
+            Ok(answer) => Attempt::Answered(answer),
+            Err((error, status, retry_after)) => {
+                let renew = status == Some(401) && error.code() == Some("401013");
+                if renew && may_renew && self.auth.can_renew() {
+                    self.auth.invalidate(&token).await;
+                    return Attempt::Renew;
+                }
+                let verdict = match status {
+                    Some(status) => retry::verdict_for_status(status),
+                    None => error_verdict(&error, call.kind),
+                };
+                Attempt::Failed(error, verdict, retry_after)
+            }
+        }
+    }
+
+    /// The request with the five headers and this attempt's timeout.
+    fn request(
+        &self,
+        scope: &Scope,
+        call: &Call<'_>,
+        token: &Secret,
+        limit: Duration,
+    ) -> reqwest::RequestBuilder {
         let mut request = self
             .http
             .request(call.method.clone(), call.url.clone())
@@ -308,18 +369,20 @@ impl FlowServiceClient {
         if let Some(etag) = call.if_match {
             request = request.header(IF_MATCH, etag);
         }
-        tracing::debug!(method = %call.method, url = %call.url, "flow service request");
-        let limits = (self.timeouts.connect, limit);
+        request
+    }
+
+    /// Reads an answer within the cap: a success, or the typed error with
+    /// the status it came with (none when the answer itself failed) and
+    /// any `Retry-After`.
+    async fn read(
+        &self,
+        scope: &Scope,
+        call: &Call<'_>,
+        mut answer: reqwest::Response,
+        limits: (Duration, Duration),
+    ) -> Result<Answer, (ApiError, Option<u16>, Option<Duration>)> {
         let url = call.url.as_str();
-        let mut answer = match request.send().await {
-            Ok(answer) => answer,
-            Err(err) => {
-                let error = ApiError::from_transport(url, &err, limits).redacted(&self.redactor);
-                tracing::debug!(error = %error, "flow service transport failure");
-                let verdict = retry::verdict_for_transport(&error);
-                return Attempt::Failed(error, verdict, None);
-            }
-        };
         let status = answer.status().as_u16();
         tracing::debug!(status, "flow service answer");
         if answer.status().is_redirection() {
@@ -334,7 +397,7 @@ impl FlowServiceClient {
                 url: url.into(),
                 location,
             };
-            return Attempt::Failed(error.redacted(&self.redactor), Verdict::Final, None);
+            return Err((error.redacted(&self.redactor), Some(status), None));
         }
         let retry_after = answer
             .headers()
@@ -344,22 +407,20 @@ impl FlowServiceClient {
         let success = answer.status().is_success();
         let body = match transport::read_capped(&mut answer, url, self.body_limit).await {
             Ok(body) => body,
+            // A create or patch that answered 2xx happened, whatever its size.
+            Err(BodyError::TooLarge(error)) if success => {
+                return Err((error.redacted(&self.redactor), None, None));
+            }
             Err(BodyError::TooLarge(error)) => {
-                // A create or patch that answered 2xx happened, whatever its size.
-                let verdict = if success && call.kind != CallKind::Idempotent {
-                    Verdict::Unknown
-                } else {
-                    Verdict::Final
-                };
-                return Attempt::Failed(error.redacted(&self.redactor), verdict, None);
+                return Err((error.redacted(&self.redactor), Some(status), None));
             }
             Err(BodyError::Transport(err)) => {
                 let error = ApiError::from_transport(url, &err, limits).redacted(&self.redactor);
-                return Attempt::Failed(error, Verdict::Unknown, None);
+                return Err((error, None, None));
             }
         };
         if success {
-            return Attempt::Answered(Answer {
+            return Ok(Answer {
                 url: url.to_owned(),
                 body,
             });
@@ -372,11 +433,7 @@ impl FlowServiceClient {
         };
         let error = ApiError::from_answer(status, &body, &cx).redacted(&self.redactor);
         tracing::debug!(status, error = %error, "flow service error answer");
-        if status == 401 && error.code() == Some("401013") && may_renew && self.auth.can_renew() {
-            self.auth.invalidate(&token).await;
-            return Attempt::Renew;
-        }
-        Attempt::Failed(error, retry::verdict_for_status(status), retry_after)
+        Err((error, Some(status), retry_after))
     }
 
     fn json<T: serde::de::DeserializeOwned>(&self, answer: &Answer) -> Result<T, ApiError> {
@@ -414,6 +471,16 @@ impl FlowServiceClient {
         let url = self.resolve_next(scope, href)?;
         let answer = self.send(scope, &Call::read(url, None)).await?;
         self.json(&answer)
+    }
+}
+
+/// How a failure without an error status may be retried: a too-large
+/// success answer to a create or patch means it happened (unknown outcome);
+/// a body cut off mid-way may have been any answer.
+fn error_verdict(error: &ApiError, kind: CallKind) -> Verdict {
+    match error {
+        ApiError::TooLarge { .. } if kind == CallKind::Idempotent => Verdict::Final,
+        _ => Verdict::Unknown,
     }
 }
 

@@ -77,7 +77,11 @@ impl ClientConfig {
         if let Some(ims) = &settings.ims {
             config.ims = ims.clone();
         }
-        if let Some(scopes) = settings.credentials.as_ref().and_then(|c| c.scopes.as_ref()) {
+        if let Some(scopes) = settings
+            .credentials
+            .as_ref()
+            .and_then(|c| c.scopes.as_ref())
+        {
             config.scopes = scopes.clone();
         }
         config

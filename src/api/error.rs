@@ -93,7 +93,9 @@ pub enum ApiError {
         connect: bool,
     },
     /// An answer larger than the cap; the rest was not read.
-    #[error("the answer from `{url}` is larger than {limit} bytes: refused without reading the rest")]
+    #[error(
+        "the answer from `{url}` is larger than {limit} bytes: refused without reading the rest"
+    )]
     TooLarge { url: String, limit: usize },
     /// `_links.next.href` points away from the endpoint: not followed.
     #[error(
@@ -101,7 +103,9 @@ pub enum ApiError {
     )]
     ForeignLink { href: String, origin: String },
     /// A listing's next page repeats one already read.
-    #[error("the listing's next page `{href}` repeats an earlier page: the service's pagination loops")]
+    #[error(
+        "the listing's next page `{href}` repeats an earlier page: the service's pagination loops"
+    )]
     PageLoop { href: String },
     /// A listing went on for more pages than any real sandbox has.
     #[error("the listing did not end after {max} pages: stopped")]
@@ -258,7 +262,11 @@ impl ApiError {
 
     /// A network failure; `limits` says which timeouts applied, so a
     /// timeout message names the one that ran out.
-    pub(crate) fn from_transport(url: &str, err: &reqwest::Error, limits: (Duration, Duration)) -> ApiError {
+    pub(crate) fn from_transport(
+        url: &str,
+        err: &reqwest::Error,
+        limits: (Duration, Duration),
+    ) -> ApiError {
         let (connect_limit, request_limit) = limits;
         let message = if err.is_timeout() && err.is_connect() {
             format!(
@@ -294,49 +302,116 @@ impl ApiError {
         let t = |s: String| r.redact(&s);
         let boxed = |e: Box<ApiError>| Box::new(e.redacted(r));
         match self {
-            ApiError::Gateway { status, code, message } => ApiError::Gateway {
-                status,
-                code: t(code),
-                message: t(message),
+            ApiError::CreateOutcomeUnknown { name, source } => ApiError::CreateOutcomeUnknown {
+                name,
+                source: boxed(source),
             },
-            ApiError::Service { status, code, title, message } => ApiError::Service {
+            ApiError::PatchOutcomeUnknown { id, source } => ApiError::PatchOutcomeUnknown {
+                id: t(id),
+                source: boxed(source),
+            },
+            ApiError::RetriesExhausted {
+                attempts,
+                elapsed,
+                last,
+            } => ApiError::RetriesExhausted {
+                attempts,
+                elapsed,
+                last: boxed(last),
+            },
+            ApiError::RetryAfterTooLong {
+                after_secs,
+                left,
+                last,
+            } => ApiError::RetryAfterTooLong {
+                after_secs,
+                left,
+                last: boxed(last),
+            },
+            ApiError::Service {
+                status,
+                code,
+                title,
+                message,
+            } => ApiError::Service {
                 status,
                 code: t(code),
                 title: t(title),
                 message: t(message),
             },
-            ApiError::EtagMismatch { id } => ApiError::EtagMismatch { id: t(id) },
-            ApiError::NotFound { id } => ApiError::NotFound { id: t(id) },
             ApiError::NotPatchable { id, code, message } => ApiError::NotPatchable {
                 id: t(id),
                 code: t(code),
                 message: t(message),
             },
-            ApiError::Permission { code, sandbox, message } => ApiError::Permission {
+            ApiError::Gateway {
+                status,
+                code,
+                message,
+            } => ApiError::Gateway {
+                status,
                 code: t(code),
-                sandbox,
                 message: t(message),
             },
-            ApiError::Http { status, url, excerpt } => ApiError::Http {
+            ApiError::Ims {
                 status,
-                url: t(url),
-                excerpt: t(excerpt),
-            },
-            ApiError::Redirected { status, url, location } => ApiError::Redirected {
-                status,
-                url: t(url),
-                location: t(location),
-            },
-            ApiError::Ims { status, error, description } => ApiError::Ims {
+                error,
+                description,
+            } => ApiError::Ims {
                 status,
                 error: t(error),
                 description: t(description),
             },
-            ApiError::InvalidScope { scopes, description } => ApiError::InvalidScope {
+            other => other.redacted_fields(r),
+        }
+    }
+
+    /// `redacted` for the variants with one or two text fields.
+    fn redacted_fields(self, r: &Redactor) -> ApiError {
+        let t = |s: String| r.redact(&s);
+        match self {
+            ApiError::EtagMismatch { id } => ApiError::EtagMismatch { id: t(id) },
+            ApiError::NotFound { id } => ApiError::NotFound { id: t(id) },
+            ApiError::Permission {
+                code,
+                sandbox,
+                message,
+            } => ApiError::Permission {
+                code: t(code),
+                sandbox,
+                message: t(message),
+            },
+            ApiError::Http {
+                status,
+                url,
+                excerpt,
+            } => ApiError::Http {
+                status,
+                url: t(url),
+                excerpt: t(excerpt),
+            },
+            ApiError::Redirected {
+                status,
+                url,
+                location,
+            } => ApiError::Redirected {
+                status,
+                url: t(url),
+                location: t(location),
+            },
+            ApiError::InvalidScope {
+                scopes,
+                description,
+            } => ApiError::InvalidScope {
                 scopes,
                 description: t(description),
             },
-            ApiError::Transport { url, message, timeout, connect } => ApiError::Transport {
+            ApiError::Transport {
+                url,
+                message,
+                timeout,
+                connect,
+            } => ApiError::Transport {
                 url: t(url),
                 message: t(message),
                 timeout,
@@ -348,29 +423,11 @@ impl ApiError {
                 origin,
             },
             ApiError::PageLoop { href } => ApiError::PageLoop { href: t(href) },
-            ApiError::CreateOutcomeUnknown { name, source } => ApiError::CreateOutcomeUnknown {
-                name,
-                source: boxed(source),
-            },
-            ApiError::PatchOutcomeUnknown { id, source } => ApiError::PatchOutcomeUnknown {
-                id: t(id),
-                source: boxed(source),
-            },
-            ApiError::RetriesExhausted { attempts, elapsed, last } => ApiError::RetriesExhausted {
-                attempts,
-                elapsed,
-                last: boxed(last),
-            },
-            ApiError::RetryAfterTooLong { after_secs, left, last } => ApiError::RetryAfterTooLong {
-                after_secs,
-                left,
-                last: boxed(last),
-            },
             ApiError::Decode { url, message } => ApiError::Decode {
                 url: t(url),
                 message: t(message),
             },
-            other @ (ApiError::TooManyPages { .. } | ApiError::Config(_)) => other,
+            other => other,
         }
     }
 }

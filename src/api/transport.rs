@@ -18,8 +18,11 @@ pub const MAX_PAGES: usize = 10_000;
 /// host that is not loopback, and credentials in the URL.
 pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
     let refuse = |why: String| ApiError::Config(format!("{what} `{text}` {why}"));
-    let url = Url::parse(text.trim())
-        .map_err(|e| refuse(format!("is not a url ({e}): expected e.g. `https://platform.adobe.io`")))?;
+    let url = Url::parse(text.trim()).map_err(|e| {
+        refuse(format!(
+            "is not a url ({e}): expected e.g. `https://platform.adobe.io`"
+        ))
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -35,13 +38,19 @@ pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
         }
     }
     if url.host().is_none() {
-        return Err(refuse("has no host: expected e.g. `https://platform.adobe.io`".into()));
+        return Err(refuse(
+            "has no host: expected e.g. `https://platform.adobe.io`".into(),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("holds credentials: put them in `credentials`, not in the url".into()));
+        return Err(refuse(
+            "holds credentials: put them in `credentials`, not in the url".into(),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(refuse("has a query or fragment: expected a host, optionally with a path".into()));
+        return Err(refuse(
+            "has a query or fragment: expected a host, optionally with a path".into(),
+        ));
     }
     Ok(url)
 }
@@ -71,10 +80,12 @@ pub async fn read_capped(
     url: &str,
     limit: usize,
 ) -> Result<Vec<u8>, BodyError> {
-    let too_large = || BodyError::TooLarge(ApiError::TooLarge {
-        url: url.to_owned(),
-        limit,
-    });
+    let too_large = || {
+        BodyError::TooLarge(ApiError::TooLarge {
+            url: url.to_owned(),
+            limit,
+        })
+    };
     if answer
         .content_length()
         .is_some_and(|len| len > limit as u64)
@@ -128,7 +139,10 @@ mod tests {
             "platform.adobe.io",
         ] {
             let err = checked_base(bad, "endpoint").err().map(|e| e.to_string());
-            assert!(err.is_some_and(|e| e.contains(&format!("`{bad}`"))), "{bad}");
+            assert!(
+                err.is_some_and(|e| e.contains(&format!("`{bad}`"))),
+                "{bad}"
+            );
         }
     }
 

@@ -59,7 +59,12 @@ impl<F: FlowService + 'static> Engine<F> {
 
     /// Looks the name up with backoff until it is listed or the settle
     /// window has passed (then the action fails, pending kept).
-    async fn settle(&self, d: &Desired, scope: &Scope, reason: String) -> Result<Done, ActionError> {
+    async fn settle(
+        &self,
+        d: &Desired,
+        scope: &Scope,
+        reason: String,
+    ) -> Result<Done, ActionError> {
         let started = Instant::now();
         let mut gap = FIRST_LOOKUP_GAP;
         let mut lookups = 0u32;
@@ -73,7 +78,9 @@ impl<F: FlowService + 'static> Engine<F> {
                     }
                 }
                 // A failed lookup proves nothing: keep looking within the window.
-                Err(err) => tracing::info!(key = %d.key, error = %err, "lookup after an unknown create failed"),
+                Err(err) => {
+                    tracing::info!(key = %d.key, error = %err, "lookup after an unknown create failed")
+                }
             }
             let elapsed = started.elapsed();
             if elapsed >= self.settle {

@@ -83,7 +83,10 @@ pub(crate) enum ActionError {
     #[error(
         "{source}; to change it, delete it on the platform, then `provision state rm {key}` and apply again to create it anew"
     )]
-    NotPatchable { key: ConnectionKey, source: ApiError },
+    NotPatchable {
+        key: ConnectionKey,
+        source: ApiError,
+    },
     /// The recorded connection is gone.
     #[error(
         "connection `{0}` was deleted outside provision: run `provision apply --refresh` to create it again"

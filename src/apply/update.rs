@@ -89,7 +89,11 @@ impl<F: FlowService + 'static> Engine<F> {
 /// `replace /name` (always present), `add /description` (RFC 6902 `add`
 /// sets a member that may be absent) or `remove` it, and `replace
 /// /auth/params` whole when a parameter differs or the secret is pushed.
-pub(crate) fn patch_ops(desired: &Connection, item: &ConnectionItem, push_secret: bool) -> Vec<PatchOp> {
+pub(crate) fn patch_ops(
+    desired: &Connection,
+    item: &ConnectionItem,
+    push_secret: bool,
+) -> Vec<PatchOp> {
     let changes = visible_changes(desired, item);
     let changed = |field: &str| changes.iter().any(|c| c.field == field);
     let mut ops = Vec::new();

@@ -171,7 +171,11 @@ pub(super) struct Editable<'a> {
 pub(super) fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), Response> {
     for op in ops {
         if op.op != PatchKind::Remove && op.value.is_none() {
-            let detail = format!("patch op `{}` of `{}` is missing the field `value`", kind_name(op.op), op.path);
+            let detail = format!(
+                "patch op `{}` of `{}` is missing the field `value`",
+                kind_name(op.op),
+                op.path
+            );
             return Err(problem::flow(400, "1455-400", "Bad Request", &detail));
         }
         let value = op.value.clone().unwrap_or(Value::Null);
@@ -181,14 +185,21 @@ pub(super) fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), R
                 (_, Value::String(name)) if !name.trim().is_empty() && name.len() <= 256 => {
                     *target.name = name;
                 }
-                _ => return Err(bad_op(op, "expected a non-empty string of at most 256 characters")),
+                _ => {
+                    return Err(bad_op(
+                        op,
+                        "expected a non-empty string of at most 256 characters",
+                    ));
+                }
             },
             "/description" => match (op.op, value) {
                 (PatchKind::Add, Value::String(text)) => *target.description = Some(text),
                 (PatchKind::Replace, Value::String(text)) if target.description.is_some() => {
                     *target.description = Some(text);
                 }
-                (PatchKind::Remove, _) if target.description.is_some() => *target.description = None,
+                (PatchKind::Remove, _) if target.description.is_some() => {
+                    *target.description = None
+                }
                 (PatchKind::Replace | PatchKind::Remove, _) => return Err(absent(op)),
                 _ => return Err(bad_op(op, "expected a string")),
             },

@@ -98,7 +98,11 @@ fn mask(value: &mut Value) {
 }
 
 /// Records Flow Service exchanges when asked to; otherwise passes through.
-pub(super) async fn journal(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+pub(super) async fn journal(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let wanted = shared.config.record_exchanges || shared.config.exchange_log.is_some();
     if !wanted || !request.uri().path().starts_with("/data/") {
         return next.run(request).await;
@@ -163,7 +167,10 @@ mod tests {
     fn secrets_are_masked_and_shapes_kept() {
         let body = br#"{"auth":{"params":{"password":"pw","port":"5432"}},"ops":[{"connectionString":"x"}]}"#;
         let masked = masked_body(body).unwrap_or_default();
-        assert!(!masked.contains("\"pw\"") && masked.contains("5432"), "{masked}");
+        assert!(
+            !masked.contains("\"pw\"") && masked.contains("5432"),
+            "{masked}"
+        );
         assert_eq!(masked_body(b"not json"), Some("(not json: 8 bytes)".into()));
     }
 }

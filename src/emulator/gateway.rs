@@ -235,9 +235,13 @@ pub(super) async fn issue_token(
     }
     let token = format!("emu-{}", uuid::Uuid::new_v4().simple());
     // Any lifetime is accepted; beyond the cap a token simply never expires.
-    let ttl = config.token_ttl.clamp(Duration::from_secs(1), MAX_TOKEN_TTL);
+    let ttl = config
+        .token_ttl
+        .clamp(Duration::from_secs(1), MAX_TOKEN_TTL);
     let now = Instant::now();
-    let expiry = now.checked_add(ttl).unwrap_or(now + Duration::from_secs(86399));
+    let expiry = now
+        .checked_add(ttl)
+        .unwrap_or(now + Duration::from_secs(86399));
     lock(&shared.tokens).insert(token.clone(), (config.client_id.clone(), expiry));
     let body = TokenResponse {
         access_token: Secret::new(token),

@@ -83,7 +83,10 @@ pub(super) fn parse(query: Option<&str>) -> Result<Listing, Refused> {
                 "true" => listing.count = true,
                 "false" => listing.count = false,
                 _ => {
-                    return Err(format!("`count={value}` is not valid: expected `true` or `false`").into());
+                    return Err(format!(
+                        "`count={value}` is not valid: expected `true` or `false`"
+                    )
+                    .into());
                 }
             },
             "continuationToken" => {
@@ -175,7 +178,10 @@ mod tests {
         assert!(parse(Some("property=password==x")).is_err());
         assert!(parse(Some("limit=1000&property=name!=a,b&orderby=-name")).is_ok());
         assert!(parse(Some("count=true")).is_ok());
-        assert!(parse(Some("count=null")).is_err(), "schemathesis found `count=null` accepted");
+        assert!(
+            parse(Some("count=null")).is_err(),
+            "schemathesis found `count=null` accepted"
+        );
         let refused = parse(Some("count=true&limit=5")).err().map(|r| r.code);
         assert_eq!(refused, Some("1401-400"));
     }

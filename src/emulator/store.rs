@@ -56,7 +56,11 @@ impl Store {
         };
         let snapshot: Snapshot = serde_json::from_slice(&text).map_err(std::io::Error::other)?;
         for scope in snapshot.scopes {
-            let items = scope.items.into_iter().filter(|i| i.state != DELETING).collect();
+            let items = scope
+                .items
+                .into_iter()
+                .filter(|i| i.state != DELETING)
+                .collect();
             store.scopes.insert((scope.org, scope.sandbox), items);
         }
         Ok(store)
@@ -123,7 +127,13 @@ impl Store {
     }
 
     /// Adds a connection that listings show from `listed_from` on.
-    pub(crate) fn insert(&mut self, org: &str, sandbox: &str, item: ConnectionItem, listed_from: Instant) {
+    pub(crate) fn insert(
+        &mut self,
+        org: &str,
+        sandbox: &str,
+        item: ConnectionItem,
+        listed_from: Instant,
+    ) {
         self.listed_from.insert(item.id.clone(), listed_from);
         self.scopes
             .entry((org.to_owned(), sandbox.to_owned()))
@@ -133,7 +143,13 @@ impl Store {
 
     /// Deletes a connection: at once, or listed as `deleting` until
     /// `gone_at`. False when there was none (or it is already being deleted).
-    pub(crate) fn remove(&mut self, org: &str, sandbox: &str, id: &str, gone_at: Option<Instant>) -> bool {
+    pub(crate) fn remove(
+        &mut self,
+        org: &str,
+        sandbox: &str,
+        id: &str,
+        gone_at: Option<Instant>,
+    ) -> bool {
         self.purge();
         let Some(items) = self.scopes.get_mut(&(org.to_owned(), sandbox.to_owned())) else {
             return false;
@@ -168,7 +184,11 @@ impl Store {
                 .map(|((org, sandbox), items)| ScopeData {
                     org: org.clone(),
                     sandbox: sandbox.clone(),
-                    items: items.iter().filter(|i| i.state != DELETING).cloned().collect(),
+                    items: items
+                        .iter()
+                        .filter(|i| i.state != DELETING)
+                        .cloned()
+                        .collect(),
                 })
                 .collect(),
         };

@@ -47,7 +47,12 @@ impl SmokeReport {
             .iter()
             .map(|s| {
                 let verdict = if s.matches { "yes" } else { "NO" };
-                [s.name.to_owned(), s.observed.clone(), s.assumed.clone(), verdict.to_owned()]
+                [
+                    s.name.to_owned(),
+                    s.observed.clone(),
+                    s.assumed.clone(),
+                    verdict.to_owned(),
+                ]
             })
             .collect();
         let width = |i: usize| {
@@ -126,7 +131,10 @@ async fn smoke(
     let listed = api
         .list(scope, &ListQuery::new().postgres())
         .await
-        .map_err(Error::api(format!("cannot list connections in sandbox `{}`", scope.sandbox)))?;
+        .map_err(Error::api(format!(
+            "cannot list connections in sandbox `{}`",
+            scope.sandbox
+        )))?;
     if let Some(old) = listed.iter().find(|i| i.name.starts_with(PREFIX)) {
         return Err(Error::Failed(format!(
             "refusing to run: connection `{}` (id `{}`) in sandbox `{}` already has the prefix `{PREFIX}`; an earlier smoke run left it behind or someone else uses the prefix: delete it first",

@@ -40,12 +40,24 @@ fn shown(value: Option<&Value>) -> String {
     match value {
         None => "(absent)".into(),
         Some(Value::String(s)) => format!("`{}`", s.escape_debug()),
-        Some(other) => format!("`{other}` ({})", if other.is_boolean() { "a boolean" } else { "not a string" }),
+        Some(other) => format!(
+            "`{other}` ({})",
+            if other.is_boolean() {
+                "a boolean"
+            } else {
+                "not a string"
+            }
+        ),
     }
 }
 
 impl<'a> Run<'a> {
-    pub(super) fn new(api: &'a FlowServiceClient, scope: &'a Scope, cloud: Cloud, password: String) -> Self {
+    pub(super) fn new(
+        api: &'a FlowServiceClient,
+        scope: &'a Scope,
+        cloud: Cloud,
+        password: String,
+    ) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         Run {
             api,
@@ -59,7 +71,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn record(&mut self, name: &'static str, observed: String, assumed: &str, matches: bool) -> bool {
+    fn record(
+        &mut self,
+        name: &'static str,
+        observed: String,
+        assumed: &str,
+        matches: bool,
+    ) -> bool {
         self.steps.push(Step {
             name,
             observed,
@@ -102,7 +120,9 @@ impl<'a> Run<'a> {
 
     /// Every step in order, stopping at the first that fails outright.
     pub(super) async fn all(&mut self) {
-        let Some(item) = self.create_and_read().await else { return };
+        let Some(item) = self.create_and_read().await else {
+            return;
+        };
         self.read_checks(&item);
         if !self.listing().await {
             return;
@@ -123,14 +143,34 @@ impl<'a> Run<'a> {
             }
         };
         self.created = Some((created.id.clone(), created.etag.clone()));
-        self.record("create", format!("created, id `{}`", created.id), assumed, true);
-        let quoted = created.etag.len() >= 2 && created.etag.starts_with('"') && created.etag.ends_with('"');
-        self.record("etag quoting", format!("`{}`", created.etag), "an etag in double quotes, sent back as is in If-Match", quoted);
+        self.record(
+            "create",
+            format!("created, id `{}`", created.id),
+            assumed,
+            true,
+        );
+        let quoted =
+            created.etag.len() >= 2 && created.etag.starts_with('"') && created.etag.ends_with('"');
+        self.record(
+            "etag quoting",
+            format!("`{}`", created.etag),
+            "an etag in double quotes, sent back as is in If-Match",
+            quoted,
+        );
         let assumed = "the connection as created, `state` enabled";
         match self.api.get(self.scope, &created.id).await {
             Ok(item) => {
                 let ok = item.name == self.name && item.state == "enabled";
-                self.record("read back", format!("name `{}`, state `{}`", item.name.escape_debug(), item.state.escape_debug()), assumed, ok);
+                self.record(
+                    "read back",
+                    format!(
+                        "name `{}`, state `{}`",
+                        item.name.escape_debug(),
+                        item.state.escape_debug()
+                    ),
+                    assumed,
+                    ok,
+                );
                 Some(item)
             }
             Err(err) => {
@@ -144,8 +184,17 @@ impl<'a> Run<'a> {
         let params = item.auth.as_ref().map(|a| &a.params);
         let password = params.and_then(|p| p.get("password"));
         let clear = password.and_then(Value::as_str) == Some(self.password.as_str());
-        let observed = if clear { "the password in clear text".to_owned() } else { shown(password) };
-        self.record("secret masking", observed, &format!("the password never returned (read as `{MASK}`)"), !clear);
+        let observed = if clear {
+            "the password in clear text".to_owned()
+        } else {
+            shown(password)
+        };
+        self.record(
+            "secret masking",
+            observed,
+            &format!("the password never returned (read as `{MASK}`)"),
+            !clear,
+        );
         let ssl = params.and_then(|p| p.get("sslMode"));
         let wanted = self.ssl_mode();
         let same = match ssl {
@@ -154,7 +203,10 @@ impl<'a> Run<'a> {
             _ => false,
         };
         let (name, assumed) = match self.cloud {
-            Cloud::Aws => ("aws sslMode read back", "`\"true\"` as sent (a string; a boolean true also compares equal)"),
+            Cloud::Aws => (
+                "aws sslMode read back",
+                "`\"true\"` as sent (a string; a boolean true also compares equal)",
+            ),
             Cloud::Azure => ("azure sslMode read back", "`Verify Full` as sent"),
         };
         self.record(name, shown(ssl), assumed, same);
@@ -162,11 +214,20 @@ impl<'a> Run<'a> {
 
     async fn listing(&mut self) -> bool {
         let assumed = "`property=name==…` lists exactly this connection";
-        let id = self.created.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+        let id = self
+            .created
+            .as_ref()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         match self.api.find_by_name(self.scope, &self.name).await {
             Ok(found) => {
                 let ok = found.len() == 1 && found[0].id == id;
-                self.record("list by name", format!("{} connection(s) listed", found.len()), assumed, ok);
+                self.record(
+                    "list by name",
+                    format!("{} connection(s) listed", found.len()),
+                    assumed,
+                    ok,
+                );
             }
             Err(err) => return self.failed("list by name", assumed, &err),
         }
@@ -180,18 +241,37 @@ impl<'a> Run<'a> {
     }
 
     async fn pagination(&mut self) -> bool {
-        let assumed = "`_links.next.href` on the endpoint's origin, followable, only when more pages exist";
-        let first = match self.api.first_page(self.scope, &ListQuery::new().postgres().page_size(1)).await {
+        let assumed =
+            "`_links.next.href` on the endpoint's origin, followable, only when more pages exist";
+        let first = match self
+            .api
+            .first_page(self.scope, &ListQuery::new().postgres().page_size(1))
+            .await
+        {
             Ok(first) => first,
             Err(err) => return self.failed("pagination form", assumed, &err),
         };
         let Some(href) = first.links.and_then(|l| l.next).map(|n| n.href) else {
-            let observed = format!("one page of {} (nothing more to page through)", first.items.len());
+            let observed = format!(
+                "one page of {} (nothing more to page through)",
+                first.items.len()
+            );
             return self.record("pagination form", observed, assumed, first.items.len() <= 1);
         };
-        let form = if href.starts_with("/connections") { "relative to the service" } else if href.starts_with('/') { "relative to the host" } else { "absolute" };
+        let form = if href.starts_with("/connections") {
+            "relative to the service"
+        } else if href.starts_with('/') {
+            "relative to the host"
+        } else {
+            "absolute"
+        };
         match self.api.next_page(self.scope, &href).await {
-            Ok(_) => self.record("pagination form", format!("next link {form}, followed"), assumed, true),
+            Ok(_) => self.record(
+                "pagination form",
+                format!("next link {form}, followed"),
+                assumed,
+                true,
+            ),
             Err(err) => self.failed("pagination form", assumed, &err),
         }
     }
@@ -207,7 +287,11 @@ impl<'a> Run<'a> {
         match self.api.get(self.scope, &item.id).await {
             Ok(read) => {
                 let ok = patched.etag != item.etag && read.description.as_deref() == Some(text);
-                let observed = format!("new etag: {}, description read back: {}", patched.etag != item.etag, read.description.as_deref() == Some(text));
+                let observed = format!(
+                    "new etag: {}, description read back: {}",
+                    patched.etag != item.etag,
+                    read.description.as_deref() == Some(text)
+                );
                 self.record("update description", observed, assumed, ok)
             }
             Err(err) => self.failed("update description", assumed, &err),
@@ -215,7 +299,9 @@ impl<'a> Run<'a> {
     }
 
     async fn delete(&mut self) -> bool {
-        let Some((id, _)) = self.created.clone() else { return false };
+        let Some((id, _)) = self.created.clone() else {
+            return false;
+        };
         let assumed = "204";
         if let Err(err) = self.api.delete(self.scope, &id).await {
             return self.failed("delete", assumed, &err);
@@ -226,7 +312,10 @@ impl<'a> Run<'a> {
         let observed = match self.api.get(self.scope, &id).await {
             Err(ApiError::NotFound { .. }) => Ok("404".to_owned()),
             Ok(item) if !item.is_live() => Ok(format!("state `{}`", item.state.escape_debug())),
-            Ok(item) => Err(format!("still there, state `{}`", item.state.escape_debug())),
+            Ok(item) => Err(format!(
+                "still there, state `{}`",
+                item.state.escape_debug()
+            )),
             Err(err) => Err(format!("error: {err}")),
         };
         match observed {
@@ -244,7 +333,12 @@ impl<'a> Run<'a> {
         }
         match self.api.delete(self.scope, &id).await {
             Ok(()) | Err(ApiError::NotFound { .. }) => {
-                self.record("clean up", "deleted after the failure".into(), "the throwaway connection deleted", true);
+                self.record(
+                    "clean up",
+                    "deleted after the failure".into(),
+                    "the throwaway connection deleted",
+                    true,
+                );
                 None
             }
             Err(err) => {

@@ -71,11 +71,7 @@ impl Timing {
 
 /// `500ms`, `30s`, `5m`: checked, more than zero, at most 24 hours.
 fn parse_duration(text: &str, field: &str) -> Result<Duration, Error> {
-    let bad = |why: &str| {
-        Error::Setup(format!(
-            "`timeouts.{field}` is `{text}`: {why}"
-        ))
-    };
+    let bad = |why: &str| Error::Setup(format!("`timeouts.{field}` is `{text}`: {why}"));
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &text[digits.len()..];
     let number: u64 = digits
@@ -165,7 +161,9 @@ fn known_secrets(desired: &[Desired]) -> Vec<String> {
             Auth::Basic(basic) => secrets.push(basic.password.clone()),
             Auth::ConnectionString(cs) => {
                 secrets.push(cs.connection_string.clone());
-                if let Some((_, password)) = connection_string::parse(&cs.connection_string).get("Password") {
+                if let Some((_, password)) =
+                    connection_string::parse(&cs.connection_string).get("Password")
+                {
                     secrets.push(password.to_owned());
                 }
             }
@@ -323,7 +321,15 @@ mod tests {
         assert_eq!(ok("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(ok("30s"), Some(Duration::from_secs(30)));
         assert_eq!(ok("5m"), Some(Duration::from_secs(300)));
-        for bad in ["0s", "99999999999999999999s", "999999999m", "25h", "s", "1.5s", ""] {
+        for bad in [
+            "0s",
+            "99999999999999999999s",
+            "999999999m",
+            "25h",
+            "s",
+            "1.5s",
+            "",
+        ] {
             assert!(parse_duration(bad, "request").is_err(), "{bad}");
         }
     }

@@ -29,7 +29,11 @@ pub fn journaled(mut config: EmulatorConfig) -> EmulatorConfig {
     if let Some(dir) = std::env::var_os("PROVISION_CONTRACT_LOG") {
         let dir = PathBuf::from(dir);
         let _ = std::fs::create_dir_all(&dir);
-        let name = format!("{}-{}.jsonl", std::process::id(), uuid::Uuid::new_v4().simple());
+        let name = format!(
+            "{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
         config.exchange_log = Some(dir.join(name));
     }
     config
@@ -82,7 +86,10 @@ fn full_run() -> Vec<Exchange> {
     });
     world.connections(6);
     world.run(&["apply"]).expect_code(0);
-    world.write("connections/c0000.yaml", &crate::world::connection_yaml(0, "changed"));
+    world.write(
+        "connections/c0000.yaml",
+        &crate::world::connection_yaml(0, "changed"),
+    );
     world.write(
         "connections/c0001.yaml",
         &crate::world::connection_yaml(1, "generated").replace("5432", "5433"),
@@ -97,7 +104,10 @@ fn full_run() -> Vec<Exchange> {
     let scope = Scope::new(ORG_AZURE, "prod");
     world.runtime.block_on(async {
         let _ = client.get(&scope, "no-such-id").await;
-        let item = client.list(&scope, &ListQuery::new().page_size(1)).await.unwrap();
+        let item = client
+            .list(&scope, &ListQuery::new().page_size(1))
+            .await
+            .unwrap();
         let first = &item[0];
         let rename = [PatchOp::replace("/name", json!(first.name))];
         let _ = client.patch(&scope, &first.id, "\"stale\"", &rename).await;
@@ -131,14 +141,24 @@ fn faulty_run() -> Vec<Exchange> {
 fn every_request_and_answer_of_a_full_run_matches_adobes_openapi() {
     let Some(python) = validator() else { return };
     let exchanges = full_run();
-    let methods: std::collections::BTreeSet<&str> = exchanges.iter().map(|e| e.method.as_str()).collect();
-    assert_eq!(methods.into_iter().collect::<Vec<_>>(), ["DELETE", "GET", "PATCH", "POST"]);
+    let methods: std::collections::BTreeSet<&str> =
+        exchanges.iter().map(|e| e.method.as_str()).collect();
+    assert_eq!(
+        methods.into_iter().collect::<Vec<_>>(),
+        ["DELETE", "GET", "PATCH", "POST"]
+    );
     for status in [200, 201, 204, 401, 404, 412] {
-        assert!(exchanges.iter().any(|e| e.status == status), "no {status} in the run");
+        assert!(
+            exchanges.iter().any(|e| e.status == status),
+            "no {status} in the run"
+        );
     }
     let (ok, report) = check(python, &exchanges);
     assert!(ok, "{report}");
-    assert!(report.contains(&format!("{} exchanges checked", exchanges.len())), "{report}");
+    assert!(
+        report.contains(&format!("{} exchanges checked", exchanges.len())),
+        "{report}"
+    );
     eprintln!("{}", report.trim());
 }
 
@@ -163,17 +183,27 @@ fn the_contract_check_is_not_vacuous() {
         broken
     };
     let cases: [(&str, Vec<Exchange>); 3] = [
-        ("x-api-key", break_one(&|e| e.request_headers.retain(|(n, _)| n != "x-api-key"))),
-        ("connectionSpec", break_one(&|e| {
-            if e.method == "POST" {
-                e.request_body = Some(r#"{"name":"x"}"#.into());
-            }
-        })),
-        ("is not of type 'integer'", break_one(&|e| {
-            if let Some(body) = &e.response_body {
-                e.response_body = Some(body.replace("\"createdAt\":", "\"createdAt\":\"soon\",\"was\":"));
-            }
-        })),
+        (
+            "x-api-key",
+            break_one(&|e| e.request_headers.retain(|(n, _)| n != "x-api-key")),
+        ),
+        (
+            "connectionSpec",
+            break_one(&|e| {
+                if e.method == "POST" {
+                    e.request_body = Some(r#"{"name":"x"}"#.into());
+                }
+            }),
+        ),
+        (
+            "is not of type 'integer'",
+            break_one(&|e| {
+                if let Some(body) = &e.response_body {
+                    e.response_body =
+                        Some(body.replace("\"createdAt\":", "\"createdAt\":\"soon\",\"was\":"));
+                }
+            }),
+        ),
     ];
     let _ = python;
     for (expected, broken) in cases {

@@ -9,7 +9,10 @@ use crate::world::{ORG_AWS, ORG_AZURE, World};
 
 fn smoke(world: &World, cloud: &str) -> crate::util::Finished {
     world
-        .cmd_via(&world.url(), &["smoke", "--sandbox", "prod", "--cloud", cloud])
+        .cmd_via(
+            &world.url(),
+            &["smoke", "--sandbox", "prod", "--cloud", cloud],
+        )
         .run()
 }
 
@@ -33,14 +36,29 @@ fn every_step_matches_and_nothing_is_left_behind() {
         let run = smoke(&world, cloud).expect_code(0);
         let out = run.stdout();
         for step in [
-            "create", "etag quoting", "read back", "secret masking", "sslMode read back",
-            "list by name", "limit accepted", "pagination form", "update description", "delete", "gone",
+            "create",
+            "etag quoting",
+            "read back",
+            "secret masking",
+            "sslMode read back",
+            "list by name",
+            "limit accepted",
+            "pagination form",
+            "update description",
+            "delete",
+            "gone",
         ] {
-            let line = out.lines().find(|l| l.contains(step)).unwrap_or_else(|| panic!("no `{step}` row:\n{out}"));
+            let line = out
+                .lines()
+                .find(|l| l.contains(step))
+                .unwrap_or_else(|| panic!("no `{step}` row:\n{out}"));
             assert!(line.trim_end().ends_with("yes"), "{line}");
         }
         assert!(out.contains("Smoke complete: 11 steps matched"), "{out}");
-        assert!(!out.contains("smoke-") || !out.contains("password in clear"), "{out}");
+        assert!(
+            !out.contains("smoke-") || !out.contains("password in clear"),
+            "{out}"
+        );
         assert_eq!(leftovers(&world, org), 0);
     }
 }
@@ -53,12 +71,30 @@ fn a_failure_midway_still_deletes_the_connection() {
     });
     let run = smoke(&world, "azure").expect_code(1);
     let out = run.stdout();
-    let update = out.lines().find(|l| l.starts_with("update description")).unwrap_or_default();
-    assert!(update.contains("FLOW-1445-400") && update.trim_end().ends_with("NO"), "{out}");
-    let clean = out.lines().find(|l| l.starts_with("clean up")).unwrap_or_default();
+    let update = out
+        .lines()
+        .find(|l| l.starts_with("update description"))
+        .unwrap_or_default();
+    assert!(
+        update.contains("FLOW-1445-400") && update.trim_end().ends_with("NO"),
+        "{out}"
+    );
+    let clean = out
+        .lines()
+        .find(|l| l.starts_with("clean up"))
+        .unwrap_or_default();
     assert!(clean.trim_end().ends_with("yes"), "{out}");
-    assert!(run.stderr().contains("did not match the client's assumptions"), "{}", run.stderr());
-    assert_eq!(leftovers(&world, ORG_AZURE), 0, "the throwaway connection was deleted");
+    assert!(
+        run.stderr()
+            .contains("did not match the client's assumptions"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        leftovers(&world, ORG_AZURE),
+        0,
+        "the throwaway connection was deleted"
+    );
 }
 
 #[test]
@@ -81,7 +117,16 @@ fn a_leftover_with_the_prefix_makes_it_refuse_before_creating() {
     };
     let posts_before = creates();
     let run = smoke(&world, "azure").expect_code(1);
-    assert!(run.stderr().contains("refusing to run: connection `provision-smoke-old`"), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("refusing to run: connection `provision-smoke-old`"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(creates(), posts_before, "nothing was created");
-    assert_eq!(leftovers(&world, ORG_AZURE), 1, "and nothing of someone else's was deleted");
+    assert_eq!(
+        leftovers(&world, ORG_AZURE),
+        1,
+        "and nothing of someone else's was deleted"
+    );
 }

@@ -271,10 +271,11 @@ impl World {
     /// `provision <args>` in the project with both hosts at `url` (a proxy
     /// or a misbehaving server standing in front of the emulator).
     pub fn cmd_via(&self, url: &str, args: &[&str]) -> Run {
-        let mut run = provision()
-            .current_dir(self.path())
-            .args(args)
-            .args(["--endpoint", url, "--ims", url]);
+        let mut run =
+            provision()
+                .current_dir(self.path())
+                .args(args)
+                .args(["--endpoint", url, "--ims", url]);
         for (k, v) in &self.env {
             run = run.env(k, v);
         }

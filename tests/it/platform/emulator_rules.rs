@@ -19,21 +19,40 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
 }
 
 fn code(body: &Value) -> &str {
-    body["type"].as_str().and_then(|t| t.rsplit('/').next()).unwrap_or("")
+    body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit('/').next())
+        .unwrap_or("")
 }
 
-async fn create(url: &str, hs: &[(&'static str, String)], name: &str, description: Option<&str>) -> (String, String) {
+async fn create(
+    url: &str,
+    hs: &[(&'static str, String)],
+    name: &str,
+    description: Option<&str>,
+) -> (String, String) {
     let mut body = json!({"name": name, "auth": {"specName": "Basic Authentication", "params": {"server": "h", "port": "5432", "database": "d", "username": "u", "password": "p"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}});
     if let Some(d) = description {
         body["description"] = json!(d);
     }
     let (status, created) = send(raw(Method::POST, url, "", hs).json(&body)).await;
     assert_eq!(status, 201, "{created}");
-    (created["id"].as_str().unwrap().to_owned(), created["etag"].as_str().unwrap().to_owned())
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["etag"].as_str().unwrap().to_owned(),
+    )
 }
 
-fn patch(url: &str, hs: &[(&'static str, String)], id: &str, etag: &str, ops: Value) -> reqwest::RequestBuilder {
-    raw(Method::PATCH, url, &format!("/{id}"), hs).header("if-match", etag).json(&ops)
+fn patch(
+    url: &str,
+    hs: &[(&'static str, String)],
+    id: &str,
+    etag: &str,
+    ops: Value,
+) -> reqwest::RequestBuilder {
+    raw(Method::PATCH, url, &format!("/{id}"), hs)
+        .header("if-match", etag)
+        .json(&ops)
 }
 
 /// Found by schemathesis: a bad `count` was accepted, and a POST to one
@@ -45,7 +64,10 @@ async fn schemathesis_findings_stay_fixed() {
     let hs = headers(&support::token(&url).await, "dev");
     let (status, body) = send(raw(Method::GET, &url, "?count=null", &hs)).await;
     assert_eq!((status, code(&body)), (400, "FLOW-1400-400"), "{body}");
-    let answer = raw(Method::POST, &url, "/some-id", &hs).send().await.unwrap();
+    let answer = raw(Method::POST, &url, "/some-id", &hs)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 405);
 }
 
@@ -68,20 +90,57 @@ async fn patches_follow_rfc_6902() {
     let (id, etag) = create(&url, &hs, "orders", None).await;
     // `replace` and `remove` of an absent member are refused; `add` sets it.
     for op in ["replace", "remove"] {
-        let (status, body) = send(patch(&url, &hs, &id, &etag, json!([{"op": op, "path": "/description", "value": "x"}]))).await;
+        let (status, body) = send(patch(
+            &url,
+            &hs,
+            &id,
+            &etag,
+            json!([{"op": op, "path": "/description", "value": "x"}]),
+        ))
+        .await;
         assert_eq!(status, 400, "{op}: {body}");
-        assert!(body["errorMessage"].as_str().unwrap_or("").contains("does not exist"), "{body}");
+        assert!(
+            body["errorMessage"]
+                .as_str()
+                .unwrap_or("")
+                .contains("does not exist"),
+            "{body}"
+        );
     }
-    let (status, body) = send(patch(&url, &hs, &id, &etag, json!([{"op": "replace", "path": "/description"}]))).await;
+    let (status, body) = send(patch(
+        &url,
+        &hs,
+        &id,
+        &etag,
+        json!([{"op": "replace", "path": "/description"}]),
+    ))
+    .await;
     assert_eq!((status, code(&body)), (400, "FLOW-1455-400"), "{body}");
-    let (status, body) = send(patch(&url, &hs, &id, &etag, json!([{"op": "add", "path": "/description", "value": "set"}]))).await;
+    let (status, body) = send(patch(
+        &url,
+        &hs,
+        &id,
+        &etag,
+        json!([{"op": "add", "path": "/description", "value": "set"}]),
+    ))
+    .await;
     assert_eq!(status, 200, "{body}");
     let etag = body["etag"].as_str().unwrap().to_owned();
-    let (status, _) = send(patch(&url, &hs, &id, &etag, json!([{"op": "replace", "path": "/description", "value": "again"}]))).await;
+    let (status, _) = send(patch(
+        &url,
+        &hs,
+        &id,
+        &etag,
+        json!([{"op": "replace", "path": "/description", "value": "again"}]),
+    ))
+    .await;
     assert_eq!(status, 200);
     let (_, read) = send(raw(Method::GET, &url, &format!("/{id}"), &hs)).await;
     assert_eq!(read["items"][0]["description"], "again");
-    assert!(read["items"][0]["version"].is_string(), "version is a string, as documented");
+    assert!(
+        read["items"][0]["version"].is_string(),
+        "version is a string, as documented"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +154,14 @@ async fn flagged_connections_refuse_patch_and_delete() {
     let url = emulator.url();
     let hs = headers(&support::token(&url).await, "dev");
     let (id, etag) = create(&url, &hs, "fixed-1", None).await;
-    let (status, body) = send(patch(&url, &hs, &id, &etag, json!([{"op": "add", "path": "/description", "value": "x"}]))).await;
+    let (status, body) = send(patch(
+        &url,
+        &hs,
+        &id,
+        &etag,
+        json!([{"op": "add", "path": "/description", "value": "x"}]),
+    ))
+    .await;
     assert_eq!((status, code(&body)), (400, "FLOW-1445-400"), "{body}");
     let (id, _) = create(&url, &hs, "used-1", None).await;
     let (status, body) = send(raw(Method::DELETE, &url, &format!("/{id}"), &hs)).await;
@@ -137,10 +203,29 @@ async fn continuation_tokens_are_opaque_and_checked() {
     }
     let (_, first) = send(raw(Method::GET, &url, "?limit=2", &hs)).await;
     let href = first["_links"]["next"]["href"].as_str().unwrap().to_owned();
-    let token = href.split("continuationToken=").nth(1).unwrap().split('&').next().unwrap();
-    assert!(token.len() >= 16 && token.parse::<u64>().is_err() && !token.starts_with('c'), "{href}");
-    let (status, second) = send(raw(Method::GET, &url, &href.trim_start_matches("/connections").to_owned(), &hs)).await;
-    assert_eq!((status, second["items"].as_array().map(Vec::len)), (200, Some(1)), "{second}");
+    let token = href
+        .split("continuationToken=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert!(
+        token.len() >= 16 && token.parse::<u64>().is_err() && !token.starts_with('c'),
+        "{href}"
+    );
+    let (status, second) = send(raw(
+        Method::GET,
+        &url,
+        &href.trim_start_matches("/connections").to_owned(),
+        &hs,
+    ))
+    .await;
+    assert_eq!(
+        (status, second["items"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{second}"
+    );
     let (status, body) = send(raw(Method::GET, &url, "?continuationToken=c2", &hs)).await;
     assert_eq!((status, code(&body)), (400, "FLOW-1400-400"), "{body}");
 }

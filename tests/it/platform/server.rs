@@ -49,18 +49,22 @@ impl Server {
 pub async fn serve(app: Router) -> Server {
     let log: Log = Arc::default();
     let recorded = Arc::clone(&log);
-    let app = app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-        let log = Arc::clone(&recorded);
-        async move {
-            let (parts, body) = request.into_parts();
-            let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
-            log.lock().unwrap().push(Seen {
-                method: parts.method.to_string(),
-                path: parts.uri.path().to_owned(),
-            });
-            next.run(Request::from_parts(parts, Body::from(body))).await
-        }
-    }));
+    let app = app.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let log = Arc::clone(&recorded);
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 64 << 20)
+                    .await
+                    .unwrap_or_default();
+                log.lock().unwrap().push(Seen {
+                    method: parts.method.to_string(),
+                    path: parts.uri.path().to_owned(),
+                });
+                next.run(Request::from_parts(parts, Body::from(body))).await
+            }
+        },
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -86,8 +90,10 @@ pub fn with_ims() -> Router {
 }
 
 async fn token() -> Response {
-    axum::Json(json!({"access_token": "hostile-token", "token_type": "bearer", "expires_in": 86399}))
-        .into_response()
+    axum::Json(
+        json!({"access_token": "hostile-token", "token_type": "bearer", "expires_in": 86399}),
+    )
+    .into_response()
 }
 
 /// A JSON answer with a status.
@@ -135,7 +141,13 @@ impl Project {
     }
 
     /// `provision <args> --endpoint url --ims url` in the project.
-    pub fn run(&self, url: &str, password: &str, client_secret: &str, args: &[&str]) -> crate::util::Finished {
+    pub fn run(
+        &self,
+        url: &str,
+        password: &str,
+        client_secret: &str,
+        args: &[&str],
+    ) -> crate::util::Finished {
         crate::util::provision()
             .current_dir(self.dir.path())
             .args(args)

@@ -23,10 +23,16 @@ use crate::world::World;
 /// commits it even though the client stopped waiting long before.
 async fn proxy(State((upstream, hold)): State<(String, Duration)>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let body: Bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let url = format!(
         "{upstream}{}",
-        parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
     );
     let slow = parts.method == Method::POST && parts.uri.path() == CONNECTIONS;
     let forward = tokio::spawn(async move {
@@ -79,15 +85,22 @@ fn a_slow_commit_proxy_never_gets_a_second_post() {
     let server = world.runtime.block_on(serve(app));
     let run = world.cmd_via(&server.url, &["apply"]).run().expect_code(0);
     assert!(
-        run.stdout().contains("Apply complete: 3 created, 0 adopted"),
+        run.stdout()
+            .contains("Apply complete: 3 created, 0 adopted"),
         "{}",
         run.stdout()
     );
     world.assert_remote_exactly(3);
     assert_eq!(posts(&world), 3, "one POST per connection");
-    let proxied = server.seen().iter().filter(|s| s.method == "POST" && s.path == CONNECTIONS).count();
+    let proxied = server
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == CONNECTIONS)
+        .count();
     assert_eq!(proxied, 3, "the client sent each create once");
-    world.run(&["plan", "--refresh", "--detailed-exitcode"]).expect_code(0);
+    world
+        .run(&["plan", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
 }
 
 #[test]
@@ -100,22 +113,39 @@ fn a_listing_that_lags_past_the_settle_window_leaves_it_pending_for_the_next_run
     world.connections(2);
     world.append_settings("timeouts:\n  request: 300ms\n  settle: 1s\n");
     let run = world.run(&["apply"]).expect_code(1);
-    assert!(run.stdout().contains("0 created") && run.stdout().contains("2 failed"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("0 created") && run.stdout().contains("2 failed"),
+        "{}",
+        run.stdout()
+    );
     let failure = run.stderr();
     assert!(
-        failure.contains("outcome unknown") && failure.contains("it was not sent again, it stays pending in state"),
+        failure.contains("outcome unknown")
+            && failure.contains("it was not sent again, it stays pending in state"),
         "{failure}"
     );
     let state = world.state();
-    assert_eq!(state["pending"].as_object().map(|p| p.len()), Some(2), "{state:#}");
+    assert_eq!(
+        state["pending"].as_object().map(|p| p.len()),
+        Some(2),
+        "{state:#}"
+    );
     assert_eq!(posts(&world), 2, "no create was sent twice");
     world.wait(Duration::from_secs(3));
     world.assert_remote_exactly(2);
     let run = world.run(&["apply"]).expect_code(0);
-    assert!(run.stdout().contains("0 created, 2 adopted"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("0 created, 2 adopted"),
+        "{}",
+        run.stdout()
+    );
     assert_eq!(posts(&world), 2, "the next run adopted, created nothing");
     let state = world.state();
-    assert_eq!(state["pending"].as_object().map_or(0, |p| p.len()), 0, "{state:#}");
+    assert_eq!(
+        state["pending"].as_object().map_or(0, |p| p.len()),
+        0,
+        "{state:#}"
+    );
 }
 
 #[test]

@@ -13,7 +13,10 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use provision::api::{ApiError, ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, RetryPolicy, Scope, Timeouts};
+use provision::api::{
+    ApiError, ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, RetryPolicy,
+    Scope, Timeouts,
+};
 use provision::secret::Secret;
 use serde_json::json;
 
@@ -73,15 +76,38 @@ async fn flow_service_redirects_are_not_followed() {
         .route(&format!("{CONNECTIONS}/{{id}}"), any(redirect(308)));
     let server = serve(app).await;
     let client = client(&server.url, quick());
-    let err = client.create(&dev(), &crate::api::support::basic("orders")).await.unwrap_err();
-    assert!(matches!(err, ApiError::Redirected { status: 307, .. }), "{err:?}");
-    assert!(err.to_string().contains("redirects are never followed"), "{err}");
+    let err = client
+        .create(&dev(), &crate::api::support::basic("orders"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Redirected { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("redirects are never followed"),
+        "{err}"
+    );
     let err = client.list(&dev(), &ListQuery::new()).await.unwrap_err();
-    assert!(matches!(err, ApiError::Redirected { status: 302, .. }), "{err:?}");
+    assert!(
+        matches!(err, ApiError::Redirected { status: 302, .. }),
+        "{err:?}"
+    );
     let err = client.get(&dev(), "some-id").await.unwrap_err();
-    assert!(matches!(err, ApiError::Redirected { status: 308, .. }), "{err:?}");
-    assert!(target.seen().is_empty(), "the redirect target was called: {:?}", target.seen());
-    assert_eq!(server.flow_requests().len(), 3, "each call was sent once, not retried");
+    assert!(
+        matches!(err, ApiError::Redirected { status: 308, .. }),
+        "{err:?}"
+    );
+    assert!(
+        target.seen().is_empty(),
+        "the redirect target was called: {:?}",
+        target.seen()
+    );
+    assert_eq!(
+        server.flow_requests().len(),
+        3,
+        "each call was sent once, not retried"
+    );
 }
 
 #[tokio::test]
@@ -92,19 +118,37 @@ async fn ims_redirects_are_not_followed_and_the_secret_stays_home() {
         "/ims/token/v3",
         post(move || {
             let to = to.clone();
-            async move { Response::builder().status(307).header(header::LOCATION, to).body(Body::empty()).unwrap() }
+            async move {
+                Response::builder()
+                    .status(307)
+                    .header(header::LOCATION, to)
+                    .body(Body::empty())
+                    .unwrap()
+            }
         }),
     );
     let server = serve(app).await;
-    let err = client(&server.url, quick()).list(&dev(), &ListQuery::new()).await.unwrap_err();
-    assert!(matches!(err, ApiError::Redirected { status: 307, .. }), "{err:?}");
-    assert!(target.seen().is_empty(), "the client secret went to the redirect target");
+    let err = client(&server.url, quick())
+        .list(&dev(), &ListQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Redirected { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(
+        target.seen().is_empty(),
+        "the client secret went to the redirect target"
+    );
     assert!(!err.to_string().contains(SECRET));
 }
 
 /// A page whose next link is `href`.
 fn page(href: &str) -> Response {
-    answer(200, json!({"items": [], "_links": {"next": {"href": href}}}))
+    answer(
+        200,
+        json!({"items": [], "_links": {"next": {"href": href}}}),
+    )
 }
 
 #[tokio::test]
@@ -112,19 +156,38 @@ async fn next_links_to_another_origin_receive_nothing() {
     let other = collector().await;
     for href in [
         format!("{}{CONNECTIONS}?continuationToken=t2", other.url),
-        format!("//127.0.0.1:{}{CONNECTIONS}?continuationToken=t2", other.port),
+        format!(
+            "//127.0.0.1:{}{CONNECTIONS}?continuationToken=t2",
+            other.port
+        ),
     ] {
         let next = href.clone();
-        let app = with_ims().route(CONNECTIONS, get(move || {
-            let next = next.clone();
-            async move { page(&next) }
-        }));
+        let app = with_ims().route(
+            CONNECTIONS,
+            get(move || {
+                let next = next.clone();
+                async move { page(&next) }
+            }),
+        );
         let server = serve(app).await;
-        let err = client(&server.url, quick()).list(&dev(), &ListQuery::new()).await.unwrap_err();
-        assert!(matches!(err, ApiError::ForeignLink { .. }), "{href}: {err:?}");
-        assert!(err.to_string().contains("not on the endpoint's origin"), "{err}");
+        let err = client(&server.url, quick())
+            .list(&dev(), &ListQuery::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ApiError::ForeignLink { .. }),
+            "{href}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("not on the endpoint's origin"),
+            "{err}"
+        );
     }
-    assert!(other.seen().is_empty(), "another origin received the token: {:?}", other.seen());
+    assert!(
+        other.seen().is_empty(),
+        "another origin received the token: {:?}",
+        other.seen()
+    );
 }
 
 #[tokio::test]
@@ -132,18 +195,23 @@ async fn a_page_loop_is_an_error_not_a_hang() {
     // Page 1 -> token a -> token b -> token a again.
     let app = with_ims().route(
         CONNECTIONS,
-        get(|axum::extract::RawQuery(q): axum::extract::RawQuery| async move {
-            let q = q.unwrap_or_default();
-            if q.contains("continuationToken=a") {
-                page("/connections?continuationToken=b")
-            } else {
-                page("/connections?continuationToken=a")
-            }
-        }),
+        get(
+            |axum::extract::RawQuery(q): axum::extract::RawQuery| async move {
+                let q = q.unwrap_or_default();
+                if q.contains("continuationToken=a") {
+                    page("/connections?continuationToken=b")
+                } else {
+                    page("/connections?continuationToken=a")
+                }
+            },
+        ),
     );
     let server = serve(app).await;
     let started = Instant::now();
-    let err = client(&server.url, quick()).list(&dev(), &ListQuery::new()).await.unwrap_err();
+    let err = client(&server.url, quick())
+        .list(&dev(), &ListQuery::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::PageLoop { .. }), "{err:?}");
     assert!(err.to_string().contains("repeats an earlier page"), "{err}");
     assert_eq!(server.flow_requests().len(), 3);
@@ -202,13 +270,29 @@ async fn huge_answers_are_capped_not_buffered() {
         );
         let server = serve(app).await;
         let started = Instant::now();
-        let err = client(&server.url, quick()).list(&dev(), &ListQuery::new()).await.unwrap_err();
-        assert!(matches!(err, ApiError::TooLarge { limit, .. } if limit == 16 << 20), "{err:?}");
-        assert!(err.to_string().contains("larger than 16777216 bytes"), "{err}");
-        assert_eq!(server.flow_requests().len(), 1, "a too-large answer is not retried");
+        let err = client(&server.url, quick())
+            .list(&dev(), &ListQuery::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ApiError::TooLarge { limit, .. } if limit == 16 << 20),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("larger than 16777216 bytes"),
+            "{err}"
+        );
+        assert_eq!(
+            server.flow_requests().len(),
+            1,
+            "a too-large answer is not retried"
+        );
         // The server may run ahead of the client by socket buffers, not by 300 MB.
         let out = sent.load(Ordering::Relaxed);
-        assert!(out < 64 << 20, "announce={announce}: {out} bytes were produced");
+        assert!(
+            out < 64 << 20,
+            "announce={announce}: {out} bytes were produced"
+        );
         assert!(started.elapsed() < Duration::from_secs(20));
     }
 }
@@ -238,9 +322,16 @@ async fn server_numbers_of_any_size_are_survived() {
         );
     let server = serve(app).await;
     let started = Instant::now();
-    let err = client(&server.url, quick()).list(&dev(), &ListQuery::new()).await.unwrap_err();
+    let err = client(&server.url, quick())
+        .list(&dev(), &ListQuery::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::RetryAfterTooLong { .. }), "{err:?}");
-    assert!(err.to_string().contains("asked to retry after 18446744073709551615 s"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("asked to retry after 18446744073709551615 s"),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -260,11 +351,17 @@ async fn a_silent_server_times_out_and_the_message_says_which_timeout() {
         call: Duration::from_secs(2),
     };
     let started = Instant::now();
-    let err = client(&server.url, timeouts).list(&dev(), &ListQuery::new()).await.unwrap_err();
+    let err = client(&server.url, timeouts)
+        .list(&dev(), &ListQuery::new())
+        .await
+        .unwrap_err();
     let took = started.elapsed();
     let shown = err.to_string();
     assert!(matches!(err, ApiError::RetriesExhausted { .. }), "{err:?}");
-    assert!(shown.contains("no complete answer within 300 ms (request timeout)"), "{shown}");
+    assert!(
+        shown.contains("no complete answer within 300 ms (request timeout)"),
+        "{shown}"
+    );
     assert!(shown.starts_with("gave up after 3 attempts in "), "{shown}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     // The message's elapsed time is the real one, requests included.
@@ -274,16 +371,34 @@ async fn a_silent_server_times_out_and_the_message_says_which_timeout() {
 #[test]
 fn plain_http_to_other_hosts_and_other_schemes_are_refused_before_any_request() {
     let rt = runtime();
-    let server = rt.block_on(serve(with_ims().fallback(any(|| async { answer(200, json!({"items": []})) }))));
+    let server = rt.block_on(serve(
+        with_ims().fallback(any(|| async { answer(200, json!({"items": []})) })),
+    ));
     let project = Project::new("");
     // 0.0.0.0 is not a loopback address, but a connection to it reaches
     // this machine: had the rule failed, the server would have seen it.
     let unspecified = format!("http://0.0.0.0:{}", server.port);
     let cases = [
-        (unspecified.clone(), server.url.clone(), "uses plain http to a host that is not loopback"),
-        (server.url.clone(), unspecified.clone(), "uses plain http to a host that is not loopback"),
-        ("file:///etc/passwd".to_owned(), server.url.clone(), "has the scheme `file`"),
-        ("ftp://127.0.0.1/x".to_owned(), server.url.clone(), "has the scheme `ftp`"),
+        (
+            unspecified.clone(),
+            server.url.clone(),
+            "uses plain http to a host that is not loopback",
+        ),
+        (
+            server.url.clone(),
+            unspecified.clone(),
+            "uses plain http to a host that is not loopback",
+        ),
+        (
+            "file:///etc/passwd".to_owned(),
+            server.url.clone(),
+            "has the scheme `file`",
+        ),
+        (
+            "ftp://127.0.0.1/x".to_owned(),
+            server.url.clone(),
+            "has the scheme `ftp`",
+        ),
     ];
     for (endpoint, ims, message) in cases {
         let started = Instant::now();
@@ -294,10 +409,21 @@ fn plain_http_to_other_hosts_and_other_schemes_are_refused_before_any_request() 
             .env("CLIENT_SECRET", SECRET)
             .run()
             .expect_code(1);
-        assert!(run.stderr().contains(message), "{endpoint} {ims}: {}", run.stderr());
-        assert!(started.elapsed() < Duration::from_secs(5), "refused at once, not retried");
+        assert!(
+            run.stderr().contains(message),
+            "{endpoint} {ims}: {}",
+            run.stderr()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "refused at once, not retried"
+        );
     }
-    assert!(server.seen().is_empty(), "a refused url was called: {:?}", server.seen());
+    assert!(
+        server.seen().is_empty(),
+        "a refused url was called: {:?}",
+        server.seen()
+    );
 }
 
 #[test]
@@ -315,22 +441,44 @@ fn echoed_secrets_are_redacted_in_output_and_logs() {
         );
     let server = rt.block_on(serve(app));
     let project = Project::new("");
-    let run = project.run(&server.url, PASSWORD, SECRET, &["apply", "-vv"]).expect_code(1);
+    let run = project
+        .run(&server.url, PASSWORD, SECRET, &["apply", "-vv"])
+        .expect_code(1);
     let all = format!("{}{}", run.stdout(), run.stderr());
-    assert!(!all.contains(PASSWORD), "the echoed password was printed:
-{all}");
-    assert!(all.contains("bad body: {") && all.contains("********"), "{all}");
+    assert!(
+        !all.contains(PASSWORD),
+        "the echoed password was printed:
+{all}"
+    );
+    assert!(
+        all.contains("bad body: {") && all.contains("********"),
+        "{all}"
+    );
 
     let ims_echo = Router::new().route(
         "/ims/token/v3",
-        post(|body: String| async move { (axum::http::StatusCode::UNAUTHORIZED, format!("denied for {body}")).into_response() }),
+        post(|body: String| async move {
+            (
+                axum::http::StatusCode::UNAUTHORIZED,
+                format!("denied for {body}"),
+            )
+                .into_response()
+        }),
     );
     let ims = rt.block_on(serve(ims_echo));
-    let run = project.run(&ims.url, PASSWORD, SECRET, &["plan", "-vv"]).expect_code(1);
+    let run = project
+        .run(&ims.url, PASSWORD, SECRET, &["plan", "-vv"])
+        .expect_code(1);
     let all = format!("{}{}", run.stdout(), run.stderr());
-    assert!(!all.contains(SECRET), "the echoed client secret was printed:
-{all}");
-    assert!(all.contains("denied for grant_type=client_credentials"), "{all}");
+    assert!(
+        !all.contains(SECRET),
+        "the echoed client secret was printed:
+{all}"
+    );
+    assert!(
+        all.contains("denied for grant_type=client_credentials"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -338,17 +486,34 @@ fn a_create_answered_without_a_usable_id_is_an_unknown_outcome() {
     let rt = runtime();
     let app = with_ims().route(
         CONNECTIONS,
-        get(|| async { answer(200, json!({"items": []}))})
+        get(|| async { answer(200, json!({"items": []})) })
             .post(|| async { answer(201, json!({"id": "", "etag": "\"e\""})) }),
     );
     let server = rt.block_on(serve(app));
     let project = Project::new("timeouts:\n  settle: 500ms\n");
-    let run = project.run(&server.url, "pw", SECRET, &["apply"]).expect_code(1);
+    let run = project
+        .run(&server.url, "pw", SECRET, &["apply"])
+        .expect_code(1);
     assert!(run.stdout().contains("outcome unknown"), "{}", run.stdout());
-    assert!(run.stdout().contains("without a usable connection id"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("without a usable connection id"),
+        "{}",
+        run.stdout()
+    );
     let state = project.state();
-    assert_eq!(state["connections"], json!({}), "nothing recorded with an empty id");
-    assert!(state["pending"]["azure/prod/orders-db"].is_object(), "{state:#}");
-    let posts = server.flow_requests().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(
+        state["connections"],
+        json!({}),
+        "nothing recorded with an empty id"
+    );
+    assert!(
+        state["pending"]["azure/prod/orders-db"].is_object(),
+        "{state:#}"
+    );
+    let posts = server
+        .flow_requests()
+        .iter()
+        .filter(|s| s.method == "POST")
+        .count();
     assert_eq!(posts, 1, "the create was sent once");
 }

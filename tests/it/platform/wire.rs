@@ -18,7 +18,11 @@ use crate::api::support;
 use crate::world::{ORG_AZURE, World};
 
 fn exchanges(world: &World) -> Vec<Exchange> {
-    world.emulator.as_ref().map(|e| e.exchanges()).unwrap_or_default()
+    world
+        .emulator
+        .as_ref()
+        .map(|e| e.exchanges())
+        .unwrap_or_default()
 }
 
 fn patches(world: &World) -> Vec<Value> {
@@ -42,11 +46,17 @@ async fn ims_scopes_come_from_settings_and_a_refusal_says_where_to_copy_them() {
         .unwrap_err();
     assert!(matches!(err, ApiError::InvalidScope { .. }), "{err:?}");
     let shown = err.to_string();
-    assert!(shown.contains("credentials.scopes") && shown.contains("Developer Console"), "{shown}");
+    assert!(
+        shown.contains("credentials.scopes") && shown.contains("Developer Console"),
+        "{shown}"
+    );
     let mut config = support::client_config(&emulator.url());
     config.scopes = vec!["openid".into(), "AdobeID".into()];
     let client = provision::api::FlowServiceClient::new(config).unwrap();
-    client.list(&support::scope("dev"), &ListQuery::new()).await.unwrap();
+    client
+        .list(&support::scope("dev"), &ListQuery::new())
+        .await
+        .unwrap();
 }
 
 #[test]
@@ -57,10 +67,17 @@ fn settings_scopes_reach_ims() {
     });
     world.connections(1);
     let run = world.run(&["plan"]).expect_code(1);
-    assert!(run.stderr().contains("set `credentials.scopes`"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("set `credentials.scopes`"),
+        "{}",
+        run.stderr()
+    );
     let path = world.path().join("provision.yaml");
     let settings = std::fs::read_to_string(&path).unwrap();
-    let settings = settings.replace("credentials:\n", "credentials:\n  scopes: [openid, AdobeID]\n");
+    let settings = settings.replace(
+        "credentials:\n",
+        "credentials:\n  scopes: [openid, AdobeID]\n",
+    );
     std::fs::write(&path, settings).unwrap();
     world.run(&["plan"]).expect_code(0);
 }
@@ -72,28 +89,55 @@ fn updates_patch_only_what_changed_with_add_for_the_description() {
         ..EmulatorConfig::default()
     });
     let yaml = crate::world::connection_yaml(0, "first");
-    world.write("connections/c.yaml", &yaml.replace("description: first\n", ""));
+    world.write(
+        "connections/c.yaml",
+        &yaml.replace("description: first\n", ""),
+    );
     world.run(&["apply"]).expect_code(0);
     // No description on the platform yet: `add` sets it (`replace` would be refused).
     world.write("connections/c.yaml", &yaml.replace("first", "second"));
     world.run(&["apply"]).expect_code(0);
     world.write("connections/c.yaml", &yaml.replace("first", "third"));
     world.run(&["apply"]).expect_code(0);
-    world.write("connections/c.yaml", &yaml.replace("description: first\n", ""));
+    world.write(
+        "connections/c.yaml",
+        &yaml.replace("description: first\n", ""),
+    );
     world.run(&["apply"]).expect_code(0);
-    world.write("connections/c.yaml", &yaml.replace("description: first\n", "").replace("5432", "5433"));
+    world.write(
+        "connections/c.yaml",
+        &yaml
+            .replace("description: first\n", "")
+            .replace("5432", "5433"),
+    );
     world.run(&["apply"]).expect_code(0);
     let sent = patches(&world);
     assert_eq!(sent.len(), 4, "{sent:#?}");
-    assert_eq!(sent[0], json!([{"op": "add", "path": "/description", "value": "second"}]));
-    assert_eq!(sent[1], json!([{"op": "add", "path": "/description", "value": "third"}]));
+    assert_eq!(
+        sent[0],
+        json!([{"op": "add", "path": "/description", "value": "second"}])
+    );
+    assert_eq!(
+        sent[1],
+        json!([{"op": "add", "path": "/description", "value": "third"}])
+    );
     assert_eq!(sent[2], json!([{"op": "remove", "path": "/description"}]));
     let last = &sent[3];
     assert_eq!(last.as_array().map(Vec::len), Some(1), "{last}");
-    assert_eq!((&last[0]["op"], &last[0]["path"]), (&json!("replace"), &json!("/auth/params")));
+    assert_eq!(
+        (&last[0]["op"], &last[0]["path"]),
+        (&json!("replace"), &json!("/auth/params"))
+    );
     assert_eq!(last[0]["value"]["port"], "5433");
-    assert!(exchanges(&world).iter().filter(|e| e.method == "PATCH").all(|e| e.request_headers.iter().any(|(n, _)| n == "if-match")));
-    world.run(&["plan", "--refresh", "--detailed-exitcode"]).expect_code(0);
+    assert!(
+        exchanges(&world)
+            .iter()
+            .filter(|e| e.method == "PATCH")
+            .all(|e| e.request_headers.iter().any(|(n, _)| n == "if-match"))
+    );
+    world
+        .run(&["plan", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
 }
 
 #[test]
@@ -109,8 +153,14 @@ fn a_connection_the_service_will_not_patch_fails_clearly_without_retry() {
     world.write("connections/c.yaml", &yaml.replace("first", "second"));
     let run = world.run(&["apply"]).expect_code(1);
     let err = run.stderr();
-    assert!(err.contains("cannot be updated in place (FLOW-1445-400"), "{err}");
-    assert!(err.contains("provision state rm azure/prod/db-0000"), "{err}");
+    assert!(
+        err.contains("cannot be updated in place (FLOW-1445-400"),
+        "{err}"
+    );
+    assert!(
+        err.contains("provision state rm azure/prod/db-0000"),
+        "{err}"
+    );
     assert_eq!(patches(&world).len(), 1, "not retried");
 }
 
@@ -123,9 +173,16 @@ async fn any_flow_1439_is_not_found() {
         }),
     );
     let server = serve(app).await;
-    let client = provision::api::FlowServiceClient::new(support::client_config(&server.url)).unwrap();
-    let err = client.get(&support::scope("dev"), "gone-id").await.unwrap_err();
-    assert!(matches!(&err, ApiError::NotFound { id } if id == "gone-id"), "{err:?}");
+    let client =
+        provision::api::FlowServiceClient::new(support::client_config(&server.url)).unwrap();
+    let err = client
+        .get(&support::scope("dev"), "gone-id")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApiError::NotFound { id } if id == "gone-id"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -144,7 +201,10 @@ fn listings_ask_for_100_a_page_and_never_limit_with_count() {
         .collect();
     assert!(!lists.is_empty());
     for query in &lists {
-        assert!(query.contains("limit=100") && !query.contains("limit=1000"), "{query}");
+        assert!(
+            query.contains("limit=100") && !query.contains("limit=1000"),
+            "{query}"
+        );
         assert!(!query.contains("count="), "{query}");
     }
 }
@@ -169,11 +229,18 @@ fn connections_being_deleted_are_not_namesakes() {
         client.delete(&scope, &extra.id).await.unwrap();
         let listed = client.list(&scope, &ListQuery::new()).await.unwrap();
         assert_eq!(listed.iter().filter(|i| i.state == "deleting").count(), 1);
-        assert_eq!(client.find_by_name(&scope, "db-0000").await.unwrap().len(), 1);
+        assert_eq!(
+            client.find_by_name(&scope, "db-0000").await.unwrap().len(),
+            1
+        );
     });
     world.lose_state();
     let run = world.run(&["apply"]).expect_code(0);
-    assert!(run.stdout().contains("0 created, 1 adopted"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("0 created, 1 adopted"),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]
@@ -186,7 +253,10 @@ fn each_org_can_have_its_own_host() {
     let settings = project.dir.path().join("provision.yaml");
     let text = std::fs::read_to_string(&settings).unwrap().replace(
         "imsOrg: \"HOSTILE@AdobeOrg\" }",
-        &format!("imsOrg: \"HOSTILE@AdobeOrg\", endpoint: \"{}\" }}", regional.url),
+        &format!(
+            "imsOrg: \"HOSTILE@AdobeOrg\", endpoint: \"{}\" }}",
+            regional.url
+        ),
     );
     std::fs::write(&settings, text).unwrap();
     crate::util::provision()
@@ -196,8 +266,16 @@ fn each_org_can_have_its_own_host() {
         .env("CLIENT_SECRET", "s")
         .run()
         .expect_code(0);
-    assert_eq!(regional.seen().len(), 1, "the azure org's listing went to its host");
-    assert!(global.flow_requests().is_empty(), "{:?}", global.flow_requests());
+    assert_eq!(
+        regional.seen().len(),
+        1,
+        "the azure org's listing went to its host"
+    );
+    assert!(
+        global.flow_requests().is_empty(),
+        "{:?}",
+        global.flow_requests()
+    );
 }
 
 #[test]
@@ -211,9 +289,17 @@ fn missing_sources_permissions_are_explained() {
     );
     let server = rt.block_on(serve(app));
     let project = Project::new("");
-    let run = project.run(&server.url, "pw", "s", &["plan"]).expect_code(1);
+    let run = project
+        .run(&server.url, "pw", "s", &["plan"])
+        .expect_code(1);
     let err = run.stderr();
-    assert!(err.contains("lacks Sources permissions in sandbox `prod`"), "{err}");
-    assert!(err.contains("Admin Console") && err.contains("Manage Sources"), "{err}");
+    assert!(
+        err.contains("lacks Sources permissions in sandbox `prod`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Admin Console") && err.contains("Manage Sources"),
+        "{err}"
+    );
     assert_eq!(server.flow_requests().len(), 1, "not retried");
 }
