@@ -107,7 +107,7 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
         // A fresh password for the throwaway connection, masked in any answer.
         let password = format!("smoke-{}", uuid::Uuid::new_v4().simple());
         connected.api.redactor().add(&password);
-        let report = smoke(&*connected.api, &scope, options.cloud, password).await;
+        let report = smoke(&connected.api, &scope, options.cloud, password).await;
         connected.close().await;
         report
     })

@@ -217,7 +217,7 @@ async fn continuation_tokens_are_opaque_and_checked() {
     let (status, second) = send(raw(
         Method::GET,
         &url,
-        &href.trim_start_matches("/connections").to_owned(),
+        href.trim_start_matches("/connections"),
         &hs,
     ))
     .await;
