@@ -229,3 +229,43 @@ async fn continuation_tokens_are_opaque_and_checked() {
     let (status, body) = send(raw(Method::GET, &url, "?continuationToken=c2", &hs)).await;
     assert_eq!((status, code(&body)), (400, "FLOW-1400-400"), "{body}");
 }
+
+#[tokio::test]
+async fn huge_token_lifetimes_are_refused_or_capped() {
+    let emulator = support::start(EmulatorConfig {
+        token_ttl: Duration::MAX,
+        ..support::config()
+    })
+    .await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", support::CLIENT_ID),
+        ("client_secret", support::CANARY),
+    ];
+    let answer = reqwest::Client::new()
+        .post(format!("{}/ims/token/v3", emulator.url()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["expires_in"], 315_360_000u64, "capped at ten years");
+    let client = support::client(&emulator);
+    provision::api::FlowService::list(
+        &client,
+        &support::scope("dev"),
+        &provision::api::ListQuery::new(),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn huge_token_lifetimes_are_refused_on_the_command_line_without_a_panic() {
+    let run = crate::util::provision()
+        .args(["emulator", "--token-ttl", "18446744073709551615"])
+        .run()
+        .expect_code(64);
+    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+    assert!(run.stderr().contains("--token-ttl"), "{}", run.stderr());
+}

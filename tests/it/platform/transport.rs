@@ -517,3 +517,33 @@ fn a_create_answered_without_a_usable_id_is_an_unknown_outcome() {
         .count();
     assert_eq!(posts, 1, "the create was sent once");
 }
+
+#[test]
+fn a_silent_create_stops_at_the_action_deadline_and_stays_pending() {
+    let rt = runtime();
+    let app = with_ims().route(
+        CONNECTIONS,
+        get(|| async { answer(200, json!({"items": []})) }).post(|| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            answer(201, json!({"id": "late", "etag": "\"e\""}))
+        }),
+    );
+    let server = rt.block_on(serve(app));
+    let project = Project::new("timeouts:\n  action: 1s\n");
+    let started = Instant::now();
+    let run = project
+        .run(&server.url, "pw", SECRET, &["apply"])
+        .expect_code(1);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let err = run.stderr();
+    assert!(
+        err.contains("did not finish within 1.0 s (`timeouts.action`)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the create's outcome is unknown: it stays pending"),
+        "{err}"
+    );
+    assert!(project.state()["pending"]["azure/prod/orders-db"].is_object());
+}
