@@ -272,6 +272,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/ims/token/v3", post(gateway::issue_token))
         .merge(flow)
+        .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             exchange::journal,
