@@ -316,7 +316,9 @@ impl FlowServiceClient {
                 return Attempt::Failed(error, verdict, None);
             }
         };
-        tracing::debug!(method = %call.method, url = %call.url, "flow service request");
+        // A next page's URL came from the server: redacted like any server text.
+        let shown = self.redactor.redact(call.url.as_str());
+        tracing::debug!(method = %call.method, url = %shown, "flow service request");
         let limits = (self.timeouts.connect, limit);
         let url = call.url.as_str();
         let answer = match self.request(scope, call, &token, limit).send().await {

@@ -51,9 +51,9 @@ pub struct TimeoutSettings {
     #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "30s"))]
     pub request: Option<String>,
     /// One apply action (a create, update or delete) with all its retries
-    /// and lookups; also bounds each call of `plan` (default `5m`).
+    /// and lookups; also bounds each call of `plan` (default `2m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "5m"))]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "2m"))]
     pub action: Option<String>,
     /// After a create whose answer was lost, how long its name is looked up
     /// (with backoff, as listings may lag writes) before the action fails as

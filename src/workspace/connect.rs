@@ -40,10 +40,10 @@ impl Default for Timing {
     fn default() -> Self {
         Timing {
             client: Timeouts {
-                call: Duration::from_secs(300),
+                call: Duration::from_secs(120),
                 ..Timeouts::default()
             },
-            action: Duration::from_secs(300),
+            action: Duration::from_secs(120),
             settle: Duration::from_secs(30),
         }
     }
