@@ -1,27 +1,25 @@
 //! `FlowServiceClient`: the `FlowService` trait over HTTP with reqwest. One
-//! `reqwest::Client` (connection reuse, redirects off) and one send loop,
-//! the single place where headers, token renewal, retries, deadlines, the
-//! body cap, redaction and the POST safety rule live.
+//! `reqwest::Client` (connection reuse, redirects off), hosts per org
+//! checked by the transport rules, and the operations; the one send loop
+//! where headers, token renewal, retries, deadlines, the body cap,
+//! redaction and the POST safety rule live is in `send.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, IF_MATCH, LOCATION, RETRY_AFTER};
-use tokio::time::Instant;
 use url::Url;
 
 use super::auth::{ImsSetup, TokenSource};
 use super::client_config::{ClientConfig, Timeouts};
-use super::error::{AnswerContext, ApiError};
+use super::error::ApiError;
 use super::redact::Redactor;
-use super::retry::{self, CallKind, RetryPolicy, Verdict};
-use super::transport::{self, BodyError, MAX_PAGES};
+use super::retry::{CallKind, RetryPolicy, Verdict};
+use super::transport::{self, MAX_PAGES};
 use super::wire::{
     ConnectionItem, ConnectionListResponse, CreateConnectionRequest, IdEtag, PatchOp,
 };
 use super::{FlowService, ListQuery, Scope};
-use crate::secret::Secret;
 
 const CONNECTIONS_PATH: &str = "/data/foundation/flowservice/connections";
 /// The page size asked for when a query names none (the documented default).
@@ -32,7 +30,7 @@ const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 /// One Flow Service host: its base (whose origin next links must keep) and
 /// its `/connections` resource.
 #[derive(Debug, Clone)]
-struct Site {
+pub(super) struct Site {
     base: Url,
     connections: Url,
 }
@@ -40,28 +38,28 @@ struct Site {
 /// The Flow Service client. Cheap to share: wrap it in an `Arc`.
 #[derive(Debug)]
 pub struct FlowServiceClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     site: Site,
     /// Hosts of particular orgs (`orgs.<cloud>.endpoint`).
     org_sites: HashMap<String, Site>,
-    auth: TokenSource,
-    retry: RetryPolicy,
-    timeouts: Timeouts,
-    body_limit: usize,
-    redactor: Redactor,
+    pub(super) auth: TokenSource,
+    pub(super) retry: RetryPolicy,
+    pub(super) timeouts: Timeouts,
+    pub(super) body_limit: usize,
+    pub(super) redactor: Redactor,
 }
 
 /// One request, rebuilt for each attempt.
-struct Call<'a> {
-    kind: CallKind,
-    method: Method,
-    url: Url,
-    body: Option<Vec<u8>>,
-    if_match: Option<&'a str>,
+pub(super) struct Call<'a> {
+    pub kind: CallKind,
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<Vec<u8>>,
+    pub if_match: Option<&'a str>,
     /// The connection the call is about, for typed 404/412 errors.
-    id: Option<&'a str>,
+    pub id: Option<&'a str>,
     /// The name a create is for, for `CreateOutcomeUnknown`.
-    name: Option<&'a str>,
+    pub name: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
@@ -79,13 +77,13 @@ impl<'a> Call<'a> {
 }
 
 /// A success answer, read whole (within the cap).
-struct Answer {
-    url: String,
-    body: Vec<u8>,
+pub(super) struct Answer {
+    pub url: String,
+    pub body: Vec<u8>,
 }
 
 /// The outcome of one try.
-enum Attempt {
+pub(super) enum Attempt {
     Answered(Answer),
     /// The token was rejected: fetch a new one and resend.
     Renew,
@@ -214,230 +212,6 @@ impl FlowServiceClient {
         Ok(url)
     }
 
-    /// Sends one call: the five headers, token renewal on `401013`, retries
-    /// within the attempt and time budget, and no blind repeat of a create or patch.
-    async fn send(&self, scope: &Scope, call: &Call<'_>) -> Result<Answer, ApiError> {
-        let started = Instant::now();
-        let deadline = started.checked_add(self.timeouts.call);
-        let left = || {
-            deadline.map_or(self.timeouts.call, |d| {
-                d.saturating_duration_since(Instant::now())
-            })
-        };
-        let mut attempt = 0u32;
-        let mut waited = Duration::ZERO;
-        let mut renewed = false;
-        loop {
-            attempt = attempt.saturating_add(1);
-            let limit = self
-                .timeouts
-                .request
-                .min(left())
-                .max(Duration::from_millis(1));
-            let (error, verdict, retry_after) =
-                match self.attempt(scope, call, !renewed, limit).await {
-                    Attempt::Answered(answer) => return Ok(answer),
-                    Attempt::Renew => {
-                        // The gateway rejected the token before doing anything: renew once, resend.
-                        renewed = true;
-                        attempt -= 1;
-                        continue;
-                    }
-                    Attempt::Failed(error, verdict, retry_after) => (error, verdict, retry_after),
-                };
-            match (verdict, call.kind) {
-                (Verdict::Final, _) => return Err(error),
-                (Verdict::Unknown, CallKind::Create) => {
-                    let name = call.name.unwrap_or_default().into();
-                    return Err(ApiError::CreateOutcomeUnknown {
-                        name,
-                        source: Box::new(error),
-                    });
-                }
-                (Verdict::Unknown, CallKind::Patch) => {
-                    let id = call.id.unwrap_or_default().into();
-                    return Err(ApiError::PatchOutcomeUnknown {
-                        id,
-                        source: Box::new(error),
-                    });
-                }
-                _ => {}
-            }
-            let delay = self.retry.delay(attempt, retry_after);
-            let budget = left().min(self.retry.max_total_delay.saturating_sub(waited));
-            if attempt >= self.retry.max_attempts || delay >= budget {
-                let last = Box::new(error);
-                return Err(match retry_after {
-                    Some(after)
-                        if after == delay
-                            && delay >= budget
-                            && attempt < self.retry.max_attempts =>
-                    {
-                        ApiError::RetryAfterTooLong {
-                            after_secs: after.as_secs(),
-                            left: budget,
-                            last,
-                        }
-                    }
-                    _ => ApiError::RetriesExhausted {
-                        attempts: attempt,
-                        elapsed: started.elapsed(),
-                        last,
-                    },
-                });
-            }
-            tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying flow service call");
-            tokio::time::sleep(delay).await;
-            waited = waited.saturating_add(delay);
-        }
-    }
-
-    /// One try: get a token, send, read the answer within the cap, classify.
-    async fn attempt(
-        &self,
-        scope: &Scope,
-        call: &Call<'_>,
-        may_renew: bool,
-        limit: Duration,
-    ) -> Attempt {
-        let token = match self.auth.token().await {
-            Ok(token) => token,
-            // No token, nothing sent: safe to try again if IMS was only unavailable.
-            Err(error) => {
-                let verdict = match &error {
-                    ApiError::Ims { status, .. }
-                        if retry::verdict_for_status(*status) == Verdict::Final =>
-                    {
-                        Verdict::Final
-                    }
-                    ApiError::Ims { .. } | ApiError::Transport { .. } => Verdict::NotApplied,
-                    _ => Verdict::Final,
-                };
-                return Attempt::Failed(error, verdict, None);
-            }
-        };
-        // A next page's URL came from the server: redacted like any server text.
-        let shown = self.redactor.redact(call.url.as_str());
-        tracing::debug!(method = %call.method, url = %shown, "flow service request");
-        let limits = (self.timeouts.connect, limit);
-        let url = call.url.as_str();
-        let answer = match self.request(scope, call, &token, limit).send().await {
-            Ok(answer) => answer,
-            Err(err) => {
-                let error = ApiError::from_transport(url, &err, limits).redacted(&self.redactor);
-                tracing::debug!(error = %error, "flow service transport failure");
-                let verdict = retry::verdict_for_transport(&error);
-                return Attempt::Failed(error, verdict, None);
-            }
-        };
-        match self.read(scope, call, answer, limits).await {
-            Ok(answer) => Attempt::Answered(answer),
-            Err((error, status, retry_after)) => {
-                let renew = status == Some(401) && error.code() == Some("401013");
-                if renew && may_renew && self.auth.can_renew() {
-                    self.auth.invalidate(&token).await;
-                    return Attempt::Renew;
-                }
-                let verdict = match status {
-                    Some(status) => retry::verdict_for_status(status),
-                    None => error_verdict(&error, call.kind),
-                };
-                Attempt::Failed(error, verdict, retry_after)
-            }
-        }
-    }
-
-    /// The request with the five headers and this attempt's timeout.
-    fn request(
-        &self,
-        scope: &Scope,
-        call: &Call<'_>,
-        token: &Secret,
-        limit: Duration,
-    ) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .request(call.method.clone(), call.url.clone())
-            .timeout(limit)
-            .bearer_auth(token.expose())
-            .header("x-api-key", self.auth.client_id())
-            .header("x-gw-ims-org-id", &scope.org)
-            .header("x-sandbox-name", &scope.sandbox);
-        if let Some(body) = &call.body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        if let Some(etag) = call.if_match {
-            request = request.header(IF_MATCH, etag);
-        }
-        request
-    }
-
-    /// Reads an answer within the cap: a success, or the typed error with
-    /// the status it came with (none when the answer itself failed) and
-    /// any `Retry-After`.
-    async fn read(
-        &self,
-        scope: &Scope,
-        call: &Call<'_>,
-        mut answer: reqwest::Response,
-        limits: (Duration, Duration),
-    ) -> Result<Answer, (ApiError, Option<u16>, Option<Duration>)> {
-        let url = call.url.as_str();
-        let status = answer.status().as_u16();
-        tracing::debug!(status, "flow service answer");
-        if answer.status().is_redirection() {
-            let location = answer
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(no location)")
-                .to_owned();
-            let error = ApiError::Redirected {
-                status,
-                url: url.into(),
-                location,
-            };
-            return Err((error.redacted(&self.redactor), Some(status), None));
-        }
-        let retry_after = answer
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok());
-        let retry_after = retry::parse_retry_after(retry_after);
-        let success = answer.status().is_success();
-        let body = match transport::read_capped(&mut answer, url, self.body_limit).await {
-            Ok(body) => body,
-            // A create or patch that answered 2xx happened, whatever its size.
-            Err(BodyError::TooLarge(error)) if success => {
-                return Err((error.redacted(&self.redactor), None, None));
-            }
-            Err(BodyError::TooLarge(error)) => {
-                return Err((error.redacted(&self.redactor), Some(status), None));
-            }
-            Err(BodyError::Transport(err)) => {
-                let error = ApiError::from_transport(url, &err, limits).redacted(&self.redactor);
-                return Err((error, None, None));
-            }
-        };
-        if success {
-            return Ok(Answer {
-                url: url.to_owned(),
-                body,
-            });
-        }
-        let cx = AnswerContext {
-            url,
-            id: call.id,
-            sandbox: &scope.sandbox,
-            redactor: &self.redactor,
-        };
-        let error = ApiError::from_answer(status, &body, &cx).redacted(&self.redactor);
-        tracing::debug!(status, error = %error, "flow service error answer");
-        Err((error, Some(status), retry_after))
-    }
-
     fn json<T: serde::de::DeserializeOwned>(&self, answer: &Answer) -> Result<T, ApiError> {
         serde_json::from_slice(&answer.body).map_err(|e| {
             ApiError::Decode {
@@ -473,16 +247,6 @@ impl FlowServiceClient {
         let url = self.resolve_next(scope, href)?;
         let answer = self.send(scope, &Call::read(url, None)).await?;
         self.json(&answer)
-    }
-}
-
-/// How a failure without an error status may be retried: a too-large
-/// success answer to a create or patch means it happened (unknown outcome);
-/// a body cut off mid-way may have been any answer.
-fn error_verdict(error: &ApiError, kind: CallKind) -> Verdict {
-    match error {
-        ApiError::TooLarge { .. } if kind == CallKind::Idempotent => Verdict::Final,
-        _ => Verdict::Unknown,
     }
 }
 

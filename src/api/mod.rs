@@ -7,7 +7,9 @@ mod client;
 mod client_config;
 mod error;
 mod redact;
+mod redacted;
 mod retry;
+mod send;
 pub mod transport;
 pub mod wire;
 

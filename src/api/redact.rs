@@ -1,6 +1,7 @@
 //! Every secret value the run knows, removed from text a server sent before
 //! that text is shown or logged: a service that echoes a request body must
-//! not make `provision` print the password it echoed.
+//! not make `provision` print the password it echoed. (Errors are redacted
+//! field by field in `redacted.rs`.)
 
 use std::sync::{Arc, PoisonError, RwLock};
 
