@@ -14,10 +14,12 @@ use crate::workspace::{ConfigOptions, TargetOptions};
 mod check;
 mod emulator;
 mod gitops;
+mod smoke;
 mod state;
 pub(crate) use check::{CheckArgs, CheckFormat};
 pub(crate) use emulator::EmulatorArgs;
 pub(crate) use gitops::{CompletionsArgs, ImportArgs, InitArgs, ManArgs};
+pub(crate) use smoke::SmokeArgs;
 pub(crate) use state::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
 
 /// Manage PostgreSQL source connections on Adobe Experience Platform,
@@ -63,6 +65,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Write YAML files (and state records) for connections that already exist.
     Import(ImportArgs),
+    /// With real credentials: create, read, list, update and delete one
+    /// throwaway connection, and check the client's assumptions about the platform.
+    Smoke(SmokeArgs),
     /// Scaffold a new project: settings, an example, schemas, CI templates.
     Init(InitArgs),
     /// Print a shell completion script.

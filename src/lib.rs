@@ -18,6 +18,7 @@ mod output;
 mod plan;
 mod scaffold;
 pub mod secret;
+mod smoke;
 pub mod state;
 mod suggest;
 mod tls;

@@ -1,229 +1,224 @@
 //! `FlowServiceClient`: the `FlowService` trait over HTTP with reqwest. One
-//! `reqwest::Client` (connection reuse) and one send loop, the single place
-//! where headers, token renewal, retries and the POST safety rule live.
+//! `reqwest::Client` (connection reuse, redirects off), hosts per org
+//! checked by the transport rules, and the operations; the one send loop
+//! where headers, token renewal, retries, deadlines, the body cap,
+//! redaction and the POST safety rule live is in `send.rs`.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, IF_MATCH, RETRY_AFTER};
 use url::Url;
 
-use super::auth::TokenSource;
-use super::client_config::ClientConfig;
+use super::auth::{ImsSetup, TokenSource};
+use super::client_config::{ClientConfig, Timeouts};
 use super::error::ApiError;
-use super::retry::{self, CallKind, RetryPolicy, Verdict};
+use super::redact::Redactor;
+use super::retry::{CallKind, RetryPolicy, Verdict};
+use super::transport::{self, MAX_PAGES};
 use super::wire::{
     ConnectionItem, ConnectionListResponse, CreateConnectionRequest, IdEtag, PatchOp,
 };
 use super::{FlowService, ListQuery, Scope};
 
 const CONNECTIONS_PATH: &str = "/data/foundation/flowservice/connections";
+/// The page size asked for when a query names none (the documented default).
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The most one listing reads over all its pages.
+const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
+
+/// One Flow Service host: its base (whose origin next links must keep) and
+/// its `/connections` resource.
+#[derive(Debug, Clone)]
+pub(super) struct Site {
+    base: Url,
+    connections: Url,
+}
 
 /// The Flow Service client. Cheap to share: wrap it in an `Arc`.
 #[derive(Debug)]
 pub struct FlowServiceClient {
-    http: reqwest::Client,
-    connections: Url,
-    base: Url,
-    auth: TokenSource,
-    retry: RetryPolicy,
+    pub(super) http: reqwest::Client,
+    site: Site,
+    /// Hosts of particular orgs (`orgs.<cloud>.endpoint`).
+    org_sites: HashMap<String, Site>,
+    pub(super) auth: TokenSource,
+    pub(super) retry: RetryPolicy,
+    pub(super) timeouts: Timeouts,
+    pub(super) body_limit: usize,
+    pub(super) redactor: Redactor,
 }
 
 /// One request, rebuilt for each attempt.
-struct Call<'a> {
-    kind: CallKind,
-    method: Method,
-    url: Url,
-    body: Option<Vec<u8>>,
-    if_match: Option<&'a str>,
+pub(super) struct Call<'a> {
+    pub kind: CallKind,
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<Vec<u8>>,
+    pub if_match: Option<&'a str>,
     /// The connection the call is about, for typed 404/412 errors.
-    id: Option<&'a str>,
+    pub id: Option<&'a str>,
     /// The name a create is for, for `CreateOutcomeUnknown`.
-    name: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    fn read(url: Url, id: Option<&'a str>) -> Self {
+        Call {
+            kind: CallKind::Idempotent,
+            method: Method::GET,
+            url,
+            body: None,
+            if_match: None,
+            id,
+            name: None,
+        }
+    }
+}
+
+/// A success answer, read whole (within the cap).
+pub(super) struct Answer {
+    pub url: String,
+    pub body: Vec<u8>,
 }
 
 /// The outcome of one try.
-enum Attempt {
-    Answered(reqwest::Response),
+pub(super) enum Attempt {
+    Answered(Answer),
     /// The token was rejected: fetch a new one and resend.
     Renew,
     Failed(ApiError, Verdict, Option<Duration>),
 }
 
+fn site(endpoint: &str, what: &str) -> Result<Site, ApiError> {
+    let base = transport::checked_base(endpoint, what)?;
+    let connections = Url::parse(&format!(
+        "{}{CONNECTIONS_PATH}",
+        base.as_str().trim_end_matches('/')
+    ))
+    .map_err(|e| ApiError::Config(format!("{what} `{endpoint}` is not a url: {e}")))?;
+    Ok(Site { base, connections })
+}
+
+/// An id the service may have issued: non-empty, short, one path segment.
+fn usable_id(id: &str) -> bool {
+    !id.trim().is_empty()
+        && id.len() <= 256
+        && !id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "/?#%\\".contains(c))
+}
+
 impl FlowServiceClient {
+    /// Builds the client. Every host is checked by the transport rules
+    /// here, before any request: https, or http to loopback only.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.timeouts.connect)
-            .read_timeout(config.timeouts.read)
-            .timeout(config.timeouts.overall)
+            .read_timeout(config.timeouts.request)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("provision/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Config(format!("cannot build the http client: {e}")))?;
-        let endpoint = config.endpoint.trim_end_matches('/');
-        let base = Url::parse(endpoint)
-            .map_err(|e| ApiError::Config(format!("endpoint `{endpoint}` is not a url: {e}")))?;
-        let connections = Url::parse(&format!("{endpoint}{CONNECTIONS_PATH}"))
-            .map_err(|e| ApiError::Config(format!("endpoint `{endpoint}` is not a url: {e}")))?;
-        let auth = TokenSource::new(http.clone(), &config.ims, config.credentials);
+        let main = site(&config.endpoint, "endpoint")?;
+        let mut org_sites = HashMap::new();
+        for (org, endpoint) in &config.org_endpoints {
+            org_sites.insert(
+                org.clone(),
+                site(endpoint, &format!("endpoint of org `{org}`"))?,
+            );
+        }
+        let ims = transport::checked_base(&config.ims, "ims")?;
+        let setup = ImsSetup {
+            ims,
+            scopes: config.scopes,
+            connect_timeout: config.timeouts.connect,
+            request_timeout: config.timeouts.request,
+            body_limit: config.body_limit,
+            redactor: config.redactor.clone(),
+        };
+        let auth = TokenSource::new(http.clone(), setup, config.credentials);
         Ok(FlowServiceClient {
             http,
-            connections,
-            base,
+            site: main,
+            org_sites,
             auth,
             retry: config.retry,
+            timeouts: config.timeouts,
+            body_limit: config.body_limit,
+            redactor: config.redactor,
         })
     }
 
-    fn connection_url(&self, id: &str) -> Url {
-        let mut url = self.connections.clone();
+    /// The secrets masked in server text; more can be added (smoke adds its own).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    fn site_of(&self, scope: &Scope) -> &Site {
+        self.org_sites.get(&scope.org).unwrap_or(&self.site)
+    }
+
+    fn connection_url(&self, scope: &Scope, id: &str) -> Url {
+        let mut url = self.site_of(scope).connections.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.push(id);
         }
         url
     }
 
-    /// `_links.next.href` is relative to the service root (`/connections?…`)
-    /// or to the host (`/data/…`), or absolute.
-    fn next_url(&self, href: &str) -> Result<Url, ApiError> {
+    /// The first page's URL of a listing (`limit` defaults to 100).
+    fn list_url(&self, scope: &Scope, query: &ListQuery) -> Url {
+        let mut url = self.site_of(scope).connections.clone();
+        {
+            let mut pairs = url.query_pairs_mut();
+            for filter in &query.filters {
+                pairs.append_pair("property", &filter.to_query_value());
+            }
+            if let Some(order) = &query.order_by {
+                pairs.append_pair("orderby", order);
+            }
+            let size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+            pairs.append_pair("limit", &size.to_string());
+        }
+        url
+    }
+
+    /// Where `_links.next.href` leads, if it may be followed at all: it is
+    /// relative to the service root (`/connections?…`), to the host
+    /// (`/data/…`), or absolute; it must stay on the endpoint's origin.
+    pub fn resolve_next(&self, scope: &Scope, href: &str) -> Result<Url, ApiError> {
+        let site = self.site_of(scope);
         let joined = if href.starts_with("/connections") {
             format!(
                 "{}{}",
-                self.connections.as_str().trim_end_matches("/connections"),
+                site.connections.as_str().trim_end_matches("/connections"),
                 href
             )
         } else {
             href.to_owned()
         };
-        self.base.join(&joined).map_err(|e| ApiError::Decode {
+        let url = site.base.join(&joined).map_err(|e| ApiError::Decode {
             url: href.into(),
             message: format!("bad `_links.next.href`: {e}"),
-        })
+        })?;
+        if !transport::same_origin(&site.base, &url) {
+            return Err(ApiError::ForeignLink {
+                href: href.into(),
+                origin: site.base.origin().ascii_serialization(),
+            }
+            .redacted(&self.redactor));
+        }
+        Ok(url)
     }
 
-    /// Sends one call: the five headers, token renewal on `401013`, retries
-    /// within the budget, and no blind repeat of a create or patch.
-    async fn send(&self, scope: &Scope, call: &Call<'_>) -> Result<reqwest::Response, ApiError> {
-        let mut attempt = 0u32;
-        let mut waited = Duration::ZERO;
-        let mut renewed = false;
-        loop {
-            attempt += 1;
-            let (error, verdict, retry_after) = match self.attempt(scope, call, !renewed).await {
-                Attempt::Answered(answer) => return Ok(answer),
-                Attempt::Renew => {
-                    // The gateway rejected the token before doing anything: renew once, resend.
-                    renewed = true;
-                    attempt -= 1;
-                    continue;
-                }
-                Attempt::Failed(error, verdict, retry_after) => (error, verdict, retry_after),
-            };
-            match (verdict, call.kind) {
-                (Verdict::Final, _) => return Err(error),
-                (Verdict::Unknown, CallKind::Create) => {
-                    let name = call.name.unwrap_or_default().into();
-                    return Err(ApiError::CreateOutcomeUnknown {
-                        name,
-                        source: Box::new(error),
-                    });
-                }
-                (Verdict::Unknown, CallKind::Patch) => {
-                    let id = call.id.unwrap_or_default().into();
-                    return Err(ApiError::PatchOutcomeUnknown {
-                        id,
-                        source: Box::new(error),
-                    });
-                }
-                _ => {}
+    fn json<T: serde::de::DeserializeOwned>(&self, answer: &Answer) -> Result<T, ApiError> {
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            ApiError::Decode {
+                url: answer.url.clone(),
+                message: e.to_string(),
             }
-            let delay = self.retry.delay(attempt, retry_after);
-            if attempt >= self.retry.max_attempts || waited + delay > self.retry.max_total_delay {
-                return Err(ApiError::RetriesExhausted {
-                    attempts: attempt,
-                    waited_ms: waited.as_millis() as u64,
-                    last: Box::new(error),
-                });
-            }
-            tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying flow service call");
-            tokio::time::sleep(delay).await;
-            waited += delay;
-        }
-    }
-
-    /// One try: get a token, send, classify the outcome.
-    async fn attempt(&self, scope: &Scope, call: &Call<'_>, may_renew: bool) -> Attempt {
-        let token = match self.auth.token().await {
-            Ok(token) => token,
-            // No token, nothing sent: safe to try again if IMS was only unavailable.
-            Err(error) => {
-                let verdict = match &error {
-                    ApiError::Ims { status, .. }
-                        if retry::verdict_for_status(*status) == Verdict::Final =>
-                    {
-                        Verdict::Final
-                    }
-                    ApiError::Ims { .. } | ApiError::Transport { .. } => Verdict::NotApplied,
-                    _ => Verdict::Final,
-                };
-                return Attempt::Failed(error, verdict, None);
-            }
-        };
-        let mut request = self
-            .http
-            .request(call.method.clone(), call.url.clone())
-            .bearer_auth(token.expose())
-            .header("x-api-key", self.auth.client_id())
-            .header("x-gw-ims-org-id", &scope.org)
-            .header("x-sandbox-name", &scope.sandbox);
-        if let Some(body) = &call.body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        if let Some(etag) = call.if_match {
-            request = request.header(IF_MATCH, etag);
-        }
-        tracing::debug!(method = %call.method, url = %call.url, "flow service request");
-        let answer = match request.send().await {
-            Ok(answer) => answer,
-            Err(err) => {
-                let error = ApiError::from_transport(call.url.as_str(), &err);
-                tracing::debug!(error = %error, "flow service transport failure");
-                let verdict = retry::verdict_for_transport(&error);
-                return Attempt::Failed(error, verdict, None);
-            }
-        };
-        let status = answer.status().as_u16();
-        tracing::debug!(status, "flow service answer");
-        if answer.status().is_success() {
-            return Attempt::Answered(answer);
-        }
-        let retry_after = answer
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok());
-        let retry_after = retry::parse_retry_after(retry_after);
-        let body = answer.bytes().await.unwrap_or_default();
-        let error = ApiError::from_answer(status, call.url.as_str(), &body, call.id);
-        tracing::debug!(status, error = %error, "flow service error answer");
-        if status == 401 && error.code() == Some("401013") && may_renew && self.auth.can_renew() {
-            self.auth.invalidate(&token).await;
-            return Attempt::Renew;
-        }
-        Attempt::Failed(error, retry::verdict_for_status(status), retry_after)
-    }
-
-    async fn json<T: serde::de::DeserializeOwned>(
-        answer: reqwest::Response,
-    ) -> Result<T, ApiError> {
-        let url = answer.url().to_string();
-        let body = answer
-            .bytes()
-            .await
-            .map_err(|e| ApiError::from_transport(&url, &e))?;
-        serde_json::from_slice(&body).map_err(|e| ApiError::Decode {
-            url,
-            message: e.to_string(),
+            .redacted(&self.redactor)
         })
     }
 
@@ -231,6 +226,36 @@ impl FlowServiceClient {
         serde_json::to_vec(value)
             .map_err(|e| ApiError::Config(format!("cannot encode the request body: {e}")))
     }
+
+    /// The first page of a listing, as the service sent it (no following).
+    pub async fn first_page(
+        &self,
+        scope: &Scope,
+        query: &ListQuery,
+    ) -> Result<ConnectionListResponse, ApiError> {
+        let url = self.list_url(scope, query);
+        let answer = self.send(scope, &Call::read(url, None)).await?;
+        self.json(&answer)
+    }
+
+    /// The page `_links.next.href` leads to, after the origin check.
+    pub async fn next_page(
+        &self,
+        scope: &Scope,
+        href: &str,
+    ) -> Result<ConnectionListResponse, ApiError> {
+        let url = self.resolve_next(scope, href)?;
+        let answer = self.send(scope, &Call::read(url, None)).await?;
+        self.json(&answer)
+    }
+}
+
+/// What identifies a page for loop detection: its continuation token, or
+/// the whole URL when it has none.
+fn page_key(url: &Url) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == "continuationToken")
+        .map_or_else(|| url.to_string(), |(_, v)| format!("token:{v}"))
 }
 
 impl FlowService for FlowServiceClient {
@@ -242,34 +267,40 @@ impl FlowService for FlowServiceClient {
         let call = Call {
             kind: CallKind::Create,
             method: Method::POST,
-            url: self.connections.clone(),
+            url: self.site_of(scope).connections.clone(),
             body: Some(Self::encode(body)?),
             if_match: None,
             id: None,
             name: Some(&body.name),
         };
         let answer = self.send(scope, &call).await?;
-        // A 201 whose body was lost still means the connection exists.
-        Self::json(answer)
-            .await
-            .map_err(|source| ApiError::CreateOutcomeUnknown {
-                name: body.name.clone(),
-                source: Box::new(source),
-            })
+        // A 2xx means the connection exists: an answer without a usable id
+        // says nothing about where, so the outcome is unknown.
+        let unknown = |source: ApiError| ApiError::CreateOutcomeUnknown {
+            name: body.name.clone(),
+            source: Box::new(source),
+        };
+        let created: IdEtag = self.json(&answer).map_err(unknown)?;
+        if !usable_id(&created.id) {
+            let shown: String = created.id.chars().take(80).collect();
+            return Err(unknown(
+                ApiError::Decode {
+                    url: answer.url,
+                    message: format!(
+                        "the create was answered without a usable connection id (`{}`)",
+                        shown.escape_debug()
+                    ),
+                }
+                .redacted(&self.redactor),
+            ));
+        }
+        Ok(created)
     }
 
     async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, ApiError> {
-        let url = self.connection_url(id);
-        let call = Call {
-            kind: CallKind::Idempotent,
-            method: Method::GET,
-            url,
-            body: None,
-            if_match: None,
-            id: Some(id),
-            name: None,
-        };
-        let page: ConnectionListResponse = Self::json(self.send(scope, &call).await?).await?;
+        let url = self.connection_url(scope, id);
+        let answer = self.send(scope, &Call::read(url, Some(id))).await?;
+        let page: ConnectionListResponse = self.json(&answer)?;
         page.items
             .into_iter()
             .next()
@@ -281,40 +312,30 @@ impl FlowService for FlowServiceClient {
         scope: &Scope,
         query: &ListQuery,
     ) -> Result<Vec<ConnectionItem>, ApiError> {
-        let mut url = self.connections.clone();
-        {
-            let mut pairs = url.query_pairs_mut();
-            for filter in &query.filters {
-                pairs.append_pair("property", &filter.to_query_value());
-            }
-            if let Some(order) = &query.order_by {
-                pairs.append_pair("orderby", order);
-            }
-            if let Some(size) = query.page_size {
-                pairs.append_pair("limit", &size.to_string());
-            }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
+        let mut url = self.list_url(scope, query);
+        let mut seen = HashSet::from([page_key(&url)]);
         let mut items = Vec::new();
-        loop {
-            let call = Call {
-                kind: CallKind::Idempotent,
-                method: Method::GET,
-                url,
-                body: None,
-                if_match: None,
-                id: None,
-                name: None,
-            };
-            let page: ConnectionListResponse = Self::json(self.send(scope, &call).await?).await?;
+        let mut read = 0usize;
+        for _ in 0..MAX_PAGES {
+            let answer = self.send(scope, &Call::read(url, None)).await?;
+            read = read.saturating_add(answer.body.len());
+            if read > MAX_LISTING_BYTES {
+                return Err(ApiError::TooLarge {
+                    url: answer.url,
+                    limit: MAX_LISTING_BYTES,
+                });
+            }
+            let page: ConnectionListResponse = self.json(&answer)?;
             items.extend(page.items);
-            match page.links.and_then(|l| l.next) {
-                Some(next) => url = self.next_url(&next.href)?,
-                None => return Ok(items),
+            let Some(next) = page.links.and_then(|l| l.next) else {
+                return Ok(items);
+            };
+            url = self.resolve_next(scope, &next.href)?;
+            if !seen.insert(page_key(&url)) {
+                return Err(ApiError::PageLoop { href: next.href }.redacted(&self.redactor));
             }
         }
+        Err(ApiError::TooManyPages { max: MAX_PAGES })
     }
 
     async fn patch(
@@ -327,15 +348,14 @@ impl FlowService for FlowServiceClient {
         let call = Call {
             kind: CallKind::Patch,
             method: Method::PATCH,
-            url: self.connection_url(id),
+            url: self.connection_url(scope, id),
             body: Some(Self::encode(&ops)?),
             if_match: Some(etag),
             id: Some(id),
             name: None,
         };
         let answer = self.send(scope, &call).await?;
-        Self::json(answer)
-            .await
+        self.json(&answer)
             .map_err(|source| ApiError::PatchOutcomeUnknown {
                 id: id.into(),
                 source: Box::new(source),
@@ -346,12 +366,26 @@ impl FlowService for FlowServiceClient {
         let call = Call {
             kind: CallKind::Idempotent,
             method: Method::DELETE,
-            url: self.connection_url(id),
+            url: self.connection_url(scope, id),
             body: None,
             if_match: None,
             id: Some(id),
             name: None,
         };
         self.send(scope, &call).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_must_be_one_plain_segment() {
+        assert!(usable_id("4e59288e-2a46-4c38-be74-2df14c4c17fd"));
+        for bad in ["", " ", "a/b", "a b", "x?y", "..%2f", "a\u{1b}[31m"] {
+            assert!(!usable_id(bad), "{bad:?}");
+        }
+        assert!(!usable_id(&"a".repeat(257)));
     }
 }

@@ -1,27 +1,32 @@
-//! What a `FlowServiceClient` is built from: hosts, credentials, the retry
-//! budget and network timeouts, with the platform's defaults.
+//! What a `FlowServiceClient` is built from: hosts (one per org where the
+//! settings say so), credentials and IMS scopes, the retry budget, network
+//! timeouts, the body cap and the secrets to redact, with the platform's defaults.
 
 use std::time::Duration;
 
 use super::auth::Credentials;
+use super::redact::Redactor;
 use super::retry::RetryPolicy;
+use super::transport::MAX_BODY_BYTES;
+use super::wire::DEFAULT_IMS_SCOPES;
 
 /// Network timeouts; reqwest has none by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
+    /// Opening the TCP connection and the TLS handshake.
     pub connect: Duration,
-    /// Longest silence while reading an answer.
-    pub read: Duration,
-    /// Whole request, answer included.
-    pub overall: Duration,
+    /// One attempt, from sending the request to the last byte of the answer.
+    pub request: Duration,
+    /// One call with all its retries and the waits between them.
+    pub call: Duration,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(10),
-            read: Duration::from_secs(30),
-            overall: Duration::from_secs(60),
+            request: Duration::from_secs(30),
+            call: Duration::from_secs(120),
         }
     }
 }
@@ -31,26 +36,39 @@ impl Default for Timeouts {
 pub struct ClientConfig {
     /// Flow Service host, e.g. `https://platform.adobe.io` or the emulator's URL.
     pub endpoint: String,
+    /// Hosts for particular orgs (`orgs.<cloud>.endpoint`): (org id, host).
+    pub org_endpoints: Vec<(String, String)>,
     /// IMS host, e.g. `https://ims-na1.adobelogin.com` or the emulator's URL.
     pub ims: String,
     pub credentials: Credentials,
+    /// The scopes asked of IMS (`credentials.scopes`).
+    pub scopes: Vec<String>,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
+    /// The most of one answer that is read.
+    pub body_limit: usize,
+    /// Secrets to mask in any text a server sends back (the client adds
+    /// its own credentials and tokens).
+    pub redactor: Redactor,
 }
 
 impl ClientConfig {
-    /// Production hosts, default retries and timeouts.
+    /// Production hosts, default scopes, retries and timeouts.
     pub fn new(credentials: Credentials) -> Self {
         ClientConfig {
             endpoint: "https://platform.adobe.io".into(),
+            org_endpoints: Vec::new(),
             ims: "https://ims-na1.adobelogin.com".into(),
             credentials,
+            scopes: DEFAULT_IMS_SCOPES.map(str::to_owned).to_vec(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
+            body_limit: MAX_BODY_BYTES,
+            redactor: Redactor::new(),
         }
     }
 
-    /// Hosts from the settings (defaults where absent), with default retries and timeouts.
+    /// Hosts and scopes from the settings (defaults where absent).
     pub fn from_settings(settings: &crate::config::Settings, credentials: Credentials) -> Self {
         let mut config = ClientConfig::new(credentials);
         if let Some(endpoint) = &settings.endpoint {
@@ -58,6 +76,13 @@ impl ClientConfig {
         }
         if let Some(ims) = &settings.ims {
             config.ims = ims.clone();
+        }
+        if let Some(scopes) = settings
+            .credentials
+            .as_ref()
+            .and_then(|c| c.scopes.as_ref())
+        {
+            config.scopes = scopes.clone();
         }
         config
     }

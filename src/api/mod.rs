@@ -6,15 +6,21 @@ mod auth;
 mod client;
 mod client_config;
 mod error;
+mod redact;
+mod redacted;
 mod retry;
+mod send;
+pub mod transport;
 pub mod wire;
 
 use std::future::Future;
 
 pub use auth::{Credentials, TokenSource};
-pub use client::FlowServiceClient;
+pub use client::{DEFAULT_PAGE_SIZE, FlowServiceClient};
 pub use client_config::{ClientConfig, Timeouts};
 pub use error::ApiError;
+pub(crate) use error::seconds;
+pub use redact::Redactor;
 pub use retry::{CallKind, RetryPolicy};
 use wire::{ConnectionItem, CreateConnectionRequest, IdEtag, POSTGRES_SPEC_ID, PatchOp};
 
@@ -58,7 +64,7 @@ pub struct ListQuery {
     pub filters: Vec<Filter>,
     /// `name`, `-name` or `createdAt`.
     pub order_by: Option<String>,
-    /// Page size; the service's default (100) when absent.
+    /// Page size (`limit`); 100 when absent.
     pub page_size: Option<u32>,
 }
 
@@ -143,9 +149,10 @@ pub trait FlowService: Send + Sync {
     /// treat that as deleted.
     fn delete(&self, scope: &Scope, id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
 
-    /// PostgreSQL connections named exactly `name` in the scope: the lookup
-    /// apply does after a create whose outcome is unknown, and before each
-    /// create of a saved plan (one match: adopt; more: refuse).
+    /// Live PostgreSQL connections named exactly `name` in the scope (those
+    /// being deleted are ignored): the lookup apply does after a create
+    /// whose outcome is unknown, and before each create of a saved plan
+    /// (one match: adopt; more: refuse).
     fn find_by_name(
         &self,
         scope: &Scope,
@@ -160,7 +167,10 @@ pub trait FlowService: Send + Sync {
                 ListQuery::new().eq("name", name)
             };
             let items = self.list(scope, &query.postgres()).await?;
-            Ok(items.into_iter().filter(|item| item.name == name).collect())
+            Ok(items
+                .into_iter()
+                .filter(|item| item.name == name && item.is_live())
+                .collect())
         }
     }
 }

@@ -13,9 +13,21 @@ pub const POSTGRES_SPEC_ID: &str = "74a1c565-4e59-48d7-9d67-7c03b8a13137";
 pub const POSTGRES_SPEC_VERSION: &str = "1.0";
 pub const BASIC_AUTH: &str = "Basic Authentication";
 pub const CONNECTION_STRING_AUTH: &str = "Connection String Based Authentication";
-/// The IMS scopes a server-to-server token for Flow Service needs.
+/// The IMS scopes a server-to-server token for Flow Service needs, unless
+/// the settings' `credentials.scopes` say otherwise.
+pub const DEFAULT_IMS_SCOPES: [&str; 5] = [
+    "openid",
+    "AdobeID",
+    "read_organizations",
+    "additional_info.projectedProductContext",
+    "session",
+];
+/// The same, as the `scope` form field.
 pub const IMS_SCOPE: &str =
     "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
+/// The `state` values of a connection in use; any other (the service has
+/// delete-finalizing states) is a connection on its way out.
+pub const LIVE_STATES: [&str; 2] = ["enabled", "disabled"];
 
 /// `connectionSpec`: which source, which version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +163,15 @@ pub struct ConnectionItem {
     pub updated_client: String,
 }
 
+impl ConnectionItem {
+    /// Whether the connection counts: `enabled`, `disabled`, or no `state`
+    /// at all (counting an unknown one is the safe side against duplicates).
+    /// Connections being deleted are ignored when adopting or counting namesakes.
+    pub fn is_live(&self) -> bool {
+        self.state.is_empty() || LIVE_STATES.contains(&self.state.as_str())
+    }
+}
+
 /// `auth` of a returned connection (secrets masked by the service).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -198,11 +219,30 @@ pub enum PatchKind {
 }
 
 impl PatchOp {
+    /// `replace`: the path must exist (RFC 6902).
     pub fn replace(path: &str, value: Value) -> Self {
         PatchOp {
             op: PatchKind::Replace,
             path: path.into(),
             value: Some(value),
+        }
+    }
+
+    /// `add`: sets a member whether or not it exists (RFC 6902).
+    pub fn add(path: &str, value: Value) -> Self {
+        PatchOp {
+            op: PatchKind::Add,
+            path: path.into(),
+            value: Some(value),
+        }
+    }
+
+    /// `remove`: the path must exist.
+    pub fn remove(path: &str) -> Self {
+        PatchOp {
+            op: PatchKind::Remove,
+            path: path.into(),
+            value: None,
         }
     }
 }

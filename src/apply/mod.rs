@@ -1,31 +1,30 @@
 //! Carrying out a plan against the Flow Service: bounded concurrency, every
-//! success recorded in state as it happens, never a duplicate (a create
-//! whose outcome is unknown is looked up by name before it is retried), and
-//! a report of every outcome even when some fail.
+//! success recorded in state as it happens, each action within its
+//! deadline, never a duplicate (a create whose outcome is unknown is never
+//! sent again in the run: its name is looked up until it settles), and a
+//! report of every outcome even when some fail.
 
+mod create;
 mod interrupt;
 mod recorder;
 mod run;
+mod update;
 
 use crate::config::ConnectionKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
-use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, PatchOp};
-use crate::api::{ApiError, FlowService, Scope};
-use crate::plan::{Action, ActionKind, Desired, Plan, Step, visible_changes};
-use crate::state::{Change, Pending, Record, timestamp};
+use crate::api::wire::ConnectionItem;
+use crate::api::{ApiError, FlowService, Scope, seconds};
+use crate::plan::{Action, ActionKind, Desired, Plan, Step};
+use crate::state::{Change, Record, timestamp};
 pub(crate) use interrupt::Interrupt;
 pub(crate) use recorder::Recorder;
 pub(crate) use run::{ApplyOptions, Progress, run};
-
-/// How many times a create whose outcome stayed unknown is tried.
-const CREATE_ATTEMPTS: usize = 3;
 
 /// What happened to one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +65,30 @@ pub(crate) enum ActionError {
         sandbox: String,
         key: ConnectionKey,
     },
-    /// Every create attempt ended with an unknown outcome and no namesake.
-    #[error("gave up after {attempts} attempts; last: {last}")]
-    GaveUp { attempts: usize, last: String },
+    /// The create was sent once, its outcome is unknown, and its name did
+    /// not show up in the listing within the settle window.
+    #[error(
+        "outcome unknown: the create of `{name}` may have landed ({reason}), but it was not listed after {lookups} lookup(s) over {}; it was not sent again, it stays pending in state, and the next run's listing decides (adopting it if it landed)", seconds(*.settle)
+    )]
+    OutcomeUnknown {
+        name: String,
+        reason: String,
+        lookups: u32,
+        settle: Duration,
+    },
+    /// The action ran past `timeouts.action`.
+    #[error(
+        "did not finish within {} (`timeouts.action`){}", seconds(*.deadline), if *.create { "; the create's outcome is unknown: it stays pending in state and the next run's listing decides" } else { "" }
+    )]
+    DeadlineExceeded { deadline: Duration, create: bool },
+    /// The service does not allow PATCH on the connection.
+    #[error(
+        "{source}; to change it, delete it on the platform, then `provision state rm {key}` and apply again to create it anew"
+    )]
+    NotPatchable {
+        key: ConnectionKey,
+        source: ApiError,
+    },
     /// The recorded connection is gone.
     #[error(
         "connection `{0}` was deleted outside provision: run `provision apply --refresh` to create it again"
@@ -194,6 +214,10 @@ pub(crate) struct Engine<F> {
     pub lookup_before_create: bool,
     /// Once raised, no further action starts (cli.md, apply semantics 7).
     pub interrupt: Interrupt,
+    /// The most one action may take, retries and lookups included.
+    pub deadline: Duration,
+    /// How long a create of unknown outcome is looked up by name.
+    pub settle: Duration,
 }
 
 impl<F: FlowService + 'static> Engine<F> {
@@ -233,118 +257,9 @@ impl<F: FlowService + 'static> Engine<F> {
             })
     }
 
-    async fn create(&self, d: &Desired) -> Result<Done, ActionError> {
-        let scope = Scope::new(&d.org, &d.connection.sandbox);
-        let pending = Pending {
-            org: d.org.clone(),
-            started_at: timestamp::now(),
-        };
-        self.recorder
-            .commit(vec![Change::Pending(d.key.clone(), pending)])
-            .await
-            .map_err(ActionError::State)?;
-        if self.lookup_before_create {
-            // A saved plan's listing may be old: look the name up now.
-            self.pace().await;
-            let found = self.api.find_by_name(&scope, &d.connection.name).await?;
-            match found.as_slice() {
-                [] => {}
-                [item] => {
-                    self.save(d, &item.id, &item.etag).await?;
-                    return Ok(Done::Adopted {
-                        id: item.id.clone(),
-                        updated: false,
-                    });
-                }
-                many => return Err(ambiguous(d, many.len())),
-            }
-        }
-        let body = CreateConnectionRequest::from_connection(&d.connection);
-        let mut last = String::new();
-        for _ in 0..CREATE_ATTEMPTS {
-            self.pace().await;
-            match self.api.create(&scope, &body).await {
-                Ok(IdEtag { id, etag }) => {
-                    self.save(d, &id, &etag).await?;
-                    return Ok(Done::Created(id));
-                }
-                Err(err @ ApiError::CreateOutcomeUnknown { .. }) => {
-                    last = err.to_string();
-                    tracing::info!(key = %d.key, "create outcome unknown; looking the name up");
-                    self.pace().await;
-                    let found = self.api.find_by_name(&scope, &d.connection.name).await?;
-                    match found.as_slice() {
-                        [] => continue,
-                        [item] => {
-                            self.save(d, &item.id, &item.etag).await?;
-                            return Ok(Done::Created(item.id.clone()));
-                        }
-                        many => return Err(ambiguous(d, many.len())),
-                    }
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-        Err(ActionError::GaveUp {
-            attempts: CREATE_ATTEMPTS,
-            last,
-        })
-    }
-
     async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, ActionError> {
         self.pace().await;
         Ok(self.api.get(scope, id).await?)
-    }
-
-    /// PATCHes the desired fields onto `id`, re-reading the etag once when
-    /// it went stale, and records the result.
-    async fn patch(&self, d: &Desired, id: &str, etag: &str) -> Result<(), ActionError> {
-        let scope = Scope::new(&d.org, &d.connection.sandbox);
-        let ops = patch_ops(&d.connection);
-        let mut etag = etag.to_owned();
-        for attempt in 0..2 {
-            self.pace().await;
-            match self.api.patch(&scope, id, &etag, &ops).await {
-                Ok(done) => return self.save(d, id, &done.etag).await,
-                Err(ApiError::NotFound { .. }) => {
-                    return Err(ActionError::DeletedOutside(id.to_owned()));
-                }
-                Err(ApiError::EtagMismatch { .. } | ApiError::PatchOutcomeUnknown { .. })
-                    if attempt == 0 =>
-                {
-                    etag = self.get(&scope, id).await?.etag;
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-        Err(ActionError::KeptChanging(id.to_owned()))
-    }
-
-    async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
-        let scope = Scope::new(&d.org, &d.connection.sandbox);
-        let item = self.get(&scope, id).await?;
-        if visible_changes(&d.connection, &item).is_empty() {
-            self.save(d, id, &item.etag).await?;
-            return Ok(Done::Adopted {
-                id: id.to_owned(),
-                updated: false,
-            });
-        }
-        self.patch(d, id, &item.etag).await?;
-        Ok(Done::Adopted {
-            id: id.to_owned(),
-            updated: true,
-        })
-    }
-
-    async fn update(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
-        let etag = self
-            .records
-            .get(&d.key)
-            .map(|r| r.etag.clone())
-            .unwrap_or_default();
-        self.patch(d, id, &etag).await?;
-        Ok(Done::Updated(id.to_owned()))
     }
 
     async fn delete(&self, action: &Action, id: &str) -> Result<Done, ActionError> {
@@ -361,17 +276,32 @@ impl<F: FlowService + 'static> Engine<F> {
         Ok(Done::Deleted(id.to_owned()))
     }
 
+    /// One action within its deadline.
     async fn run_one(
         &self,
         action: &Action,
         desired: Option<&Desired>,
     ) -> Result<Done, ActionError> {
+        match tokio::time::timeout(self.deadline, self.step(action, desired)).await {
+            Ok(result) => result,
+            Err(_) => Err(ActionError::DeadlineExceeded {
+                deadline: self.deadline,
+                create: matches!(action.step, Step::Create),
+            }),
+        }
+    }
+
+    async fn step(&self, action: &Action, desired: Option<&Desired>) -> Result<Done, ActionError> {
         let missing = || ActionError::NotInConfig(action.key.clone());
         match &action.step {
             Step::Blocked(reason) => Err(ActionError::Blocked(reason.clone())),
             Step::Create => self.create(desired.ok_or_else(missing)?).await,
             Step::Adopt { id, .. } => self.adopt(desired.ok_or_else(missing)?, id).await,
-            Step::Update { id, .. } => self.update(desired.ok_or_else(missing)?, id).await,
+            Step::Update { id, changes } => {
+                let push_secret = changes.iter().any(|c| c.sensitive);
+                self.update(desired.ok_or_else(missing)?, id, push_secret)
+                    .await
+            }
             Step::Delete { id } => self.delete(action, id).await,
             Step::Unchanged { .. } => Err(ActionError::Internal("nothing to do".into())),
         }
@@ -385,18 +315,6 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
         sandbox: d.connection.sandbox.clone(),
         key: d.key.clone(),
     }
-}
-
-/// JSON Patch setting every managed field (the whole `auth/params`, secret
-/// included, since the service never returns it for comparison).
-pub(crate) fn patch_ops(connection: &crate::config::Connection) -> Vec<PatchOp> {
-    let body = CreateConnectionRequest::from_connection(connection);
-    let params = serde_json::to_value(&body.auth.params).unwrap_or(Value::Null);
-    vec![
-        PatchOp::replace("/name", json!(body.name)),
-        PatchOp::replace("/description", json!(body.description.unwrap_or_default())),
-        PatchOp::replace("/auth/params", params),
-    ]
 }
 
 /// Runs every changing action of `plan` with at most `parallelism` at once,

@@ -138,6 +138,8 @@ async fn carry_out(
         limiter: options.rate_limit.map(RateLimiter::per_second),
         lookup_before_create: from_file,
         interrupt: interrupt.clone(),
+        deadline: connected.timing.action,
+        settle: connected.timing.settle,
     });
     let total = plan
         .actions

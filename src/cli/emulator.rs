@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Cloud;
-use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig};
+use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig, MAX_TOKEN_TTL};
 use crate::secret::Secret;
 
 /// Run the local Flow Service + IMS emulator (tests, demos, pipeline rehearsals).
@@ -21,8 +21,9 @@ pub(crate) struct EmulatorArgs {
     /// That client's secret.
     #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 86399)]
+    /// Lifetime of issued access tokens, in seconds (1 to 315360000, ten years).
+    #[arg(long, value_name = "SECONDS", default_value_t = 86399,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_TTL.as_secs()))]
     pub token_ttl: u64,
     /// A known org and its cloud, `ID=azure|aws` (repeatable). Without any,
     /// every org is accepted with both clouds' auth forms.
@@ -49,6 +50,31 @@ pub(crate) struct EmulatorArgs {
     /// JSON file that keeps connections across restarts (written atomically).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// Milliseconds a create takes to commit; the answer follows the commit,
+    /// which happens even when the client stopped waiting.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub commit_delay_ms: u64,
+    /// Milliseconds a new connection stays out of listings after its commit.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub list_lag_ms: u64,
+    /// Milliseconds a deleted connection stays listed with `state: deleting`.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub delete_linger_ms: u64,
+    /// Connections whose name starts with PREFIX answer PATCH with
+    /// `1445-400` (PATCH not enabled); repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub not_patchable: Vec<String>,
+    /// Connections whose name starts with PREFIX are used by a dataflow:
+    /// DELETE answers `1418-400`; repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub in_use: Vec<String>,
+    /// A scope the client's credential has (repeatable); a token request
+    /// for any other gets `invalid_scope`. Without any, every scope is granted.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Append every Flow Service exchange (secrets masked) to FILE as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub exchange_log: Option<PathBuf>,
 }
 
 impl EmulatorArgs {
@@ -57,7 +83,7 @@ impl EmulatorArgs {
             port: self.port,
             client_id: self.client_id.clone(),
             client_secret: Secret::new(self.client_secret.clone()),
-            token_ttl: Duration::from_secs(self.token_ttl.max(1)),
+            token_ttl: Duration::from_secs(self.token_ttl.clamp(1, MAX_TOKEN_TTL.as_secs())),
             orgs: self.orgs.clone(),
             sandboxes: self.sandboxes.clone(),
             latency: Duration::from_millis(self.latency_ms),
@@ -66,6 +92,14 @@ impl EmulatorArgs {
             drop_after_commit_rate: self.drop_after_commit_rate,
             seed: self.seed,
             data: self.data.clone(),
+            commit_delay: Duration::from_millis(self.commit_delay_ms),
+            list_lag: Duration::from_millis(self.list_lag_ms),
+            delete_linger: Duration::from_millis(self.delete_linger_ms),
+            not_patchable: self.not_patchable.clone(),
+            in_use: self.in_use.clone(),
+            scopes: self.scopes.clone(),
+            record_exchanges: false,
+            exchange_log: self.exchange_log.clone(),
         }
     }
 }

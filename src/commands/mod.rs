@@ -7,6 +7,7 @@ mod gitops;
 mod import;
 mod plan;
 mod schema;
+mod smoke;
 mod state;
 mod validate;
 
@@ -27,6 +28,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::State(command) => state::run(command),
         Command::Check(args) => check::run(&args, quiet),
         Command::Import(args) => import::run(args),
+        Command::Smoke(args) => smoke::run(&args),
         Command::Init(args) => gitops::init(&args, quiet),
         Command::Completions(args) => gitops::completions(&args),
         Command::Man(args) => gitops::man(args.out.as_deref()),

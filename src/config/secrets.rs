@@ -11,11 +11,11 @@ use std::ops::Range;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span};
 
-use crate::secret::is_only_references;
 use crate::diagnostic::{
     MIN_REPEATED, Secrets, connection_string_secrets, is_connection_string_key, is_secret_key,
     url_secrets,
 };
+use crate::secret::is_only_references;
 
 /// What the value under a key holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,9 +191,7 @@ impl Walk<'_> {
         }
         let parts = match kind {
             _ if inside => std::iter::once(0..value.len()).collect(),
-            Kind::Secret | Kind::Credentials if is_only_references(value) => {
-                Vec::new()
-            }
+            Kind::Secret | Kind::Credentials if is_only_references(value) => Vec::new(),
             Kind::Secret | Kind::Credentials => std::iter::once(0..value.len()).collect(),
             Kind::ConnectionString => connection_string_secrets(value),
             Kind::Plain => url_secrets(value),

@@ -31,6 +31,36 @@ pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 256))]
     pub parallelism: Option<u16>,
+    /// How long to wait for the Flow Service and IMS, as durations like
+    /// `500ms`, `30s`, `5m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<TimeoutSettings>,
+}
+
+/// Deadlines for talking to the platform. Each is a whole number with a
+/// unit: `ms`, `s` or `m` (at most 24 hours).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TimeoutSettings {
+    /// Opening a connection to a host, TLS included (default `10s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "10s"))]
+    pub connect: Option<String>,
+    /// One request, from sending it to the last byte of the answer (default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "30s"))]
+    pub request: Option<String>,
+    /// One apply action (a create, update or delete) with all its retries
+    /// and lookups; also bounds each call of `plan` (default `2m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "2m"))]
+    pub action: Option<String>,
+    /// After a create whose answer was lost, how long its name is looked up
+    /// (with backoff, as listings may lag writes) before the action fails as
+    /// "outcome unknown" and stays pending for the next run (default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(ms|s|m)$"), extend("default" = "30s"))]
+    pub settle: Option<String>,
 }
 
 /// The IMS organization per cloud.
@@ -52,6 +82,11 @@ pub struct OrgSettings {
     /// IMS organization id, e.g. `ABC123@AdobeOrg` (the `x-gw-ims-org-id` header).
     #[schemars(regex(pattern = r"^(\S+@AdobeOrg|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"))]
     pub ims_org: String,
+    /// Flow Service host for this organization, when Adobe serves it from a
+    /// regional host (default: the global `endpoint`). `--endpoint` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("examples" = ["https://platform-va7.adobe.io"]))]
+    pub endpoint: Option<String>,
 }
 
 /// Credentials for the Flow Service API. Use `${VAR}` references: these are secrets.
@@ -67,6 +102,16 @@ pub struct Credentials {
     /// A ready access token, instead of a client secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
+    /// The IMS scopes to ask for: copy them from the Developer Console's
+    /// credential page (OAuth Server-to-Server, "Scopes"). IMS answers
+    /// `invalid_scope` when asked for one the credential lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1),
+        inner(regex(pattern = r"^[A-Za-z0-9_.:-]+$")),
+        extend("default" = ["openid", "AdobeID", "read_organizations", "additional_info.projectedProductContext", "session"])
+    )]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Where state is kept.

@@ -165,42 +165,69 @@ pub(super) struct Editable<'a> {
     pub params: &'a mut Map<String, Value>,
 }
 
-/// Applies JSON Patch ops to a copy's editable parts; any bad op rejects all.
+/// Applies JSON Patch ops to a copy's editable parts with RFC 6902
+/// semantics (`add` sets a member whether or not it exists; `replace` and
+/// `remove` need it to exist); any bad op rejects all.
 pub(super) fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), Response> {
     for op in ops {
-        let value = op.value.clone();
-        match (op.path.as_str(), op.op, value) {
-            ("/name", PatchKind::Add | PatchKind::Replace, Some(Value::String(name)))
-                if !name.trim().is_empty() =>
-            {
-                *target.name = name;
-            }
-            ("/description", PatchKind::Add | PatchKind::Replace, Some(Value::String(text))) => {
-                *target.description = Some(text);
-            }
-            ("/description", PatchKind::Remove, _) => *target.description = None,
-            ("/auth/params", PatchKind::Add | PatchKind::Replace, Some(Value::Object(params))) => {
-                *target.params = masked(&params);
-            }
-            (path, kind, value) if path.starts_with("/auth/params/") => {
+        if op.op != PatchKind::Remove && op.value.is_none() {
+            let detail = format!(
+                "patch op `{}` of `{}` is missing the field `value`",
+                kind_name(op.op),
+                op.path
+            );
+            return Err(problem::flow(400, "1455-400", "Bad Request", &detail));
+        }
+        let value = op.value.clone().unwrap_or(Value::Null);
+        match op.path.as_str() {
+            "/name" => match (op.op, value) {
+                (PatchKind::Remove, _) => return Err(bad_op(op, "`/name` cannot be removed")),
+                (_, Value::String(name)) if !name.trim().is_empty() && name.len() <= 256 => {
+                    *target.name = name;
+                }
+                _ => {
+                    return Err(bad_op(
+                        op,
+                        "expected a non-empty string of at most 256 characters",
+                    ));
+                }
+            },
+            "/description" => match (op.op, value) {
+                (PatchKind::Add, Value::String(text)) => *target.description = Some(text),
+                (PatchKind::Replace, Value::String(text)) if target.description.is_some() => {
+                    *target.description = Some(text);
+                }
+                (PatchKind::Remove, _) if target.description.is_some() => {
+                    *target.description = None
+                }
+                (PatchKind::Replace | PatchKind::Remove, _) => return Err(absent(op)),
+                _ => return Err(bad_op(op, "expected a string")),
+            },
+            "/auth/params" => match (op.op, value) {
+                (PatchKind::Add | PatchKind::Replace, Value::Object(params)) => {
+                    *target.params = masked(&params);
+                }
+                _ => return Err(bad_op(op, "expected an object of parameters")),
+            },
+            path if path.starts_with("/auth/params/") => {
                 let field = &path["/auth/params/".len()..];
-                match (kind, value) {
-                    (PatchKind::Remove, _) => {
+                if field.is_empty() || field.contains('/') {
+                    return Err(bad_op(op, "expected `/auth/params/{field}`"));
+                }
+                let exists = target.params.contains_key(field);
+                match op.op {
+                    PatchKind::Remove if exists => {
                         target.params.remove(field);
                     }
-                    (_, Some(value)) if !field.is_empty() && !field.contains('/') => {
+                    PatchKind::Replace | PatchKind::Remove if !exists => return Err(absent(op)),
+                    _ => {
                         let mut one = Map::new();
                         one.insert(field.into(), value);
                         target.params.extend(masked(&one));
                     }
-                    _ => {
-                        return Err(problem::bad_request(&format!(
-                            "patch of `{path}` is not valid"
-                        )));
-                    }
                 }
             }
-            (path, _, _) if path.starts_with("/connectionSpec") => {
+            path if path.starts_with("/connectionSpec") => {
                 return Err(problem::flow(
                     400,
                     "1414-400",
@@ -208,13 +235,38 @@ pub(super) fn apply_patch(ops: &[PatchOp], target: Editable<'_>) -> Result<(), R
                     "connectionSpec cannot be changed",
                 ));
             }
-            (path, _, _) => {
+            path => {
                 let detail = format!(
-                    "patch of `{path}` is not supported: expected `/name`, `/description`, `/auth/params` or `/auth/params/{{field}}` with a fitting value"
+                    "patch of `{path}` is not supported: expected `/name`, `/description`, `/auth/params` or `/auth/params/{{field}}`"
                 );
                 return Err(problem::bad_request(&detail));
             }
         }
     }
     Ok(())
+}
+
+fn kind_name(kind: PatchKind) -> &'static str {
+    match kind {
+        PatchKind::Add => "add",
+        PatchKind::Replace => "replace",
+        PatchKind::Remove => "remove",
+    }
+}
+
+fn bad_op(op: &PatchOp, expected: &str) -> Response {
+    problem::bad_request(&format!(
+        "patch op `{}` of `{}` is not valid: {expected}",
+        kind_name(op.op),
+        op.path
+    ))
+}
+
+/// RFC 6902: `replace` and `remove` need the member to exist.
+fn absent(op: &PatchOp) -> Response {
+    problem::bad_request(&format!(
+        "patch op `{}` of `{}`: the path does not exist (use `add` to set a member that may be absent)",
+        kind_name(op.op),
+        op.path
+    ))
 }

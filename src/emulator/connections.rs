@@ -1,12 +1,14 @@
 //! The emulated `/connections` resource: create, read, list, patch and
 //! delete within the caller's (org, sandbox), plus the lost-answer fault
-//! (commit a create, then close the socket without a word).
+//! (commit a create, then close the socket without a word), slow commits,
+//! lagging listings, lingering deletes and connections the service refuses
+//! to patch or delete.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -60,6 +62,7 @@ pub(super) async fn create(
         Err(answer) => return answer,
     };
     let now = now_ms();
+    let etag = new_etag();
     let item = ConnectionItem {
         id: uuid::Uuid::new_v4().to_string(),
         name: new.name,
@@ -70,27 +73,40 @@ pub(super) async fn create(
         }),
         connection_spec: SpecRef::postgres(),
         state: "enabled".into(),
-        version: Some(json!(1)),
-        etag: new_etag(),
+        version: Some(json!(etag)),
+        etag,
         sandbox_name: caller.sandbox.clone(),
         ims_org_id: caller.org.clone(),
         created_at: now,
         updated_at: now,
         created_client: caller.client_id.clone(),
-        updated_client: caller.client_id,
+        updated_client: caller.client_id.clone(),
     };
     let created = IdEtag {
         id: item.id.clone(),
         etag: item.etag.clone(),
     };
-    {
-        let mut store = lock(&shared.store);
-        store.insert(&caller.org, &caller.sandbox, item);
+    // The commit runs on its own task: a client that stops waiting (its
+    // timeout, a proxy's) does not stop it, as with the real service.
+    let committing = Arc::clone(&shared);
+    let commit = tokio::spawn(async move {
+        let config = &committing.config;
+        if !config.commit_delay.is_zero() {
+            tokio::time::sleep(config.commit_delay).await;
+        }
+        let listed_from = Instant::now()
+            .checked_add(config.list_lag)
+            .unwrap_or_else(Instant::now);
+        let mut store = lock(&committing.store);
+        store.insert(&caller.org, &caller.sandbox, item, listed_from);
         persist(&store);
+    });
+    if commit.await.is_err() {
+        return problem::gateway(500, "500000", "Internal server error");
     }
     if lock(&shared.dice).random::<f64>() < shared.config.drop_after_commit_rate {
         tracing::debug!(id = %created.id, "emulator drops the answer to a committed create");
-        let mut severed = Response::new(Body::new(Severed));
+        let mut severed = Response::new(severed_body());
         *severed.status_mut() = StatusCode::CREATED;
         return severed;
     }
@@ -103,17 +119,19 @@ pub(super) async fn create(
         .into_response()
 }
 
+/// An answer body that fails at once: hyper then closes the connection
+/// before the buffered status line goes out, so the client gets no answer.
+pub(super) fn severed_body() -> Body {
+    Body::new(Severed)
+}
+
 pub(super) async fn get_one(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Response {
-    let store = lock(&shared.store);
-    match store
-        .items(&caller.org, &caller.sandbox)
-        .iter()
-        .find(|item| item.id == id)
-    {
+    let mut store = lock(&shared.store);
+    match store.get(&caller.org, &caller.sandbox, &id) {
         Some(item) => Json(ConnectionListResponse {
             items: vec![item.clone()],
             links: None,
@@ -130,26 +148,48 @@ pub(super) async fn list(
 ) -> Response {
     let listing = match listing::parse(query.as_deref()) {
         Ok(listing) => listing,
-        Err(detail) => return problem::bad_request(&detail),
+        Err(refused) => return problem::flow(400, refused.code, "Bad Request", &refused.detail),
     };
-    let store = lock(&shared.store);
-    let selected = listing.select(store.items(&caller.org, &caller.sandbox));
+    let offset = match &listing.continuation {
+        None => 0,
+        Some(token) => match lock(&shared.pages).get(token) {
+            Some(offset) => *offset,
+            None => {
+                return problem::bad_request(&format!(
+                    "`continuationToken={token}` is not valid: expected a token from `_links.next`"
+                ));
+            }
+        },
+    };
+    let listed = lock(&shared.store).listed(&caller.org, &caller.sandbox);
+    let selected = listing.select(&listed);
     if listing.count {
         return Json(json!({"count": selected.len()})).into_response();
     }
-    let end = (listing.offset + listing.limit).min(selected.len());
+    let end = offset.saturating_add(listing.limit).min(selected.len());
     let items = selected
-        .get(listing.offset..end)
+        .get(offset..end)
         .unwrap_or_default()
         .iter()
         .map(|i| (*i).clone())
         .collect();
     let links = (end < selected.len()).then(|| PageLinks {
         next: Some(PageLink {
-            href: listing.next_href(end),
+            href: listing.next_href(&continuation_token(&shared, end)),
         }),
     });
     Json(ConnectionListResponse { items, links }).into_response()
+}
+
+/// An opaque token for the page at `offset` (remembered, bounded).
+fn continuation_token(shared: &Shared, offset: usize) -> String {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut pages = lock(&shared.pages);
+    if pages.len() >= 100_000 {
+        pages.clear();
+    }
+    pages.insert(token.clone(), offset);
+    token
 }
 
 pub(super) async fn patch(
@@ -175,6 +215,10 @@ pub(super) async fn patch(
     let Some(item) = store.get_mut(&caller.org, &caller.sandbox, &id) else {
         return problem::not_found(&id);
     };
+    if named(&shared.config.not_patchable, &item.name) {
+        let detail = format!("PATCH is not enabled for connection `{id}`");
+        return problem::flow(400, "1445-400", "Bad Request", &detail);
+    }
     if if_match.trim().trim_matches('"') != item.etag.trim_matches('"') {
         let detail = format!(
             "etag `{}` does not match the current version of `{id}`",
@@ -198,9 +242,7 @@ pub(super) async fn patch(
     edited.etag = new_etag();
     edited.updated_at = now_ms().max(item.updated_at);
     edited.updated_client = caller.client_id;
-    edited.version = Some(json!(
-        item.version.as_ref().and_then(Value::as_u64).unwrap_or(1) + 1
-    ));
+    edited.version = Some(json!(edited.etag));
     let answer = IdEtag {
         id: edited.id.clone(),
         etag: edited.etag.clone(),
@@ -215,16 +257,31 @@ pub(super) async fn delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Response {
+    let config = &shared.config;
     let mut store = lock(&shared.store);
-    if !store.remove(&caller.org, &caller.sandbox, &id) {
+    let in_use = store
+        .get(&caller.org, &caller.sandbox, &id)
+        .is_some_and(|item| named(&config.in_use, &item.name));
+    if in_use {
+        let detail = format!("connection `{id}` is used by a dataflow: delete the dataflow first");
+        return problem::flow(400, "1418-400", "Bad Request", &detail);
+    }
+    let gone_at = (!config.delete_linger.is_zero())
+        .then(|| Instant::now().checked_add(config.delete_linger))
+        .flatten();
+    if !store.remove(&caller.org, &caller.sandbox, &id, gone_at) {
         return problem::not_found(&id);
     }
     persist(&store);
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// A body that fails at once: hyper then closes the connection before the
-/// buffered status line goes out, so the client gets no answer at all.
+/// Whether `name` starts with one of `prefixes`.
+fn named(prefixes: &[String], name: &str) -> bool {
+    prefixes.iter().any(|p| name.starts_with(p.as_str()))
+}
+
+/// A body that fails at once (see [`severed_body`]).
 struct Severed;
 
 impl http_body::Body for Severed {

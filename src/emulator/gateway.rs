@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Form;
 use axum::extract::{Request, State};
@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
-use super::{RequestRecord, Shared, lock, problem};
+use super::{MAX_TOKEN_TTL, RequestRecord, Shared, lock, problem};
 use crate::api::wire::TokenResponse;
 use crate::config::Cloud;
 use crate::secret::Secret;
@@ -69,15 +69,24 @@ pub(super) async fn record(
     let received = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
+    // Logged on arrival (status 0): a client that stops waiting drops this
+    // future, and its request must still show in the log.
+    let at = {
+        let mut log = lock(&shared.log);
+        log.push(RequestRecord {
+            received,
+            method: method.clone(),
+            path: path.clone(),
+            status: 0,
+        });
+        log.len() - 1
+    };
     let answer = next.run(request).await;
     let status = answer.status().as_u16();
     tracing::debug!(%method, %path, status, "emulator request");
-    lock(&shared.log).push(RequestRecord {
-        received,
-        method,
-        path,
-        status,
-    });
+    if let Some(record) = lock(&shared.log).get_mut(at) {
+        record.status = status;
+    }
     answer
 }
 
@@ -105,7 +114,15 @@ pub(super) async fn check(
             "Service temporarily unavailable (injected fault)",
         );
     }
-    match admit(&shared, request.method(), request.headers()) {
+    // Only the operations that take a body need a content type; any other
+    // method on a path is answered 405 by the router (schemathesis found a
+    // POST to `/connections/{id}` answered 400 here).
+    let takes_body = match *request.method() {
+        Method::POST => request.uri().path().ends_with("/connections"),
+        Method::PATCH => true,
+        _ => false,
+    };
+    match admit(&shared, takes_body, request.headers()) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -115,7 +132,7 @@ pub(super) async fn check(
 }
 
 /// The header checks, in the order the gateway reports them (flow-service.md table).
-fn admit(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<Caller, Response> {
+fn admit(shared: &Shared, takes_body: bool, headers: &HeaderMap) -> Result<Caller, Response> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -168,7 +185,7 @@ fn admit(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<Caller
             &format!("sandbox `{sandbox}` not found"),
         ));
     }
-    if (method == Method::POST || method == Method::PATCH) && header("content-type").is_none() {
+    if takes_body && header("content-type").is_none() {
         return Err(problem::content_type_missing());
     }
     Ok(Caller {
@@ -205,13 +222,31 @@ pub(super) async fn issue_token(
     {
         return problem::ims(401, "invalid_client", "invalid client_id or client_secret");
     }
+    if !config.scopes.is_empty() {
+        let unknown: Vec<&str> = field("scope")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !config.scopes.iter().any(|k| k == s))
+            .collect();
+        if !unknown.is_empty() {
+            let description = format!("invalid scope ({})", unknown.join(","));
+            return problem::ims(400, "invalid_scope", &description);
+        }
+    }
     let token = format!("emu-{}", uuid::Uuid::new_v4().simple());
-    let expiry = Instant::now() + config.token_ttl;
+    // Any lifetime is accepted; beyond the cap a token simply never expires.
+    let ttl = config
+        .token_ttl
+        .clamp(Duration::from_secs(1), MAX_TOKEN_TTL);
+    let now = Instant::now();
+    let expiry = now
+        .checked_add(ttl)
+        .unwrap_or(now + Duration::from_secs(86399));
     lock(&shared.tokens).insert(token.clone(), (config.client_id.clone(), expiry));
     let body = TokenResponse {
         access_token: Secret::new(token),
         token_type: "bearer".into(),
-        expires_in: config.token_ttl.as_secs().max(1),
+        expires_in: ttl.as_secs(),
     };
     axum::Json(body).into_response()
 }

@@ -1,6 +1,6 @@
 //! `GET /connections` query semantics: `property` filters (`==`, `!=`,
-//! comma = OR, repeated = AND), `orderby`, `limit`, `count` and the
-//! continuation token behind `_links.next`.
+//! comma = OR, repeated = AND), `orderby`, `limit`, `count` (never with
+//! `limit`: `1401-400`) and the opaque continuation token behind `_links.next`.
 
 use url::form_urlencoded;
 
@@ -22,21 +22,38 @@ pub(super) struct Listing {
     order: Option<String>,
     pub limit: usize,
     pub count: bool,
-    pub offset: usize,
+    /// The continuation token given, to be resolved to an offset.
+    pub continuation: Option<String>,
     /// The query minus the continuation token, to build the next link.
     rest: Vec<(String, String)>,
 }
 
+/// Why a list query is refused: the `FLOW-` code and what is wrong.
+pub(super) struct Refused {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl From<String> for Refused {
+    fn from(detail: String) -> Self {
+        Refused {
+            code: "1400-400",
+            detail,
+        }
+    }
+}
+
 /// Parses the raw query string; the error names what is wrong.
-pub(super) fn parse(query: Option<&str>) -> Result<Listing, String> {
+pub(super) fn parse(query: Option<&str>) -> Result<Listing, Refused> {
     let mut listing = Listing {
         filters: Vec::new(),
         order: None,
         limit: DEFAULT_LIMIT,
         count: false,
-        offset: 0,
+        continuation: None,
         rest: Vec::new(),
     };
+    let mut limit_given = false;
     for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         let (key, value) = (key.into_owned(), value.into_owned());
         match key.as_str() {
@@ -47,27 +64,44 @@ pub(super) fn parse(query: Option<&str>) -> Result<Listing, String> {
             "orderby" => {
                 return Err(format!(
                     "`orderby={value}` is not valid: expected `name`, `-name` or `createdAt`"
-                ));
+                )
+                .into());
             }
             "limit" => match value.parse::<usize>() {
-                Ok(limit @ 1..=MAX_LIMIT) => listing.limit = limit,
+                Ok(limit @ 1..=MAX_LIMIT) => {
+                    listing.limit = limit;
+                    limit_given = true;
+                }
                 _ => {
                     return Err(format!(
                         "`limit={value}` is not valid: expected an integer from 1 to {MAX_LIMIT}"
-                    ));
+                    )
+                    .into());
                 }
             },
-            "count" => listing.count = value == "true",
+            "count" => match value.as_str() {
+                "true" => listing.count = true,
+                "false" => listing.count = false,
+                _ => {
+                    return Err(format!(
+                        "`count={value}` is not valid: expected `true` or `false`"
+                    )
+                    .into());
+                }
+            },
             "continuationToken" => {
-                listing.offset = value
-                    .strip_prefix('c')
-                    .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| format!("`continuationToken={value}` is not valid"))?;
+                listing.continuation = Some(value);
                 continue;
             }
             _ => {}
         }
         listing.rest.push((key, value));
+    }
+    if listing.count && limit_given {
+        return Err(Refused {
+            code: "1401-400",
+            detail: "`count` cannot be combined with `limit`".into(),
+        });
     }
     Ok(listing)
 }
@@ -123,10 +157,10 @@ impl Listing {
         })
     }
 
-    /// `_links.next.href` for the page after `offset + limit`.
-    pub(super) fn next_href(&self, next_offset: usize) -> String {
+    /// `_links.next.href` carrying the opaque `token` of the next page.
+    pub(super) fn next_href(&self, token: &str) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("continuationToken", &format!("c{next_offset}"));
+        query.append_pair("continuationToken", token);
         for (key, value) in &self.rest {
             query.append_pair(key, value);
         }
@@ -139,19 +173,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rejects_limits_above_the_maximum_and_unknown_properties() {
+    fn rejects_limits_above_the_maximum_unknown_properties_and_count_with_limit() {
         assert!(parse(Some("limit=1001")).is_err());
         assert!(parse(Some("property=password==x")).is_err());
         assert!(parse(Some("limit=1000&property=name!=a,b&orderby=-name")).is_ok());
+        assert!(parse(Some("count=true")).is_ok());
+        assert!(
+            parse(Some("count=null")).is_err(),
+            "schemathesis found `count=null` accepted"
+        );
+        let refused = parse(Some("count=true&limit=5")).err().map(|r| r.code);
+        assert_eq!(refused, Some("1401-400"));
     }
 
     #[test]
     fn next_link_keeps_the_filters() {
-        let listing = parse(Some("property=name%3D%3Da&limit=5&continuationToken=c5")).ok();
-        let href = listing.map(|l| l.next_href(10)).unwrap_or_default();
+        let listing = parse(Some("property=name%3D%3Da&limit=5&continuationToken=t1")).ok();
+        let href = listing.map(|l| l.next_href("t2")).unwrap_or_default();
         assert_eq!(
             href,
-            "/connections?continuationToken=c10&property=name%3D%3Da&limit=5"
+            "/connections?continuationToken=t2&property=name%3D%3Da&limit=5"
         );
     }
 }

@@ -8,6 +8,7 @@
 
 mod body_rules;
 mod connections;
+mod exchange;
 mod gateway;
 mod listing;
 mod problem;
@@ -28,6 +29,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Cloud;
 use crate::secret::Secret;
+pub use exchange::Exchange;
 
 /// How the emulator behaves. `Default` is a fault-free emulator for the
 /// default client, every org and sandbox accepted, on a free port.
@@ -56,6 +58,27 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// File to keep connections in across restarts.
     pub data: Option<PathBuf>,
+    /// How long a create takes to commit; the answer comes after the commit,
+    /// and the commit happens even when the client gave up waiting.
+    pub commit_delay: Duration,
+    /// How long a new connection stays out of listings after its commit
+    /// (reads by id see it at once), as an eventually consistent index would.
+    pub list_lag: Duration,
+    /// How long a deleted connection stays listed with `state: deleting`
+    /// (reads by id answer 404 at once).
+    pub delete_linger: Duration,
+    /// Name prefixes of connections the service refuses to PATCH (`1445-400`).
+    pub not_patchable: Vec<String>,
+    /// Name prefixes of connections a flow uses: DELETE answers `1418-400`.
+    pub in_use: Vec<String>,
+    /// The scopes the client's credential has; a token request asking for
+    /// another gets `invalid_scope`. Empty: any scope.
+    pub scopes: Vec<String>,
+    /// Keep every Flow Service exchange (request and answer, secrets
+    /// masked) for [`Emulator::exchanges`].
+    pub record_exchanges: bool,
+    /// Also append each exchange as one JSON line to this file.
+    pub exchange_log: Option<PathBuf>,
 }
 
 pub const DEFAULT_CLIENT_ID: &str = "provision-local";
@@ -76,9 +99,20 @@ impl Default for EmulatorConfig {
             drop_after_commit_rate: 0.0,
             seed: 0,
             data: None,
+            commit_delay: Duration::ZERO,
+            list_lag: Duration::ZERO,
+            delete_linger: Duration::ZERO,
+            not_patchable: Vec::new(),
+            in_use: Vec::new(),
+            scopes: Vec::new(),
+            record_exchanges: false,
+            exchange_log: None,
         }
     }
 }
+
+/// The longest token lifetime the emulator keeps (any longer one is this).
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// One request as the emulator saw it: when it arrived (server clock), what, and the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +120,8 @@ pub struct RequestRecord {
     pub received: Instant,
     pub method: String,
     pub path: String,
-    /// The answer's status; for a dropped answer, the 201 that never went out.
+    /// The answer's status; for a dropped answer, the 201 that never went
+    /// out; 0 while it is being answered, or when the client went away first.
     pub status: u16,
 }
 
@@ -99,6 +134,9 @@ pub(crate) struct Shared {
     pub dice: Mutex<StdRng>,
     pub bucket: Mutex<gateway::Bucket>,
     pub log: Mutex<Vec<RequestRecord>>,
+    /// Opaque continuation tokens handed out -> the offset they continue at.
+    pub pages: Mutex<HashMap<String, usize>>,
+    pub exchanges: Mutex<exchange::Journal>,
 }
 
 /// A `Mutex` lock that survives a panicked holder (the data stays usable).
@@ -152,6 +190,8 @@ impl Emulator {
             tokens: Mutex::new(HashMap::new()),
             store: Mutex::new(store),
             log: Mutex::new(Vec::new()),
+            pages: Mutex::new(HashMap::new()),
+            exchanges: Mutex::new(exchange::Journal::default()),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(shared.clone());
@@ -183,6 +223,11 @@ impl Emulator {
         let mut log = lock(&self.shared.log).clone();
         log.sort_by_key(|r| r.received);
         log
+    }
+
+    /// Every Flow Service exchange so far (with `record_exchanges`).
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.shared.exchanges).kept.clone()
     }
 
     /// Invalidates every issued token (the next call gets `401013`).
@@ -227,6 +272,11 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/ims/token/v3", post(gateway::issue_token))
         .merge(flow)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            exchange::journal,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             gateway::record,

@@ -65,6 +65,18 @@ pub(super) fn content_type_missing() -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
+/// 405 for a method a path does not take, in the same problem shape as
+/// the service's content-type error (no `FLOW-` code is documented for it).
+pub(super) async fn method_not_allowed() -> Response {
+    let body = json!({
+        "type": "/placeholder/type/uri",
+        "status": 405,
+        "title": "MethodNotAllowedError",
+        "detail": "this method is not allowed on this path",
+    });
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
 /// An IMS error: `{"error": …, "error_description": …}`.
 pub(super) fn ims(status: u16, error: &str, description: &str) -> Response {
     let body = ImsErrorBody {

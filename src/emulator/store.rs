@@ -1,20 +1,30 @@
 //! The emulator's connections, kept per (org, sandbox) in creation order,
 //! optionally persisted to a JSON file with atomic writes (temp file in the
-//! same folder, fsync, rename) so a restart keeps them.
+//! same folder, fsync, rename) so a restart keeps them. Also when each is
+//! visible to listings (`--list-lag-ms`) and which are being deleted
+//! (`--delete-linger-ms`): that timing is not persisted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::wire::ConnectionItem;
+
+/// The state a deleted connection is listed with until it is gone.
+pub(crate) const DELETING: &str = "deleting";
 
 /// Everything the emulator knows. Secrets are masked before they get here.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     scopes: BTreeMap<(String, String), Vec<ConnectionItem>>,
     file: Option<PathBuf>,
+    /// id -> when listings start to show it.
+    listed_from: HashMap<String, Instant>,
+    /// id -> when a connection being deleted disappears.
+    gone_at: HashMap<String, Instant>,
 }
 
 /// The data file's shape.
@@ -35,8 +45,8 @@ impl Store {
     /// An empty store, or the one saved in `file` when it exists.
     pub(crate) fn open(file: Option<&Path>) -> std::io::Result<Store> {
         let mut store = Store {
-            scopes: BTreeMap::new(),
             file: file.map(Path::to_path_buf),
+            ..Store::default()
         };
         let Some(path) = file else { return Ok(store) };
         let text = match std::fs::read(path) {
@@ -46,16 +56,61 @@ impl Store {
         };
         let snapshot: Snapshot = serde_json::from_slice(&text).map_err(std::io::Error::other)?;
         for scope in snapshot.scopes {
-            store.scopes.insert((scope.org, scope.sandbox), scope.items);
+            let items = scope
+                .items
+                .into_iter()
+                .filter(|i| i.state != DELETING)
+                .collect();
+            store.scopes.insert((scope.org, scope.sandbox), items);
         }
         Ok(store)
     }
 
-    pub(crate) fn items(&self, org: &str, sandbox: &str) -> &[ConnectionItem] {
+    /// Forgets connections whose deletion has finished.
+    fn purge(&mut self) {
+        let now = Instant::now();
+        let done: Vec<String> = self
+            .gone_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if done.is_empty() {
+            return;
+        }
+        for items in self.scopes.values_mut() {
+            items.retain(|item| !done.contains(&item.id));
+        }
+        for id in done {
+            self.gone_at.remove(&id);
+            self.listed_from.remove(&id);
+        }
+    }
+
+    /// What a listing shows now: committed long enough ago, deleting ones included.
+    pub(crate) fn listed(&mut self, org: &str, sandbox: &str) -> Vec<ConnectionItem> {
+        self.purge();
+        let now = Instant::now();
+        self.scope(org, sandbox)
+            .iter()
+            .filter(|item| self.listed_from.get(&item.id).is_none_or(|at| *at <= now))
+            .cloned()
+            .collect()
+    }
+
+    fn scope(&self, org: &str, sandbox: &str) -> &[ConnectionItem] {
         self.scopes
             .get(&(org.to_owned(), sandbox.to_owned()))
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// A connection by id, unless it is being deleted.
+    pub(crate) fn get(&mut self, org: &str, sandbox: &str, id: &str) -> Option<&ConnectionItem> {
+        self.purge();
+        self.scope(org, sandbox)
+            .iter()
+            .find(|item| item.id == id && item.state != DELETING)
     }
 
     pub(crate) fn get_mut(
@@ -64,27 +119,57 @@ impl Store {
         sandbox: &str,
         id: &str,
     ) -> Option<&mut ConnectionItem> {
+        self.purge();
         self.scopes
             .get_mut(&(org.to_owned(), sandbox.to_owned()))?
             .iter_mut()
-            .find(|item| item.id == id)
+            .find(|item| item.id == id && item.state != DELETING)
     }
 
-    pub(crate) fn insert(&mut self, org: &str, sandbox: &str, item: ConnectionItem) {
+    /// Adds a connection that listings show from `listed_from` on.
+    pub(crate) fn insert(
+        &mut self,
+        org: &str,
+        sandbox: &str,
+        item: ConnectionItem,
+        listed_from: Instant,
+    ) {
+        self.listed_from.insert(item.id.clone(), listed_from);
         self.scopes
             .entry((org.to_owned(), sandbox.to_owned()))
             .or_default()
             .push(item);
     }
 
-    /// Removes a connection; false when there was none.
-    pub(crate) fn remove(&mut self, org: &str, sandbox: &str, id: &str) -> bool {
+    /// Deletes a connection: at once, or listed as `deleting` until
+    /// `gone_at`. False when there was none (or it is already being deleted).
+    pub(crate) fn remove(
+        &mut self,
+        org: &str,
+        sandbox: &str,
+        id: &str,
+        gone_at: Option<Instant>,
+    ) -> bool {
+        self.purge();
         let Some(items) = self.scopes.get_mut(&(org.to_owned(), sandbox.to_owned())) else {
             return false;
         };
-        let before = items.len();
-        items.retain(|item| item.id != id);
-        items.len() != before
+        let Some(at) = items.iter().position(|i| i.id == id && i.state != DELETING) else {
+            return false;
+        };
+        match gone_at {
+            Some(when) => {
+                if let Some(item) = items.get_mut(at) {
+                    item.state = DELETING.into();
+                }
+                self.gone_at.insert(id.to_owned(), when);
+            }
+            None => {
+                items.remove(at);
+                self.listed_from.remove(id);
+            }
+        }
+        true
     }
 
     /// Writes the data file, if there is one, atomically.
@@ -99,7 +184,11 @@ impl Store {
                 .map(|((org, sandbox), items)| ScopeData {
                     org: org.clone(),
                     sandbox: sandbox.clone(),
-                    items: items.clone(),
+                    items: items
+                        .iter()
+                        .filter(|i| i.state != DELETING)
+                        .cloned()
+                        .collect(),
                 })
                 .collect(),
         };

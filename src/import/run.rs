@@ -51,14 +51,15 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
     let scope = Scope::new(&org, &options.sandbox);
     let items = workspace::runtime()?.block_on(async {
         let connected = workspace::connect(&options.target, &settings, env).await?;
-        let items = connected
-            .api
-            .list(&scope, &ListQuery::new().page_size(1000))
-            .await
-            .map_err(workspace::api_error(format!(
-                "cannot list connections in sandbox `{}`",
-                options.sandbox
-            )));
+        let items =
+            connected
+                .api
+                .list(&scope, &ListQuery::new())
+                .await
+                .map_err(workspace::api_error(format!(
+                    "cannot list connections in sandbox `{}`",
+                    options.sandbox
+                )));
         connected.close().await;
         items
     })?;

@@ -131,7 +131,9 @@ fn recorded(
 ) -> Action {
     let mut reasons = Vec::new();
     let mut changes = Vec::new();
-    let remote_item = scope_items.map(|items| items.iter().find(|i| i.id == record.id));
+    // A connection being deleted (any `state` but enabled/disabled) is gone.
+    let remote_item =
+        scope_items.map(|items| items.iter().find(|i| i.id == record.id && i.is_live()));
     match remote_item {
         Some(None) => {
             reasons.push(format!(
@@ -194,7 +196,12 @@ fn unrecorded(
 ) -> Action {
     let c = &d.connection;
     let namesakes: Vec<&ConnectionItem> = scope_items
-        .map(|items| items.iter().filter(|i| i.name == c.name).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter(|i| i.name == c.name && i.is_live())
+                .collect()
+        })
         .unwrap_or_default();
     match namesakes.as_slice() {
         [item] => action(

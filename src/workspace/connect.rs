@@ -1,25 +1,102 @@
-//! Reaching the Flow Service: the platform with the configured credentials,
-//! or an in-process emulator for `--emulator`; and reading the platform's
-//! view of the sandboxes a plan needs.
+//! Reaching the Flow Service: the platform with the configured credentials
+//! (per-org hosts, scopes, timeouts, every known secret to redact), or an
+//! in-process emulator for `--emulator`; and reading the platform's view of
+//! the sandboxes a plan needs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{EMULATOR_DATA, TargetOptions};
+use super::{EMULATOR_DATA, TargetOptions, Workspace};
 use crate::api::wire::ConnectionItem;
-use crate::api::{ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Scope};
-use crate::config::{Settings, interpolate};
-use crate::desired::{Desired, Environment};
+use crate::api::{
+    ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
+};
+use crate::config::{Auth, Settings, interpolate};
+use crate::connection_string;
+use crate::desired::{self, Desired, Environment};
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use crate::error::Error;
 use crate::plan::{RemoteView, scopes_to_read};
 use crate::secret::Secret;
 use crate::state::State;
 
+/// The longest any configured timeout may be.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Deadlines of an apply, from settings `timeouts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timing {
+    /// Network timeouts of the client (its per-call budget is `action`).
+    pub client: Timeouts,
+    /// One action with all its retries and lookups.
+    pub action: Duration,
+    /// How long a create of unknown outcome is looked up by name.
+    pub settle: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            client: Timeouts {
+                call: Duration::from_secs(120),
+                ..Timeouts::default()
+            },
+            action: Duration::from_secs(120),
+            settle: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Timing {
+    /// The settings' `timeouts`, defaults where absent.
+    pub(crate) fn from_settings(settings: &Settings) -> Result<Timing, Error> {
+        let mut timing = Timing::default();
+        let Some(t) = &settings.timeouts else {
+            return Ok(timing);
+        };
+        let read = |value: &Option<String>, field: &str, default: Duration| match value {
+            Some(text) => parse_duration(text, field),
+            None => Ok(default),
+        };
+        timing.client.connect = read(&t.connect, "connect", timing.client.connect)?;
+        timing.client.request = read(&t.request, "request", timing.client.request)?;
+        timing.action = read(&t.action, "action", timing.action)?;
+        timing.settle = read(&t.settle, "settle", timing.settle)?;
+        timing.client.call = timing.action;
+        Ok(timing)
+    }
+}
+
+/// `500ms`, `30s`, `5m`: checked, more than zero, at most 24 hours.
+fn parse_duration(text: &str, field: &str) -> Result<Duration, Error> {
+    let bad = |why: &str| Error::Setup(format!("`timeouts.{field}` is `{text}`: {why}"));
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| bad("expected a whole number with a unit, e.g. `30s`, `500ms`, `5m`"))?;
+    let millis = match unit {
+        "ms" => Some(number),
+        "s" => number.checked_mul(1000),
+        "m" => number.checked_mul(60_000),
+        _ => return Err(bad("expected the unit `ms`, `s` or `m`")),
+    };
+    let duration = millis
+        .map(Duration::from_millis)
+        .filter(|d| *d <= MAX_TIMEOUT)
+        .ok_or_else(|| bad("expected at most 24 hours"))?;
+    if duration.is_zero() {
+        return Err(bad("expected more than zero"));
+    }
+    Ok(duration)
+}
+
 /// A live connection to the Flow Service; keeps an in-process emulator up.
 pub(crate) struct Connected {
     pub api: Arc<FlowServiceClient>,
+    pub timing: Timing,
     emulator: Option<Emulator>,
 }
 
@@ -43,9 +120,8 @@ impl Connected {
             let api = Arc::clone(&self.api);
             tasks.spawn(async move {
                 let scope = Scope::new(org, sandbox);
-                let items: Result<Vec<ConnectionItem>, _> = api
-                    .list(&scope, &ListQuery::new().postgres().page_size(1000))
-                    .await;
+                let items: Result<Vec<ConnectionItem>, _> =
+                    api.list(&scope, &ListQuery::new().postgres()).await;
                 (scope, items)
             });
         }
@@ -63,6 +139,39 @@ impl Connected {
     }
 }
 
+impl Workspace {
+    /// Connects to the Flow Service (starting the emulator for
+    /// `--emulator`), with every secret of the desired connections known
+    /// to the client so that no server can make it print one.
+    pub(crate) async fn connect(&self) -> Result<Connected, Error> {
+        let redactor = Redactor::new();
+        for secret in known_secrets(&self.desired) {
+            redactor.add(&secret);
+        }
+        connect_with(&self.target, &self.settings, &self.env, redactor).await
+    }
+}
+
+/// The secret values of the desired connections: passwords, connection
+/// strings and the password inside each connection string.
+fn known_secrets(desired: &[Desired]) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for d in desired {
+        match &d.connection.auth {
+            Auth::Basic(basic) => secrets.push(basic.password.clone()),
+            Auth::ConnectionString(cs) => {
+                secrets.push(cs.connection_string.clone());
+                if let Some((_, password)) =
+                    connection_string::parse(&cs.connection_string).get("Password")
+                {
+                    secrets.push(password.to_owned());
+                }
+            }
+        }
+    }
+    secrets
+}
+
 /// The async runtime of commands that talk to the network.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
@@ -77,33 +186,30 @@ pub(crate) async fn connect(
     settings: &Settings,
     env: &Environment,
 ) -> Result<Connected, Error> {
+    connect_with(target, settings, env, Redactor::new()).await
+}
+
+/// Connects per the flags and settings, redacting what `redactor` knows
+/// (the client adds its own credentials and tokens).
+pub(crate) async fn connect_with(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+    redactor: Redactor,
+) -> Result<Connected, Error> {
+    let timing = Timing::from_settings(settings)?;
     if target.emulator {
-        let config = EmulatorConfig {
-            data: Some(PathBuf::from(EMULATOR_DATA)),
-            ..EmulatorConfig::default()
-        };
-        if let Some(dir) = Path::new(EMULATOR_DATA).parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
-        }
-        let emulator = Emulator::start(config)
-            .await
-            .map_err(|e| Error::Failed(format!("cannot start the emulator: {e}")))?;
-        let credentials = Credentials::ClientCredentials {
-            client_id: DEFAULT_CLIENT_ID.into(),
-            client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
-        };
-        let client =
-            FlowServiceClient::new(ClientConfig::new(credentials).with_base_url(&emulator.url()))
-                .map_err(Error::api("cannot set up the Flow Service client"))?;
-        return Ok(Connected {
-            api: Arc::new(client),
-            emulator: Some(emulator),
-        });
+        return start_emulator(timing, redactor).await;
     }
     let credentials = platform_credentials(settings, env)?;
     let mut config = ClientConfig::from_settings(settings, credentials);
+    config.timeouts = timing.client;
+    config.redactor = redactor;
+    config.org_endpoints = org_endpoints(settings, env);
     if let Some(endpoint) = &target.endpoint {
+        // The flag wins over every configured host, regional ones included.
         config.endpoint = endpoint.clone();
+        config.org_endpoints.clear();
     }
     if let Some(ims) = &target.ims {
         config.ims = ims.clone();
@@ -112,8 +218,56 @@ pub(crate) async fn connect(
         .map_err(Error::api("cannot set up the Flow Service client"))?;
     Ok(Connected {
         api: Arc::new(client),
+        timing,
         emulator: None,
     })
+}
+
+async fn start_emulator(timing: Timing, redactor: Redactor) -> Result<Connected, Error> {
+    let config = EmulatorConfig {
+        data: Some(PathBuf::from(EMULATOR_DATA)),
+        ..EmulatorConfig::default()
+    };
+    if let Some(dir) = Path::new(EMULATOR_DATA).parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+    }
+    let emulator = Emulator::start(config)
+        .await
+        .map_err(|e| Error::Failed(format!("cannot start the emulator: {e}")))?;
+    let credentials = Credentials::ClientCredentials {
+        client_id: DEFAULT_CLIENT_ID.into(),
+        client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
+    };
+    let mut config = ClientConfig::new(credentials).with_base_url(&emulator.url());
+    config.timeouts = timing.client;
+    config.redactor = redactor;
+    let client = FlowServiceClient::new(config)
+        .map_err(Error::api("cannot set up the Flow Service client"))?;
+    Ok(Connected {
+        api: Arc::new(client),
+        timing,
+        emulator: Some(emulator),
+    })
+}
+
+/// `orgs.<cloud>.endpoint` per resolved org id.
+fn org_endpoints(settings: &Settings, env: &Environment) -> Vec<(String, String)> {
+    let lookup = |name: &str| env.get(name);
+    let orgs = desired::orgs_from_settings(settings, &lookup);
+    let Some(configured) = &settings.orgs else {
+        return Vec::new();
+    };
+    let mut endpoints = Vec::new();
+    for (cloud, org_settings) in [
+        (crate::config::Cloud::Azure, &configured.azure),
+        (crate::config::Cloud::Aws, &configured.aws),
+    ] {
+        let endpoint = org_settings.as_ref().and_then(|o| o.endpoint.clone());
+        if let (Some(org), Some(endpoint)) = (orgs.get(&cloud), endpoint) {
+            endpoints.push((org.clone(), endpoint));
+        }
+    }
+    endpoints
 }
 
 /// Credentials from the settings (their `${VAR}`s resolved), else from
@@ -141,11 +295,13 @@ fn platform_credentials(settings: &Settings, env: &Environment) -> Result<Creden
             client_id: resolve(&c.client_id, "clientId")?,
             client_secret: resolve(&c.client_secret, "clientSecret")?,
             access_token: resolve(&c.access_token, "accessToken")?,
+            scopes: c.scopes.clone(),
         },
         None => crate::config::Credentials {
             client_id: env.get("AEP_CLIENT_ID"),
             client_secret: env.get("AEP_CLIENT_SECRET"),
             access_token: env.get("AEP_ACCESS_TOKEN"),
+            scopes: None,
         },
     };
     Credentials::from_settings(&configured).map_err(|e| {
@@ -153,4 +309,28 @@ fn platform_credentials(settings: &Settings, env: &Environment) -> Result<Creden
             "{e}: set `credentials` in provision.yaml, or AEP_CLIENT_ID with AEP_CLIENT_SECRET (or AEP_ACCESS_TOKEN); `--emulator` needs none"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_checked_and_capped() {
+        let ok = |t: &str| parse_duration(t, "request").ok();
+        assert_eq!(ok("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(ok("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(ok("5m"), Some(Duration::from_secs(300)));
+        for bad in [
+            "0s",
+            "99999999999999999999s",
+            "999999999m",
+            "25h",
+            "s",
+            "1.5s",
+            "",
+        ] {
+            assert!(parse_duration(bad, "request").is_err(), "{bad}");
+        }
+    }
 }

@@ -171,7 +171,7 @@ mod tests {
     fn tells_ims_failures_from_flow_service_failures() {
         let dns = ApiError::RetriesExhausted {
             attempts: 6,
-            waited_ms: 10,
+            elapsed: std::time::Duration::from_millis(10),
             last: Box::new(ApiError::Transport {
                 url: "https://ims.invalid/ims/token/v3".into(),
                 message: "dns error".into(),

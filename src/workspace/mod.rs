@@ -244,11 +244,6 @@ impl Workspace {
             .unwrap_or(8)
             .max(1)
     }
-
-    /// Connects to the Flow Service (starting the emulator for `--emulator`).
-    pub(crate) async fn connect(&self) -> Result<Connected, Error> {
-        connect(&self.target, &self.settings, &self.env).await
-    }
 }
 
 /// A validation warning as one line.

@@ -63,6 +63,7 @@ impl World {
             .enable_all()
             .build()
             .unwrap();
+        let config = crate::contract_openapi::journaled(config);
         let emulator = runtime.block_on(Emulator::start(config)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let namespace = fresh_namespace("it");
@@ -265,6 +266,28 @@ impl World {
 
     pub fn run(&self, args: &[&str]) -> Finished {
         self.cmd(args).run()
+    }
+
+    /// `provision <args>` in the project with both hosts at `url` (a proxy
+    /// or a misbehaving server standing in front of the emulator).
+    pub fn cmd_via(&self, url: &str, args: &[&str]) -> Run {
+        let mut run =
+            provision()
+                .current_dir(self.path())
+                .args(args)
+                .args(["--endpoint", url, "--ims", url]);
+        for (k, v) in &self.env {
+            run = run.env(k, v);
+        }
+        run
+    }
+
+    /// Appends YAML to the project's provision.yaml.
+    pub fn append_settings(&self, text: &str) {
+        let path = self.path().join("provision.yaml");
+        let mut settings = std::fs::read_to_string(&path).unwrap();
+        settings.push_str(text);
+        std::fs::write(path, settings).unwrap();
     }
 
     /// Applies until it exits 0 (at most `tries` times); returns the runs.

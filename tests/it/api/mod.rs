@@ -7,4 +7,4 @@ mod contract;
 mod faults;
 mod secrets;
 mod seed;
-mod support;
+pub mod support;

@@ -16,6 +16,7 @@ pub const ORG: &str = "TESTORG@AdobeOrg";
 pub const CLIENT_ID: &str = "provision-local";
 
 pub async fn start(config: EmulatorConfig) -> Emulator {
+    let config = crate::contract_openapi::journaled(config);
     Emulator::start(config).await.expect("emulator starts")
 }
 

@@ -20,6 +20,11 @@ mod run;
 /// How each README block is checked: (heading, language, how).
 const ACCOUNTED: &[(&str, &str, &str)] = &[
     (
+        "### First thing with real credentials: `provision smoke`",
+        "console",
+        "parsed: readme::checked::transcript_commands_parse (the run itself needs real credentials; smoke::* runs it against the emulator)",
+    ),
+    (
         "### The YAML fuzz",
         "sh",
         "not run: 100,000 cases take about 20 minutes; `cargo test` runs 64 cases of the same property (yaml_fuzz)",

@@ -1,0 +1,123 @@
+//! Creating a connection without ever making a duplicate: a pending record
+//! before the POST, the POST sent once, and when its outcome is unknown
+//! (timeout, reset, 5xx, a lost or unusable answer) the name looked up with
+//! backoff over the settle window, since listings may lag writes.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{ActionError, Done, Engine, ambiguous};
+use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag};
+use crate::api::{ApiError, FlowService, Scope};
+use crate::plan::Desired;
+use crate::state::{Change, Pending, timestamp};
+
+/// The first wait between two lookups; it doubles up to `MAX_LOOKUP_GAP`.
+const FIRST_LOOKUP_GAP: Duration = Duration::from_millis(250);
+const MAX_LOOKUP_GAP: Duration = Duration::from_secs(4);
+
+impl<F: FlowService + 'static> Engine<F> {
+    pub(super) async fn create(&self, d: &Desired) -> Result<Done, ActionError> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let pending = Pending {
+            org: d.org.clone(),
+            started_at: timestamp::now(),
+        };
+        self.recorder
+            .commit(vec![Change::Pending(d.key.clone(), pending)])
+            .await
+            .map_err(ActionError::State)?;
+        if self.lookup_before_create {
+            // A saved plan's listing may be old: look the name up now.
+            self.pace().await;
+            let found = self.api.find_by_name(&scope, &d.connection.name).await?;
+            if let Some(done) = self.adopt_found(d, &found, false).await? {
+                return Ok(done);
+            }
+        }
+        let body = CreateConnectionRequest::from_connection(&d.connection);
+        self.pace().await;
+        // Sent once: a second POST of the same connection in one run could
+        // make a duplicate when the first one landed unseen.
+        match self.api.create(&scope, &body).await {
+            Ok(IdEtag { id, etag }) => {
+                self.save(d, &id, &etag).await?;
+                Ok(Done::Created(id))
+            }
+            Err(err @ ApiError::CreateOutcomeUnknown { .. }) => {
+                tracing::info!(key = %d.key, error = %err, "create outcome unknown; looking the name up until it settles");
+                let reason = match err {
+                    ApiError::CreateOutcomeUnknown { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
+                self.settle(d, &scope, reason).await
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Looks the name up with backoff until it is listed or the settle
+    /// window has passed (then the action fails, pending kept).
+    async fn settle(
+        &self,
+        d: &Desired,
+        scope: &Scope,
+        reason: String,
+    ) -> Result<Done, ActionError> {
+        let started = Instant::now();
+        let mut gap = FIRST_LOOKUP_GAP;
+        let mut lookups = 0u32;
+        loop {
+            self.pace().await;
+            lookups = lookups.saturating_add(1);
+            match self.api.find_by_name(scope, &d.connection.name).await {
+                Ok(found) => {
+                    if let Some(done) = self.adopt_found(d, &found, true).await? {
+                        return Ok(done);
+                    }
+                }
+                // A failed lookup proves nothing: keep looking within the window.
+                Err(err) => {
+                    tracing::info!(key = %d.key, error = %err, "lookup after an unknown create failed")
+                }
+            }
+            let elapsed = started.elapsed();
+            if elapsed >= self.settle {
+                return Err(ActionError::OutcomeUnknown {
+                    name: d.connection.name.clone(),
+                    reason,
+                    lookups,
+                    settle: self.settle,
+                });
+            }
+            tokio::time::sleep(gap.min(self.settle - elapsed)).await;
+            gap = gap.saturating_mul(2).min(MAX_LOOKUP_GAP);
+        }
+    }
+
+    /// One namesake: record it (created by this run when `ours`, else
+    /// adopted); several: refuse; none: `None`.
+    async fn adopt_found(
+        &self,
+        d: &Desired,
+        found: &[ConnectionItem],
+        ours: bool,
+    ) -> Result<Option<Done>, ActionError> {
+        match found {
+            [] => Ok(None),
+            [item] => {
+                self.save(d, &item.id, &item.etag).await?;
+                Ok(Some(if ours {
+                    Done::Created(item.id.clone())
+                } else {
+                    Done::Adopted {
+                        id: item.id.clone(),
+                        updated: false,
+                    }
+                }))
+            }
+            many => Err(ambiguous(d, many.len())),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Updating a connection in place: read it, PATCH only what differs (`add`
+//! for fields that may be absent, `replace` for those that always exist,
+//! the whole `auth/params` only when a parameter or the secret changed),
+//! re-read once on a stale etag, and record the result.
+
+use serde_json::{Value, json};
+
+use super::{ActionError, Done, Engine};
+use crate::api::wire::{ConnectionItem, CreateConnectionRequest, PatchOp};
+use crate::api::{ApiError, FlowService, Scope};
+use crate::config::Connection;
+use crate::plan::{Desired, visible_changes};
+
+impl<F: FlowService + 'static> Engine<F> {
+    pub(super) async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let item = self.get(&scope, id).await?;
+        let updated = self.patch(d, &scope, item, false).await?;
+        Ok(Done::Adopted {
+            id: id.to_owned(),
+            updated,
+        })
+    }
+
+    /// `push_secret`: the secret changed (or rotation was asked for), which
+    /// the service cannot show, so `auth/params` is sent whatever it reads.
+    pub(super) async fn update(
+        &self,
+        d: &Desired,
+        id: &str,
+        push_secret: bool,
+    ) -> Result<Done, ActionError> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let item = match self.get(&scope, id).await {
+            Err(ActionError::Api(ApiError::NotFound { .. })) => {
+                return Err(ActionError::DeletedOutside(id.to_owned()));
+            }
+            other => other?,
+        };
+        self.patch(d, &scope, item, push_secret).await?;
+        Ok(Done::Updated(id.to_owned()))
+    }
+
+    /// PATCHes what differs between `d` and `item` (nothing when nothing
+    /// does), re-reading once on a stale etag, and records the result.
+    /// Returns whether a PATCH was sent.
+    async fn patch(
+        &self,
+        d: &Desired,
+        scope: &Scope,
+        mut item: ConnectionItem,
+        push_secret: bool,
+    ) -> Result<bool, ActionError> {
+        let id = item.id.clone();
+        for attempt in 0..2 {
+            let ops = patch_ops(&d.connection, &item, push_secret);
+            if ops.is_empty() {
+                self.save(d, &id, &item.etag).await?;
+                return Ok(false);
+            }
+            self.pace().await;
+            match self.api.patch(scope, &id, &item.etag, &ops).await {
+                Ok(done) => {
+                    self.save(d, &id, &done.etag).await?;
+                    return Ok(true);
+                }
+                Err(ApiError::NotFound { .. }) => return Err(ActionError::DeletedOutside(id)),
+                Err(source @ ApiError::NotPatchable { .. }) => {
+                    return Err(ActionError::NotPatchable {
+                        key: d.key.clone(),
+                        source,
+                    });
+                }
+                Err(ApiError::EtagMismatch { .. } | ApiError::PatchOutcomeUnknown { .. })
+                    if attempt == 0 =>
+                {
+                    // Changed meanwhile, or our own PATCH landed unseen: read
+                    // it again and send only what still differs.
+                    item = self.get(scope, &id).await?;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ActionError::KeptChanging(id))
+    }
+}
+
+/// The JSON Patch from what the service shows to what the config says:
+/// `replace /name` (always present), `add /description` (RFC 6902 `add`
+/// sets a member that may be absent) or `remove` it, and `replace
+/// /auth/params` whole when a parameter differs or the secret is pushed.
+pub(crate) fn patch_ops(
+    desired: &Connection,
+    item: &ConnectionItem,
+    push_secret: bool,
+) -> Vec<PatchOp> {
+    let changes = visible_changes(desired, item);
+    let changed = |field: &str| changes.iter().any(|c| c.field == field);
+    let mut ops = Vec::new();
+    if changed("name") {
+        ops.push(PatchOp::replace("/name", json!(desired.name)));
+    }
+    if changed("description") {
+        match desired.description.as_deref().filter(|d| !d.is_empty()) {
+            Some(text) => ops.push(PatchOp::add("/description", json!(text))),
+            None => ops.push(PatchOp::remove("/description")),
+        }
+    }
+    if push_secret || changes.iter().any(|c| c.field.starts_with("auth.")) {
+        let body = CreateConnectionRequest::from_connection(desired);
+        let params = serde_json::to_value(&body.auth.params).unwrap_or(Value::Null);
+        ops.push(PatchOp::replace("/auth/params", params));
+    }
+    ops
+}

@@ -1,0 +1,353 @@
+//! The steps of `provision smoke`, each setting what the platform did
+//! against what the client assumes: create, etag quoting, read back,
+//! secret masking, `sslMode` as read back, list by name, `limit`, the
+//! pagination form, update, delete, gone. A step that fails stops the
+//! steps after it, except the clean-up, which always runs.
+
+use serde_json::{Value, json};
+
+use super::PREFIX;
+use crate::api::wire::{
+    AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
+};
+use crate::api::{ApiError, FlowService, FlowServiceClient, ListQuery, Scope};
+use crate::config::Cloud;
+use crate::secret::{MASK, Secret};
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub name: &'static str,
+    pub observed: String,
+    pub assumed: String,
+    pub matches: bool,
+}
+
+/// One smoke run against one sandbox.
+pub(super) struct Run<'a> {
+    api: &'a FlowServiceClient,
+    scope: &'a Scope,
+    cloud: Cloud,
+    password: String,
+    pub name: String,
+    pub steps: Vec<Step>,
+    /// The throwaway connection, once created, and whether it is deleted.
+    created: Option<(String, String)>,
+    deleted: bool,
+}
+
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        None => "(absent)".into(),
+        Some(Value::String(s)) => format!("`{}`", s.escape_debug()),
+        Some(other) => format!(
+            "`{other}` ({})",
+            if other.is_boolean() {
+                "a boolean"
+            } else {
+                "not a string"
+            }
+        ),
+    }
+}
+
+impl<'a> Run<'a> {
+    pub(super) fn new(
+        api: &'a FlowServiceClient,
+        scope: &'a Scope,
+        cloud: Cloud,
+        password: String,
+    ) -> Self {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        Run {
+            api,
+            scope,
+            cloud,
+            password,
+            name: format!("{PREFIX}{}", &suffix[..12]),
+            steps: Vec::new(),
+            created: None,
+            deleted: false,
+        }
+    }
+
+    fn record(
+        &mut self,
+        name: &'static str,
+        observed: String,
+        assumed: &str,
+        matches: bool,
+    ) -> bool {
+        self.steps.push(Step {
+            name,
+            observed,
+            assumed: assumed.to_owned(),
+            matches,
+        });
+        matches
+    }
+
+    fn failed(&mut self, name: &'static str, assumed: &str, err: &ApiError) -> bool {
+        self.record(name, format!("error: {err}"), assumed, false)
+    }
+
+    fn ssl_mode(&self) -> &'static str {
+        match self.cloud {
+            Cloud::Aws => "true",
+            Cloud::Azure => "Verify Full",
+        }
+    }
+
+    fn body(&self) -> CreateConnectionRequest {
+        CreateConnectionRequest {
+            name: self.name.clone(),
+            description: Some("provision smoke test: safe to delete".into()),
+            auth: CreateAuth {
+                spec_name: BASIC_AUTH.into(),
+                params: AuthParams::Basic {
+                    // Never connected to: the base connection is accepted without it.
+                    server: "provision-smoke.invalid".into(),
+                    port: "5432".into(),
+                    database: "smoke".into(),
+                    username: "smoke".into(),
+                    password: Secret::new(self.password.clone()),
+                    ssl_mode: Some(self.ssl_mode().into()),
+                },
+            },
+            connection_spec: SpecRef::postgres(),
+        }
+    }
+
+    /// Every step in order, stopping at the first that fails outright.
+    pub(super) async fn all(&mut self) {
+        let Some(item) = self.create_and_read().await else {
+            return;
+        };
+        self.read_checks(&item);
+        if !self.listing().await {
+            return;
+        }
+        if !self.update(&item).await {
+            return;
+        }
+        self.delete().await;
+    }
+
+    async fn create_and_read(&mut self) -> Option<ConnectionItem> {
+        let assumed = "201 with a connection id";
+        let created = match self.api.create(self.scope, &self.body()).await {
+            Ok(created) => created,
+            Err(err) => {
+                self.failed("create", assumed, &err);
+                return None;
+            }
+        };
+        self.created = Some((created.id.clone(), created.etag.clone()));
+        self.record(
+            "create",
+            format!("created, id `{}`", created.id),
+            assumed,
+            true,
+        );
+        let quoted =
+            created.etag.len() >= 2 && created.etag.starts_with('"') && created.etag.ends_with('"');
+        self.record(
+            "etag quoting",
+            format!("`{}`", created.etag),
+            "an etag in double quotes, sent back as is in If-Match",
+            quoted,
+        );
+        let assumed = "the connection as created, `state` enabled";
+        match self.api.get(self.scope, &created.id).await {
+            Ok(item) => {
+                let ok = item.name == self.name && item.state == "enabled";
+                self.record(
+                    "read back",
+                    format!(
+                        "name `{}`, state `{}`",
+                        item.name.escape_debug(),
+                        item.state.escape_debug()
+                    ),
+                    assumed,
+                    ok,
+                );
+                Some(item)
+            }
+            Err(err) => {
+                self.failed("read back", assumed, &err);
+                None
+            }
+        }
+    }
+
+    fn read_checks(&mut self, item: &ConnectionItem) {
+        let params = item.auth.as_ref().map(|a| &a.params);
+        let password = params.and_then(|p| p.get("password"));
+        let clear = password.and_then(Value::as_str) == Some(self.password.as_str());
+        let observed = if clear {
+            "the password in clear text".to_owned()
+        } else {
+            shown(password)
+        };
+        self.record(
+            "secret masking",
+            observed,
+            &format!("the password never returned (read as `{MASK}`)"),
+            !clear,
+        );
+        let ssl = params.and_then(|p| p.get("sslMode"));
+        let wanted = self.ssl_mode();
+        let same = match ssl {
+            Some(Value::String(s)) => s == wanted,
+            Some(Value::Bool(b)) => b.to_string() == wanted,
+            _ => false,
+        };
+        let (name, assumed) = match self.cloud {
+            Cloud::Aws => (
+                "aws sslMode read back",
+                "`\"true\"` as sent (a string; a boolean true also compares equal)",
+            ),
+            Cloud::Azure => ("azure sslMode read back", "`Verify Full` as sent"),
+        };
+        self.record(name, shown(ssl), assumed, same);
+    }
+
+    async fn listing(&mut self) -> bool {
+        let assumed = "`property=name==…` lists exactly this connection";
+        let id = self
+            .created
+            .as_ref()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        match self.api.find_by_name(self.scope, &self.name).await {
+            Ok(found) => {
+                let ok = found.len() == 1 && found[0].id == id;
+                self.record(
+                    "list by name",
+                    format!("{} connection(s) listed", found.len()),
+                    assumed,
+                    ok,
+                );
+            }
+            Err(err) => return self.failed("list by name", assumed, &err),
+        }
+        let query = ListQuery::new().postgres().page_size(100);
+        let assumed = "`limit=100` accepted";
+        if let Err(err) = self.api.first_page(self.scope, &query).await {
+            return self.failed("limit accepted", assumed, &err);
+        }
+        self.record("limit accepted", "200".into(), assumed, true);
+        self.pagination().await
+    }
+
+    async fn pagination(&mut self) -> bool {
+        let assumed =
+            "`_links.next.href` on the endpoint's origin, followable, only when more pages exist";
+        let first = match self
+            .api
+            .first_page(self.scope, &ListQuery::new().postgres().page_size(1))
+            .await
+        {
+            Ok(first) => first,
+            Err(err) => return self.failed("pagination form", assumed, &err),
+        };
+        let Some(href) = first.links.and_then(|l| l.next).map(|n| n.href) else {
+            let observed = format!(
+                "one page of {} (nothing more to page through)",
+                first.items.len()
+            );
+            return self.record("pagination form", observed, assumed, first.items.len() <= 1);
+        };
+        let form = if href.starts_with("/connections") {
+            "relative to the service"
+        } else if href.starts_with('/') {
+            "relative to the host"
+        } else {
+            "absolute"
+        };
+        match self.api.next_page(self.scope, &href).await {
+            Ok(_) => self.record(
+                "pagination form",
+                format!("next link {form}, followed"),
+                assumed,
+                true,
+            ),
+            Err(err) => self.failed("pagination form", assumed, &err),
+        }
+    }
+
+    async fn update(&mut self, item: &ConnectionItem) -> bool {
+        let assumed = "`add /description` with If-Match: a new etag, the description read back";
+        let text = "provision smoke test: updated";
+        let ops = [PatchOp::add("/description", json!(text))];
+        let patched = match self.api.patch(self.scope, &item.id, &item.etag, &ops).await {
+            Ok(patched) => patched,
+            Err(err) => return self.failed("update description", assumed, &err),
+        };
+        match self.api.get(self.scope, &item.id).await {
+            Ok(read) => {
+                let ok = patched.etag != item.etag && read.description.as_deref() == Some(text);
+                let observed = format!(
+                    "new etag: {}, description read back: {}",
+                    patched.etag != item.etag,
+                    read.description.as_deref() == Some(text)
+                );
+                self.record("update description", observed, assumed, ok)
+            }
+            Err(err) => self.failed("update description", assumed, &err),
+        }
+    }
+
+    async fn delete(&mut self) -> bool {
+        let Some((id, _)) = self.created.clone() else {
+            return false;
+        };
+        let assumed = "204";
+        if let Err(err) = self.api.delete(self.scope, &id).await {
+            return self.failed("delete", assumed, &err);
+        }
+        self.deleted = true;
+        self.record("delete", "deleted".into(), assumed, true);
+        let assumed = "404 (`FLOW-1439-*`), or listed as being deleted";
+        let observed = match self.api.get(self.scope, &id).await {
+            Err(ApiError::NotFound { .. }) => Ok("404".to_owned()),
+            Ok(item) if !item.is_live() => Ok(format!("state `{}`", item.state.escape_debug())),
+            Ok(item) => Err(format!(
+                "still there, state `{}`",
+                item.state.escape_debug()
+            )),
+            Err(err) => Err(format!("error: {err}")),
+        };
+        match observed {
+            Ok(observed) => self.record("gone", observed, assumed, true),
+            Err(observed) => self.record("gone", observed, assumed, false),
+        }
+    }
+
+    /// Deletes the throwaway connection if a step stopped before it did;
+    /// returns what is left behind, if anything.
+    pub(super) async fn clean_up(&mut self) -> Option<String> {
+        let (id, _) = self.created.clone()?;
+        if self.deleted {
+            return None;
+        }
+        match self.api.delete(self.scope, &id).await {
+            Ok(()) | Err(ApiError::NotFound { .. }) => {
+                self.record(
+                    "clean up",
+                    "deleted after the failure".into(),
+                    "the throwaway connection deleted",
+                    true,
+                );
+                None
+            }
+            Err(err) => {
+                self.failed("clean up", "the throwaway connection deleted", &err);
+                Some(format!(
+                    "could not delete the throwaway connection `{}` (id `{id}`) in sandbox `{}`: delete it by hand",
+                    self.name, self.scope.sandbox
+                ))
+            }
+        }
+    }
+}
