@@ -1,4 +1,6 @@
-//! The only module that knows the YAML parser. It turns parser events into
+//! The module that builds the tree from the YAML parser (the other reader
+//! of its events is `secrets.rs`, which only finds secret spans for masking
+//! snippets). It turns parser events into
 //! [`Node`]s with positions, resolving plain scalars by the YAML 1.2 core
 //! schema (`no` is a string), rejecting duplicate keys, and expanding aliases
 //! within a budget so an alias bomb stops early.

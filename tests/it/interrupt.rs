@@ -121,3 +121,44 @@ fn a_second_interrupt_exits_at_once_and_the_next_apply_recovers() {
     world.apply_until_done(&[], 3);
     world.assert_remote_exactly(3);
 }
+
+#[test]
+fn an_interrupt_while_planning_stops_at_once_with_nothing_changed() {
+    let world = slow_world(5000, 2);
+    let mut child = world
+        .cmd(&["apply"])
+        .into_command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The lock is taken right before the run starts listing the sandboxes.
+    let start = Instant::now();
+    while !world.lock_is_held() {
+        assert!(start.elapsed() < Duration::from_secs(20), "never locked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    interrupt(&child);
+    let code = wait_within(&mut child, Duration::from_secs(3));
+    assert_eq!(code, 130);
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("interrupted while planning: nothing was changed"),
+        "{stderr}"
+    );
+    // Planning only reads: no state was written.
+    assert!(!world.state_path().exists());
+}
