@@ -164,7 +164,15 @@ fn postgres_by_name<'a>(
     items.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let mut by_name: BTreeMap<&str, Vec<&ConnectionItem>> = BTreeMap::new();
     for item in items {
-        if item.connection_spec.id == POSTGRES_SPEC_ID {
+        if !item.is_live() {
+            selection.skip(
+                item,
+                format!(
+                    "it is being deleted on the platform (state `{}`)",
+                    item.state
+                ),
+            );
+        } else if item.connection_spec.id == POSTGRES_SPEC_ID {
             by_name.entry(&item.name).or_default().push(item);
         } else {
             selection.skip(

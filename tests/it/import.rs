@@ -5,6 +5,7 @@
 use provision::api::wire::CreateConnectionRequest;
 use provision::api::{FlowService, Scope};
 use provision::config::{Auth, AzureSslMode, BasicAuth, Cloud, Connection, SslMode};
+use provision::emulator::EmulatorConfig;
 
 use crate::util::Finished;
 use crate::world::{ORG_AWS, ORG_AZURE, World};
@@ -321,4 +322,28 @@ fn an_unwritable_state_is_a_failure_not_a_lock() {
     )
     .expect_code(1);
     assert!(run.stderr().contains("blocked"), "{}", run.stderr());
+}
+
+/// A connection the platform is still deleting is not imported (it would
+/// be gone by the next plan), and says so.
+#[test]
+fn connections_being_deleted_are_skipped() {
+    let world = World::new(EmulatorConfig {
+        delete_linger: std::time::Duration::from_secs(600),
+        ..Default::default()
+    });
+    let gone = create(&world, ORG_AZURE, &basic("leaving", "dev", Cloud::Azure, 1));
+    create(&world, ORG_AZURE, &basic("staying", "dev", Cloud::Azure, 2));
+    world
+        .runtime
+        .block_on(world.client().delete(&Scope::new(ORG_AZURE, "dev"), &gone))
+        .unwrap();
+    let run = import(&world, &["--sandbox", "dev", "--cloud", "azure"]).expect_code(0);
+    assert!(
+        run.stderr().contains("skipped `leaving`") && run.stderr().contains("being deleted"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stdout().contains("staying"), "{}", run.stdout());
+    assert!(!run.stdout().contains("leaving.yaml"), "{}", run.stdout());
 }
