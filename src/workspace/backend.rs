@@ -114,7 +114,12 @@ fn state_url(
     }
 }
 
-fn resolve_setting(value: &str, field: &str, env: &Environment) -> Result<String, Error> {
+/// A settings value with its `${VAR}`s resolved; unset ones are named.
+pub(super) fn resolve_setting(
+    value: &str,
+    field: &str,
+    env: &Environment,
+) -> Result<String, Error> {
     interpolate::substitute(value, &|name| env.get(name)).map_err(|missing| {
         Error::Setup(format!(
             "`{field}` uses unset environment variable(s): {}",

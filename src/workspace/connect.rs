@@ -13,7 +13,7 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{
     ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
 };
-use crate::config::{Auth, Settings, interpolate};
+use crate::config::{Auth, Settings};
 use crate::connection_string;
 use crate::desired::{self, Desired, Environment};
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
@@ -274,21 +274,10 @@ fn org_endpoints(settings: &Settings, env: &Environment) -> Vec<(String, String)
 /// `AEP_CLIENT_ID` with `AEP_CLIENT_SECRET` or `AEP_ACCESS_TOKEN`.
 fn platform_credentials(settings: &Settings, env: &Environment) -> Result<Credentials, Error> {
     let resolve = |value: &Option<String>, field: &str| -> Result<Option<String>, Error> {
-        match value {
-            None => Ok(None),
-            Some(v) => interpolate::substitute(v, &|n| env.get(n))
-                .map(Some)
-                .map_err(|missing| {
-                    Error::Setup(format!(
-                        "`credentials.{field}` uses unset environment variable(s): {}",
-                        missing
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                }),
-        }
+        value
+            .as_deref()
+            .map(|v| super::backend::resolve_setting(v, &format!("credentials.{field}"), env))
+            .transpose()
     };
     let configured = match &settings.credentials {
         Some(c) => crate::config::Credentials {
