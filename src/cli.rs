@@ -74,6 +74,16 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Write the man page(s), generated from these definitions.
     Man(ManArgs),
+    /// Explain a diagnostic code (`provision explain V203`), or list every code.
+    Explain(ExplainArgs),
+}
+
+/// `provision explain [CODE]`.
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// A diagnostic code such as `V203` (any case); without it, every code is listed.
+    #[arg(value_name = "CODE", value_parser = crate::diagnostic::parse_code)]
+    pub code: Option<crate::diagnostic::Code>,
 }
 
 /// Where to run and where state lives: shared by plan, apply and state.

@@ -27,6 +27,9 @@ mod workspace;
 
 use std::process::ExitCode;
 
+#[doc(hidden)]
+pub use diagnostic::{Code, codes_reference};
+
 use error::exit;
 
 /// Parses the command line and runs the chosen command.

@@ -3,6 +3,7 @@
 mod apply;
 mod check;
 mod emulator;
+mod explain;
 mod gitops;
 mod import;
 mod plan;
@@ -32,6 +33,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::Init(args) => gitops::init(&args, quiet),
         Command::Completions(args) => gitops::completions(&args),
         Command::Man(args) => gitops::man(args.out.as_deref()),
+        Command::Explain(args) => explain::run(&args),
     }
 }
 

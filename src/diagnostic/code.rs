@@ -1,279 +1,117 @@
-//! Every diagnostic code in one table: its stable string, its rule name,
-//! what it means and its default severity. Renderers (text, JSON, GitHub,
-//! SARIF) read it from here, so a new code is added in one place.
+//! Every diagnostic code, defined once in the `codes!` table below: its
+//! stable string, rule name, default severity, summary and long explanation
+//! (`explain/<CODE>.md`). The enum, `ALL`, SARIF rules and docs derive from it.
 
 use serde::Serialize;
 
 use super::Severity;
 
-/// Stable diagnostic codes. The string form is public: users grep for it and
-/// pipelines may filter on it, so never renumber.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Code {
-    /// The file could not be read.
-    Io,
-    /// The file is larger than connection files can be.
-    FileTooLarge,
-    /// The file is not UTF-8.
-    NotUtf8,
-    /// The YAML does not parse.
-    YamlSyntax,
-    /// A mapping has the same key twice.
-    DuplicateKey,
-    /// Alias expansion or nesting beyond the budget.
-    YamlBudget,
-    /// The file holds no document.
-    EmptyFile,
-    /// A document is not a mapping.
-    NotAMapping,
-    /// A path given on the command line does not exist or holds no YAML.
-    NoInput,
-    /// More problems in one file than are listed.
-    TooManyProblems,
-    /// A second document in the settings file.
-    ExtraDocument,
-    /// A path that is not a regular file (a FIFO, a socket, a device).
-    NotRegularFile,
-    /// A symbolic link to a folder, inside a walked folder: not followed.
-    LinkedFolder,
-    /// A later document lacks the schema modeline the file's first one has.
-    MissingModeline,
-    /// A key the schema does not know.
-    UnknownKey,
-    /// A required key is missing.
-    MissingKey,
-    /// A value of the wrong type.
-    WrongType,
-    /// A value outside the allowed set.
-    InvalidValue,
-    /// A number outside its range.
-    OutOfRange,
-    /// A string of the wrong length or shape.
-    InvalidString,
-    /// Any other schema rule.
-    Schema,
-    /// A malformed connection string.
-    ConnectionString,
-    /// Two documents describe the same (cloud, sandbox, name).
-    DuplicateConnection,
-    /// A secret written in plain text.
-    PlaintextSecret,
-    /// A malformed `${VAR}` reference.
-    Interpolation,
-    /// A PostgreSQL connection on MySQL's port.
-    SuspiciousPort,
-    /// A `${VAR}` whose variable is not set (plan/apply/check).
-    MissingVariable,
-    /// A variable whose value holds `;` inside a connection string.
-    UnsafeVariable,
-    /// One IMS org configured for both clouds.
-    SharedOrg,
+/// Generates [`Code`] and its accessors from one row per code, so a code
+/// cannot exist without its string, name, severity, summary and
+/// explanation, and a rule's SARIF index is its position in the table.
+macro_rules! codes {
+    ($($variant:ident => ($code:literal, $name:literal, $severity:ident, $summary:literal),)+) => {
+        /// Stable diagnostic codes. The string form is public: users grep for
+        /// it and pipelines may filter on it, so never renumber.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(#[doc = $summary] $variant,)+
+        }
+
+        impl Code {
+            /// Every code, in the order of the table (sorted by string).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
+
+            /// `P004`, `S101`, `V203`, ...
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)+
+                }
+            }
+
+            /// The rule's name, e.g. `yaml-syntax`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)+
+                }
+            }
+
+            /// One sentence saying what the code means.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)+
+                }
+            }
+
+            /// The severity it has unless an option changes it (e.g.
+            /// `--allow-plaintext-secrets` makes V203 a warning).
+            pub fn default_severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)+
+                }
+            }
+
+            /// The long explanation in Markdown: what triggers the code, an
+            /// example under `### Example` and the way out under `### Fix`.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$variant => include_str!(concat!("explain/", $code, ".md")),)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    Io => ("P001", "io", Error, "The file could not be read."),
+    FileTooLarge => ("P002", "file-too-large", Error, "The file is larger than a connection file can be."),
+    NotUtf8 => ("P003", "not-utf8", Error, "The file is not UTF-8."),
+    YamlSyntax => ("P004", "yaml-syntax", Error, "The YAML does not parse."),
+    DuplicateKey => ("P005", "duplicate-key", Error, "A mapping has the same key twice."),
+    YamlBudget => ("P006", "yaml-budget", Error, "Alias expansion or nesting goes beyond the budget."),
+    EmptyFile => ("P007", "empty-file", Warning, "The file holds no document."),
+    NotAMapping => ("P008", "not-a-mapping", Error, "A document is not a mapping."),
+    NoInput => ("P009", "no-input", Error, "A path given on the command line does not exist or holds no YAML."),
+    TooManyProblems => ("P010", "too-many-problems", Error, "A file has more problems than are listed; fix the ones shown first."),
+    ExtraDocument => ("P011", "extra-document", Error, "The settings file holds more than one YAML document."),
+    NotRegularFile => ("P012", "not-a-regular-file", Error, "A path is not a regular file (a FIFO, a socket, a device) and was not read."),
+    LinkedFolder => ("P013", "linked-folder", Warning, "A symbolic link to a folder inside a walked folder is not followed."),
+    MissingModeline => ("P014", "missing-modeline", Warning, "A later document of a file lacks the schema modeline its first document has, so editors do not check it."),
+    UnknownKey => ("S101", "unknown-key", Error, "A key the schema does not know."),
+    MissingKey => ("S102", "missing-key", Error, "A required key is missing."),
+    WrongType => ("S103", "wrong-type", Error, "A value has the wrong type."),
+    InvalidValue => ("S104", "invalid-value", Error, "A value is outside the allowed set."),
+    OutOfRange => ("S105", "out-of-range", Error, "A number is outside its range."),
+    InvalidString => ("S106", "invalid-string", Error, "A string has the wrong length or shape."),
+    Schema => ("S199", "schema", Error, "A value breaks another schema rule."),
+    ConnectionString => ("V201", "connection-string", Error, "A connection string is malformed."),
+    DuplicateConnection => ("V202", "duplicate-connection", Error, "Two documents describe the same (cloud, sandbox, name)."),
+    PlaintextSecret => ("V203", "plaintext-secret", Error, "A secret is written in plain text instead of a ${VAR} reference."),
+    Interpolation => ("V204", "interpolation", Error, "A ${VAR} reference is malformed."),
+    SuspiciousPort => ("V205", "suspicious-port", Warning, "A PostgreSQL connection uses MySQL's port 3306."),
+    MissingVariable => ("V206", "missing-variable", Error, "A ${VAR} reference names an unset environment variable."),
+    UnsafeVariable => ("V207", "unsafe-variable", Error, "A variable's value would change the connection string's structure (it holds `;`)."),
+    SharedOrg => ("V208", "shared-org", Error, "The same IMS org is configured for both clouds: an org lives on one cloud."),
 }
 
 impl Code {
-    /// Every code, in the order of their strings.
-    pub const ALL: [Code; 29] = [
-        Code::Io,
-        Code::FileTooLarge,
-        Code::NotUtf8,
-        Code::YamlSyntax,
-        Code::DuplicateKey,
-        Code::YamlBudget,
-        Code::EmptyFile,
-        Code::NotAMapping,
-        Code::NoInput,
-        Code::TooManyProblems,
-        Code::ExtraDocument,
-        Code::NotRegularFile,
-        Code::LinkedFolder,
-        Code::MissingModeline,
-        Code::UnknownKey,
-        Code::MissingKey,
-        Code::WrongType,
-        Code::InvalidValue,
-        Code::OutOfRange,
-        Code::InvalidString,
-        Code::Schema,
-        Code::ConnectionString,
-        Code::DuplicateConnection,
-        Code::PlaintextSecret,
-        Code::Interpolation,
-        Code::SuspiciousPort,
-        Code::MissingVariable,
-        Code::UnsafeVariable,
-        Code::SharedOrg,
-    ];
-
-    /// `P004`, `S101`, `V203`, ...
-    pub fn as_str(self) -> &'static str {
-        self.row().0
+    /// The code's position in [`Code::ALL`]: variants are declared in table
+    /// order, so this is the SARIF rule index by construction.
+    pub fn index(self) -> usize {
+        self as usize
     }
 
-    /// The rule's name, e.g. `yaml-syntax`.
-    pub fn name(self) -> &'static str {
-        self.row().1
+    /// The code written as `v203` or `V203`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
-    /// One sentence saying what the code means.
-    pub fn description(self) -> &'static str {
-        self.row().2
-    }
-
-    /// The severity it has unless an option changes it (e.g.
-    /// `--allow-plaintext-secrets` makes V203 a warning).
-    pub fn default_severity(self) -> Severity {
-        self.row().3
-    }
-
-    /// Exhaustive, so a new code needs all four.
-    fn row(self) -> (&'static str, &'static str, &'static str, Severity) {
-        use Severity::{Error, Warning};
-        match self {
-            Code::Io => ("P001", "io", "The file could not be read.", Error),
-            Code::FileTooLarge => (
-                "P002",
-                "file-too-large",
-                "The file is larger than a connection file can be.",
-                Error,
-            ),
-            Code::NotUtf8 => ("P003", "not-utf8", "The file is not UTF-8.", Error),
-            Code::YamlSyntax => ("P004", "yaml-syntax", "The YAML does not parse.", Error),
-            Code::DuplicateKey => (
-                "P005",
-                "duplicate-key",
-                "A mapping has the same key twice.",
-                Error,
-            ),
-            Code::YamlBudget => (
-                "P006",
-                "yaml-budget",
-                "Alias expansion or nesting goes beyond the budget.",
-                Error,
-            ),
-            Code::EmptyFile => ("P007", "empty-file", "The file holds no document.", Warning),
-            Code::NotAMapping => (
-                "P008",
-                "not-a-mapping",
-                "A document is not a mapping.",
-                Error,
-            ),
-            Code::NoInput => (
-                "P009",
-                "no-input",
-                "A path given on the command line does not exist or holds no YAML.",
-                Error,
-            ),
-            Code::TooManyProblems => (
-                "P010",
-                "too-many-problems",
-                "A file has more problems than are listed; fix the ones shown first.",
-                Error,
-            ),
-            Code::ExtraDocument => (
-                "P011",
-                "extra-document",
-                "The settings file holds more than one YAML document.",
-                Error,
-            ),
-            Code::NotRegularFile => (
-                "P012",
-                "not-a-regular-file",
-                "A path is not a regular file (a FIFO, a socket, a device) and was not read.",
-                Error,
-            ),
-            Code::LinkedFolder => (
-                "P013",
-                "linked-folder",
-                "A symbolic link to a folder inside a walked folder is not followed.",
-                Warning,
-            ),
-            Code::MissingModeline => (
-                "P014",
-                "missing-modeline",
-                "A later document of a file lacks the schema modeline its first document has, so editors do not check it.",
-                Warning,
-            ),
-            Code::UnknownKey => (
-                "S101",
-                "unknown-key",
-                "A key the schema does not know.",
-                Error,
-            ),
-            Code::MissingKey => ("S102", "missing-key", "A required key is missing.", Error),
-            Code::WrongType => ("S103", "wrong-type", "A value has the wrong type.", Error),
-            Code::InvalidValue => (
-                "S104",
-                "invalid-value",
-                "A value is outside the allowed set.",
-                Error,
-            ),
-            Code::OutOfRange => (
-                "S105",
-                "out-of-range",
-                "A number is outside its range.",
-                Error,
-            ),
-            Code::InvalidString => (
-                "S106",
-                "invalid-string",
-                "A string has the wrong length or shape.",
-                Error,
-            ),
-            Code::Schema => (
-                "S199",
-                "schema",
-                "A value breaks another schema rule.",
-                Error,
-            ),
-            Code::ConnectionString => (
-                "V201",
-                "connection-string",
-                "A connection string is malformed.",
-                Error,
-            ),
-            Code::DuplicateConnection => (
-                "V202",
-                "duplicate-connection",
-                "Two documents describe the same (cloud, sandbox, name).",
-                Error,
-            ),
-            Code::PlaintextSecret => (
-                "V203",
-                "plaintext-secret",
-                "A secret is written in plain text instead of a ${VAR} reference.",
-                Error,
-            ),
-            Code::Interpolation => (
-                "V204",
-                "interpolation",
-                "A ${VAR} reference is malformed.",
-                Error,
-            ),
-            Code::SuspiciousPort => (
-                "V205",
-                "suspicious-port",
-                "A PostgreSQL connection uses MySQL's port 3306.",
-                Warning,
-            ),
-            Code::MissingVariable => (
-                "V206",
-                "missing-variable",
-                "A ${VAR} reference names an unset environment variable.",
-                Error,
-            ),
-            Code::UnsafeVariable => (
-                "V207",
-                "unsafe-variable",
-                "A variable's value would change the connection string's structure (it holds `;`).",
-                Error,
-            ),
-            Code::SharedOrg => (
-                "V208",
-                "shared-org",
-                "The same IMS org is configured for both clouds: an org lives on one cloud.",
-                Error,
-            ),
-        }
+    /// The anchor of the code's section in the generated codes reference.
+    pub fn anchor(self) -> String {
+        self.as_str().to_ascii_lowercase()
     }
 }
 
@@ -301,5 +139,38 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn the_index_of_a_code_is_its_position_in_all() {
+        assert_eq!(Code::ALL.len(), 29);
+        for (position, code) in Code::ALL.iter().enumerate() {
+            assert_eq!(code.index(), position, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn every_explanation_has_an_example_and_a_fix() {
+        for code in Code::ALL {
+            let text = code.explanation();
+            let example = text.find("\n### Example\n\n");
+            let fix = text.find("\n### Fix\n\n");
+            let shown = matches!((example, fix), (Some(e), Some(f))
+                if 0 < e && e < f && text[e..f].contains("\n```"));
+            assert!(
+                shown,
+                "{}.md: expected an opening paragraph, then `### Example` with a fenced block, then `### Fix`",
+                code.as_str()
+            );
+            assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
+        }
+    }
+
+    #[test]
+    fn codes_parse_whatever_their_case() {
+        assert_eq!(Code::parse("v203"), Some(Code::PlaintextSecret));
+        assert_eq!(Code::parse("P001"), Some(Code::Io));
+        assert_eq!(Code::parse("V999"), None);
+        assert_eq!(Code::parse("plaintext-secret"), None);
     }
 }

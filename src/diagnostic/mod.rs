@@ -8,13 +8,16 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 mod code;
+mod explain;
 mod github;
 mod json;
 mod mask;
 pub(crate) mod sarif;
 mod text;
 
-pub(crate) use code::Code;
+pub use code::Code;
+pub use explain::codes_reference;
+pub(crate) use explain::{REFERENCE_PATH, explain, list_codes, parse_code};
 pub(crate) use github::render_github;
 pub(crate) use json::render_json;
 pub(crate) use mask::{

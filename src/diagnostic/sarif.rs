@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, REFERENCE_PATH, Severity};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -52,20 +52,31 @@ fn encode(segment: &str) -> String {
     out
 }
 
+/// One rule per code, at the code's index in [`Code::ALL`]. `help` holds
+/// the code's explanation and a link to its section of the codes reference.
+/// No `helpUri`: SARIF 2.1.0 wants an absolute URI there (its schema says
+/// `"format": "uri"`), and the reference has no hosted address, only its
+/// path in the repository, which viewers resolve against the checkout.
+fn rule(code: Code) -> Value {
+    let anchor = format!("{REFERENCE_PATH}#{}", code.anchor());
+    let see = format!("run `provision explain {}` or see", code.as_str());
+    let first_paragraph = code.explanation().split("\n\n").next().unwrap_or_default();
+    json!({
+        "id": code.as_str(),
+        "name": code.name(),
+        "shortDescription": { "text": code.summary() },
+        "fullDescription": { "text": first_paragraph.replace('\n', " ") },
+        "help": {
+            "text": format!("{}\nMore: {see} {anchor}.", code.explanation()),
+            "markdown": format!("{}\nMore: {see} [{anchor}]({anchor}).", code.explanation()),
+        },
+        "defaultConfiguration": { "level": level(code.default_severity()) },
+    })
+}
+
 /// The SARIF log for `diags`; `base` is the folder relative URIs start from.
 pub(crate) fn render(diags: &[Diagnostic], base: &Path) -> String {
-    let rules: Vec<Value> = Code::ALL
-        .iter()
-        .map(|code| {
-            json!({
-                "id": code.as_str(),
-                "name": code.name(),
-                "shortDescription": { "text": code.description() },
-                "fullDescription": { "text": code.description() },
-                "defaultConfiguration": { "level": level(code.default_severity()) },
-            })
-        })
-        .collect();
+    let rules: Vec<Value> = Code::ALL.iter().map(|code| rule(*code)).collect();
     let results: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -76,7 +87,7 @@ pub(crate) fn render(diags: &[Diagnostic], base: &Path) -> String {
             }
             json!({
                 "ruleId": d.code.as_str(),
-                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+                "ruleIndex": d.code.index(),
                 "level": level(d.severity),
                 "message": { "text": text },
                 "locations": [{

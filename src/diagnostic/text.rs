@@ -1,5 +1,6 @@
 //! The rustc-style text renderer: header, location, the source line with
-//! its secrets masked, and a caret under the offending token.
+//! its secrets masked, a caret under the offending token, and where the
+//! code is explained.
 
 use std::fmt::Write as _;
 
@@ -70,6 +71,8 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&Line>, colo
     if let Some(help) = &d.help {
         let _ = writeln!(out, "{gutter} = help: {}", escape_controls(help));
     }
+    // Every code has a long explanation; say where, as rustc's `= note:`.
+    let _ = writeln!(out, "{gutter} = see: provision explain {}", d.code.as_str());
 }
 
 /// Width of the token starting at `col` (in characters), at least 1.

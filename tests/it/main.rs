@@ -28,6 +28,7 @@ mod apply;
 mod apply_changes;
 mod architecture;
 mod check;
+mod codes;
 mod completions;
 mod contract_openapi;
 mod editor;

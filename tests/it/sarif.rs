@@ -128,3 +128,53 @@ fn rule_levels_agree_with_result_levels() {
         "{seen:?}"
     );
 }
+
+/// Rules come in table order (so `ruleIndex` is the code's index), and
+/// each carries its explanation as `help` with a link to its section of
+/// the committed codes reference.
+#[test]
+fn rules_carry_help_linking_to_the_codes_reference() {
+    let run = provision()
+        .current_dir(crate::util::root())
+        .args(["validate", "--format", "sarif", "--allow-plaintext-secrets"])
+        .run()
+        .expect_code(0);
+    let log = run.json();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let page = std::fs::read_to_string(crate::util::root().join("docs/reference/codes.md"))
+        .unwrap_or_default();
+    assert_eq!(rules.len(), provision::Code::ALL.len());
+    for (rule, code) in rules.iter().zip(provision::Code::ALL) {
+        assert_eq!(rule["id"], code.as_str());
+        let anchor = code.as_str().to_ascii_lowercase();
+        let link = format!("docs/reference/codes.md#{anchor}");
+        let markdown = rule["help"]["markdown"].as_str().unwrap();
+        let text = rule["help"]["text"].as_str().unwrap();
+        assert!(markdown.contains(&format!("]({link})")), "{markdown}");
+        assert!(text.contains(&link) && text.contains("### Fix"), "{text}");
+        assert!(
+            page.contains(&format!("<a id=\"{anchor}\"></a>")),
+            "the codes reference has no section `{anchor}`"
+        );
+        assert!(rule.get("helpUri").is_none(), "{rule}");
+    }
+}
+
+/// Why the rules set no `helpUri`: SARIF 2.1.0 wants an absolute URI
+/// there, and the codes reference has only a path in the repository.
+#[test]
+fn a_relative_help_uri_is_not_valid_sarif() {
+    let run = provision()
+        .current_dir(crate::util::root())
+        .args(["validate", "--format", "sarif", "--allow-plaintext-secrets"])
+        .run()
+        .expect_code(0);
+    let mut log = run.json();
+    assert!(sarif_validator().is_valid(&log));
+    log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] =
+        serde_json::json!("docs/reference/codes.md#p001");
+    assert!(!sarif_validator().is_valid(&log));
+}

@@ -1,13 +1,13 @@
-//! `provision validate`: every rule of config.md has failing fixtures whose
-//! expected code, line and column are written in the fixture's first line
-//! (`# expect: S101 5:1 | V205 8:9 warning`), and passing ones (`none`).
+//! `provision validate`: every schema and semantic rule has failing fixtures
+//! whose expected code, line and column are written in the fixture's first
+//! line (`# expect: S101 5:1 | V205 8:9 warning`), and passing ones (`none`).
 
 use std::path::Path;
 
 use crate::util::{fixtures, provision, root};
 
 /// Diagnostics as `CODE LINE:COL[ warning]`, the fixture header's form.
-fn summarise(report: &serde_json::Value) -> Vec<String> {
+pub fn summarise(report: &serde_json::Value) -> Vec<String> {
     report["diagnostics"]
         .as_array()
         .map(|diags| {
@@ -30,7 +30,7 @@ fn summarise(report: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn expected(path: &Path) -> Vec<String> {
+pub fn expected(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let header = text.lines().next().unwrap_or_default();
     let spec = header
@@ -42,9 +42,15 @@ fn expected(path: &Path) -> Vec<String> {
     spec.split(" | ").map(str::to_owned).collect()
 }
 
+/// The single-file fixtures of `tests/fixtures/rules/`: one connection
+/// file each. Its folders are cases that need more (see `codes.rs`).
 pub fn rule_fixtures() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(fixtures("rules"))
-        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|path| path.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
