@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::{Code, Severity};
 
-/// Where the generated reference lives, relative to the repository root.
-/// SARIF rules and `--help`-style pointers name `{REFERENCE_PATH}#{anchor}`.
+/// Where the generated reference lives, relative to the repository root;
+/// SARIF rules link to `{REFERENCE_PATH}#{anchor}`.
 pub(crate) const REFERENCE_PATH: &str = "docs/reference/codes.md";
 
 fn severity_word(severity: Severity) -> &'static str {
