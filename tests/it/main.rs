@@ -41,7 +41,7 @@ mod interrupt;
 mod platform;
 mod postgres;
 mod postgres_state;
-mod readme;
+mod docs;
 mod release;
 mod sarif;
 mod schema;
