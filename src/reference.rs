@@ -47,7 +47,7 @@ pub fn command_reference(name: &str) -> Option<String> {
         for sub in subcommands {
             let _ = writeln!(out, "### `provision {name} {}`\n", sub.get_name());
             if let Some(about) = sub.get_about() {
-                let _ = writeln!(out, "{}\n", one_paragraph(&about.to_string()));
+                let _ = writeln!(out, "{}\n", sentence(&about.to_string()));
             }
             render(&mut out, sub);
         }
@@ -119,7 +119,7 @@ fn describe(arg: &Arg) -> String {
     let help = arg
         .get_long_help()
         .or_else(|| arg.get_help())
-        .map(|h| one_paragraph(&h.to_string()))
+        .map(|h| sentence(&h.to_string()))
         .unwrap_or_default();
     let mut text = help;
     if let Some(env) = arg.get_env() {
@@ -147,6 +147,16 @@ fn describe(arg: &Arg) -> String {
         let _ = write!(text, " Values: {}.", values.join(", "));
     }
     text.trim().to_owned()
+}
+
+/// Help text on one line, ending with a full stop (clap drops it from
+/// one-line doc comments).
+fn sentence(text: &str) -> String {
+    let mut line = one_paragraph(text);
+    if !line.is_empty() && !line.ends_with(['.', '!', '?']) {
+        line.push('.');
+    }
+    line
 }
 
 /// Help text on one line: wrapped lines joined, paragraphs kept apart by a space.

@@ -1,11 +1,15 @@
-//! The README's snippets run as written. Every ```sh, ```yaml, ```console
-//! and ```rust block is accounted for below: run here (shell blocks by bash
-//! with the binary under test as `provision` on PATH, against an emulator
-//! on 127.0.0.1), run by another named test, or not run for a stated
-//! reason. A new block fails `every_block_is_accounted_for` until it is
-//! listed. Placeholders (a password, a host) are replaced only where a
-//! test says so, and each replaced text must be in the block, so the README
-//! cannot drift from what runs. Links and file paths must exist.
+//! The docs are tested like code: every fenced block of `README.md`,
+//! `CHANGELOG.md` and `docs/**/*.md` is accounted for below, keyed by
+//! (file, heading, language): run here (shell blocks by bash with the
+//! binary under test as `provision` on PATH, against an emulator on
+//! 127.0.0.1), checked against what the program prints, run by another
+//! named test, or not run for a stated reason. A new block fails
+//! `every_block_is_accounted_for` until it is listed. Placeholders (a
+//! password, a host) are replaced only where a test says so, and each
+//! replaced text must be in the block, so the docs cannot drift from what
+//! runs. Links, anchors and named files must exist, and nothing points
+//! outside the repository (`checked`). Command pages' options sections are
+//! generated from the clap definitions (`reference`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,157 +19,307 @@ use provision::emulator::{Emulator, EmulatorConfig};
 use crate::util::root;
 
 mod checked;
+mod reference;
 mod run;
 
-/// How each README block is checked: (heading, language, how).
-const ACCOUNTED: &[(&str, &str, &str)] = &[
+/// Pages another part of the project writes, with what keeps them right:
+/// their blocks are not accounted here (their links are still checked).
+const WRITTEN_ELSEWHERE: &[(&str, &str)] = &[
     (
-        "### First thing with real credentials: `provision smoke`",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse (the run itself needs real credentials; smoke::* runs it against the emulator)",
+        "docs/reference/codes.md",
+        "generated from the diagnostic code table; its own test keeps it current",
     ),
     (
-        "### The YAML fuzz",
-        "sh",
-        "not run: 100,000 cases take about 20 minutes; `cargo test` runs 64 cases of the same property (yaml_fuzz)",
+        "docs/reference/emulator-fixtures.md",
+        "the emulator's fixtures page, checked by the emulator's tests",
     ),
+];
+
+/// How each block is checked: (file, heading, language, how).
+const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
     (
+        "README.md",
         "## Two commands to start",
         "sh",
-        "run: readme::run::quick_start_runs_as_written (`cargo run --release --` runs the binary under test; `cargo test` is this suite)",
+        "run: docs::run::quick_start_runs_as_written (`cargo run --release --` runs the binary under test; `cargo test` is this suite)",
     ),
     (
-        "### Prebuilt binaries",
+        "README.md",
+        "## Install",
         "sh",
-        "run: release::snippets::readme_install_snippet_* against a stand-in release host",
+        "not run: `cargo install` compiles for minutes (the suite's own build is that test)",
     ),
     (
-        "### From source",
+        "README.md",
+        "## A five-minute tour",
+        "console",
+        "run: docs::run::readme_tour_prints_what_it_shows",
+    ),
+    (
+        "README.md",
+        "### Change something",
+        "console",
+        "run: docs::run::readme_tour_prints_what_it_shows",
+    ),
+    (
+        "README.md",
+        "### Break something",
+        "console",
+        "run: docs::checked::validate_transcripts_are_what_validate_prints",
+    ),
+    (
+        "docs/install.md",
+        "## From source",
         "sh",
         "not run: `cargo install` compiles for minutes (the suite's own build is that test), `--git` needs the network",
     ),
     (
-        "### Which build is this?",
+        "docs/install.md",
+        "## Prebuilt binaries (from the first release on)",
+        "sh",
+        "run: release::snippets::readme_install_snippet_* against a stand-in release host",
+    ),
+    (
+        "docs/install.md",
+        "## Which build is this?",
         "console",
         "checked: release::stamp::readme_shows_what_version_prints",
     ),
     (
-        "## The file format",
+        "docs/getting-started.md",
+        "## 1. Start a project",
+        "sh",
+        "run: docs::run::getting_started_runs_from_init_to_apply",
+    ),
+    (
+        "docs/getting-started.md",
+        "## 2. Rehearse on the emulator",
+        "sh",
+        "run: docs::run::getting_started_runs_from_init_to_apply",
+    ),
+    (
+        "docs/getting-started.md",
+        "## 3. Check the platform with `provision smoke`",
         "yaml",
-        "run: readme::run::file_format_examples_validate_and_plan",
+        "run: docs::run::getting_started_runs_from_init_to_apply (with the emulator's endpoint added)",
     ),
     (
-        "### validate",
-        "console",
-        "run: readme::checked::validate_transcript_is_what_validate_prints",
+        "docs/getting-started.md",
+        "## 3. Check the platform with `provision smoke`",
+        "sh",
+        "run: docs::run::getting_started_runs_from_init_to_apply (against the emulator)",
     ),
     (
-        "### plan",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse",
+        "docs/getting-started.md",
+        "## 4. The first real apply",
+        "sh",
+        "run: docs::run::getting_started_runs_from_init_to_apply (against the emulator)",
     ),
     (
-        "### apply",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse",
-    ),
-    (
-        "### state",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse",
-    ),
-    (
-        "#### Setup",
+        "docs/reference/file-format.md",
+        "## A connection document",
         "yaml",
-        "run: readme::run::postgres_state_snippets_run",
+        "run: docs::run::file_format_examples_validate_and_plan; editor::* opens them in yaml-language-server",
     ),
     (
-        "#### Setup",
-        "sh",
-        "run: readme::run::postgres_state_snippets_run",
-    ),
-    (
-        "#### Moving state: `provision state migrate`",
-        "sh",
-        "run: readme::run::postgres_state_snippets_run",
-    ),
-    (
-        "### Start a project",
-        "sh",
-        "run: readme::run::init_and_import_run",
-    ),
-    (
-        "### Bring existing connections under management",
-        "sh",
-        "run: readme::run::init_and_import_run",
-    ),
-    (
-        "### Shell completions and man pages",
-        "sh",
-        "run: readme::run::completions_and_man_run (each line's `provision` command; its output goes to a temp folder instead of your shell's and man's folders)",
-    ),
-    (
-        "### Preflight: `provision check`",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse (tests/it/check probes real servers)",
-    ),
-    (
-        "### Local emulator",
-        "console",
-        "parsed: readme::checked::transcript_commands_parse",
-    ),
-    (
-        "### Local emulator",
-        "sh",
-        "run: readme::run::emulator_script_runs",
-    ),
-    (
-        "#### Pointing `provision` at it",
+        "docs/reference/settings.md",
+        "# Settings: provision.yaml",
         "yaml",
-        "run: readme::run::pointing_provision_at_the_emulator_plans_the_repository",
+        "run: docs::run::settings_example_validates_and_plans",
     ),
     (
-        "#### Pointing `provision` at it",
+        "docs/reference/output-formats.md",
+        "## Diagnostics: `validate --format json`",
+        "json",
+        "checked: docs::checked::validate_json_example_is_what_validate_prints",
+    ),
+    (
+        "docs/reference/commands/validate.md",
+        "# provision validate",
+        "console",
+        "run: docs::checked::validate_transcripts_are_what_validate_prints",
+    ),
+    (
+        "docs/reference/commands/plan.md",
+        "# provision plan",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse",
+    ),
+    (
+        "docs/reference/commands/apply.md",
+        "# provision apply",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse",
+    ),
+    (
+        "docs/reference/commands/state.md",
+        "# provision state",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse",
+    ),
+    (
+        "docs/reference/commands/check.md",
+        "# provision check",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse (tests/it/check probes real servers)",
+    ),
+    (
+        "docs/reference/commands/smoke.md",
+        "# provision smoke",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse (the run itself needs real credentials; smoke::* runs it against the emulator)",
+    ),
+    (
+        "docs/reference/commands/init.md",
+        "# provision init",
         "sh",
-        "run: readme::run::pointing_provision_at_the_emulator_plans_the_repository",
+        "run: docs::run::init_and_import_run",
     ),
     (
-        "#### In Rust tests",
+        "docs/reference/commands/completions.md",
+        "# provision completions",
+        "sh",
+        "run: docs::run::completions_and_man_run (each line's `provision` command; its output goes to a temp folder instead of your shell's folders)",
+    ),
+    (
+        "docs/reference/commands/man.md",
+        "# provision man",
+        "sh",
+        "run: docs::run::completions_and_man_run (the output goes to a temp folder instead of man's)",
+    ),
+    (
+        "docs/reference/commands/emulator.md",
+        "# provision emulator",
+        "console",
+        "parsed: docs::checked::transcript_commands_parse",
+    ),
+    (
+        "docs/reference/commands/emulator.md",
+        "# provision emulator",
+        "sh",
+        "run: docs::run::emulator_script_runs",
+    ),
+    (
+        "docs/reference/commands/emulator.md",
+        "## Pointing `provision` at it",
+        "yaml",
+        "run: docs::run::pointing_provision_at_the_emulator_plans_the_repository",
+    ),
+    (
+        "docs/reference/commands/emulator.md",
+        "## Pointing `provision` at it",
+        "sh",
+        "run: docs::run::pointing_provision_at_the_emulator_plans_the_repository",
+    ),
+    (
+        "docs/reference/commands/emulator.md",
+        "## In Rust tests",
         "rust",
         "not run: a sketch of the library API; tests/it/api drives the same calls",
     ),
     (
-        "## Project settings: provision.yaml",
-        "yaml",
-        "run: readme::run::settings_example_validates_and_plans",
+        "docs/guides/importing.md",
+        "# Importing existing connections",
+        "sh",
+        "run: docs::run::init_and_import_run",
     ),
     (
-        "### GitHub Actions (`examples/ci/github-actions.yml`)",
+        "docs/guides/postgres-state.md",
+        "## Setup",
         "yaml",
-        "checked: readme::checked::github_actions_excerpt_is_the_template (whose commands release::workflow runs)",
+        "run: docs::run::postgres_state_snippets_run",
     ),
     (
-        "### pre-commit",
+        "docs/guides/postgres-state.md",
+        "## Setup",
+        "sh",
+        "run: docs::run::postgres_state_snippets_run",
+    ),
+    (
+        "docs/guides/postgres-state.md",
+        "## Moving state: `provision state migrate`",
+        "sh",
+        "run: docs::run::postgres_state_snippets_run",
+    ),
+    (
+        "docs/guides/ci.md",
+        "## GitHub Actions (`examples/ci/github-actions.yml`)",
         "yaml",
-        "checked: readme::checked::pre_commit_example_names_a_hook_that_exists (pre-commit itself clones from the network)",
+        "checked: docs::checked::github_actions_excerpt_is_the_template (whose commands release::workflow runs)",
+    ),
+    (
+        "docs/guides/ci.md",
+        "## pre-commit",
+        "yaml",
+        "checked: docs::checked::pre_commit_example_names_a_hook_that_exists (pre-commit itself clones from the network)",
+    ),
+    (
+        "docs/contract/platform-api.md",
+        "## Create: `POST /connections`",
+        "json",
+        "checked: docs::checked::create_body_example_is_json_for_the_postgres_spec (tests/it/contract_openapi checks the real bodies against Adobe's file)",
+    ),
+    (
+        "docs/internals/reliability.md",
+        "## The YAML fuzz",
+        "sh",
+        "not run: 100,000 cases take about 20 minutes; `cargo test` runs 64 cases of the same property (yaml_fuzz)",
+    ),
+    (
+        "docs/internals/contributing.md",
+        "## Running the tests",
+        "sh",
+        "not run: these commands run this suite",
+    ),
+    (
+        "docs/internals/contributing.md",
+        "## The docs are tested",
+        "sh",
+        "run: it is docs::reference::command_pages_show_the_current_options, with the variable set",
     ),
 ];
 
-/// One fenced block of the README.
+/// Every Markdown page: the README, the changelog and the book, as paths
+/// relative to the repository root, sorted.
+pub fn pages() -> Vec<String> {
+    let mut out = vec!["README.md".to_owned(), "CHANGELOG.md".to_owned()];
+    let mut dirs = vec![root().join("docs")];
+    let mut found = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                let relative = path.strip_prefix(root()).unwrap();
+                found.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found.sort();
+    out.extend(found);
+    out
+}
+
+/// The text of a page (a path relative to the repository root).
+pub fn page(file: &str) -> String {
+    std::fs::read_to_string(root().join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// One fenced block of a page.
 #[derive(Debug)]
 pub struct Block {
+    pub file: String,
     pub line: usize,
     pub lang: String,
     pub heading: String,
     pub text: String,
 }
 
-pub fn readme() -> String {
-    std::fs::read_to_string(root().join("README.md")).unwrap()
-}
-
-pub fn blocks() -> Vec<Block> {
-    let text = readme();
+/// The fenced blocks of one page, each with the heading line above it.
+pub fn blocks_of(file: &str) -> Vec<Block> {
+    let text = page(file);
     let mut lines = text.lines().enumerate();
     let mut heading = String::new();
     let mut out = Vec::new();
@@ -179,6 +333,7 @@ pub fn blocks() -> Vec<Block> {
                 .take_while(|l| !l.starts_with("```"))
                 .collect();
             out.push(Block {
+                file: file.to_owned(),
                 line: i + 1,
                 lang: lang.trim().to_owned(),
                 heading: heading.clone(),
@@ -189,15 +344,24 @@ pub fn blocks() -> Vec<Block> {
     out
 }
 
-/// The blocks under `heading` in `lang`, at least one.
-pub fn blocks_at(heading: &str, lang: &str) -> Vec<Block> {
-    let found: Vec<Block> = blocks()
+/// The blocks of every page whose blocks this suite accounts for.
+pub fn blocks() -> Vec<Block> {
+    pages()
+        .iter()
+        .filter(|p| !WRITTEN_ELSEWHERE.iter().any(|(w, _)| w == p))
+        .flat_map(|p| blocks_of(p))
+        .collect()
+}
+
+/// The blocks of `file` under `heading` in `lang`, at least one.
+pub fn blocks_at(file: &str, heading: &str, lang: &str) -> Vec<Block> {
+    let found: Vec<Block> = blocks_of(file)
         .into_iter()
         .filter(|b| b.heading == heading && b.lang == lang)
         .collect();
     assert!(
         !found.is_empty(),
-        "README has no ```{lang} under `{heading}`"
+        "{file} has no ```{lang} under `{heading}`"
     );
     found
 }
@@ -206,7 +370,7 @@ pub fn blocks_at(heading: &str, lang: &str) -> Vec<Block> {
 pub fn replace(text: &str, placeholder: &str, with: &str) -> String {
     assert!(
         text.contains(placeholder),
-        "the README block no longer holds `{placeholder}`:\n{text}"
+        "the docs block no longer holds `{placeholder}`:\n{text}"
     );
     text.replace(placeholder, with)
 }
@@ -214,25 +378,39 @@ pub fn replace(text: &str, placeholder: &str, with: &str) -> String {
 #[test]
 fn every_block_is_accounted_for() {
     let blocks = blocks();
-    assert!(blocks.len() > 20, "the README was read");
+    assert!(blocks.len() > 30, "the docs were read");
     for block in &blocks {
         assert!(
-            ACCOUNTED
-                .iter()
-                .any(|(h, l, _)| *h == block.heading && *l == block.lang),
-            "README.md:{}: a ```{} block under `{}` that no test runs: run it in tests/it/readme.rs, or list it in ACCOUNTED with why not",
+            ACCOUNTED.iter().any(|(f, h, l, _)| {
+                *f == block.file && *h == block.heading && *l == block.lang
+            }),
+            "{}:{}: a ```{} block under `{}` that no test runs: run it in tests/it/docs/, or list it in ACCOUNTED with why not",
+            block.file,
             block.line,
             block.lang,
             block.heading
         );
     }
-    for (heading, lang, how) in ACCOUNTED {
+    for (file, heading, lang, how) in ACCOUNTED {
         assert!(
             blocks
                 .iter()
-                .any(|b| b.heading == *heading && b.lang == *lang),
-            "ACCOUNTED lists ```{lang} under `{heading}` ({how}), which the README no longer has"
+                .any(|b| b.file == *file && b.heading == *heading && b.lang == *lang),
+            "ACCOUNTED lists ```{lang} under `{heading}` in {file} ({how}), which is no longer there"
         );
+    }
+}
+
+#[test]
+fn the_summary_lists_every_page_of_the_book() {
+    let summary = page("docs/SUMMARY.md");
+    for file in pages().iter().filter_map(|p| p.strip_prefix("docs/")) {
+        if file != "SUMMARY.md" {
+            assert!(
+                summary.contains(&format!("]({file})")),
+                "docs/SUMMARY.md does not list docs/{file}"
+            );
+        }
     }
 }
 
@@ -275,7 +453,7 @@ impl Shell {
         let out = self.run(script, dir, env);
         assert!(
             out.status.success(),
-            "this README snippet failed:\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+            "this docs snippet failed:\n{script}\n--- stdout\n{}\n--- stderr\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
