@@ -25,7 +25,10 @@ fn broken_copy() -> tempfile::TempDir {
 fn validate_transcripts_are_what_validate_prints() {
     let dir = broken_copy();
     for (file, heading) in [
-        ("docs/reference/commands/validate.md", "# provision validate"),
+        (
+            "docs/reference/commands/validate.md",
+            "# provision validate",
+        ),
         ("README.md", "### Break something"),
     ] {
         let block = &blocks_at(file, heading, "console")[0];
@@ -66,7 +69,10 @@ fn create_body_example_is_json_for_the_postgres_spec() {
         body["connectionSpec"]["id"],
         provision::api::wire::POSTGRES_SPEC_ID
     );
-    assert!(body["auth"]["params"]["port"].is_string(), "params are strings");
+    assert!(
+        body["auth"]["params"]["port"].is_string(),
+        "params are strings"
+    );
 }
 
 #[test]
@@ -209,7 +215,11 @@ fn links_and_named_files_exist() {
                 normal(&dir.join(path))
             };
             let linked_name = linked.to_string_lossy().replace('\\', "/");
-            if path.contains("..") && normal(&root.join(dir).join(path)).strip_prefix(&root).is_err() {
+            if path.contains("..")
+                && normal(&root.join(dir).join(path))
+                    .strip_prefix(&root)
+                    .is_err()
+            {
                 missing.push(format!("{file}: `{target}` points outside the repository"));
                 continue;
             }

@@ -303,8 +303,7 @@ pub fn pages() -> Vec<String> {
 
 /// The text of a page (a path relative to the repository root).
 pub fn page(file: &str) -> String {
-    std::fs::read_to_string(root().join(file))
-        .unwrap_or_else(|e| panic!("{file}: {e}"))
+    std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// One fenced block of a page.

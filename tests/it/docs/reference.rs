@@ -23,7 +23,11 @@ fn with_section(name: &str, page: &str, section: &str) -> String {
         .find(END)
         .map(|i| start + i + END.len() + 1)
         .unwrap_or_else(|| panic!("the page of `{name}` has no `{END}` line"));
-    format!("{}{section}{}", &page[..start], page.get(end..).unwrap_or(""))
+    format!(
+        "{}{section}{}",
+        &page[..start],
+        page.get(end..).unwrap_or("")
+    )
 }
 
 #[test]
@@ -74,7 +78,12 @@ fn every_command_page_is_a_command() {
 #[test]
 fn the_section_names_every_flag_of_apply() {
     let section = command_reference("apply").unwrap();
-    for flag in ["--plan <FILE>", "--lock-timeout <DURATION>", "--prune", "[PATH]..."] {
+    for flag in [
+        "--plan <FILE>",
+        "--lock-timeout <DURATION>",
+        "--prune",
+        "[PATH]...",
+    ] {
         assert!(section.contains(flag), "{flag} missing:\n{section}");
     }
     let state = command_reference("state").unwrap();

@@ -32,7 +32,11 @@ fn quick_start_runs_as_written() {
 
 #[test]
 fn file_format_examples_validate_and_plan() {
-    let examples = blocks_at("docs/reference/file-format.md", "## A connection document", "yaml");
+    let examples = blocks_at(
+        "docs/reference/file-format.md",
+        "## A connection document",
+        "yaml",
+    );
     let documents: usize = examples
         .iter()
         .map(|b| b.text.matches("\n---\n").count() + 1)
@@ -187,7 +191,10 @@ fn completions_and_man_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut ran = 0;
     for (file, heading) in [
-        ("docs/reference/commands/completions.md", "# provision completions"),
+        (
+            "docs/reference/commands/completions.md",
+            "# provision completions",
+        ),
         ("docs/reference/commands/man.md", "# provision man"),
     ] {
         let block = &blocks_at(file, heading, "sh")[0];
@@ -218,7 +225,11 @@ fn completions_and_man_run() {
 
 #[test]
 fn emulator_script_runs() {
-    let block = &blocks_at("docs/reference/commands/emulator.md", "# provision emulator", "sh")[0];
+    let block = &blocks_at(
+        "docs/reference/commands/emulator.md",
+        "# provision emulator",
+        "sh",
+    )[0];
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{}\ncase \"$URL\" in http://127.0.0.1:*) ;; *) echo \"no URL: $URL\"; exit 1 ;; esac\nwait \"$EMULATOR_PID\" || true\n",
@@ -278,7 +289,11 @@ fn pointing_provision_at_the_emulator_plans_the_repository() {
 
 #[test]
 fn settings_example_validates_and_plans() {
-    let block = &blocks_at("docs/reference/settings.md", "# Settings: provision.yaml", "yaml")[0];
+    let block = &blocks_at(
+        "docs/reference/settings.md",
+        "# Settings: provision.yaml",
+        "yaml",
+    )[0];
     let dir = repository_copy();
     std::fs::write(dir.path().join("provision.yaml"), &block.text).unwrap();
     let shell = Shell::new();
