@@ -16,6 +16,8 @@ mod error;
 mod import;
 mod output;
 mod plan;
+#[doc(hidden)]
+pub mod reference;
 mod scaffold;
 pub mod secret;
 mod smoke;

@@ -61,14 +61,14 @@ pub fn validate_json(paths: &[&Path]) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// The connection examples of the README's "The file format" section.
+/// The connection examples of the file format page (docs/reference/file-format.md).
 pub fn readme_connection_examples() -> Vec<String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/reference/file-format.md")).unwrap();
     let section = readme
-        .split("\n## The file format\n")
+        .split("\n## A connection document\n")
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has a `## The file format` section");
+        .expect("docs/reference/file-format.md has a `## A connection document` section");
     section
         .split("```yaml\n")
         .skip(1)
@@ -266,12 +266,12 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_readme_names_the_editor_tests_that_exist() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/reference/file-format.md")).unwrap();
     let section = readme
-        .split("\n### Editors\n")
+        .split("\n## Editors\n")
         .nth(1)
-        .and_then(|rest| rest.split("\n### ").next())
-        .expect("README has an `### Editors` section");
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/reference/file-format.md has an `## Editors` section");
     let mut named = 0;
     for name in section.split('`').filter(|s| s.starts_with("editor::")) {
         let Some((module, function)) = name.rsplit_once("::") else {

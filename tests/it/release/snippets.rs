@@ -13,12 +13,12 @@ use crate::util::{fixtures, root};
 /// Where the README and the GitLab template say releases are.
 const RELEASES: &str = "https://github.com/OWNER/provision/releases";
 
-/// The first ```sh block after the `heading` line of the README.
+/// The first ```sh block after the `heading` line of docs/install.md.
 fn readme_block(heading: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
     let after = readme
         .split_once(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("README has no `{heading}` heading"))
+        .unwrap_or_else(|| panic!("docs/install.md has no `{heading}` heading"))
         .1;
     let start = after.find("```sh\n").expect("a ```sh block") + "```sh\n".len();
     let end = after[start..].find("```").unwrap() + start;
@@ -26,7 +26,7 @@ fn readme_block(heading: &str) -> String {
 }
 
 fn run_readme_install(home: &Path, base: &str) -> std::process::Output {
-    let snippet = readme_block("### Prebuilt binaries");
+    let snippet = readme_block("## Prebuilt binaries (from the first release on)");
     assert!(
         snippet.contains(RELEASES),
         "the snippet downloads from {RELEASES}:\n{snippet}"

@@ -157,10 +157,10 @@ fn build_script_says_unknown_without_git() {
 
 #[test]
 fn readme_shows_what_version_prints() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
     let block = readme
-        .split_once("### Which build is this?\n")
-        .expect("README explains --version")
+        .split_once("## Which build is this?\n")
+        .expect("docs/install.md explains --version")
         .1;
     let shown = block
         .lines()

@@ -1,4 +1,4 @@
-//! The README's shell and YAML blocks run as written, against an emulator
+//! The docs' shell and YAML blocks run as written, against an emulator
 //! (and, for the PostgreSQL state, the suite's throwaway server).
 
 use super::{EXAMPLE_PASSWORDS, Platform, Shell, blocks_at, replace, repository_copy};
@@ -7,7 +7,7 @@ use crate::util::provision;
 
 #[test]
 fn quick_start_runs_as_written() {
-    let block = &blocks_at("## Two commands to start", "sh")[0];
+    let block = &blocks_at("README.md", "## Two commands to start", "sh")[0];
     let dir = repository_copy();
     // `cargo run --release -- ARGS` is the binary under test with ARGS;
     // `cargo test` is the suite running this very test.
@@ -32,7 +32,11 @@ fn quick_start_runs_as_written() {
 
 #[test]
 fn file_format_examples_validate_and_plan() {
-    let examples = blocks_at("## The file format", "yaml");
+    let examples = blocks_at(
+        "docs/reference/file-format.md",
+        "## A connection document",
+        "yaml",
+    );
     let documents: usize = examples
         .iter()
         .map(|b| b.text.matches("\n---\n").count() + 1)
@@ -77,7 +81,11 @@ fn postgres_state_snippets_run() {
     let mut env = vec![("PROVISION_CLIENT_SECRET", "provision-local-secret")];
     env.extend(EXAMPLE_PASSWORDS);
     shell.ok("provision apply", moving.path(), &env);
-    let migrate = &blocks_at("#### Moving state: `provision state migrate`", "sh")[0];
+    let migrate = &blocks_at(
+        "docs/guides/postgres-state.md",
+        "## Moving state: `provision state migrate`",
+        "sh",
+    )[0];
     let with_url = [env.as_slice(), &[("PROVISION_STATE_URL", url.as_str())]].concat();
     let out = shell.ok(&migrate.text, moving.path(), &with_url);
     assert!(out.contains("copied 5 connection(s)"), "{out}");
@@ -85,7 +93,7 @@ fn postgres_state_snippets_run() {
 
     // Setup: the settings block, pointed at the emulator, then the shell block.
     let setup = repository_copy();
-    let settings = &blocks_at("#### Setup", "yaml")[0];
+    let settings = &blocks_at("docs/guides/postgres-state.md", "## Setup", "yaml")[0];
     let namespace = fresh_namespace("readme");
     let settings_text = replace(&settings.text, "payments-team", &namespace);
     std::fs::write(
@@ -93,7 +101,7 @@ fn postgres_state_snippets_run() {
         settings_text + &platform.settings(),
     )
     .unwrap();
-    let apply = &blocks_at("#### Setup", "sh")[0];
+    let apply = &blocks_at("docs/guides/postgres-state.md", "## Setup", "sh")[0];
     let script = replace(&apply.text, placeholder, &url);
     let out = shell.ok(&script, setup.path(), &env);
     assert!(out.contains("Apply complete"), "{out}");
@@ -106,7 +114,7 @@ fn postgres_state_snippets_run() {
 #[test]
 fn init_and_import_run() {
     let shell = Shell::new();
-    let start = &blocks_at("### Start a project", "sh")[0];
+    let start = &blocks_at("docs/reference/commands/init.md", "# provision init", "sh")[0];
     let fresh = tempfile::tempdir().unwrap();
     let out = shell.ok(&start.text, fresh.path(), &[]);
     assert!(out.contains("created `provision.yaml`"), "{out}");
@@ -135,7 +143,11 @@ fn init_and_import_run() {
         .unwrap();
     let project = tempfile::tempdir().unwrap();
     std::fs::write(project.path().join("provision.yaml"), platform.settings()).unwrap();
-    let import = &blocks_at("### Bring existing connections under management", "sh")[0];
+    let import = &blocks_at(
+        "docs/guides/importing.md",
+        "# Importing existing connections",
+        "sh",
+    )[0];
     let out = shell.ok(
         &import.text,
         project.path(),
@@ -175,28 +187,36 @@ fn ledger_connection() -> provision::config::Connection {
 
 #[test]
 fn completions_and_man_run() {
-    let block = &blocks_at("### Shell completions and man pages", "sh")[0];
     let shell = Shell::new();
     let dir = tempfile::tempdir().unwrap();
     let mut ran = 0;
-    for line in block.text.lines() {
-        let command = line.split(" #").next().unwrap().trim();
-        // The `provision …` part, before any `>`/`>>`/`|`: its output is the
-        // script or page; where it goes is the user's shell and man setup.
-        let provision_part = command.split(['>', '|']).next().unwrap().trim().replace(
-            "/usr/local/share/man/man1",
-            &dir.path().display().to_string(),
-        );
-        assert!(provision_part.starts_with("provision "), "{line}");
-        let out = shell.ok(&provision_part, dir.path(), &[]);
-        if !provision_part.contains("--out") {
-            assert!(
-                out.len() > 500,
-                "`{provision_part}` printed {} bytes",
-                out.len()
+    for (file, heading) in [
+        (
+            "docs/reference/commands/completions.md",
+            "# provision completions",
+        ),
+        ("docs/reference/commands/man.md", "# provision man"),
+    ] {
+        let block = &blocks_at(file, heading, "sh")[0];
+        for line in block.text.lines() {
+            let command = line.split(" #").next().unwrap().trim();
+            // The `provision …` part, before any `>`/`>>`/`|`: its output is the
+            // script or page; where it goes is the user's shell and man setup.
+            let provision_part = command.split(['>', '|']).next().unwrap().trim().replace(
+                "/usr/local/share/man/man1",
+                &dir.path().display().to_string(),
             );
+            assert!(provision_part.starts_with("provision "), "{line}");
+            let out = shell.ok(&provision_part, dir.path(), &[]);
+            if !provision_part.contains("--out") {
+                assert!(
+                    out.len() > 500,
+                    "`{provision_part}` printed {} bytes",
+                    out.len()
+                );
+            }
+            ran += 1;
         }
-        ran += 1;
     }
     assert_eq!(ran, 6);
     assert!(dir.path().join("provision.1").is_file());
@@ -205,7 +225,11 @@ fn completions_and_man_run() {
 
 #[test]
 fn emulator_script_runs() {
-    let block = &blocks_at("### Local emulator", "sh")[0];
+    let block = &blocks_at(
+        "docs/reference/commands/emulator.md",
+        "# provision emulator",
+        "sh",
+    )[0];
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{}\ncase \"$URL\" in http://127.0.0.1:*) ;; *) echo \"no URL: $URL\"; exit 1 ;; esac\nwait \"$EMULATOR_PID\" || true\n",
@@ -216,11 +240,19 @@ fn emulator_script_runs() {
 
 #[test]
 fn pointing_provision_at_the_emulator_plans_the_repository() {
-    let settings = &blocks_at("#### Pointing `provision` at it", "yaml")[0];
-    let commands = &blocks_at("#### Pointing `provision` at it", "sh")[0];
+    let settings = &blocks_at(
+        "docs/reference/commands/emulator.md",
+        "## Pointing `provision` at it",
+        "yaml",
+    )[0];
+    let commands = &blocks_at(
+        "docs/reference/commands/emulator.md",
+        "## Pointing `provision` at it",
+        "sh",
+    )[0];
     let shell = Shell::new();
     let dir = repository_copy();
-    // The README's emulator, started as it says, on a free port.
+    // The page's emulator, started as it says, on a free port.
     let mut emulator = provision()
         .args(["emulator", "--port", "0"])
         .into_command()
@@ -257,11 +289,135 @@ fn pointing_provision_at_the_emulator_plans_the_repository() {
 
 #[test]
 fn settings_example_validates_and_plans() {
-    let block = &blocks_at("## Project settings: provision.yaml", "yaml")[0];
+    let block = &blocks_at(
+        "docs/reference/settings.md",
+        "# Settings: provision.yaml",
+        "yaml",
+    )[0];
     let dir = repository_copy();
     std::fs::write(dir.path().join("provision.yaml"), &block.text).unwrap();
     let shell = Shell::new();
     let out = shell.ok("provision validate", dir.path(), &[]);
     assert!(out.contains(": 0 errors, 0 warnings"), "{out}");
     shell.ok("provision plan --emulator", dir.path(), &[]);
+}
+
+/// `text` with every UUID replaced by `…`, as the docs write ids.
+fn without_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let candidate = rest.get(..36).unwrap_or("");
+        let is_uuid = candidate.len() == 36
+            && candidate.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            });
+        if is_uuid {
+            out.push('…');
+            rest = &rest[36..];
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Runs each `$ ` command of a console block in `dir` and compares its
+/// stdout with the lines shown under it (ids as `…`; an apply's action
+/// lines in any order, since they come as they finish).
+fn run_transcript(shell: &Shell, text: &str, dir: &std::path::Path) {
+    let mut steps: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            steps.push((command.to_owned(), String::new()));
+        } else {
+            let shown = &mut steps.last_mut().expect("a command first").1;
+            shown.push_str(line);
+            shown.push('\n');
+        }
+    }
+    for (command, shown) in steps {
+        let printed = without_ids(&shell.ok(&command, dir, &[]));
+        let sorted = |s: &str| {
+            let mut lines: Vec<&str> = s.lines().collect();
+            if command.starts_with("provision apply") {
+                lines.sort_unstable();
+            }
+            lines.join("\n")
+        };
+        assert_eq!(sorted(&printed), sorted(&shown), "`{command}`");
+    }
+}
+
+#[test]
+fn readme_tour_prints_what_it_shows() {
+    let shell = Shell::new();
+    let dir = repository_copy();
+    let tour = &blocks_at("README.md", "## A five-minute tour", "console")[0];
+    run_transcript(&shell, &tour.text, dir.path());
+    let orders = dir.path().join("connections/prod/orders.yaml");
+    let text = std::fs::read_to_string(&orders).unwrap();
+    std::fs::write(
+        &orders,
+        replace(
+            &text,
+            "description: Orders replica\n",
+            "description: Orders replica (EU)\n",
+        ),
+    )
+    .unwrap();
+    let change = &blocks_at("README.md", "### Change something", "console")[0];
+    run_transcript(&shell, &change.text, dir.path());
+}
+
+#[test]
+fn getting_started_runs_from_init_to_apply() {
+    let file = "docs/getting-started.md";
+    let shell = Shell::new();
+    let home = tempfile::tempdir().unwrap();
+    let start = &blocks_at(file, "## 1. Start a project", "sh")[0];
+    shell.ok(&start.text, home.path(), &[]);
+    let project = home.path().join("my-connections");
+    assert!(project.join("provision.yaml").is_file());
+
+    let rehearse = &blocks_at(file, "## 2. Rehearse on the emulator", "sh")[0];
+    let out = shell.ok(&rehearse.text, &project, &[]);
+    assert!(out.contains("Apply complete: 1 created"), "{out}");
+    assert!(out.contains("No changes"), "{out}");
+
+    // Steps 3 and 4 against an emulator standing in for the platform: the
+    // settings as shown, plus its address.
+    let platform = Platform::start();
+    let heading = "## 3. Check the platform with `provision smoke`";
+    let settings = &blocks_at(file, heading, "yaml")[0];
+    let url = platform.url();
+    std::fs::write(
+        project.join("provision.yaml"),
+        format!("{}endpoint: {url}\nims: {url}\n", settings.text),
+    )
+    .unwrap();
+    let smoke = &blocks_at(file, heading, "sh")[0];
+    let smoke = replace(
+        &smoke.text,
+        "AEP_CLIENT_ID=… AEP_CLIENT_SECRET=…",
+        "AEP_CLIENT_ID=provision-local AEP_CLIENT_SECRET=provision-local-secret",
+    );
+    let out = shell.ok(&smoke, &project, &[]);
+    assert!(out.contains("Smoke complete"), "{out}");
+
+    let apply = &blocks_at(file, "## 4. The first real apply", "sh")[0];
+    let apply = replace(&apply.text, "ORDERS_DB_PASSWORD=…", "ORDERS_DB_PASSWORD=pw");
+    let env = [
+        ("AEP_CLIENT_ID", "provision-local"),
+        ("AEP_CLIENT_SECRET", "provision-local-secret"),
+    ];
+    let out = shell.ok(&apply, &project, &env);
+    assert!(out.contains("Apply complete: 1 created"), "{out}");
+    assert!(project.join(".provision/state.json").is_file());
 }
