@@ -86,7 +86,7 @@ pub fn codes_reference() -> String {
          `--warnings-as-errors` fails a run on warnings.\n\n\
          SARIF output (`provision validate --format sarif`) carries each \
          code's explanation as the rule's `help`, with a link to its section \
-         here (`docs/reference/codes.md#v203`). It sets no `helpUri`: SARIF \
+         here (for V203, the anchor `#v203` of this page). It sets no `helpUri`: SARIF \
          2.1.0 requires an absolute URI there, and these pages have no \
          hosted address.\n\n\
          | code | name | severity | summary |\n| --- | --- | --- | --- |\n",

@@ -8,7 +8,7 @@ use crate::util::root;
 
 /// Pages of commands that another branch of the work adds to the program.
 /// Once the command exists, remove it here and regenerate the pages.
-const NOT_YET_IN_THE_PROGRAM: [&str; 1] = ["explain"];
+const NOT_YET_IN_THE_PROGRAM: [&str; 0] = [];
 
 fn update_requested() -> bool {
     std::env::var_os("PROVISION_UPDATE_DOCS").is_some_and(|v| v == "1")
