@@ -5,7 +5,6 @@
 pub mod api;
 mod apply;
 mod check;
-mod cli;
 mod commands;
 pub mod config;
 mod connection_string;
@@ -31,7 +30,7 @@ use error::exit;
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> ExitCode {
-    let cli = match cli::Cli::try_parse_args() {
+    let cli = match commands::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(err) => {
             let code = if err.use_stderr() {

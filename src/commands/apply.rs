@@ -1,15 +1,53 @@
 //! `provision apply`: glue from the flags to [`apply::run`], then one line
 //! per action as it completes, a live bar on a terminal, and the summary.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::apply::{self, ActionError, Outcome, Progress};
-use crate::cli::ApplyArgs;
+use super::args::{PlanningArgs, parse_duration};
+use crate::apply::{self, ActionError, ApplyOptions, Outcome, Progress};
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::{Plan, render};
 use crate::workspace::Workspace;
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Carry out exactly this saved plan; refused when state or config moved on.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Wait this long for another run's state lock (e.g. `30s`, `5m`; default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
+    pub lock_timeout: Duration,
+    /// At most N requests per second for the whole run.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// First connect to every described PostgreSQL server (as `provision
+    /// check` does, 10 s timeout each); send nothing if any fails.
+    #[arg(long)]
+    pub preflight: bool,
+}
+
+impl ApplyArgs {
+    fn options(&self) -> ApplyOptions {
+        let planning = &self.planning;
+        ApplyOptions {
+            plan: planning.plan_options(),
+            refresh: planning.refresh,
+            parallelism: planning.parallelism.map(usize::from),
+            saved_plan: self.plan.clone(),
+            lock_timeout: self.lock_timeout,
+            rate_limit: self.rate_limit,
+            preflight: self.preflight,
+        }
+    }
+}
 
 pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;

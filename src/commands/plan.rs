@@ -2,9 +2,11 @@
 //! platform for new or, with `--refresh`, all connections). Writes nothing
 //! but the optional `--out` plan file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{PlanArgs, PlanFormat};
+use clap::Args;
+
+use super::args::PlanningArgs;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
@@ -12,6 +14,29 @@ use crate::plan::render;
 use crate::workspace::Workspace;
 
 use super::runtime;
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// Save the plan (no secrets in it) for `apply --plan`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PlanFormat {
+    /// terraform-like lines and a summary
+    Text,
+    /// the versioned plan document
+    Json,
+    /// a pull-request comment
+    Markdown,
+}
 
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;

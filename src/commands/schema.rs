@@ -1,9 +1,22 @@
 //! `provision schema`: write the generated schemas, or check the committed ones.
 
-use crate::cli::SchemaArgs;
+use std::path::PathBuf;
+
+use clap::Args;
+
 use crate::config::schema::{Kind, schema_text};
 use crate::error::{Error, Result, Status};
 use crate::output;
+
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// Folder to write the schemas into.
+    #[arg(long, value_name = "DIR", default_value = "schema")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 when the files in DIR differ from the generated ones.
+    #[arg(long)]
+    pub check: bool,
+}
 
 pub(super) fn run(args: &SchemaArgs) -> Result<Status> {
     let mut stale = Vec::new();
