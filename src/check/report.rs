@@ -7,16 +7,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::failure::{Category, Failure};
 use super::target::Target;
 
 /// What happened to one connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Outcome {
     /// `cloud/sandbox/name`.
+    #[schemars(with = "String")]
     pub key: ConnectionKey,
     /// `host:port/database`, empty when the connection could not be read.
     pub endpoint: String,

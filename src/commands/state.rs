@@ -13,6 +13,7 @@ use super::args::{ConfigArgs, TargetArgs};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
+use crate::escape::escape_value;
 use crate::import;
 use crate::output;
 use crate::state::{Change, FileBackend, PostgresBackend, StateBackend, StateError};
@@ -183,11 +184,11 @@ fn import(args: StateImportArgs) -> Result<()> {
     )?;
     let item = import::record_existing(&ws, &args.key, &args.id)?;
     // The id and name come from the server: shown escaped.
-    let id = output::escape_value(&item.id);
+    let id = escape_value(&item.id);
     if item.name != args.key.name {
         output::warning(&format!(
             "connection `{id}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
-            output::escape_value(&item.name),
+            escape_value(&item.name),
             args.key.name
         ));
     }

@@ -233,6 +233,11 @@ impl Workspace {
         Ok(())
     }
 
+    /// The flags that chose where the run acts.
+    pub(crate) fn target(&self) -> &TargetOptions {
+        &self.target
+    }
+
     /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
     pub(crate) fn ca_file(&self) -> Option<PathBuf> {
         self.env.get("PROVISION_CA_FILE").map(Into::into)
