@@ -28,7 +28,7 @@ mod workspace;
 
 use std::process::ExitCode;
 
-use error::exit;
+use error::{Error, exit};
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> ExitCode {
@@ -48,15 +48,40 @@ pub fn run() -> ExitCode {
     let code = match commands::dispatch(cli) {
         Ok(status) => status.exit_code(),
         Err(err) => {
-            err.report();
+            report(&err);
             err.exit_code()
         }
     };
     ExitCode::from(stdout_checked(code))
 }
 
+/// Prints an error that ended a command on stderr: diagnostics first for
+/// invalid config, one `error:` line per listed problem, else one `error:` line.
+fn report(err: &Error) {
+    match err {
+        Error::InvalidConfig {
+            diagnostics,
+            sources,
+            ..
+        } => {
+            output::progress(&diagnostic::render_text(
+                diagnostics,
+                sources,
+                output::use_color(),
+            ));
+            output::error(&err.to_string());
+        }
+        Error::Problems(lines) => {
+            for line in lines {
+                output::error(line);
+            }
+        }
+        _ => output::error(&err.to_string()),
+    }
+}
+
 /// Results that could not be written are a failure, whatever the command
-/// concluded (cli.md, "Transport rules"); a closed pipe ends quietly.
+/// concluded; a closed pipe ends quietly.
 fn stdout_checked(code: u8) -> u8 {
     match output::stdout_failure() {
         None => code,

@@ -52,7 +52,7 @@ pub(super) fn run(args: &SchemaArgs) -> Result<Status> {
         }
         return Ok(Status::Success);
     }
-    Err(Error::Actions(
+    Err(Error::Problems(
         stale
             .iter()
             .map(|path| {

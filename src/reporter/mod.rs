@@ -8,4 +8,11 @@ mod schema;
 
 pub(crate) use apply_json::ApplyJson;
 pub(crate) use apply_text::ApplyText;
-pub(crate) use schema::outputs as output_schemas;
+
+/// Every JSON output's schema: (file name, committed text).
+pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
+    vec![(
+        apply_json::APPLY_EVENTS_SCHEMA_FILE,
+        schema::text(&apply_json::apply_events_schema()),
+    )]
+}

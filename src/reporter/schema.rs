@@ -21,11 +21,3 @@ pub(crate) fn text(schema: &Value) -> String {
     text.push('\n');
     text
 }
-
-/// Every JSON output's schema: (file name, committed text).
-pub(crate) fn outputs() -> Vec<(&'static str, String)> {
-    vec![(
-        super::apply_json::APPLY_EVENTS_SCHEMA_FILE,
-        text(&super::apply_json::apply_events_schema()),
-    )]
-}
