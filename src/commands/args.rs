@@ -137,6 +137,16 @@ impl ConfigArgs {
     }
 }
 
+/// Output formats of the commands whose results are records: people
+/// read the text, programs the JSON (its schema is in `schema/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ResultFormat {
+    /// lines for people
+    Text,
+    /// one versioned JSON document, fields in snake_case
+    Json,
+}
+
 /// The connection files' default folder when no PATH is given.
 const DEFAULT_PATH: &str = "connections";
 

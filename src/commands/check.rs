@@ -14,6 +14,7 @@ use crate::desired::resolve::{self, Resolved};
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::error::{Error, Result, Status};
 use crate::output;
+use crate::reporter;
 
 /// Connect to each described PostgreSQL server with its credentials and TLS
 /// mode, run `SELECT 1`, and report reachability per connection.
@@ -76,7 +77,7 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
         .block_on(check::check_each(&resolved, &args.to_options(), &show))
         .map_err(|err| Error::Failed(err.to_string()))?;
     match format {
-        CheckFormat::Json => output::result(&checked.render_json()),
+        CheckFormat::Json => output::result(&reporter::json_document(&checked.document())),
         _ if quiet => {}
         CheckFormat::Text | CheckFormat::Github => {
             output::result_line(&checked.summary_line());

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{TargetArgs, with_default};
+use super::args::{ResultFormat, TargetArgs, with_default};
 use crate::config::Cloud;
 use crate::desired::Environment;
 use crate::error::{Result, Status};
 use crate::import::{self, Candidate, ImportOptions, ImportRun, Variable};
 use crate::output;
+use crate::reporter::{self, ImportDocument};
 use crate::workspace::TargetOptions;
 
 #[derive(Debug, Args)]
@@ -38,6 +39,9 @@ pub(crate) struct ImportArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
 }
 
 impl ImportArgs {
@@ -59,6 +63,11 @@ impl ImportArgs {
 
 pub(super) fn run(args: ImportArgs) -> Result<Status> {
     let done = import::run(&args.options(), &Environment::process())?;
+    if args.format == ResultFormat::Json {
+        let document = ImportDocument::of(&done, args.dry_run);
+        output::result(&reporter::json_document(&document));
+        return Ok(Status::Success);
+    }
     if args.dry_run {
         for candidate in &done.selection.candidates {
             output::result(&format!(

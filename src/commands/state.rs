@@ -9,22 +9,23 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::args::{ConfigArgs, TargetArgs};
+use super::args::{ConfigArgs, ResultFormat, TargetArgs};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::escape::escape_value;
 use crate::import;
 use crate::output;
+use crate::reporter::{self, StateList, StateShow};
 use crate::state::{Change, FileBackend, PostgresBackend, StateBackend, StateError};
 use crate::workspace::{self, TargetOptions, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum StateCommand {
     /// List the recorded connections.
-    List(StateArgs),
-    /// Show one record as JSON.
-    Show(StateKeyArgs),
+    List(StateListArgs),
+    /// Show one record (as JSON unless `--format text`).
+    Show(StateShowArgs),
     /// Forget a connection (it stays on the platform).
     Rm(StateKeyArgs),
     /// Record an existing platform connection under KEY.
@@ -34,6 +35,24 @@ pub(crate) enum StateCommand {
     /// Copy the current state to another backend: `--to postgres://...` or
     /// `--to FILE`; refuses a target that already holds connections.
     Migrate(StateMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateListArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateShowArgs {
+    #[command(flatten)]
+    pub record: StateKeyArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ResultFormat,
 }
 
 #[derive(Debug, Args)]
@@ -133,32 +152,29 @@ fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
     workspace::backend(&args.target.options(), &settings, &Environment::process())
 }
 
-fn list(args: &StateArgs) -> Result<()> {
-    let backend = backend(args)?;
+fn list(args: &StateListArgs) -> Result<()> {
+    let backend = backend(&args.state)?;
     let state = backend.load_unchecked()?;
-    for (key, record) in &state.connections {
-        output::result_line(&format!(
-            "{key}\t{}\t{}\t{}",
-            record.id, record.org, record.updated_at
-        ));
+    let list = StateList::of(&state, backend.describe());
+    match args.format {
+        ResultFormat::Text => list.text().iter().for_each(|l| output::result_line(l)),
+        ResultFormat::Json => output::result(&reporter::json_document(&list)),
     }
-    for (key, pending) in &state.pending {
-        output::result_line(&format!(
-            "{key}\t(create pending since {})\t{}",
-            pending.started_at, pending.org
-        ));
-    }
-    if let Some(hint) = workspace::empty_state_hint(&args.target.options(), &state) {
+    if let Some(hint) = workspace::empty_state_hint(&args.state.target.options(), &state) {
         output::warning(&hint);
     }
     Ok(())
 }
 
-fn show(args: &StateKeyArgs) -> Result<()> {
-    let backend = backend(&args.state)?;
+fn show(args: &StateShowArgs) -> Result<()> {
+    let backend = backend(&args.record.state)?;
     let state = backend.load_unchecked()?;
-    let (_, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
-    output::result(&(serde_json::to_string_pretty(&record).unwrap_or_default() + "\n"));
+    let (key, record) = workspace::recorded_key(&args.record.key, &state, &*backend)?;
+    let shown = StateShow::of(&key, record);
+    match args.format {
+        ResultFormat::Text => shown.text().iter().for_each(|l| output::result_line(l)),
+        ResultFormat::Json => output::result(&reporter::json_document(&shown)),
+    }
     Ok(())
 }
 

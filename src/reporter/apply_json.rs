@@ -13,7 +13,7 @@ use crate::plan::{Action, ActionKind};
 use crate::state::timestamp;
 
 /// The version of this stream's format; it changes when a line changes incompatibly.
-const FORMAT_VERSION: &str = "1";
+const FORMAT_VERSION: u32 = 1;
 
 /// The file the schema of these lines is committed as.
 pub(crate) const APPLY_EVENTS_SCHEMA_FILE: &str = "apply-events.schema.json";
@@ -34,7 +34,7 @@ enum Message {
     /// The first line: the stream's format and where the run acts.
     Version {
         /// The version of this stream's format.
-        format_version: String,
+        format_version: u32,
         /// The version of `provision` that wrote it.
         provision_version: String,
         /// Per cloud: its org, Flow Service host and sandboxes.
@@ -247,7 +247,7 @@ fn messages(event: Event<'_>) -> Vec<Message> {
 
 fn version(scene: &Scene) -> Message {
     Message::Version {
-        format_version: FORMAT_VERSION.to_owned(),
+        format_version: FORMAT_VERSION,
         provision_version: env!("CARGO_PKG_VERSION").to_owned(),
         targets: scene
             .targets

@@ -73,7 +73,7 @@ fn apply_json_runs_a_plan_and_a_no_op_as_schema_valid_lines() {
     let run = world.run(&["apply", "--format", "json"]).expect_code(0);
     let lines = apply_lines(&run.stdout());
     let version = &lines[0];
-    assert_eq!(version["format_version"], "1");
+    assert_eq!(version["format_version"], 1);
     assert_eq!(version["targets"].as_array().unwrap().len(), 2, "{version}");
     assert!(!run.stdout().contains(crate::world::CANARY));
     assert_eq!(of_type(&lines, "planned_change").len(), 3);
@@ -138,4 +138,95 @@ fn apply_json_reports_an_interrupt_in_schema_valid_lines() {
     let summary = lines.last().unwrap();
     assert_eq!(summary["outcome"], "interrupted", "{summary}");
     assert!(summary["not_started"].as_u64().unwrap() > 0, "{summary}");
+}
+
+#[test]
+fn plan_json_matches_its_schema() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(3);
+    let run = world.run(&["plan", "--format", "json"]).expect_code(0);
+    assert_valid("plan.schema.json", &run.json());
+}
+
+#[test]
+fn validate_json_matches_its_schema() {
+    let run = provision()
+        .args(["validate", "mixed.yaml", "--format", "json"])
+        .current_dir(crate::util::fixtures("snapshot"))
+        .run()
+        .expect_code(1);
+    assert_valid("validate.schema.json", &run.json());
+}
+
+#[test]
+fn check_json_matches_its_schema_in_snake_case() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("connections")).unwrap();
+    std::fs::write(
+        dir.path().join("connections/c0.yaml"),
+        "name: closed\nsandbox: dev\ncloud: azure\nauth:\n  type: basic\n  server: 127.0.0.1\n  port: 1\n  database: app\n  username: aep\n  password: ${CHECK_PASSWORD}\n  sslMode: Disable\n",
+    )
+    .unwrap();
+    let run = provision()
+        .current_dir(dir.path())
+        .env("CHECK_PASSWORD", "unused")
+        .args(["check", "--format", "json", "--timeout", "5"])
+        .run()
+        .expect_code(1);
+    let document = run.json();
+    assert_valid("check.schema.json", &document);
+    assert_eq!(document["format_version"], 2);
+    assert!(
+        document["results"][0]["elapsed_ms"].is_u64(),
+        "{document:#}"
+    );
+}
+
+#[test]
+fn import_and_state_json_match_their_schemas() {
+    use crate::import::{basic, create, import};
+    use provision::config::Cloud;
+
+    let world = World::new(EmulatorConfig::default());
+    let id = create(
+        &world,
+        crate::world::ORG_AZURE,
+        &basic("orders", "prod", Cloud::Azure, 1),
+    );
+    let args = ["--sandbox", "prod", "--cloud", "azure", "--format", "json"];
+    let dry = import(&world, &[&args[..], &["--dry-run"]].concat()).expect_code(0);
+    let document = dry.json();
+    assert_valid("import.schema.json", &document);
+    assert_eq!(document["dry_run"], true);
+    assert!(
+        document["connections"][0]["text"].is_string(),
+        "{document:#}"
+    );
+
+    let real = import(&world, &args).expect_code(0);
+    let document = real.json();
+    assert_valid("import.schema.json", &document);
+    assert_eq!(document["connections"][0]["id"], id.as_str());
+    assert!(document["connections"][0].get("text").is_none());
+
+    let list = world
+        .run(&["state", "list", "--format", "json"])
+        .expect_code(0);
+    assert_valid("state-list.schema.json", &list.json());
+    assert_eq!(list.json()["connections"][0]["key"], "azure/prod/orders");
+
+    let show = world
+        .run(&["state", "show", "azure/prod/orders", "--format", "json"])
+        .expect_code(0);
+    assert_valid("state-show.schema.json", &show.json());
+    assert_eq!(show.json()["format_version"], 2);
+    assert_eq!(show.json()["created_at"], show.json()["updated_at"]);
+    let text = world
+        .run(&["state", "show", "azure/prod/orders", "--format", "text"])
+        .expect_code(0);
+    assert!(
+        text.stdout().contains(&format!("id: {id}\n")),
+        "{}",
+        text.stdout()
+    );
 }
