@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::args::ResultFormat;
+
 use crate::config::Cloud;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
+use crate::reporter::{SmokeDocument, json_document};
 use crate::smoke::{self, SmokeOptions};
 use crate::workspace::TargetOptions;
 
@@ -32,6 +35,9 @@ pub(crate) struct SmokeArgs {
     /// IMS host for tokens (overrides settings `ims`).
     #[arg(long, value_name = "URL")]
     pub ims: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
 }
 
 impl SmokeArgs {
@@ -51,7 +57,10 @@ impl SmokeArgs {
 
 pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
     let report = smoke::run(&args.options(), &Environment::process())?;
-    output::result(&report.table());
+    match args.format {
+        ResultFormat::Text => output::result(&report.table()),
+        ResultFormat::Json => output::result(&json_document(&SmokeDocument::of(&report))),
+    }
     if let Some(left) = &report.left_behind {
         return Err(Error::Failed(left.clone()));
     }
@@ -62,11 +71,13 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
             report.name, report.sandbox
         )));
     }
-    output::result_line(&format!(
-        "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
-        report.steps.len(),
-        report.name,
-        report.sandbox
-    ));
+    if args.format == ResultFormat::Text {
+        output::result_line(&format!(
+            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
+            report.steps.len(),
+            report.name,
+            report.sandbox
+        ));
+    }
     Ok(Status::Success)
 }

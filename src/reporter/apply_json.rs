@@ -21,10 +21,10 @@ pub(crate) const APPLY_EVENTS_SCHEMA_FILE: &str = "apply-events.schema.json";
 /// One line of `provision apply --format json`.
 #[derive(Serialize, JsonSchema)]
 struct Line {
-    /// When the line was written (RFC 3339, UTC).
-    timestamp: String,
     #[serde(flatten)]
     message: Message,
+    /// When the line was written (RFC 3339, UTC).
+    timestamp: String,
 }
 
 /// What a line says; `type` names it.

@@ -6,12 +6,14 @@ mod apply_json;
 mod apply_text;
 mod import_doc;
 mod schema;
+mod smoke_doc;
 mod state_doc;
 mod validate_doc;
 
 pub(crate) use apply_json::ApplyJson;
 pub(crate) use apply_text::ApplyText;
 pub(crate) use import_doc::ImportDocument;
+pub(crate) use smoke_doc::SmokeDocument;
 pub(crate) use state_doc::{StateList, StateShow};
 
 use serde::Serialize;
@@ -53,6 +55,13 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             schema::text(&schema::generate::<Plan>(
                 "urn:provision:schema:plan",
                 "`provision plan --format json` and the plan file `plan --out` saves (no secret in it).",
+            )),
+        ),
+        (
+            "smoke.schema.json",
+            schema::text(&schema::generate::<SmokeDocument>(
+                "urn:provision:schema:smoke",
+                "`provision smoke --format json`: each step, observed against assumed.",
             )),
         ),
         (

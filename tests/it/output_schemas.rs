@@ -230,3 +230,30 @@ fn import_and_state_json_match_their_schemas() {
         text.stdout()
     );
 }
+
+#[test]
+fn smoke_json_matches_its_schema() {
+    let world = World::new(EmulatorConfig::default());
+    let run = world
+        .cmd_via(
+            &world.url(),
+            &[
+                "smoke",
+                "--sandbox",
+                "prod",
+                "--cloud",
+                "azure",
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .expect_code(0);
+    let document = run.json();
+    assert_valid("smoke.schema.json", &document);
+    assert_eq!(
+        document["steps"].as_array().unwrap().len(),
+        11,
+        "{document:#}"
+    );
+}
