@@ -82,7 +82,7 @@ pub(crate) fn progress(text: &str) {
     write_stderr(text.as_bytes());
 }
 
-/// Colours only on a terminal, and never with `NO_COLOR` set (cli.md).
+/// Colours only on a terminal, and never with `NO_COLOR` set.
 pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
