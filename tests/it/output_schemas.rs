@@ -93,6 +93,20 @@ fn apply_json_runs_a_plan_and_a_no_op_as_schema_valid_lines() {
 }
 
 #[test]
+fn apply_json_names_a_postgres_state_without_its_password() {
+    let Some(world) = World::on(crate::world::Backend::Postgres, EmulatorConfig::default()) else {
+        return;
+    };
+    world.connections(1);
+    let run = world.run(&["apply", "--format", "json"]).expect_code(0);
+    let lines = apply_lines(&run.stdout());
+    let state = lines[0]["state"].as_str().unwrap();
+    assert!(state.starts_with("postgres `"), "{state}");
+    assert!(state.contains(&world.namespace), "{state}");
+    assert!(!run.stdout().contains(crate::state_db::STATE_CANARY));
+}
+
+#[test]
 fn apply_json_reports_a_failed_action_once() {
     let world = World::new(EmulatorConfig {
         in_use: vec!["db-0000".into()],
