@@ -274,6 +274,7 @@ pub(crate) async fn execute<F: FlowService + 'static>(
             };
             Outcome {
                 kind: action.kind(),
+                planned_id: action.id().map(str::to_owned),
                 key: action.key,
                 result,
             }
@@ -299,6 +300,7 @@ pub(crate) async fn execute<F: FlowService + 'static>(
                 Some(index) => Outcome {
                     key: actions[index].key.clone(),
                     kind: actions[index].kind(),
+                    planned_id: actions[index].id().map(str::to_owned),
                     result: Err(ActionError::Internal(err.to_string())),
                 },
                 None => continue,

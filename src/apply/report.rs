@@ -20,6 +20,8 @@ pub(crate) enum Done {
 pub(crate) struct Outcome {
     pub key: ConnectionKey,
     pub kind: ActionKind,
+    /// The connection's id as planned (recorded, or found for an adopt).
+    pub planned_id: Option<String>,
     pub result: Result<Done, ActionError>,
 }
 

@@ -67,6 +67,9 @@ enum Message {
     ApplyErrored {
         key: String,
         action: Kind,
+        /// The connection's id, when it had one before the action.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
         /// Why, in words.
         error: String,
     },
@@ -295,6 +298,7 @@ fn finished(outcome: &Outcome) -> Option<Message> {
             return Some(Message::ApplyErrored {
                 key,
                 action,
+                id: outcome.planned_id.clone(),
                 error: err.to_string(),
             });
         }

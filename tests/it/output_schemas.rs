@@ -123,6 +123,7 @@ fn apply_json_reports_a_failed_action_once() {
     assert_eq!(errored.len(), 1, "{lines:#?}");
     assert_eq!(errored[0]["key"], "azure/prod/db-0000");
     assert_eq!(errored[0]["action"], "delete");
+    assert!(errored[0]["id"].is_string(), "{}", errored[0]);
     assert_eq!(lines.last().unwrap()["failed"], 1);
     // Said once, in the stream: not again as an `error:` on stderr.
     assert!(!run.stderr().contains("error:"), "{}", run.stderr());
