@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::{ApplyReport, Outcome};
 use crate::check::CheckReport;
 use crate::config::Cloud;
+use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::plan::{Action, Plan};
 use crate::state::State;
@@ -19,6 +20,8 @@ pub(crate) enum Event<'a> {
     Began(&'a Scene),
     /// Something the user should know that does not stop the run.
     Warning(&'a str),
+    /// A warning about a place in the config (validation found no error).
+    Diagnostic(&'a Diagnostic),
     /// `--preflight` probed every described server.
     Preflight(&'a CheckReport),
     /// The plan is made and not empty; `total` actions will run.

@@ -56,6 +56,9 @@ pub(crate) fn run(
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
     let state = ws.backend.load()?;
     reporter.event(Event::Began(&Scene::of(ws, &state)));
+    for diagnostic in &ws.diagnostics {
+        reporter.event(Event::Diagnostic(diagnostic));
+    }
     for warning in &ws.warnings {
         reporter.event(Event::Warning(warning));
     }

@@ -11,6 +11,7 @@ use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::render;
+use crate::reporter;
 use crate::workspace::Workspace;
 
 use super::runtime;
@@ -48,6 +49,9 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
         planning.target.options(),
         Environment::process(),
     )?;
+    for diagnostic in &ws.diagnostics {
+        output::warning(&reporter::diagnostic_line(diagnostic));
+    }
     for warning in &ws.warnings {
         output::warning(warning);
     }

@@ -42,8 +42,20 @@ enum Message {
         /// The state the run records into (a database URL's password redacted).
         state: String,
     },
-    /// Something the user should know that does not stop the run.
-    Warning { message: String },
+    /// Something the user should know that does not stop the run; a
+    /// warning about the config names its code and place.
+    Warning {
+        message: String,
+        /// The diagnostic's stable code, e.g. `V203`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// Where in the config, for a diagnostic.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<Place>,
+        /// How to fix it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        help: Option<String>,
+    },
     /// `--preflight` probed every described server.
     Preflight {
         ok: usize,
@@ -89,6 +101,14 @@ enum Message {
     /// An error ended the run after its version line (a stale saved plan,
     /// a failed preflight, the platform unreachable, …).
     Error { message: String },
+}
+
+/// A place in a file (1-based line and column).
+#[derive(Serialize, JsonSchema)]
+struct Place {
+    file: String,
+    line: u32,
+    column: u32,
 }
 
 /// One cloud a run acts in.
@@ -196,6 +216,19 @@ fn messages(event: Event<'_>) -> Vec<Message> {
         Event::Began(scene) => vec![version(scene)],
         Event::Warning(message) => vec![Message::Warning {
             message: message.to_owned(),
+            code: None,
+            at: None,
+            help: None,
+        }],
+        Event::Diagnostic(d) => vec![Message::Warning {
+            message: d.message.clone(),
+            code: Some(d.code.as_str().to_owned()),
+            at: Some(Place {
+                file: d.file.display().to_string(),
+                line: d.line,
+                column: d.column,
+            }),
+            help: d.help.clone(),
         }],
         Event::Preflight(report) => vec![Message::Preflight {
             ok: report.passed(),

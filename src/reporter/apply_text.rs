@@ -5,6 +5,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::apply::{Event, Reporter};
+use crate::diagnostic::Diagnostic;
 use crate::output;
 use crate::plan::render;
 
@@ -32,6 +33,19 @@ impl ApplyText {
     }
 }
 
+/// A warning about a place in the config, on one line:
+/// `file:line:column: message [code]`.
+pub(crate) fn diagnostic_line(d: &Diagnostic) -> String {
+    format!(
+        "{}:{}:{}: {} [{}]",
+        d.file.display(),
+        d.line,
+        d.column,
+        d.message,
+        d.code.as_str()
+    )
+}
+
 /// What the first interrupt means for the run.
 const INTERRUPTED: &str = "\ninterrupted: no new action starts; the requests in flight finish or time out and are recorded (interrupt again to exit at once)\n";
 
@@ -40,6 +54,7 @@ impl Reporter for ApplyText {
         match event {
             Event::Began(_) | Event::Started(_) => {}
             Event::Warning(message) => self.bar.suspend(|| output::warning(message)),
+            Event::Diagnostic(d) => self.bar.suspend(|| output::warning(&diagnostic_line(d))),
             Event::Preflight(report) if report.failed() == 0 => {
                 output::progress(&format!("preflight: {}\n", report.summary_line()));
             }

@@ -11,7 +11,7 @@ mod state_doc;
 mod validate_doc;
 
 pub(crate) use apply_json::ApplyJson;
-pub(crate) use apply_text::ApplyText;
+pub(crate) use apply_text::{ApplyText, diagnostic_line};
 pub(crate) use import_doc::ImportDocument;
 pub(crate) use smoke_doc::SmokeDocument;
 pub(crate) use state_doc::{StateList, StateShow};

@@ -272,3 +272,19 @@ fn smoke_json_matches_its_schema() {
         "{document:#}"
     );
 }
+
+#[test]
+fn apply_json_gives_a_config_warning_its_code_and_place() {
+    let world = World::new(EmulatorConfig::default());
+    let yaml = crate::world::connection_yaml(0, "plain").replace("${DB_PASSWORD}", "plaintext-pw");
+    world.write("connections/c.yaml", &yaml);
+    let run = world
+        .run(&["apply", "--allow-plaintext-secrets", "--format", "json"])
+        .expect_code(0);
+    let lines = apply_lines(&run.stdout());
+    let warnings = of_type(&lines, "warning");
+    assert_eq!(warnings.len(), 1, "{lines:#?}");
+    assert!(warnings[0]["code"].is_string(), "{}", warnings[0]);
+    assert_eq!(warnings[0]["at"]["file"], "connections/c.yaml");
+    assert!(!run.stdout().contains("plaintext-pw"), "{}", run.stdout());
+}
