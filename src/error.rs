@@ -1,15 +1,14 @@
 //! The one error type of the program and its exit codes. Library functions
 //! return their own typed errors; commands turn them into [`Error`], and
-//! `lib::run` prints it and picks the exit code, in one place (cli.md).
+//! `lib::run` prints it and picks the exit code, in one place.
 
 use std::path::PathBuf;
 
 use crate::api::ApiError;
-use crate::diagnostic::{self, Diagnostic, Sources};
-use crate::output;
+use crate::diagnostic::{Diagnostic, Sources};
 use crate::state::{LockInfo, StateError};
 
-/// Exit codes promised by the CLI contract (`cli.md`).
+/// The exit codes the command line promises; scripts rely on them.
 pub(crate) mod exit {
     /// Success; for plan: no changes.
     pub(crate) const OK: u8 = 0;
@@ -100,9 +99,9 @@ pub(crate) enum Error {
     /// (an org, credentials, an unset variable in provision.yaml).
     #[error("{0}")]
     Setup(String),
-    /// Some actions of an apply failed; each is one line.
+    /// Several problems, one line each (stale schema files, …).
     #[error("{}", .0.join("\n"))]
-    Actions(Vec<String>),
+    Problems(Vec<String>),
     /// Anything else that stops the command, in words.
     #[error("{0}")]
     Failed(String),
@@ -112,7 +111,7 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error (cli.md).
+    /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => exit::LOCKED,
@@ -138,31 +137,6 @@ impl Error {
     pub(crate) fn api(context: impl Into<String>) -> impl FnOnce(ApiError) -> Self {
         let context = context.into();
         move |source| Error::Api { context, source }
-    }
-
-    /// Prints the error on stderr: diagnostics first for invalid config,
-    /// one `error:` line per failed action, else one `error:` line.
-    pub(crate) fn report(&self) {
-        match self {
-            Error::InvalidConfig {
-                diagnostics,
-                sources,
-                ..
-            } => {
-                output::progress(&diagnostic::render_text(
-                    diagnostics,
-                    sources,
-                    output::use_color(),
-                ));
-                output::error(&self.to_string());
-            }
-            Error::Actions(lines) => {
-                for line in lines {
-                    output::error(line);
-                }
-            }
-            _ => output::error(&self.to_string()),
-        }
     }
 }
 

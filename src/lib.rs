@@ -5,7 +5,6 @@
 pub mod api;
 mod apply;
 mod check;
-mod cli;
 mod commands;
 pub mod config;
 mod connection_string;
@@ -13,11 +12,13 @@ mod desired;
 mod diagnostic;
 pub mod emulator;
 mod error;
+mod escape;
 mod import;
 mod output;
 mod plan;
 #[doc(hidden)]
 pub mod reference;
+mod reporter;
 mod scaffold;
 pub mod secret;
 mod smoke;
@@ -32,11 +33,11 @@ use std::process::ExitCode;
 #[doc(hidden)]
 pub use diagnostic::{Code, codes_reference};
 
-use error::exit;
+use error::{Error, exit};
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> ExitCode {
-    let cli = match cli::Cli::try_parse_args() {
+    let cli = match commands::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(err) => {
             let code = if err.use_stderr() {
@@ -52,15 +53,40 @@ pub fn run() -> ExitCode {
     let code = match commands::dispatch(cli) {
         Ok(status) => status.exit_code(),
         Err(err) => {
-            err.report();
+            report(&err);
             err.exit_code()
         }
     };
     ExitCode::from(stdout_checked(code))
 }
 
+/// Prints an error that ended a command on stderr: diagnostics first for
+/// invalid config, one `error:` line per listed problem, else one `error:` line.
+fn report(err: &Error) {
+    match err {
+        Error::InvalidConfig {
+            diagnostics,
+            sources,
+            ..
+        } => {
+            output::progress(&diagnostic::render_text(
+                diagnostics,
+                sources,
+                output::use_color(),
+            ));
+            output::error(&err.to_string());
+        }
+        Error::Problems(lines) => {
+            for line in lines {
+                output::error(line);
+            }
+        }
+        _ => output::error(&err.to_string()),
+    }
+}
+
 /// Results that could not be written are a failure, whatever the command
-/// concluded (cli.md, "Transport rules"); a closed pipe ends quietly.
+/// concluded; a closed pipe ends quietly.
 fn stdout_checked(code: u8) -> u8 {
     match output::stdout_failure() {
         None => code,

@@ -1,12 +1,15 @@
-//! The only place that writes to stdout and stderr: results to stdout,
-//! errors and progress to stderr (cli.md). A write that fails (a closed
-//! pipe, a full disk) never panics: it is remembered, and the run exits
-//! non-zero once the command is done (cli.md, "Transport rules").
+//! The terminal writer, the only place that writes to stdout and stderr:
+//! results to stdout, errors and progress to stderr. A write that fails (a
+//! closed pipe, a full disk) never panics: it is remembered, and the run
+//! exits non-zero once the command is done.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+
+// The renderers of diagnostics reach the escaping through here.
+use crate::escape::escape_controls;
 
 /// The first failed write to stdout, if any.
 static STDOUT_FAILURE: Mutex<Option<std::io::Error>> = Mutex::new(None);
@@ -79,7 +82,7 @@ pub(crate) fn progress(text: &str) {
     write_stderr(text.as_bytes());
 }
 
-/// Colours only on a terminal, and never with `NO_COLOR` set (cli.md).
+/// Colours only on a terminal, and never with `NO_COLOR` set.
 pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
@@ -87,59 +90,4 @@ pub(crate) fn use_color() -> bool {
 /// Colours on stdout: only on a terminal, and never with `NO_COLOR` set.
 pub(crate) fn use_color_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-}
-
-/// A string from elsewhere (a server, a file name) made safe for a
-/// terminal: control characters other than line breaks and tabs become
-/// `\u{…}` escapes, so no escape sequence (ESC, CSI, a carriage return
-/// that overwrites the line) reaches the terminal from it.
-pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out.into()
-}
-
-/// Escapes every control character, line breaks and tabs included: for one
-/// quoted value that must stay on its line.
-pub(crate) fn escape_value(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() || is_unsafe(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// C0 and C1 controls (ESC and CSI start terminal sequences), DEL, and the
-/// bidirectional overrides that reorder what a terminal shows.
-fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(escape_controls("plain `x`"), "plain `x`");
-        assert_eq!(
-            escape_controls("a\x1b[2Jb\rc\u{9b}d\ne"),
-            "a\\u{1b}[2Jb\\u{d}c\\u{9b}d\ne"
-        );
-        assert_eq!(escape_value("a\nb\tc\u{202e}"), "a\\u{a}b\\u{9}c\\u{202e}");
-    }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use clap::{Arg, Command, CommandFactory};
 
-use crate::cli::Cli;
+use crate::commands::Cli;
 
 /// The marker lines that enclose the generated section of a page.
 #[doc(hidden)]

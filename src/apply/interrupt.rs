@@ -1,15 +1,16 @@
-//! SIGINT/SIGTERM during an apply (cli.md, apply semantics 7): the first
-//! interrupt stops new actions from starting while the requests in flight
-//! finish or time out and are recorded; a second one exits at once (state
-//! stays consistent: every state write is atomic).
+//! SIGINT/SIGTERM during an apply: the first interrupt stops new actions
+//! from starting while the requests in flight finish or time out and are
+//! recorded; a second one exits at once (state stays consistent: every
+//! state write is atomic). The reporter tells the user either way.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
 
+use super::{Event, Reporter};
 use crate::error::exit;
-use crate::output;
 
 /// Raised by the first interrupt; shared by everything a run starts.
 #[derive(Debug, Clone, Default)]
@@ -42,18 +43,18 @@ impl Interrupt {
         }
     }
 
-    /// Listens for SIGINT and SIGTERM for as long as the run lasts.
-    pub(crate) async fn watch(self) {
+    /// Listens for SIGINT and SIGTERM for as long as the run lasts; never
+    /// resolves (when signals cannot be watched, it waits forever).
+    pub(crate) async fn watch(&self, reporter: &dyn Reporter) -> Infallible {
         while next_signal().await.is_ok() {
             if self.raise() {
-                output::progress(
-                    "\ninterrupted: no new action starts; the requests in flight finish or time out and are recorded (interrupt again to exit at once)\n",
-                );
+                reporter.event(Event::Interrupted { again: false });
             } else {
-                output::progress("interrupted again: exiting now\n");
+                reporter.event(Event::Interrupted { again: true });
                 std::process::exit(i32::from(exit::INTERRUPTED));
             }
         }
+        std::future::pending().await
     }
 }
 

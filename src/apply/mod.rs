@@ -5,8 +5,10 @@
 //! report of every outcome even when some fail.
 
 mod create;
+mod event;
 mod interrupt;
 mod recorder;
+mod report;
 mod run;
 mod update;
 
@@ -22,18 +24,11 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{ApiError, FlowService, Scope, seconds};
 use crate::plan::{Action, ActionKind, Desired, Plan, Step};
 use crate::state::{Change, Record, timestamp};
+pub(crate) use event::{Event, Reporter, Scene};
 pub(crate) use interrupt::Interrupt;
 pub(crate) use recorder::Recorder;
-pub(crate) use run::{ApplyOptions, Progress, run};
-
-/// What happened to one connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Done {
-    Created(String),
-    Adopted { id: String, updated: bool },
-    Updated(String),
-    Deleted(String),
-}
+pub(crate) use report::{ApplyReport, Done, Outcome};
+pub(crate) use run::{ApplyOptions, run};
 
 /// Why one action failed.
 #[derive(Debug, thiserror::Error)]
@@ -100,82 +95,9 @@ pub(crate) enum ActionError {
     /// A task of the run itself failed.
     #[error("internal error: {0}")]
     Internal(String),
-    /// The run was interrupted before this action started (cli.md 7).
+    /// The run was interrupted before this action started.
     #[error("not started: the run was interrupted")]
     Interrupted,
-}
-
-/// One action's outcome.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    pub key: ConnectionKey,
-    pub result: Result<Done, ActionError>,
-}
-
-impl Outcome {
-    /// The line printed as it completes.
-    pub(crate) fn line(&self) -> String {
-        match &self.result {
-            Ok(Done::Created(id)) => format!("+ {}: created (id {id})", self.key),
-            Ok(Done::Adopted { id, updated: false }) => {
-                format!("> {}: adopted (id {id})", self.key)
-            }
-            Ok(Done::Adopted { id, updated: true }) => {
-                format!("> {}: adopted and updated (id {id})", self.key)
-            }
-            Ok(Done::Updated(id)) => format!("~ {}: updated (id {id})", self.key),
-            Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
-            Err(ActionError::Interrupted) => format!("  {}: not started (interrupted)", self.key),
-            Err(reason) => format!("! {}: failed: {reason}", self.key),
-        }
-    }
-}
-
-/// All outcomes of a run.
-#[derive(Debug, Default)]
-pub(crate) struct ApplyReport {
-    pub outcomes: Vec<Outcome>,
-    /// An interrupt stopped the run: actions not started are listed as such.
-    pub interrupted: bool,
-}
-
-impl ApplyReport {
-    fn count(&self, f: impl Fn(&Done) -> bool) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| o.result.as_ref().is_ok_and(&f))
-            .count()
-    }
-
-    pub(crate) fn failed(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| {
-                o.result
-                    .as_ref()
-                    .is_err_and(|e| !matches!(e, ActionError::Interrupted))
-            })
-            .count()
-    }
-
-    /// `Apply complete: 3 created, 1 adopted, 0 updated, 0 deleted, 1 failed.`,
-    /// or `Apply interrupted: …, 1 failed, 4 not started.`
-    pub(crate) fn summary(&self) -> String {
-        let counts = format!(
-            "{} created, {} adopted, {} updated, {} deleted, {} failed",
-            self.count(|d| matches!(d, Done::Created(_))),
-            self.count(|d| matches!(d, Done::Adopted { .. })),
-            self.count(|d| matches!(d, Done::Updated(_))),
-            self.count(|d| matches!(d, Done::Deleted(_))),
-            self.failed()
-        );
-        if self.interrupted {
-            let not_started = self.outcomes.len() - self.count(|_| true) - self.failed();
-            format!("Apply interrupted: {counts}, {not_started} not started.")
-        } else {
-            format!("Apply complete: {counts}.")
-        }
-    }
 }
 
 /// Spaces requests evenly to at most N per second for the whole run.
@@ -212,7 +134,7 @@ pub(crate) struct Engine<F> {
     /// Look each name up right before creating it (a saved plan's listing
     /// may be old; a fresh plan listed the sandbox moments ago under the lock).
     pub lookup_before_create: bool,
-    /// Once raised, no further action starts (cli.md, apply semantics 7).
+    /// Once raised, no further action starts.
     pub interrupt: Interrupt,
     /// The most one action may take, retries and lookups included.
     pub deadline: Duration,
@@ -318,55 +240,73 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
 }
 
 /// Runs every changing action of `plan` with at most `parallelism` at once,
-/// calling `on_done` as each finishes (in completion order).
+/// telling `reporter` as each starts and finishes (in completion order).
 pub(crate) async fn execute<F: FlowService + 'static>(
     engine: Arc<Engine<F>>,
     plan: &Plan,
     desired: &HashMap<ConnectionKey, Desired>,
     parallelism: usize,
-    on_done: &(dyn Fn(&Outcome) + Sync),
+    reporter: &dyn Reporter,
 ) -> ApplyReport {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut keys = HashMap::new();
-    for action in plan
+    let mut spawned = HashMap::new();
+    // Tasks say when they start through this channel: the reporter is not theirs.
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let actions: Vec<&Action> = plan
         .actions
         .iter()
         .filter(|a| a.kind() != ActionKind::Unchanged)
-    {
+        .collect();
+    for (index, action) in actions.iter().enumerate() {
         let engine = Arc::clone(&engine);
         let permits = Arc::clone(&permits);
-        let action = action.clone();
+        let action = (*action).clone();
         let desired = desired.get(&action.key).cloned();
-        let key = action.key.clone();
+        let started_tx = started_tx.clone();
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let result = if engine.interrupt.is_raised() {
                 Err(ActionError::Interrupted)
             } else {
+                let _ = started_tx.send(index);
                 engine.run_one(&action, desired.as_ref()).await
             };
             Outcome {
+                kind: action.kind(),
+                planned_id: action.id().map(str::to_owned),
                 key: action.key,
                 result,
             }
         });
-        keys.insert(handle.id(), key);
+        spawned.insert(handle.id(), index);
     }
     let mut report = ApplyReport::default();
-    while let Some(joined) = tasks.join_next().await {
+    loop {
+        // Starts first: an action's start is always told before its end.
+        let joined = tokio::select! {
+            biased;
+            Some(index) = started.recv() => {
+                reporter.event(Event::Started(actions[index]));
+                continue;
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
         let outcome = match joined {
             Ok(outcome) => outcome,
             // Every task's id was recorded as it was spawned.
-            Err(err) => match keys.remove(&err.id()) {
-                Some(key) => Outcome {
-                    key,
+            Err(err) => match spawned.remove(&err.id()) {
+                Some(index) => Outcome {
+                    key: actions[index].key.clone(),
+                    kind: actions[index].kind(),
+                    planned_id: actions[index].id().map(str::to_owned),
                     result: Err(ActionError::Internal(err.to_string())),
                 },
                 None => continue,
             },
         };
-        on_done(&outcome);
+        reporter.event(Event::Finished(&outcome));
         report.outcomes.push(outcome);
     }
     report.outcomes.sort_by(|a, b| a.key.cmp(&b.key));

@@ -1,7 +1,7 @@
 //! One `apply` from its inputs to its report: take the state lock, make the
 //! plan (or check that a saved plan still fits state and config), probe the
-//! servers with `--preflight`, then carry the plan out. The command only
-//! renders what this returns.
+//! servers with `--preflight`, then carry the plan out, telling a reporter
+//! each step; the command only picks the reporter and the exit code.
 
 use crate::config::ConnectionKey;
 use std::collections::HashMap;
@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ApplyReport, Engine, Interrupt, Outcome, RateLimiter, Recorder, execute};
+use super::{
+    ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, Scene, execute,
+};
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
 use crate::desired::resolve::Resolved;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::plan::{self, ActionKind, Plan, PlanOptions};
 use crate::state::State;
 use crate::workspace::Workspace;
@@ -37,14 +38,6 @@ pub(crate) struct ApplyOptions {
     pub preflight: bool,
 }
 
-/// What a caller hears while the run goes on.
-pub(crate) trait Progress: Sync {
-    /// The plan is made and not empty; `total` actions will run.
-    fn started(&self, plan: &Plan, total: usize);
-    /// One action finished (in completion order).
-    fn finished(&self, outcome: &Outcome);
-}
-
 /// A finished run: its plan and what happened to each action.
 #[derive(Debug)]
 pub(crate) struct ApplyRun {
@@ -52,14 +45,37 @@ pub(crate) struct ApplyRun {
     pub report: ApplyReport,
 }
 
-/// Runs one apply under the state lock.
+/// Runs one apply under the state lock, telling `reporter` as it goes
+/// (from the moment the state is loaded; errors before that are only
+/// returned).
 pub(crate) fn run(
     ws: &Workspace,
     options: &ApplyOptions,
-    progress: &dyn Progress,
+    reporter: &dyn Reporter,
 ) -> Result<ApplyRun> {
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
-    let mut state = ws.backend.load()?;
+    let state = ws.backend.load()?;
+    reporter.event(Event::Began(&Scene::of(ws, &state)));
+    for diagnostic in &ws.diagnostics {
+        reporter.event(Event::Diagnostic(diagnostic));
+    }
+    for warning in &ws.warnings {
+        reporter.event(Event::Warning(warning));
+    }
+    let result = locked(ws, options, reporter, state);
+    if let Err(err) = &result {
+        reporter.event(Event::Stopped(err));
+    }
+    result
+}
+
+/// The run once the state is locked and loaded.
+fn locked(
+    ws: &Workspace,
+    options: &ApplyOptions,
+    reporter: &dyn Reporter,
+    mut state: State,
+) -> Result<ApplyRun> {
     let hash = config_hash(&ws.desired);
     let saved = match &options.saved_plan {
         Some(path) => Some(saved_plan(path, &state, &hash)?),
@@ -67,22 +83,21 @@ pub(crate) fn run(
     };
     ws.record_sources(&mut state)?;
     let runtime = crate::workspace::runtime()?;
-    // From here on an interrupt is handled (cli.md, apply semantics 7).
+    // From here on an interrupt is handled: the watcher runs beside the work.
     let interrupt = Interrupt::default();
-    let watcher = runtime.spawn(interrupt.clone().watch());
-    let result = runtime.block_on(async {
-        if options.preflight {
-            unless_interrupted(
-                &interrupt,
-                "during the preflight",
-                preflight(ws, options.parallelism),
-            )
-            .await??;
+    runtime.block_on(async {
+        let work = async {
+            if options.preflight {
+                let probing = preflight(ws, options.parallelism, reporter);
+                unless_interrupted(&interrupt, "during the preflight", probing).await??;
+            }
+            carry_out(ws, options, reporter, state, saved, &interrupt).await
+        };
+        tokio::select! {
+            result = work => result,
+            never = interrupt.watch(reporter) => match never {},
         }
-        carry_out(ws, options, progress, state, saved, &interrupt).await
-    });
-    watcher.abort();
-    result
+    })
 }
 
 /// `work`, or an error once an interrupt comes first (nothing was changed
@@ -102,7 +117,7 @@ async fn unless_interrupted<T>(
 async fn carry_out(
     ws: &Workspace,
     options: &ApplyOptions,
-    progress: &dyn Progress,
+    reporter: &dyn Reporter,
     state: State,
     saved: Option<Plan>,
     interrupt: &Interrupt,
@@ -117,14 +132,16 @@ async fn carry_out(
         }
     };
     for warning in &plan.warnings {
-        output::warning(warning);
+        reporter.event(Event::Warning(warning));
     }
     if plan.is_empty() {
         connected.close().await;
-        return Ok(ApplyRun {
-            plan,
-            report: ApplyReport::default(),
+        let report = ApplyReport::default();
+        reporter.event(Event::Ended {
+            plan: &plan,
+            report: &report,
         });
+        return Ok(ApplyRun { plan, report });
     }
     let desired: HashMap<ConnectionKey, plan::Desired> = ws
         .desired
@@ -146,13 +163,16 @@ async fn carry_out(
         .iter()
         .filter(|a| a.kind() != ActionKind::Unchanged)
         .count();
-    progress.started(&plan, total);
+    reporter.event(Event::Planned { plan: &plan, total });
     let parallelism = ws.parallelism(options.parallelism);
-    let on_done = |outcome: &Outcome| progress.finished(outcome);
-    let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, &on_done).await;
+    let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
     report.interrupted = interrupt.is_raised();
     drop(engine);
     connected.close().await;
+    reporter.event(Event::Ended {
+        plan: &plan,
+        report: &report,
+    });
     Ok(ApplyRun { plan, report })
 }
 
@@ -184,7 +204,11 @@ fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
 }
 
 /// `--preflight`: probes every described server; an error when any fails.
-async fn preflight(ws: &Workspace, parallelism: Option<usize>) -> Result<()> {
+async fn preflight(
+    ws: &Workspace,
+    parallelism: Option<usize>,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     let resolved: Vec<Resolved> = ws
         .desired
         .iter()
@@ -201,11 +225,10 @@ async fn preflight(ws: &Workspace, parallelism: Option<usize>) -> Result<()> {
     let report = check::check_all(&resolved, &options)
         .await
         .map_err(|err| Error::Failed(format!("preflight: {err}")))?;
+    reporter.event(Event::Preflight(&report));
     if report.failed() == 0 {
-        output::progress(&format!("preflight: {}\n", report.summary_line()));
         return Ok(());
     }
-    output::progress(&report.render_text());
     Err(Error::Failed(format!(
         "preflight: {} connection(s) cannot be reached as described: nothing was sent to the Flow Service",
         report.failed()

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// What kind of failure, so a pipeline can tell "fix the network" from "fix
 /// the password".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Category {
     /// The host name does not resolve.

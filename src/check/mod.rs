@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 pub(crate) use crate::tls::{Connectors, TlsSetupError};
 pub(crate) use failure::{Category, Failure};
-pub(crate) use report::{CheckReport, Columns, Outcome};
+pub(crate) use report::{CheckDocument, CheckReport, Columns, Outcome};
 pub(crate) use target::Target;
 
 use crate::config::ConnectionKey;

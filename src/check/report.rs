@@ -1,22 +1,23 @@
 //! The result of a check run as a value: one outcome per connection, rendered
-//! as aligned text lines or one JSON document. Rendering returns strings;
-//! printing them is `output.rs`'s job.
+//! as aligned text lines or one JSON document. Rendering returns strings
+//! and values; printing them is the commands' and the reporter's job.
 
 use crate::config::ConnectionKey;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::failure::{Category, Failure};
 use super::target::Target;
 
 /// What happened to one connection.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Outcome {
     /// `cloud/sandbox/name`.
+    #[schemars(with = "String")]
     pub key: ConnectionKey,
     /// `host:port/database`, empty when the connection could not be read.
     pub endpoint: String,
@@ -24,10 +25,13 @@ pub(crate) struct Outcome {
     pub tls: String,
     /// `ok` or `failed`.
     pub status: &'static str,
+    /// What kind of failure, for a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
+    /// What went wrong, for a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// How long the probe took.
     pub elapsed_ms: u64,
 }
 
@@ -155,11 +159,25 @@ pub(crate) struct CheckReport {
     pub outcomes: Vec<Outcome>,
 }
 
-#[derive(Serialize)]
+/// `check --format json`: every outcome in key order and the counts.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CheckDocument<'a> {
+    /// The version of this document's format (1 had no such field and
+    /// named fields in camelCase).
+    format_version: u32,
+    results: &'a [Outcome],
+    summary: Summary,
+}
+
+/// How many connections answered, and how many did not.
+#[derive(Debug, Serialize, JsonSchema)]
 struct Summary {
     ok: usize,
     failed: usize,
 }
+
+/// The format version of `check --format json`.
+const FORMAT_VERSION: u32 = 2;
 
 impl CheckReport {
     pub(crate) fn failed(&self) -> usize {
@@ -214,15 +232,17 @@ impl CheckReport {
         out
     }
 
-    /// `{"results": [...], "summary": {"ok": n, "failed": n}}`.
-    pub(crate) fn render_json(&self) -> String {
-        let value = serde_json::json!({
-            "results": self.outcomes,
-            "summary": Summary { ok: self.passed(), failed: self.failed() },
-        });
-        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        text.push('\n');
-        text
+    /// `{"format_version": 2, "results": [...], "summary": {"ok": n, "failed": n}}`,
+    /// for the reporter to print.
+    pub(crate) fn document(&self) -> CheckDocument<'_> {
+        CheckDocument {
+            format_version: FORMAT_VERSION,
+            results: &self.outcomes,
+            summary: Summary {
+                ok: self.passed(),
+                failed: self.failed(),
+            },
+        }
     }
 }
 
@@ -261,9 +281,10 @@ mod tests {
         assert!(text.contains("FAIL  azure/dev/bb  127.0.0.1:5432/orders  tls=verify-full"));
         assert!(text.contains("12 ms  auth: password authentication failed\n"));
         assert_eq!(report.summary_line(), "Check complete: 1 ok, 1 failed.");
-        let json: serde_json::Value = serde_json::from_str(&report.render_json()).unwrap();
+        let json = serde_json::to_value(report.document()).unwrap();
+        assert_eq!(json["format_version"], 2);
         assert_eq!(json["summary"]["failed"], 1);
         assert_eq!(json["results"][1]["category"], "auth");
-        assert_eq!(json["results"][0]["elapsedMs"], 12);
+        assert_eq!(json["results"][0]["elapsed_ms"], 12);
     }
 }

@@ -4,14 +4,59 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::check::{self, Columns, Outcome};
-use crate::cli::{CheckArgs, CheckFormat};
+use clap::{Args, ValueEnum};
+
+use super::args::ConfigArgs;
+use crate::check::{self, CheckOptions, Columns, Outcome};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::desired::resolve::{self, Resolved};
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
 use crate::error::{Error, Result, Status};
 use crate::output;
+use crate::reporter;
+
+/// Connect to each described PostgreSQL server with its credentials and TLS
+/// mode, run `SELECT 1`, and report reachability per connection.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Seconds each connection may take, from DNS lookup to the answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Connections probed at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub parallelism: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// A CA certificate file (PEM) trusted besides the system's roots, for
+    /// `Verify Ca`, `Verify Full` and `ValidateServerCertificate=1`.
+    #[arg(long, value_name = "FILE", env = "PROVISION_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Output formats of `provision check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// one line per connection as each completes, then a summary
+    Text,
+    /// one JSON document at the end (each result on stderr meanwhile)
+    Json,
+    /// GitHub Actions annotations: an `::error` on each failing connection's file
+    Github,
+}
+
+impl CheckArgs {
+    fn to_options(&self) -> CheckOptions {
+        CheckOptions {
+            timeout: std::time::Duration::from_secs(self.timeout),
+            parallelism: usize::try_from(self.parallelism).unwrap_or(1),
+            ca_file: self.ca_file.clone(),
+        }
+    }
+}
 
 pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
     let Some((resolved, places)) = resolved(args, &Environment::process()) else {
@@ -32,7 +77,7 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
         .block_on(check::check_each(&resolved, &args.to_options(), &show))
         .map_err(|err| Error::Failed(err.to_string()))?;
     match format {
-        CheckFormat::Json => output::result(&checked.render_json()),
+        CheckFormat::Json => output::result(&reporter::json_document(&checked.document())),
         _ if quiet => {}
         CheckFormat::Text | CheckFormat::Github => {
             output::result_line(&checked.summary_line());

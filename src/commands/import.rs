@@ -2,14 +2,72 @@
 //! files written (or, with `--dry-run`, their text), skips as warnings, a
 //! summary and the variables the user must set.
 
-use crate::cli::ImportArgs;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::args::{ResultFormat, TargetArgs, with_default};
+use crate::config::Cloud;
 use crate::desired::Environment;
 use crate::error::{Result, Status};
-use crate::import::{self, Candidate, ImportRun, Variable};
+use crate::import::{self, Candidate, ImportOptions, ImportRun, Variable};
 use crate::output;
+use crate::reporter::{self, ImportDocument};
+use crate::workspace::TargetOptions;
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Sandbox to read the existing connections from.
+    #[arg(long, value_name = "SANDBOX")]
+    pub sandbox: String,
+    /// Cloud of the organization (`azure` or `aws`); picks the org from the settings.
+    #[arg(long, value_name = "CLOUD", value_parser = clap::value_parser!(Cloud))]
+    pub cloud: Cloud,
+    /// Folder to write the connection files into (default `connections/<sandbox>/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Show what would be written; write and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Project settings file.
+    #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
+    pub config: PathBuf,
+    /// Files or folders of the project's connection files [default:
+    /// connections]: a connection any of them describes (by
+    /// `cloud/sandbox/name`) is not imported again.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
+}
+
+impl ImportArgs {
+    fn options(&self) -> ImportOptions {
+        ImportOptions {
+            sandbox: self.sandbox.clone(),
+            cloud: self.cloud,
+            out: self.out.clone(),
+            dry_run: self.dry_run,
+            settings_file: self.config.clone(),
+            paths: with_default(&self.paths),
+            target: TargetOptions {
+                settings_file: Some(self.config.clone()),
+                ..self.target.options()
+            },
+        }
+    }
+}
 
 pub(super) fn run(args: ImportArgs) -> Result<Status> {
     let done = import::run(&args.options(), &Environment::process())?;
+    if args.format == ResultFormat::Json {
+        let document = ImportDocument::of(&done, args.dry_run);
+        output::result(&reporter::json_document(&document));
+        return Ok(Status::Success);
+    }
     if args.dry_run {
         for candidate in &done.selection.candidates {
             output::result(&format!(

@@ -1,20 +1,82 @@
-//! One small function per subcommand: glue between the CLI and the library.
+//! The command line: the top-level `Cli`, the `Command` enum and the
+//! dispatch to one file per subcommand, each holding its clap `Args` and
+//! the glue between them and the library (which never sees clap types).
 
 mod apply;
+mod args;
 mod check;
+mod completions;
 mod emulator;
 mod explain;
-mod gitops;
 mod import;
+mod init;
+mod man;
 mod plan;
 mod schema;
 mod smoke;
 mod state;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use clap::{Parser, Subcommand};
+
 use crate::error::{Result, Status};
 use crate::workspace::runtime;
+
+/// Manage PostgreSQL source connections on Adobe Experience Platform,
+/// declaratively, from YAML files in git.
+#[derive(Debug, Parser)]
+#[command(name = "provision", version = env!("PROVISION_VERSION_LONG"), about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More logs on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print only results and errors: no summary lines or progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl Cli {
+    /// Parses `std::env::args`, returning clap's error for the caller to print.
+    pub(crate) fn try_parse_args() -> Result<Self, clap::Error> {
+        Cli::try_parse()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check connection files against the schema and the semantic rules
+    /// (no network, no secrets needed).
+    Validate(validate::ValidateArgs),
+    /// Write the generated JSON Schemas, or check the committed ones.
+    Schema(schema::SchemaArgs),
+    /// Run the local Flow Service + IMS emulator (tests, demos, rehearsals).
+    Emulator(emulator::EmulatorArgs),
+    /// Show what apply would do: create, adopt, update, delete (no writes).
+    Plan(plan::PlanArgs),
+    /// Carry out the plan against the Flow Service, recording each result in state.
+    Apply(apply::ApplyArgs),
+    /// Inspect and repair state.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Connect to each described PostgreSQL server with its credentials and
+    /// TLS mode (preflight; never calls the Flow Service).
+    Check(check::CheckArgs),
+    /// Write YAML files (and state records) for connections that already exist.
+    Import(import::ImportArgs),
+    /// With real credentials: create, read, list, update and delete one
+    /// throwaway connection, and check the client's assumptions about the platform.
+    Smoke(smoke::SmokeArgs),
+    /// Scaffold a new project: settings, an example, schemas, CI templates.
+    Init(init::InitArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Write the man page(s), generated from these definitions.
+    Man(man::ManArgs),
+    /// Explain a diagnostic code (`provision explain V203`), or list every code.
+    Explain(explain::ExplainArgs),
+}
 
 /// Runs the parsed command; the caller prints an error and exits with its code.
 pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
@@ -30,9 +92,9 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::Check(args) => check::run(&args, quiet),
         Command::Import(args) => import::run(args),
         Command::Smoke(args) => smoke::run(&args),
-        Command::Init(args) => gitops::init(&args, quiet),
-        Command::Completions(args) => gitops::completions(&args),
-        Command::Man(args) => gitops::man(args.out.as_deref()),
+        Command::Init(args) => init::run(&args, quiet),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
         Command::Explain(args) => explain::run(&args),
     }
 }

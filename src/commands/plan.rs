@@ -2,16 +2,42 @@
 //! platform for new or, with `--refresh`, all connections). Writes nothing
 //! but the optional `--out` plan file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{PlanArgs, PlanFormat};
+use clap::Args;
+
+use super::args::PlanningArgs;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::render;
+use crate::reporter;
 use crate::workspace::Workspace;
 
 use super::runtime;
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// Save the plan (no secrets in it) for `apply --plan`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PlanFormat {
+    /// terraform-like lines and a summary
+    Text,
+    /// the versioned plan document
+    Json,
+    /// a pull-request comment
+    Markdown,
+}
 
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
@@ -23,6 +49,9 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
         planning.target.options(),
         Environment::process(),
     )?;
+    for diagnostic in &ws.diagnostics {
+        output::warning(&reporter::diagnostic_line(diagnostic));
+    }
     for warning in &ws.warnings {
         output::warning(warning);
     }

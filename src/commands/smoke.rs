@@ -1,15 +1,66 @@
 //! `provision smoke`: glue from the flags to [`smoke::run`], then the table
 //! of steps and a verdict; exit 1 on any mismatch or leftover.
 
-use crate::cli::SmokeArgs;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::args::ResultFormat;
+
+use crate::config::Cloud;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::smoke;
+use crate::reporter::{SmokeDocument, json_document};
+use crate::smoke::{self, SmokeOptions};
+use crate::workspace::TargetOptions;
+
+/// Create, read, list, update and delete one throwaway connection with
+/// real credentials, and compare what the platform does with what the
+/// client assumes.
+#[derive(Debug, Args)]
+pub(crate) struct SmokeArgs {
+    /// Sandbox to run in (the throwaway connection lives there for seconds).
+    #[arg(long, value_name = "SANDBOX")]
+    pub sandbox: String,
+    /// Cloud of the organization (`azure` or `aws`); picks the org from the settings.
+    #[arg(long, value_name = "CLOUD", value_parser = clap::value_parser!(Cloud))]
+    pub cloud: Cloud,
+    /// Project settings file.
+    #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
+    pub config: PathBuf,
+    /// Flow Service host (overrides settings `endpoint`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// IMS host for tokens (overrides settings `ims`).
+    #[arg(long, value_name = "URL")]
+    pub ims: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
+}
+
+impl SmokeArgs {
+    fn options(&self) -> SmokeOptions {
+        SmokeOptions {
+            sandbox: self.sandbox.clone(),
+            cloud: self.cloud,
+            settings_file: self.config.clone(),
+            target: TargetOptions {
+                endpoint: self.endpoint.clone(),
+                ims: self.ims.clone(),
+                ..TargetOptions::default()
+            },
+        }
+    }
+}
 
 pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
     let report = smoke::run(&args.options(), &Environment::process())?;
-    output::result(&report.table());
+    match args.format {
+        ResultFormat::Text => output::result(&report.table()),
+        ResultFormat::Json => output::result(&json_document(&SmokeDocument::of(&report))),
+    }
     if let Some(left) = &report.left_behind {
         return Err(Error::Failed(left.clone()));
     }
@@ -20,11 +71,13 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
             report.name, report.sandbox
         )));
     }
-    output::result_line(&format!(
-        "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
-        report.steps.len(),
-        report.name,
-        report.sandbox
-    ));
+    if args.format == ResultFormat::Text {
+        output::result_line(&format!(
+            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
+            report.steps.len(),
+            report.name,
+            report.sandbox
+        ));
+    }
     Ok(Status::Success)
 }

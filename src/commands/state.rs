@@ -1,16 +1,139 @@
 //! `provision state list|show|rm|import|unlock|migrate`: inspect, repair
-//! and move state.
+//! and move state. The state commands take only the flags that choose a
+//! state (they never call the Flow Service), except `state import`, which
+//! reads the connection from the platform.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{StateArgs, StateCommand, StateImportArgs, StateKeyArgs, StateMigrateArgs};
+use clap::{Args, Subcommand};
+
+use super::args::{ConfigArgs, ResultFormat, TargetArgs};
+use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
+use crate::escape::escape_value;
 use crate::import;
 use crate::output;
+use crate::reporter::{self, StateList, StateShow};
 use crate::state::{Change, FileBackend, PostgresBackend, StateBackend, StateError};
-use crate::workspace::{self, Workspace};
+use crate::workspace::{self, TargetOptions, Workspace};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// List the recorded connections.
+    List(StateListArgs),
+    /// Show one record (as JSON unless `--format text`).
+    Show(StateShowArgs),
+    /// Forget a connection (it stays on the platform).
+    Rm(StateKeyArgs),
+    /// Record an existing platform connection under KEY.
+    Import(StateImportArgs),
+    /// Clear the lock details left by a run that died.
+    Unlock(StateArgs),
+    /// Copy the current state to another backend: `--to postgres://...` or
+    /// `--to FILE`; refuses a target that already holds connections.
+    Migrate(StateMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateListArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ResultFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateShowArgs {
+    #[command(flatten)]
+    pub record: StateKeyArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ResultFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateMigrateArgs {
+    /// Where to copy state: a `postgres://` URL or a file path.
+    #[arg(long, value_name = "URL|FILE")]
+    pub to: String,
+    /// Namespace in the target database (default: the source's namespace
+    /// setting, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub to_namespace: Option<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// Which state a state command reads or changes.
+#[derive(Debug, Args)]
+pub(crate) struct StateArgs {
+    #[command(flatten)]
+    pub target: StateTargetArgs,
+}
+
+/// Where a state command finds state: only the flags that choose it (state
+/// commands never call the Flow Service).
+#[derive(Debug, Args)]
+pub(crate) struct StateTargetArgs {
+    /// State file (default: settings `state.path`, else `.provision/state.json`).
+    #[arg(long, value_name = "FILE", conflicts_with = "state_url")]
+    pub state: Option<PathBuf>,
+    /// PostgreSQL state database (`postgres://user:pw@host/db?sslmode=require`);
+    /// chooses the postgres backend. Prefer `PROVISION_STATE_URL` or settings
+    /// `state.url`: a password on the command line is visible to other users.
+    #[arg(long, value_name = "URL")]
+    pub state_url: Option<String>,
+    /// Namespace in a shared PostgreSQL state database (default: settings
+    /// `state.namespace`, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub state_namespace: Option<String>,
+    /// The state `--emulator` rehearsals keep (`.provision/emulator-state.json`)
+    /// instead of the project's.
+    #[arg(long)]
+    pub emulator: bool,
+    /// Project settings file (its `state` settings choose the backend).
+    #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateKeyArgs {
+    /// `cloud/sandbox/name`, e.g. `azure/prod/orders-db` (`provision state list` shows them)
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateImportArgs {
+    /// `cloud/sandbox/name` of a connection in the config.
+    pub key: ConnectionKey,
+    /// Its Flow Service connection id.
+    pub id: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+impl StateTargetArgs {
+    fn options(&self) -> TargetOptions {
+        TargetOptions {
+            state: self.state.clone(),
+            state_url: self.state_url.clone(),
+            state_namespace: self.state_namespace.clone(),
+            endpoint: None,
+            ims: None,
+            emulator: self.emulator,
+            settings_file: Some(self.config.clone()),
+        }
+    }
+}
 
 pub(super) fn run(command: StateCommand) -> Result<Status> {
     match command {
@@ -29,32 +152,29 @@ fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
     workspace::backend(&args.target.options(), &settings, &Environment::process())
 }
 
-fn list(args: &StateArgs) -> Result<()> {
-    let backend = backend(args)?;
+fn list(args: &StateListArgs) -> Result<()> {
+    let backend = backend(&args.state)?;
     let state = backend.load_unchecked()?;
-    for (key, record) in &state.connections {
-        output::result_line(&format!(
-            "{key}\t{}\t{}\t{}",
-            record.id, record.org, record.updated_at
-        ));
+    let list = StateList::of(&state, backend.describe());
+    match args.format {
+        ResultFormat::Text => list.text().iter().for_each(|l| output::result_line(l)),
+        ResultFormat::Json => output::result(&reporter::json_document(&list)),
     }
-    for (key, pending) in &state.pending {
-        output::result_line(&format!(
-            "{key}\t(create pending since {})\t{}",
-            pending.started_at, pending.org
-        ));
-    }
-    if let Some(hint) = workspace::empty_state_hint(&args.target.options(), &state) {
+    if let Some(hint) = workspace::empty_state_hint(&args.state.target.options(), &state) {
         output::warning(&hint);
     }
     Ok(())
 }
 
-fn show(args: &StateKeyArgs) -> Result<()> {
-    let backend = backend(&args.state)?;
+fn show(args: &StateShowArgs) -> Result<()> {
+    let backend = backend(&args.record.state)?;
     let state = backend.load_unchecked()?;
-    let (_, record) = workspace::recorded_key(&args.key, &state, &*backend)?;
-    output::result(&(serde_json::to_string_pretty(&record).unwrap_or_default() + "\n"));
+    let (key, record) = workspace::recorded_key(&args.record.key, &state, &*backend)?;
+    let shown = StateShow::of(&key, record);
+    match args.format {
+        ResultFormat::Text => shown.text().iter().for_each(|l| output::result_line(l)),
+        ResultFormat::Json => output::result(&reporter::json_document(&shown)),
+    }
     Ok(())
 }
 
@@ -80,11 +200,11 @@ fn import(args: StateImportArgs) -> Result<()> {
     )?;
     let item = import::record_existing(&ws, &args.key, &args.id)?;
     // The id and name come from the server: shown escaped.
-    let id = output::escape_value(&item.id);
+    let id = escape_value(&item.id);
     if item.name != args.key.name {
         output::warning(&format!(
             "connection `{id}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
-            output::escape_value(&item.name),
+            escape_value(&item.name),
             args.key.name
         ));
     }

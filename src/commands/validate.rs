@@ -1,9 +1,36 @@
 //! `provision validate`: report every problem in the config, then a summary.
 
-use crate::cli::{Format, ValidateArgs};
+use clap::Args;
+
+use super::args::ConfigArgs;
 use crate::diagnostic;
 use crate::error::{Result, Status};
 use crate::output;
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format for diagnostics.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Exit 1 when there are warnings, too.
+    #[arg(long)]
+    pub warnings_as_errors: bool,
+}
+
+/// Output formats for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// rustc-style, with the source line and a caret
+    Text,
+    /// one JSON document
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+}
 
 pub(super) fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
     let report = crate::workspace::validate_config(&args.config.options(), true);

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::mask::Line;
 use super::{Diagnostic, Severity, Sources};
-use crate::output::escape_controls;
+use crate::escape::escape_controls;
 
 /// Renders diagnostics in rustc style: header, location, source line, caret.
 /// The lines come from [`Sources`], where every secret is already masked.

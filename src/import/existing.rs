@@ -62,7 +62,7 @@ fn refuse_taken(state: &State, id: &str, key: &ConnectionKey) -> Result<()> {
     match state.key_of(id, key) {
         Some(other) => Err(Error::Failed(format!(
             "connection `{}` is already recorded as `{other}`: one connection belongs to one key; to move it, `provision state rm {other}` first",
-            crate::output::escape_value(id)
+            crate::escape::escape_value(id)
         ))),
         None => Ok(()),
     }

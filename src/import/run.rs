@@ -193,7 +193,7 @@ fn check_sandbox(sandbox: &str) -> Result<()> {
     } else {
         Err(Error::Setup(format!(
             "invalid `--sandbox` `{}`: expected lowercase letters, digits and `-`, starting with a letter or digit, at most 256 characters (as in connection files)",
-            crate::output::escape_value(sandbox)
+            crate::escape::escape_value(sandbox)
         )))
     }
 }
@@ -211,7 +211,7 @@ fn checked(selection: &mut Selection) -> std::collections::HashMap<ConnectionKey
 /// before anything prints them. An id with control characters is no
 /// Flow Service id: that connection is skipped rather than recorded.
 fn quote_safely(selection: &mut Selection) {
-    let escape = crate::output::escape_value;
+    let escape = crate::escape::escape_value;
     for skip in &mut selection.skipped {
         skip.name = escape(&skip.name);
         skip.id = escape(&skip.id);

@@ -3,6 +3,7 @@
 //! never does). The plan file keeps its flat, versioned form (`ActionDoc`),
 //! and a hand-edited plan that breaks these rules is refused when read.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{ActionKind, FieldChange};
@@ -33,7 +34,7 @@ pub(crate) enum Step {
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(into = "ActionDoc", try_from = "ActionDoc")]
 pub(crate) struct Action {
     pub key: ConnectionKey,
@@ -83,8 +84,9 @@ impl Action {
 }
 
 /// The plan file's flat form of an action (format version 1).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, JsonSchema)]
 struct ActionDoc {
+    #[schemars(with = "String")]
     key: ConnectionKey,
     kind: ActionKind,
     org: String,

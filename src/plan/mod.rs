@@ -11,6 +11,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::Scope;
@@ -29,7 +30,9 @@ pub(crate) const PLAN_FORMAT_VERSION: u32 = 1;
 pub(crate) type RemoteView = HashMap<Scope, Vec<ConnectionItem>>;
 
 /// What will happen to one connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum ActionKind {
     Create,
@@ -52,7 +55,7 @@ impl ActionKind {
 }
 
 /// One field that differs (secret values are never shown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct FieldChange {
     pub field: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +67,7 @@ pub(crate) struct FieldChange {
 }
 
 /// Counts per kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct PlanSummary {
     pub create: usize,
     pub adopt: usize,
@@ -83,7 +86,7 @@ fn is_zero(n: &usize) -> bool {
 
 /// A whole plan. Serialised as the plan file and `--format json`: no secret
 /// in it, bound to the state (lineage, serial) and config it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Plan {
     pub format_version: u32,
     pub lineage: String,

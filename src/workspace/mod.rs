@@ -76,7 +76,9 @@ pub(crate) struct Workspace {
     pub settings: Settings,
     pub desired: Vec<Desired>,
     pub backend: Arc<dyn StateBackend>,
-    /// Warnings to show before the plan (validation warnings included).
+    /// The config's warnings (validation found no error), each at its place.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Other warnings to show before the plan.
     pub warnings: Vec<String>,
     /// Where files are recorded from (the settings file's folder).
     pub project: Project,
@@ -177,7 +179,7 @@ impl Workspace {
     ) -> Result<Workspace, Error> {
         let report = validated(config)?;
         target.settings_file = Some(config.settings.clone());
-        let mut warnings: Vec<String> = report.diagnostics.iter().map(warning_line).collect();
+        let mut warnings = Vec::new();
         let settings = report.config.settings.clone();
         let project = Project::of_settings(&config.settings);
         let missing = Mutex::new(BTreeSet::new());
@@ -203,6 +205,7 @@ impl Workspace {
             settings,
             desired,
             backend,
+            diagnostics: report.diagnostics,
             warnings,
             project,
             target,
@@ -233,6 +236,11 @@ impl Workspace {
         Ok(())
     }
 
+    /// The flags that chose where the run acts.
+    pub(crate) fn target(&self) -> &TargetOptions {
+        &self.target
+    }
+
     /// `PROVISION_CA_FILE`: a CA trusted besides the system's roots.
     pub(crate) fn ca_file(&self) -> Option<PathBuf> {
         self.env.get("PROVISION_CA_FILE").map(Into::into)
@@ -244,18 +252,6 @@ impl Workspace {
             .unwrap_or(8)
             .max(1)
     }
-}
-
-/// A validation warning as one line.
-fn warning_line(d: &Diagnostic) -> String {
-    format!(
-        "{}:{}:{}: {} [{}]",
-        d.file.display(),
-        d.line,
-        d.column,
-        d.message,
-        d.code.as_str()
-    )
 }
 
 /// The desired connections, or every unset variable of the connections and

@@ -1,26 +1,51 @@
 //! The layout the README's "Design" section promises, checked on the
 //! source itself: no import cycles between modules (top-level modules, and
-//! the files of each folder), no function over 80 lines but the listed flat
-//! `match`es, and commands that stay glue (about 40 lines at most).
+//! the files of each folder), imports only in the allowed direction (the
+//! domain never reaches the orchestration or output layers; only commands,
+//! the reporter and `lib` use the terminal writer), no function over 80
+//! lines but the listed flat `match`es, and commands that stay glue (about
+//! 40 lines at most).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Functions allowed past 80 lines, and why.
-const LONG_FUNCTIONS: [(&str, &str, &str); 2] = [
-    (
-        "src/diagnostic/code.rs",
-        "row",
-        "the table of every diagnostic code: one flat match, one line per code",
-    ),
-    (
-        "src/validate/schema_messages.rs",
-        "describe",
-        "one flat match over JSON Schema error kinds, each arm a few lines",
-    ),
-];
+const LONG_FUNCTIONS: [(&str, &str, &str); 1] = [(
+    "src/validate/schema_messages.rs",
+    "describe",
+    "one flat match over JSON Schema error kinds, each arm a few lines",
+)];
 const MAX_LINES: usize = 80;
 const MAX_COMMAND_LINES: usize = 45;
+
+/// What a connection, a plan or state is: modules that know nothing of
+/// how a run is orchestrated or shown.
+const DOMAIN: [&str; 7] = [
+    "config",
+    "validate",
+    "diagnostic",
+    "desired",
+    "plan",
+    "state",
+    "api",
+];
+/// Orchestration and output: they use the domain, never the reverse.
+const UPPER: [&str; 9] = [
+    "commands",
+    "apply",
+    "output",
+    "reporter",
+    "workspace",
+    "import",
+    "check",
+    "smoke",
+    "scaffold",
+];
+/// The only modules that may use the terminal writer (`output`).
+const WRITERS: [&str; 4] = ["commands", "reporter", "lib", "output"];
+/// Imports that cross those lines and stay, with the only names they may
+/// use and why.
+const CROSSINGS: [(&str, &str, &[&str], &str); 0] = [];
 
 fn sources() -> Vec<(PathBuf, String)> {
     fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
@@ -188,6 +213,72 @@ fn the_cycle_check_can_fail() {
     assert_eq!(
         names_after("use crate::{config, desired::X};", "crate::"),
         BTreeSet::from(["config".to_owned(), "desired".to_owned()])
+    );
+}
+
+/// Every import against the layering of `files` (path, code), as
+/// `file: a -> b` lines.
+fn wrong_direction(files: &[(PathBuf, String)]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (path, text) in files {
+        let Some(top) = module_path(path).first().cloned() else {
+            continue;
+        };
+        for name in names_after(code(text), "crate::") {
+            let reaches_up = DOMAIN.contains(&top.as_str()) && UPPER.contains(&name.as_str());
+            let writes = name == "output" && !WRITERS.contains(&top.as_str());
+            if !(reaches_up || writes) {
+                continue;
+            }
+            let used = names_after(code(text), &format!("crate::{name}::"));
+            let allowed = CROSSINGS.iter().any(|(file, to, names, _)| {
+                Path::new(file) == path
+                    && *to == name
+                    && !used.is_empty()
+                    && used.iter().all(|u| names.contains(&u.as_str()))
+            });
+            if !allowed {
+                wrong.push(format!("{}: {top} -> {name}", path.display()));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn imports_go_from_orchestration_to_domain_and_only_writers_write() {
+    let files = sources();
+    assert!(files.len() > 50, "the scan found the sources");
+    let wrong = wrong_direction(&files);
+    assert!(
+        wrong.is_empty(),
+        "the domain must not import orchestration or output, and only commands, the reporter and lib write to the terminal: {wrong:#?}"
+    );
+}
+
+#[test]
+fn the_direction_check_can_fail() {
+    let file = |path: &str, text: &str| (PathBuf::from(path), text.to_owned());
+    let wrong = wrong_direction(&[
+        file(
+            "src/plan/render.rs",
+            "use crate::{config, workspace::Workspace};",
+        ),
+        file("src/apply/run.rs", "use crate::output;\nuse crate::plan;"),
+        file(
+            "src/diagnostic/text.rs",
+            "use crate::output::{escape_controls, error};",
+        ),
+        file("src/commands/plan.rs", "use crate::output;"),
+        file("src/diagnostic/json.rs", "use crate::escape::escape_value;"),
+    ]);
+    assert_eq!(
+        wrong,
+        [
+            "src/plan/render.rs: plan -> workspace",
+            "src/apply/run.rs: apply -> output",
+            "src/diagnostic/text.rs: diagnostic -> output",
+        ]
     );
 }
 

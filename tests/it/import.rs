@@ -10,7 +10,7 @@ use provision::emulator::EmulatorConfig;
 use crate::util::Finished;
 use crate::world::{ORG_AWS, ORG_AZURE, World};
 
-fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
+pub fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
     let ssl_mode = match cloud {
         Cloud::Aws => i
             .is_multiple_of(2)
@@ -53,7 +53,7 @@ fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
     }
 }
 
-fn create(world: &World, org: &str, connection: &Connection) -> String {
+pub fn create(world: &World, org: &str, connection: &Connection) -> String {
     let client = world.client();
     let body = CreateConnectionRequest::from_connection(connection);
     world
@@ -63,7 +63,7 @@ fn create(world: &World, org: &str, connection: &Connection) -> String {
         .id
 }
 
-fn import(world: &World, args: &[&str]) -> Finished {
+pub fn import(world: &World, args: &[&str]) -> Finished {
     let url = world.url();
     let mut full = vec!["import"];
     full.extend_from_slice(args);

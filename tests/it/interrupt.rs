@@ -1,4 +1,4 @@
-//! SIGINT during apply (cli.md, apply semantics 7; issue 10, item 17): the
+//! SIGINT during apply: the
 //! first interrupt lets the request in flight finish and be recorded,
 //! starts nothing new, prints the summary with `interrupted` and exits 130;
 //! a second interrupt exits at once. Either way the next apply completes
@@ -12,7 +12,7 @@ use provision::emulator::EmulatorConfig;
 
 use crate::world::World;
 
-fn interrupt(child: &Child) {
+pub fn interrupt(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -21,7 +21,7 @@ fn interrupt(child: &Child) {
 }
 
 /// Waits at most `limit` for `child`; kills it and fails when it hangs.
-fn wait_within(child: &mut Child, limit: Duration) -> i32 {
+pub fn wait_within(child: &mut Child, limit: Duration) -> i32 {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -35,7 +35,7 @@ fn wait_within(child: &mut Child, limit: Duration) -> i32 {
     }
 }
 
-fn slow_world(latency_ms: u64, count: usize) -> World {
+pub fn slow_world(latency_ms: u64, count: usize) -> World {
     let world = World::new(EmulatorConfig {
         latency: Duration::from_millis(latency_ms),
         ..EmulatorConfig::default()

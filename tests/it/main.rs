@@ -40,6 +40,7 @@ mod hostile_files;
 mod hostile_state;
 mod import;
 mod interrupt;
+mod output_schemas;
 mod platform;
 mod postgres;
 mod postgres_state;

@@ -172,9 +172,10 @@ fn prose(text: &str) -> String {
 fn anchors(text: &str) -> Vec<String> {
     let prose = prose(text);
     let headings = prose.lines().filter(|l| l.starts_with('#')).map(slug);
-    let explicit = prose.split("<a id=\"").skip(1).filter_map(|rest| {
-        rest.split_once('"').map(|(id, _)| id.to_owned())
-    });
+    let explicit = prose
+        .split("<a id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(id, _)| id.to_owned()));
     headings.chain(explicit).collect()
 }
 

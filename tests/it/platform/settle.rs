@@ -118,7 +118,7 @@ fn a_listing_that_lags_past_the_settle_window_leaves_it_pending_for_the_next_run
         "{}",
         run.stdout()
     );
-    let failure = run.stderr();
+    let failure = run.stdout();
     assert!(
         failure.contains("outcome unknown")
             && failure.contains("it was not sent again, it stays pending in state"),

@@ -536,7 +536,7 @@ fn a_silent_create_stops_at_the_action_deadline_and_stays_pending() {
         .expect_code(1);
     let took = started.elapsed();
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    let err = run.stderr();
+    let err = run.stdout();
     assert!(
         err.contains("did not finish within 1.0 s (`timeouts.action`)"),
         "{err}"

@@ -152,7 +152,7 @@ fn a_connection_the_service_will_not_patch_fails_clearly_without_retry() {
     world.run(&["apply"]).expect_code(0);
     world.write("connections/c.yaml", &yaml.replace("first", "second"));
     let run = world.run(&["apply"]).expect_code(1);
-    let err = run.stderr();
+    let err = run.stdout();
     assert!(
         err.contains("cannot be updated in place (FLOW-1445-400"),
         "{err}"
