@@ -3,7 +3,7 @@
 //! the files they quote, and links and named files exist.
 
 use super::{Shell, blocks, blocks_at, readme, replace, repository_copy};
-use crate::util::root;
+use crate::support::util::root;
 
 #[test]
 fn validate_transcript_is_what_validate_prints() {

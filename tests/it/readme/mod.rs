@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use provision::emulator::{Emulator, EmulatorConfig};
 
-use crate::util::root;
+use crate::support::util::root;
 
 mod checked;
 mod run;
