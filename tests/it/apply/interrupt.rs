@@ -1,4 +1,4 @@
-//! SIGINT during apply (cli.md, apply semantics 7; issue 10, item 17): the
+//! SIGINT during apply (the contract's interrupt rules): the
 //! first interrupt lets the request in flight finish and be recorded,
 //! starts nothing new, prints the summary with `interrupted` and exits 130;
 //! a second interrupt exits at once. Either way the next apply completes

@@ -1,4 +1,4 @@
-//! Item 15: `provision check` prints each result as it completes (a fast
+//! `provision check` prints each result as it completes (a fast
 //! failure is on screen long before a slow one times out), then the summary
 //! and the failures in key order; `--format json` and `--format github`.
 

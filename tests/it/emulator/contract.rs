@@ -18,7 +18,7 @@ fn gateway(code: &str, message: &str) -> Value {
     json!({"error_code": code, "message": message})
 }
 
-/// Every row of flow-service.md's gateway table, exact status and body.
+/// Every row of the gateway's error table (docs/contract), exact status and body.
 #[tokio::test]
 async fn gateway_error_table() {
     let config = EmulatorConfig {

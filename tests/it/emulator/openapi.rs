@@ -1,4 +1,4 @@
-//! Adobe's OpenAPI file as the judge (issue 11 item 9): every request the
+//! Adobe's OpenAPI files as the judge: every request the
 //! client sends in a full run and every answer the emulator gives are
 //! recorded by the emulator and checked by openapi-core (PyPI), a validator
 //! that is not ours, through `tests/contract/openapi_check.py`, whose

@@ -1,4 +1,4 @@
-//! Issue 11 item 8: what the documents say the real service does, modelled
+//! What Adobe's documents say the real service does, modelled
 //! by the emulator where the client's correctness depends on it, checked
 //! with raw requests: `1401-400` for `limit` with `count`, RFC 6902 patch
 //! semantics, `1455`/`1445`/`1418`, deleting states, opaque continuation tokens.

@@ -1,4 +1,4 @@
-//! Hostile files, flags and streams (issue 10): huge durations, unwritable
+//! Hostile files, flags and streams: huge durations, unwritable
 //! or closed stdout, FIFOs and symlink loops among the connection files,
 //! alias amplification, `plan --out` over a file that is not a plan. Each
 //! ends in a clear message and a non-zero exit, never a panic or a hang.
@@ -200,7 +200,7 @@ fn symlink_loops_are_not_followed() {
 
 #[test]
 fn aliases_of_a_huge_scalar_stop_at_the_byte_budget() {
-    // Issue 10: a 1 MiB file, a 1 MB anchored scalar and 9,000 aliases
+    // Found in review: a 1 MiB file, a 1 MB anchored scalar and 9,000 aliases
     // took 2.8 GB. Now it stops at the second alias.
     let mut text = format!("a: &big \"{}\"\nb: [", "x".repeat(1_000_000));
     text.push_str(&vec!["*big"; 9_000].join(","));

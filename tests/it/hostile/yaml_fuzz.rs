@@ -1,4 +1,4 @@
-//! The YAML fuzz (issue 10): valid connection and settings files, mutated
+//! The YAML fuzz: valid connection and settings files, mutated
 //! (byte flips, truncation, YAML special characters, anchors and aliases,
 //! deep nesting, huge scalars, NUL, BOM, CR/CRLF line endings, invalid
 //! UTF-8), must never panic, must point every diagnostic at a position

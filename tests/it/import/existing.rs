@@ -1,4 +1,4 @@
-//! Items 2 and 3: `import` never writes a second file for a key a file
+//! `import` never writes a second file for a key a file
 //! already describes (whatever its name), and brings in connection-string
 //! connections as one `${<NAME>_CONNECTION_STRING}`, whose grammar is
 //! checked when the variable is resolved, at the reference.

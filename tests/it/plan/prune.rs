@@ -1,4 +1,4 @@
-//! Item 1: `--prune` with PATHs deletes only what files under them
+//! `--prune` with PATHs deletes only what files under them
 //! described; everything else in state is counted as outside, never
 //! deleted. The state's recorded files are kept current, and an entry whose
 //! key a file elsewhere still describes is never pruned.

@@ -1,4 +1,4 @@
-//! Never a secret in any output (issue 10, item 6): a property test plants a
+//! Never a secret in any output: a property test plants a
 //! random canary in every secret position (`auth.password` on both clouds,
 //! a connection string's `Password`, `credentials.clientSecret` and
 //! `accessToken`, the password of `state.url`), each written in a quoting
@@ -382,7 +382,7 @@ proptest! {
     }
 }
 
-/// The leaks issue 10 found, each as written there: a regression test apart
+/// The leaks an adversarial review found, each as written then: a regression test apart
 /// from the property, so each stays covered whatever the random cases pick.
 #[test]
 fn the_leaks_issue_10_found_stay_closed() {

@@ -1,4 +1,4 @@
-//! Items 11, 13 and 14: state commands after the quick start, `init`'s
+//! State commands after the quick start, `init`'s
 //! output, and help texts that show only what matters.
 
 use crate::support::util::provision;

@@ -1,4 +1,4 @@
-//! The transport rules (cli.md) against real misbehaving servers on
+//! The transport rules (docs/contract) against real misbehaving servers on
 //! 127.0.0.1: redirects never followed (Flow Service and IMS), next links
 //! only on the endpoint's origin, page loops detected, bodies capped, plain
 //! http to non-loopback and other schemes refused before any request,

@@ -1,4 +1,4 @@
-//! Issue 10 item 1: a create whose answer never arrives is not sent again
+//! A create whose answer never arrives is not sent again
 //! in the same run. Its name is looked up with backoff over the settle
 //! window (listings may lag writes); found: recorded; still absent: the
 //! action fails "outcome unknown" with its pending record kept, and the

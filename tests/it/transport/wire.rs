@@ -1,4 +1,4 @@
-//! Issue 11 items 1-7: the client's wire choices, each against the
+//! The client's wire choices, each against the
 //! emulator in its stricter modes or a stand-in server: IMS scopes from
 //! settings, PATCH sending only what changed (`add` for the description),
 //! `1445` as "cannot be updated in place", any `FLOW-1439-*` as not found,

@@ -1,4 +1,4 @@
-//! Items 4-10 and 12: the messages a newcomer meets, as snapshots. Each
+//! The messages a newcomer meets, as snapshots. Each
 //! project is a temp folder; paths in the output are relative to it.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! `provision validate`: every rule of config.md has failing fixtures whose
+//! `provision validate`: every rule of the file format has failing fixtures whose
 //! expected code, line and column are written in the fixture's first line
 //! (`# expect: S101 5:1 | V205 8:9 warning`), and passing ones (`none`).
 
