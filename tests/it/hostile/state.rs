@@ -1,5 +1,5 @@
-//! Never a duplicate against hand-edited or hostile state and settings
-//! (one id under two keys, `state import` of an id another key
+//! Never a duplicate against hand-edited or hostile state and settings:
+//! one id under two keys, `state import` of an id another key
 //! holds, one IMS org for both clouds, odd versions, unknown fields, a
 //! serial at its end, and `plan --out` aimed at a file that is not a plan.
 
