@@ -59,7 +59,7 @@ fn sources() -> Vec<(PathBuf, String)> {
             }
         }
     }
-    let root = crate::util::root();
+    let root = crate::support::util::root();
     let mut out = Vec::new();
     walk(&root.join("src"), &mut out);
     out.into_iter()

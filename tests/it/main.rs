@@ -1,4 +1,7 @@
-//! The CLI test suite: one integration binary, scenarios grouped by command.
+//! The CLI test suite: one integration binary, grouped by what users run
+//! (validate, plan, apply, state, import, check, smoke, emulator, docs)
+//! plus cross-cutting groups (secrets, hostile input, transport, release,
+//! architecture). `support` holds what the groups share.
 
 #![allow(clippy::print_stderr)] // a skipped test says why on stderr
 #![allow(clippy::unwrap_used)] // test helpers fail loudly; a panic is a test failure
@@ -11,47 +14,31 @@ macro_rules! on_both_backends {
         mod file {
             $(#[test]
             fn $name() {
-                super::$name(crate::world::Backend::File)
+                super::$name(crate::support::world::Backend::File)
             })*
         }
         mod postgres {
             $(#[test]
             fn $name() {
-                super::$name(crate::world::Backend::Postgres)
+                super::$name(crate::support::world::Backend::Postgres)
             })*
         }
     };
 }
 
-mod api;
 mod apply;
-mod apply_changes;
 mod architecture;
 mod check;
-mod codes;
-mod completions;
-mod contract_openapi;
 mod docs;
-mod editor;
-mod first_hour;
-mod gitops;
+mod emulator;
 mod hostile;
-mod hostile_files;
-mod hostile_state;
 mod import;
-mod interrupt;
 mod output_schemas;
-mod platform;
-mod postgres;
-mod postgres_state;
+mod plan;
 mod release;
-mod sarif;
-mod schema;
-mod secrets_fuzz;
+mod secrets;
 mod smoke;
-mod state_cmds;
-mod state_db;
-mod util;
+mod state;
+mod support;
+mod transport;
 mod validate;
-mod world;
-mod yaml_fuzz;

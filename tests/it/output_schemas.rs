@@ -9,9 +9,9 @@ use std::time::Duration;
 use provision::emulator::EmulatorConfig;
 use serde_json::Value;
 
-use crate::interrupt::{interrupt, slow_world, wait_within};
-use crate::util::{provision, root};
-use crate::world::World;
+use crate::apply::interrupt::{interrupt, slow_world, wait_within};
+use crate::support::util::{provision, root};
+use crate::support::world::World;
 
 /// The committed schema `schema/<file>`, compiled.
 fn validator(file: &str) -> jsonschema::Validator {
@@ -75,7 +75,7 @@ fn apply_json_runs_a_plan_and_a_no_op_as_schema_valid_lines() {
     let version = &lines[0];
     assert_eq!(version["format_version"], 1);
     assert_eq!(version["targets"].as_array().unwrap().len(), 2, "{version}");
-    assert!(!run.stdout().contains(crate::world::CANARY));
+    assert!(!run.stdout().contains(crate::support::world::CANARY));
     assert_eq!(of_type(&lines, "planned_change").len(), 3);
     assert_eq!(of_type(&lines, "apply_start").len(), 3);
     assert_eq!(of_type(&lines, "apply_complete").len(), 3);
@@ -94,7 +94,10 @@ fn apply_json_runs_a_plan_and_a_no_op_as_schema_valid_lines() {
 
 #[test]
 fn apply_json_names_a_postgres_state_without_its_password() {
-    let Some(world) = World::on(crate::world::Backend::Postgres, EmulatorConfig::default()) else {
+    let Some(world) = World::on(
+        crate::support::world::Backend::Postgres,
+        EmulatorConfig::default(),
+    ) else {
         return;
     };
     world.connections(1);
@@ -103,7 +106,10 @@ fn apply_json_names_a_postgres_state_without_its_password() {
     let state = lines[0]["state"].as_str().unwrap();
     assert!(state.starts_with("postgres `"), "{state}");
     assert!(state.contains(&world.namespace), "{state}");
-    assert!(!run.stdout().contains(crate::state_db::STATE_CANARY));
+    assert!(
+        !run.stdout()
+            .contains(crate::support::state_db::STATE_CANARY)
+    );
 }
 
 #[test]
@@ -167,7 +173,7 @@ fn plan_json_matches_its_schema() {
 fn validate_json_matches_its_schema() {
     let run = provision()
         .args(["validate", "mixed.yaml", "--format", "json"])
-        .current_dir(crate::util::fixtures("snapshot"))
+        .current_dir(crate::support::util::fixtures("snapshot"))
         .run()
         .expect_code(1);
     assert_valid("validate.schema.json", &run.json());
@@ -199,13 +205,13 @@ fn check_json_matches_its_schema_in_snake_case() {
 
 #[test]
 fn import_and_state_json_match_their_schemas() {
-    use crate::import::{basic, create, import};
+    use crate::import::remote::{basic, create, import};
     use provision::config::Cloud;
 
     let world = World::new(EmulatorConfig::default());
     let id = create(
         &world,
-        crate::world::ORG_AZURE,
+        crate::support::world::ORG_AZURE,
         &basic("orders", "prod", Cloud::Azure, 1),
     );
     let args = ["--sandbox", "prod", "--cloud", "azure", "--format", "json"];
@@ -276,7 +282,8 @@ fn smoke_json_matches_its_schema() {
 #[test]
 fn apply_json_gives_a_config_warning_its_code_and_place() {
     let world = World::new(EmulatorConfig::default());
-    let yaml = crate::world::connection_yaml(0, "plain").replace("${DB_PASSWORD}", "plaintext-pw");
+    let yaml = crate::support::world::connection_yaml(0, "plain")
+        .replace("${DB_PASSWORD}", "plaintext-pw");
     world.write("connections/c.yaml", &yaml);
     let run = world
         .run(&["apply", "--allow-plaintext-secrets", "--format", "json"])

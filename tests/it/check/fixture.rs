@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::postgres::{self, Options, PgServer, TlsFiles};
-use crate::util::{Finished, provision};
+use crate::support::postgres::{self, Options, PgServer, TlsFiles};
+use crate::support::util::{Finished, provision};
 
 /// The test role's password; it must never appear in any output.
 pub const CANARY: &str = "canary-Pg-7f3a";

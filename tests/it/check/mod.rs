@@ -3,4 +3,5 @@
 
 mod fixture;
 mod probes;
+mod streaming;
 mod tls;

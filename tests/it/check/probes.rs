@@ -116,7 +116,7 @@ fn a_silent_server_times_out() {
 #[test]
 fn a_missing_variable_is_named_before_any_connection() {
     let project = Project::new(&[basic("good", "127.0.0.1", 1, DATABASE, "Disable")]);
-    let run = crate::util::provision()
+    let run = crate::support::util::provision()
         .current_dir(project.path())
         .arg("check")
         .run()

@@ -44,7 +44,7 @@ fn the_ca_file_can_come_from_the_environment() {
         DATABASE,
         "Verify Full",
     )]);
-    let run = crate::util::provision()
+    let run = crate::support::util::provision()
         .current_dir(project.path())
         .env("CHECK_PASSWORD", CANARY)
         .env("PROVISION_CA_FILE", server.ca_file.to_str().unwrap())

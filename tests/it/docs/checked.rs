@@ -6,7 +6,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::{Shell, blocks, blocks_at, page, pages, replace, repository_copy};
-use crate::util::root;
+use crate::support::util::root;
 
 /// The example connections with `sslMode` broken as the transcripts show.
 fn broken_copy() -> tempfile::TempDir {

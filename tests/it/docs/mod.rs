@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 
 use provision::emulator::{Emulator, EmulatorConfig};
 
-use crate::util::root;
+use crate::support::util::root;
 
 mod checked;
 mod reference;

@@ -4,7 +4,7 @@
 
 use provision::reference::{BEGIN, END, command_names, command_reference};
 
-use crate::util::root;
+use crate::support::util::root;
 
 /// Pages of commands that another branch of the work adds to the program.
 /// Once the command exists, remove it here and regenerate the pages.

@@ -2,8 +2,8 @@
 //! (and, for the PostgreSQL state, the suite's throwaway server).
 
 use super::{EXAMPLE_PASSWORDS, Platform, Shell, blocks_at, replace, repository_copy};
-use crate::state_db::{fresh_namespace, state_server, state_url};
-use crate::util::provision;
+use crate::support::state_db::{fresh_namespace, state_server, state_url};
+use crate::support::util::provision;
 
 #[test]
 fn quick_start_runs_as_written() {

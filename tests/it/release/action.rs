@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::{
     Sums, available, bash, expected_version, host_asset, release_server, streams, tag, yaml,
 };
-use crate::util::root;
+use crate::support::util::root;
 
 /// One run of the action.
 struct Run {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use super::{available, streams};
-use crate::util::root;
+use crate::support::util::root;
 
 /// The files lint-ci.sh checks, relative to the repository root.
 const FILES: [&str; 6] = [

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::{
     Sums, available, bash, expected_version, host_asset, release_server, sh, streams, yaml,
 };
-use crate::util::{fixtures, root};
+use crate::support::util::{fixtures, root};
 
 /// Where the README and the GitLab template say releases are.
 const RELEASES: &str = "https://github.com/OWNER/provision/releases";

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use super::{available, expected_version};
-use crate::util::{provision, root};
+use crate::support::util::{provision, root};
 
 #[test]
 fn version_shows_the_version_and_the_commit() {

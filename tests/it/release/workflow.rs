@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use super::{streams, tag, yaml};
-use crate::util::root;
+use crate::support::util::root;
 
 fn release_version(tag: &str) -> std::process::Output {
     Command::new("bash")

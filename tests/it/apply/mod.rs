@@ -1,0 +1,7 @@
+//! `provision apply` against the in-process emulator over real HTTP: the
+//! recovery promises (idempotence, lost state and answers, crashes), the
+//! change promises (updates, drift, prune, saved plans), and interrupts.
+
+mod changes;
+pub mod interrupt;
+mod recovery;

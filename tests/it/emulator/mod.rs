@@ -1,0 +1,9 @@
+//! The emulator as users and tests meet it: its HTTP contract by raw
+//! requests, the seed guide's requests byte for byte, the platform rules it
+//! models, running it as a process, and Adobe's OpenAPI files as its judge.
+
+mod contract;
+pub mod openapi;
+mod platform_rules;
+mod process;
+mod seed;

@@ -1,0 +1,240 @@
+//! GitOps fit: `init` scaffolds a project that validates, and the CI
+//! templates are rehearsed: every `provision …` line they contain runs, in
+//! order, against the in-process emulator, so a template that drifts from
+//! the CLI (unknown flag, renamed subcommand) fails the build.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::util::{provision, root};
+use crate::support::world::World;
+
+/// A template parsed with the project's own YAML loader.
+fn template(name: &str) -> Value {
+    let path = root().join("examples/ci").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let docs = provision::config::load::load_str(&path, &text)
+        .unwrap_or_else(|d| panic!("{name} is not YAML: {}", d.message));
+    docs[0].to_json()
+}
+
+/// Every shell line starting with `provision `, in document order.
+fn provision_lines(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.extend(
+            s.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("provision "))
+                .map(str::to_owned),
+        ),
+        Value::Array(items) => items.iter().for_each(|v| provision_lines(v, out)),
+        Value::Object(map) => map.values().for_each(|v| provision_lines(v, out)),
+        _ => {}
+    }
+}
+
+/// The arguments of a shell line, without redirections and what follows
+/// `||`, `&&`, `|` or `;` (the templates quote nothing in these lines).
+fn arguments(line: &str) -> Vec<String> {
+    let end = line.find(['>', '|', '&', ';']).unwrap_or(line.len());
+    line[..end]
+        .split_whitespace()
+        .skip(1)
+        .map(|w| w.trim_matches(['"', '\'']).to_owned())
+        .collect()
+}
+
+fn rehearse(world: &World, name: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    provision_lines(&template(name), &mut lines);
+    let mut commands = Vec::new();
+    for line in &lines {
+        let args = arguments(line);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = world.run(&refs);
+        assert!(
+            matches!(run.code(), 0 | 2),
+            "{name}: `{line}` exited {}\n--- stdout\n{}\n--- stderr\n{}",
+            run.code(),
+            run.stdout(),
+            run.stderr()
+        );
+        commands.push(args.join(" "));
+    }
+    commands
+}
+
+#[test]
+fn github_actions_template_rehearses_against_the_emulator() {
+    let world = World::new(Default::default());
+    world.connections(5);
+    let commands = rehearse(&world, "github-actions.yml");
+    assert_eq!(
+        commands,
+        [
+            "validate --format github",
+            "validate --format sarif",
+            "plan --format markdown --detailed-exitcode",
+            "validate --format github",
+            "apply --lock-timeout 10m",
+        ]
+    );
+    world.assert_remote_exactly(5);
+    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let workflow = template("github-actions.yml");
+    let apply = &workflow["jobs"]["apply"];
+    assert_eq!(apply["concurrency"]["group"], "provision-apply");
+    assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
+    let env = &workflow["env"];
+    for secret in ["AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "PROVISION_STATE_URL"] {
+        assert_eq!(env[secret], format!("${{{{ secrets.{secret} }}}}"));
+    }
+    let steps = workflow["jobs"]["plan"]["steps"].to_string();
+    assert!(steps.contains("sticky-pull-request-comment"), "{steps}");
+}
+
+#[test]
+fn gitlab_template_rehearses_against_the_emulator() {
+    let world = World::new(Default::default());
+    world.connections(4);
+    let commands = rehearse(&world, "gitlab-ci.yml");
+    assert_eq!(
+        commands,
+        [
+            "validate",
+            "validate --format json",
+            "plan --format markdown --detailed-exitcode",
+            "apply --lock-timeout 10m",
+        ]
+    );
+    world.assert_remote_exactly(4);
+    let pipeline = template("gitlab-ci.yml");
+    assert_eq!(pipeline["apply"]["resource_group"], "provision-apply");
+    assert!(
+        pipeline["plan"]["script"].to_string().contains("/notes"),
+        "the plan is posted as a merge-request note"
+    );
+}
+
+#[test]
+fn a_drifted_template_line_fails_the_rehearsal() {
+    let world = World::new(Default::default());
+    world.connections(1);
+    let run = world.run(
+        &arguments("provision plan --fromat markdown > plan.md")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(run.code(), 64, "an unknown flag is a usage error");
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "target/").unwrap();
+    let run = provision()
+        .current_dir(dir.path())
+        .args(["init", "."])
+        .run()
+        .expect_code(0);
+    assert!(
+        run.stdout().contains("created `provision.yaml`"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(
+        files_under(dir.path()),
+        [
+            ".github/workflows/provision.yml",
+            ".gitignore",
+            ".gitlab-ci.yml",
+            "connections/dev/orders-db.yaml",
+            "provision.yaml",
+            "schema/connection.schema.json",
+            "schema/provision.schema.json",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+        "target/\n# provision: local state and emulator data\n.provision/\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".github/workflows/provision.yml")).unwrap(),
+        std::fs::read_to_string(root().join("examples/ci/github-actions.yml")).unwrap()
+    );
+    provision()
+        .current_dir(dir.path())
+        .args(["validate", "--warnings-as-errors"])
+        .run()
+        .expect_code(0);
+    provision()
+        .current_dir(dir.path())
+        .args(["schema", "--check"])
+        .run()
+        .expect_code(0);
+    // The example plans against an emulator with the placeholder org.
+    provision()
+        .current_dir(dir.path())
+        .args(["plan", "--emulator"])
+        .run()
+        .expect_code(0);
+
+    std::fs::write(dir.path().join("provision.yaml"), "parallelism: 3\n").unwrap();
+    let again = provision()
+        .current_dir(dir.path())
+        .args(["init"])
+        .run()
+        .expect_code(1);
+    assert!(
+        again.stderr().contains("provision.yaml"),
+        "{}",
+        again.stderr()
+    );
+    assert!(
+        again.stderr().contains(".gitlab-ci.yml"),
+        "{}",
+        again.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("provision.yaml")).unwrap(),
+        "parallelism: 3\n"
+    );
+}
+
+#[test]
+fn man_pages_are_generated_from_the_cli() {
+    let page = provision().args(["man"]).run().expect_code(0).stdout();
+    assert!(page.contains(".TH provision"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    provision()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .run()
+        .expect_code(0);
+    for page in [
+        "provision.1",
+        "provision-import.1",
+        "provision-state-list.1",
+    ] {
+        assert!(dir.path().join(page).is_file(), "{page} missing");
+    }
+}

@@ -1,0 +1,5 @@
+//! Never a secret in any output: canaries in every secret position of a
+//! project and of every client call, looked for in every format and log.
+
+mod client;
+mod fuzz;

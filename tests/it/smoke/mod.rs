@@ -1,0 +1,132 @@
+//! `provision smoke` end to end against the emulator: every step matches
+//! and nothing is left; a failure midway still deletes the connection; a
+//! leftover with the prefix makes it refuse before creating anything.
+
+use provision::api::{FlowService, ListQuery, Scope};
+use provision::emulator::EmulatorConfig;
+
+use crate::support::world::{ORG_AWS, ORG_AZURE, World};
+
+fn smoke(world: &World, cloud: &str) -> crate::support::util::Finished {
+    world
+        .cmd_via(
+            &world.url(),
+            &["smoke", "--sandbox", "prod", "--cloud", cloud],
+        )
+        .run()
+}
+
+fn leftovers(world: &World, org: &str) -> usize {
+    let client = world.client();
+    world.runtime.block_on(async {
+        client
+            .list(&Scope::new(org, "prod"), &ListQuery::new())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|i| i.name.starts_with("provision-smoke-"))
+            .count()
+    })
+}
+
+#[test]
+fn every_step_matches_and_nothing_is_left_behind() {
+    let world = World::new(EmulatorConfig::default());
+    for (cloud, org) in [("aws", ORG_AWS), ("azure", ORG_AZURE)] {
+        let run = smoke(&world, cloud).expect_code(0);
+        let out = run.stdout();
+        for step in [
+            "create",
+            "etag quoting",
+            "read back",
+            "secret masking",
+            "sslMode read back",
+            "list by name",
+            "limit accepted",
+            "pagination form",
+            "update description",
+            "delete",
+            "gone",
+        ] {
+            let line = out
+                .lines()
+                .find(|l| l.contains(step))
+                .unwrap_or_else(|| panic!("no `{step}` row:\n{out}"));
+            assert!(line.trim_end().ends_with("yes"), "{line}");
+        }
+        assert!(out.contains("Smoke complete: 11 steps matched"), "{out}");
+        assert!(
+            !out.contains("smoke-") || !out.contains("password in clear"),
+            "{out}"
+        );
+        assert_eq!(leftovers(&world, org), 0);
+    }
+}
+
+#[test]
+fn a_failure_midway_still_deletes_the_connection() {
+    let world = World::new(EmulatorConfig {
+        not_patchable: vec!["provision-smoke-".into()],
+        ..EmulatorConfig::default()
+    });
+    let run = smoke(&world, "azure").expect_code(1);
+    let out = run.stdout();
+    let update = out
+        .lines()
+        .find(|l| l.starts_with("update description"))
+        .unwrap_or_default();
+    assert!(
+        update.contains("FLOW-1445-400") && update.trim_end().ends_with("NO"),
+        "{out}"
+    );
+    let clean = out
+        .lines()
+        .find(|l| l.starts_with("clean up"))
+        .unwrap_or_default();
+    assert!(clean.trim_end().ends_with("yes"), "{out}");
+    assert!(
+        run.stderr()
+            .contains("did not match the client's assumptions"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        leftovers(&world, ORG_AZURE),
+        0,
+        "the throwaway connection was deleted"
+    );
+}
+
+#[test]
+fn a_leftover_with_the_prefix_makes_it_refuse_before_creating() {
+    let world = World::new(EmulatorConfig::default());
+    let client = world.client();
+    let scope = Scope::new(ORG_AZURE, "prod");
+    world.runtime.block_on(async {
+        let body = provision::api::wire::CreateConnectionRequest {
+            name: "provision-smoke-old".into(),
+            ..crate::support::api::basic("x")
+        };
+        client.create(&scope, &body).await.unwrap();
+    });
+    let creates = || {
+        let log = world.emulator.as_ref().unwrap().requests();
+        log.iter()
+            .filter(|r| r.method == "POST" && r.path == "/data/foundation/flowservice/connections")
+            .count()
+    };
+    let posts_before = creates();
+    let run = smoke(&world, "azure").expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("refusing to run: connection `provision-smoke-old`"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(creates(), posts_before, "nothing was created");
+    assert_eq!(
+        leftovers(&world, ORG_AZURE),
+        1,
+        "and nothing of someone else's was deleted"
+    );
+}

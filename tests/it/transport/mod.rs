@@ -1,0 +1,10 @@
+//! The client against the platform's transport: misbehaving servers
+//! (redirects, foreign links, huge or slow answers), injected faults, create
+//! answers that never arrive, and the wire choices the client makes.
+
+mod client;
+mod faults;
+mod rules;
+mod server;
+mod settle;
+mod wire;
