@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The long YAML fuzz run (issue 10), not part of `cargo test`: the property
-# test of tests/it/yaml_fuzz.rs with 100,000 cases (or $1). Mutated
+# The long YAML fuzz run, not part of `cargo test`: the property
+# test of tests/it/hostile/yaml_fuzz.rs with 100,000 cases (or $1). Mutated
 # connection and settings files must never panic, must get diagnostics
 # inside the file, and must stay within the test's time and memory caps.
 # One case in PROVISION_FUZZ_SPAWN_EVERY (default 40 here) also runs the
@@ -14,5 +14,5 @@ start="$(date +%s)"
 PROVISION_FUZZ_CASES="$cases" \
   PROVISION_FUZZ_SPAWN_EVERY="${PROVISION_FUZZ_SPAWN_EVERY:-40}" \
   cargo test --test it yaml_fuzz -- --exact \
-  yaml_fuzz::mutated_files_get_diagnostics_inside_the_file_never_a_panic
+  hostile::yaml_fuzz::mutated_files_get_diagnostics_inside_the_file_never_a_panic
 echo "yaml fuzz: $cases cases passed in $(($(date +%s) - start)) s"

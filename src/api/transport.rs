@@ -1,4 +1,4 @@
-//! The transport rules of cli.md, in one place: which URLs may be called at
+//! The transport rules (docs/contract/transport.md), in one place: which URLs may be called at
 //! all (https, or http to loopback only; checked before any request), how
 //! much of an answer is read (capped), and which `_links.next` may be
 //! followed (the endpoint's own origin only).

@@ -1,5 +1,5 @@
 //! The JSON bodies Flow Service and IMS exchange, shared by the client and
-//! the emulator so both speak exactly the same shapes (flow-service.md).
+//! the emulator so both speak exactly the same shapes (docs/contract/platform-api.md).
 //! Create bodies render field for field as the seed guide's curl examples.
 
 use serde::{Deserialize, Serialize};

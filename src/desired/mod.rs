@@ -85,8 +85,8 @@ pub(crate) fn build(
     Ok(desired)
 }
 
-/// The platform's identity is (org, sandbox, name) (cli.md, apply semantics
-/// 1): two keys that map to one triple would create a duplicate.
+/// The platform's identity is (org, sandbox, name) (docs/contract/apply.md):
+/// two keys that map to one triple would create a duplicate.
 fn same_connection(desired: &[Desired]) -> Result<(), DesiredError> {
     let mut seen: HashMap<(String, &str, &str), &ConnectionKey> = HashMap::new();
     for d in desired {

@@ -131,7 +131,8 @@ pub(super) async fn check(
     }
 }
 
-/// The header checks, in the order the gateway reports them (flow-service.md table).
+/// The header checks, in the order the gateway reports them (the error table
+/// of docs/contract/platform-api.md).
 fn admit(shared: &Shared, takes_body: bool, headers: &HeaderMap) -> Result<Caller, Response> {
     let header = |name: &str| {
         headers

@@ -1,5 +1,5 @@
 //! The error answers the emulator gives, in the exact shapes the real
-//! gateway, IMS and Flow Service use (flow-service.md), so the client's
+//! gateway, IMS and Flow Service use (docs/contract/platform-api.md), so the client's
 //! error parsing is exercised for real.
 
 use axum::Json;

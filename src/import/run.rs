@@ -175,7 +175,7 @@ fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<Candidate>> 
     Ok(written)
 }
 
-/// `--sandbox` follows the rule connection files do (config.md): lowercase
+/// `--sandbox` follows the rule connection files do: lowercase
 /// letters, digits and `-`, starting with a letter or digit, at most 256
 /// characters. A name the files could not hold is refused before anything
 /// is listed.

@@ -1,5 +1,5 @@
 //! A connection's identity on the platform is (IMS org, sandbox, name)
-//! (cli.md, apply semantics 1): unique across every file given. Where the
+//! (docs/contract/apply.md, identity): unique across every file given. Where the
 //! settings name a cloud's org literally, documents are compared by org, so
 //! an `azure` and an `aws` document in one org are caught too; otherwise by
 //! cloud, which stands for its org.

@@ -89,7 +89,7 @@ pub(super) fn check_settings_file(
 
 /// One IMS org written for both clouds: an org lives on one cloud, and the
 /// platform's identity is (org, sandbox, name), so an `azure` and an `aws`
-/// connection of one name would land in the same place (config.md).
+/// connection of one name would land in the same place.
 fn shared_org(path: &Path, doc: &Node) -> Option<Diagnostic> {
     let org = |cloud: &str| {
         let node = doc.get("orgs")?.get(cloud)?.get("imsOrg")?;
