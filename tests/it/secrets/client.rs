@@ -52,7 +52,7 @@ fn canary_never_leaks() {
     let run = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "api::secrets::canary_never_leaks_alone",
+            "secrets::client::canary_never_leaks_alone",
             "--ignored",
             "--nocapture",
         ])
