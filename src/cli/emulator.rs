@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Cloud;
-use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig, MAX_TOKEN_TTL};
+use crate::emulator::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatasetSeed, EmulatorConfig, ExploreSource,
+    FixtureError, Fixtures, MAX_TOKEN_TTL,
+};
 use crate::secret::Secret;
 
 /// Run the local Flow Service + IMS emulator (tests, demos, pipeline rehearsals).
@@ -75,6 +78,17 @@ pub(crate) struct EmulatorArgs {
     /// Append every Flow Service exchange (secrets masked) to FILE as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub exchange_log: Option<PathBuf>,
+    /// A dataset Catalog serves in every org and sandbox, `NAME=SCHEMA_ID`
+    /// (repeatable; the emulator assigns its id).
+    #[arg(long = "dataset", value_name = "NAME=SCHEMA_ID", value_parser = parse_dataset)]
+    pub datasets: Vec<DatasetSeed>,
+    /// What explore and test answer from: `live` (the PostgreSQL server each
+    /// base connection describes) or a fixture FILE's `explore.tables`.
+    #[arg(long, value_name = "live|FILE")]
+    pub explore: Option<String>,
+    /// A fixture file seeding datasets and explore tables in one place.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
 }
 
 impl EmulatorArgs {
@@ -100,7 +114,39 @@ impl EmulatorArgs {
             scopes: self.scopes.clone(),
             record_exchanges: false,
             exchange_log: self.exchange_log.clone(),
+            datasets: self.datasets.clone(),
+            explore: ExploreSource::None,
         }
+    }
+
+    /// [`Self::to_config`] plus `--fixtures` and `--explore`, which read files.
+    pub(crate) fn to_config_with_fixtures(&self) -> Result<EmulatorConfig, FixtureError> {
+        let mut config = self.to_config();
+        if let Some(path) = &self.fixtures {
+            config = config.with_fixtures(&Fixtures::load(path)?);
+        }
+        match self.explore.as_deref() {
+            None => {}
+            Some("live") => config.explore = ExploreSource::Live,
+            Some(file) => {
+                let fixtures = Fixtures::load(std::path::Path::new(file))?;
+                let tables = fixtures.explore.map(|e| e.tables).unwrap_or_default();
+                config.explore = ExploreSource::Tables(tables);
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn parse_dataset(text: &str) -> Result<DatasetSeed, String> {
+    match text.split_once('=') {
+        Some((name, schema)) if !name.trim().is_empty() && !schema.trim().is_empty() => {
+            Ok(DatasetSeed {
+                name: name.trim().to_owned(),
+                schema_id: schema.trim().to_owned(),
+            })
+        }
+        _ => Err(format!("`{text}` is not valid: expected `NAME=SCHEMA_ID`")),
     }
 }
 

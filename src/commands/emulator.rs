@@ -9,7 +9,10 @@ use crate::output;
 pub(super) fn run(args: &EmulatorArgs) -> Result<Status> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let emulator = Emulator::start(args.to_config())
+        let config = args
+            .to_config_with_fixtures()
+            .map_err(|err| Error::Failed(err.to_string()))?;
+        let emulator = Emulator::start(config)
             .await
             .map_err(|err| Error::Failed(err.to_string()))?;
         output::result_line(&emulator.url());

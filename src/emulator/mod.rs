@@ -7,11 +7,23 @@
 #![allow(clippy::result_large_err)]
 
 mod body_rules;
+mod catalog;
+mod collections;
 mod connections;
 mod exchange;
+mod explore;
+mod explore_live;
+mod fixtures;
+mod flow_specs;
+mod flows;
 mod gateway;
+mod json_patch;
 mod listing;
+mod mapping_sets;
+mod objects;
 mod problem;
+mod runs;
+mod source_connections;
 mod store;
 
 use std::collections::HashMap;
@@ -21,7 +33,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::routing::{MethodRouter, get, post};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::oneshot;
@@ -29,7 +44,15 @@ use tokio::task::JoinHandle;
 
 use crate::config::Cloud;
 use crate::secret::Secret;
+pub use catalog::DatasetSeed;
 pub use exchange::Exchange;
+pub use explore::ExploreSource;
+pub use fixtures::{
+    FixtureColumn, FixtureDataset, FixtureError, FixtureExplore, FixtureTable, Fixtures,
+    PROJECT_FIXTURES,
+};
+use gateway::Caller;
+use objects::Kind;
 
 /// How the emulator behaves. `Default` is a fault-free emulator for the
 /// default client, every org and sandbox accepted, on a free port.
@@ -79,6 +102,21 @@ pub struct EmulatorConfig {
     pub record_exchanges: bool,
     /// Also append each exchange as one JSON line to this file.
     pub exchange_log: Option<PathBuf>,
+    /// Datasets Catalog serves, the same in every org and sandbox.
+    pub datasets: Vec<DatasetSeed>,
+    /// Where `/connections/{id}/explore` and `/test` answer from.
+    pub explore: ExploreSource,
+}
+
+impl EmulatorConfig {
+    /// Adds a fixture file's datasets and, when it has `explore`, its tables.
+    pub fn with_fixtures(mut self, fixtures: &Fixtures) -> Self {
+        self.datasets.extend(fixtures.dataset_seeds());
+        if let Some(explore) = &fixtures.explore {
+            self.explore = ExploreSource::Tables(explore.tables.clone());
+        }
+        self
+    }
 }
 
 pub const DEFAULT_CLIENT_ID: &str = "provision-local";
@@ -107,6 +145,8 @@ impl Default for EmulatorConfig {
             scopes: Vec::new(),
             record_exchanges: false,
             exchange_log: None,
+            datasets: Vec::new(),
+            explore: ExploreSource::None,
         }
     }
 }
@@ -137,6 +177,14 @@ pub(crate) struct Shared {
     /// Opaque continuation tokens handed out -> the offset they continue at.
     pub pages: Mutex<HashMap<String, usize>>,
     pub exchanges: Mutex<exchange::Journal>,
+    /// Source and target connections, flows, runs and mapping sets.
+    pub objects: Mutex<objects::Objects>,
+    pub runs: Mutex<runs::RunBook>,
+    /// Base connection id -> its password or connection string, for
+    /// `--explore live` only; in memory, never saved or logged.
+    pub secrets: Mutex<HashMap<String, Secret>>,
+    /// The seeded datasets with their ids.
+    pub catalog: Vec<(String, crate::api::ingestion::DataSet)>,
 }
 
 /// A `Mutex` lock that survives a panicked holder (the data stays usable).
@@ -183,6 +231,7 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { port, source })?;
+        let config_datasets = config.datasets.clone();
         let shared = Arc::new(Shared {
             dice: Mutex::new(StdRng::seed_from_u64(config.seed)),
             bucket: Mutex::new(gateway::Bucket::new(config.rate_limit)),
@@ -192,6 +241,10 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             pages: Mutex::new(HashMap::new()),
             exchanges: Mutex::new(exchange::Journal::default()),
+            objects: Mutex::new(objects::Objects::default()),
+            runs: Mutex::new(runs::RunBook::default()),
+            secrets: Mutex::new(HashMap::new()),
+            catalog: catalog::build(&config_datasets),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(shared.clone());
@@ -254,10 +307,42 @@ impl Drop for Emulator {
     }
 }
 
+/// List and create of a Flow Service collection of the ingestion path.
+fn collection(kind: Kind, create: MethodRouter<Arc<Shared>>) -> MethodRouter<Arc<Shared>> {
+    create.get(
+        move |State(s): State<Arc<Shared>>,
+              Extension(c): Extension<Caller>,
+              RawQuery(q): RawQuery| { collections::list(kind, s, c, q) },
+    )
+}
+
+/// Get, patch and delete of one item of a Flow Service collection.
+fn item(kind: Kind, rules: collections::Rules) -> MethodRouter<Arc<Shared>> {
+    get(
+        move |State(s): State<Arc<Shared>>,
+              Extension(c): Extension<Caller>,
+              Path(id): Path<String>| { collections::get_one(kind, s, c, id) },
+    )
+    .patch(
+        move |State(s): State<Arc<Shared>>,
+              Extension(c): Extension<Caller>,
+              Path(id): Path<String>,
+              headers: HeaderMap,
+              body: Bytes| { collections::patch(kind, rules, s, c, id, headers, body) },
+    )
+    .delete(
+        move |State(s): State<Arc<Shared>>,
+              Extension(c): Extension<Caller>,
+              Path(id): Path<String>| { collections::delete(kind, s, c, id) },
+    )
+}
+
 fn router(shared: Arc<Shared>) -> Router {
+    const FLOW: &str = "/data/foundation/flowservice";
     let one = get(connections::get_one)
         .patch(connections::patch)
         .delete(connections::delete);
+    let at = |path: &str| format!("{FLOW}{path}");
     let flow = Router::new()
         .route(
             "/data/foundation/flowservice/connections",
@@ -265,6 +350,44 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/data/foundation/flowservice/connections/{id}", one.clone())
         .route("/data/foundation/flowservice/connections/{id}/", one)
+        .route(&at("/connections/{id}/explore"), get(explore::explore))
+        .route(&at("/connections/{id}/test"), get(explore::test))
+        .route(
+            &at("/sourceConnections"),
+            collection(Kind::Source, post(source_connections::create_source)),
+        )
+        .route(
+            &at("/sourceConnections/{id}"),
+            item(Kind::Source, collections::no_rules),
+        )
+        .route(
+            &at("/targetConnections"),
+            collection(Kind::Target, post(source_connections::create_target)),
+        )
+        .route(
+            &at("/targetConnections/{id}"),
+            item(Kind::Target, collections::no_rules),
+        )
+        .route(&at("/flows"), collection(Kind::Flow, post(flows::create)))
+        .route(&at("/flows/{id}"), item(Kind::Flow, flows::rules))
+        .route(&at("/flows/{id}/action"), post(flows::action))
+        .route(&at("/flowSpecs"), get(flow_specs::list))
+        .route(&at("/flowSpecs/{id}"), get(flow_specs::get_one))
+        .route(&at("/runs"), get(runs::list))
+        .route(&at("/runs/{id}"), get(runs::get_one))
+        .route(
+            "/data/foundation/conversion/mappingSets",
+            post(mapping_sets::create).get(mapping_sets::list),
+        )
+        .route(
+            "/data/foundation/conversion/mappingSets/{id}",
+            get(mapping_sets::get_one).put(mapping_sets::put),
+        )
+        .route("/data/foundation/catalog/dataSets", get(catalog::list))
+        .route(
+            "/data/foundation/catalog/dataSets/{id}",
+            get(catalog::get_one),
+        )
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             gateway::check,

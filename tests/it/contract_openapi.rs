@@ -234,6 +234,9 @@ fn the_vendored_openapi_files_are_adobes() {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(actual, recorded, "tests/contract/{file} differs from the recorded copy");
+        assert_eq!(
+            actual, recorded,
+            "tests/contract/{file} differs from the recorded copy"
+        );
     }
 }
