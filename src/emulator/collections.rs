@@ -39,9 +39,6 @@ pub(crate) async fn list(
             }
         },
     };
-    if kind == Kind::Flow {
-        super::runs::materialize(&shared, &caller);
-    }
     let listed: Vec<Value> = {
         let mut objects = lock(&shared.objects);
         let items = objects.scope(&caller).of(kind).clone();
@@ -81,9 +78,6 @@ pub(crate) async fn get_one(
     caller: Caller,
     id: String,
 ) -> Response {
-    if kind == Kind::Flow {
-        super::runs::materialize(&shared, &caller);
-    }
     let mut objects = lock(&shared.objects);
     match objects.scope(&caller).find(kind, &id) {
         Some(item) => Json(json!({"items": [item]})).into_response(),

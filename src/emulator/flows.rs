@@ -251,6 +251,7 @@ pub(super) async fn action(
         "ENABLE" => "enabled",
         "DISABLE" => "disabled",
         "PUBLISH" if draft => "enabled",
+        "FINALIZE" | "FINALIZE_UPDATE" if draft => "draft",
         other => {
             let detail = format!(
                 "`op={other}` is not valid for flow `{id}`: expected `ENABLE` or `DISABLE` (other ops apply to draft flows only)"

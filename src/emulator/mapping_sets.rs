@@ -17,7 +17,7 @@ use url::form_urlencoded;
 use super::gateway::Caller;
 use super::objects::{self, actor, now_ms};
 use super::{Shared, lock};
-use crate::api::ingestion::{MappingSetCreated, MappingSetPage, PageInfo};
+use crate::api::ingestion::{MappingSetCreated, MappingSetPage, PageInfo, XED_FULL_V1};
 
 /// Most mappings one set may hold, and most sets one page lists.
 const MAX_MAPPINGS: usize = 2000;
@@ -97,6 +97,17 @@ fn check(body: &Value) -> Result<(), String> {
 fn stored(body: &Value, id: &str, version: i64, created: i64, caller: &Caller) -> Value {
     let mut stored = body.clone();
     if let Some(map) = stored.as_object_mut() {
+        // The older dialect's `xdmSchema` is also answered in the current
+        // form, so a client that reads `outputSchema` back (as Adobe's does
+        // before a PUT) finds it.
+        if !map.contains_key("outputSchema")
+            && let Some(Value::String(schema)) = map.get("xdmSchema").cloned()
+        {
+            map.insert(
+                "outputSchema".into(),
+                json!({"schemaRef": {"id": schema, "contentType": XED_FULL_V1}}),
+            );
+        }
         map.insert("id".into(), json!(id));
         map.insert("version".into(), json!(version));
         map.insert("createdDate".into(), json!(created));

@@ -37,6 +37,7 @@ mod hostile;
 mod hostile_files;
 mod hostile_state;
 mod import;
+mod ingestion;
 mod interrupt;
 mod platform;
 mod postgres;
