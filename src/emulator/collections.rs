@@ -176,6 +176,8 @@ pub(crate) async fn patch(
         return problem::flow(412, "1404-412", "Precondition Failed", &detail);
     }
     *slot = after;
+    drop(objects);
+    objects::save(&shared);
     Json(json!({"id": id, "etag": new_etag})).into_response()
 }
 
@@ -196,5 +198,7 @@ pub(crate) async fn delete(
         return objects::not_found(kind, &id);
     };
     items.remove(at);
+    drop(objects);
+    objects::save(&shared);
     StatusCode::NO_CONTENT.into_response()
 }

@@ -40,10 +40,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Respons
 }
 
 /// Saves the data file; a failure is logged, the answer stands.
-fn persist(store: &super::store::Store) {
-    if let Err(err) = store.save() {
-        tracing::error!(error = %err, "emulator cannot write its data file");
-    }
+fn persist(shared: &Shared, store: &super::store::Store) {
+    super::objects::save_locked(shared, store);
 }
 
 pub(super) async fn create(
@@ -99,7 +97,7 @@ pub(super) async fn create(
             .unwrap_or_else(Instant::now);
         let mut store = lock(&committing.store);
         store.insert(&caller.org, &caller.sandbox, item, listed_from);
-        persist(&store);
+        persist(&committing, &store);
     });
     if commit.await.is_err() {
         return problem::gateway(500, "500000", "Internal server error");
@@ -289,7 +287,7 @@ pub(super) async fn patch(
         etag: edited.etag.clone(),
     };
     *item = edited;
-    persist(&store);
+    persist(&shared, &store);
     Json(answer).into_response()
 }
 
@@ -321,7 +319,7 @@ pub(super) async fn delete(
     if !store.remove(&caller.org, &caller.sandbox, &id, gone_at) {
         return problem::not_found(&id);
     }
-    persist(&store);
+    persist(&shared, &store);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -262,6 +262,7 @@ pub(super) async fn action(
     flow["state"] = json!(state);
     let etag = objects::stamp_update(flow, &caller);
     drop(objects);
+    objects::save(&shared);
     super::runs::state_changed(&shared, &id, state == "enabled");
     Json(json!({"id": id, "etag": etag})).into_response()
 }

@@ -25,7 +25,7 @@ const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 10;
 
 /// One mapping set: every version as stored (the last is current).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MappingSet {
     pub id: String,
     pub versions: Vec<Value>,
@@ -148,6 +148,8 @@ pub(super) async fn create(
         let mut objects = lock(&shared.objects);
         objects.list_from(&set.id, listed_from);
         objects.scope(&caller).mapping_sets.push(set);
+        drop(objects);
+        objects::save(shared);
     };
     let body = serde_json::to_value(created).unwrap_or(Value::Null);
     objects::commit(&shared, insert, StatusCode::OK, None, body).await
@@ -282,6 +284,8 @@ pub(super) async fn put(
     }
     let version = stored(&value, &id, next, created, &caller);
     set.versions.push(version.clone());
+    drop(objects);
+    objects::save(&shared);
     Json(version).into_response()
 }
 

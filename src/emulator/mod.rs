@@ -215,7 +215,7 @@ pub struct Emulator {
 impl Emulator {
     /// Binds `127.0.0.1:{port}` and serves until `shutdown` or drop.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let store =
+        let mut store =
             store::Store::open(config.data.as_deref()).map_err(|source| EmulatorError::Data {
                 path: config
                     .data
@@ -232,6 +232,7 @@ impl Emulator {
             .local_addr()
             .map_err(|source| EmulatorError::Bind { port, source })?;
         let config_datasets = config.datasets.clone();
+        let saved_objects = store.take_ingestion();
         let shared = Arc::new(Shared {
             dice: Mutex::new(StdRng::seed_from_u64(config.seed)),
             bucket: Mutex::new(gateway::Bucket::new(config.rate_limit)),
@@ -241,7 +242,7 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             pages: Mutex::new(HashMap::new()),
             exchanges: Mutex::new(exchange::Journal::default()),
-            objects: Mutex::new(objects::Objects::default()),
+            objects: Mutex::new(objects::Objects::restore(saved_objects)),
             runs: Mutex::new(runs::RunBook::default()),
             secrets: Mutex::new(HashMap::new()),
             catalog: catalog::build(&config_datasets),

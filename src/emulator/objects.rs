@@ -11,6 +11,7 @@ use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -107,7 +108,65 @@ pub(crate) struct Objects {
     listed_from: HashMap<String, Instant>,
 }
 
+/// One (org, sandbox)'s objects as the data file keeps them.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedScope {
+    org: String,
+    sandbox: String,
+    source_connections: Vec<Value>,
+    target_connections: Vec<Value>,
+    flows: Vec<Value>,
+    runs: Vec<Value>,
+    mapping_sets: Vec<MappingSet>,
+}
+
 impl Objects {
+    /// The objects a data file held (`null`: none); unreadable parts are dropped with a log line.
+    pub(crate) fn restore(saved: Value) -> Objects {
+        let mut objects = Objects::default();
+        if saved.is_null() {
+            return objects;
+        }
+        match serde_json::from_value::<Vec<SavedScope>>(saved) {
+            Ok(scopes) => {
+                for scope in scopes {
+                    objects.scopes.insert(
+                        (scope.org, scope.sandbox),
+                        Collections {
+                            sources: scope.source_connections,
+                            targets: scope.target_connections,
+                            flows: scope.flows,
+                            runs: scope.runs,
+                            mapping_sets: scope.mapping_sets,
+                        },
+                    );
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "emulator ignores the unreadable ingestion part of its data file")
+            }
+        }
+        objects
+    }
+
+    fn saved(&self) -> Value {
+        let scopes: Vec<SavedScope> = self
+            .scopes
+            .iter()
+            .map(|((org, sandbox), c)| SavedScope {
+                org: org.clone(),
+                sandbox: sandbox.clone(),
+                source_connections: c.sources.clone(),
+                target_connections: c.targets.clone(),
+                flows: c.flows.clone(),
+                runs: c.runs.clone(),
+                mapping_sets: c.mapping_sets.clone(),
+            })
+            .collect();
+        serde_json::to_value(scopes).unwrap_or(Value::Null)
+    }
+
     pub(crate) fn scope(&mut self, caller: &Caller) -> &mut Collections {
         self.scopes
             .entry((caller.org.clone(), caller.sandbox.clone()))
@@ -123,6 +182,24 @@ impl Objects {
 
     pub(crate) fn list_from(&mut self, id: &str, at: Instant) {
         self.listed_from.insert(id.to_owned(), at);
+    }
+}
+
+/// Writes the data file (connections and ingestion objects), if there is
+/// one. Takes the store lock, then the objects lock: call it holding neither.
+pub(crate) fn save(shared: &Shared) {
+    let store = lock(&shared.store);
+    save_locked(shared, &store);
+}
+
+/// [`save`] for a caller that holds the store lock (never the objects lock).
+pub(crate) fn save_locked(shared: &Shared, store: &super::store::Store) {
+    if !store.persists() {
+        return;
+    }
+    let ingestion = lock(&shared.objects).saved();
+    if let Err(err) = store.save(ingestion) {
+        tracing::error!(error = %err, "emulator cannot write its data file");
     }
 }
 

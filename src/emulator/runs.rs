@@ -85,7 +85,13 @@ pub(crate) fn materialize(shared: &Shared, caller: &Caller) {
         runs.made = runs.made.saturating_add(1);
         made.push(run(flow, caller, &mut rng));
     }
+    let changed = !made.is_empty();
     scope.runs.extend(made);
+    drop(book);
+    drop(objects);
+    if changed {
+        objects::save(shared);
+    }
 }
 
 fn run(flow: &Value, caller: &Caller, rng: &mut StdRng) -> Value {

@@ -128,6 +128,7 @@ pub(crate) async fn commit_item(
         objects.list_from(&id, listed_from);
         objects.scope(&caller).of_mut(kind).push(item);
         drop(objects);
+        objects::save(shared);
         if kind == Kind::Flow {
             super::runs::state_changed(shared, &id, enabled);
         }

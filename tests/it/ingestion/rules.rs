@@ -344,3 +344,48 @@ async fn catalog_finds_seeded_datasets_by_name_in_every_sandbox() {
     };
     assert_eq!(dataset_id(&other).await, *id);
 }
+
+#[tokio::test]
+async fn the_data_file_keeps_the_ingestion_objects_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("emulator.json");
+    let with_data = || EmulatorConfig {
+        data: Some(data.clone()),
+        ..config()
+    };
+    let (emulator, api) = Api::start(with_data()).await;
+    let chain = chain(&api, hourly()).await;
+    let put = api
+        .request(
+            Method::PUT,
+            &format!("{PREP}/mappingSets/{}", chain.mapping),
+        )
+        .json(&mapping_body("orders-to-lake"));
+    assert_eq!(api.send(put).await.0, 200);
+    emulator.shutdown().await;
+    let saved = std::fs::read_to_string(&data).unwrap();
+    assert!(
+        !saved.contains(support::CANARY),
+        "a secret reached the data file"
+    );
+    let (_emulator, api) = Api::start(with_data()).await;
+    for path in [
+        format!("{FLOW}/flows/{}", chain.flow),
+        format!("{FLOW}/sourceConnections/{}", chain.source),
+        format!("{FLOW}/targetConnections/{}", chain.target),
+    ] {
+        assert_eq!(api.get(&path).await.0, 200, "{path}");
+    }
+    let (_, mapping) = api
+        .get(&format!("{PREP}/mappingSets/{}", chain.mapping))
+        .await;
+    assert_eq!(mapping["version"], 1);
+    let (status, body) = api
+        .delete(&format!("{FLOW}/connections/{}", chain.base))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, "FLOW-1418-400"),
+        "the rule holds after a restart"
+    );
+}
