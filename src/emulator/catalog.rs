@@ -145,6 +145,20 @@ pub(super) async fn list(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
                     );
                 }
             },
+            // Documented filters the emulator does not apply are still
+            // checked for their documented types.
+            "created" | "updated" if value.parse::<i64>().is_err() => {
+                return catalog_error(
+                    400,
+                    &format!("`{key}={value}` is not valid: expected epoch milliseconds"),
+                );
+            }
+            "enableErrorDiagnostics" if !matches!(value.as_ref(), "true" | "false") => {
+                return catalog_error(
+                    400,
+                    &format!("`{key}={value}` is not valid: expected `true` or `false`"),
+                );
+            }
             _ => {}
         }
     }

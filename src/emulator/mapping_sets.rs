@@ -22,7 +22,6 @@ use crate::api::ingestion::{MappingSetCreated, MappingSetPage, PageInfo, XED_FUL
 /// Most mappings one set may hold, and most sets one page lists.
 const MAX_MAPPINGS: usize = 2000;
 const MAX_LIMIT: usize = 100;
-const DEFAULT_LIMIT: usize = 10;
 
 /// One mapping set: every version as stored (the last is current).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -57,11 +56,104 @@ pub(crate) fn error(status: u16, detail: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// What a documented scalar member must hold (Data Prep's file).
+#[derive(Clone, Copy)]
+enum Shape {
+    Text,
+    Flag,
+    Int32,
+    /// Epoch milliseconds, as the service answers them (server-set; a
+    /// client has no reason to send one).
+    Date,
+}
+
+/// Checks the documented members of `object` that are present.
+fn typed(
+    object: &serde_json::Map<String, Value>,
+    fields: &[(&str, Shape)],
+    at: &str,
+) -> Result<(), String> {
+    for (key, shape) in fields {
+        let Some(value) = object.get(*key) else {
+            continue;
+        };
+        let ok = match shape {
+            Shape::Text => value.is_string(),
+            Shape::Flag => value.is_boolean(),
+            Shape::Int32 => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            Shape::Date => value.is_i64(),
+        };
+        // The older dialect sends a top-level `"id": null`, which the service takes.
+        if !ok && !(value.is_null() && *key == "id" && at.is_empty()) {
+            let expected = match shape {
+                Shape::Text => "a string",
+                Shape::Flag => "`true` or `false`",
+                Shape::Int32 => "a 32-bit integer",
+                Shape::Date => "epoch milliseconds",
+            };
+            return Err(format!("`{at}{key}` must be {expected}"));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a create or PUT body; the error names the field.
 fn check(body: &Value) -> Result<(), String> {
     let object = body
         .as_object()
         .ok_or("request body must be a JSON object")?;
+    typed(
+        object,
+        &[
+            ("id", Shape::Text),
+            ("name", Shape::Text),
+            ("version", Shape::Int32),
+            ("allowNullValues", Shape::Flag),
+            ("supportVersion", Shape::Text),
+            ("createdBy", Shape::Text),
+            ("modifiedBy", Shape::Text),
+            ("createdDate", Shape::Date),
+            ("modifiedDate", Shape::Date),
+        ],
+        "",
+    )?;
+    for key in ["outputSchema", "inputSchema"] {
+        let Some(schema) = object.get(key) else {
+            continue;
+        };
+        let Some(fields) = schema.as_object() else {
+            return Err(format!("`{key}` must be an object"));
+        };
+        // Inline JSON schemas are not served: the emulator maps to an XDM
+        // schema by reference only.
+        if fields.contains_key("jsonSchema") {
+            return Err(format!(
+                "`{key}.jsonSchema` is not supported by the emulator: refer to the schema with `schemaRef`"
+            ));
+        }
+        typed(
+            fields,
+            &[
+                ("id", Shape::Text),
+                ("version", Shape::Int32),
+                ("createdBy", Shape::Text),
+                ("modifiedBy", Shape::Text),
+                ("createdDate", Shape::Date),
+                ("modifiedDate", Shape::Date),
+            ],
+            &format!("{key}."),
+        )?;
+        if let Some(reference) = fields.get("schemaRef") {
+            let Some(reference) = reference.as_object() else {
+                return Err(format!("`{key}.schemaRef` must be an object"));
+            };
+            typed(
+                reference,
+                &[("id", Shape::Text), ("contentType", Shape::Text)],
+                &format!("{key}.schemaRef."),
+            )?;
+        }
+    }
     let schema = body
         .pointer("/outputSchema/schemaRef/id")
         .or_else(|| object.get("xdmSchema"));
@@ -75,7 +167,50 @@ fn check(body: &Value) -> Result<(), String> {
     if mappings.len() > MAX_MAPPINGS {
         return Err(format!("`mappings` holds more than {MAX_MAPPINGS} entries"));
     }
+    if let Some(tags) = object.get("tags") {
+        let well_formed = tags.as_array().is_some_and(|tags| {
+            tags.iter().all(|tag| {
+                tag.is_object()
+                    && tag.get("name").is_none_or(Value::is_string)
+                    && tag.get("values").is_none_or(|v| {
+                        v.as_array().is_some_and(|v| v.iter().all(Value::is_string))
+                    })
+            })
+        });
+        if !well_formed {
+            return Err(
+                "`tags` must be an array of `{\"name\": string, \"values\": [string]}`".into(),
+            );
+        }
+    }
     for (at, mapping) in mappings.iter().enumerate() {
+        let Some(fields) = mapping.as_object() else {
+            return Err(format!("`mappings.{at}` must be an object"));
+        };
+        typed(
+            fields,
+            &[
+                ("name", Shape::Text),
+                ("description", Shape::Text),
+                ("version", Shape::Int32),
+                ("functionVersion", Shape::Int32),
+                ("id", Shape::Text),
+                ("createdBy", Shape::Text),
+                ("modifiedBy", Shape::Text),
+                ("createdDate", Shape::Date),
+                ("modifiedDate", Shape::Date),
+            ],
+            &format!("mappings.{at}."),
+        )?;
+        if let Some(attributes) = fields.get("expressionAttributes")
+            && !attributes
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string))
+        {
+            return Err(format!(
+                "`mappings.{at}.expressionAttributes` must be an array of strings"
+            ));
+        }
         let text = |key: &str| mapping.get(key).and_then(Value::as_str).is_some();
         if !(text("destination") || text("destinationXdmPath")) {
             return Err(format!("`mappings.{at}.destination` is required"));
@@ -160,11 +295,13 @@ pub(super) async fn list(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (mut limit, mut start, mut name) = (DEFAULT_LIMIT, 0usize, None);
+    // `limit` is required, as the file says; `start` defaults to 0
+    // (Adobe's Python client sends `limit` alone).
+    let (mut limit, mut start, mut name) = (None, 0usize, None);
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
             "limit" => match value.parse::<usize>() {
-                Ok(n @ 1..=MAX_LIMIT) => limit = n,
+                Ok(n @ 1..=MAX_LIMIT) => limit = Some(n),
                 _ => {
                     let why = format!(
                         "`limit={value}` is not valid: expected an integer from 1 to {MAX_LIMIT}"
@@ -181,9 +318,21 @@ pub(super) async fn list(
                 }
             },
             "name" => name = Some(value.into_owned()),
+            "expandSchema" if !matches!(value.as_ref(), "true" | "false") => {
+                return error(
+                    400,
+                    &format!("`expandSchema={value}` is not valid: expected `true` or `false`"),
+                );
+            }
             _ => {}
         }
     }
+    let Some(limit) = limit else {
+        return error(
+            400,
+            "`limit` is required: expected an integer from 1 to 100",
+        );
+    };
     let mut objects = lock(&shared.objects);
     let listed: Vec<Value> = {
         let sets = objects.scope(&caller).mapping_sets.clone();
@@ -211,9 +360,22 @@ pub(super) async fn get_one(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let wanted = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    if let Some((_, value)) = pairs
+        .iter()
+        .find(|(k, v)| k == "expandSchema" && !matches!(v.as_str(), "true" | "false"))
+    {
+        return error(
+            400,
+            &format!("`expandSchema={value}` is not valid: expected `true` or `false`"),
+        );
+    }
+    let wanted = pairs
+        .iter()
         .find(|(k, _)| k == "version")
-        .map(|(_, v)| v.into_owned());
+        .map(|(_, v)| v.clone());
     let mut objects = lock(&shared.objects);
     let Some(set) = objects
         .scope(&caller)

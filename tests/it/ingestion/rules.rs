@@ -389,3 +389,57 @@ async fn the_data_file_keeps_the_ingestion_objects_across_restarts() {
         "the rule holds after a restart"
     );
 }
+
+/// Found by schemathesis with Data Prep's and Catalog's files: bodies and
+/// queries of the wrong documented type were accepted.
+#[tokio::test]
+async fn schemathesis_findings_on_data_prep_and_catalog_stay_fixed() {
+    let (_emulator, api) = Api::start(config()).await;
+    let path = format!("{PREP}/mappingSets");
+    let mut refused = Vec::new();
+    let broken = [
+        ("tags", json!([{"name": "", "values": [{}]}])),
+        ("tags", json!([null])),
+        ("version", json!(4_294_967_296_i64)),
+        (
+            "outputSchema",
+            json!({"schemaRef": {"id": SCHEMA}, "version": 4_294_967_296_i64}),
+        ),
+        (
+            "outputSchema",
+            json!({"schemaRef": {"id": SCHEMA}, "id": null}),
+        ),
+        (
+            "mappings",
+            json!([{"source": "a", "destination": "b", "expressionAttributes": {}}]),
+        ),
+        (
+            "mappings",
+            json!([{"source": "a", "destination": "b", "modifiedDate": "AAA"}]),
+        ),
+    ];
+    for (field, value) in broken {
+        let mut body = mapping_body("x");
+        body[field] = value;
+        let (status, answer) = api.post(&path, body).await;
+        refused.push((field, status, code(&answer).to_owned()));
+    }
+    assert!(
+        refused
+            .iter()
+            .all(|(_, s, c)| *s == 400 && c == "MAPPER-400"),
+        "{refused:?}"
+    );
+    for query in ["?start=0", "?limit=1&expandSchema=null"] {
+        let (status, body) = api.get(&format!("{path}{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+    let (status, _) = api
+        .get(&format!("{CATALOG}/dataSets?updated=99999999999999999999"))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = api
+        .get(&format!("{CATALOG}/dataSets?enableErrorDiagnostics=null"))
+        .await;
+    assert_eq!(status, 400);
+}
