@@ -109,6 +109,20 @@ pub struct EmulatorConfig {
 }
 
 impl EmulatorConfig {
+    /// The emulator of an in-process `--emulator` run: data kept in `data`,
+    /// seeded by the project's committed `emulator.yaml` (in the current
+    /// folder) when there is one.
+    pub fn in_process(data: PathBuf) -> Result<EmulatorConfig, FixtureError> {
+        let config = EmulatorConfig {
+            data: Some(data),
+            ..EmulatorConfig::default()
+        };
+        Ok(match Fixtures::for_project(std::path::Path::new("."))? {
+            Some(fixtures) => config.with_fixtures(&fixtures),
+            None => config,
+        })
+    }
+
     /// Adds a fixture file's datasets and, when it has `explore`, its tables.
     pub fn with_fixtures(mut self, fixtures: &Fixtures) -> Self {
         self.datasets.extend(fixtures.dataset_seeds());

@@ -3,6 +3,7 @@
 //! Catalog datasets): its rules, its faults, and Adobe's own Python client
 //! walking Adobe's database tutorial against it.
 
+mod cli;
 mod explore;
 mod faults;
 mod rules;
