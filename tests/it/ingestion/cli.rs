@@ -139,3 +139,33 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// The example in docs/reference/emulator-fixtures.md is a valid fixture
+/// file, and every flag the page names exists.
+#[test]
+fn the_documented_fixture_example_is_valid_and_its_flags_exist() {
+    let page = std::fs::read_to_string(root().join("docs/reference/emulator-fixtures.md")).unwrap();
+    let block = page
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let fixtures = provision::emulator::Fixtures::parse(block).unwrap();
+    assert_eq!(fixtures.datasets[0].name, "Orders");
+    assert_eq!(fixtures.explore.unwrap().tables[0].columns.len(), 3);
+    let help = provision()
+        .args(["emulator", "--help"])
+        .run()
+        .expect_code(0)
+        .stdout();
+    for flag in [
+        "--fixtures",
+        "--dataset",
+        "--explore",
+        "--data",
+        "--seed",
+        "--list-lag-ms",
+    ] {
+        assert!(page.contains(flag) && help.contains(flag), "{flag}");
+    }
+}
