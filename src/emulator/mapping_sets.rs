@@ -84,7 +84,8 @@ fn typed(
             Shape::Date => value.is_i64(),
         };
         // The older dialect sends a top-level `"id": null`, which the service takes.
-        if !ok && !(value.is_null() && *key == "id" && at.is_empty()) {
+        let tutorial_null_id = value.is_null() && *key == "id" && at.is_empty();
+        if !(ok || tutorial_null_id) {
             let expected = match shape {
                 Shape::Text => "a string",
                 Shape::Flag => "`true` or `false`",
@@ -157,7 +158,7 @@ fn check(body: &Value) -> Result<(), String> {
     let schema = body
         .pointer("/outputSchema/schemaRef/id")
         .or_else(|| object.get("xdmSchema"));
-    if !schema.is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty())) {
+    if schema.is_none_or(|s| s.as_str().is_none_or(str::is_empty)) {
         return Err("`outputSchema.schemaRef.id` (or the older `xdmSchema`) is required: expected the target XDM schema's `$id`".into());
     }
     let mappings = object
