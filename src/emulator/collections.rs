@@ -66,7 +66,7 @@ pub(crate) fn page(
     let chosen: Vec<&Value> = selected.get(offset..end).unwrap_or_default().to_vec();
     let mut body = json!({"items": chosen, "_links": {}});
     if end < selected.len() {
-        let token = super::connections::continuation_token(shared, end);
+        let token = listing::continuation_token(shared, end);
         body["_links"] = json!({"next": {"href": listing.next_href_of(collection, &token)}});
     }
     Json(body).into_response()

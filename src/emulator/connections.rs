@@ -4,14 +4,11 @@
 //! lagging listings, lingering deletes and connections the service refuses
 //! to patch or delete.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -104,7 +101,7 @@ pub(super) async fn create(
     }
     if lock(&shared.dice).random::<f64>() < shared.config.drop_after_commit_rate {
         tracing::debug!(id = %created.id, "emulator drops the answer to a committed create");
-        let mut severed = Response::new(severed_body());
+        let mut severed = Response::new(super::severed::severed_body());
         *severed.status_mut() = StatusCode::CREATED;
         return severed;
     }
@@ -115,12 +112,6 @@ pub(super) async fn create(
         Json(created),
     )
         .into_response()
-}
-
-/// An answer body that fails at once: hyper then closes the connection
-/// before the buffered status line goes out, so the client gets no answer.
-pub(super) fn severed_body() -> Body {
-    Body::new(Severed)
 }
 
 pub(super) async fn get_one(
@@ -169,7 +160,7 @@ pub(super) async fn list(
         .collect();
     let links = (end < selected.len()).then(|| PageLinks {
         next: Some(PageLink {
-            href: listing.next_href(&continuation_token(&shared, end)),
+            href: listing.next_href(&listing::continuation_token(&shared, end)),
         }),
     });
     match links {
@@ -207,17 +198,6 @@ fn keep_secret(shared: &Shared, id: &str, params: Option<&Value>) {
     if let Some(secret) = secret {
         lock(&shared.secrets).insert(id.to_owned(), crate::secret::Secret::new(secret));
     }
-}
-
-/// An opaque token for the page at `offset` (remembered, bounded).
-pub(super) fn continuation_token(shared: &Shared, offset: usize) -> String {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut pages = lock(&shared.pages);
-    if pages.len() >= 100_000 {
-        pages.clear();
-    }
-    pages.insert(token.clone(), offset);
-    token
 }
 
 pub(super) async fn patch(
@@ -338,21 +318,4 @@ fn flows_using_base(shared: &Shared, caller: &Caller, id: &str) -> Vec<String> {
 /// Whether `name` starts with one of `prefixes`.
 fn named(prefixes: &[String], name: &str) -> bool {
     prefixes.iter().any(|p| name.starts_with(p.as_str()))
-}
-
-/// A body that fails at once (see [`severed_body`]).
-struct Severed;
-
-impl http_body::Body for Severed {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
-        Poll::Ready(Some(Err(io::Error::other(
-            "answer dropped by fault injection",
-        ))))
-    }
 }

@@ -157,7 +157,7 @@ pub(super) async fn journal(
             Body::from(bytes)
         }
         // A dropped answer stays dropped.
-        Err(_) => super::connections::severed_body(),
+        Err(_) => super::severed::severed_body(),
     };
     keep(&shared, exchange);
     Response::from_parts(parts, body)

@@ -6,6 +6,8 @@
 use serde_json::Value;
 use url::form_urlencoded;
 
+use super::{Shared, lock};
+
 use crate::api::wire::ConnectionItem;
 
 pub(super) const DEFAULT_LIMIT: usize = 100;
@@ -240,6 +242,17 @@ impl Listing {
         }
         format!("{collection}?{}", query.finish())
     }
+}
+
+/// An opaque token for the page at `offset` (remembered, bounded).
+pub(crate) fn continuation_token(shared: &Shared, offset: usize) -> String {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut pages = lock(&shared.pages);
+    if pages.len() >= 100_000 {
+        pages.clear();
+    }
+    pages.insert(token.clone(), offset);
+    token
 }
 
 #[cfg(test)]

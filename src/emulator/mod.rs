@@ -19,10 +19,13 @@ mod flows;
 mod gateway;
 mod json_patch;
 mod listing;
+mod mapping_rules;
 mod mapping_sets;
 mod objects;
 mod problem;
+mod routes;
 mod runs;
+mod severed;
 mod source_connections;
 mod store;
 
@@ -32,11 +35,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::routing::{MethodRouter, get, post};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::oneshot;
@@ -51,8 +49,6 @@ pub use fixtures::{
     FixtureColumn, FixtureDataset, FixtureError, FixtureExplore, FixtureTable, Fixtures,
     PROJECT_FIXTURES,
 };
-use gateway::Caller;
-use objects::Kind;
 
 /// How the emulator behaves. `Default` is a fault-free emulator for the
 /// default client, every org and sandbox accepted, on a free port.
@@ -262,7 +258,7 @@ impl Emulator {
             catalog: catalog::build(&config_datasets),
         });
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(shared.clone());
+        let app = routes::router(shared.clone());
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -320,104 +316,4 @@ impl Drop for Emulator {
             let _ = stop.send(());
         }
     }
-}
-
-/// List and create of a Flow Service collection of the ingestion path.
-fn collection(kind: Kind, create: MethodRouter<Arc<Shared>>) -> MethodRouter<Arc<Shared>> {
-    create.get(
-        move |State(s): State<Arc<Shared>>,
-              Extension(c): Extension<Caller>,
-              RawQuery(q): RawQuery| { collections::list(kind, s, c, q) },
-    )
-}
-
-/// Get, patch and delete of one item of a Flow Service collection.
-fn item(kind: Kind, rules: collections::Rules) -> MethodRouter<Arc<Shared>> {
-    get(
-        move |State(s): State<Arc<Shared>>,
-              Extension(c): Extension<Caller>,
-              Path(id): Path<String>| { collections::get_one(kind, s, c, id) },
-    )
-    .patch(
-        move |State(s): State<Arc<Shared>>,
-              Extension(c): Extension<Caller>,
-              Path(id): Path<String>,
-              headers: HeaderMap,
-              body: Bytes| { collections::patch(kind, rules, s, c, id, headers, body) },
-    )
-    .delete(
-        move |State(s): State<Arc<Shared>>,
-              Extension(c): Extension<Caller>,
-              Path(id): Path<String>| { collections::delete(kind, s, c, id) },
-    )
-}
-
-fn router(shared: Arc<Shared>) -> Router {
-    const FLOW: &str = "/data/foundation/flowservice";
-    let one = get(connections::get_one)
-        .patch(connections::patch)
-        .delete(connections::delete);
-    let at = |path: &str| format!("{FLOW}{path}");
-    let flow = Router::new()
-        .route(
-            "/data/foundation/flowservice/connections",
-            post(connections::create).get(connections::list),
-        )
-        .route("/data/foundation/flowservice/connections/{id}", one.clone())
-        .route("/data/foundation/flowservice/connections/{id}/", one)
-        .route(&at("/connections/{id}/explore"), get(explore::explore))
-        .route(&at("/connections/{id}/test"), get(explore::test))
-        .route(
-            &at("/sourceConnections"),
-            collection(Kind::Source, post(source_connections::create_source)),
-        )
-        .route(
-            &at("/sourceConnections/{id}"),
-            item(Kind::Source, collections::no_rules),
-        )
-        .route(
-            &at("/targetConnections"),
-            collection(Kind::Target, post(source_connections::create_target)),
-        )
-        .route(
-            &at("/targetConnections/{id}"),
-            item(Kind::Target, collections::no_rules),
-        )
-        .route(&at("/flows"), collection(Kind::Flow, post(flows::create)))
-        .route(&at("/flows/{id}"), item(Kind::Flow, flows::rules))
-        .route(&at("/flows/{id}/action"), post(flows::action))
-        .route(&at("/flowSpecs"), get(flow_specs::list))
-        .route(&at("/flowSpecs/{id}"), get(flow_specs::get_one))
-        .route(&at("/runs"), get(runs::list))
-        .route(&at("/runs/{id}"), get(runs::get_one))
-        .route(
-            "/data/foundation/conversion/mappingSets",
-            post(mapping_sets::create).get(mapping_sets::list),
-        )
-        .route(
-            "/data/foundation/conversion/mappingSets/{id}",
-            get(mapping_sets::get_one).put(mapping_sets::put),
-        )
-        .route("/data/foundation/catalog/dataSets", get(catalog::list))
-        .route(
-            "/data/foundation/catalog/dataSets/{id}",
-            get(catalog::get_one),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gateway::check,
-        ));
-    Router::new()
-        .route("/ims/token/v3", post(gateway::issue_token))
-        .merge(flow)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            exchange::journal,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gateway::record,
-        ))
-        .with_state(shared)
 }

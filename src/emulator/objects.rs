@@ -16,8 +16,27 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::gateway::Caller;
-use super::mapping_sets::MappingSet;
 use super::{Shared, lock, problem};
+
+/// One mapping set: every version as stored (the last is current).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct MappingSet {
+    pub id: String,
+    pub versions: Vec<Value>,
+}
+
+impl MappingSet {
+    pub(crate) fn current(&self) -> Option<&Value> {
+        self.versions.last()
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.current()
+            .and_then(|v| v.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
 
 /// A Flow Service collection of the ingestion path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,7 +323,7 @@ where
     }
     if lock(&shared.dice).random::<f64>() < shared.config.drop_after_commit_rate {
         tracing::debug!("emulator drops the answer to a committed create");
-        let mut severed = Response::new(super::connections::severed_body());
+        let mut severed = Response::new(super::severed::severed_body());
         *severed.status_mut() = status;
         return severed;
     }

@@ -6,6 +6,7 @@
 mod cli;
 mod explore;
 mod faults;
+mod lookups;
 mod rules;
 mod runs;
 mod tutorial;
