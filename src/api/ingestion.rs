@@ -132,6 +132,30 @@ pub struct SchemaRef {
 /// Catalog lists: an object keyed by dataset id.
 pub type DataSetMap = BTreeMap<String, DataSet>;
 
+/// `POST /mappingSets` in the current dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMappingSet {
+    pub name: String,
+    pub output_schema: OutputSchema,
+    pub mappings: Vec<Mapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSchema {
+    pub schema_ref: SchemaRef,
+}
+
+/// One mapping: `sourceType` `ATTRIBUTE` (a column) or `EXPRESSION`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mapping {
+    pub source_type: String,
+    pub source: String,
+    pub destination: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

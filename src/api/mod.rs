@@ -5,6 +5,7 @@
 mod auth;
 mod client;
 mod client_config;
+pub mod dataflow;
 mod error;
 pub mod ingestion;
 mod redact;

@@ -1,5 +1,6 @@
-//! A local Flow Service + IMS emulator: the same wire types as the client,
-//! an in-memory store per (org, sandbox), and fault injection, so tests and
+//! A local Flow Service + IMS emulator (with the Data Prep and Catalog
+//! routes the ingestion path needs): the same wire types as the client, an
+//! in-memory store per (org, sandbox), and fault injection, so tests and
 //! pipeline rehearsals exercise the real client without the platform.
 
 // Handlers return early with a ready `Response` as the error; boxing each

@@ -5,7 +5,6 @@
 
 use std::sync::OnceLock;
 
-use reqwest::Method;
 use serde_json::json;
 
 use super::*;
@@ -216,9 +215,6 @@ fn live_explore_reads_the_described_server_and_keeps_the_password_in_memory_only
                 .contains("in memory only"),
             "{body}"
         );
-        let _ = again
-            .send(again.request(Method::GET, &format!("{FLOW}/connections")))
-            .await;
         restarted.shutdown().await;
     });
     let saved = std::fs::read_to_string(&data).unwrap();

@@ -10,6 +10,7 @@ mod lookups;
 mod rules;
 mod runs;
 mod tutorial;
+mod wire_types;
 
 use provision::emulator::{
     DatasetSeed, Emulator, EmulatorConfig, ExploreSource, FixtureColumn, FixtureTable,
