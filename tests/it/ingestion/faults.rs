@@ -143,3 +143,38 @@ async fn server_errors_and_rate_limits_cover_the_new_routes() {
     }
     assert!(limited, "no 429 with Retry-After on Catalog");
 }
+
+#[tokio::test]
+async fn a_create_the_client_stopped_waiting_for_still_commits_and_latency_applies() {
+    let (_emulator, api) = Api::start(EmulatorConfig {
+        commit_delay: Duration::from_millis(600),
+        latency: Duration::from_millis(100),
+        ..config()
+    })
+    .await;
+    let started = Instant::now();
+    let (status, _) = api.get(&format!("{CATALOG}/dataSets")).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "latency on Catalog"
+    );
+    let impatient = |path: String, body: Value| {
+        api.request(reqwest::Method::POST, &path)
+            .timeout(Duration::from_millis(300))
+            .json(&body)
+            .send()
+    };
+    let gave_up = impatient(format!("{PREP}/mappingSets"), mapping_body("slow")).await;
+    assert!(
+        gave_up.is_err_and(|e| e.is_timeout()),
+        "the client should have timed out"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let sets = listed(&api, &format!("{PREP}/mappingSets?name=slow&limit=10")).await;
+    assert_eq!(
+        sets.len(),
+        1,
+        "the create committed after the client gave up"
+    );
+}
