@@ -24,20 +24,9 @@ pub(crate) async fn list(
     caller: Caller,
     query: Option<String>,
 ) -> Response {
-    let listing = match listing::parse(query.as_deref(), None) {
-        Ok(listing) => listing,
-        Err(refused) => return problem::flow(400, refused.code, "Bad Request", &refused.detail),
-    };
-    let offset = match &listing.continuation {
-        None => 0,
-        Some(token) => match lock(&shared.pages).get(token) {
-            Some(offset) => *offset,
-            None => {
-                return problem::bad_request(&format!(
-                    "`continuationToken={token}` is not valid: expected a token from `_links.next`"
-                ));
-            }
-        },
+    let (listing, offset) = match listing::resolve(&shared, query.as_deref(), None) {
+        Ok(resolved) => resolved,
+        Err(answer) => return answer,
     };
     let listed: Vec<Value> = {
         let mut objects = lock(&shared.objects);
@@ -66,7 +55,7 @@ pub(crate) fn page(
     let chosen: Vec<&Value> = selected.get(offset..end).unwrap_or_default().to_vec();
     let mut body = json!({"items": chosen, "_links": {}});
     if end < selected.len() {
-        let token = listing::continuation_token(shared, end);
+        let token = listing::continuation_token(shared, listing, end);
         body["_links"] = json!({"next": {"href": listing.next_href_of(collection, &token)}});
     }
     Json(body).into_response()

@@ -131,20 +131,13 @@ pub(super) async fn list(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let listing = match listing::parse(query.as_deref(), Some(&listing::CONNECTION_FILTERS[..])) {
-        Ok(listing) => listing,
-        Err(refused) => return problem::flow(400, refused.code, "Bad Request", &refused.detail),
-    };
-    let offset = match &listing.continuation {
-        None => 0,
-        Some(token) => match lock(&shared.pages).get(token) {
-            Some(offset) => *offset,
-            None => {
-                return problem::bad_request(&format!(
-                    "`continuationToken={token}` is not valid: expected a token from `_links.next`"
-                ));
-            }
-        },
+    let (listing, offset) = match listing::resolve(
+        &shared,
+        query.as_deref(),
+        Some(&listing::CONNECTION_FILTERS[..]),
+    ) {
+        Ok(resolved) => resolved,
+        Err(answer) => return answer,
     };
     let listed = lock(&shared.store).listed(&caller.org, &caller.sandbox);
     let selected = listing.select(&listed);
@@ -160,7 +153,7 @@ pub(super) async fn list(
         .collect();
     let links = (end < selected.len()).then(|| PageLinks {
         next: Some(PageLink {
-            href: listing.next_href(&listing::continuation_token(&shared, end)),
+            href: listing.next_href(&listing::continuation_token(&shared, &listing, end)),
         }),
     });
     match links {

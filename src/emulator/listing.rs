@@ -6,7 +6,9 @@
 use serde_json::Value;
 use url::form_urlencoded;
 
-use super::{Shared, lock};
+use axum::response::Response;
+
+use super::{Shared, lock, problem};
 
 use crate::api::wire::ConnectionItem;
 
@@ -233,26 +235,64 @@ impl Listing {
         self.next_href_of("/connections", token)
     }
 
-    /// `_links.next.href` of `collection` (`/flows`...) carrying the opaque `token`.
+    /// `_links.next.href` of `collection` (`/flows`...): the token alone,
+    /// which stands for this listing's filters, order and limit.
     pub(super) fn next_href_of(&self, collection: &str, token: &str) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("continuationToken", token);
-        for (key, value) in &self.rest {
-            query.append_pair(key, value);
-        }
         format!("{collection}?{}", query.finish())
     }
 }
 
-/// An opaque token for the page at `offset` (remembered, bounded).
-pub(crate) fn continuation_token(shared: &Shared, offset: usize) -> String {
+/// What a continuation token stands for: the listing it continues (its
+/// query without the token) and where the next page starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Page {
+    offset: usize,
+    query: String,
+}
+
+/// An opaque token for the page at `offset` of `listing` (remembered, bounded).
+pub(crate) fn continuation_token(shared: &Shared, listing: &Listing, offset: usize) -> String {
     let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in &listing.rest {
+        query.append_pair(key, value);
+    }
+    let page = Page {
+        offset,
+        query: query.finish(),
+    };
     let mut pages = lock(&shared.pages);
     if pages.len() >= 100_000 {
         pages.clear();
     }
-    pages.insert(token.clone(), offset);
+    pages.insert(token.clone(), page);
     token
+}
+
+/// Parses a list query and, when it carries a continuation token, puts
+/// back the listing the token continues (its filters, order and limit:
+/// next links carry the token alone, as Adobe's Python client expects when
+/// it cuts the token out of the link) and the offset it continues at.
+pub(crate) fn resolve(
+    shared: &Shared,
+    query: Option<&str>,
+    filterable: Option<&[&str]>,
+) -> Result<(Listing, usize), Response> {
+    let refused = |r: Refused| problem::flow(400, r.code, "Bad Request", &r.detail);
+    let listing = parse(query, filterable).map_err(refused)?;
+    let Some(token) = listing.continuation.clone() else {
+        return Ok((listing, 0));
+    };
+    let Some(page) = lock(&shared.pages).get(&token).cloned() else {
+        return Err(problem::bad_request(&format!(
+            "`continuationToken={token}` is not valid: expected a token from `_links.next`"
+        )));
+    };
+    let mut continued = parse(Some(&page.query), filterable).map_err(refused)?;
+    continued.continuation = Some(token);
+    Ok((continued, page.offset))
 }
 
 #[cfg(test)]
@@ -303,16 +343,22 @@ mod tests {
     }
 
     #[test]
-    fn next_link_keeps_the_filters() {
+    fn next_links_carry_the_token_alone() {
         let listing = parse(
             Some("property=name%3D%3Da&limit=5&continuationToken=t1"),
             Some(&CONNECTION_FILTERS[..]),
         )
         .ok();
-        let href = listing.map(|l| l.next_href("t2")).unwrap_or_default();
+        let href = listing
+            .as_ref()
+            .map(|l| l.next_href("t2"))
+            .unwrap_or_default();
+        assert_eq!(href, "/connections?continuationToken=t2");
+        let rest = listing.map(|l| l.rest).unwrap_or_default();
         assert_eq!(
-            href,
-            "/connections?continuationToken=t2&property=name%3D%3Da&limit=5"
+            rest.len(),
+            2,
+            "the token remembers the filters and the limit"
         );
     }
 }

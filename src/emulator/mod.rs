@@ -186,7 +186,7 @@ pub(crate) struct Shared {
     pub bucket: Mutex<gateway::Bucket>,
     pub log: Mutex<Vec<RequestRecord>>,
     /// Opaque continuation tokens handed out -> the offset they continue at.
-    pub pages: Mutex<HashMap<String, usize>>,
+    pub pages: Mutex<HashMap<String, listing::Page>>,
     pub exchanges: Mutex<exchange::Journal>,
     /// Source and target connections, flows, runs and mapping sets.
     pub objects: Mutex<objects::Objects>,

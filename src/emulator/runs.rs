@@ -179,20 +179,9 @@ pub(super) async fn list(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let listing = match listing::parse(query.as_deref(), None) {
-        Ok(listing) => listing,
-        Err(refused) => return problem::flow(400, refused.code, "Bad Request", &refused.detail),
-    };
-    let offset = match &listing.continuation {
-        None => 0,
-        Some(token) => match lock(&shared.pages).get(token) {
-            Some(offset) => *offset,
-            None => {
-                return problem::bad_request(&format!(
-                    "`continuationToken={token}` is not valid: expected a token from `_links.next`"
-                ));
-            }
-        },
+    let (listing, offset) = match listing::resolve(&shared, query.as_deref(), None) {
+        Ok(resolved) => resolved,
+        Err(answer) => return answer,
     };
     materialize(&shared, &caller);
     let runs = lock(&shared.objects).scope(&caller).runs.clone();

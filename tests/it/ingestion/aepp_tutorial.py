@@ -176,6 +176,11 @@ def main(url, org, dataset_name, schema_id, table):
           and read.get("transformations") == flow_body["transformations"] and read.get("state") == "enabled", read)
     listed = fs.getFlows(prop=f"id=={flow_id}")
     check("flows listed by id", [f.get("id") for f in listed] == [flow_id], listed)
+    second = fs.createFlow(spec_id, obj={**flow_body, "name": "orders flow 2"}).get("id")
+    paged = fs.getFlows(limit=1, n_results=10)
+    check("flows paged one at a time by aepp's continuation handling",
+          sorted(f.get("id") for f in paged) == sorted([flow_id, second]), paged)
+    check("delete the second flow", fs.deleteFlow(second) == 204)
 
     # Update (update-dataflows.md).
     etag = read.get("etag")

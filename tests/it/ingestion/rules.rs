@@ -248,6 +248,21 @@ async fn flow_listings_filter_page_and_count_like_connections() {
     let (_, rest) = api.get(&format!("{FLOW}{next}")).await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert!(rest["_links"]["next"].is_null());
+    // Next links carry the token alone; it keeps the filters and the limit.
+    let mut href = "/flows?property=name!=orders-to-lake&limit=1".to_owned();
+    let mut names = Vec::new();
+    loop {
+        let (status, page) = api.get(&format!("{FLOW}{href}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+        names.push(page["items"][0]["name"].as_str().unwrap().to_owned());
+        let Some(next) = page["_links"]["next"]["href"].as_str() else {
+            break;
+        };
+        assert!(!next.contains('&'), "{next}");
+        href = next.to_owned();
+    }
+    assert_eq!(names, ["extra-0", "extra-1", "extra-2"]);
     let (_, one) = api
         .get(&format!(
             "{FLOW}/flows?property=name==extra-1&property=sourceConnectionIds=={}",
