@@ -5,7 +5,9 @@
 mod auth;
 mod client;
 mod client_config;
+pub mod dataflow;
 mod error;
+pub mod ingestion;
 mod redact;
 mod redacted;
 mod retry;

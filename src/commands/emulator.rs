@@ -8,7 +8,8 @@ use clap::Args;
 
 use crate::config::Cloud;
 use crate::emulator::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig, MAX_TOKEN_TTL,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatasetSeed, Emulator, EmulatorConfig, ExploreSource,
+    FixtureError, Fixtures, MAX_TOKEN_TTL,
 };
 use crate::secret::Secret;
 
@@ -81,6 +82,17 @@ pub(crate) struct EmulatorArgs {
     /// Append every Flow Service exchange (secrets masked) to FILE as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub exchange_log: Option<PathBuf>,
+    /// A dataset Catalog serves in every org and sandbox, `NAME=SCHEMA_ID`
+    /// (repeatable; the emulator assigns its id).
+    #[arg(long = "dataset", value_name = "NAME=SCHEMA_ID", value_parser = parse_dataset)]
+    pub datasets: Vec<DatasetSeed>,
+    /// What explore and test answer from: `live` (the PostgreSQL server each
+    /// base connection describes) or a fixture FILE's `explore.tables`.
+    #[arg(long, value_name = "live|FILE")]
+    pub explore: Option<String>,
+    /// A fixture file seeding datasets and explore tables in one place.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
 }
 
 impl EmulatorArgs {
@@ -106,14 +118,49 @@ impl EmulatorArgs {
             scopes: self.scopes.clone(),
             record_exchanges: false,
             exchange_log: self.exchange_log.clone(),
+            datasets: self.datasets.clone(),
+            explore: ExploreSource::None,
         }
+    }
+
+    /// [`Self::to_config`] plus `--fixtures` and `--explore`, which read files.
+    fn to_config_with_fixtures(&self) -> std::result::Result<EmulatorConfig, FixtureError> {
+        let mut config = self.to_config();
+        if let Some(path) = &self.fixtures {
+            config = config.with_fixtures(&Fixtures::load(path)?);
+        }
+        match self.explore.as_deref() {
+            None => {}
+            Some("live") => config.explore = ExploreSource::Live,
+            Some(file) => {
+                let fixtures = Fixtures::load(std::path::Path::new(file))?;
+                let tables = fixtures.explore.map(|e| e.tables).unwrap_or_default();
+                config.explore = ExploreSource::Tables(tables);
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn parse_dataset(text: &str) -> std::result::Result<DatasetSeed, String> {
+    match text.split_once('=') {
+        Some((name, schema)) if !name.trim().is_empty() && !schema.trim().is_empty() => {
+            Ok(DatasetSeed {
+                name: name.trim().to_owned(),
+                schema_id: schema.trim().to_owned(),
+            })
+        }
+        _ => Err(format!("`{text}` is not valid: expected `NAME=SCHEMA_ID`")),
     }
 }
 
 pub(super) fn run(args: &EmulatorArgs) -> Result<Status> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let emulator = Emulator::start(args.to_config())
+        let config = args
+            .to_config_with_fixtures()
+            .map_err(|err| Error::Failed(err.to_string()))?;
+        let emulator = Emulator::start(config)
             .await
             .map_err(|err| Error::Failed(err.to_string()))?;
         output::result_line(&emulator.url());

@@ -4,14 +4,11 @@
 //! lagging listings, lingering deletes and connections the service refuses
 //! to patch or delete.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,9 +18,7 @@ use serde_json::{Value, json};
 use super::body_rules::{self, Editable};
 use super::gateway::Caller;
 use super::{Shared, listing, lock, problem};
-use crate::api::wire::{
-    ConnectionItem, ConnectionListResponse, IdEtag, ItemAuth, PageLink, PageLinks, PatchOp, SpecRef,
-};
+use crate::api::wire::{ConnectionItem, IdEtag, ItemAuth, PageLink, PageLinks, PatchOp, SpecRef};
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -42,10 +37,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Respons
 }
 
 /// Saves the data file; a failure is logged, the answer stands.
-fn persist(store: &super::store::Store) {
-    if let Err(err) = store.save() {
-        tracing::error!(error = %err, "emulator cannot write its data file");
-    }
+fn persist(shared: &Shared, store: &super::store::Store) {
+    super::objects::save_locked(shared, store);
 }
 
 pub(super) async fn create(
@@ -63,8 +56,10 @@ pub(super) async fn create(
     };
     let now = now_ms();
     let etag = new_etag();
+    let id = uuid::Uuid::new_v4().to_string();
+    keep_secret(&shared, &id, value.pointer("/auth/params"));
     let item = ConnectionItem {
-        id: uuid::Uuid::new_v4().to_string(),
+        id,
         name: new.name,
         description: new.description,
         auth: Some(ItemAuth {
@@ -99,14 +94,14 @@ pub(super) async fn create(
             .unwrap_or_else(Instant::now);
         let mut store = lock(&committing.store);
         store.insert(&caller.org, &caller.sandbox, item, listed_from);
-        persist(&store);
+        persist(&committing, &store);
     });
     if commit.await.is_err() {
         return problem::gateway(500, "500000", "Internal server error");
     }
     if lock(&shared.dice).random::<f64>() < shared.config.drop_after_commit_rate {
         tracing::debug!(id = %created.id, "emulator drops the answer to a committed create");
-        let mut severed = Response::new(severed_body());
+        let mut severed = Response::new(super::severed::severed_body());
         *severed.status_mut() = StatusCode::CREATED;
         return severed;
     }
@@ -119,12 +114,6 @@ pub(super) async fn create(
         .into_response()
 }
 
-/// An answer body that fails at once: hyper then closes the connection
-/// before the buffered status line goes out, so the client gets no answer.
-pub(super) fn severed_body() -> Body {
-    Body::new(Severed)
-}
-
 pub(super) async fn get_one(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
@@ -132,11 +121,7 @@ pub(super) async fn get_one(
 ) -> Response {
     let mut store = lock(&shared.store);
     match store.get(&caller.org, &caller.sandbox, &id) {
-        Some(item) => Json(ConnectionListResponse {
-            items: vec![item.clone()],
-            links: None,
-        })
-        .into_response(),
+        Some(item) => Json(json!({"items": [with_actors(item)]})).into_response(),
         None => problem::not_found(&id),
     }
 }
@@ -146,20 +131,13 @@ pub(super) async fn list(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let listing = match listing::parse(query.as_deref()) {
-        Ok(listing) => listing,
-        Err(refused) => return problem::flow(400, refused.code, "Bad Request", &refused.detail),
-    };
-    let offset = match &listing.continuation {
-        None => 0,
-        Some(token) => match lock(&shared.pages).get(token) {
-            Some(offset) => *offset,
-            None => {
-                return problem::bad_request(&format!(
-                    "`continuationToken={token}` is not valid: expected a token from `_links.next`"
-                ));
-            }
-        },
+    let (listing, offset) = match listing::resolve(
+        &shared,
+        query.as_deref(),
+        Some(&listing::CONNECTION_FILTERS[..]),
+    ) {
+        Ok(resolved) => resolved,
+        Err(answer) => return answer,
     };
     let listed = lock(&shared.store).listed(&caller.org, &caller.sandbox);
     let selected = listing.select(&listed);
@@ -167,29 +145,52 @@ pub(super) async fn list(
         return Json(json!({"count": selected.len()})).into_response();
     }
     let end = offset.saturating_add(listing.limit).min(selected.len());
-    let items = selected
+    let items: Vec<Value> = selected
         .get(offset..end)
         .unwrap_or_default()
         .iter()
-        .map(|i| (*i).clone())
+        .map(|i| with_actors(i))
         .collect();
     let links = (end < selected.len()).then(|| PageLinks {
         next: Some(PageLink {
-            href: listing.next_href(&continuation_token(&shared, end)),
+            href: listing.next_href(&listing::continuation_token(&shared, &listing, end)),
         }),
     });
-    Json(ConnectionListResponse { items, links }).into_response()
+    match links {
+        Some(links) => Json(json!({"items": items, "_links": links})).into_response(),
+        None => Json(json!({"items": items})).into_response(),
+    }
 }
 
-/// An opaque token for the page at `offset` (remembered, bounded).
-fn continuation_token(shared: &Shared, offset: usize) -> String {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut pages = lock(&shared.pages);
-    if pages.len() >= 100_000 {
-        pages.clear();
+/// A connection as answered: the stored item plus `createdBy`,
+/// `updatedBy` and `sandboxId`, which Adobe's file documents on every item.
+fn with_actors(item: &ConnectionItem) -> Value {
+    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        let by = |client: &str| json!(format!("{client}@AdobeID"));
+        map.insert("createdBy".into(), by(&item.created_client));
+        map.insert("updatedBy".into(), by(&item.updated_client));
+        map.insert(
+            "sandboxId".into(),
+            json!(super::objects::sandbox_id(&item.sandbox_name)),
+        );
     }
-    pages.insert(token.clone(), offset);
-    token
+    value
+}
+
+/// With `--explore live`, keeps the password (or connection string) of
+/// connection `id` in memory, the only place it is kept.
+fn keep_secret(shared: &Shared, id: &str, params: Option<&Value>) {
+    if shared.config.explore != super::ExploreSource::Live {
+        return;
+    }
+    let Some(params) = params else { return };
+    let secret = ["password", "connectionString"]
+        .iter()
+        .find_map(|key| params.get(*key).and_then(Value::as_str));
+    if let Some(secret) = secret {
+        lock(&shared.secrets).insert(id.to_owned(), crate::secret::Secret::new(secret));
+    }
 }
 
 pub(super) async fn patch(
@@ -207,7 +208,7 @@ pub(super) async fn patch(
             "header `If-Match` is required",
         );
     };
-    let ops: Vec<PatchOp> = match parse_json(&body) {
+    let ops: Vec<PatchOp> = match super::json_patch::parse_ops(&body) {
         Ok(ops) => ops,
         Err(answer) => return answer,
     };
@@ -239,6 +240,17 @@ pub(super) async fn patch(
     if let Err(answer) = body_rules::apply_patch(&ops, target) {
         return answer;
     }
+    for op in &ops {
+        match op.path.as_str() {
+            "/auth/params" => keep_secret(&shared, &id, op.value.as_ref()),
+            "/auth/params/password" | "/auth/params/connectionString" => {
+                let field = op.path.rsplit('/').next().unwrap_or("");
+                let one = op.value.clone().map(|v| json!({field: v}));
+                keep_secret(&shared, &id, one.as_ref());
+            }
+            _ => {}
+        }
+    }
     edited.etag = new_etag();
     edited.updated_at = now_ms().max(item.updated_at);
     edited.updated_client = caller.client_id;
@@ -248,7 +260,7 @@ pub(super) async fn patch(
         etag: edited.etag.clone(),
     };
     *item = edited;
-    persist(&store);
+    persist(&shared, &store);
     Json(answer).into_response()
 }
 
@@ -258,6 +270,14 @@ pub(super) async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let config = &shared.config;
+    let flows = flows_using_base(&shared, &caller, &id);
+    if !flows.is_empty() {
+        let detail = format!(
+            "connection `{id}` is used by the flow `{}`: delete the flow first",
+            flows.join("`, `")
+        );
+        return problem::flow(400, "1418-400", "Bad Request", &detail);
+    }
     let mut store = lock(&shared.store);
     let in_use = store
         .get(&caller.org, &caller.sandbox, &id)
@@ -272,28 +292,23 @@ pub(super) async fn delete(
     if !store.remove(&caller.org, &caller.sandbox, &id, gone_at) {
         return problem::not_found(&id);
     }
-    persist(&store);
+    persist(&shared, &store);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The flows whose source connections read from base connection `id`.
+fn flows_using_base(shared: &Shared, caller: &Caller, id: &str) -> Vec<String> {
+    let mut objects = lock(&shared.objects);
+    let scope = objects.scope(caller);
+    scope
+        .sources
+        .iter()
+        .filter(|s| s.get("baseConnectionId").and_then(Value::as_str) == Some(id))
+        .flat_map(|s| scope.flows_using(super::objects::id_of(s)))
+        .collect()
 }
 
 /// Whether `name` starts with one of `prefixes`.
 fn named(prefixes: &[String], name: &str) -> bool {
     prefixes.iter().any(|p| name.starts_with(p.as_str()))
-}
-
-/// A body that fails at once (see [`severed_body`]).
-struct Severed;
-
-impl http_body::Body for Severed {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
-        Poll::Ready(Some(Err(io::Error::other(
-            "answer dropped by fault injection",
-        ))))
-    }
 }

@@ -83,6 +83,17 @@ fn masked_body(bytes: &[u8]) -> Option<String> {
 
 fn mask(value: &mut Value) {
     match value {
+        // A JSON Patch op that sets a secret (`/auth/params/password`)
+        // carries it under `value`.
+        Value::Object(map) if patches_secret(map) => {
+            if let Some(v) = map.get_mut("value") {
+                if v.is_string() {
+                    *v = Value::String(MASK.into());
+                } else {
+                    mask(v);
+                }
+            }
+        }
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 if SECRET_FIELDS.contains(&key.as_str()) && v.is_string() {
@@ -95,6 +106,19 @@ fn mask(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(mask),
         _ => {}
     }
+}
+
+/// Whether a JSON Patch op's path names a secret field (or `/auth/params`, whose value holds them).
+fn patches_secret(map: &serde_json::Map<String, Value>) -> bool {
+    let Some(Value::String(path)) = map.get("path") else {
+        return false;
+    };
+    map.contains_key("op")
+        && (path.ends_with("/auth/params")
+            || path
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| SECRET_FIELDS.contains(&last)))
 }
 
 /// Records Flow Service exchanges when asked to; otherwise passes through.
@@ -133,7 +157,7 @@ pub(super) async fn journal(
             Body::from(bytes)
         }
         // A dropped answer stays dropped.
-        Err(_) => super::connections::severed_body(),
+        Err(_) => super::severed::severed_body(),
     };
     keep(&shared, exchange);
     Response::from_parts(parts, body)
@@ -172,5 +196,11 @@ mod tests {
             "{masked}"
         );
         assert_eq!(masked_body(b"not json"), Some("(not json: 8 bytes)".into()));
+        let patch = br#"[{"op":"replace","path":"/auth/params/password","value":"pw"},{"op":"Add","path":"/auth/params","value":{"password":"pw2","port":"1"}},{"op":"replace","path":"/name","value":"kept"}]"#;
+        let masked = masked_body(patch).unwrap_or_default();
+        assert!(
+            !masked.contains("pw") && masked.contains("kept"),
+            "{masked}"
+        );
     }
 }

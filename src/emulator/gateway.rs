@@ -20,7 +20,7 @@ use crate::secret::Secret;
 
 /// Who is calling, once the gateway let the request through.
 #[derive(Debug, Clone)]
-pub(super) struct Caller {
+pub(crate) struct Caller {
     pub org: String,
     pub sandbox: String,
     pub client_id: String,
@@ -118,8 +118,19 @@ pub(super) async fn check(
     // method on a path is answered 405 by the router (schemathesis found a
     // POST to `/connections/{id}` answered 400 here).
     let takes_body = match *request.method() {
-        Method::POST => request.uri().path().ends_with("/connections"),
-        Method::PATCH => true,
+        Method::POST => {
+            let path = request.uri().path();
+            [
+                "/connections",
+                "/sourceConnections",
+                "/targetConnections",
+                "/flows",
+                "/mappingSets",
+            ]
+            .iter()
+            .any(|collection| path.ends_with(collection))
+        }
+        Method::PATCH | Method::PUT => true,
         _ => false,
     };
     match admit(&shared, takes_body, request.headers()) {

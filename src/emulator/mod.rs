@@ -1,5 +1,6 @@
-//! A local Flow Service + IMS emulator: the same wire types as the client,
-//! an in-memory store per (org, sandbox), and fault injection, so tests and
+//! A local Flow Service + IMS emulator (with the Data Prep and Catalog
+//! routes the ingestion path needs): the same wire types as the client, an
+//! in-memory store per (org, sandbox), and fault injection, so tests and
 //! pipeline rehearsals exercise the real client without the platform.
 
 // Handlers return early with a ready `Response` as the error; boxing each
@@ -7,11 +8,26 @@
 #![allow(clippy::result_large_err)]
 
 mod body_rules;
+mod catalog;
+mod collections;
 mod connections;
 mod exchange;
+mod explore;
+mod explore_live;
+mod fixtures;
+mod flow_specs;
+mod flows;
 mod gateway;
+mod json_patch;
 mod listing;
+mod mapping_rules;
+mod mapping_sets;
+mod objects;
 mod problem;
+mod routes;
+mod runs;
+mod severed;
+mod source_connections;
 mod store;
 
 use std::collections::HashMap;
@@ -20,8 +36,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::routing::{get, post};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::oneshot;
@@ -29,7 +43,13 @@ use tokio::task::JoinHandle;
 
 use crate::config::Cloud;
 use crate::secret::Secret;
+pub use catalog::DatasetSeed;
 pub use exchange::Exchange;
+pub use explore::ExploreSource;
+pub use fixtures::{
+    FixtureColumn, FixtureDataset, FixtureError, FixtureExplore, FixtureTable, Fixtures,
+    PROJECT_FIXTURES,
+};
 
 /// How the emulator behaves. `Default` is a fault-free emulator for the
 /// default client, every org and sandbox accepted, on a free port.
@@ -79,6 +99,35 @@ pub struct EmulatorConfig {
     pub record_exchanges: bool,
     /// Also append each exchange as one JSON line to this file.
     pub exchange_log: Option<PathBuf>,
+    /// Datasets Catalog serves, the same in every org and sandbox.
+    pub datasets: Vec<DatasetSeed>,
+    /// Where `/connections/{id}/explore` and `/test` answer from.
+    pub explore: ExploreSource,
+}
+
+impl EmulatorConfig {
+    /// The emulator of an in-process `--emulator` run: data kept in `data`,
+    /// seeded by the project's committed `emulator.yaml` (in the current
+    /// folder) when there is one.
+    pub fn in_process(data: PathBuf) -> Result<EmulatorConfig, FixtureError> {
+        let config = EmulatorConfig {
+            data: Some(data),
+            ..EmulatorConfig::default()
+        };
+        Ok(match Fixtures::for_project(std::path::Path::new("."))? {
+            Some(fixtures) => config.with_fixtures(&fixtures),
+            None => config,
+        })
+    }
+
+    /// Adds a fixture file's datasets and, when it has `explore`, its tables.
+    pub fn with_fixtures(mut self, fixtures: &Fixtures) -> Self {
+        self.datasets.extend(fixtures.dataset_seeds());
+        if let Some(explore) = &fixtures.explore {
+            self.explore = ExploreSource::Tables(explore.tables.clone());
+        }
+        self
+    }
 }
 
 pub const DEFAULT_CLIENT_ID: &str = "provision-local";
@@ -107,6 +156,8 @@ impl Default for EmulatorConfig {
             scopes: Vec::new(),
             record_exchanges: false,
             exchange_log: None,
+            datasets: Vec::new(),
+            explore: ExploreSource::None,
         }
     }
 }
@@ -135,8 +186,16 @@ pub(crate) struct Shared {
     pub bucket: Mutex<gateway::Bucket>,
     pub log: Mutex<Vec<RequestRecord>>,
     /// Opaque continuation tokens handed out -> the offset they continue at.
-    pub pages: Mutex<HashMap<String, usize>>,
+    pub pages: Mutex<HashMap<String, listing::Page>>,
     pub exchanges: Mutex<exchange::Journal>,
+    /// Source and target connections, flows, runs and mapping sets.
+    pub objects: Mutex<objects::Objects>,
+    pub runs: Mutex<runs::RunBook>,
+    /// Base connection id -> its password or connection string, for
+    /// `--explore live` only; in memory, never saved or logged.
+    pub secrets: Mutex<HashMap<String, Secret>>,
+    /// The seeded datasets with their ids.
+    pub catalog: Vec<(String, crate::api::ingestion::DataSet)>,
 }
 
 /// A `Mutex` lock that survives a panicked holder (the data stays usable).
@@ -167,7 +226,7 @@ pub struct Emulator {
 impl Emulator {
     /// Binds `127.0.0.1:{port}` and serves until `shutdown` or drop.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let store =
+        let mut store =
             store::Store::open(config.data.as_deref()).map_err(|source| EmulatorError::Data {
                 path: config
                     .data
@@ -183,6 +242,8 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { port, source })?;
+        let config_datasets = config.datasets.clone();
+        let saved_objects = store.take_ingestion();
         let shared = Arc::new(Shared {
             dice: Mutex::new(StdRng::seed_from_u64(config.seed)),
             bucket: Mutex::new(gateway::Bucket::new(config.rate_limit)),
@@ -192,9 +253,13 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             pages: Mutex::new(HashMap::new()),
             exchanges: Mutex::new(exchange::Journal::default()),
+            objects: Mutex::new(objects::Objects::restore(saved_objects)),
+            runs: Mutex::new(runs::RunBook::default()),
+            secrets: Mutex::new(HashMap::new()),
+            catalog: catalog::build(&config_datasets),
         });
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(shared.clone());
+        let app = routes::router(shared.clone());
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -252,34 +317,4 @@ impl Drop for Emulator {
             let _ = stop.send(());
         }
     }
-}
-
-fn router(shared: Arc<Shared>) -> Router {
-    let one = get(connections::get_one)
-        .patch(connections::patch)
-        .delete(connections::delete);
-    let flow = Router::new()
-        .route(
-            "/data/foundation/flowservice/connections",
-            post(connections::create).get(connections::list),
-        )
-        .route("/data/foundation/flowservice/connections/{id}", one.clone())
-        .route("/data/foundation/flowservice/connections/{id}/", one)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gateway::check,
-        ));
-    Router::new()
-        .route("/ims/token/v3", post(gateway::issue_token))
-        .merge(flow)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            exchange::journal,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gateway::record,
-        ))
-        .with_state(shared)
 }

@@ -25,12 +25,18 @@ pub(crate) struct Store {
     listed_from: HashMap<String, Instant>,
     /// id -> when a connection being deleted disappears.
     gone_at: HashMap<String, Instant>,
+    /// The ingestion objects as the data file held them, until taken.
+    ingestion: serde_json::Value,
 }
 
 /// The data file's shape.
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     scopes: Vec<ScopeData>,
+    /// Source and target connections, flows, runs and mapping sets
+    /// (absent from files written before they existed).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    ingestion: serde_json::Value,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,6 +61,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         let snapshot: Snapshot = serde_json::from_slice(&text).map_err(std::io::Error::other)?;
+        store.ingestion = snapshot.ingestion;
         for scope in snapshot.scopes {
             let items = scope
                 .items
@@ -172,12 +179,24 @@ impl Store {
         true
     }
 
-    /// Writes the data file, if there is one, atomically.
-    pub(crate) fn save(&self) -> std::io::Result<()> {
+    /// The ingestion objects the data file held (once).
+    pub(crate) fn take_ingestion(&mut self) -> serde_json::Value {
+        std::mem::take(&mut self.ingestion)
+    }
+
+    /// Whether there is a data file to write.
+    pub(crate) fn persists(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Writes the data file, if there is one, atomically, with the
+    /// ingestion objects as given.
+    pub(crate) fn save(&self, ingestion: serde_json::Value) -> std::io::Result<()> {
         let Some(path) = &self.file else {
             return Ok(());
         };
         let snapshot = Snapshot {
+            ingestion,
             scopes: self
                 .scopes
                 .iter()

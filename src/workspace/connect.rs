@@ -224,10 +224,8 @@ pub(crate) async fn connect_with(
 }
 
 async fn start_emulator(timing: Timing, redactor: Redactor) -> Result<Connected, Error> {
-    let config = EmulatorConfig {
-        data: Some(PathBuf::from(EMULATOR_DATA)),
-        ..EmulatorConfig::default()
-    };
+    let config = EmulatorConfig::in_process(PathBuf::from(EMULATOR_DATA))
+        .map_err(|e| Error::Failed(format!("cannot start the emulator: {e}")))?;
     if let Some(dir) = Path::new(EMULATOR_DATA).parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     }

@@ -3,6 +3,7 @@
 //! models, running it as a process, and Adobe's OpenAPI files as its judge.
 
 mod contract;
+mod ingestion;
 pub mod openapi;
 mod platform_rules;
 mod process;

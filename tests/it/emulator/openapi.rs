@@ -1,8 +1,9 @@
-//! Adobe's OpenAPI files as the judge: every request the
-//! client sends in a full run and every answer the emulator gives are
-//! recorded by the emulator and checked by openapi-core (PyPI), a validator
-//! that is not ours, through `tests/contract/openapi_check.py`, whose
-//! commented `EXCEPTIONS` list where the file is wrong or silent. Under
+//! Adobe's OpenAPI files as the judge: every request the client sends in a
+//! full run and every answer the emulator gives are recorded by the
+//! emulator and checked by openapi-core (PyPI), a validator that is not
+//! ours, through `tests/contract/openapi_check.py`, which picks Flow
+//! Service's, Data Prep's or Catalog's file by path and whose commented
+//! `EXCEPTIONS` list where a file is wrong or silent. Under
 //! `PROVISION_CONTRACT_LOG=DIR` every emulator of the suite records too, and
 //! `.ci/run` checks the whole suite's exchanges the same way.
 
@@ -18,9 +19,9 @@ use serde_json::json;
 use crate::support::util::root;
 use crate::support::world::{ORG_AZURE, World};
 
-/// The copy of Adobe's file the suite checks against.
-pub fn openapi_file() -> PathBuf {
-    root().join("tests/contract/flow-service.openapi.yaml")
+/// The folder of Adobe's three files the suite checks against.
+pub fn openapi_files() -> PathBuf {
+    root().join("tests/contract")
 }
 
 /// `EmulatorConfig` that also appends its exchanges to a file in
@@ -75,7 +76,7 @@ fn check(python: Command, exchanges: &[Exchange]) -> (bool, String) {
     let mut python = python;
     let out = python
         .arg(root().join("tests/contract/openapi_check.py"))
-        .arg(openapi_file())
+        .arg(openapi_files())
         .arg(&log)
         .output()
         .unwrap();

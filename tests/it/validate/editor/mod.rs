@@ -273,7 +273,10 @@ fn the_docs_name_the_editor_tests_that_exist() {
         .and_then(|rest| rest.split("\n## ").next())
         .expect("docs/reference/file-format.md has an `## Editors` section");
     let mut named = 0;
-    for name in section.split('`').filter(|s| s.starts_with("validate::editor::")) {
+    for name in section
+        .split('`')
+        .filter(|s| s.starts_with("validate::editor::"))
+    {
         let Some((module, function)) = name.rsplit_once("::") else {
             continue;
         };
@@ -288,5 +291,8 @@ fn the_docs_name_the_editor_tests_that_exist() {
         );
         named += 1;
     }
-    assert!(named >= 5, "the file-format page's editor section names {named} tests");
+    assert!(
+        named >= 5,
+        "the file-format page's editor section names {named} tests"
+    );
 }

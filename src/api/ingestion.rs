@@ -1,0 +1,170 @@
+//! Wire shapes of the ingestion path after a base connection (source and
+//! target connections, flows, runs, explore, Data Prep mapping sets, Catalog
+//! datasets), shared by the client and the emulator, after Adobe's OpenAPI
+//! files and database tutorial (`AdobeDocs/experience-platform.en`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The data lake target's connection spec (a target connection's `connectionSpec.id`).
+pub const DATA_LAKE_SPEC_ID: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
+/// The flow spec for table sources into the data lake.
+pub const CRM_TO_AEP_SPEC_ID: &str = "14518937-270c-4525-bdec-c2ba7cce3860";
+pub const CRM_TO_AEP_NAME: &str = "CRMToAEP";
+/// `data.schema.version` of a target connection and the mapping set's schema content type.
+pub const XED_FULL_V1: &str = "application/vnd.adobe.xed-full+json;version=1";
+/// A source connection's `data.format` for every table-based source.
+pub const TABULAR: &str = "tabular";
+
+/// One entry of `GET /connections/{id}/explore?objectType=root`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExploreItem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub path: String,
+    pub can_preview: bool,
+    pub can_fetch_schema: bool,
+}
+
+/// `GET /connections/{id}/explore?objectType=table&object=TABLE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExploreTable {
+    pub format: String,
+    pub schema: ExploreSchema,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExploreSchema {
+    pub columns: Vec<Column>,
+}
+
+/// A column as explore describes it and as `params.columns` of a source
+/// connection carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(
+        rename = "meta:xdmType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub xdm_type: Option<String>,
+    pub xdm: XdmShape,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XdmShape {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// `GET /connections/{id}/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub result: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Data Prep's answer to `POST /mappingSets` (200, not 201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingSetCreated {
+    pub id: String,
+    pub version: i64,
+    pub created_date: i64,
+    pub modified_date: i64,
+    pub created_by: String,
+    pub modified_by: String,
+}
+
+/// Data Prep's list page: `data` plus `_page`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingSetPage {
+    #[serde(default)]
+    pub data: Vec<Value>,
+    #[serde(rename = "_page", default)]
+    pub page: PageInfo,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageInfo {
+    pub count: u64,
+    pub limit: u64,
+}
+
+/// One Catalog dataset, with the fields clients read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataSet {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_ref: Option<SchemaRef>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Value>,
+    #[serde(default)]
+    pub created: i64,
+    #[serde(default)]
+    pub updated: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ims_org: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaRef {
+    pub id: String,
+    pub content_type: String,
+}
+
+/// Catalog lists: an object keyed by dataset id.
+pub type DataSetMap = BTreeMap<String, DataSet>;
+
+/// `POST /mappingSets` in the current dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMappingSet {
+    pub name: String,
+    pub output_schema: OutputSchema,
+    pub mappings: Vec<Mapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSchema {
+    pub schema_ref: SchemaRef,
+}
+
+/// One mapping: `sourceType` `ATTRIBUTE` (a column) or `EXPRESSION`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mapping {
+    pub source_type: String,
+    pub source: String,
+    pub destination: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_read_and_write_the_tutorial_shape() {
+        let text = r#"{"name":"Datefield","type":"string","meta:xdmType":"date-time","xdm":{"type":"string","format":"date-time"}}"#;
+        let column: Column = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(column.xdm_type.as_deref(), Some("date-time"));
+        assert_eq!(serde_json::to_string(&column).ok().as_deref(), Some(text));
+    }
+}
