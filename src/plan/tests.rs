@@ -261,3 +261,35 @@ fn markdown_stays_under_the_comment_limit() {
     );
     assert!(md.contains("_Truncated:"), "no truncation note");
 }
+
+#[test]
+fn a_namesake_in_any_state_but_deleting_is_never_created_again() {
+    let d = desired("orders", "x");
+    for (state, adopted) in [
+        ("draft", true),
+        ("Enabled", true),
+        ("pending-validation", true),
+        ("deleting", false),
+        ("Deleted", false),
+    ] {
+        let mut found = item("id-1", "orders", "x");
+        found.state = state.into();
+        let mut remote = RemoteView::new();
+        remote.insert(Scope::new(ORG, "prod"), vec![found]);
+        let plan = diff(
+            std::slice::from_ref(&d),
+            &State::new(),
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let kind = plan.actions[0].kind();
+        let expected = if adopted {
+            ActionKind::Adopt
+        } else {
+            ActionKind::Create
+        };
+        assert_eq!(kind, expected, "a namesake in state `{state}`");
+    }
+}
