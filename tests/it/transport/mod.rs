@@ -6,5 +6,6 @@ mod client;
 mod faults;
 mod rules;
 mod server;
+mod server_text;
 mod settle;
 mod wire;
