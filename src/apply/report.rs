@@ -10,7 +10,10 @@ use crate::plan::ActionKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Done {
     Created(String),
-    Adopted { id: String, updated: bool },
+    Adopted {
+        id: String,
+        updated: bool,
+    },
     Updated(String),
     Deleted(String),
     /// A pending create without a document, never listed: record dropped.

@@ -3,6 +3,6 @@
 //! change promises (updates, drift, prune, saved plans), and interrupts.
 
 mod changes;
-mod pending;
 pub mod interrupt;
+mod pending;
 mod recovery;

@@ -62,12 +62,18 @@ fn pending_world(settle: &str) -> (World, String) {
 #[test]
 fn a_pending_create_is_looked_up_over_its_settle_window_before_any_create() {
     let (world, base) = pending_world("20s");
-    timeouts(&world, &base, "  request: 300ms\n  action: 60s\n  settle: 20s\n");
+    timeouts(
+        &world,
+        &base,
+        "  request: 300ms\n  action: 60s\n  settle: 20s\n",
+    );
     // The listing still lags: the plan says what apply will do about it.
     let plan = world.run(&["plan"]).expect_code(0);
     assert!(
         plan.stdout().contains("apply looks it up until")
-            && plan.stdout().contains("adopts it if found, else creates it"),
+            && plan
+                .stdout()
+                .contains("adopts it if found, else creates it"),
         "{}",
         plan.stdout()
     );
@@ -104,14 +110,19 @@ fn state_show_shows_a_pending_create() {
 #[test]
 fn a_pending_create_that_landed_without_its_document_is_adopted_then_pruned() {
     let (world, base) = pending_world("20s");
-    timeouts(&world, &base, "  request: 300ms\n  action: 60s\n  settle: 20s\n");
+    timeouts(
+        &world,
+        &base,
+        "  request: 300ms\n  action: 60s\n  settle: 20s\n",
+    );
     world.remove("connections/c0000.yaml");
     world.write("connections/other.yaml", &connection_yaml(3, "another"));
     world.wait(Duration::from_secs(4));
     let before = world.state_text();
     let kept = world.run(&["plan"]).expect_code(0);
     assert!(
-        kept.stdout().contains("it stays pending in state; use `--prune`"),
+        kept.stdout()
+            .contains("it stays pending in state; use `--prune`"),
         "{}",
         kept.stdout()
     );
@@ -133,7 +144,11 @@ fn a_pending_create_that_landed_without_its_document_is_adopted_then_pruned() {
 fn a_pending_create_never_listed_without_its_document_is_dropped_after_its_window() {
     let (world, base) = pending_world("2s");
     // Answers now arrive in time: the new document's create is not pending.
-    timeouts(&world, &base, "  request: 5s\n  action: 60s\n  settle: 2s\n");
+    timeouts(
+        &world,
+        &base,
+        "  request: 5s\n  action: 60s\n  settle: 2s\n",
+    );
     world.remove("connections/c0000.yaml");
     world.write("connections/other.yaml", &connection_yaml(3, "another"));
     // It did land: remove it behind provision's back, then let the window pass.

@@ -50,7 +50,9 @@ fn a_server_message_cannot_start_a_workflow_command_line() {
         let all = format!("{}{}", run.stdout(), run.stderr());
         for line in all.lines() {
             assert!(
-                !line.trim_start().starts_with("::error file=connections/c0.yaml,line=1::pwned")
+                !line
+                    .trim_start()
+                    .starts_with("::error file=connections/c0.yaml,line=1::pwned")
                     && !line.trim_start().starts_with("::add-mask::")
                     && !line.contains('\u{1b}'),
                 "a server line reached the output as its own line ({format}):\n{all}"

@@ -4,6 +4,7 @@
 
 mod client;
 mod faults;
+mod local_errors;
 mod rules;
 mod server;
 mod server_text;
