@@ -6,6 +6,7 @@ mod auth;
 mod client;
 mod client_config;
 mod error;
+pub mod hosts;
 mod redact;
 mod redacted;
 mod retry;

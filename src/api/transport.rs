@@ -15,8 +15,9 @@ pub const MAX_PAGES: usize = 10_000;
 
 /// Parses a configured host URL (`what` names the setting) and refuses
 /// what must never be called: another scheme than http(s), plain http to a
-/// host that is not loopback, and credentials in the URL.
-pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
+/// host that is not loopback, credentials in the URL, and a host that is
+/// neither Adobe's nor loopback nor in `allowed` (`PROVISION_ALLOW_HOSTS`).
+pub fn checked_base(text: &str, what: &str, allowed: &[String]) -> Result<Url, ApiError> {
     let refuse = |why: String| ApiError::Config(format!("{what} `{text}` {why}"));
     let url = Url::parse(text.trim()).map_err(|e| {
         refuse(format!(
@@ -41,6 +42,9 @@ pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
         return Err(refuse(
             "has no host: expected e.g. `https://platform.adobe.io`".into(),
         ));
+    }
+    if let Some(why) = super::hosts::refused(&url, allowed) {
+        return Err(refuse(why));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refuse(

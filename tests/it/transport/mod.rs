@@ -4,6 +4,7 @@
 
 mod client;
 mod faults;
+mod hosts;
 mod local_errors;
 mod rules;
 mod server;
