@@ -130,7 +130,7 @@ mod tests {
             "http://localhost:1234/base",
             "http://LOCALHOST.",
         ] {
-            assert!(checked_base(ok, "endpoint").is_ok(), "{ok}");
+            assert!(checked_base(ok, "endpoint", &[]).is_ok(), "{ok}");
         }
         for bad in [
             "http://platform.adobe.io",
@@ -142,7 +142,7 @@ mod tests {
             "https://platform.adobe.io/?x=1",
             "platform.adobe.io",
         ] {
-            let err = checked_base(bad, "endpoint").err().map(|e| e.to_string());
+            let err = checked_base(bad, "endpoint", &[]).err().map(|e| e.to_string());
             assert!(
                 err.is_some_and(|e| e.contains(&format!("`{bad}`"))),
                 "{bad}"
