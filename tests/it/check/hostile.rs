@@ -74,3 +74,103 @@ fn a_huge_server_message_is_capped() {
     );
     assert!(run.stdout().contains("bytes more)"), "{}", run.stdout());
 }
+
+/// A server that offers no TLS and asks for the password in clear text;
+/// returns its port and every password it received.
+fn cleartext_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&received);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let seen = std::sync::Arc::clone(&seen);
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let read_startup = |stream: &mut std::net::TcpStream| -> std::io::Result<Vec<u8>> {
+                    let mut length = [0u8; 4];
+                    stream.read_exact(&mut length)?;
+                    let mut rest = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+                    stream.read_exact(&mut rest)?;
+                    Ok(rest)
+                };
+                let mut first = read_startup(&mut stream)?;
+                if first.len() == 4 && first[..4] == 80_877_103u32.to_be_bytes() {
+                    stream.write_all(b"N")?;
+                    first = read_startup(&mut stream)?;
+                }
+                drop(first);
+                // AuthenticationCleartextPassword.
+                stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3])?;
+                let mut tag = [0u8; 1];
+                stream.read_exact(&mut tag)?;
+                let mut length = [0u8; 4];
+                stream.read_exact(&mut length)?;
+                let mut body = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+                stream.read_exact(&mut body)?;
+                if tag[0] == b'p' {
+                    let password = String::from_utf8_lossy(&body).trim_end_matches('\0').to_owned();
+                    seen.lock().unwrap().push(password);
+                }
+                let mut fields = b"SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed\0\0".to_vec();
+                let mut answer = vec![b'E'];
+                answer.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
+                answer.append(&mut fields);
+                stream.write_all(&answer)
+            });
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn a_password_is_never_sent_in_clear_text_when_certificate_validation_was_asked_for() {
+    let (port, received) = cleartext_server();
+    let project = Project::new(&[super::fixture::connection_string(
+        "validated",
+        "127.0.0.1",
+        port,
+        ";EncryptionMethod=6;ValidateServerCertificate=1",
+    )]);
+    let run = project.check(CANARY, &[]).expect_code(1);
+    assert!(
+        run.stdout().contains("the password was not sent over an unencrypted connection"),
+        "{}",
+        run.stdout()
+    );
+    assert!(received.lock().unwrap().is_empty(), "the password was sent");
+}
+
+#[test]
+fn check_warns_loudly_when_a_password_crosses_the_network_without_tls() {
+    let (port, received) = cleartext_server();
+    let project = Project::new(&[basic("plain", "127.0.0.1", port, DATABASE, "Allow")]);
+    let run = project.check(CANARY, &[]).expect_code(1);
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains("WARNING: the password was offered without TLS (tls=allow)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("WARNING: 1 connection(s) offered the password without TLS"),
+        "{stdout}"
+    );
+    // Documented semantics are kept: `Allow` does try plain text first.
+    assert_eq!(received.lock().unwrap().len(), 1);
+    let json = project.check(CANARY, &["--format", "json"]).expect_code(1).json();
+    assert_eq!(json["summary"]["unencrypted"], 1, "{json:#}");
+    assert!(json["results"][0]["warning"].is_string(), "{json:#}");
+}
+
+#[test]
+fn check_says_what_it_cannot_prove() {
+    let (port, _) = cleartext_server();
+    let project = Project::new(&[basic("any", "127.0.0.1", port, DATABASE, "Disable")]);
+    let run = project.check(CANARY, &[]).expect_code(1);
+    assert!(
+        run.stdout().contains("Note: checked from this machine")
+            && run.stdout().contains("ip-address-allow-list"),
+        "{}",
+        run.stdout()
+    );
+}
