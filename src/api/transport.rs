@@ -142,7 +142,9 @@ mod tests {
             "https://platform.adobe.io/?x=1",
             "platform.adobe.io",
         ] {
-            let err = checked_base(bad, "endpoint", &[]).err().map(|e| e.to_string());
+            let err = checked_base(bad, "endpoint", &[])
+                .err()
+                .map(|e| e.to_string());
             assert!(
                 err.is_some_and(|e| e.contains(&format!("`{bad}`"))),
                 "{bad}"

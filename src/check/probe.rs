@@ -79,10 +79,16 @@ async fn attempt_all(
                     // Certificate validation was asked for: a password is
                     // never sent where no certificate can be validated
                     // (what libpq's `require_auth` guards against).
-                    return (Err(Failure::new(Category::Tls, format!(
-                        "{NO_TLS}, and `{}` asks for a validated certificate: the password was not sent over an unencrypted connection; the platform, with the same setting, would fall back to plain text and send it readable on the network: make the server offer TLS, or require it (`EncryptionMethod=1`)",
-                        target.tls_setting
-                    ))), false);
+                    return (
+                        Err(Failure::new(
+                            Category::Tls,
+                            format!(
+                                "{NO_TLS}, and `{}` asks for a validated certificate: the password was not sent over an unencrypted connection; the platform, with the same setting, would fall back to plain text and send it readable on the network: make the server offer TLS, or require it (`EncryptionMethod=1`)",
+                                target.tls_setting
+                            ),
+                        )),
+                        false,
+                    );
                 }
                 (attempt(target, Mode::Disable, none, timeout).await, true)
             }

@@ -345,7 +345,11 @@ mod tests {
         assert!(text.contains("FAIL  azure/dev/bb  127.0.0.1:5432/orders  tls=verify-full"));
         assert!(text.contains("12 ms  auth: password authentication failed\n"));
         assert_eq!(report.summary_line(), "Check complete: 1 ok, 1 failed.");
-        assert!(report.note_line().starts_with("Note: checked from this machine"));
+        assert!(
+            report
+                .note_line()
+                .starts_with("Note: checked from this machine")
+        );
         let json = serde_json::to_value(report.document()).unwrap();
         assert_eq!(json["format_version"], 2);
         assert_eq!(json["summary"]["failed"], 1);

@@ -113,11 +113,7 @@ pub(crate) fn json(plan: &Plan) -> String {
 /// @-mention, HTML or code-span breakout renders; `|` escaped for tables.
 fn md_code(text: &str) -> String {
     let line = crate::escape::server_text(text).replace('|', "\\|");
-    let longest = line
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = line.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     // The spaces are stripped by the renderer, and let the text start or
     // end with a backtick.

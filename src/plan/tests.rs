@@ -300,7 +300,10 @@ fn platform_text_in_the_pr_comment_renders_as_code_only() {
     let state = state_with(&[(&d, "id-1")]);
     let hostile = "x](https://evil.example) ![b](https://beacon.example/p.gif) @org/admins <img src=x> ``` `` `|\n# heading";
     let mut remote = RemoteView::new();
-    remote.insert(Scope::new(ORG, "prod"), vec![item("id-1", "orders", hostile)]);
+    remote.insert(
+        Scope::new(ORG, "prod"),
+        vec![item("id-1", "orders", hostile)],
+    );
     let plan = diff(&[d], &state, Some(&remote), "h".into(), &options()).unwrap();
     let md = render::markdown(&plan);
     let row = md
@@ -308,13 +311,14 @@ fn platform_text_in_the_pr_comment_renders_as_code_only() {
         .find(|l| l.contains("description"))
         .unwrap_or_else(|| panic!("no description row in\n{md}"));
     assert!(!md.contains("\n# heading"), "{md}");
-    let cell = row
-        .trim_start_matches("| | | ")
-        .trim_end_matches(" |");
+    let cell = row.trim_start_matches("| | | ").trim_end_matches(" |");
     // A fence longer than any backtick run inside, around the whole text.
     let fence: String = cell.chars().take_while(|c| *c == '`').collect();
     let inner = &cell[fence.len()..cell.len() - fence.len()];
     assert!(fence.len() > 3 && cell.ends_with(&fence), "{row}");
     assert!(!inner.contains(&fence), "{row}");
-    assert!(inner.contains("\\|") && !inner.replace("\\|", "").contains('|'), "{row}");
+    assert!(
+        inner.contains("\\|") && !inner.replace("\\|", "").contains('|'),
+        "{row}"
+    );
 }

@@ -90,7 +90,8 @@ fn cleartext_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
                 let read_startup = |stream: &mut std::net::TcpStream| -> std::io::Result<Vec<u8>> {
                     let mut length = [0u8; 4];
                     stream.read_exact(&mut length)?;
-                    let mut rest = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+                    let mut rest =
+                        vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
                     stream.read_exact(&mut rest)?;
                     Ok(rest)
                 };
@@ -109,10 +110,13 @@ fn cleartext_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
                 let mut body = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
                 stream.read_exact(&mut body)?;
                 if tag[0] == b'p' {
-                    let password = String::from_utf8_lossy(&body).trim_end_matches('\0').to_owned();
+                    let password = String::from_utf8_lossy(&body)
+                        .trim_end_matches('\0')
+                        .to_owned();
                     seen.lock().unwrap().push(password);
                 }
-                let mut fields = b"SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed\0\0".to_vec();
+                let mut fields =
+                    b"SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed\0\0".to_vec();
                 let mut answer = vec![b'E'];
                 answer.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
                 answer.append(&mut fields);
@@ -134,7 +138,8 @@ fn a_password_is_never_sent_in_clear_text_when_certificate_validation_was_asked_
     )]);
     let run = project.check(CANARY, &[]).expect_code(1);
     assert!(
-        run.stdout().contains("the password was not sent over an unencrypted connection"),
+        run.stdout()
+            .contains("the password was not sent over an unencrypted connection"),
         "{}",
         run.stdout()
     );
@@ -157,7 +162,10 @@ fn check_warns_loudly_when_a_password_crosses_the_network_without_tls() {
     );
     // Documented semantics are kept: `Allow` does try plain text first.
     assert_eq!(received.lock().unwrap().len(), 1);
-    let json = project.check(CANARY, &["--format", "json"]).expect_code(1).json();
+    let json = project
+        .check(CANARY, &["--format", "json"])
+        .expect_code(1)
+        .json();
     assert_eq!(json["summary"]["unencrypted"], 1, "{json:#}");
     assert!(json["results"][0]["warning"].is_string(), "{json:#}");
 }

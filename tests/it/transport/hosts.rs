@@ -17,7 +17,11 @@ fn a_foreign_ims_or_endpoint_in_settings_is_refused_before_any_request() {
         with_ims().fallback(any(|| async { answer(200, json!({"items": []})) })),
     ));
     for (settings, flag, named) in [
-        ("ims: https://evil.example\n", "--endpoint", "ims `https://evil.example`"),
+        (
+            "ims: https://evil.example\n",
+            "--endpoint",
+            "ims `https://evil.example`",
+        ),
         (
             "endpoint: https://evil.example/\n",
             "--ims",

@@ -31,7 +31,10 @@ fn client(url: &str, client_id: &str) -> FlowServiceClient {
 
 #[tokio::test]
 async fn an_org_id_with_a_line_break_is_named_and_not_retried() {
-    let app = with_ims().route(CONNECTIONS, get(|| async { answer(200, json!({"items": []})) }));
+    let app = with_ims().route(
+        CONNECTIONS,
+        get(|| async { answer(200, json!({"items": []})) }),
+    );
     let server = serve(app).await;
     let scope = Scope::new("ORG\n@AdobeOrg", "dev");
     let err = client(&server.url, "provision-local")
@@ -48,7 +51,10 @@ async fn an_org_id_with_a_line_break_is_named_and_not_retried() {
 #[test]
 fn a_client_id_with_a_line_break_names_its_setting_and_is_tried_once() {
     let rt = runtime();
-    let app = with_ims().route(CONNECTIONS, get(|| async { answer(200, json!({"items": []})) }));
+    let app = with_ims().route(
+        CONNECTIONS,
+        get(|| async { answer(200, json!({"items": []})) }),
+    );
     let server = rt.block_on(serve(app));
     let project = Project::new("");
     let settings = project.dir.path().join("provision.yaml");
