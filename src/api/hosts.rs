@@ -5,8 +5,6 @@
 
 use url::{Host, Url};
 
-use super::transport::is_loopback;
-
 /// The process environment variable that allows other hosts (never a
 /// setting: a pull request cannot set it).
 pub const ALLOW_HOSTS_VAR: &str = "PROVISION_ALLOW_HOSTS";
@@ -28,6 +26,19 @@ fn parse_allowed(value: &str) -> Vec<String> {
         .map(|entry| entry.trim().trim_end_matches('.').to_ascii_lowercase())
         .filter(|entry| !entry.is_empty())
         .collect()
+}
+
+/// `127.0.0.0/8`, `::1` and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost")
+        }
+        None => false,
+    }
 }
 
 fn under(host: &str, domain: &str) -> bool {

@@ -3,9 +3,10 @@
 //! much of an answer is read (capped), and which `_links.next` may be
 //! followed (the endpoint's own origin only).
 
-use url::{Host, Url};
+use url::Url;
 
 use super::error::ApiError;
+use super::hosts::{self, is_loopback};
 
 /// The most of one answer's body that is read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -43,7 +44,7 @@ pub fn checked_base(text: &str, what: &str, allowed: &[String]) -> Result<Url, A
             "has no host: expected e.g. `https://platform.adobe.io`".into(),
         ));
     }
-    if let Some(why) = super::hosts::refused(&url, allowed) {
+    if let Some(why) = hosts::refused(&url, allowed) {
         return Err(refuse(why));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -57,19 +58,6 @@ pub fn checked_base(text: &str, what: &str, allowed: &[String]) -> Result<Url, A
         ));
     }
     Ok(url)
-}
-
-/// `127.0.0.0/8`, `::1` and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.');
-            name.eq_ignore_ascii_case("localhost")
-        }
-        None => false,
-    }
 }
 
 /// Whether `next` may receive the token: same scheme, host and port as `base`.

@@ -65,7 +65,7 @@ pub(crate) fn build(
     project: &Project,
 ) -> Result<Vec<Desired>, DesiredError> {
     let resolved = resolve::resolve_all(connections, lookup).map_err(DesiredError::Diagnostics)?;
-    check_orgs(orgs)?;
+    usable_orgs(orgs)?;
     let mut desired = Vec::with_capacity(resolved.len());
     for (located, resolved) in connections.iter().zip(resolved) {
         let cloud = resolved.connection.cloud;
@@ -86,12 +86,12 @@ pub(crate) fn build(
         });
     }
     same_connection(&desired)?;
+    one_org_per_cloud(orgs)?;
     Ok(desired)
 }
 
-/// Every org id usable as a header, and one org per cloud (the literal
-/// check, V208, cannot see through `${VAR}`s).
-fn check_orgs(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
+/// Every org id usable as a header (trimmed, nothing inside to break it).
+fn usable_orgs(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
     for cloud in [Cloud::Azure, Cloud::Aws] {
         if let Some(org) = orgs.get(&cloud) {
             crate::config::OrgSettings::normalize_org(org).map_err(|why| {
@@ -101,6 +101,12 @@ fn check_orgs(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
             })?;
         }
     }
+    Ok(())
+}
+
+/// One org per cloud once `${VAR}`s are resolved and trimmed (the literal
+/// check, V208, cannot see through them).
+fn one_org_per_cloud(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
     match (orgs.get(&Cloud::Azure), orgs.get(&Cloud::Aws)) {
         (Some(azure), Some(aws)) if azure.eq_ignore_ascii_case(aws) => {
             Err(DesiredError::BadOrg(format!(

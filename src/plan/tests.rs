@@ -322,3 +322,27 @@ fn platform_text_in_the_pr_comment_renders_as_code_only() {
         "{row}"
     );
 }
+
+#[test]
+fn one_id_listed_under_two_names_is_never_adopted_twice() {
+    let a = desired("a", "x");
+    let b = desired("b", "x");
+    let mut remote = RemoteView::new();
+    remote.insert(
+        Scope::new(ORG, "prod"),
+        vec![item("id-1", "a", "x"), item("id-1", "b", "x")],
+    );
+    let plan = diff(
+        &[a, b],
+        &State::new(),
+        Some(&remote),
+        "h".into(),
+        &options(),
+    )
+    .unwrap();
+    for action in &plan.actions {
+        let reason = action.blocked().unwrap_or_default();
+        assert!(reason.contains("`id-1` for 2 keys"), "{action:?}");
+    }
+    assert_eq!(plan.warnings.len(), 2, "{:?}", plan.warnings);
+}
