@@ -205,7 +205,7 @@ fn a_connection_renamed_on_the_platform_to_another_key_is_a_conflict_not_an_adop
     let run = world.run(&["apply", "--refresh"]).expect_code(1);
     assert!(
         run.stdout()
-            .contains(&format!("is already recorded as `azure/prod/db-0000`")),
+            .contains("is already recorded as `azure/prod/db-0000`"),
         "{}",
         run.stdout()
     );
