@@ -35,6 +35,33 @@ pub(crate) fn escape_value(text: &str) -> String {
     out
 }
 
+/// The most of one server text shown (4 KiB), after escaping.
+pub(crate) const SERVER_TEXT_LIMIT: usize = 4096;
+
+/// Text from a server (an error title, a database's message) as shown in
+/// every format: on one line (line breaks and every other control character
+/// escaped, so it cannot start a CI workflow command such as `::error` or
+/// `::add-mask::` on a line of its own), and at most
+/// [`SERVER_TEXT_LIMIT`] bytes, cut on a character boundary and followed by
+/// `... (N bytes more)` (N counts the server's own bytes left out).
+pub(crate) fn server_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(SERVER_TEXT_LIMIT) + 32);
+    for (at, c) in text.char_indices() {
+        let before = out.len();
+        if c.is_control() || is_unsafe(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        if out.len() > SERVER_TEXT_LIMIT {
+            out.truncate(before);
+            out.push_str(&format!("... ({} bytes more)", text.len() - at));
+            return out;
+        }
+    }
+    out
+}
+
 /// A JSON text made safe for a terminal: the characters serde leaves
 /// as they are but a terminal acts on (C1 controls, DEL, bidirectional
 /// overrides) become `\uXXXX` escapes, which JSON reads back as the same
@@ -64,6 +91,21 @@ fn is_unsafe(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_stays_on_one_line_and_under_the_cap() {
+        assert_eq!(
+            server_text("bad\n::error file=a.yaml::pwned\r\n::add-mask::x"),
+            "bad\\u{a}::error file=a.yaml::pwned\\u{d}\\u{a}::add-mask::x"
+        );
+        let huge = "é".repeat(10 * 1024 * 1024);
+        let shown = server_text(&huge);
+        let (head, tail) = shown.split_once("... (").unwrap();
+        assert!(head.len() <= SERVER_TEXT_LIMIT && head.chars().all(|c| c == 'é'));
+        let left = huge.len() - head.len();
+        assert_eq!(tail, format!("{left} bytes more)"));
+        assert_eq!(server_text("plain"), "plain");
+    }
 
     #[test]
     fn control_characters_are_escaped() {

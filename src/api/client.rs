@@ -90,8 +90,8 @@ pub(super) enum Attempt {
     Failed(ApiError, Verdict, Option<Duration>),
 }
 
-fn site(endpoint: &str, what: &str) -> Result<Site, ApiError> {
-    let base = transport::checked_base(endpoint, what)?;
+fn site(endpoint: &str, what: &str, allowed: &[String]) -> Result<Site, ApiError> {
+    let base = transport::checked_base(endpoint, what, allowed)?;
     let connections = Url::parse(&format!(
         "{}{CONNECTIONS_PATH}",
         base.as_str().trim_end_matches('/')
@@ -120,15 +120,16 @@ impl FlowServiceClient {
             .user_agent(concat!("provision/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Config(format!("cannot build the http client: {e}")))?;
-        let main = site(&config.endpoint, "endpoint")?;
+        let allowed = &config.allowed_hosts;
+        let main = site(&config.endpoint, "endpoint", allowed)?;
         let mut org_sites = HashMap::new();
         for (org, endpoint) in &config.org_endpoints {
             org_sites.insert(
                 org.clone(),
-                site(endpoint, &format!("endpoint of org `{org}`"))?,
+                site(endpoint, &format!("endpoint of org `{org}`"), allowed)?,
             );
         }
-        let ims = transport::checked_base(&config.ims, "ims")?;
+        let ims = transport::checked_base(&config.ims, "ims", allowed)?;
         let setup = ImsSetup {
             ims,
             scopes: config.scopes,

@@ -50,6 +50,9 @@ pub struct ClientConfig {
     /// Secrets to mask in any text a server sends back (the client adds
     /// its own credentials and tokens).
     pub redactor: Redactor,
+    /// Hosts other than Adobe's and loopback that may receive credentials:
+    /// `PROVISION_ALLOW_HOSTS` from the process environment, never a setting.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl ClientConfig {
@@ -65,6 +68,7 @@ impl ClientConfig {
             timeouts: Timeouts::default(),
             body_limit: MAX_BODY_BYTES,
             redactor: Redactor::new(),
+            allowed_hosts: super::hosts::allowed_from_env(),
         }
     }
 

@@ -268,6 +268,13 @@ impl ApiError {
         limits: (Duration, Duration),
     ) -> ApiError {
         let (connect_limit, request_limit) = limits;
+        // Built locally and refused before sending: it fails the same way
+        // every time, so it is a configuration error, never retried.
+        if err.is_builder() {
+            return ApiError::Config(format!(
+                "the request to `{url}` could not be built (nothing was sent): {err}"
+            ));
+        }
         let message = if err.is_timeout() && err.is_connect() {
             format!(
                 "could not connect within {} (connect timeout)",

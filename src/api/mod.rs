@@ -7,6 +7,7 @@ mod client;
 mod client_config;
 pub mod dataflow;
 mod error;
+pub mod hosts;
 pub mod ingestion;
 mod redact;
 mod redacted;

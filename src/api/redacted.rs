@@ -1,14 +1,17 @@
 //! Redacting an `ApiError`: every text field that may quote a server (a
 //! message, a title, an excerpt, a URL from a next link) passes through the
-//! run's `Redactor` before the error leaves the client.
+//! run's `Redactor` before the error leaves the client, then is made one
+//! capped line (`escape::server_text`): redacted first, since a secret cut
+//! in half would no longer match.
 
 use super::error::ApiError;
 use super::redact::Redactor;
+use crate::escape::server_text;
 
 impl ApiError {
     /// The same error with every known secret masked in every text field.
     pub(crate) fn redacted(self, r: &Redactor) -> ApiError {
-        let t = |s: String| r.redact(&s);
+        let t = |s: String| server_text(&r.redact(&s));
         let boxed = |e: Box<ApiError>| Box::new(e.redacted(r));
         match self {
             ApiError::CreateOutcomeUnknown { name, source } => ApiError::CreateOutcomeUnknown {
@@ -77,7 +80,7 @@ impl ApiError {
 
     /// `redacted` for the variants with one or two text fields.
     fn redacted_fields(self, r: &Redactor) -> ApiError {
-        let t = |s: String| r.redact(&s);
+        let t = |s: String| server_text(&r.redact(&s));
         match self {
             ApiError::EtagMismatch { id } => ApiError::EtagMismatch { id: t(id) },
             ApiError::NotFound { id } => ApiError::NotFound { id: t(id) },

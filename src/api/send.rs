@@ -118,6 +118,11 @@ impl FlowServiceClient {
                 return Attempt::Failed(error, verdict, None);
             }
         };
+        // A value no header can carry fails the same way on every attempt:
+        // say which setting holds it, and do not retry.
+        if let Some(error) = unsendable(scope, self.auth.client_id(), &token) {
+            return Attempt::Failed(error, Verdict::Final, None);
+        }
         // A next page's URL came from the server: redacted like any server text.
         let shown = self.redactor.redact(call.url.as_str());
         tracing::debug!(method = %call.method, url = %shown, "flow service request");
@@ -249,4 +254,35 @@ fn error_verdict(error: &ApiError, kind: CallKind) -> Verdict {
         ApiError::TooLarge { .. } if kind == CallKind::Idempotent => Verdict::Final,
         _ => Verdict::Unknown,
     }
+}
+
+/// The first header value of a call that HTTP cannot carry (a line break or
+/// control character from a secret store), as an error naming its setting.
+fn unsendable(scope: &Scope, client_id: &str, token: &Secret) -> Option<ApiError> {
+    let bad = |value: &str| reqwest::header::HeaderValue::from_str(value).is_err();
+    let (what, value) = if bad(&scope.org) {
+        (
+            "the IMS org id (settings `orgs.<cloud>.imsOrg`, or the variable it names)",
+            Some(scope.org.as_str()),
+        )
+    } else if bad(client_id) {
+        (
+            "the client id (settings `credentials.clientId`, or `AEP_CLIENT_ID`)",
+            Some(client_id),
+        )
+    } else if bad(&scope.sandbox) {
+        ("the connection's `sandbox`", Some(scope.sandbox.as_str()))
+    } else if bad(&format!("Bearer {}", token.expose())) {
+        // A secret: never shown, not even escaped.
+        (
+            "the access token (settings `credentials.accessToken`, or `AEP_ACCESS_TOKEN`)",
+            None,
+        )
+    } else {
+        return None;
+    };
+    let shown = value.map_or_else(String::new, |v| format!(" `{}`", v.escape_debug()));
+    Some(ApiError::Config(format!(
+        "{what}{shown} holds a line break or control character, which no HTTP header can carry: fix the value (nothing was sent; not retried)"
+    )))
 }

@@ -3,9 +3,10 @@
 //! much of an answer is read (capped), and which `_links.next` may be
 //! followed (the endpoint's own origin only).
 
-use url::{Host, Url};
+use url::Url;
 
 use super::error::ApiError;
+use super::hosts::{self, is_loopback};
 
 /// The most of one answer's body that is read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -15,8 +16,9 @@ pub const MAX_PAGES: usize = 10_000;
 
 /// Parses a configured host URL (`what` names the setting) and refuses
 /// what must never be called: another scheme than http(s), plain http to a
-/// host that is not loopback, and credentials in the URL.
-pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
+/// host that is not loopback, credentials in the URL, and a host that is
+/// neither Adobe's nor loopback nor in `allowed` (`PROVISION_ALLOW_HOSTS`).
+pub fn checked_base(text: &str, what: &str, allowed: &[String]) -> Result<Url, ApiError> {
     let refuse = |why: String| ApiError::Config(format!("{what} `{text}` {why}"));
     let url = Url::parse(text.trim()).map_err(|e| {
         refuse(format!(
@@ -42,6 +44,9 @@ pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
             "has no host: expected e.g. `https://platform.adobe.io`".into(),
         ));
     }
+    if let Some(why) = hosts::refused(&url, allowed) {
+        return Err(refuse(why));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refuse(
             "holds credentials: put them in `credentials`, not in the url".into(),
@@ -53,19 +58,6 @@ pub fn checked_base(text: &str, what: &str) -> Result<Url, ApiError> {
         ));
     }
     Ok(url)
-}
-
-/// `127.0.0.0/8`, `::1` and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.');
-            name.eq_ignore_ascii_case("localhost")
-        }
-        None => false,
-    }
 }
 
 /// Whether `next` may receive the token: same scheme, host and port as `base`.
@@ -126,7 +118,7 @@ mod tests {
             "http://localhost:1234/base",
             "http://LOCALHOST.",
         ] {
-            assert!(checked_base(ok, "endpoint").is_ok(), "{ok}");
+            assert!(checked_base(ok, "endpoint", &[]).is_ok(), "{ok}");
         }
         for bad in [
             "http://platform.adobe.io",
@@ -138,7 +130,9 @@ mod tests {
             "https://platform.adobe.io/?x=1",
             "platform.adobe.io",
         ] {
-            let err = checked_base(bad, "endpoint").err().map(|e| e.to_string());
+            let err = checked_base(bad, "endpoint", &[])
+                .err()
+                .map(|e| e.to_string());
             assert!(
                 err.is_some_and(|e| e.contains(&format!("`{bad}`"))),
                 "{bad}"

@@ -25,9 +25,10 @@ pub const DEFAULT_IMS_SCOPES: [&str; 5] = [
 /// The same, as the `scope` form field.
 pub const IMS_SCOPE: &str =
     "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session";
-/// The `state` values of a connection in use; any other (the service has
-/// delete-finalizing states) is a connection on its way out.
-pub const LIVE_STATES: [&str; 2] = ["enabled", "disabled"];
+/// The `state` values of a connection on its way out (the service's
+/// delete-finalizing states); every other value, known or new, counts as a
+/// connection in use, so a state added by the service never causes a duplicate.
+pub const DELETING_STATES: [&str; 2] = ["deleting", "deleted"];
 
 /// `connectionSpec`: which source, which version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,11 +165,14 @@ pub struct ConnectionItem {
 }
 
 impl ConnectionItem {
-    /// Whether the connection counts: `enabled`, `disabled`, or no `state`
-    /// at all (counting an unknown one is the safe side against duplicates).
+    /// Whether the connection counts: every `state` but a deleting one
+    /// (counting an unknown one is the safe side against duplicates).
     /// Connections being deleted are ignored when adopting or counting namesakes.
     pub fn is_live(&self) -> bool {
-        self.state.is_empty() || LIVE_STATES.contains(&self.state.as_str())
+        let state = self.state.trim();
+        !DELETING_STATES
+            .iter()
+            .any(|deleting| state.eq_ignore_ascii_case(deleting))
     }
 }
 

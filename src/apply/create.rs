@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::{ActionError, Done, Engine, ambiguous};
 use crate::api::wire::{ConnectionItem, CreateConnectionRequest, IdEtag};
 use crate::api::{ApiError, FlowService, Scope};
-use crate::plan::Desired;
+use crate::plan::{Action, Desired, parse_timestamp};
 use crate::state::{Change, Pending, timestamp};
 
 /// The first wait between two lookups; it doubles up to `MAX_LOOKUP_GAP`.
@@ -18,8 +18,20 @@ const FIRST_LOOKUP_GAP: Duration = Duration::from_millis(250);
 const MAX_LOOKUP_GAP: Duration = Duration::from_secs(4);
 
 impl<F: FlowService + 'static> Engine<F> {
-    pub(super) async fn create(&self, d: &Desired) -> Result<Done, ActionError> {
+    /// Creates `d`; `pending_since` is when state's pending create of it
+    /// started: its name is looked up over the settle window from then
+    /// before anything is sent (a listing may still lag that create).
+    pub(super) async fn create(
+        &self,
+        d: &Desired,
+        pending_since: Option<&str>,
+    ) -> Result<Done, ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
+        if let Some(since) = pending_since
+            && let Some(done) = self.find_earlier(d, &scope, since).await?
+        {
+            return Ok(done);
+        }
         let pending = Pending {
             org: d.org.clone(),
             started_at: timestamp::now(),
@@ -55,6 +67,64 @@ impl<F: FlowService + 'static> Engine<F> {
             }
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// An earlier run's create of `d`, started at `since`: looked up with
+    /// backoff until the settle window from `since` has passed (at least
+    /// once), and adopted when found.
+    async fn find_earlier(
+        &self,
+        d: &Desired,
+        scope: &Scope,
+        since: &str,
+    ) -> Result<Option<Done>, ActionError> {
+        // An unreadable start is looked up for a whole window from now.
+        let remaining = || match parse_timestamp(since) {
+            Some(start) => {
+                let end = Duration::from_secs(start).saturating_add(self.settle);
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                end.saturating_sub(now)
+            }
+            None => self.settle,
+        };
+        let window = Instant::now() + remaining();
+        let mut gap = FIRST_LOOKUP_GAP;
+        loop {
+            self.pace().await;
+            match self.api.find_by_name(scope, &d.connection.name).await {
+                Ok(found) => {
+                    if let Some(done) = self.adopt_found(d, &found, false).await? {
+                        return Ok(Some(done));
+                    }
+                }
+                // Nothing may be created while the earlier create may still show up.
+                Err(err) => return Err(err.into()),
+            }
+            let now = Instant::now();
+            if now >= window {
+                return Ok(None);
+            }
+            tokio::time::sleep(gap.min(window - now)).await;
+            gap = gap.saturating_mul(2).min(MAX_LOOKUP_GAP);
+        }
+    }
+
+    /// Forgets a pending create whose document is gone and whose name was
+    /// not listed after its settle window (the plan said so).
+    pub(super) async fn drop_pending(&self, action: &Action) -> Result<Done, ActionError> {
+        if self.records.contains_key(&action.key) {
+            return Err(ActionError::Internal(format!(
+                "`{}` is recorded: only a pending create is dropped",
+                action.key
+            )));
+        }
+        self.recorder
+            .commit(vec![Change::Remove(action.key.clone())])
+            .await
+            .map_err(ActionError::State)?;
+        Ok(Done::DroppedPending)
     }
 
     /// Looks the name up with backoff until it is listed or the settle

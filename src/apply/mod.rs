@@ -217,7 +217,10 @@ impl<F: FlowService + 'static> Engine<F> {
         let missing = || ActionError::NotInConfig(action.key.clone());
         match &action.step {
             Step::Blocked(reason) => Err(ActionError::Blocked(reason.clone())),
-            Step::Create => self.create(desired.ok_or_else(missing)?).await,
+            Step::Create => {
+                let since = action.pending_since.as_deref();
+                self.create(desired.ok_or_else(missing)?, since).await
+            }
             Step::Adopt { id, .. } => self.adopt(desired.ok_or_else(missing)?, id).await,
             Step::Update { id, changes } => {
                 let push_secret = changes.iter().any(|c| c.sensitive);
@@ -225,6 +228,7 @@ impl<F: FlowService + 'static> Engine<F> {
                     .await
             }
             Step::Delete { id } => self.delete(action, id).await,
+            Step::DropPending => self.drop_pending(action).await,
             Step::Unchanged { .. } => Err(ActionError::Internal("nothing to do".into())),
         }
     }

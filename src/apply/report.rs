@@ -10,9 +10,14 @@ use crate::plan::ActionKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Done {
     Created(String),
-    Adopted { id: String, updated: bool },
+    Adopted {
+        id: String,
+        updated: bool,
+    },
     Updated(String),
     Deleted(String),
+    /// A pending create without a document, never listed: record dropped.
+    DroppedPending,
 }
 
 /// One action's outcome.
@@ -38,6 +43,10 @@ impl Outcome {
             }
             Ok(Done::Updated(id)) => format!("~ {}: updated (id {id})", self.key),
             Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
+            Ok(Done::DroppedPending) => format!(
+                "- {}: stale pending create dropped from state (never listed)",
+                self.key
+            ),
             Err(ActionError::Interrupted) => format!("  {}: not started (interrupted)", self.key),
             Err(reason) => format!("! {}: failed: {reason}", self.key),
         }

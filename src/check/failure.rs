@@ -56,10 +56,12 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// The message quotes servers (a database's error text): it is kept to
+    /// one capped line, as all server text is.
     pub(crate) fn new(category: Category, message: impl Into<String>) -> Self {
         Failure {
             category,
-            message: message.into(),
+            message: crate::escape::server_text(&message.into()),
         }
     }
 }

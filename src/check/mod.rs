@@ -86,9 +86,9 @@ pub(crate) async fn check_each(
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             tracing::info!(key = %target.key, host = %target.host, port = target.port, tls = %target.tls, "probing");
-            let (result, elapsed) = probe::probe(&target, &connectors, timeout).await;
-            tracing::debug!(key = %target.key, ok = result.is_ok(), ?elapsed, "probed");
-            Outcome::new(&target, result, elapsed)
+            let probed = probe::probe(&target, &connectors, timeout).await;
+            tracing::debug!(key = %target.key, ok = probed.result.is_ok(), elapsed = ?probed.elapsed, "probed");
+            Outcome::new(&target, probed)
         });
         keys.insert(handle.id(), key);
     }

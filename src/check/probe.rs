@@ -14,98 +14,100 @@ use super::failure::{Category, Failure};
 use super::target::Target;
 use crate::tls::{Connectors, Encryption, Verification};
 
-/// Runs one probe within `timeout`, returning its result and how long it took.
-pub(super) async fn probe(
-    target: &Target,
-    connectors: &Connectors,
-    timeout: Duration,
-) -> (Result<(), Failure>, Duration) {
-    let start = Instant::now();
-    let result = match tokio::time::timeout(timeout, attempt_all(target, connectors, timeout)).await
-    {
-        Ok(result) => result,
-        Err(_) => Err(Failure::new(
-            Category::Timeout,
-            format!(
-                "no answer from `{}:{}` within {} s",
-                target.host,
-                target.port,
-                timeout.as_secs_f64()
-            ),
-        )),
-    };
-    (result, start.elapsed())
+/// One probe's result, how long it took, and whether the password was
+/// offered over a connection without TLS (check warns about those).
+pub(super) struct Probed {
+    pub result: Result<(), Failure>,
+    pub elapsed: Duration,
+    pub unencrypted: bool,
 }
 
+/// Runs one probe within `timeout`.
+pub(super) async fn probe(target: &Target, connectors: &Connectors, timeout: Duration) -> Probed {
+    let start = Instant::now();
+    let (result, unencrypted) =
+        match tokio::time::timeout(timeout, attempt_all(target, connectors, timeout)).await {
+            Ok(done) => done,
+            Err(_) => (
+                Err(Failure::new(
+                    Category::Timeout,
+                    format!(
+                        "no answer from `{}:{}` within {} s",
+                        target.host,
+                        target.port,
+                        timeout.as_secs_f64()
+                    ),
+                )),
+                target.tls.encryption == Encryption::Disable,
+            ),
+        };
+    Probed {
+        result,
+        elapsed: start.elapsed(),
+        unencrypted,
+    }
+}
+
+/// The probe, and whether the password was offered without TLS.
 async fn attempt_all(
     target: &Target,
     connectors: &Connectors,
     timeout: Duration,
-) -> Result<(), Failure> {
+) -> (Result<(), Failure>, bool) {
     // Resolving first gives "host not found" its own category; tokio-postgres
     // would fold it into a generic connect error.
     if let Err(err) = tokio::net::lookup_host((target.host.as_str(), target.port)).await {
-        return Err(Failure::new(
-            Category::Dns,
-            format!("host `{}` not found: {err}", target.host),
-        ));
+        return (
+            Err(Failure::new(
+                Category::Dns,
+                format!("host `{}` not found: {err}", target.host),
+            )),
+            false,
+        );
     }
+    use tokio_postgres::config::SslMode as Mode;
     let tls = connectors.for_verification(target.tls.verification);
     let none = connectors.for_verification(Verification::None);
     match target.tls.encryption {
-        Encryption::Disable => {
-            attempt(
-                target,
-                tokio_postgres::config::SslMode::Disable,
-                tls,
-                timeout,
-            )
-            .await
-        }
-        Encryption::Prefer => {
-            attempt(
-                target,
-                tokio_postgres::config::SslMode::Prefer,
-                tls,
-                timeout,
-            )
-            .await
-        }
-        Encryption::Require => {
-            attempt(
-                target,
-                tokio_postgres::config::SslMode::Require,
-                tls,
-                timeout,
-            )
-            .await
-        }
+        Encryption::Disable => (attempt(target, Mode::Disable, tls, timeout).await, true),
+        Encryption::Require => (attempt(target, Mode::Require, tls, timeout).await, false),
+        // TLS when the server offers it, else plain; split in two so that
+        // the probe knows which one it got.
+        Encryption::Prefer => match attempt(target, Mode::Require, tls, timeout).await {
+            Err(refused) if refused.message.starts_with(NO_TLS) => {
+                if target.tls.verification != Verification::None {
+                    // Certificate validation was asked for: a password is
+                    // never sent where no certificate can be validated
+                    // (what libpq's `require_auth` guards against).
+                    return (
+                        Err(Failure::new(
+                            Category::Tls,
+                            format!(
+                                "{NO_TLS}, and `{}` asks for a validated certificate: the password was not sent over an unencrypted connection; the platform, with the same setting, would fall back to plain text and send it readable on the network: make the server offer TLS, or require it (`EncryptionMethod=1`)",
+                                target.tls_setting
+                            ),
+                        )),
+                        false,
+                    );
+                }
+                (attempt(target, Mode::Disable, none, timeout).await, true)
+            }
+            other => (other, false),
+        },
         Encryption::Allow => {
             // libpq's `allow`: plain first; if the server turns plain away
             // (a `hostssl`-only pg_hba.conf), once more over TLS.
-            let plain = attempt(
-                target,
-                tokio_postgres::config::SslMode::Disable,
-                none.clone(),
-                timeout,
-            )
-            .await;
-            match plain {
+            let plain = attempt(target, Mode::Disable, none.clone(), timeout).await;
+            let result = match plain {
                 Err(first) if matches!(first.category, Category::Auth) => {
-                    match attempt(
-                        target,
-                        tokio_postgres::config::SslMode::Require,
-                        none,
-                        timeout,
-                    )
-                    .await
-                    {
+                    match attempt(target, Mode::Require, none, timeout).await {
                         Err(second) if second.message.starts_with(NO_TLS) => Err(first),
                         other => other,
                     }
                 }
                 other => other,
-            }
+            };
+            (result, true)
         }
     }
 }

@@ -5,12 +5,12 @@
 use crate::config::ConnectionKey;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::failure::{Category, Failure};
+use super::probe::Probed;
 use super::target::Target;
 
 /// What happened to one connection.
@@ -33,10 +33,30 @@ pub(crate) struct Outcome {
     pub message: Option<String>,
     /// How long the probe took.
     pub elapsed_ms: u64,
+    /// Set when the password was offered over a connection without TLS,
+    /// where anyone on the network path can read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 impl Outcome {
-    pub(crate) fn new(target: &Target, result: Result<(), Failure>, elapsed: Duration) -> Self {
+    pub(super) fn new(target: &Target, probed: Probed) -> Self {
+        let Probed {
+            result,
+            elapsed,
+            unencrypted,
+        } = probed;
+        // Only a server that got as far as authentication saw a password.
+        let reached_auth = match &result {
+            Ok(()) => true,
+            Err(failure) => matches!(failure.category, Category::Auth | Category::Database),
+        };
+        let warning = (unencrypted && reached_auth).then(|| {
+            format!(
+                "the password was offered without TLS (tls={}): anyone on the network path can read it, and the platform connects the same way; require TLS (`Verify Full`, `sslMode: true`, `EncryptionMethod=1`)",
+                target.tls
+            )
+        });
         let (status, category, message) = match result {
             Ok(()) => ("ok", None, None),
             Err(failure) => ("failed", Some(failure.category), Some(failure.message)),
@@ -49,6 +69,7 @@ impl Outcome {
             category,
             message,
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            warning,
         }
     }
 
@@ -62,6 +83,7 @@ impl Outcome {
             category: Some(failure.category),
             message: Some(failure.message),
             elapsed_ms: 0,
+            warning: None,
         }
     }
 
@@ -112,15 +134,15 @@ impl Outcome {
         if let (Some(category), Some(message)) = (self.category, &self.message) {
             let _ = write!(line, "  {category}: {message}");
         }
+        if let Some(warning) = &self.warning {
+            let _ = write!(line, "  WARNING: {warning}");
+        }
         line
     }
 
     /// A GitHub Actions line: a failure is an `::error` annotation on the
     /// connection's document (`file`, `line`), a success a plain line.
     pub(crate) fn github_line(&self, columns: &Columns, place: Option<(&Path, u32)>) -> String {
-        let (Some(category), Some(message)) = (self.category, &self.message) else {
-            return self.text_line(columns);
-        };
         let at = place
             .map(|(file, line)| {
                 format!(
@@ -133,6 +155,17 @@ impl Outcome {
             String::new()
         } else {
             format!(" ({}, tls={})", self.endpoint, self.tls)
+        };
+        let (Some(category), Some(message)) = (self.category, &self.message) else {
+            return match &self.warning {
+                Some(warning) => format!(
+                    "{}\n::warning{at}title={}::{}",
+                    self.text_line(columns),
+                    escape_property("provision check: password without TLS"),
+                    escape_data(&format!("{}{endpoint}: {warning}", self.key))
+                ),
+                None => self.text_line(columns),
+            };
         };
         format!(
             "::error{at}title={}::{}",
@@ -167,6 +200,8 @@ pub(crate) struct CheckDocument<'a> {
     format_version: u32,
     results: &'a [Outcome],
     summary: Summary,
+    /// What a check proves and what it cannot (see [`REACH_NOTE`]).
+    note: &'static str,
 }
 
 /// How many connections answered, and how many did not.
@@ -174,7 +209,14 @@ pub(crate) struct CheckDocument<'a> {
 struct Summary {
     ok: usize,
     failed: usize,
+    /// Connections whose password was offered without TLS.
+    #[serde(default)]
+    unencrypted: usize,
 }
+
+/// What a check proves, and what it cannot: it connects from where it runs,
+/// the platform from Adobe's addresses.
+pub(crate) const REACH_NOTE: &str = "checked from this machine: this proves the servers accept these credentials from here, not that Experience Platform can reach them; the platform connects from Adobe's addresses, which each server's firewall must allow (Adobe's \"IP address allow list\" page for source connectors: https://experienceleague.adobe.com/en/docs/experience-platform/sources/ip-address-allow-list)";
 
 /// The format version of `check --format json`.
 const FORMAT_VERSION: u32 = 2;
@@ -188,13 +230,32 @@ impl CheckReport {
         self.outcomes.len() - self.failed()
     }
 
-    /// `Check complete: 2 ok, 1 failed.`
+    /// Outcomes whose password was offered without TLS.
+    pub(crate) fn unencrypted(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.warning.is_some()).count()
+    }
+
+    /// `Check complete: 2 ok, 1 failed.`, and a loud line when a password
+    /// crossed the network without TLS.
     pub(crate) fn summary_line(&self) -> String {
-        format!(
+        let mut line = format!(
             "Check complete: {} ok, {} failed.",
             self.passed(),
             self.failed()
-        )
+        );
+        let unencrypted = self.unencrypted();
+        if unencrypted > 0 {
+            let _ = write!(
+                line,
+                "\nWARNING: {unencrypted} connection(s) offered the password without TLS (see the lines above)."
+            );
+        }
+        line
+    }
+
+    /// What the check cannot prove, the last line of a text report.
+    pub(crate) fn note_line(&self) -> String {
+        format!("Note: {REACH_NOTE}.")
     }
 
     /// One line per connection: status, key, endpoint, TLS policy, time, and
@@ -241,7 +302,9 @@ impl CheckReport {
             summary: Summary {
                 ok: self.passed(),
                 failed: self.failed(),
+                unencrypted: self.unencrypted(),
             },
+            note: REACH_NOTE,
         }
     }
 }
@@ -259,6 +322,7 @@ mod tests {
             category: failure.as_ref().map(|f| f.category),
             message: failure.map(|f| f.message),
             elapsed_ms: 12,
+            warning: None,
         }
     }
 
@@ -281,6 +345,11 @@ mod tests {
         assert!(text.contains("FAIL  azure/dev/bb  127.0.0.1:5432/orders  tls=verify-full"));
         assert!(text.contains("12 ms  auth: password authentication failed\n"));
         assert_eq!(report.summary_line(), "Check complete: 1 ok, 1 failed.");
+        assert!(
+            report
+                .note_line()
+                .starts_with("Note: checked from this machine")
+        );
         let json = serde_json::to_value(report.document()).unwrap();
         assert_eq!(json["format_version"], 2);
         assert_eq!(json["summary"]["failed"], 1);

@@ -96,6 +96,7 @@ impl PlanningArgs {
             rotate_secrets: self.rotate_secrets,
             scope: Some(self.config.prune_scope()),
             described_elsewhere: Default::default(),
+            pending_window: None,
         }
     }
 }

@@ -82,6 +82,7 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
         CheckFormat::Text | CheckFormat::Github => {
             output::result_line(&checked.summary_line());
             output::result(&checked.failures_in_order());
+            output::result_line(&checked.note_line());
         }
     }
     Ok(Status::failed_if(checked.failed() > 0))

@@ -64,6 +64,13 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
     if let Some(left) = &report.left_behind {
         return Err(Error::Failed(left.clone()));
     }
+    if report.interrupted {
+        output::progress(&format!(
+            "smoke: interrupted; the clean-up ran (connection `{}` in sandbox `{}` is not left behind)\n",
+            report.name, report.sandbox
+        ));
+        return Ok(Status::Interrupted);
+    }
     let mismatches = report.steps.iter().filter(|s| !s.matches).count();
     if mismatches > 0 {
         return Err(Error::Failed(format!(

@@ -169,8 +169,20 @@ fn list(args: &StateListArgs) -> Result<()> {
 fn show(args: &StateShowArgs) -> Result<()> {
     let backend = backend(&args.record.state)?;
     let state = backend.load_unchecked()?;
-    let (key, record) = workspace::recorded_key(&args.record.key, &state, &*backend)?;
-    let shown = StateShow::of(&key, record);
+    let pending = args
+        .record
+        .key
+        .parse::<ConnectionKey>()
+        .ok()
+        .filter(|key| !state.connections.contains_key(key))
+        .and_then(|key| state.pending.get(&key).map(|p| StateShow::pending(&key, p)));
+    let shown = match pending {
+        Some(shown) => shown,
+        None => {
+            let (key, record) = workspace::recorded_key(&args.record.key, &state, &*backend)?;
+            StateShow::of(&key, record)
+        }
+    };
     match args.format {
         ResultFormat::Text => shown.text().iter().for_each(|l| output::result_line(l)),
         ResultFormat::Json => output::result(&reporter::json_document(&shown)),

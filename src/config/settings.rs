@@ -89,6 +89,32 @@ pub struct OrgSettings {
     pub endpoint: Option<String>,
 }
 
+impl OrgSettings {
+    /// An IMS org id as it is used and compared everywhere: surrounding
+    /// whitespace trimmed (a secret store's trailing space or newline; HTTP
+    /// trims header values, so ` ORG@AdobeOrg` and `ORG@AdobeOrg` are one org),
+    /// and refused when whitespace or a control character is left inside or
+    /// nothing is left at all. The error says what was found and expected.
+    pub fn normalize_org(raw: &str) -> Result<String, String> {
+        let org = raw.trim();
+        if org.is_empty() {
+            return Err("is empty: expected an IMS org id like `ABC123@AdobeOrg`".to_owned());
+        }
+        if let Some(c) = org.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!(
+                "is `{}`, which holds {}: expected an IMS org id like `ABC123@AdobeOrg`, with no whitespace or control character inside",
+                org.escape_debug(),
+                if c.is_control() {
+                    format!("the control character `{}`", c.escape_unicode())
+                } else {
+                    "whitespace".to_owned()
+                }
+            ));
+        }
+        Ok(org.to_owned())
+    }
+}
+
 /// Credentials for the Flow Service API. Use `${VAR}` references: these are secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -149,4 +175,29 @@ pub enum StateBackendKind {
     File,
     /// A PostgreSQL database shared by a team.
     Postgres,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrgSettings;
+
+    fn normalize_org(raw: &str) -> Result<String, String> {
+        OrgSettings::normalize_org(raw)
+    }
+
+    #[test]
+    fn org_ids_are_trimmed_and_refused_with_inner_whitespace() {
+        assert_eq!(normalize_org(" ORG@AdobeOrg \n").unwrap(), "ORG@AdobeOrg");
+        assert!(
+            normalize_org("OR G@AdobeOrg")
+                .unwrap_err()
+                .contains("whitespace")
+        );
+        assert!(
+            normalize_org("ORG\n2@AdobeOrg")
+                .unwrap_err()
+                .contains("control character")
+        );
+        assert!(normalize_org("  ").unwrap_err().contains("is empty"));
+    }
 }

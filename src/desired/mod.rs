@@ -44,6 +44,9 @@ pub(crate) enum DesiredError {
     Diagnostics(Vec<Diagnostic>),
     /// A cloud in use has no IMS org configured.
     NoOrg(Cloud),
+    /// An IMS org id that cannot be used as written, or one org for both
+    /// clouds once `${VAR}`s are resolved; the message names the setting.
+    BadOrg(String),
     /// Two connections are the same (org, sandbox, name) on the platform,
     /// which the settings only showed once `${VAR}`s were resolved.
     SameConnection {
@@ -62,6 +65,7 @@ pub(crate) fn build(
     project: &Project,
 ) -> Result<Vec<Desired>, DesiredError> {
     let resolved = resolve::resolve_all(connections, lookup).map_err(DesiredError::Diagnostics)?;
+    usable_orgs(orgs)?;
     let mut desired = Vec::with_capacity(resolved.len());
     for (located, resolved) in connections.iter().zip(resolved) {
         let cloud = resolved.connection.cloud;
@@ -82,7 +86,36 @@ pub(crate) fn build(
         });
     }
     same_connection(&desired)?;
+    one_org_per_cloud(orgs)?;
     Ok(desired)
+}
+
+/// Every org id usable as a header (trimmed, nothing inside to break it).
+fn usable_orgs(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
+    for cloud in [Cloud::Azure, Cloud::Aws] {
+        if let Some(org) = orgs.get(&cloud) {
+            crate::config::OrgSettings::normalize_org(org).map_err(|why| {
+                DesiredError::BadOrg(format!(
+                    "settings `orgs.{cloud}.imsOrg` (or the variable it names) {why}"
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// One org per cloud once `${VAR}`s are resolved and trimmed (the literal
+/// check, V208, cannot see through them).
+fn one_org_per_cloud(orgs: &HashMap<Cloud, String>) -> Result<(), DesiredError> {
+    match (orgs.get(&Cloud::Azure), orgs.get(&Cloud::Aws)) {
+        (Some(azure), Some(aws)) if azure.eq_ignore_ascii_case(aws) => {
+            Err(DesiredError::BadOrg(format!(
+                "settings `orgs.azure.imsOrg` and `orgs.aws.imsOrg` are both `{}` once their variables are resolved and trimmed: expected a different org per cloud (an org lives on one cloud; V208)",
+                aws.escape_debug()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The platform's identity is (org, sandbox, name) (docs/contract/apply.md):
@@ -120,6 +153,9 @@ pub(crate) fn orgs_from_settings(
             if let Some(org) = org {
                 let value =
                     interpolate::substitute(&org.ims_org, &|n| lookup(n)).unwrap_or_default();
+                // Trimmed for every use; one still unusable is kept as is
+                // for `build` to refuse with the setting's name.
+                let value = crate::config::OrgSettings::normalize_org(&value).unwrap_or(value);
                 if !value.is_empty() {
                     orgs.insert(cloud, value);
                 }

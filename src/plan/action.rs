@@ -27,8 +27,12 @@ pub(crate) enum Step {
         id: String,
         changes: Vec<FieldChange>,
     },
-    /// Delete the recorded connection `id` (`--prune`).
+    /// Delete the recorded connection `id` (`--prune`), or one a pending
+    /// create without a document landed as (adopt, then prune).
     Delete { id: String },
+    /// Forget a pending create whose document is gone and whose name was
+    /// not listed after the settle window: nothing to delete.
+    DropPending,
     /// Nothing to do for the recorded connection `id`.
     Unchanged { id: String },
 }
@@ -42,6 +46,9 @@ pub(crate) struct Action {
     /// Why, in words: "not in state", "deleted outside provision", ...
     pub reasons: Vec<String>,
     pub step: Step,
+    /// When state's pending create of this key started: apply looks the
+    /// name up over the settle window from then before any create.
+    pub pending_since: Option<String>,
 }
 
 impl Action {
@@ -50,7 +57,7 @@ impl Action {
             Step::Create | Step::Blocked(_) => ActionKind::Create,
             Step::Adopt { .. } => ActionKind::Adopt,
             Step::Update { .. } => ActionKind::Update,
-            Step::Delete { .. } => ActionKind::Delete,
+            Step::Delete { .. } | Step::DropPending => ActionKind::Delete,
             Step::Unchanged { .. } => ActionKind::Unchanged,
         }
     }
@@ -58,7 +65,7 @@ impl Action {
     /// The remote id: recorded, or found for an adopt.
     pub(crate) fn id(&self) -> Option<&str> {
         match &self.step {
-            Step::Create | Step::Blocked(_) => None,
+            Step::Create | Step::Blocked(_) | Step::DropPending => None,
             Step::Adopt { id, .. }
             | Step::Update { id, .. }
             | Step::Delete { id }
@@ -101,6 +108,10 @@ struct ActionDoc {
     changes: Vec<FieldChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blocked: Option<String>,
+    /// When state's pending create of this key started (a delete without
+    /// `id` drops that stale pending record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_since: Option<String>,
 }
 
 impl From<Action> for ActionDoc {
@@ -128,6 +139,7 @@ impl From<Action> for ActionDoc {
             reasons: action.reasons,
             changes,
             blocked,
+            pending_since: action.pending_since,
         }
     }
 }
@@ -152,6 +164,10 @@ impl TryFrom<ActionDoc> for Action {
                 id: id()?,
                 changes: doc.changes.clone(),
             },
+            // Only a pending record can be dropped without an id.
+            (ActionKind::Delete, None) if doc.id.is_none() && doc.pending_since.is_some() => {
+                Step::DropPending
+            }
             (ActionKind::Delete, None) => Step::Delete { id: id()? },
             (ActionKind::Unchanged, None) => Step::Unchanged { id: id()? },
             (kind, Some(_)) => {
@@ -166,6 +182,7 @@ impl TryFrom<ActionDoc> for Action {
             org: doc.org,
             reasons: doc.reasons,
             step,
+            pending_since: doc.pending_since,
         })
     }
 }
@@ -194,6 +211,7 @@ mod tests {
             org: "O".into(),
             reasons: vec!["why".into()],
             step: Step::Blocked("two namesakes".into()),
+            pending_since: None,
         };
         let json = serde_json::to_value(&action).unwrap();
         assert_eq!(json["kind"], "create");

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Action, ActionKind, Desired, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions,
-    PlanSummary, RemoteView, Step, visible_changes,
+    PlanSummary, RemoteView, Step, identity, pending, visible_changes,
 };
 use crate::api::Scope;
 use crate::api::wire::ConnectionItem;
@@ -36,10 +36,25 @@ pub(crate) fn diff(
         let scope_items = remote.and_then(|r| r.get(&Scope::new(&d.org, &d.connection.sandbox)));
         let action = match state.connections.get(&d.key) {
             Some(record) => recorded(d, record, scope_items, options, &mut warnings),
-            None => unrecorded(d, state, scope_items, &mut warnings),
+            None => unrecorded(d, state, scope_items, options, &mut warnings),
         };
         actions.insert(d.key.clone(), action);
     }
+    let documented: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    for (key, record) in &state.pending {
+        let covered = options.scope.as_ref().is_none_or(|s| s.covers(None));
+        let recorded = state.connections.contains_key(key);
+        if documented.contains(key) || recorded || !selected(key) || !covered {
+            continue;
+        }
+        let items = remote.and_then(|r| r.get(&Scope::new(&record.org, &key.sandbox)));
+        if let Some(action) =
+            pending::without_document(key, record, state, items, options, &mut warnings)
+        {
+            actions.insert(key.clone(), action);
+        }
+    }
+    identity::refuse_shared_ids(&mut actions, state, remote, &mut warnings);
     let outside = orphans(
         desired,
         state,
@@ -192,6 +207,7 @@ fn unrecorded(
     d: &Desired,
     state: &State,
     scope_items: Option<&Vec<ConnectionItem>>,
+    options: &PlanOptions,
     warnings: &mut Vec<String>,
 ) -> Action {
     let c = &d.connection;
@@ -212,14 +228,20 @@ fn unrecorded(
                 changes: visible_changes(c, item),
             },
         ),
-        [] => {
-            let reason = if state.pending.contains_key(&d.key) {
-                "an earlier create did not finish; apply looks it up first"
-            } else {
-                "not in state"
-            };
-            action(d, vec![reason.into()], Step::Create)
-        }
+        [] => match state.pending.get(&d.key) {
+            Some(earlier) => Action {
+                pending_since: Some(earlier.started_at.clone()),
+                ..action(
+                    d,
+                    vec![pending::create_reason(
+                        earlier,
+                        options.pending_window.as_ref(),
+                    )],
+                    Step::Create,
+                )
+            },
+            None => action(d, vec!["not in state".into()], Step::Create),
+        },
         many => {
             let message = format!(
                 "{} connections named `{}` exist in sandbox `{}`: delete the extra ones on the platform, then `provision state import {} ID`",
@@ -240,6 +262,7 @@ fn action(d: &Desired, reasons: Vec<String>, step: Step) -> Action {
         org: d.org.clone(),
         reasons,
         step,
+        pending_since: None,
     }
 }
 
@@ -252,6 +275,7 @@ fn delete(key: &ConnectionKey, record: &Record) -> Action {
         step: Step::Delete {
             id: record.id.clone(),
         },
+        pending_since: None,
     }
 }
 

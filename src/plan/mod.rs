@@ -4,6 +4,8 @@
 
 mod action;
 mod diff;
+mod identity;
+mod pending;
 mod remote;
 pub(crate) mod render;
 #[cfg(test)]
@@ -21,6 +23,7 @@ pub(crate) use crate::desired::Desired;
 use crate::state::State;
 pub(crate) use action::{Action, Step};
 pub(crate) use diff::diff;
+pub(crate) use pending::{PendingWindow, parse_timestamp};
 pub(crate) use remote::visible_changes;
 
 /// The plan file format version.
@@ -126,6 +129,9 @@ pub(crate) struct PlanOptions {
     /// Keys a file outside the run's paths still describes, with that file:
     /// never pruned, whatever their recorded file says.
     pub described_elsewhere: BTreeMap<ConnectionKey, String>,
+    /// The clock and settle window pending creates are judged by; `None`:
+    /// no window is ever taken as passed.
+    pub pending_window: Option<PendingWindow>,
 }
 
 /// The state entries a run with PATHs may prune: those recorded from files
@@ -188,6 +194,10 @@ pub(crate) fn scopes_to_read(
         for (key, record) in &state.connections {
             scopes.insert((record.org.clone(), key.sandbox.clone()));
         }
+    }
+    // A pending create is looked up again by every plan: it may have landed.
+    for (key, pending) in &state.pending {
+        scopes.insert((pending.org.clone(), key.sandbox.clone()));
     }
     scopes
 }

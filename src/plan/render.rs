@@ -107,10 +107,17 @@ pub(crate) fn json(plan: &Plan) -> String {
     serde_json::to_string_pretty(plan).unwrap_or_default() + "\n"
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Text in a PR comment that may come from the platform (a description
+/// anyone in the sandbox can edit, an id, a name): one line in a code span
+/// whose fence is longer than any backtick run in it, so no link, image,
+/// @-mention, HTML or code-span breakout renders; `|` escaped for tables.
+fn md_code(text: &str) -> String {
+    let line = crate::escape::server_text(text).replace('|', "\\|");
+    let longest = line.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // The spaces are stripped by the renderer, and let the text start or
+    // end with a backtick.
+    format!("{fence} {line} {fence}")
 }
 
 /// Markdown for a PR comment: grouped by cloud and sandbox, details folded,
@@ -120,7 +127,7 @@ pub(crate) fn markdown(plan: &Plan) -> String {
     let _ = writeln!(out, "### provision plan\n");
     let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));
     for warning in &plan.warnings {
-        let _ = writeln!(out, "> :warning: {}\n", md_escape(warning));
+        let _ = writeln!(out, "> :warning: {}\n", md_code(warning));
     }
     if plan.is_empty() {
         let _ = writeln!(out, "No changes.");
@@ -151,13 +158,13 @@ pub(crate) fn markdown(plan: &Plan) -> String {
         out.push_str(&section);
         for action in actions {
             let mut row = format!(
-                "| `{}` | `{}` | {} |\n",
+                "| `{}` | {} | {} |\n",
                 action.kind().symbol(),
-                md_escape(&action.key.name),
-                md_escape(&headline(action))
+                md_code(&action.key.name),
+                md_code(&headline(action))
             );
             for change in action.changes() {
-                row.push_str(&format!("| | | {} |\n", md_escape(&change_line(change))));
+                row.push_str(&format!("| | | {} |\n", md_code(&change_line(change))));
             }
             if out.len() + row.len() > MARKDOWN_LIMIT - 200 {
                 out.push_str("\n</details>\n\n");

@@ -261,3 +261,88 @@ fn markdown_stays_under_the_comment_limit() {
     );
     assert!(md.contains("_Truncated:"), "no truncation note");
 }
+
+#[test]
+fn a_namesake_in_any_state_but_deleting_is_never_created_again() {
+    let d = desired("orders", "x");
+    for (state, adopted) in [
+        ("draft", true),
+        ("Enabled", true),
+        ("pending-validation", true),
+        ("deleting", false),
+        ("Deleted", false),
+    ] {
+        let mut found = item("id-1", "orders", "x");
+        found.state = state.into();
+        let mut remote = RemoteView::new();
+        remote.insert(Scope::new(ORG, "prod"), vec![found]);
+        let plan = diff(
+            std::slice::from_ref(&d),
+            &State::new(),
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let kind = plan.actions[0].kind();
+        let expected = if adopted {
+            ActionKind::Adopt
+        } else {
+            ActionKind::Create
+        };
+        assert_eq!(kind, expected, "a namesake in state `{state}`");
+    }
+}
+
+#[test]
+fn platform_text_in_the_pr_comment_renders_as_code_only() {
+    let d = desired("orders", "wanted");
+    let state = state_with(&[(&d, "id-1")]);
+    let hostile = "x](https://evil.example) ![b](https://beacon.example/p.gif) @org/admins <img src=x> ``` `` `|\n# heading";
+    let mut remote = RemoteView::new();
+    remote.insert(
+        Scope::new(ORG, "prod"),
+        vec![item("id-1", "orders", hostile)],
+    );
+    let plan = diff(&[d], &state, Some(&remote), "h".into(), &options()).unwrap();
+    let md = render::markdown(&plan);
+    let row = md
+        .lines()
+        .find(|l| l.contains("description"))
+        .unwrap_or_else(|| panic!("no description row in\n{md}"));
+    assert!(!md.contains("\n# heading"), "{md}");
+    let cell = row.trim_start_matches("| | | ").trim_end_matches(" |");
+    // A fence longer than any backtick run inside, around the whole text.
+    let fence: String = cell.chars().take_while(|c| *c == '`').collect();
+    let inner = &cell[fence.len()..cell.len() - fence.len()];
+    assert!(fence.len() > 3 && cell.ends_with(&fence), "{row}");
+    assert!(!inner.contains(&fence), "{row}");
+    assert!(
+        inner.contains("\\|") && !inner.replace("\\|", "").contains('|'),
+        "{row}"
+    );
+}
+
+#[test]
+fn one_id_listed_under_two_names_is_never_adopted_twice() {
+    let a = desired("a", "x");
+    let b = desired("b", "x");
+    let mut remote = RemoteView::new();
+    remote.insert(
+        Scope::new(ORG, "prod"),
+        vec![item("id-1", "a", "x"), item("id-1", "b", "x")],
+    );
+    let plan = diff(
+        &[a, b],
+        &State::new(),
+        Some(&remote),
+        "h".into(),
+        &options(),
+    )
+    .unwrap();
+    for action in &plan.actions {
+        let reason = action.blocked().unwrap_or_default();
+        assert!(reason.contains("`id-1` for 2 keys"), "{action:?}");
+    }
+    assert_eq!(plan.warnings.len(), 2, "{:?}", plan.warnings);
+}

@@ -72,8 +72,9 @@ enum Message {
         action: Kind,
         /// What was done.
         outcome: Effect,
-        /// The connection's Flow Service id.
-        id: String,
+        /// The connection's Flow Service id (none for `dropped_pending`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
     },
     /// One action failed.
     ApplyErrored {
@@ -171,6 +172,8 @@ enum Effect {
     AdoptedAndUpdated,
     Updated,
     Deleted,
+    /// A stale pending create (no document, never listed) left state.
+    DroppedPending,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -335,17 +338,18 @@ fn finished(outcome: &Outcome) -> Option<Message> {
                 error: err.to_string(),
             });
         }
-        Ok(Done::Created(id)) => (Effect::Created, id),
-        Ok(Done::Adopted { id, updated: false }) => (Effect::Adopted, id),
-        Ok(Done::Adopted { id, updated: true }) => (Effect::AdoptedAndUpdated, id),
-        Ok(Done::Updated(id)) => (Effect::Updated, id),
-        Ok(Done::Deleted(id)) => (Effect::Deleted, id),
+        Ok(Done::Created(id)) => (Effect::Created, Some(id)),
+        Ok(Done::Adopted { id, updated: false }) => (Effect::Adopted, Some(id)),
+        Ok(Done::Adopted { id, updated: true }) => (Effect::AdoptedAndUpdated, Some(id)),
+        Ok(Done::Updated(id)) => (Effect::Updated, Some(id)),
+        Ok(Done::Deleted(id)) => (Effect::Deleted, Some(id)),
+        Ok(Done::DroppedPending) => (Effect::DroppedPending, None),
     };
     Some(Message::ApplyComplete {
         key,
         action,
         outcome: done,
-        id: id.clone(),
+        id: id.cloned(),
     })
 }
 

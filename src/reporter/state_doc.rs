@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::config::ConnectionKey;
-use crate::state::{Record, State};
+use crate::state::{Pending, Record, State};
 
 /// `state list --format json`: every recorded connection and pending create.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -46,9 +46,34 @@ struct PendingCreate {
     started_at: String,
 }
 
-/// `state show --format json`: one record with its key.
+/// `state show --format json`: one record with its key, or the pending
+/// create state keeps for it (a create whose outcome is not recorded yet).
 #[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct StateShow {
+#[serde(untagged)]
+pub(crate) enum StateShow {
+    Recorded(RecordShown),
+    Pending(PendingShown),
+}
+
+/// A create state keeps as pending: sent (or about to be) but not recorded.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct PendingShown {
+    /// The version of this document's format.
+    format_version: u32,
+    /// `cloud/sandbox/name`.
+    key: String,
+    /// Always `true`: no connection id is recorded yet; the next plan looks
+    /// the name up and says whether apply adopts it or creates it.
+    pending: bool,
+    /// The IMS org it is being created in.
+    org: String,
+    /// When the create was about to be sent (RFC 3339, UTC).
+    started_at: String,
+}
+
+/// One recorded connection with its key.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RecordShown {
     /// The version of this document's format (1 was the record as stored, in camelCase).
     format_version: u32,
     /// `cloud/sandbox/name`.
@@ -121,8 +146,19 @@ impl StateShow {
     /// 1 was the stored record as is; 2 names every field in snake_case and adds the key.
     pub(crate) const FORMAT_VERSION: u32 = 2;
 
+    /// A pending create, shown rather than called "not in state".
+    pub(crate) fn pending(key: &ConnectionKey, pending: &Pending) -> Self {
+        StateShow::Pending(PendingShown {
+            format_version: Self::FORMAT_VERSION,
+            key: key.to_string(),
+            pending: true,
+            org: pending.org.clone(),
+            started_at: pending.started_at.clone(),
+        })
+    }
+
     pub(crate) fn of(key: &ConnectionKey, record: Record) -> Self {
-        StateShow {
+        StateShow::Recorded(RecordShown {
             format_version: Self::FORMAT_VERSION,
             key: key.to_string(),
             id: record.id,
@@ -133,11 +169,28 @@ impl StateShow {
             created_at: record.created_at,
             updated_at: record.updated_at,
             source: record.source,
-        }
+        })
     }
 
     /// `field: value` lines, absent fields left out.
     pub(crate) fn text(&self) -> Vec<String> {
+        match self {
+            StateShow::Recorded(shown) => shown.text(),
+            StateShow::Pending(shown) => vec![
+                format!("key: {}", shown.key),
+                format!(
+                    "status: create pending since {} (no id recorded yet; the next plan looks the name up)",
+                    shown.started_at
+                ),
+                format!("org: {}", shown.org),
+                format!("started_at: {}", shown.started_at),
+            ],
+        }
+    }
+}
+
+impl RecordShown {
+    fn text(&self) -> Vec<String> {
         let optional =
             |name: &str, value: &Option<String>| value.as_ref().map(|v| format!("{name}: {v}"));
         [

@@ -2,8 +2,11 @@
 //! creates a uniquely named throwaway connection in a sandbox, reads it
 //! back, lists it, updates and deletes it, and sets what the platform did
 //! beside what the client assumes (README, "The platform"). It never
-//! leaves anything behind and refuses to run over an earlier run's leftovers.
+//! leaves anything behind: SIGINT/SIGTERM run the clean-up before exiting
+//! 130, and a leftover of a run killed outright is deleted by the next run
+//! (which says so); a prefixed connection it did not make is refused.
 
+mod interrupt;
 mod steps;
 
 use std::path::PathBuf;
@@ -17,6 +20,10 @@ pub(crate) use steps::Step;
 
 /// Every throwaway connection's name starts with this.
 pub(crate) const PREFIX: &str = "provision-smoke-";
+
+/// Every throwaway connection's description starts with this: with the
+/// prefix, it marks a leftover of an earlier run, safe to delete.
+pub(crate) const MARK: &str = "provision smoke test";
 
 /// What `provision smoke` is asked for.
 #[derive(Debug, Clone)]
@@ -36,6 +43,8 @@ pub(crate) struct SmokeReport {
     pub steps: Vec<Step>,
     /// Set when the throwaway connection could not be deleted.
     pub left_behind: Option<String>,
+    /// A SIGINT or SIGTERM stopped the steps (the clean-up still ran).
+    pub interrupted: bool,
 }
 
 impl SmokeReport {
@@ -135,21 +144,43 @@ async fn smoke(
             "cannot list connections in sandbox `{}`",
             scope.sandbox
         )))?;
-    if let Some(old) = listed.iter().find(|i| i.name.starts_with(PREFIX)) {
+    let prefixed = listed.iter().filter(|i| i.name.starts_with(PREFIX));
+    let (ours, theirs): (Vec<_>, Vec<_>) = prefixed.partition(|i| {
+        i.description
+            .as_deref()
+            .is_some_and(|d| d.starts_with(MARK))
+    });
+    if let Some(old) = theirs.first() {
         return Err(Error::Failed(format!(
-            "refusing to run: connection `{}` (id `{}`) in sandbox `{}` already has the prefix `{PREFIX}`; an earlier smoke run left it behind or someone else uses the prefix: delete it first",
+            "refusing to run: connection `{}` (id `{}`) in sandbox `{}` has the prefix `{PREFIX}` but not a smoke run's description: someone else uses the prefix; delete or rename it first",
             old.name.escape_debug(),
             old.id.escape_debug(),
             scope.sandbox
         )));
     }
     let mut run = steps::Run::new(api, scope, cloud, password);
-    run.all().await;
+    for old in ours {
+        if !run.clean_leftover(old).await {
+            return Err(Error::Failed(format!(
+                "refusing to run: the leftover `{}` (id `{}`) of an earlier smoke run in sandbox `{}` could not be deleted: delete it by hand",
+                old.name.escape_debug(),
+                old.id.escape_debug(),
+                scope.sandbox
+            )));
+        }
+    }
+    // The handlers are in place before anything is created.
+    let mut signals = interrupt::Signals::new();
+    let interrupted = tokio::select! {
+        () = run.all() => false,
+        () = signals.next() => true,
+    };
     let left_behind = run.clean_up().await;
     Ok(SmokeReport {
         name: run.name.clone(),
         sandbox: scope.sandbox.clone(),
         steps: run.steps,
         left_behind,
+        interrupted,
     })
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::PREFIX;
+use super::{MARK, PREFIX};
 use crate::api::wire::{
     AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
 };
@@ -101,7 +101,7 @@ impl<'a> Run<'a> {
     fn body(&self) -> CreateConnectionRequest {
         CreateConnectionRequest {
             name: self.name.clone(),
-            description: Some("provision smoke test: safe to delete".into()),
+            description: Some(format!("{MARK}: safe to delete")),
             auth: CreateAuth {
                 spec_name: BASIC_AUTH.into(),
                 params: AuthParams::Basic {
@@ -278,7 +278,7 @@ impl<'a> Run<'a> {
 
     async fn update(&mut self, item: &ConnectionItem) -> bool {
         let assumed = "`add /description` with If-Match: a new etag, the description read back";
-        let text = "provision smoke test: updated";
+        let text = &format!("{MARK}: updated");
         let ops = [PatchOp::add("/description", json!(text))];
         let patched = match self.api.patch(self.scope, &item.id, &item.etag, &ops).await {
             Ok(patched) => patched,
@@ -286,11 +286,11 @@ impl<'a> Run<'a> {
         };
         match self.api.get(self.scope, &item.id).await {
             Ok(read) => {
-                let ok = patched.etag != item.etag && read.description.as_deref() == Some(text);
+                let read_back = read.description.as_deref() == Some(text.as_str());
+                let ok = patched.etag != item.etag && read_back;
                 let observed = format!(
-                    "new etag: {}, description read back: {}",
+                    "new etag: {}, description read back: {read_back}",
                     patched.etag != item.etag,
-                    read.description.as_deref() == Some(text)
                 );
                 self.record("update description", observed, assumed, ok)
             }
@@ -321,6 +321,28 @@ impl<'a> Run<'a> {
         match observed {
             Ok(observed) => self.record("gone", observed, assumed, true),
             Err(observed) => self.record("gone", observed, assumed, false),
+        }
+    }
+
+    /// Deletes the throwaway connection an earlier run left (killed before
+    /// its clean-up), and says so in a row; false when it could not.
+    pub(super) async fn clean_leftover(&mut self, old: &ConnectionItem) -> bool {
+        let assumed = "no leftover of an earlier run (deleted when found)";
+        match self.api.delete(self.scope, &old.id).await {
+            Ok(()) | Err(ApiError::NotFound { .. }) => self.record(
+                "earlier leftover",
+                format!(
+                    "deleted `{}` (id `{}`), left by an earlier, interrupted run",
+                    old.name.escape_debug(),
+                    old.id.escape_debug()
+                ),
+                assumed,
+                true,
+            ),
+            Err(err) => {
+                self.failed("earlier leftover", assumed, &err);
+                false
+            }
         }
     }
 

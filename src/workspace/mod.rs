@@ -310,6 +310,7 @@ fn desired_set(
         }
         Err(DesiredError::NoOrg(_)) if !unset.is_empty() => Err(invalid(unset)),
         Err(DesiredError::NoOrg(cloud)) => Err(no_org(cloud, target)),
+        Err(DesiredError::BadOrg(message)) => Err(Error::Setup(message)),
         Err(DesiredError::SameConnection { first, second, org }) => Err(Error::Setup(format!(
             "`{first}` and `{second}` are the same connection on the platform (org `{org}`, same sandbox and name): expected a different IMS org per cloud in provision.yaml"
         ))),

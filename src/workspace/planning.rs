@@ -40,7 +40,12 @@ impl Workspace {
             state,
             remote.as_ref(),
             config_hash(&self.desired),
-            &self.with_moved_files(state, options),
+            &PlanOptions {
+                pending_window: Some(plan::PendingWindow::starting_now(
+                    super::connect::Timing::from_settings(&self.settings)?.settle,
+                )),
+                ..self.with_moved_files(state, options)
+            },
         )
         .map_err(|e| Error::Failed(e.to_string()))
     }

@@ -4,4 +4,5 @@
 
 mod changes;
 pub mod interrupt;
+mod pending;
 mod recovery;

@@ -2,6 +2,7 @@
 //! one serving TLS with a certificate from a CA made at test time.
 
 mod fixture;
+mod hostile;
 mod probes;
 mod streaming;
 mod tls;

@@ -1,6 +1,8 @@
 //! `provision smoke` end to end against the emulator: every step matches
 //! and nothing is left; a failure midway still deletes the connection; a
-//! leftover with the prefix makes it refuse before creating anything.
+//! SIGTERM runs the clean-up and exits 130; a smoke run's leftover is
+//! deleted by the next run, which says so; a prefixed connection it did not
+//! make makes it refuse before creating anything.
 
 use provision::api::{FlowService, ListQuery, Scope};
 use provision::emulator::EmulatorConfig;
@@ -129,4 +131,73 @@ fn a_leftover_with_the_prefix_makes_it_refuse_before_creating() {
         1,
         "and nothing of someone else's was deleted"
     );
+}
+
+#[test]
+fn sigterm_runs_the_clean_up_and_exits_130() {
+    use std::time::{Duration, Instant};
+    let world = World::new(EmulatorConfig {
+        latency: std::time::Duration::from_millis(300),
+        ..EmulatorConfig::default()
+    });
+    let mut child = world
+        .cmd_via(
+            &world.url(),
+            &["smoke", "--sandbox", "prod", "--cloud", "azure"],
+        )
+        .into_command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the throwaway connection exists, the CI job is cancelled.
+    let start = Instant::now();
+    while leftovers(&world, ORG_AZURE) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "never created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = crate::apply::interrupt::wait_within(&mut child, Duration::from_secs(20));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, 130, "{stderr}");
+    assert!(
+        stderr.contains("smoke: interrupted; the clean-up ran"),
+        "{stderr}"
+    );
+    assert_eq!(
+        leftovers(&world, ORG_AZURE),
+        0,
+        "the throwaway connection was deleted"
+    );
+}
+
+#[test]
+fn a_leftover_of_a_killed_run_is_cleaned_up_by_the_next_run_which_says_so() {
+    let world = World::new(EmulatorConfig::default());
+    let client = world.client();
+    let scope = Scope::new(ORG_AZURE, "prod");
+    world.runtime.block_on(async {
+        let body = provision::api::wire::CreateConnectionRequest {
+            name: "provision-smoke-0123456789ab".into(),
+            description: Some("provision smoke test: safe to delete".into()),
+            ..crate::support::api::basic("x")
+        };
+        client.create(&scope, &body).await.unwrap();
+    });
+    let run = smoke(&world, "azure").expect_code(0);
+    let out = run.stdout();
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("earlier leftover"))
+        .unwrap_or_else(|| panic!("no leftover row:\n{out}"));
+    assert!(
+        row.contains("deleted `provision-smoke-0123456789ab`"),
+        "{row}"
+    );
+    assert_eq!(leftovers(&world, ORG_AZURE), 0);
 }

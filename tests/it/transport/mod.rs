@@ -4,7 +4,10 @@
 
 mod client;
 mod faults;
+mod hosts;
+mod local_errors;
 mod rules;
 mod server;
+mod server_text;
 mod settle;
 mod wire;

@@ -1,0 +1,77 @@
+//! One platform id, one key: the planner never adopts an id that state
+//! records under another key, nor one id for two keys, nor an id the
+//! platform lists under two names. Each such adopt becomes a conflict that
+//! apply refuses, instead of two keys fighting over one connection.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, RemoteView, Step};
+use crate::config::ConnectionKey;
+use crate::state::State;
+
+/// Blocks every adopt that would give an id a second key.
+pub(crate) fn refuse_shared_ids(
+    actions: &mut BTreeMap<ConnectionKey, Action>,
+    state: &State,
+    remote: Option<&RemoteView>,
+    warnings: &mut Vec<String>,
+) {
+    let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
+    for action in actions.values() {
+        if let Step::Adopt { id, .. } = &action.step {
+            adopters
+                .entry(id.clone())
+                .or_default()
+                .push(action.key.clone());
+        }
+    }
+    let names_of = |id: &str| -> BTreeSet<&str> {
+        remote
+            .into_iter()
+            .flat_map(|view| view.values().flatten())
+            .filter(|item| item.id == id)
+            .map(|item| item.name.as_str())
+            .collect()
+    };
+    for (id, keys) in adopters {
+        let recorded_as = state
+            .connections
+            .iter()
+            .find(|(key, record)| record.id == id && !keys.contains(key))
+            .map(|(key, _)| key);
+        let names = names_of(&id);
+        let conflict = if let Some(other) = recorded_as {
+            Some(format!(
+                "the platform's connection `{id}` is already recorded as `{other}` (renamed on the platform?): one id is never managed under two keys; rename it back on the platform, or `provision state rm {other}` first"
+            ))
+        } else if keys.len() > 1 {
+            Some(format!(
+                "the platform lists connection `{id}` for {} keys ({}): one id is never managed under two keys; fix the names on the platform",
+                keys.len(),
+                quoted(keys.iter())
+            ))
+        } else if names.len() > 1 {
+            Some(format!(
+                "the platform lists connection `{id}` under {} names ({}): adopting it is refused until the listing is consistent",
+                names.len(),
+                quoted(names.iter())
+            ))
+        } else {
+            None
+        };
+        let Some(reason) = conflict else { continue };
+        for key in keys {
+            warnings.push(format!("`{key}`: {reason}; apply will fail it"));
+            if let Some(action) = actions.get_mut(&key) {
+                action.step = Step::Blocked(reason.clone());
+            }
+        }
+    }
+}
+
+fn quoted<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
