@@ -40,7 +40,8 @@ pub enum PostgresError {
     #[error("state query failed: {0}")]
     Query(String),
     #[error(
-        "state has format version {found}; this provision reads version {}: upgrade provision",
+        "state has format version {found}; this provision reads versions {} to {}: upgrade provision",
+        super::OLDEST_READABLE,
         super::FORMAT_VERSION
     )]
     Version { found: i32 },

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
 use super::PostgresError;
-use crate::state::{Change, FORMAT_VERSION, Pending, Record, State};
+use crate::state::{Change, FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -39,7 +39,7 @@ pub(super) async fn load(
         return Ok(State::new());
     };
     let version: i32 = head.try_get(0).map_err(failed)?;
-    if version != FORMAT_VERSION as i32 {
+    if !(OLDEST_READABLE as i32..=FORMAT_VERSION as i32).contains(&version) {
         return Err(PostgresError::Version { found: version });
     }
     let serial: i64 = head.try_get(2).map_err(failed)?;

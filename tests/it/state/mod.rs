@@ -2,5 +2,6 @@
 //! project, their hints, and what only the PostgreSQL backend promises.
 
 mod commands;
+mod fencing_file;
 mod hints;
 mod postgres;
