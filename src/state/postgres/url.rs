@@ -28,6 +28,31 @@ pub struct StateUrl {
     config: Config,
     tls: Tls,
     redacted: String,
+    /// The most a whole connect may take: TCP, TLS, startup and login
+    /// (`connect_timeout`; tokio-postgres bounds only the TCP connect).
+    connect_timeout: Duration,
+    /// The most one query or transaction may take (`query_timeout`).
+    query_timeout: Duration,
+}
+
+/// Defaults of the deadlines, in seconds.
+const CONNECT_TIMEOUT: u64 = 15;
+const QUERY_TIMEOUT: u64 = 30;
+
+/// Keepalives on every session (the lock's lives for the whole run): a
+/// server that vanished without a word is noticed within about a minute.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A whole number of seconds, 1 to 86400, from a URL parameter.
+fn seconds(name: &str, value: &str) -> Result<Duration, PostgresError> {
+    match value.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(PostgresError::Url(format!(
+            "`{name}={value}`: expected a whole number of seconds, 1 to 86400"
+        ))),
+    }
 }
 
 impl std::fmt::Debug for StateUrl {
@@ -51,11 +76,24 @@ impl StateUrl {
         let mut sslmode = None;
         let mut root_cert = None;
         let mut kept = Vec::new();
+        let mut connect_timeout = Duration::from_secs(CONNECT_TIMEOUT);
+        let mut query_timeout = Duration::from_secs(QUERY_TIMEOUT);
+        let mut keepalive_set = false;
+        let mut user_timeout_set = false;
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "sslmode" => sslmode = Some(value.into_owned()),
                 "sslrootcert" => root_cert = Some(PathBuf::from(value.as_ref())),
-                _ => kept.push((key.into_owned(), value.into_owned())),
+                "query_timeout" => query_timeout = seconds("query_timeout", &value)?,
+                "connect_timeout" => {
+                    connect_timeout = seconds("connect_timeout", &value)?;
+                    kept.push((key.into_owned(), value.into_owned()));
+                }
+                _ => {
+                    keepalive_set |= key.starts_with("keepalives");
+                    user_timeout_set |= key == "tcp_user_timeout";
+                    kept.push((key.into_owned(), value.into_owned()));
+                }
             }
         }
         // tokio-postgres knows only disable/prefer/require: the verifying
@@ -81,7 +119,17 @@ impl StateUrl {
             .map_err(|e| PostgresError::Url(format!("not a PostgreSQL URL ({e})")))?;
         config.ssl_mode(mode);
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(15));
+            config.connect_timeout(connect_timeout);
+        }
+        if !keepalive_set {
+            config
+                .keepalives(true)
+                .keepalives_idle(KEEPALIVES_IDLE)
+                .keepalives_interval(KEEPALIVES_INTERVAL)
+                .keepalives_retries(3);
+        }
+        if !user_timeout_set {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("provision");
@@ -98,7 +146,17 @@ impl StateUrl {
             config,
             tls,
             redacted: redact(&url),
+            connect_timeout,
+            query_timeout,
         })
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    pub fn query_timeout(&self) -> Duration {
+        self.query_timeout
     }
 
     /// The URL without its password, for messages.
@@ -109,6 +167,19 @@ impl StateUrl {
     /// Opens a connection; its driver runs on the current runtime until the
     /// client is dropped.
     pub async fn connect(&self) -> Result<Client, PostgresError> {
+        match tokio::time::timeout(self.connect_timeout, self.connect_unbounded()).await {
+            Ok(result) => result,
+            Err(_) => Err(PostgresError::Connect {
+                url: self.redacted.clone(),
+                message: format!(
+                    "no answer within {}s (`connect_timeout`): the server accepted the connection but did not complete the startup",
+                    self.connect_timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    async fn connect_unbounded(&self) -> Result<Client, PostgresError> {
         let connect_error = |e: tokio_postgres::Error| PostgresError::Connect {
             url: self.redacted.clone(),
             message: super::message(&e),

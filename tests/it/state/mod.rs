@@ -3,5 +3,6 @@
 
 mod commands;
 mod fencing_file;
+mod fencing_postgres;
 mod hints;
 mod postgres;
