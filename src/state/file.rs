@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::lock::{self, FileLock, identity};
+use super::disk::{Head, Seen, Snapshot, beside, disk, resolve, stat};
+use super::lock::{self, FileLock};
 use super::{
     Change, FORMAT_VERSION, LockInfo, OLDEST_READABLE, State, StateBackend, StateError, StateLock,
     journal,
@@ -38,64 +39,6 @@ impl std::fmt::Debug for FileLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("FileLock")
     }
-}
-
-/// The files as this backend last read or wrote them, and the serial they
-/// hold: while they look the same, no one else wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Seen {
-    disk: Disk,
-    serial: u64,
-    version: u32,
-    snapshot_len: u64,
-}
-
-/// The state's two files as `stat` sees them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Disk {
-    snapshot: Option<(u64, u64, u64, Option<std::time::SystemTime>)>,
-    journal: Option<(u64, u64, u64)>,
-}
-
-fn stat(path: &Path) -> Option<std::fs::Metadata> {
-    std::fs::metadata(path).ok()
-}
-
-/// `path` with its symlinks resolved (the link's target, however many
-/// links deep, in its real folder), so a run through a link and a run
-/// through its target share one lock, and the atomic rename replaces the
-/// target instead of the link.
-fn resolve(path: &Path) -> PathBuf {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => match std::fs::read_link(&path) {
-                Ok(target) => {
-                    path = match path.parent() {
-                        Some(dir) => dir.join(target),
-                        None => target,
-                    };
-                }
-                Err(_) => break,
-            },
-            _ => break,
-        }
-    }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match (dir.canonicalize(), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path,
-    }
-}
-
-/// `path` with `suffix` added to its file name.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(suffix);
-    path.with_file_name(name)
 }
 
 /// A held file lock as the trait hands it out: dropping it folds the
@@ -130,19 +73,6 @@ impl FileBackend {
         StateError::Write {
             path: self.path.display().to_string(),
             source,
-        }
-    }
-
-    fn disk(real: &Path) -> Disk {
-        Disk {
-            snapshot: stat(real).map(|m| {
-                let (dev, ino) = identity(&m);
-                (dev, ino, m.len(), m.modified().ok())
-            }),
-            journal: stat(&beside(real, ".journal")).map(|m| {
-                let (dev, ino) = identity(&m);
-                (dev, ino, m.len())
-            }),
         }
     }
 
@@ -192,7 +122,7 @@ impl FileBackend {
     fn remember(&self, real: &Path, serial: u64, version: u32, snapshot_len: u64) {
         if let Ok(mut seen) = self.shared.seen.lock() {
             *seen = Some(Seen {
-                disk: Self::disk(real),
+                disk: disk(real),
                 serial,
                 version,
                 snapshot_len,
@@ -204,7 +134,7 @@ impl FileBackend {
     /// nothing changed while it read). Also returns the length of the
     /// journal's torn tail.
     fn read(&self, real: &Path) -> Result<(State, u64, Option<Seen>), StateError> {
-        let disk = Self::disk(real);
+        let before = disk(real);
         let (mut state, snapshot_len) = match std::fs::read(real) {
             Ok(text) => (self.parse(&text)?, text.len() as u64),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::new(), 0),
@@ -230,8 +160,8 @@ impl FileBackend {
                 });
             }
         };
-        let seen = (Self::disk(real) == disk).then(|| Seen {
-            disk,
+        let seen = (disk(real) == before).then(|| Seen {
+            disk: before,
             serial: state.serial,
             version,
             snapshot_len,
@@ -297,7 +227,7 @@ impl FileBackend {
     /// read again. Returns what is known about them.
     fn check_serial(&self, real: &Path, expected: u64) -> Result<Seen, StateError> {
         let known = self.shared.seen.lock().ok().and_then(|s| s.clone());
-        if let Some(seen) = known.filter(|s| s.serial == expected && s.disk == Self::disk(real)) {
+        if let Some(seen) = known.filter(|s| s.serial == expected && s.disk == disk(real)) {
             return Ok(seen);
         }
         let (on_disk, torn, mut seen) = self.read(real)?;
@@ -349,7 +279,7 @@ impl FileBackend {
         }
         if let Ok(mut slot) = self.shared.seen.lock() {
             *slot = Some(Seen {
-                disk: Self::disk(real),
+                disk: disk(real),
                 ..seen.clone()
             });
         }
@@ -381,24 +311,6 @@ impl FileBackend {
             self.save_at(&real, state)
         }
     }
-}
-
-/// The snapshot as written: the state's own fields, without copying it.
-#[derive(serde::Serialize)]
-struct Snapshot<'a> {
-    #[serde(flatten)]
-    head: &'a Head<'a>,
-    connections: &'a std::collections::BTreeMap<crate::config::ConnectionKey, super::Record>,
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pending: &'a std::collections::BTreeMap<crate::config::ConnectionKey, super::Pending>,
-}
-
-/// A state's format, identity and counter.
-#[derive(serde::Serialize)]
-struct Head<'a> {
-    version: u32,
-    lineage: &'a str,
-    serial: u64,
 }
 
 impl StateBackend for FileBackend {
@@ -443,89 +355,5 @@ impl StateBackend for FileBackend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::{Pending, Record};
-
-    fn record(id: &str) -> Record {
-        Record {
-            id: id.into(),
-            etag: "\"1\"".into(),
-            org: "O@AdobeOrg".into(),
-            fingerprint: "f".into(),
-            secret_hmac: None,
-            created_at: "t".into(),
-            updated_at: "t".into(),
-            source: None,
-        }
-    }
-
-    #[test]
-    fn records_survive_a_reload_and_count_serials() {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = FileBackend::new(dir.path().join("nested/state.json"));
-        let mut state = backend.load().unwrap();
-        assert_eq!(state.serial, 0);
-        let pending = Pending {
-            org: "O@AdobeOrg".into(),
-            started_at: "t".into(),
-        };
-        let a: crate::config::ConnectionKey = "azure/dev/a".parse().unwrap();
-        backend
-            .record(&mut state, &[Change::Pending(a.clone(), pending)])
-            .unwrap();
-        backend
-            .record(&mut state, &[Change::Upsert(a.clone(), record("1"))])
-            .unwrap();
-        let loaded = backend.load().unwrap();
-        assert_eq!(loaded, state);
-        assert_eq!(loaded.serial, 2);
-        assert!(loaded.pending.is_empty());
-        assert_eq!(loaded.connections[&a].id, "1");
-    }
-
-    #[test]
-    fn a_second_lock_is_refused_naming_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = FileBackend::new(dir.path().join("state.json"));
-        let held = backend.lock("provision apply", Duration::ZERO).unwrap();
-        match backend.lock("provision apply", Duration::from_millis(200)) {
-            Err(StateError::Locked(info)) => {
-                assert_eq!(info.pid, std::process::id());
-                assert_eq!(info.command, "provision apply");
-            }
-            other => panic!("expected a lock error, got {:?}", other.err()),
-        }
-        drop(held);
-        backend.lock("provision apply", Duration::ZERO).unwrap();
-    }
-
-    #[test]
-    fn a_malformed_key_in_state_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        std::fs::write(
-            &path,
-            r#"{"version": 1, "lineage": "x", "serial": 1, "connections": {"orders-db": {"id": "1", "etag": "e", "org": "O", "fingerprint": "f", "createdAt": "t", "updatedAt": "t"}}}"#,
-        )
-        .unwrap();
-        let err = FileBackend::new(&path).load().unwrap_err();
-        assert!(err.to_string().contains("`orders-db`"), "{err}");
-    }
-
-    #[test]
-    fn unreadable_or_future_state_is_an_error_not_a_reset() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        std::fs::write(&path, "{not json").unwrap();
-        assert!(matches!(
-            FileBackend::new(&path).load(),
-            Err(StateError::Corrupt { .. })
-        ));
-        std::fs::write(&path, r#"{"version": 9, "lineage": "x", "serial": 1}"#).unwrap();
-        assert!(matches!(
-            FileBackend::new(&path).load(),
-            Err(StateError::Version { found: 9, .. })
-        ));
-    }
-}
+#[path = "file_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 //! file and PostgreSQL backends are interchangeable; every change is
 //! persisted the moment it happens.
 
+mod disk;
 mod file;
 mod journal;
 mod lock;
