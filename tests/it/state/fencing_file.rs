@@ -10,7 +10,12 @@ use provision::config::ConnectionKey;
 use provision::emulator::EmulatorConfig;
 use provision::state::{Change, FileBackend, Pending, Record, StateBackend, StateError};
 
+use crate::support::util::fixtures;
 use crate::support::world::World;
+
+fn orders() -> ConnectionKey {
+    "azure/prod/orders".parse().unwrap()
+}
 
 fn record(id: &str) -> Record {
     Record {
@@ -149,35 +154,18 @@ fn writes_append_to_a_journal_folded_when_the_lock_is_released() {
     assert_eq!(FileBackend::new(&path).load().unwrap(), state);
 }
 
-/// A state as the release before the journal wrote it (format version 1).
-const VERSION_1: &str = r#"{
-  "version": 1,
-  "lineage": "5f0c3f4e-2b7a-4d7e-9a51-0c1d2e3f4a5b",
-  "serial": 7,
-  "connections": {
-    "azure/dev/orders": {
-      "id": "c-1",
-      "etag": "\"3\"",
-      "org": "O@AdobeOrg",
-      "fingerprint": "f",
-      "createdAt": "2026-11-01T10:00:00Z",
-      "updatedAt": "2026-11-01T10:00:00Z",
-      "source": "connections/orders.yaml"
-    }
-  }
-}
-"#;
-
 #[test]
 fn a_version_1_state_is_read_and_upgraded_on_its_first_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    std::fs::write(&path, VERSION_1).unwrap();
+    // Written by `provision apply` of the release before the journal.
+    std::fs::copy(fixtures("state/version-1.json"), &path).unwrap();
     let backend = FileBackend::new(&path);
     let _held = backend.lock("provision apply", Duration::ZERO).unwrap();
     let mut state = backend.load().unwrap();
-    assert_eq!(state.serial, 7);
-    assert_eq!(state.connections[&key("orders")].id, "c-1");
+    assert_eq!(state.serial, 2);
+    let id = "1b706855-63a7-4fdd-8ca3-8d44e52de5e6";
+    assert_eq!(state.connections[&orders()].id, id);
     backend.record(&mut state, &upsert("b")).unwrap();
     // Upgraded in the snapshot itself, never a journal beside a version 1
     // file that an older provision would read without it.
@@ -185,8 +173,8 @@ fn a_version_1_state_is_read_and_upgraded_on_its_first_write() {
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(stored["version"], 2);
-    assert_eq!(stored["serial"], 8);
-    assert_eq!(stored["connections"]["azure/dev/orders"]["id"], "c-1");
+    assert_eq!(stored["serial"], 3);
+    assert_eq!(stored["connections"]["azure/prod/orders"]["id"], id);
 }
 
 /// Starts `provision apply` in the background and waits until it is
