@@ -160,7 +160,7 @@ impl FileBackend {
                 });
             }
         };
-        let seen = (disk(real) == before).then(|| Seen {
+        let seen = (disk(real) == before).then_some(Seen {
             disk: before,
             serial: state.serial,
             version,
@@ -270,12 +270,12 @@ impl FileBackend {
             .map_err(|e| self.write_error(e))?;
         file.write_all(line).map_err(|e| self.write_error(e))?;
         file.sync_data().map_err(|e| self.write_error(e))?;
-        if seen.disk.journal.is_none() {
-            if let Some(dir) = path.parent() {
-                if let Ok(folder) = std::fs::File::open(dir) {
-                    let _ = folder.sync_all();
-                }
-            }
+        // A new journal's folder entry must be durable too.
+        if seen.disk.journal.is_none()
+            && let Some(dir) = path.parent()
+            && let Ok(folder) = std::fs::File::open(dir)
+        {
+            let _ = folder.sync_all();
         }
         if let Ok(mut slot) = self.shared.seen.lock() {
             *slot = Some(Seen {
