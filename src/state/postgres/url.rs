@@ -45,6 +45,49 @@ const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
 const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The URL's parameters: those `provision` handles itself, and the rest
+/// (`kept`) for tokio-postgres.
+struct Params {
+    sslmode: Option<String>,
+    root_cert: Option<PathBuf>,
+    kept: Vec<(String, String)>,
+    connect_timeout: Duration,
+    query_timeout: Duration,
+    keepalive_set: bool,
+    user_timeout_set: bool,
+}
+
+impl Params {
+    fn read(url: &url::Url) -> Result<Params, PostgresError> {
+        let mut params = Params {
+            sslmode: None,
+            root_cert: None,
+            kept: Vec::new(),
+            connect_timeout: Duration::from_secs(CONNECT_TIMEOUT),
+            query_timeout: Duration::from_secs(QUERY_TIMEOUT),
+            keepalive_set: false,
+            user_timeout_set: false,
+        };
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "sslmode" => params.sslmode = Some(value.into_owned()),
+                "sslrootcert" => params.root_cert = Some(PathBuf::from(value.as_ref())),
+                "query_timeout" => params.query_timeout = seconds("query_timeout", &value)?,
+                "connect_timeout" => {
+                    params.connect_timeout = seconds("connect_timeout", &value)?;
+                    params.kept.push((key.into_owned(), value.into_owned()));
+                }
+                _ => {
+                    params.keepalive_set |= key.starts_with("keepalives");
+                    params.user_timeout_set |= key == "tcp_user_timeout";
+                    params.kept.push((key.into_owned(), value.into_owned()));
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
 /// A whole number of seconds, 1 to 86400, from a URL parameter.
 fn seconds(name: &str, value: &str) -> Result<Duration, PostgresError> {
     match value.parse::<u64>() {
@@ -73,29 +116,15 @@ impl StateUrl {
                 url.scheme()
             )));
         }
-        let mut sslmode = None;
-        let mut root_cert = None;
-        let mut kept = Vec::new();
-        let mut connect_timeout = Duration::from_secs(CONNECT_TIMEOUT);
-        let mut query_timeout = Duration::from_secs(QUERY_TIMEOUT);
-        let mut keepalive_set = false;
-        let mut user_timeout_set = false;
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "sslmode" => sslmode = Some(value.into_owned()),
-                "sslrootcert" => root_cert = Some(PathBuf::from(value.as_ref())),
-                "query_timeout" => query_timeout = seconds("query_timeout", &value)?,
-                "connect_timeout" => {
-                    connect_timeout = seconds("connect_timeout", &value)?;
-                    kept.push((key.into_owned(), value.into_owned()));
-                }
-                _ => {
-                    keepalive_set |= key.starts_with("keepalives");
-                    user_timeout_set |= key == "tcp_user_timeout";
-                    kept.push((key.into_owned(), value.into_owned()));
-                }
-            }
-        }
+        let Params {
+            sslmode,
+            root_cert,
+            kept,
+            connect_timeout,
+            query_timeout,
+            keepalive_set,
+            user_timeout_set,
+        } = Params::read(&url)?;
         // tokio-postgres knows only disable/prefer/require: the verifying
         // modes become `require` plus a verifying rustls connector.
         let (mode, verification) = match sslmode.as_deref() {
@@ -248,6 +277,26 @@ mod tests {
         ] {
             let err = StateUrl::parse(text).unwrap_err().to_string();
             assert!(!err.contains("s3cret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn deadlines_come_from_the_url_and_are_checked() {
+        let url = StateUrl::parse("postgres://me:pw@h/db").unwrap();
+        assert_eq!(url.connect_timeout(), Duration::from_secs(CONNECT_TIMEOUT));
+        assert_eq!(url.query_timeout(), Duration::from_secs(QUERY_TIMEOUT));
+        let url =
+            StateUrl::parse("postgres://me:pw@h/db?connect_timeout=3&query_timeout=7").unwrap();
+        assert_eq!(url.connect_timeout(), Duration::from_secs(3));
+        assert_eq!(url.query_timeout(), Duration::from_secs(7));
+        for bad in [
+            "query_timeout=0",
+            "query_timeout=x",
+            "connect_timeout=99999999",
+        ] {
+            let err = StateUrl::parse(&format!("postgres://me:pw@h/db?{bad}")).unwrap_err();
+            assert!(err.to_string().contains("whole number of seconds"), "{err}");
+            assert!(!err.to_string().contains("pw"), "{err}");
         }
     }
 
