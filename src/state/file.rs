@@ -261,7 +261,7 @@ impl FileBackend {
     }
 
     /// Appends one write to the journal, durably.
-    fn append(&self, real: &Path, line: &[u8], seen: &Seen) -> Result<(), StateError> {
+    fn append(&self, real: &Path, line: &[u8], seen: &Seen, serial: u64) -> Result<(), StateError> {
         let path = beside(real, ".journal");
         let mut file = OpenOptions::new()
             .create(true)
@@ -280,6 +280,7 @@ impl FileBackend {
         if let Ok(mut slot) = self.shared.seen.lock() {
             *slot = Some(Seen {
                 disk: disk(real),
+                serial,
                 ..seen.clone()
             });
         }
@@ -306,7 +307,7 @@ impl FileBackend {
         // journal's writes.
         let journaled = locked && seen.disk.snapshot.is_some() && seen.version == FORMAT_VERSION;
         if journaled && journal_len <= seen.snapshot_len.max(FOLD_AT_LEAST) {
-            self.append(&real, &journal::line(state, changes)?, seen)
+            self.append(&real, &journal::line(state, changes)?, seen, state.serial)
         } else {
             self.save_at(&real, state)
         }
