@@ -234,19 +234,19 @@ fn a_run_whose_lock_file_is_deleted_stops_and_loses_no_record() {
     let world = slow_world(6);
     let mut first = apply_in_background(&world, &[]);
     std::fs::remove_file(world.path().join(".provision/state.json.lock")).unwrap();
-    let second = world.run(&["apply", "--parallelism", "4"]);
+    // Once the lock file is gone, a second run could take a new one at the
+    // same path: the first run must not write again.
     let status = first.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut first.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("state lock"), "{stderr}");
+    assert!(stderr.contains("was deleted"), "{stderr}");
+    assert!(world.remote().len() < 6, "the first run kept going");
+    let second = world.run(&["apply", "--parallelism", "4"]);
     assert_eq!(second.code(), 0, "{}", second.stderr());
     // Every connection on the platform is recorded, none twice.
     world.assert_remote_exactly(6);
     let state = world.state();
-    assert_eq!(
-        state["connections"].as_object().unwrap().len(),
-        6,
-        "{state}"
-    );
+    assert_eq!(state["connections"].as_object().unwrap().len(), 6, "{state}");
 }
