@@ -248,5 +248,9 @@ fn a_run_whose_lock_file_is_deleted_stops_and_loses_no_record() {
     // Every connection on the platform is recorded, none twice.
     world.assert_remote_exactly(6);
     let state = world.state();
-    assert_eq!(state["connections"].as_object().unwrap().len(), 6, "{state}");
+    assert_eq!(
+        state["connections"].as_object().unwrap().len(),
+        6,
+        "{state}"
+    );
 }
