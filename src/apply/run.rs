@@ -150,7 +150,7 @@ async fn carry_out(
         .collect();
     let engine = Arc::new(Engine {
         api: Arc::clone(&connected.api),
-        recorder: Recorder::start(Arc::clone(&ws.backend), state.clone()),
+        recorder: Recorder::start(Arc::clone(&ws.backend), state.clone(), interrupt.clone()),
         records: state.connections.clone().into_iter().collect(),
         limiter: options.rate_limit.map(RateLimiter::per_second),
         lookup_before_create: from_file,
@@ -166,9 +166,18 @@ async fn carry_out(
     reporter.event(Event::Planned { plan: &plan, total });
     let parallelism = ws.parallelism(options.parallelism);
     let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
+    let state_failure = engine.recorder.failure();
     report.interrupted = interrupt.is_raised();
     drop(engine);
     connected.close().await;
+    if let Some(reason) = state_failure {
+        // Never "Apply complete": the run stopped at its first failed write.
+        let c = report.counts();
+        return Err(Error::Failed(format!(
+            "apply stopped: {reason}; no action started after it ({} created, {} adopted, {} updated, {} deleted, {} failed, {} not started)",
+            c.created, c.adopted, c.updated, c.deleted, c.failed, c.not_started
+        )));
+    }
     reporter.event(Event::Ended {
         plan: &plan,
         report: &report,

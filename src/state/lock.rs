@@ -3,7 +3,7 @@
 //! naming the holder, so a second run can say who has it.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -69,8 +69,49 @@ impl StateLock {
     }
 }
 
-struct FileLock {
+/// A held file lock. The OS lock lives on the open file, not on its name:
+/// a lock file deleted or replaced during the run lets another run lock the
+/// new file at the same path, so writes check [`FileLock::check`] first.
+pub(super) struct FileLock {
     file: File,
+    path: PathBuf,
+}
+
+/// A file's identity: (device, inode) where the platform has them.
+#[cfg(unix)]
+pub(super) fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+pub(super) fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    (meta.len(), 0)
+}
+
+impl FileLock {
+    /// Ok while the file at the lock's path is still the one locked; else
+    /// why not.
+    pub(super) fn check(&self) -> Result<(), String> {
+        still_at(&self.file, &self.path)
+    }
+}
+
+/// Ok while the file at `path` is `file`; else why not.
+fn still_at(file: &File, path: &Path) -> Result<(), String> {
+    {
+        let held = file
+            .metadata()
+            .map_err(|e| format!("cannot read the held lock file: {e}"))?;
+        match std::fs::metadata(path) {
+            Ok(now) if identity(&now) == identity(&held) => Ok(()),
+            Ok(_) => Err(format!("`{}` was replaced by another file", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(format!("`{}` was deleted", path.display()))
+            }
+            Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+        }
+    }
 }
 
 impl Drop for FileLock {
@@ -111,13 +152,25 @@ pub(super) fn acquire(
     lock: &Path,
     command: &str,
     timeout: Duration,
-) -> Result<StateLock, StateError> {
+) -> Result<FileLock, StateError> {
     let info = lock;
-    let file = open_lock_file(lock)?;
+    let mut file = open_lock_file(lock)?;
     let start = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => break,
+            Ok(()) => {
+                if still_at(&file, lock).is_ok() {
+                    break;
+                }
+                // Deleted or replaced between the open and the lock: the
+                // lock is on a file no other run opens. Lock the new one.
+                file = open_lock_file(lock)?;
+                if start.elapsed() >= timeout.max(Duration::from_secs(5)) {
+                    return Err(write_error(lock)(std::io::Error::other(
+                        "the lock file keeps being deleted or replaced",
+                    )));
+                }
+            }
             Err(TryLockError::WouldBlock) => {
                 if start.elapsed() >= timeout {
                     let holder = read_info(info).unwrap_or_else(|| LockInfo {
@@ -150,7 +203,10 @@ pub(super) fn acquire(
     let mut file = file;
     file.set_len(0).map_err(write_error(lock))?;
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(write_error(lock))?;
-    Ok(StateLock::new(FileLock { file }))
+    Ok(FileLock {
+        file,
+        path: lock.to_owned(),
+    })
 }
 
 /// `state unlock`: removes holder details left by a run that died. Refuses

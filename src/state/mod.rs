@@ -3,10 +3,13 @@
 //! file and PostgreSQL backends are interchangeable; every change is
 //! persisted the moment it happens.
 
+mod disk;
 mod file;
+mod journal;
 mod lock;
 pub mod postgres;
 pub mod timestamp;
+mod undo;
 
 use crate::config::ConnectionKey;
 use std::collections::{BTreeMap, HashMap};
@@ -17,9 +20,15 @@ use serde::{Deserialize, Serialize};
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
+pub use undo::Undo;
 
-/// The state format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The state format version this build writes. Version 2 added the file
+/// backend's journal (`state.json.journal`): a provision that reads only
+/// version 1 would miss the journal's writes, so it must refuse the file.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format this build still reads (and upgrades on its next write).
+pub const OLDEST_READABLE: u32 = 1;
 
 /// The highest serial: what both backends can store (PostgreSQL's `bigint`).
 pub const MAX_SERIAL: u64 = i64::MAX as u64;
@@ -112,31 +121,7 @@ impl State {
     /// Applies changes in memory and counts one write. Nothing changes when
     /// the serial cannot count one more.
     pub fn apply(&mut self, changes: &[Change]) -> Result<(), StateError> {
-        let serial = self
-            .serial
-            .checked_add(1)
-            .filter(|s| *s <= MAX_SERIAL)
-            .ok_or(StateError::SerialExhausted(self.serial))?;
-        if self.lineage.is_empty() {
-            self.lineage = uuid::Uuid::new_v4().to_string();
-        }
-        for change in changes {
-            match change {
-                Change::Pending(key, pending) => {
-                    self.pending.insert(key.clone(), pending.clone());
-                }
-                Change::Upsert(key, record) => {
-                    self.pending.remove(key);
-                    self.connections.insert(key.clone(), record.clone());
-                }
-                Change::Remove(key) => {
-                    self.pending.remove(key);
-                    self.connections.remove(key);
-                }
-            }
-        }
-        self.serial = serial;
-        Ok(())
+        self.apply_undoable(changes).map(drop)
     }
 
     /// The key that already records connection `id`, other than `except`.
@@ -185,7 +170,7 @@ pub enum StateError {
     #[error("state `{path}` is not valid: {message}")]
     Corrupt { path: String, message: String },
     #[error(
-        "state `{path}` has format version {found}; this provision reads version {FORMAT_VERSION}: upgrade provision"
+        "state `{path}` has format version {found}; this provision reads versions {OLDEST_READABLE} to {FORMAT_VERSION}: upgrade provision"
     )]
     Version { path: String, found: u64 },
     #[error(
@@ -205,6 +190,18 @@ pub enum StateError {
     Write {
         path: String,
         source: std::io::Error,
+    },
+    #[error(
+        "the state lock of {state} was lost during this run ({why}): nothing more is written; run again once no other run holds it"
+    )]
+    LockLost { state: String, why: String },
+    #[error(
+        "state {state} changed underneath this run (expected serial {expected}, found {found}): another run wrote without the lock; nothing was written"
+    )]
+    Moved {
+        state: String,
+        expected: u64,
+        found: u64,
     },
     #[error("state backend: {0}")]
     Backend(String),
@@ -228,7 +225,9 @@ pub trait StateBackend: Send + Sync {
     /// Takes the exclusive lock for a run of `command`, waiting up to
     /// `timeout` for another holder to finish.
     fn lock(&self, command: &str, timeout: Duration) -> Result<StateLock, StateError>;
-    /// Applies `changes` to `state` and persists them atomically.
+    /// Applies `changes` to `state` and persists them atomically; on error
+    /// `state` is as it was. Refused when this run's lock is gone or
+    /// another writer moved the state on (its serial is not `state.serial`).
     fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError>;
     /// Removes lock information left by a dead run (`state unlock`).
     fn unlock(&self) -> Result<Option<LockInfo>, StateError>;

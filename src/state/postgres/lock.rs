@@ -81,21 +81,23 @@ pub(super) async fn acquire(
     }
 }
 
-/// Records this run as the holder (after the lock is taken); returns the
+/// Records this run as the holder (after the lock is taken) under a new
+/// generation, never handed out before; returns the generation and the
 /// details a run that died left behind, if any.
 pub(super) async fn claim(
     client: &Client,
     namespace: &str,
     me: &LockInfo,
-) -> Result<Option<LockInfo>, PostgresError> {
+) -> Result<(i64, Option<LockInfo>), PostgresError> {
     let stale = holder(client, namespace).await?;
-    client
-        .execute(
-            "INSERT INTO provision_locks (namespace, host, pid, since, command, backend_pid)
-             VALUES ($1, $2, $3, $4, $5, pg_backend_pid())
+    let row = client
+        .query_one(
+            "INSERT INTO provision_locks (namespace, host, pid, since, command, backend_pid, generation)
+             VALUES ($1, $2, $3, $4, $5, pg_backend_pid(), nextval('provision_lock_generations'))
              ON CONFLICT (namespace) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
                  since = EXCLUDED.since, command = EXCLUDED.command,
-                 backend_pid = EXCLUDED.backend_pid",
+                 backend_pid = EXCLUDED.backend_pid, generation = EXCLUDED.generation
+             RETURNING generation",
             &[
                 &namespace,
                 &me.host,
@@ -106,7 +108,52 @@ pub(super) async fn claim(
         )
         .await
         .map_err(failed)?;
-    Ok(stale)
+    Ok((row.try_get(0).map_err(failed)?, stale))
+}
+
+/// The fence every write passes inside its transaction: the namespace's
+/// lock row still carries this run's `generation`, and the session it
+/// names still holds the advisory lock on the server. The row is locked
+/// until the write commits, so a run taking the lock meanwhile waits for
+/// it (and then reads it).
+pub(super) async fn fence(
+    tx: &tokio_postgres::Transaction<'_>,
+    namespace: &str,
+    generation: i64,
+) -> Result<(), PostgresError> {
+    let row = tx
+        .query_opt(
+            "SELECT l.generation,
+                 EXISTS (SELECT 1 FROM pg_locks k
+                     WHERE k.locktype = 'advisory' AND k.granted AND k.pid = l.backend_pid
+                       AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                       AND k.objsubid = 1
+                       AND k.classid::bigint = (($2::bigint >> 32) & 4294967295)
+                       AND k.objid::bigint = ($2::bigint & 4294967295))
+             FROM provision_locks l WHERE l.namespace = $1 FOR UPDATE OF l",
+            &[&namespace, &key(namespace)],
+        )
+        .await
+        .map_err(failed)?;
+    let Some(row) = row else {
+        return Err(PostgresError::LockLost(
+            "its holder row was removed (`provision state unlock`?)".into(),
+        ));
+    };
+    let current: i64 = row.try_get(0).map_err(failed)?;
+    let held: bool = row.try_get(1).map_err(failed)?;
+    if current != generation {
+        return Err(PostgresError::LockLost(format!(
+            "another run took it since (lock generation {current}, this run's {generation})"
+        )));
+    }
+    if !held {
+        return Err(PostgresError::LockLost(
+            "the database session holding it ended (server restart, failover, idle timeout or a pooler)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Removes the holder row (ours, or a dead run's) and returns what it said.
@@ -131,16 +178,30 @@ pub(super) struct PgLock {
     pub(super) client: Option<Client>,
     pub(super) executor: Arc<Executor>,
     pub(super) namespace: String,
+    /// The backend's fence slot: emptied when the lock goes.
+    pub(super) fence: Arc<std::sync::Mutex<Option<i64>>>,
+    pub(super) generation: i64,
 }
 
 impl Drop for PgLock {
     fn drop(&mut self) {
+        if let Ok(mut fence) = self.fence.lock() {
+            fence.take();
+        }
         let Some(client) = self.client.take() else {
             return;
         };
         let namespace = self.namespace.clone();
+        let generation = self.generation;
         let release = async move {
-            let _ = clear(&client, &namespace).await;
+            // Only our own row: if this session died and another run holds
+            // the lock now, its row stays.
+            let _ = client
+                .execute(
+                    "DELETE FROM provision_locks WHERE namespace = $1 AND generation = $2",
+                    &[&namespace, &generation],
+                )
+                .await;
             let _ = client
                 .execute("SELECT pg_advisory_unlock($1)", &[&key(&namespace)])
                 .await;

@@ -40,14 +40,19 @@ pub enum PostgresError {
     #[error("state query failed: {0}")]
     Query(String),
     #[error(
-        "state has format version {found}; this provision reads version {}: upgrade provision",
+        "state has format version {found}; this provision reads versions {} to {}: upgrade provision",
+        super::OLDEST_READABLE,
         super::FORMAT_VERSION
     )]
     Version { found: i32 },
     #[error(
-        "state changed underneath this run (expected serial {expected}): another run wrote without the lock"
+        "state changed underneath this run (expected serial {expected}, found {found}): another run wrote without the lock"
     )]
-    Moved { expected: u64 },
+    Moved { expected: u64, found: u64 },
+    #[error("{0}")]
+    LockLost(String),
+    #[error("the state database did not answer within {}s ({what}); its connection is dropped", .after.as_secs())]
+    Timeout { what: &'static str, after: Duration },
     #[error("the target namespace already holds {entries} entries: refusing to overwrite it")]
     NotEmpty { entries: usize },
     #[error("the state backend's runtime stopped: {0}")]
@@ -87,13 +92,6 @@ impl Executor {
         })
     }
 
-    fn run<T: Send + 'static>(
-        &self,
-        work: impl Future<Output = T> + Send + 'static,
-    ) -> Result<T, PostgresError> {
-        self.run_for(work, Duration::MAX)
-    }
-
     fn run_for<T: Send + 'static>(
         &self,
         work: impl Future<Output = T> + Send + 'static,
@@ -129,6 +127,9 @@ pub struct PostgresBackend {
     /// The connection for reads and writes, opened (and the tables
     /// migrated) on first use.
     client: Arc<tokio::sync::Mutex<Option<Client>>>,
+    /// The generation of the lock this backend holds: every write is fenced
+    /// by it.
+    fence: Arc<std::sync::Mutex<Option<i64>>>,
     describe: String,
 }
 
@@ -156,6 +157,7 @@ impl PostgresBackend {
             namespace: namespace.to_owned(),
             executor: Arc::new(Executor::new()?),
             client: Arc::new(tokio::sync::Mutex::new(None)),
+            fence: Arc::default(),
             describe,
         })
     }
@@ -178,21 +180,50 @@ impl PostgresBackend {
         let url = Arc::clone(&self.url);
         let slot = Arc::clone(&self.client);
         let namespace = self.namespace.clone();
-        let outcome = self.executor.run(async move {
-            let mut guard = slot.lock().await;
-            if guard.as_ref().is_none_or(Client::is_closed) {
-                let mut client = url.connect().await?;
-                schema::migrate(&mut client).await?;
-                *guard = Some(client);
-            }
-            match guard.as_mut() {
-                Some(client) => work(client, namespace).await,
-                None => Err(PostgresError::Runtime("no connection".into())),
-            }
-        });
-        outcome
-            .and_then(|r| r)
-            .map_err(|e| StateError::Backend(e.to_string()))
+        let query = url.query_timeout();
+        let outcome = self.executor.run_for(
+            async move {
+                let mut guard = slot.lock().await;
+                if guard.as_ref().is_none_or(Client::is_closed) {
+                    // A fresh connection first: `connect` has its own deadline.
+                    *guard = None;
+                    let mut client = url.connect().await?;
+                    bounded(query, "creating or upgrading the state tables", async {
+                        schema::migrate(&mut client).await
+                    })
+                    .await?;
+                    *guard = Some(client);
+                }
+                let result = match guard.as_mut() {
+                    Some(client) => bounded(query, "a state query", work(client, namespace)).await,
+                    None => Err(PostgresError::Runtime("no connection".into())),
+                };
+                if matches!(result, Err(PostgresError::Timeout { .. })) {
+                    // It may be half way through a query: never reuse it.
+                    *guard = None;
+                }
+                result
+            },
+            url_deadline(&self.url),
+        );
+        outcome.and_then(|r| r).map_err(|e| self.state_error(e))
+    }
+
+    /// The trait's error for a backend error: a lost lock and a moved
+    /// serial keep their meaning.
+    fn state_error(&self, e: PostgresError) -> StateError {
+        match e {
+            PostgresError::LockLost(why) => StateError::LockLost {
+                state: self.describe.clone(),
+                why,
+            },
+            PostgresError::Moved { expected, found } => StateError::Moved {
+                state: self.describe.clone(),
+                expected,
+                found,
+            },
+            other => StateError::Backend(other.to_string()),
+        }
     }
 
     /// Writes a whole state into this (empty) namespace, lineage and serial
@@ -203,6 +234,25 @@ impl PostgresBackend {
             Box::pin(async move { rows::replace(client, &namespace, &state).await })
         })
     }
+}
+
+/// `work`, or a timeout error once `after` has passed.
+async fn bounded<T>(
+    after: Duration,
+    what: &'static str,
+    work: impl Future<Output = Result<T, PostgresError>>,
+) -> Result<T, PostgresError> {
+    match tokio::time::timeout(after, work).await {
+        Ok(result) => result,
+        Err(_) => Err(PostgresError::Timeout { what, after }),
+    }
+}
+
+/// The longest one call into the backend can take: a connect, a migration
+/// and a query, each with its own deadline, plus a margin. A last resort:
+/// the deadlines inside end the work first.
+fn url_deadline(url: &StateUrl) -> Duration {
+    url.connect_timeout() + url.query_timeout() * 2 + Duration::from_secs(5)
 }
 
 /// Boxed futures borrowing the connection, for [`PostgresBackend::with_client`].
@@ -228,21 +278,38 @@ impl StateBackend for PostgresBackend {
         let url = Arc::clone(&self.url);
         let namespace = self.namespace.clone();
         let me = LockInfo::current(command);
-        let outcome = self.executor.run(async move {
-            let client = url.connect().await?;
-            match lock::acquire(&client, &namespace, timeout).await? {
-                Ok(()) => {
-                    let stale = lock::claim(&client, &namespace, &me).await?;
-                    Ok(Ok((client, stale)))
+        let query = url.query_timeout();
+        let deadline = url_deadline(&url).saturating_add(timeout);
+        let outcome = self.executor.run_for(
+            async move {
+                let client = url.connect().await?;
+                let waited = query.saturating_add(timeout);
+                match bounded(waited, "taking the state lock", async {
+                    lock::acquire(&client, &namespace, timeout).await
+                })
+                .await?
+                {
+                    Ok(()) => {
+                        let (generation, stale) =
+                            bounded(query, "claiming the state lock", async {
+                                lock::claim(&client, &namespace, &me).await
+                            })
+                            .await?;
+                        Ok(Ok((client, generation, stale)))
+                    }
+                    Err(holder) => Ok(Err(holder)),
                 }
-                Err(holder) => Ok(Err(holder)),
-            }
-        });
-        let (client, stale) = match outcome.and_then(|r| r) {
+            },
+            deadline,
+        );
+        let (client, generation, stale) = match outcome.and_then(|r| r) {
             Ok(Ok(held)) => held,
             Ok(Err(holder)) => return Err(StateError::Locked(holder)),
-            Err(e) => return Err(StateError::Backend(e.to_string())),
+            Err(e) => return Err(self.state_error(e)),
         };
+        if let Ok(mut fence) = self.fence.lock() {
+            *fence = Some(generation);
+        }
         if let Some(stale) = stale {
             tracing::warn!(
                 "a previous run {stale} ended without releasing the state lock; the server released it"
@@ -252,40 +319,55 @@ impl StateBackend for PostgresBackend {
             client: Some(client),
             executor: Arc::clone(&self.executor),
             namespace: self.namespace.clone(),
+            fence: Arc::clone(&self.fence),
+            generation,
         }))
     }
 
     fn record(&self, state: &mut State, changes: &[Change]) -> Result<(), StateError> {
         let before = state.serial;
-        let mut after = state.clone();
-        after.apply(changes)?;
+        let fence = self.fence.lock().ok().and_then(|f| *f);
+        let undo = state.apply_undoable(changes)?;
+        let head = rows::Head {
+            before,
+            serial: state.serial,
+            lineage: state.lineage.clone(),
+            fence,
+        };
         let changes = changes.to_vec();
-        let written = after.clone();
-        self.with_client(move |client, namespace| {
-            Box::pin(
-                async move { rows::write(client, &namespace, before, &written, &changes).await },
-            )
-        })?;
-        *state = after;
-        Ok(())
+        let written = self.with_client(move |client, namespace| {
+            Box::pin(async move { rows::write(client, &namespace, &head, &changes).await })
+        });
+        if written.is_err() {
+            undo.revert(state);
+        }
+        written
     }
 
     fn unlock(&self) -> Result<Option<LockInfo>, StateError> {
         self.with_client(|_, _| Box::pin(async { Ok(()) }))?;
         let url = Arc::clone(&self.url);
         let namespace = self.namespace.clone();
-        let outcome = self.executor.run(async move {
-            let client = url.connect().await?;
-            match lock::acquire(&client, &namespace, Duration::ZERO).await? {
-                // Our connection ends right after: the lock goes with it.
-                Ok(()) => Ok(Ok(lock::clear(&client, &namespace).await?)),
-                Err(holder) => Ok(Err(holder)),
-            }
-        });
+        let query = url.query_timeout();
+        let deadline = url_deadline(&url);
+        let outcome = self.executor.run_for(
+            async move {
+                let client = url.connect().await?;
+                bounded(query, "state unlock", async {
+                    match lock::acquire(&client, &namespace, Duration::ZERO).await? {
+                        // Our connection ends right after: the lock goes with it.
+                        Ok(()) => Ok(Ok(lock::clear(&client, &namespace).await?)),
+                        Err(holder) => Ok(Err(holder)),
+                    }
+                })
+                .await
+            },
+            deadline,
+        );
         match outcome.and_then(|r| r) {
             Ok(Ok(stale)) => Ok(stale),
             Ok(Err(holder)) => Err(StateError::Locked(holder)),
-            Err(e) => Err(StateError::Backend(e.to_string())),
+            Err(e) => Err(self.state_error(e)),
         }
     }
 }

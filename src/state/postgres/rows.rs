@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
 use super::PostgresError;
-use crate::state::{Change, FORMAT_VERSION, Pending, Record, State};
+use crate::state::{Change, FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -39,7 +39,7 @@ pub(super) async fn load(
         return Ok(State::new());
     };
     let version: i32 = head.try_get(0).map_err(failed)?;
-    if version != FORMAT_VERSION as i32 {
+    if !(OLDEST_READABLE as i32..=FORMAT_VERSION as i32).contains(&version) {
         return Err(PostgresError::Version { found: version });
     }
     let serial: i64 = head.try_get(2).map_err(failed)?;
@@ -97,27 +97,32 @@ pub(super) async fn load(
     })
 }
 
+/// What a write moves the namespace row from and to, and the lock
+/// generation it is fenced by (none for a write made without the lock).
+pub(super) struct Head {
+    pub(super) before: u64,
+    pub(super) serial: u64,
+    pub(super) lineage: String,
+    pub(super) fence: Option<i64>,
+}
+
 /// Moves the namespace row from serial `before` to `after`'s serial (and
 /// lineage), creating it when `before` is 0.
-async fn advance(
-    tx: &Transaction<'_>,
-    namespace: &str,
-    before: u64,
-    after: &State,
-) -> Result<(), PostgresError> {
+async fn advance(tx: &Transaction<'_>, namespace: &str, head: &Head) -> Result<(), PostgresError> {
+    let before = head.before;
     let too_large = |serial: u64| {
         PostgresError::Query(format!(
             "state serial {serial} does not fit PostgreSQL's `bigint`"
         ))
     };
     let before_serial = i64::try_from(before).map_err(|_| too_large(before))?;
-    let serial = i64::try_from(after.serial).map_err(|_| too_large(after.serial))?;
+    let serial = i64::try_from(head.serial).map_err(|_| too_large(head.serial))?;
     let version = FORMAT_VERSION as i32;
     let moved = tx
         .execute(
             "UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now()
              WHERE namespace = $1 AND serial = $2",
-            &[&namespace, &before_serial, &serial, &after.lineage, &version],
+            &[&namespace, &before_serial, &serial, &head.lineage, &version],
         )
         .await
         .map_err(failed)?;
@@ -125,7 +130,7 @@ async fn advance(
         tx.execute(
             "INSERT INTO provision_namespaces (namespace, version, lineage, serial)
              VALUES ($1, $2, $3, $4) ON CONFLICT (namespace) DO NOTHING",
-            &[&namespace, &version, &after.lineage, &serial],
+            &[&namespace, &version, &head.lineage, &serial],
         )
         .await
         .map_err(failed)?
@@ -133,22 +138,45 @@ async fn advance(
         moved
     };
     if moved == 1 {
-        Ok(())
-    } else {
-        Err(PostgresError::Moved { expected: before })
+        return Ok(());
     }
+    let found = tx
+        .query_opt(
+            "SELECT serial FROM provision_namespaces WHERE namespace = $1",
+            &[&namespace],
+        )
+        .await
+        .map_err(failed)?
+        .map(|row| row.try_get::<_, i64>(0))
+        .transpose()
+        .map_err(failed)?
+        .unwrap_or(0);
+    Err(PostgresError::Moved {
+        expected: before,
+        found: u64::try_from(found).unwrap_or(0),
+    })
 }
 
-/// Persists `changes` (already applied to `after`) in one transaction.
+/// Persists `changes` in one transaction, fenced by the lock generation
+/// and guarded by the serial: only the rows they touch are written.
 pub(super) async fn write(
     client: &mut Client,
     namespace: &str,
-    before: u64,
-    after: &State,
+    head: &Head,
     changes: &[Change],
 ) -> Result<(), PostgresError> {
     let tx = client.transaction().await.map_err(failed)?;
-    advance(&tx, namespace, before, after).await?;
+    // Sent together (the connection runs them in order); the transaction
+    // commits only if both pass, and a lost lock is the error that counts.
+    let fenced = async {
+        match head.fence {
+            Some(generation) => super::lock::fence(&tx, namespace, generation).await,
+            None => Ok(()),
+        }
+    };
+    let (fenced, advanced) = tokio::join!(fenced, advance(&tx, namespace, head));
+    fenced?;
+    advanced?;
     apply_changes(&tx, namespace, changes).await?;
     tx.commit().await.map_err(failed)
 }
@@ -173,7 +201,13 @@ pub(super) async fn replace(
     )
     .await
     .map_err(failed)?;
-    advance(&tx, namespace, 0, state).await?;
+    let head = Head {
+        before: 0,
+        serial: state.serial,
+        lineage: state.lineage.clone(),
+        fence: None,
+    };
+    advance(&tx, namespace, &head).await?;
     // Records before pending rows: an upsert clears its key's pending row.
     let mut changes: Vec<Change> = state
         .connections
@@ -195,15 +229,13 @@ async fn apply_changes(
     namespace: &str,
     changes: &[Change],
 ) -> Result<(), PostgresError> {
-    let upsert_pending = tx
-        .prepare(
+    // Prepared together: one round trip instead of four, every write.
+    let (upsert_pending, upsert_record, delete_pending, delete_record) = tokio::try_join!(
+        tx.prepare(
             "INSERT INTO provision_pending (namespace, key, org, started_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (namespace, key) DO UPDATE SET org = EXCLUDED.org, started_at = EXCLUDED.started_at",
-        )
-        .await
-        .map_err(failed)?;
-    let upsert_record = tx
-        .prepare(
+        ),
+        tx.prepare(
             "INSERT INTO provision_connections
                  (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -211,17 +243,11 @@ async fn apply_changes(
                  org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                  secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
                  updated_at = EXCLUDED.updated_at, source = EXCLUDED.source",
-        )
-        .await
-        .map_err(failed)?;
-    let delete_pending = tx
-        .prepare("DELETE FROM provision_pending WHERE namespace = $1 AND key = $2")
-        .await
-        .map_err(failed)?;
-    let delete_record = tx
-        .prepare("DELETE FROM provision_connections WHERE namespace = $1 AND key = $2")
-        .await
-        .map_err(failed)?;
+        ),
+        tx.prepare("DELETE FROM provision_pending WHERE namespace = $1 AND key = $2"),
+        tx.prepare("DELETE FROM provision_connections WHERE namespace = $1 AND key = $2"),
+    )
+    .map_err(failed)?;
     for change in changes {
         let key = &change.key().to_string();
         match change {

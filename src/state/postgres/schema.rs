@@ -55,6 +55,12 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "the file each connection was recorded from",
         "ALTER TABLE provision_connections ADD COLUMN source text;",
     ),
+    (
+        3,
+        "lock generations: every write is fenced by the lock it was made under",
+        "CREATE SEQUENCE provision_lock_generations;
+    ALTER TABLE provision_locks ADD COLUMN generation bigint NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// The newest schema version this build knows.

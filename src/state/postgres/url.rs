@@ -28,6 +28,74 @@ pub struct StateUrl {
     config: Config,
     tls: Tls,
     redacted: String,
+    /// The most a whole connect may take: TCP, TLS, startup and login
+    /// (`connect_timeout`; tokio-postgres bounds only the TCP connect).
+    connect_timeout: Duration,
+    /// The most one query or transaction may take (`query_timeout`).
+    query_timeout: Duration,
+}
+
+/// Defaults of the deadlines, in seconds.
+const CONNECT_TIMEOUT: u64 = 15;
+const QUERY_TIMEOUT: u64 = 30;
+
+/// Keepalives on every session (the lock's lives for the whole run): a
+/// server that vanished without a word is noticed within about a minute.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The URL's parameters: those `provision` handles itself, and the rest
+/// (`kept`) for tokio-postgres.
+struct Params {
+    sslmode: Option<String>,
+    root_cert: Option<PathBuf>,
+    kept: Vec<(String, String)>,
+    connect_timeout: Duration,
+    query_timeout: Duration,
+    keepalive_set: bool,
+    user_timeout_set: bool,
+}
+
+impl Params {
+    fn read(url: &url::Url) -> Result<Params, PostgresError> {
+        let mut params = Params {
+            sslmode: None,
+            root_cert: None,
+            kept: Vec::new(),
+            connect_timeout: Duration::from_secs(CONNECT_TIMEOUT),
+            query_timeout: Duration::from_secs(QUERY_TIMEOUT),
+            keepalive_set: false,
+            user_timeout_set: false,
+        };
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "sslmode" => params.sslmode = Some(value.into_owned()),
+                "sslrootcert" => params.root_cert = Some(PathBuf::from(value.as_ref())),
+                "query_timeout" => params.query_timeout = seconds("query_timeout", &value)?,
+                "connect_timeout" => {
+                    params.connect_timeout = seconds("connect_timeout", &value)?;
+                    params.kept.push((key.into_owned(), value.into_owned()));
+                }
+                _ => {
+                    params.keepalive_set |= key.starts_with("keepalives");
+                    params.user_timeout_set |= key == "tcp_user_timeout";
+                    params.kept.push((key.into_owned(), value.into_owned()));
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// A whole number of seconds, 1 to 86400, from a URL parameter.
+fn seconds(name: &str, value: &str) -> Result<Duration, PostgresError> {
+    match value.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(PostgresError::Url(format!(
+            "`{name}={value}`: expected a whole number of seconds, 1 to 86400"
+        ))),
+    }
 }
 
 impl std::fmt::Debug for StateUrl {
@@ -48,16 +116,15 @@ impl StateUrl {
                 url.scheme()
             )));
         }
-        let mut sslmode = None;
-        let mut root_cert = None;
-        let mut kept = Vec::new();
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "sslmode" => sslmode = Some(value.into_owned()),
-                "sslrootcert" => root_cert = Some(PathBuf::from(value.as_ref())),
-                _ => kept.push((key.into_owned(), value.into_owned())),
-            }
-        }
+        let Params {
+            sslmode,
+            root_cert,
+            kept,
+            connect_timeout,
+            query_timeout,
+            keepalive_set,
+            user_timeout_set,
+        } = Params::read(&url)?;
         // tokio-postgres knows only disable/prefer/require: the verifying
         // modes become `require` plus a verifying rustls connector.
         let (mode, verification) = match sslmode.as_deref() {
@@ -81,7 +148,17 @@ impl StateUrl {
             .map_err(|e| PostgresError::Url(format!("not a PostgreSQL URL ({e})")))?;
         config.ssl_mode(mode);
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(15));
+            config.connect_timeout(connect_timeout);
+        }
+        if !keepalive_set {
+            config
+                .keepalives(true)
+                .keepalives_idle(KEEPALIVES_IDLE)
+                .keepalives_interval(KEEPALIVES_INTERVAL)
+                .keepalives_retries(3);
+        }
+        if !user_timeout_set {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("provision");
@@ -98,7 +175,17 @@ impl StateUrl {
             config,
             tls,
             redacted: redact(&url),
+            connect_timeout,
+            query_timeout,
         })
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    pub fn query_timeout(&self) -> Duration {
+        self.query_timeout
     }
 
     /// The URL without its password, for messages.
@@ -109,6 +196,19 @@ impl StateUrl {
     /// Opens a connection; its driver runs on the current runtime until the
     /// client is dropped.
     pub async fn connect(&self) -> Result<Client, PostgresError> {
+        match tokio::time::timeout(self.connect_timeout, self.connect_unbounded()).await {
+            Ok(result) => result,
+            Err(_) => Err(PostgresError::Connect {
+                url: self.redacted.clone(),
+                message: format!(
+                    "no answer within {}s (`connect_timeout`): the server accepted the connection but did not complete the startup",
+                    self.connect_timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    async fn connect_unbounded(&self) -> Result<Client, PostgresError> {
         let connect_error = |e: tokio_postgres::Error| PostgresError::Connect {
             url: self.redacted.clone(),
             message: super::message(&e),
@@ -177,6 +277,26 @@ mod tests {
         ] {
             let err = StateUrl::parse(text).unwrap_err().to_string();
             assert!(!err.contains("s3cret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn deadlines_come_from_the_url_and_are_checked() {
+        let url = StateUrl::parse("postgres://me:pw@h/db").unwrap();
+        assert_eq!(url.connect_timeout(), Duration::from_secs(CONNECT_TIMEOUT));
+        assert_eq!(url.query_timeout(), Duration::from_secs(QUERY_TIMEOUT));
+        let url =
+            StateUrl::parse("postgres://me:pw@h/db?connect_timeout=3&query_timeout=7").unwrap();
+        assert_eq!(url.connect_timeout(), Duration::from_secs(3));
+        assert_eq!(url.query_timeout(), Duration::from_secs(7));
+        for bad in [
+            "query_timeout=0",
+            "query_timeout=x",
+            "connect_timeout=99999999",
+        ] {
+            let err = StateUrl::parse(&format!("postgres://me:pw@h/db?{bad}")).unwrap_err();
+            assert!(err.to_string().contains("whole number of seconds"), "{err}");
+            assert!(!err.to_string().contains("pw"), "{err}");
         }
     }
 

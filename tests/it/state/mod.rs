@@ -2,5 +2,7 @@
 //! project, their hints, and what only the PostgreSQL backend promises.
 
 mod commands;
+mod fencing_file;
+mod fencing_postgres;
 mod hints;
 mod postgres;
