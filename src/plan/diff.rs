@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::lookup::{self, ScopeIndex};
 use super::{
     Action, ActionKind, Desired, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions,
     PlanSummary, RemoteView, Step, identity, pending, visible_changes,
@@ -32,11 +33,13 @@ pub(crate) fn diff(
     let selected = |key: &ConnectionKey| wanted.is_empty() || wanted.contains(key);
     let mut actions = BTreeMap::new();
     let mut warnings = Vec::new();
+    let indexes = remote.map(lookup::index);
     for d in desired.iter().filter(|d| selected(&d.key)) {
-        let scope_items = remote.and_then(|r| r.get(&Scope::new(&d.org, &d.connection.sandbox)));
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let listed = indexes.as_ref().and_then(|ix| ix.get(&scope));
         let action = match state.connections.get(&d.key) {
-            Some(record) => recorded(d, record, scope_items, options, &mut warnings),
-            None => unrecorded(d, state, scope_items, options, &mut warnings),
+            Some(record) => recorded(d, record, listed, options, &mut warnings),
+            None => unrecorded(d, state, listed, options, &mut warnings),
         };
         actions.insert(d.key.clone(), action);
     }
@@ -140,15 +143,14 @@ fn orphans(
 fn recorded(
     d: &Desired,
     record: &Record,
-    scope_items: Option<&Vec<ConnectionItem>>,
+    listed: Option<&ScopeIndex<'_>>,
     options: &PlanOptions,
     warnings: &mut Vec<String>,
 ) -> Action {
     let mut reasons = Vec::new();
     let mut changes = Vec::new();
     // A connection being deleted (any `state` but enabled/disabled) is gone.
-    let remote_item =
-        scope_items.map(|items| items.iter().find(|i| i.id == record.id && i.is_live()));
+    let remote_item = listed.map(|index| index.live(&record.id));
     match remote_item {
         Some(None) => {
             reasons.push(format!(
@@ -206,18 +208,13 @@ fn recorded(
 fn unrecorded(
     d: &Desired,
     state: &State,
-    scope_items: Option<&Vec<ConnectionItem>>,
+    listed: Option<&ScopeIndex<'_>>,
     options: &PlanOptions,
     warnings: &mut Vec<String>,
 ) -> Action {
     let c = &d.connection;
-    let namesakes: Vec<&ConnectionItem> = scope_items
-        .map(|items| {
-            items
-                .iter()
-                .filter(|i| i.name == c.name && i.is_live())
-                .collect()
-        })
+    let namesakes: Vec<&ConnectionItem> = listed
+        .map(|index| index.namesakes(&c.name).to_vec())
         .unwrap_or_default();
     match namesakes.as_slice() {
         [item] => action(

@@ -25,21 +25,29 @@ pub(crate) fn refuse_shared_ids(
                 .push(action.key.clone());
         }
     }
-    let names_of = |id: &str| -> BTreeSet<&str> {
-        remote
-            .into_iter()
-            .flat_map(|view| view.values().flatten())
-            .filter(|item| item.id == id)
-            .map(|item| item.name.as_str())
-            .collect()
-    };
+    if adopters.is_empty() {
+        return;
+    }
+    // Built once: a plan adopting many connections (a lost state, an
+    // import) stays linear in the state and the listing.
+    let mut names_by_id: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for item in remote.into_iter().flat_map(|view| view.values().flatten()) {
+        names_by_id
+            .entry(item.id.as_str())
+            .or_default()
+            .insert(item.name.as_str());
+    }
+    let mut keys_by_id: BTreeMap<&str, Vec<&ConnectionKey>> = BTreeMap::new();
+    for (key, record) in &state.connections {
+        keys_by_id.entry(record.id.as_str()).or_default().push(key);
+    }
+    let no_names = BTreeSet::new();
     for (id, keys) in adopters {
-        let recorded_as = state
-            .connections
-            .iter()
-            .find(|(key, record)| record.id == id && !keys.contains(key))
-            .map(|(key, _)| key);
-        let names = names_of(&id);
+        let recorded_as = keys_by_id
+            .get(id.as_str())
+            .and_then(|recorded| recorded.iter().find(|key| !keys.contains(key)))
+            .copied();
+        let names = names_by_id.get(id.as_str()).unwrap_or(&no_names);
         let conflict = if let Some(other) = recorded_as {
             Some(format!(
                 "the platform's connection `{id}` is already recorded as `{other}` (renamed on the platform?): one id is never managed under two keys; rename it back on the platform, or `provision state rm {other}` first"

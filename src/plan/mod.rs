@@ -5,6 +5,7 @@
 mod action;
 mod diff;
 mod identity;
+mod lookup;
 mod pending;
 mod remote;
 pub(crate) mod render;
