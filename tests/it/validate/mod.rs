@@ -4,6 +4,7 @@
 
 mod codes;
 mod editor;
+mod first_hour;
 mod messages;
 pub mod rules;
 mod sarif;
