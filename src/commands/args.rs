@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::ConnectionKey;
 use crate::desired::Project;
+use crate::error::Result;
 use crate::plan::{PlanOptions, PruneScope};
-use crate::workspace::{ConfigOptions, TargetOptions};
+use crate::workspace::{ConfigOptions, TargetOptions, Workspace};
 
 /// Options shared by commands that read the config.
 #[derive(Debug, Args)]
@@ -74,7 +74,7 @@ pub(crate) struct PlanningArgs {
     pub max_deletes: usize,
     /// Only this connection (`cloud/sandbox/name`); repeatable.
     #[arg(long = "target", value_name = "KEY")]
-    pub targets: Vec<ConnectionKey>,
+    pub targets: Vec<String>,
     /// Exit 2 when there are (or were) changes, 0 when none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -88,15 +88,17 @@ pub(crate) struct PlanningArgs {
 }
 
 impl PlanningArgs {
-    pub(crate) fn plan_options(&self) -> PlanOptions {
-        PlanOptions {
+    /// The plan's options; `--target`s are checked against `ws`'s config
+    /// and state, for suggestions when one is not a key.
+    pub(crate) fn plan_options(&self, ws: &Workspace) -> Result<PlanOptions> {
+        Ok(PlanOptions {
             prune: self.prune,
             max_deletes: self.max_deletes,
-            targets: self.targets.clone(),
+            targets: ws.target_keys(&self.targets)?,
             rotate_secrets: self.rotate_secrets,
             scope: Some(self.config.prune_scope()),
             described_elsewhere: Default::default(),
-        }
+        })
     }
 }
 

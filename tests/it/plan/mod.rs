@@ -1,4 +1,5 @@
 //! `provision plan`: what it may reach (prune only under the given paths).
 //! Plans of changes against a live emulator are in `apply::changes`.
 
+mod first_hour;
 mod prune;

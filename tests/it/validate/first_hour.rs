@@ -159,3 +159,16 @@ fn a_port_inside_the_server_is_a_warning() {
     insta::assert_snapshot!("port_in_server", out.stdout());
     assert!(out.stdout().contains("warning[V209]"), "{}", out.stdout());
 }
+
+#[test]
+fn a_misspelt_folder_gets_the_near_one() {
+    let text = aws("prod", &format!("{AUTH}  password: ${{P}}\n"));
+    let dir = project(&[("connections/clicks.yaml", &text)]);
+    let out = validate(dir.path(), &["connection/"]).expect_code(1);
+    insta::assert_snapshot!("misspelt_folder", out.stdout());
+    assert!(
+        out.stdout().contains("did you mean `connections/`?"),
+        "{}",
+        out.stdout()
+    );
+}
