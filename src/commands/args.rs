@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::desired::Project;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::{PlanOptions, PruneScope};
-use crate::workspace::{ConfigOptions, TargetOptions, Workspace};
+use crate::workspace::{ConfigOptions, Root, SETTINGS_FILE, TargetOptions, Workspace};
 
 /// Options shared by commands that read the config.
 #[derive(Debug, Args)]
@@ -137,6 +137,43 @@ impl ConfigArgs {
             unrecorded: self.paths.is_empty(),
         }
     }
+}
+
+/// Moves the run to the project root ([`Root::find`]): `config` (when left
+/// at its default, the settings file found upward) and every path of
+/// `given` are rebased so they still name what the user meant from the
+/// current folder; the run's own defaults (`connections/`, state) then
+/// resolve against the root.
+pub(crate) fn enter_project<'a>(
+    config: &mut PathBuf,
+    given: impl IntoIterator<Item = &'a mut PathBuf>,
+) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(Error::io("read the current folder", "."))?;
+    let explicit = (config.as_os_str() != SETTINGS_FILE).then_some(config.as_path());
+    let root = Root::find(&cwd, explicit);
+    if root.moved() {
+        if explicit.is_some() {
+            *config = root.rebase(config);
+        }
+        for path in given {
+            *path = root.rebase(path);
+        }
+        std::env::set_current_dir(&root.dir).map_err(Error::io("enter", &root.dir))?;
+    }
+    if root.dir.join(&*config).is_file() {
+        tracing::info!(
+            "settings: `{}` (project root `{}`)",
+            root.dir.join(&*config).display(),
+            root.dir.display()
+        );
+    } else {
+        tracing::info!(
+            "settings: none (no `{}` here or above); project root `{}`",
+            config.display(),
+            root.dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Output formats of the commands whose results are records: people

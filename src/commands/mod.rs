@@ -79,8 +79,9 @@ pub(crate) enum Command {
 }
 
 /// Runs the parsed command; the caller prints an error and exits with its code.
-pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
+pub(crate) fn dispatch(mut cli: Cli) -> Result<Status> {
     init_logging(cli.verbose);
+    enter_project(&mut cli.command)?;
     let quiet = cli.quiet;
     match cli.command {
         Command::Validate(args) => validate::run(&args, quiet),
@@ -96,6 +97,82 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
         Command::Explain(args) => explain::run(&args),
+    }
+}
+
+/// Commands that read a project run from its root, found upward from the
+/// current folder; the paths given on their command line are rebased so
+/// they keep naming what they named from where the user stands.
+fn enter_project(command: &mut Command) -> Result<()> {
+    use args::enter_project as enter;
+    fn target(t: &mut args::TargetArgs) -> impl Iterator<Item = &mut std::path::PathBuf> {
+        t.state.as_mut().into_iter()
+    }
+    match command {
+        Command::Validate(a) => enter(&mut a.config.config, a.config.paths.iter_mut()),
+        Command::Check(a) => enter(
+            &mut a.config.config,
+            a.config.paths.iter_mut().chain(a.ca_file.as_mut()),
+        ),
+        Command::Plan(a) => {
+            let p = &mut a.planning;
+            enter(
+                &mut p.config.config,
+                p.config
+                    .paths
+                    .iter_mut()
+                    .chain(target(&mut p.target))
+                    .chain(a.out.as_mut()),
+            )
+        }
+        Command::Apply(a) => {
+            let p = &mut a.planning;
+            enter(
+                &mut p.config.config,
+                p.config
+                    .paths
+                    .iter_mut()
+                    .chain(target(&mut p.target))
+                    .chain(a.plan.as_mut()),
+            )
+        }
+        Command::Import(a) => enter(
+            &mut a.config,
+            a.paths
+                .iter_mut()
+                .chain(a.out.as_mut())
+                .chain(target(&mut a.target)),
+        ),
+        Command::Smoke(a) => enter(&mut a.config, std::iter::empty()),
+        Command::State(state) => {
+            let t = match state {
+                state::StateCommand::List(a) => &mut a.state.target,
+                state::StateCommand::Show(a) => &mut a.record.state.target,
+                state::StateCommand::Rm(a) => &mut a.state.target,
+                state::StateCommand::Unlock(a) => &mut a.target,
+                state::StateCommand::Migrate(a) => {
+                    // `--to FILE` is a path given here; a URL is not.
+                    let mut to = (!a.to.contains("://")).then(|| std::path::PathBuf::from(&a.to));
+                    let t = &mut a.state.target;
+                    enter(
+                        &mut t.config,
+                        t.state.as_mut().into_iter().chain(to.as_mut()),
+                    )?;
+                    if let Some(to) = to {
+                        a.to = to.to_string_lossy().into_owned();
+                    }
+                    return Ok(());
+                }
+                state::StateCommand::Import(a) => {
+                    return enter(
+                        &mut a.config.config,
+                        a.config.paths.iter_mut().chain(target(&mut a.target)),
+                    );
+                }
+            };
+            enter(&mut t.config, t.state.as_mut())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `provision plan`: what it may reach (prune only under the given paths).
 //! Plans of changes against a live emulator are in `apply::changes`.
 
+mod anywhere;
 mod first_hour;
 mod prune;
