@@ -165,6 +165,7 @@ impl<F: FlowService + 'static> Engine<F> {
             created_at,
             updated_at: now,
             source: Some(d.source.clone()),
+            secret_version: d.connection.secret_version,
         }
     }
 

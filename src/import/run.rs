@@ -101,6 +101,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     created_at: now.clone(),
                     updated_at: now.clone(),
                     source: Some(c.source.clone()),
+                    secret_version: None,
                 },
             ))
         })

@@ -177,6 +177,10 @@ fn recorded(
             sensitive: true,
         });
     }
+    if let Some(reason) = super::secret_version::push(d, record, &mut changes) {
+        update = true;
+        reasons.push(reason);
+    }
     let id = record.id.clone();
     let step = if update {
         Step::Update { id, changes }

@@ -6,6 +6,7 @@ mod action;
 mod diff;
 mod remote;
 pub(crate) mod render;
+mod secret_version;
 #[cfg(test)]
 mod tests;
 

@@ -64,17 +64,7 @@ pub(super) fn check_connection(
         }
         out.push(d);
     }
-    if let Some(node) = auth.get("server")
-        && let NodeValue::String(server) = &node.value
-        && let Some(d) = port_in_server(path, index, node, server)
-    {
-        out.push(d);
-    }
-    if let Some(node) = auth.get("port")
-        && matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306))
-    {
-        out.push(mysql_port(path, index, node.pos, "/auth/port"));
-    }
+    check_ports(path, index, auth, out);
     let is_connection_string = auth
         .get("type")
         .is_some_and(|t| t.value == NodeValue::String("connectionString".into()));
@@ -90,6 +80,21 @@ pub(super) fn check_connection(
             doc,
             out,
         );
+    }
+}
+
+/// The warnings about ports: one inside `server` (V209), MySQL's (V205).
+fn check_ports(path: &Path, index: usize, auth: &Node, out: &mut Vec<Diagnostic>) {
+    if let Some(node) = auth.get("server")
+        && let NodeValue::String(server) = &node.value
+        && let Some(d) = port_in_server(path, index, node, server)
+    {
+        out.push(d);
+    }
+    if let Some(node) = auth.get("port")
+        && matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306))
+    {
+        out.push(mysql_port(path, index, node.pos, "/auth/port"));
     }
 }
 

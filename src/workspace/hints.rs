@@ -175,6 +175,7 @@ mod tests {
                 created_at: "t".into(),
                 updated_at: "t".into(),
                 source: None,
+                secret_version: None,
             };
             state.connections.insert(key.parse().unwrap(), record);
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
 use super::PostgresError;
-use crate::state::{Change, FORMAT_VERSION, Pending, Record, State};
+use crate::state::{Change, FORMAT_VERSION, OLDEST_FORMAT, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -39,14 +39,16 @@ pub(super) async fn load(
         return Ok(State::new());
     };
     let version: i32 = head.try_get(0).map_err(failed)?;
-    if version != FORMAT_VERSION as i32 {
+    // Older formats are upgraded as read; the next write stores the new one.
+    if !(OLDEST_FORMAT as i32..=FORMAT_VERSION as i32).contains(&version) {
         return Err(PostgresError::Version { found: version });
     }
     let serial: i64 = head.try_get(2).map_err(failed)?;
     let mut connections = BTreeMap::new();
     for row in client
         .query(
-            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source
+            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
+                    secret_version
              FROM provision_connections WHERE namespace = $1",
             &[&namespace],
         )
@@ -64,6 +66,10 @@ pub(super) async fn load(
                 created_at: row.try_get(6).map_err(failed)?,
                 updated_at: row.try_get(7).map_err(failed)?,
                 source: row.try_get(8).map_err(failed)?,
+                secret_version: row
+                    .try_get::<_, Option<i64>>(9)
+                    .map_err(failed)?
+                    .and_then(|v| u32::try_from(v).ok()),
             },
         );
     }
@@ -205,12 +211,14 @@ async fn apply_changes(
     let upsert_record = tx
         .prepare(
             "INSERT INTO provision_connections
-                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
+                  secret_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
                  org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                  secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
-                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source",
+                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+                 secret_version = EXCLUDED.secret_version",
         )
         .await
         .map_err(failed)?;
@@ -247,6 +255,7 @@ async fn apply_changes(
                         &r.created_at,
                         &r.updated_at,
                         &r.source,
+                        &r.secret_version.map(i64::from),
                     ],
                 )
                 .await

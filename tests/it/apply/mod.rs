@@ -5,3 +5,4 @@
 mod changes;
 pub mod interrupt;
 mod recovery;
+mod secret_version;
