@@ -166,6 +166,7 @@ impl<F: FlowService + 'static> Engine<F> {
             updated_at: now,
             source: Some(d.source.clone()),
             secret_version: d.connection.secret_version,
+            connection_string_parts: crate::desired::connection_string_parts(&d.connection),
         }
     }
 

@@ -102,6 +102,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     updated_at: now.clone(),
                     source: Some(c.source.clone()),
                     secret_version: None,
+                    connection_string_parts: None,
                 },
             ))
         })

@@ -160,6 +160,7 @@ fn recorded(
     if record.fingerprint != d.fingerprint {
         update = true;
         reasons.push("config changed since the last apply".into());
+        changes.extend(super::connection_string::changes(d, record));
     }
     let secret_changed =
         matches!((&record.secret_hmac, &d.secret_hmac), (Some(a), Some(b)) if a != b);

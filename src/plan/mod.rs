@@ -3,6 +3,7 @@
 //! and carried out. Nothing here does I/O.
 
 mod action;
+mod connection_string;
 mod diff;
 mod remote;
 pub(crate) mod render;

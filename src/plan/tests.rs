@@ -48,6 +48,7 @@ fn record(id: &str, d: &Desired) -> Record {
         updated_at: "2026-11-26T00:00:00Z".into(),
         source: Some(format!("connections/{}.yaml", d.key.name)),
         secret_version: None,
+        connection_string_parts: None,
     }
 }
 

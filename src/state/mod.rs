@@ -19,7 +19,7 @@ pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
 
 /// The state format version this build writes. 2 added each record's
-/// `secretVersion`.
+/// `secretVersion` and `connectionStringParts`.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The oldest format this build reads: older states are upgraded as read
@@ -75,6 +75,11 @@ pub struct Record {
     /// The document's `secretVersion` when the secret was last sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_version: Option<u32>,
+    /// A connection string's parts when last applied, `Password` left out:
+    /// the platform never returns the string, so a plan names the parts that
+    /// changed from these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_string_parts: Option<BTreeMap<String, String>>,
 }
 
 /// A create in flight.

@@ -176,6 +176,7 @@ mod tests {
                 updated_at: "t".into(),
                 source: None,
                 secret_version: None,
+                connection_string_parts: None,
             };
             state.connections.insert(key.parse().unwrap(), record);
         }

@@ -48,7 +48,7 @@ pub(super) async fn load(
     for row in client
         .query(
             "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
-                    secret_version
+                    secret_version, connection_string_parts
              FROM provision_connections WHERE namespace = $1",
             &[&namespace],
         )
@@ -70,6 +70,10 @@ pub(super) async fn load(
                     .try_get::<_, Option<i64>>(9)
                     .map_err(failed)?
                     .and_then(|v| u32::try_from(v).ok()),
+                connection_string_parts: row
+                    .try_get::<_, Option<String>>(10)
+                    .map_err(failed)?
+                    .and_then(|text| serde_json::from_str(&text).ok()),
             },
         );
     }
@@ -212,13 +216,14 @@ async fn apply_changes(
         .prepare(
             "INSERT INTO provision_connections
                  (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
-                  secret_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                  secret_version, connection_string_parts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
                  org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                  secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
                  updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
-                 secret_version = EXCLUDED.secret_version",
+                 secret_version = EXCLUDED.secret_version,
+                 connection_string_parts = EXCLUDED.connection_string_parts",
         )
         .await
         .map_err(failed)?;
@@ -256,6 +261,9 @@ async fn apply_changes(
                         &r.updated_at,
                         &r.source,
                         &r.secret_version.map(i64::from),
+                        &r.connection_string_parts
+                            .as_ref()
+                            .and_then(|parts| serde_json::to_string(parts).ok()),
                     ],
                 )
                 .await

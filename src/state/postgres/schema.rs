@@ -58,8 +58,9 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     // 3 is the state fencing's.
     (
         4,
-        "the secret version each connection was last sent with",
-        "ALTER TABLE provision_connections ADD COLUMN secret_version bigint;",
+        "the secret version each connection was last sent with, and its connection string's parts",
+        "ALTER TABLE provision_connections ADD COLUMN secret_version bigint;
+         ALTER TABLE provision_connections ADD COLUMN connection_string_parts text;",
     ),
 ];
 
