@@ -3,11 +3,13 @@
 //! and carried out. Nothing here does I/O.
 
 mod action;
+mod connection_string;
 mod diff;
 mod identity;
 mod pending;
 mod remote;
 pub(crate) mod render;
+mod secret_version;
 #[cfg(test)]
 mod tests;
 

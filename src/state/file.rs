@@ -6,7 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Change, FORMAT_VERSION, LockInfo, State, StateBackend, StateError, StateLock, lock};
+use super::{
+    Change, FORMAT_VERSION, LockInfo, OLDEST_FORMAT, State, StateBackend, StateError, StateLock,
+    lock,
+};
 
 /// State in a local JSON file.
 #[derive(Debug, Clone)]
@@ -82,8 +85,17 @@ impl StateBackend for FileBackend {
         };
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        let mut value = value;
         match value.get("version") {
             Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(v)
+                if v.as_u64().is_some_and(|v| {
+                    (u64::from(OLDEST_FORMAT)..u64::from(FORMAT_VERSION)).contains(&v)
+                }) =>
+            {
+                // Upgraded as read: the new fields are optional.
+                value["version"] = serde_json::Value::from(FORMAT_VERSION);
+            }
             Some(v) if v.is_u64() => {
                 return Err(StateError::Version {
                     path: self.path.display().to_string(),
@@ -136,6 +148,8 @@ mod tests {
             created_at: "t".into(),
             updated_at: "t".into(),
             source: None,
+            secret_version: None,
+            connection_string_parts: None,
         }
     }
 

@@ -18,8 +18,14 @@ pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
 
-/// The state format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The state format version this build writes. 2 added each record's
+/// `secretVersion` and `connectionStringParts`.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format this build reads: older states are upgraded as read
+/// (their records have no `secretVersion`) and written back as
+/// [`FORMAT_VERSION`].
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// The highest serial: what both backends can store (PostgreSQL's `bigint`).
 pub const MAX_SERIAL: u64 = i64::MAX as u64;
@@ -66,6 +72,14 @@ pub struct Record {
     /// `--prune` with PATHs deletes only what files under them described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The document's `secretVersion` when the secret was last sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_version: Option<u32>,
+    /// A connection string's parts when last applied, `Password` left out:
+    /// the platform never returns the string, so a plan names the parts that
+    /// changed from these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_string_parts: Option<BTreeMap<String, String>>,
 }
 
 /// A create in flight.

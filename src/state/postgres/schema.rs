@@ -55,6 +55,13 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "the file each connection was recorded from",
         "ALTER TABLE provision_connections ADD COLUMN source text;",
     ),
+    // 3 is the state fencing's.
+    (
+        4,
+        "the secret version each connection was last sent with, and its connection string's parts",
+        "ALTER TABLE provision_connections ADD COLUMN secret_version bigint;
+         ALTER TABLE provision_connections ADD COLUMN connection_string_parts text;",
+    ),
 ];
 
 /// The newest schema version this build knows.

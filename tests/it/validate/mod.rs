@@ -4,6 +4,7 @@
 
 mod codes;
 mod editor;
+mod mistakes;
 mod messages;
 pub mod rules;
 mod sarif;
