@@ -105,6 +105,10 @@ pub(crate) enum Error {
     /// Anything else that stops the command, in words.
     #[error("{0}")]
     Failed(String),
+    /// A flag's value that only makes sense once the project is read
+    /// (`--target crm-db`): a usage error, like clap's.
+    #[error("{0}")]
+    Usage(String),
     /// An interrupt (SIGINT/SIGTERM) came before any change was made.
     #[error("interrupted {0}: nothing was changed")]
     Interrupted(&'static str),
@@ -116,6 +120,7 @@ impl Error {
         match self {
             Error::Locked { .. } => exit::LOCKED,
             Error::Interrupted(_) => exit::INTERRUPTED,
+            Error::Usage(_) => exit::USAGE,
             _ => exit::FAILURE,
         }
     }

@@ -43,8 +43,31 @@ fn list(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Every file `init` creates, relative to the project folder.
-pub(crate) fn files() -> Vec<(PathBuf, String)> {
+/// The pipeline `init` writes, if any (`--ci`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Ci {
+    /// GitHub Actions: `.github/workflows/provision.yml`
+    Github,
+    /// GitLab CI: `.gitlab-ci.yml`
+    Gitlab,
+    /// no pipeline
+    #[default]
+    None,
+}
+
+impl Ci {
+    /// The pipeline's file and text.
+    fn pipeline(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Ci::Github => Some((".github/workflows/provision.yml", GITHUB_ACTIONS)),
+            Ci::Gitlab => Some((".gitlab-ci.yml", GITLAB_CI)),
+            Ci::None => None,
+        }
+    }
+}
+
+/// Every file `init` creates with `ci`'s pipeline, relative to the project folder.
+pub(crate) fn files(ci: Ci) -> Vec<(PathBuf, String)> {
     [
         ("provision.yaml", SETTINGS.to_owned()),
         ("connections/dev/orders-db.yaml", EXAMPLE.to_owned()),
@@ -56,24 +79,23 @@ pub(crate) fn files() -> Vec<(PathBuf, String)> {
             "schema/provision.schema.json",
             schema::schema_text(Kind::Settings),
         ),
-        (".github/workflows/provision.yml", GITHUB_ACTIONS.to_owned()),
-        (".gitlab-ci.yml", GITLAB_CI.to_owned()),
     ]
     .into_iter()
+    .chain(ci.pipeline().map(|(path, text)| (path, text.to_owned())))
     .map(|(path, text)| (PathBuf::from(path), text))
     .collect()
 }
 
 /// Writes the scaffold into `dir`; returns what was created or changed
 /// (paths within `dir`). Refuses, writing nothing, when any file exists.
-pub(crate) fn init(dir: &Path) -> Result<Vec<(PathBuf, Wrote)>, InitError> {
+pub(crate) fn init(dir: &Path, ci: Ci) -> Result<Vec<(PathBuf, Wrote)>, InitError> {
     // `./provision.yaml` reads worse than `provision.yaml`.
     let dir = if dir == Path::new(".") {
         Path::new("")
     } else {
         dir
     };
-    let files = files();
+    let files = files(ci);
     let existing: Vec<PathBuf> = files
         .iter()
         .map(|(rel, _)| dir.join(rel))

@@ -165,6 +165,8 @@ impl<F: FlowService + 'static> Engine<F> {
             created_at,
             updated_at: now,
             source: Some(d.source.clone()),
+            secret_version: d.connection.secret_version,
+            connection_string_parts: crate::desired::connection_string_parts(&d.connection),
         }
     }
 

@@ -15,7 +15,10 @@ impl<F: FlowService + 'static> Engine<F> {
     pub(super) async fn adopt(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let item = self.get(&scope, id).await?;
-        let updated = self.patch(d, &scope, item, false).await?;
+        // A declared `secretVersion` has never been sent for an adopted
+        // connection: send the secret with the adoption.
+        let push_secret = d.connection.secret_version.is_some();
+        let updated = self.patch(d, &scope, item, push_secret).await?;
         Ok(Done::Adopted {
             id: id.to_owned(),
             updated,

@@ -108,6 +108,7 @@ mod tests {
                 auth: Auth::ConnectionString(ConnectionStringAuth {
                     connection_string: connection_string.into(),
                 }),
+                secret_version: None,
             },
         }
     }

@@ -45,28 +45,28 @@ pub(crate) enum ApplyFormat {
 }
 
 impl ApplyArgs {
-    fn options(&self) -> ApplyOptions {
+    fn options(&self, ws: &Workspace) -> Result<ApplyOptions> {
         let planning = &self.planning;
-        ApplyOptions {
-            plan: planning.plan_options(),
+        Ok(ApplyOptions {
+            plan: planning.plan_options(ws)?,
             refresh: planning.refresh,
             parallelism: planning.parallelism.map(usize::from),
             saved_plan: self.plan.clone(),
             lock_timeout: self.lock_timeout,
             rate_limit: self.rate_limit,
             preflight: self.preflight,
-        }
+        })
     }
 }
 
 pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;
-    let options = args.options();
     let ws = Workspace::open(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
     )?;
+    let options = args.options(&ws)?;
     let reporter: Box<dyn Reporter> = match args.format {
         ApplyFormat::Text => Box::new(ApplyText::new(quiet)),
         ApplyFormat::Json => Box::new(ApplyJson),

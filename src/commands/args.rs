@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::ConnectionKey;
 use crate::desired::Project;
+use crate::error::{Error, Result};
 use crate::plan::{PlanOptions, PruneScope};
-use crate::workspace::{ConfigOptions, TargetOptions};
+use crate::workspace::{ConfigOptions, Root, SETTINGS_FILE, TargetOptions, Workspace};
 
 /// Options shared by commands that read the config.
 #[derive(Debug, Args)]
@@ -74,7 +74,7 @@ pub(crate) struct PlanningArgs {
     pub max_deletes: usize,
     /// Only this connection (`cloud/sandbox/name`); repeatable.
     #[arg(long = "target", value_name = "KEY")]
-    pub targets: Vec<ConnectionKey>,
+    pub targets: Vec<String>,
     /// Exit 2 when there are (or were) changes, 0 when none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -88,16 +88,18 @@ pub(crate) struct PlanningArgs {
 }
 
 impl PlanningArgs {
-    pub(crate) fn plan_options(&self) -> PlanOptions {
-        PlanOptions {
+    /// The plan's options; `--target`s are checked against `ws`'s config
+    /// and state, for suggestions when one is not a key.
+    pub(crate) fn plan_options(&self, ws: &Workspace) -> Result<PlanOptions> {
+        Ok(PlanOptions {
             prune: self.prune,
             max_deletes: self.max_deletes,
-            targets: self.targets.clone(),
+            targets: ws.target_keys(&self.targets)?,
             rotate_secrets: self.rotate_secrets,
             scope: Some(self.config.prune_scope()),
             described_elsewhere: Default::default(),
             pending_window: None,
-        }
+        })
     }
 }
 
@@ -136,6 +138,43 @@ impl ConfigArgs {
             unrecorded: self.paths.is_empty(),
         }
     }
+}
+
+/// Moves the run to the project root ([`Root::find`]): `config` (when left
+/// at its default, the settings file found upward) and every path of
+/// `given` are rebased so they still name what the user meant from the
+/// current folder; the run's own defaults (`connections/`, state) then
+/// resolve against the root.
+pub(crate) fn enter_project<'a>(
+    config: &mut PathBuf,
+    given: impl IntoIterator<Item = &'a mut PathBuf>,
+) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(Error::io("read the current folder", "."))?;
+    let explicit = (config.as_os_str() != SETTINGS_FILE).then_some(config.as_path());
+    let root = Root::find(&cwd, explicit);
+    if root.moved() {
+        if explicit.is_some() {
+            *config = root.rebase(config);
+        }
+        for path in given {
+            *path = root.rebase(path);
+        }
+        std::env::set_current_dir(&root.dir).map_err(Error::io("enter", &root.dir))?;
+    }
+    if root.dir.join(&*config).is_file() {
+        tracing::info!(
+            "settings: `{}` (project root `{}`)",
+            root.dir.join(&*config).display(),
+            root.dir.display()
+        );
+    } else {
+        tracing::info!(
+            "settings: none (no `{}` here or above); project root `{}`",
+            config.display(),
+            root.dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Output formats of the commands whose results are records: people

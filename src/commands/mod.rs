@@ -79,8 +79,9 @@ pub(crate) enum Command {
 }
 
 /// Runs the parsed command; the caller prints an error and exits with its code.
-pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
+pub(crate) fn dispatch(mut cli: Cli) -> Result<Status> {
     init_logging(cli.verbose);
+    enter_project(&mut cli.command)?;
     let quiet = cli.quiet;
     match cli.command {
         Command::Validate(args) => validate::run(&args, quiet),
@@ -97,6 +98,67 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Status> {
         Command::Man(args) => man::run(&args),
         Command::Explain(args) => explain::run(&args),
     }
+}
+
+/// Commands that read a project run from its root, found upward from the
+/// current folder; the paths given on their command line are rebased so
+/// they keep naming what they named from where the user stands.
+fn enter_project(command: &mut Command) -> Result<()> {
+    use args::enter_project as enter;
+    match command {
+        Command::Validate(a) => enter(&mut a.config.config, a.config.paths.iter_mut()),
+        Command::Check(a) => enter(
+            &mut a.config.config,
+            a.config.paths.iter_mut().chain(a.ca_file.as_mut()),
+        ),
+        Command::Plan(a) => {
+            let p = &mut a.planning;
+            let given = p.config.paths.iter_mut().chain(p.target.state.as_mut());
+            enter(&mut p.config.config, given.chain(a.out.as_mut()))
+        }
+        Command::Apply(a) => {
+            let p = &mut a.planning;
+            let given = p.config.paths.iter_mut().chain(p.target.state.as_mut());
+            enter(&mut p.config.config, given.chain(a.plan.as_mut()))
+        }
+        Command::Import(a) => {
+            let given = a.paths.iter_mut().chain(a.out.as_mut());
+            enter(&mut a.config, given.chain(a.target.state.as_mut()))
+        }
+        Command::Smoke(a) => enter(&mut a.config, std::iter::empty()),
+        Command::State(state) => enter_state(state),
+        _ => Ok(()),
+    }
+}
+
+/// [`enter_project`] for the state commands.
+fn enter_state(command: &mut state::StateCommand) -> Result<()> {
+    use args::enter_project as enter;
+    use state::StateCommand as S;
+    let t = match command {
+        S::List(a) => &mut a.state.target,
+        S::Show(a) => &mut a.record.state.target,
+        S::Rm(a) => &mut a.state.target,
+        S::Unlock(a) => &mut a.target,
+        S::Import(a) => {
+            let given = a.config.paths.iter_mut().chain(a.target.state.as_mut());
+            return enter(&mut a.config.config, given);
+        }
+        S::Migrate(a) => {
+            // `--to FILE` is a path given here; a URL is not.
+            let mut to = (!a.to.contains("://")).then(|| std::path::PathBuf::from(&a.to));
+            let t = &mut a.state.target;
+            enter(
+                &mut t.config,
+                t.state.as_mut().into_iter().chain(to.as_mut()),
+            )?;
+            if let Some(to) = to {
+                a.to = to.to_string_lossy().into_owned();
+            }
+            return Ok(());
+        }
+    };
+    enter(&mut t.config, t.state.as_mut())
 }
 
 /// Logs go to stderr; `-v` raises the level. Nothing logs a secret.

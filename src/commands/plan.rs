@@ -41,7 +41,6 @@ pub(crate) enum PlanFormat {
 
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
-    let options = planning.plan_options();
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
     let ws = Workspace::open(
@@ -55,6 +54,7 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     for warning in &ws.warnings {
         output::warning(warning);
     }
+    let options = planning.plan_options(&ws)?;
     let state = ws.backend.load()?;
     let plan = runtime()?.block_on(ws.plan(&state, refresh, &options, None))?;
     if let Some(path) = &args.out {

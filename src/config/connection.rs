@@ -70,6 +70,12 @@ pub struct Connection {
     pub cloud: Cloud,
     /// How the platform authenticates to the PostgreSQL server.
     pub auth: Auth,
+    /// The secret's version, an integer from 0: raise it after rotating the
+    /// password, and the next apply sends the secret once (a PATCH, never a
+    /// re-create), with or without `PROVISION_STATE_KEY`. State records the
+    /// version sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_version: Option<u32>,
 }
 
 /// Cloud the Experience Platform organization runs on.

@@ -16,6 +16,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub documents: Vec<Node>,
+    /// Repeated keys, each with the index of its document: reported, while
+    /// the rest of the file is still checked (the first value is kept).
+    pub duplicates: Vec<(usize, Diagnostic)>,
 }
 
 /// Reads and parses one file. On failure the diagnostic says why and where;
@@ -64,25 +67,57 @@ pub fn load_file(path: &Path) -> Result<SourceFile, (Diagnostic, Option<String>)
             ));
         }
     };
-    match load_str(path, &text) {
-        Ok(documents) => Ok(SourceFile {
+    match load_all(path, &text) {
+        Ok((documents, duplicates)) => Ok(SourceFile {
             path: path.to_owned(),
             text,
             documents,
+            duplicates,
         }),
         Err(diag) => Err((diag, Some(text))),
     }
 }
 
-/// Parses YAML text (all documents) into nodes.
+/// Documents and the repeated keys found in them (see [`SourceFile`]).
+pub type Loaded = (Vec<Node>, Vec<(usize, Diagnostic)>);
+
+/// Parses YAML text (all documents) into nodes; a repeated key is an error.
 pub fn load_str(path: &Path, text: &str) -> Result<Vec<Node>, Diagnostic> {
     crate::config::yaml::parse(text).map_err(|err| err.into_diagnostic(path, text))
+}
+
+/// Parses YAML text (all documents) into nodes, reporting repeated keys
+/// beside them rather than stopping at the first.
+pub fn load_all(path: &Path, text: &str) -> Result<Loaded, Diagnostic> {
+    let parsed = crate::config::yaml::parse_reporting_duplicates(text)
+        .map_err(|err| err.into_diagnostic(path, text))?;
+    let duplicates = parsed
+        .duplicates
+        .into_iter()
+        .map(|(index, err)| (index, err.into_diagnostic(path, text)))
+        .collect();
+    Ok((parsed.documents, duplicates))
 }
 
 /// A file's text as snippets may show it: every secret value the YAML
 /// parser finds in it masked (see `config::secrets`).
 pub(crate) fn source(text: &str) -> Source {
     Source::new(text, &super::secrets::secret_spans(text))
+}
+
+/// [`source`], except that values exactly equal to one of `shown` stay
+/// visible: a shell-style `$NAME` known to be a variable's name.
+pub(crate) fn source_showing(text: &str, shown: &[String]) -> Source {
+    let mut secrets = super::secrets::secret_spans(text);
+    let visible = |value: &str| {
+        let value = value.trim().trim_matches(['"', '\'']);
+        shown.iter().any(|s| s == value)
+    };
+    secrets
+        .spans
+        .retain(|span| !text.get(span.clone()).is_some_and(visible));
+    secrets.values.retain(|value| !visible(value));
+    Source::new(text, &secrets)
 }
 
 /// Reads the files `diags` point into, for their snippets.

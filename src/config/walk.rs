@@ -30,7 +30,10 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                         path.display()
                     ),
                 )
-                .with_help("run provision from the project root (the folder with `provision.yaml` and `connections/`), or start a project with `provision init`"),
+                .with_help(match near_path(path) {
+                    Some(near) => format!("did you mean `{}`?", near.display()),
+                    None => "run provision from the project root (the folder with `provision.yaml` and `connections/`), or start a project with `provision init`".into(),
+                }),
             ),
         }
     }
@@ -39,6 +42,27 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     files.dedup();
     (files, diags)
+}
+
+/// An existing sibling spelt like the missing `path` (`connection/` for
+/// `connections/`), keeping the way the user wrote it (a trailing `/`).
+fn near_path(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let entries = std::fs::read_dir(parent.unwrap_or(Path::new("."))).ok()?;
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+    let best = crate::suggest::closest(name, &candidates)?;
+    let mut near = parent
+        .map_or_else(PathBuf::new, Path::to_path_buf)
+        .join(best);
+    if path.as_os_str().to_string_lossy().ends_with('/') {
+        near.push("");
+    }
+    Some(near)
 }
 
 fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {

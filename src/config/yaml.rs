@@ -5,7 +5,7 @@
 //! schema (`no` is a string), rejecting duplicate keys, and expanding aliases
 //! within a budget so an alias bomb stops early.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
@@ -30,6 +30,8 @@ pub struct YamlError {
     pub pos: Position,
     pub message: String,
     pub help: Option<&'static str>,
+    /// For a repeated key: where the key first appears.
+    pub first: Option<Position>,
 }
 
 impl YamlError {
@@ -39,14 +41,21 @@ impl YamlError {
             pos,
             message,
             help: None,
+            first: None,
         }
     }
 
     pub fn into_diagnostic(self, path: &Path, _text: &str) -> Diagnostic {
         let d = Diagnostic::error(self.code, path, self.pos, self.message);
-        match self.help {
-            Some(help) => d.with_help(help),
-            None => d,
+        match (self.help, self.first) {
+            (Some(help), _) => d.with_help(help),
+            (None, Some(first)) => d.with_help(format!(
+                "first defined at {}:{}:{}; remove one of them",
+                path.display(),
+                first.line,
+                first.column
+            )),
+            (None, None) => d,
         }
     }
 }
@@ -61,10 +70,14 @@ fn scan_error(err: &ScanError, text: &str) -> YamlError {
     let info = err.info();
     let tab = info.to_ascii_lowercase().contains("tab");
     if tab {
-        // The scanner reports where the token began; point at the tab itself.
+        // The scanner reports where a token began, which may be past the
+        // tab (the next line); point at the first tab of an indentation up
+        // to the reported line, else the first tab after the mark.
         let start = mark.byte_offset().unwrap_or(0);
-        if let Some(i) = text.get(start..).and_then(|rest| rest.find('\t')) {
-            pos = Position::of_offset(text, start + i);
+        let found = first_indent_tab(text, pos.line)
+            .or_else(|| text.get(start..)?.find('\t').map(|i| start + i));
+        if let Some(offset) = found {
+            pos = Position::of_offset(text, offset);
         }
     }
     let mut e = YamlError::new(Code::YamlSyntax, pos, format!("invalid YAML: {info}"));
@@ -72,6 +85,32 @@ fn scan_error(err: &ScanError, text: &str) -> YamlError {
         e.help = Some("YAML does not allow tabs for indentation: indent with spaces");
     }
     e
+}
+
+/// Byte offset of the first tab in the leading whitespace of a line at or
+/// before line `last` (1-based), counting lines as YAML does.
+fn first_indent_tab(text: &str, last: u32) -> Option<usize> {
+    let mut line = 1u32;
+    let mut indent = true;
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | b'\r' => {
+                // CRLF ends one line, not two.
+                if !(*b == b'\n' && i > 0 && bytes[i - 1] == b'\r') {
+                    line += 1;
+                }
+                if line > last {
+                    return None;
+                }
+                indent = true;
+            }
+            b'\t' if indent => return Some(i),
+            b' ' => {}
+            _ => indent = false,
+        }
+    }
+    None
 }
 
 enum Frame {
@@ -85,9 +124,11 @@ enum Frame {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
-        /// Keys seen, once the mapping is large enough that scanning
-        /// `entries` for duplicates would go quadratic.
-        seen: Option<HashSet<String>>,
+        /// Keys seen and where, once the mapping is large enough that
+        /// scanning `entries` for duplicates would go quadratic.
+        seen: Option<HashMap<String, Position>>,
+        /// The key just read repeats an earlier one: its value is dropped.
+        skip: bool,
     },
 }
 
@@ -101,6 +142,9 @@ struct Builder {
     alias_nodes: usize,
     alias_bytes: usize,
     root: Option<Node>,
+    /// Repeated keys of the current document: reported, and parsing goes on
+    /// with the first value so the file's other problems are found too.
+    duplicates: Vec<YamlError>,
 }
 
 impl Builder {
@@ -153,8 +197,13 @@ impl Builder {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
-                entries, key, seen, ..
+                entries,
+                key,
+                seen,
+                skip,
+                ..
             }) => match key.take() {
+                Some(_) if *skip => *skip = false,
                 Some(k) => entries.push((k, node)),
                 None => {
                     let Some(text) = node.scalar_text() else {
@@ -167,29 +216,41 @@ impl Builder {
                             ),
                         ));
                     };
-                    let duplicate = match seen {
-                        Some(set) => !set.insert(text.clone()),
+                    let first = match seen {
+                        Some(map) => match map.get(&text) {
+                            Some(pos) => Some(*pos),
+                            None => {
+                                map.insert(text.clone(), node.pos);
+                                None
+                            }
+                        },
                         None => {
-                            let found = entries.iter().any(|(k, _)| k.key_is(&text));
-                            if !found && entries.len() >= LINEAR_KEYS {
-                                let mut set: HashSet<String> = entries
+                            let found = entries
+                                .iter()
+                                .find(|(k, _)| k.key_is(&text))
+                                .map(|(k, _)| k.pos);
+                            if found.is_none() && entries.len() >= LINEAR_KEYS {
+                                let mut map: HashMap<String, Position> = entries
                                     .iter()
-                                    .filter_map(|(k, _)| k.scalar_text())
+                                    .filter_map(|(k, _)| Some((k.scalar_text()?, k.pos)))
                                     .collect();
-                                set.insert(text.clone());
-                                *seen = Some(set);
+                                map.insert(text.clone(), node.pos);
+                                *seen = Some(map);
                             }
                             found
                         }
                     };
-                    if duplicate {
-                        return Err(YamlError::new(
+                    if let Some(first) = first {
+                        let mut e = YamlError::new(
                             Code::DuplicateKey,
                             node.pos,
                             format!(
                                 "duplicate key `{text}`: each key may appear once in a mapping"
                             ),
-                        ));
+                        );
+                        e.first = Some(first);
+                        self.duplicates.push(e);
+                        *skip = true;
                     }
                     *key = Some(node);
                 }
@@ -256,8 +317,28 @@ fn weight(node: &Node) -> (usize, usize) {
 }
 
 /// Parses every document of a YAML stream. Empty documents are skipped.
+/// A repeated key is an error here; [`parse_reporting_duplicates`] goes on.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    let parsed = parse_reporting_duplicates(text)?;
+    match parsed.duplicates.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(parsed.documents),
+    }
+}
+
+/// A YAML stream's documents and the keys they repeat.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Node>,
+    /// Each repeated key with the index in `documents` of its document.
+    pub duplicates: Vec<(usize, YamlError)>,
+}
+
+/// Parses every document, keeping the first value of a repeated key and
+/// reporting the repeat, so the file's other problems are found too.
+pub fn parse_reporting_duplicates(text: &str) -> Result<Parsed, YamlError> {
     let mut documents = Vec::new();
+    let mut duplicates = Vec::new();
     let mut builder = Builder::default();
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| scan_error(&e, text))?;
@@ -271,6 +352,8 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                 if let Some(root) = builder.root.take()
                     && root.value != NodeValue::Null
                 {
+                    let index = documents.len();
+                    duplicates.extend(builder.duplicates.drain(..).map(|e| (index, e)));
                     documents.push(root);
                 }
             }
@@ -307,6 +390,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                         entries: Vec::new(),
                         key: None,
                         seen: None,
+                        skip: false,
                     },
                     pos,
                 )?;
@@ -323,7 +407,10 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
             _ => {}
         }
     }
-    Ok(documents)
+    Ok(Parsed {
+        documents,
+        duplicates,
+    })
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar (section 10.3.2).

@@ -10,7 +10,7 @@ pub(crate) use environment::Environment;
 pub(crate) use source::{Project, described_keys, lies_under};
 
 use crate::config::ConnectionKey;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -203,6 +203,23 @@ fn non_secret_view(template: &Connection, lookup: &Lookup<'_>) -> Value {
         "cloud": template.cloud,
         "auth": auth,
     })
+}
+
+/// A resolved connection string's parts but `Password`, by their canonical
+/// key, as state records them (`None` for basic authentication).
+pub(crate) fn connection_string_parts(connection: &Connection) -> Option<BTreeMap<String, String>> {
+    let Auth::ConnectionString(cs) = &connection.auth else {
+        return None;
+    };
+    let parsed = crate::connection_string::parse(&cs.connection_string);
+    Some(
+        parsed
+            .entries
+            .iter()
+            .filter(|(key, _, _)| *key != "Password")
+            .map(|(key, _, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+    )
 }
 
 /// SHA-256 of the non-secret fields of a connection as written (its `${VAR}`s

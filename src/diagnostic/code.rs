@@ -92,6 +92,7 @@ codes! {
     MissingVariable => ("V206", "missing-variable", Error, "A ${VAR} reference names an unset environment variable."),
     UnsafeVariable => ("V207", "unsafe-variable", Error, "A variable's value would change the connection string's structure (it holds `;`)."),
     SharedOrg => ("V208", "shared-org", Error, "The same IMS org is configured for both clouds: an org lives on one cloud."),
+    PortInServer => ("V209", "port-in-server", Warning, "`server` holds a port (`host:5432`): the port belongs in `port`."),
 }
 
 impl Code {
@@ -143,7 +144,7 @@ mod tests {
 
     #[test]
     fn the_index_of_a_code_is_its_position_in_all() {
-        assert_eq!(Code::ALL.len(), 29);
+        assert_eq!(Code::ALL.len(), 30);
         for (position, code) in Code::ALL.iter().enumerate() {
             assert_eq!(code.index(), position, "{}", code.as_str());
         }

@@ -336,9 +336,13 @@ fn masked_line(original: &str, mut masks: Vec<Range<usize>>) -> Line {
     Line { text, edits }
 }
 
+/// How a tab is shown in a snippet: visibly, one column wide, so a tab
+/// in an indentation can be told from spaces.
+pub(crate) const TAB: char = '\u{2192}';
+
 fn shown(c: char) -> char {
     match c {
-        '\t' => ' ',
+        '\t' => TAB,
         c if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {
             '\u{FFFD}'
         }
@@ -430,6 +434,6 @@ mod tests {
     #[test]
     fn control_characters_in_a_file_never_reach_the_terminal() {
         let lines = shown_lines("a: \u{1b}[2Jb\tc", &Secrets::default());
-        assert_eq!(lines, ["a: \u{FFFD}[2Jb c"]);
+        assert_eq!(lines, ["a: \u{FFFD}[2Jb\u{2192}c"]);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::mask::Line;
+use super::mask::{Line, TAB};
 use super::{Diagnostic, Severity, Sources};
 use crate::escape::escape_controls;
 
@@ -79,7 +79,10 @@ fn render_one(out: &mut String, d: &Diagnostic, source_line: Option<&Line>, colo
 fn token_width(line: &str, col: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(col).collect();
     let quoted = matches!(rest.first(), Some('"' | '\''));
-    let width = if quoted {
+    let width = if rest.first() == Some(&TAB) {
+        // A tab is pointed at by itself (a run of them as one).
+        rest.iter().take_while(|c| **c == TAB).count()
+    } else if quoted {
         let q = rest[0];
         rest.iter()
             .skip(1)

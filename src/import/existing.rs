@@ -49,6 +49,10 @@ pub(crate) fn record_existing(
         created_at: now.clone(),
         updated_at: now,
         source: Some(desired.source.clone()),
+        // As for the secret's HMAC: the platform's secret is taken as the
+        // declared one.
+        secret_version: desired.connection.secret_version,
+        connection_string_parts: crate::desired::connection_string_parts(&desired.connection),
     };
     ws.backend
         .record(&mut state, &[Change::Upsert(key.clone(), record)])?;

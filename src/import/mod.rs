@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::api::wire::{CONNECTION_STRING_AUTH, ConnectionItem, POSTGRES_SPEC_ID};
 use crate::config::Cloud;
 use crate::desired::{self, Project};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::validate::{self, Options};
 pub(crate) use existing::record_existing;
 pub(crate) use names::{env_var, file_stem, relative};
@@ -274,8 +274,12 @@ pub(crate) fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String>
         .collect();
     let report = validate::validate_texts(&texts, Options::default());
     let mut problems: HashMap<&Path, &Diagnostic> = HashMap::new();
+    // A warning (port 3306, as in Adobe's own example) does not stop
+    // `validate`, `plan` or `apply`, so it does not stop an import either.
     for d in report.diagnostics.iter().rev() {
-        problems.insert(d.file.as_path(), d);
+        if d.severity == Severity::Error {
+            problems.insert(d.file.as_path(), d);
+        }
     }
     let no_variables = |_: &str| -> Option<String> { None };
     let fingerprints: HashMap<ConnectionKey, String> = report

@@ -81,6 +81,7 @@ pub(crate) fn to_connection(
                 auth: Auth::ConnectionString(ConnectionStringAuth {
                     connection_string: format!("${{{variable}}}"),
                 }),
+                secret_version: None,
             });
         }
         CONNECTION_STRING_AUTH => {
@@ -111,5 +112,6 @@ pub(crate) fn to_connection(
             password: format!("${{{variable}}}"),
             ssl_mode: ssl_mode(cloud, params.get("sslMode"))?,
         }),
+        secret_version: None,
     })
 }

@@ -101,6 +101,8 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     created_at: now.clone(),
                     updated_at: now.clone(),
                     source: Some(c.source.clone()),
+                    secret_version: None,
+                    connection_string_parts: None,
                 },
             ))
         })

@@ -177,6 +177,7 @@ fn recorded(
     if record.fingerprint != d.fingerprint {
         update = true;
         reasons.push("config changed since the last apply".into());
+        changes.extend(super::connection_string::changes(d, record));
     }
     let secret_changed =
         matches!((&record.secret_hmac, &d.secret_hmac), (Some(a), Some(b)) if a != b);
@@ -193,6 +194,10 @@ fn recorded(
             to: None,
             sensitive: true,
         });
+    }
+    if let Some(reason) = super::secret_version::push(d, record, &mut changes) {
+        update = true;
+        reasons.push(reason);
     }
     let id = record.id.clone();
     let step = if update {

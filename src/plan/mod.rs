@@ -3,12 +3,14 @@
 //! and carried out. Nothing here does I/O.
 
 mod action;
+mod connection_string;
 mod diff;
 mod identity;
 mod lookup;
 mod pending;
 mod remote;
 pub(crate) mod render;
+mod secret_version;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,7 @@ fn desired(name: &str, description: &str) -> Desired {
             password: "secret-canary".into(),
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
+        secret_version: None,
     };
     Desired {
         key: connection.key(),
@@ -46,6 +47,8 @@ fn record(id: &str, d: &Desired) -> Record {
         created_at: "2026-11-26T00:00:00Z".into(),
         updated_at: "2026-11-26T00:00:00Z".into(),
         source: Some(format!("connections/{}.yaml", d.key.name)),
+        secret_version: None,
+        connection_string_parts: None,
     }
 }
 

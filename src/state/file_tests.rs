@@ -14,6 +14,8 @@ fn record(id: &str) -> Record {
         created_at: "t".into(),
         updated_at: "t".into(),
         source: None,
+        secret_version: None,
+        connection_string_parts: None,
     }
 }
 

@@ -25,9 +25,11 @@ pub use undo::Undo;
 /// The state format version this build writes. Version 2 added the file
 /// backend's journal (`state.json.journal`): a provision that reads only
 /// version 1 would miss the journal's writes, so it must refuse the file.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3 added each record's `secretVersion` and `connectionStringParts`.
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The oldest format this build still reads (and upgrades on its next write).
+/// The oldest format this build still reads (and upgrades on its next write:
+/// older records have no `secretVersion`).
 pub const OLDEST_READABLE: u32 = 1;
 
 /// The highest serial: what both backends can store (PostgreSQL's `bigint`).
@@ -75,6 +77,14 @@ pub struct Record {
     /// `--prune` with PATHs deletes only what files under them described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The document's `secretVersion` when the secret was last sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_version: Option<u32>,
+    /// A connection string's parts when last applied, `Password` left out:
+    /// the platform never returns the string, so a plan names the parts that
+    /// changed from these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_string_parts: Option<BTreeMap<String, String>>,
 }
 
 /// A create in flight.

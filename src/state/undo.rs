@@ -101,6 +101,8 @@ mod tests {
             created_at: "t".into(),
             updated_at: "t".into(),
             source: None,
+            secret_version: None,
+            connection_string_parts: None,
         }
     }
 

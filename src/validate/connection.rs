@@ -47,18 +47,24 @@ pub(super) fn check_connection(
         && !interpolate::is_single_reference(password)
     {
         let variable = example_variable(doc, "PASSWORD");
-        out.push(secret_in_plain_text(
+        let mut d = secret_in_plain_text(
             Place::new(path, index, node.pos, "/auth/password"),
             "`password`",
             &format!("`password: ${{{variable}}}`"),
             severity,
-        ));
+        );
+        if super::shell_style::shell_name(password).is_some() {
+            // Maybe a variable, maybe a password starting with `$`: masked
+            // unless the project or the environment knows the name.
+            let relax = match severity {
+                Severity::Error => RELAX_PLAINTEXT_SECRETS,
+                Severity::Warning => "",
+            };
+            d.help = Some(format!("{}{relax}", super::shell_style::MAYBE_VARIABLE));
+        }
+        out.push(d);
     }
-    if let Some(node) = auth.get("port")
-        && matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306))
-    {
-        out.push(mysql_port(path, index, node.pos, "/auth/port"));
-    }
+    check_ports(path, index, auth, out);
     let is_connection_string = auth
         .get("type")
         .is_some_and(|t| t.value == NodeValue::String("connectionString".into()));
@@ -74,6 +80,21 @@ pub(super) fn check_connection(
             doc,
             out,
         );
+    }
+}
+
+/// The warnings about ports: one inside `server` (V209), MySQL's (V205).
+fn check_ports(path: &Path, index: usize, auth: &Node, out: &mut Vec<Diagnostic>) {
+    if let Some(node) = auth.get("server")
+        && let NodeValue::String(server) = &node.value
+        && let Some(d) = port_in_server(path, index, node, server)
+    {
+        out.push(d);
+    }
+    if let Some(node) = auth.get("port")
+        && matches!(node.value, NodeValue::Int(3306) | NodeValue::UInt(3306))
+    {
+        out.push(mysql_port(path, index, node.pos, "/auth/port"));
     }
 }
 
@@ -219,4 +240,32 @@ fn mysql_port(path: &Path, index: usize, pos: Position, pointer: &str) -> Diagno
     )
     .in_document(index, pointer)
     .with_help("check the port; this is a PostgreSQL connection")
+}
+
+/// V209: `server: host:5432`. The platform takes the host alone; a port
+/// written into it is either a second port or a host that never resolves.
+fn port_in_server(path: &Path, index: usize, node: &Node, server: &str) -> Option<Diagnostic> {
+    // `[::1]:5432`, or a host (not a bare IPv6 address) followed by `:digits`.
+    let (host, port) = match server.strip_prefix('[') {
+        Some(rest) => {
+            let (host, after) = rest.split_once(']')?;
+            (host, after.strip_prefix(':')?)
+        }
+        None => server
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.contains(':'))?,
+    };
+    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            Code::PortInServer,
+            path,
+            node.pos,
+            format!("`server` `{server}` holds a port: expected the host alone"),
+        )
+        .in_document(index, "/auth/server")
+        .with_help(format!("write `server: {host}` and `port: {port}`")),
+    )
 }

@@ -24,12 +24,13 @@ pub(super) fn check_connection_file(path: &Path, options: Options) -> FileResult
 
 /// Text that is not on disk, checked as if it were the file at `path`.
 pub(super) fn check_text(path: &Path, text: String, options: Options) -> FileResult {
-    match load::load_str(path, &text) {
-        Ok(documents) => check_source(
+    match load::load_all(path, &text) {
+        Ok((documents, duplicates)) => check_source(
             SourceFile {
                 path: path.to_owned(),
                 text,
                 documents,
+                duplicates,
             },
             options,
         ),
@@ -45,6 +46,8 @@ fn unreadable(path: &Path, text: Option<String>, diag: Diagnostic) -> FileResult
         identities: Vec::new(),
         diagnostics: vec![diag],
         documents: 0,
+        references: Default::default(),
+        shell_style: Vec::new(),
     }
 }
 
@@ -58,6 +61,8 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
         identities: Vec::new(),
         diagnostics: Vec::new(),
         documents: source.documents.len(),
+        references: super::shell_style::references(&source.text),
+        shell_style: Vec::new(),
     };
     if source.documents.is_empty() {
         result.diagnostics.push(Diagnostic::warning(
@@ -72,8 +77,21 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
         &source.text,
         &source.documents,
     ));
+    let mut duplicates = source.duplicates;
     for (index, doc) in source.documents.into_iter().enumerate() {
-        check_document(path, index, doc, &source.text, options, &mut result);
+        let repeated = duplicates
+            .extract_if(.., |(document, _)| *document == index)
+            .map(|(_, d)| d)
+            .collect();
+        check_document(
+            path,
+            index,
+            doc,
+            repeated,
+            &source.text,
+            options,
+            &mut result,
+        );
     }
     let diagnostics = &mut result.diagnostics;
     if diagnostics.len() > MAX_DIAGNOSTICS_PER_FILE {
@@ -96,11 +114,14 @@ fn check_document(
     path: &Path,
     index: usize,
     doc: Node,
+    repeated: Vec<Diagnostic>,
     text: &str,
     options: Options,
     result: &mut FileResult,
 ) {
     let diagnostics = &mut result.diagnostics;
+    let before = diagnostics.len();
+    diagnostics.extend(repeated.into_iter().map(|d| d.in_document(index, "")));
     if !matches!(doc.value, NodeValue::Map(_)) {
         diagnostics.push(
             Diagnostic::error(
@@ -117,7 +138,6 @@ fn check_document(
         );
         return;
     }
-    let before = diagnostics.len();
     let value = doc.to_json();
     diagnostics.extend(schema::validate(
         Kind::Connection,
@@ -127,7 +147,12 @@ fn check_document(
         &value,
     ));
     check_strings(path, index, &doc, &mut Vec::new(), text, diagnostics);
+    let checked = diagnostics.len();
     check_connection(path, index, &doc, text, options, diagnostics);
+    if let Some((at, name)) = super::shell_style::find(&doc, &diagnostics[checked..]) {
+        result.shell_style.push((checked + at, name));
+    }
+    let diagnostics = &mut result.diagnostics;
     if diagnostics[before..]
         .iter()
         .any(|d| d.severity == Severity::Error)

@@ -5,7 +5,7 @@
 //! [`ValidConfig`] for planning.
 
 use crate::config::{Cloud, ConnectionKey};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -21,6 +21,7 @@ mod modeline;
 mod schema;
 mod schema_messages;
 mod settings;
+mod shell_style;
 mod variables;
 
 pub use connection::RELAX_PLAINTEXT_SECRETS;
@@ -89,6 +90,11 @@ struct FileResult {
     identities: Vec<Identity>,
     diagnostics: Vec<Diagnostic>,
     documents: usize,
+    /// Names of the file's `${NAME}` references.
+    references: HashSet<String>,
+    /// Passwords written shell style (`$NAME`): the index of their V203 in
+    /// `diagnostics` and the name, settled once the whole project is read.
+    shell_style: Vec<(usize, String)>,
 }
 
 /// Validates the connection files under `paths` and, when it exists, the
@@ -152,13 +158,36 @@ fn gather(
     report.summary.files = results.len();
     let mut connections = Vec::new();
     let mut identities = Vec::new();
-    for result in results {
+    let referenced: HashSet<&str> = results
+        .iter()
+        .flat_map(|r| r.references.iter().map(String::as_str))
+        .collect();
+    let known = |name: &str| referenced.contains(name) || std::env::var_os(name).is_some();
+    let settled: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            r.shell_style
+                .iter()
+                .filter(|(_, name)| known(name))
+                .map(|(_, name)| name.clone())
+                .collect()
+        })
+        .collect();
+    for (result, shown) in results.into_iter().zip(settled) {
         report.summary.connections += result.documents;
         let mut result = result;
+        for (at, name) in &result.shell_style {
+            if let Some(d) = result.diagnostics.get_mut(*at)
+                && shown.contains(name)
+            {
+                shell_style::known_variable(d, name);
+            }
+        }
         if !result.diagnostics.is_empty()
             && let Some(text) = result.text.take()
         {
-            let source = load::source(&text);
+            let shown: Vec<String> = shown.iter().map(|name| format!("${name}")).collect();
+            let source = load::source_showing(&text, &shown);
             redact(&mut result.diagnostics, &source);
             report.sources.insert(result.path.clone(), source);
         }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::schema_messages;
 use crate::config::load::Node;
 use crate::config::schema::{Kind, schema};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 
 struct Compiled {
     schema: Value,
@@ -68,9 +68,45 @@ pub(super) fn validate(
         .iter()
         .flat_map(|e| schema_messages::describe(e, &compiled.schema, file, index, doc))
         .collect();
+    implied_by_typos(&mut diags);
     diags.sort_by(|a, b| (a.line, a.column, &a.message).cmp(&(b.line, b.column, &b.message)));
     diags.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
     diags
+}
+
+/// A misspelt key (`databse`) is also a missing one (`database`): report it
+/// once, as the unknown key whose suggestion names the missing one.
+fn implied_by_typos(diags: &mut Vec<Diagnostic>) {
+    let parent = |pointer: &str| pointer[..pointer.rfind('/').unwrap_or(0)].to_owned();
+    let typos: Vec<(String, String)> = diags
+        .iter()
+        .filter(|d| d.code == Code::UnknownKey)
+        .filter_map(|d| {
+            let help = d.help.as_deref()?;
+            let best = help.strip_prefix("did you mean `")?.strip_suffix("`?")?;
+            Some((parent(&d.pointer), best.to_owned()))
+        })
+        .collect();
+    let missing = |d: &Diagnostic| {
+        d.code == Code::MissingKey
+            && typos.iter().any(|(at, key)| {
+                parent(&d.pointer) == *at && d.pointer.rsplit('/').next() == Some(key)
+            })
+    };
+    let implied: Vec<String> = diags
+        .iter()
+        .filter(|d| missing(d))
+        .filter_map(|d| Some(d.pointer.rsplit('/').next()?.to_owned()))
+        .collect();
+    diags.retain(|d| !missing(d));
+    for d in diags.iter_mut().filter(|d| d.code == Code::UnknownKey) {
+        if let Some(key) = implied
+            .iter()
+            .find(|key| d.help.as_deref() == Some(&format!("did you mean `{key}`?")))
+        {
+            d.help = Some(format!("did you mean `{key}`? (`{key}` is required)"));
+        }
+    }
 }
 
 fn is_combinator(kind: &ValidationErrorKind) -> bool {

@@ -9,7 +9,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind as K};
 use serde_json::Value;
 
 use crate::config::load::{Node, NodeValue};
-use crate::config::{NAME_MAX_CHARS, NAME_PATTERN, NameProblem};
+use crate::config::{AzureSslMode, NAME_MAX_CHARS, NAME_PATTERN, NameProblem};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::secret::is_secret_pointer;
 use crate::suggest::closest;
@@ -189,15 +189,17 @@ pub(super) fn describe(
                 place.field
             ),
         ),
-        K::Pattern { pattern } => name_rule(&place, pattern).unwrap_or_else(|| {
-            place.with_description(place.here(
-                Code::InvalidString,
-                format!(
-                    "invalid `{}`: expected a string matching `{pattern}`",
-                    place.field
-                ),
-            ))
-        }),
+        K::Pattern { pattern } => name_rule(&place, pattern)
+            .or_else(|| sandbox_rule(&place))
+            .unwrap_or_else(|| {
+                place.with_description(place.here(
+                    Code::InvalidString,
+                    format!(
+                        "invalid `{}`: expected a string matching `{pattern}`",
+                        place.field
+                    ),
+                ))
+            }),
         _ => {
             let message = if place.secret {
                 format!(
@@ -231,6 +233,54 @@ fn name_rule(place: &Place<'_>, pattern: &str) -> Option<Diagnostic> {
         ),
     };
     Some(place.here(Code::InvalidString, message))
+}
+
+/// `sandbox` is part of a connection's identity: a `${VAR}` in it is not
+/// interpolated (one file per environment instead), and a near miss such as
+/// `Prod` gets the spelling that matches.
+fn sandbox_rule(place: &Place<'_>) -> Option<Diagnostic> {
+    if place.pointer != "/sandbox" {
+        return None;
+    }
+    let value = place.instance.as_str()?;
+    if value.contains("${") {
+        return Some(
+            place
+                .here(
+                    Code::Interpolation,
+                    "variables are not allowed in `sandbox` (it is part of the identity)".into(),
+                )
+                .with_help(
+                    "use environments: one file or folder per sandbox, each naming it literally \
+                     (`connections/dev/` with `sandbox: dev`, `connections/prod/` with `sandbox: prod`)",
+                ),
+        );
+    }
+    let near: String = value
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '_' | ' ' | '.' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let valid = near.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && near
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid || near == value {
+        return None;
+    }
+    Some(
+        place
+            .here(
+                Code::InvalidString,
+                format!(
+                    "invalid `sandbox` `{value}`: expected lowercase letters, digits and hyphens"
+                ),
+            )
+            .with_help(format!("did you mean `{near}`?")),
+    )
 }
 
 /// One diagnostic per unknown key (at most [`MAX_UNKNOWN_KEYS`]), each at
@@ -295,6 +345,10 @@ fn wrong_type(place: &Place<'_>, kind: &TypeKind) -> Diagnostic {
                 "yes" | "on" | "y" => d.with_help(format!(
                     "YAML 1.2 reads `{s}` as a string (only `true` and `false` are booleans): write `true`"
                 )),
+                _ if field == "sslMode" => match tls_mode(s) {
+                    Some(help) => d.with_help(help),
+                    None => d,
+                },
                 _ => d,
             }
         }
@@ -310,6 +364,34 @@ fn wrong_type(place: &Place<'_>, kind: &TypeKind) -> Diagnostic {
         }
         _ => place.with_description(d),
     }
+}
+
+/// The help for a named TLS mode written where AWS expects a boolean: an
+/// Azure mode or libpq's `sslmode` setting, and the boolean it means.
+fn tls_mode(value: &str) -> Option<String> {
+    let folded: String = value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let enforced = match folded.as_str() {
+        "disable" | "allow" | "prefer" => false,
+        "require" | "verifyca" | "verifyfull" => true,
+        _ => return None,
+    };
+    let what = if AzureSslMode::ALL.contains(&value) {
+        "an Azure mode".to_owned()
+    } else {
+        "libpq's `sslmode` setting".to_owned()
+    };
+    let meaning = if enforced {
+        "write `true` to enforce TLS"
+    } else {
+        "write `false` (TLS not enforced), or `true` to enforce it"
+    };
+    Some(format!(
+        "`{value}` is {what}; on AWS `sslMode` is a boolean: {meaning}"
+    ))
 }
 
 /// A value outside an `enum`, with the closest allowed value.

@@ -20,7 +20,7 @@ pub(super) fn check_settings_file(
         Ok(source) => source,
         Err((diag, text)) => return (None, vec![diag], text),
     };
-    let mut diags = Vec::new();
+    let mut diags: Vec<Diagnostic> = source.duplicates.into_iter().map(|(_, d)| d).collect();
     let Some(doc) = source.documents.first() else {
         return (Some(Settings::default()), diags, Some(source.text));
     };

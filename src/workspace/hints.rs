@@ -57,9 +57,20 @@ pub(crate) fn recorded_key(
         Ok(key) => format!("`{key}` is not in state {}", backend.describe()),
         Err(_) => format!("`{}` is not a connection key", text.escape_debug()),
     };
-    let tail = match closest_keys(text, state).as_slice() {
+    let tail = match closest_keys(text, state.connections.keys()).as_slice() {
         [] if state.connections.is_empty() => "; state records no connections".to_owned(),
         [] => "; `provision state list` shows the recorded ones".to_owned(),
+        many => did_you_mean(many),
+    };
+    Err(Error::Failed(format!(
+        "{head}: keys are `cloud/sandbox/name`{tail}"
+    )))
+}
+
+/// "; did you mean `k`?" or "; did you mean one of `a`, `b`?".
+fn did_you_mean(keys: &[&ConnectionKey]) -> String {
+    match keys {
+        [] => String::new(),
         [one] => format!("; did you mean `{one}`?"),
         many => format!(
             "; did you mean one of {}?",
@@ -68,16 +79,42 @@ pub(crate) fn recorded_key(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
-    Err(Error::Failed(format!(
-        "{head}: keys are `cloud/sandbox/name`{tail}"
-    )))
+    }
 }
 
-/// Up to three recorded keys closest to `text`: those whose name is
-/// `text`, else the most similar keys (names alone when `text` has no `/`).
-fn closest_keys<'s>(text: &str, state: &'s State) -> Vec<&'s ConnectionKey> {
-    let keys = state.connections.keys();
+/// The keys `--target` names. One that is not a key (`crm-db`) is an error
+/// naming the keys of config and state that come closest.
+pub(crate) fn target_keys(
+    texts: &[String],
+    known: impl Fn() -> Vec<ConnectionKey>,
+) -> Result<Vec<ConnectionKey>, Error> {
+    let mut keys = Vec::with_capacity(texts.len());
+    for text in texts {
+        match text.parse::<ConnectionKey>() {
+            Ok(key) => keys.push(key),
+            Err(_) => {
+                let known = known();
+                let near = closest_keys(text, known.iter());
+                let tail = match near.as_slice() {
+                    [] => ", e.g. `azure/prod/orders-db`".to_owned(),
+                    near => did_you_mean(near),
+                };
+                return Err(Error::Usage(format!(
+                    "`--target {}` is not a connection key: keys are `cloud/sandbox/name`{tail}",
+                    text.escape_debug()
+                )));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Up to three keys closest to `text`: those whose name is `text`, else
+/// the most similar keys (names alone when `text` has no `/`).
+fn closest_keys<'s>(
+    text: &str,
+    keys: impl Iterator<Item = &'s ConnectionKey> + Clone,
+) -> Vec<&'s ConnectionKey> {
     let named: Vec<&ConnectionKey> = keys.clone().filter(|k| k.name == text).collect();
     if !named.is_empty() {
         return named.into_iter().take(3).collect();
@@ -138,6 +175,8 @@ mod tests {
                 created_at: "t".into(),
                 updated_at: "t".into(),
                 source: None,
+                secret_version: None,
+                connection_string_parts: None,
             };
             state.connections.insert(key.parse().unwrap(), record);
         }
@@ -151,12 +190,12 @@ mod tests {
             "azure/prod/orders-db",
             "aws/prod/events-db",
         ]);
-        let names: Vec<String> = closest_keys("orders-db", &state)
+        let names: Vec<String> = closest_keys("orders-db", state.connections.keys())
             .iter()
             .map(|k| k.to_string())
             .collect();
         assert_eq!(names, ["azure/dev/orders-db", "azure/prod/orders-db"]);
-        let near: Vec<String> = closest_keys("azure/prod/orders", &state)
+        let near: Vec<String> = closest_keys("azure/prod/orders", state.connections.keys())
             .iter()
             .map(|k| k.to_string())
             .collect();
@@ -164,7 +203,7 @@ mod tests {
             near.first().map(String::as_str),
             Some("azure/prod/orders-db")
         );
-        assert!(closest_keys("zzz", &state).is_empty());
+        assert!(closest_keys("zzz", state.connections.keys()).is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod backend;
 mod connect;
 mod hints;
 mod planning;
+mod root;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::validate::{self, Options, Report};
 pub(crate) use backend::{backend, namespace};
 pub(crate) use connect::{Connected, connect, runtime};
 pub(crate) use hints::{api_error, empty_state_hint, recorded_key};
+pub(crate) use root::{Root, SETTINGS_FILE};
 
 /// Where `--emulator` keeps its data and state.
 pub(crate) const EMULATOR_DATA: &str = ".provision/emulator.json";

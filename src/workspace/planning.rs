@@ -12,6 +12,20 @@ use crate::plan::{self, Plan, PlanOptions};
 use crate::state::State;
 
 impl Workspace {
+    /// The keys `--target` names, with the closest keys of config and
+    /// state suggested for one that is not a key.
+    pub(crate) fn target_keys(&self, texts: &[String]) -> Result<Vec<ConnectionKey>> {
+        super::hints::target_keys(texts, || {
+            let mut keys: Vec<ConnectionKey> = self.desired.iter().map(|d| d.key.clone()).collect();
+            if let Ok(state) = self.backend.load() {
+                keys.extend(state.connections.into_keys());
+            }
+            keys.sort();
+            keys.dedup();
+            keys
+        })
+    }
+
     /// The plan for `state`. The platform is read only when there is
     /// something to look up, through `connected` when the caller already
     /// holds a connection, else through one opened (and closed) here.

@@ -23,6 +23,29 @@ fn failed(e: tokio_postgres::Error) -> PostgresError {
     PostgresError::Query(super::message(&e))
 }
 
+/// A `provision_connections` row (after its key) as a record. Its JSON
+/// columns are read leniently: a part that does not parse is left out.
+fn record(row: &tokio_postgres::Row) -> Result<Record, PostgresError> {
+    Ok(Record {
+        id: row.try_get(1).map_err(failed)?,
+        etag: row.try_get(2).map_err(failed)?,
+        org: row.try_get(3).map_err(failed)?,
+        fingerprint: row.try_get(4).map_err(failed)?,
+        secret_hmac: row.try_get(5).map_err(failed)?,
+        created_at: row.try_get(6).map_err(failed)?,
+        updated_at: row.try_get(7).map_err(failed)?,
+        source: row.try_get(8).map_err(failed)?,
+        secret_version: row
+            .try_get::<_, Option<i64>>(9)
+            .map_err(failed)?
+            .and_then(|v| u32::try_from(v).ok()),
+        connection_string_parts: row
+            .try_get::<_, Option<String>>(10)
+            .map_err(failed)?
+            .and_then(|text| serde_json::from_str(&text).ok()),
+    })
+}
+
 /// The namespace's state, or a new empty one when it has no row yet.
 pub(super) async fn load(
     client: &impl GenericClient,
@@ -46,26 +69,15 @@ pub(super) async fn load(
     let mut connections = BTreeMap::new();
     for row in client
         .query(
-            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source
+            "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
+                    secret_version, connection_string_parts
              FROM provision_connections WHERE namespace = $1",
             &[&namespace],
         )
         .await
         .map_err(failed)?
     {
-        connections.insert(
-            key(&row)?,
-            Record {
-                id: row.try_get(1).map_err(failed)?,
-                etag: row.try_get(2).map_err(failed)?,
-                org: row.try_get(3).map_err(failed)?,
-                fingerprint: row.try_get(4).map_err(failed)?,
-                secret_hmac: row.try_get(5).map_err(failed)?,
-                created_at: row.try_get(6).map_err(failed)?,
-                updated_at: row.try_get(7).map_err(failed)?,
-                source: row.try_get(8).map_err(failed)?,
-            },
-        );
+        connections.insert(key(&row)?, record(&row)?);
     }
     let mut pending = BTreeMap::new();
     for row in client
@@ -237,12 +249,15 @@ async fn apply_changes(
         ),
         tx.prepare(
             "INSERT INTO provision_connections
-                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
+                  secret_version, connection_string_parts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
                  org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                  secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
-                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source",
+                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+                 secret_version = EXCLUDED.secret_version,
+                 connection_string_parts = EXCLUDED.connection_string_parts",
         ),
         tx.prepare("DELETE FROM provision_pending WHERE namespace = $1 AND key = $2"),
         tx.prepare("DELETE FROM provision_connections WHERE namespace = $1 AND key = $2"),
@@ -260,23 +275,7 @@ async fn apply_changes(
                 tx.execute(&delete_pending, &[&namespace, key])
                     .await
                     .map_err(failed)?;
-                tx.execute(
-                    &upsert_record,
-                    &[
-                        &namespace,
-                        key,
-                        &r.id,
-                        &r.etag,
-                        &r.org,
-                        &r.fingerprint,
-                        &r.secret_hmac,
-                        &r.created_at,
-                        &r.updated_at,
-                        &r.source,
-                    ],
-                )
-                .await
-                .map_err(failed)?;
+                upsert(tx, &upsert_record, namespace, key, r).await?;
             }
             Change::Remove(_) => {
                 tx.execute(&delete_pending, &[&namespace, key])
@@ -288,5 +287,40 @@ async fn apply_changes(
             }
         }
     }
+    Ok(())
+}
+
+/// Writes record `r` under `key` through the prepared upsert statement.
+async fn upsert(
+    tx: &Transaction<'_>,
+    statement: &tokio_postgres::Statement,
+    namespace: &str,
+    key: &str,
+    r: &Record,
+) -> Result<(), PostgresError> {
+    let secret_version = r.secret_version.map(i64::from);
+    let parts = r
+        .connection_string_parts
+        .as_ref()
+        .and_then(|parts| serde_json::to_string(parts).ok());
+    tx.execute(
+        statement,
+        &[
+            &namespace,
+            &key,
+            &r.id,
+            &r.etag,
+            &r.org,
+            &r.fingerprint,
+            &r.secret_hmac,
+            &r.created_at,
+            &r.updated_at,
+            &r.source,
+            &secret_version,
+            &parts,
+        ],
+    )
+    .await
+    .map_err(failed)?;
     Ok(())
 }

@@ -61,6 +61,12 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "CREATE SEQUENCE provision_lock_generations;
     ALTER TABLE provision_locks ADD COLUMN generation bigint NOT NULL DEFAULT 0;",
     ),
+    (
+        4,
+        "the secret version each connection was last sent with, and its connection string's parts",
+        "ALTER TABLE provision_connections ADD COLUMN secret_version bigint;
+         ALTER TABLE provision_connections ADD COLUMN connection_string_parts text;",
+    ),
 ];
 
 /// The newest schema version this build knows.

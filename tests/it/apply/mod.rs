@@ -6,3 +6,4 @@ mod changes;
 pub mod interrupt;
 mod pending;
 mod recovery;
+mod secret_version;

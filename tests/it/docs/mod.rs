@@ -122,6 +122,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: docs::run::file_format_examples_validate_and_plan; editor::* opens them in yaml-language-server",
     ),
     (
+        "docs/guides/secrets.md",
+        "### With `secretVersion` (no state key needed)",
+        "yaml",
+        "run: apply::secret_version::the_secrets_guide_example_validates",
+    ),
+    (
         "docs/reference/settings.md",
         "# Settings: provision.yaml",
         "yaml",

@@ -182,6 +182,7 @@ fn ledger_connection() -> provision::config::Connection {
             password: "never-returned".into(),
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
+        secret_version: None,
     }
 }
 

@@ -48,9 +48,11 @@ fn tab_indentation_points_at_the_tab() {
 fn duplicate_mapping_keys() {
     check(
         "dup.yaml",
-        b"name: a\nsandbox: prod\nname: b\n",
+        // A whole document otherwise: the repeat is its only problem (the
+        // rest of a file with a repeated key is still checked).
+        b"name: a\nsandbox: prod\ncloud: azure\nauth:\n  type: basic\n  server: h\n  port: 5432\n  database: d\n  username: u\n  password: ${P}\nname: b\n",
         "P005",
-        3,
+        11,
         1,
     );
 }

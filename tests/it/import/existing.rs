@@ -29,6 +29,7 @@ fn by_string(name: &str) -> Connection {
         auth: Auth::ConnectionString(ConnectionStringAuth {
             connection_string: "Server=h;Database=d;Port=5432;UID=u;Password=never-returned".into(),
         }),
+        secret_version: None,
     }
 }
 

@@ -4,3 +4,4 @@
 
 mod existing;
 pub mod remote;
+mod warnings;

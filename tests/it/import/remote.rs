@@ -50,6 +50,7 @@ pub fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
             password: "s3cret-never-returned".into(),
             ssl_mode,
         }),
+        secret_version: None,
     }
 }
 

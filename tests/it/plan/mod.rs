@@ -1,5 +1,7 @@
 //! `provision plan`: what it may reach (prune only under the given paths).
 //! Plans of changes against a live emulator are in `apply::changes`.
 
+mod anywhere;
 mod orgs;
 mod prune;
+mod shown;

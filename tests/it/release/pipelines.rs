@@ -153,7 +153,7 @@ fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
     std::fs::write(dir.path().join(".gitignore"), "target/").unwrap();
     let run = provision()
         .current_dir(dir.path())
-        .args(["init", "."])
+        .args(["init", ".", "--ci", "github"])
         .run()
         .expect_code(0);
     assert!(
@@ -166,7 +166,6 @@ fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
         [
             ".github/workflows/provision.yml",
             ".gitignore",
-            ".gitlab-ci.yml",
             "connections/dev/orders-db.yaml",
             "provision.yaml",
             "schema/connection.schema.json",
@@ -199,9 +198,10 @@ fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
         .expect_code(0);
 
     std::fs::write(dir.path().join("provision.yaml"), "parallelism: 3\n").unwrap();
+    std::fs::write(dir.path().join(".gitlab-ci.yml"), "stages: []\n").unwrap();
     let again = provision()
         .current_dir(dir.path())
-        .args(["init"])
+        .args(["init", "--ci", "gitlab"])
         .run()
         .expect_code(1);
     assert!(
@@ -218,6 +218,68 @@ fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
         std::fs::read_to_string(dir.path().join("provision.yaml")).unwrap(),
         "parallelism: 3\n"
     );
+}
+
+#[test]
+fn init_writes_one_pipeline_only_when_asked_and_every_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = provision()
+        .current_dir(dir.path())
+        .args(["init"])
+        .run()
+        .expect_code(0);
+    insta::assert_snapshot!("init_default", run.stdout());
+    let files = files_under(dir.path());
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.contains("gitlab") || f.contains(".github")),
+        "{files:?}"
+    );
+    assert!(run.stdout().contains("`provision validate`"));
+    assert!(run.stdout().contains("--emulator"));
+    let gitlab = tempfile::tempdir().unwrap();
+    provision()
+        .current_dir(gitlab.path())
+        .args(["init", "--ci", "gitlab"])
+        .run()
+        .expect_code(0);
+    assert!(gitlab.path().join(".gitlab-ci.yml").is_file());
+    assert!(!gitlab.path().join(".github").exists());
+    // Every setting the schema knows is in the file, set or commented.
+    let settings = std::fs::read_to_string(dir.path().join("provision.yaml")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/provision.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut names = Vec::new();
+    collect_properties(&schema, &mut names);
+    assert!(names.len() > 15, "{names:?}");
+    for name in names {
+        assert!(
+            settings.contains(&format!("{name}:")) || settings.contains(&format!("{{ {name}:")),
+            "`{name}` is not in init's provision.yaml"
+        );
+    }
+}
+
+fn collect_properties(schema: &serde_json::Value, out: &mut Vec<String>) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                for name in props.keys() {
+                    if name != "$schema" && !out.contains(name) {
+                        out.push(name.clone());
+                    }
+                }
+            }
+            for value in map.values() {
+                collect_properties(value, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_properties(v, out)),
+        _ => {}
+    }
 }
 
 #[test]

@@ -29,6 +29,8 @@ fn upsert(name: &str) -> Vec<Change> {
             created_at: "t".into(),
             updated_at: "t".into(),
             source: None,
+            secret_version: None,
+            connection_string_parts: None,
         },
     )]
 }

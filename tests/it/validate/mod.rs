@@ -5,6 +5,7 @@
 mod codes;
 mod editor;
 mod messages;
+mod mistakes;
 pub mod rules;
 mod sarif;
 mod schema;

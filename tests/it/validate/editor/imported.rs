@@ -55,6 +55,7 @@ fn awkward() -> Vec<Connection> {
                     password: "not-returned".to_owned(),
                     ssl_mode,
                 }),
+                secret_version: None,
             }
         })
         .collect()
