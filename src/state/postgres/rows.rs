@@ -313,11 +313,7 @@ async fn apply_changes(
                     delete_pending,
                     vec![namespace.into(), key.clone().into()],
                 ));
-                writes.push(execute(
-                    tx,
-                    upsert_record,
-                    record_params(namespace, key, r),
-                ));
+                writes.push(execute(tx, upsert_record, record_params(namespace, key, r)));
             }
             Change::Remove(_) => {
                 writes.push(execute(
