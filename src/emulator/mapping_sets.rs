@@ -60,18 +60,23 @@ fn stored(body: &Value, id: &str, version: i64, created: i64, caller: &Caller) -
     stored
 }
 
+/// A mapping-set body, parsed and checked, or the 400 answer saying why not.
+fn checked_body(body: &Bytes) -> Result<Value, Response> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| error(400, &format!("request body is not valid: {e}")))?;
+    check(&value).map_err(|why| error(400, &why))?;
+    Ok(value)
+}
+
 pub(super) async fn create(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Response {
-    let value: Value = match serde_json::from_slice(&body) {
+    let value = match checked_body(&body) {
         Ok(value) => value,
-        Err(e) => return error(400, &format!("request body is not valid: {e}")),
+        Err(answer) => return answer,
     };
-    if let Err(why) = check(&value) {
-        return error(400, &why);
-    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = now_ms();
     let set = MappingSet {
@@ -216,13 +221,10 @@ pub(super) async fn put(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let value: Value = match serde_json::from_slice(&body) {
+    let value = match checked_body(&body) {
         Ok(value) => value,
-        Err(e) => return error(400, &format!("request body is not valid: {e}")),
+        Err(answer) => return answer,
     };
-    if let Err(why) = check(&value) {
-        return error(400, &why);
-    }
     let mut objects = lock(&shared.objects);
     let Some(set) = objects
         .scope(&caller)

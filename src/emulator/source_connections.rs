@@ -53,6 +53,13 @@ pub(crate) fn name_and_description(
     Ok((name, description))
 }
 
+/// A source or target connection body and the fields both kinds share.
+fn parse_with_common(body: &Bytes) -> Result<(Map<String, Value>, Common), Response> {
+    let body = parse_body(body)?;
+    let common = common(&body)?;
+    Ok((body, common))
+}
+
 fn common(body: &Map<String, Value>) -> Result<Common, Response> {
     let (name, description) = name_and_description(body)?;
     let spec = body.get("connectionSpec");
@@ -141,12 +148,8 @@ pub(super) async fn create_source(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Response {
-    let body = match parse_body(&body) {
-        Ok(body) => body,
-        Err(answer) => return answer,
-    };
-    let common = match common(&body) {
-        Ok(common) => common,
+    let (body, common) = match parse_with_common(&body) {
+        Ok(parsed) => parsed,
         Err(answer) => return answer,
     };
     let Some(base_id) = body.get("baseConnectionId").and_then(Value::as_str) else {
@@ -192,12 +195,8 @@ pub(super) async fn create_target(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Response {
-    let body = match parse_body(&body) {
-        Ok(body) => body,
-        Err(answer) => return answer,
-    };
-    let common = match common(&body) {
-        Ok(common) => common,
+    let (body, common) = match parse_with_common(&body) {
+        Ok(parsed) => parsed,
         Err(answer) => return answer,
     };
     if common.spec_id != DATA_LAKE_SPEC_ID {

@@ -268,21 +268,23 @@ fn links_and_named_files_exist() {
 }
 
 /// What a page may not point at: notes kept outside the repository, and
-/// tracker numbers a reader of the repository cannot follow.
+/// tracker numbers a reader of the repository cannot follow. Each name is
+/// assembled here so that this list does not itself name what it bans.
 const OUTSIDE: [&str; 8] = [
-    "../shared",
-    "shared/spec",
-    "shared/reference",
-    "cli.md",
-    "flow-service.md",
-    "config.md",
-    "dataflows.md",
-    "environments.md",
+    concat!("..", "/", "shared"),
+    concat!("shared", "/", "spec"),
+    concat!("shared", "/", "reference"),
+    concat!("cli", ".md"),
+    concat!("flow-service", ".md"),
+    concat!("config", ".md"),
+    concat!("dataflows", ".md"),
+    concat!("environments", ".md"),
 ];
 
 /// Where `line` names something outside the repository: a note folder, a
-/// contract kept elsewhere (as a whole file name: `update-dataflows.md` is
-/// Adobe's page, not one of ours), or a tracker number.
+/// contract kept elsewhere (as a whole file name: a longer name that ends
+/// the same, such as one of Adobe's tutorial pages, is not one of ours), or
+/// a tracker number.
 fn outside_references(line: &str) -> Vec<String> {
     let lower = line.to_lowercase();
     let mut found = Vec::new();
@@ -363,7 +365,6 @@ fn repository_texts() -> Vec<PathBuf> {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         !name.ends_with(".openapi.yaml")
             && !name.starts_with("LICENSE")
-            && !p.ends_with("tests/it/docs/checked.rs")
             && !p.starts_with(root.join("tests/fixtures"))
     });
     out
