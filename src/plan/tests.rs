@@ -26,6 +26,7 @@ fn desired(name: &str, description: &str) -> Desired {
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
         secret_version: None,
+        renamed_from: None,
     };
     Desired {
         key: connection.key(),
