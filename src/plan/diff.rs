@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::lookup::{self, ScopeIndex};
+use super::rename;
 use super::{
     Action, ActionKind, Desired, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions,
     PlanSummary, RemoteView, Step, identity, pending, visible_changes,
@@ -38,8 +39,14 @@ pub(crate) fn diff(
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let listed = indexes.as_ref().and_then(|ix| ix.get(&scope));
         let action = match state.connections.get(&d.key) {
-            Some(record) => recorded(d, record, listed, options, &mut warnings),
-            None => unrecorded(d, state, listed, options, &mut warnings),
+            Some(record) => {
+                rename::already_moved(d, state)?;
+                recorded(d, record, listed, options, &mut warnings)
+            }
+            None => match rename::plan(d, state, listed, options, &mut warnings)? {
+                Some(action) => action,
+                None => unrecorded(d, state, listed, options, &mut warnings),
+            },
         };
         actions.insert(d.key.clone(), action);
     }
@@ -99,10 +106,12 @@ fn orphans(
     warnings: &mut Vec<String>,
 ) -> usize {
     let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    // A renamed connection's earlier key moves with it: never an orphan.
+    let moved = rename::earlier_keys(actions.values());
     let orphans = state
         .connections
         .iter()
-        .filter(|(key, _)| !desired_keys.contains(key) && selected(key));
+        .filter(|(key, _)| !desired_keys.contains(key) && !moved.contains(*key) && selected(key));
     let (mut kept, mut outside, mut unrecorded) = (Vec::new(), 0, 0);
     for (key, record) in orphans {
         let source = record.source.as_deref();
@@ -140,7 +149,7 @@ fn orphans(
 
 /// A connection state records: gone remotely (create again), drifted or
 /// changed (update), or unchanged.
-fn recorded(
+pub(super) fn recorded(
     d: &Desired,
     record: &Record,
     listed: Option<&ScopeIndex<'_>>,
@@ -288,6 +297,10 @@ fn summarise(actions: &[Action]) -> PlanSummary {
             ActionKind::Create => summary.create += 1,
             ActionKind::Adopt => summary.adopt += 1,
             ActionKind::Update => summary.update += 1,
+            ActionKind::Rename => {
+                summary.update += 1;
+                summary.rename += 1;
+            }
             ActionKind::Delete => summary.delete += 1,
             ActionKind::Unchanged => summary.unchanged += 1,
         }

@@ -8,7 +8,9 @@ use std::path::Path;
 use super::connection::check_connection;
 use super::modeline;
 use super::variables::check_strings;
-use super::{EarlierName, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
+use super::{
+    EarlierName, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema,
+};
 use crate::config::Connection;
 use crate::config::load::{self, Node, NodeValue, SourceFile};
 use crate::config::schema::Kind;

@@ -20,7 +20,12 @@ fn at(file: &Path, pos: Position) -> String {
 pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -> Vec<Diagnostic> {
     let names: HashMap<(Cloud, &str, &str), &Identity> = identities
         .iter()
-        .map(|i| ((i.key.cloud, i.key.sandbox.as_str(), i.key.name.as_str()), i))
+        .map(|i| {
+            (
+                (i.key.cloud, i.key.sandbox.as_str(), i.key.name.as_str()),
+                i,
+            )
+        })
         .collect();
     let mut claims: HashMap<(Cloud, &str, &str), (&Identity, Position)> = HashMap::new();
     let mut diags = Vec::new();

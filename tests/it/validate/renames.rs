@@ -32,8 +32,16 @@ fn an_earlier_name_still_in_use_or_claimed_twice_names_both_places() {
         .run()
         .expect_code(1);
     insta::assert_snapshot!("rename_conflicts", out.stdout());
-    assert!(out.stdout().contains("orders.yaml:2:14"), "{}", out.stdout());
-    assert!(out.stdout().contains("billing.yaml:1:7"), "{}", out.stdout());
+    assert!(
+        out.stdout().contains("orders.yaml:2:14"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout().contains("billing.yaml:1:7"),
+        "{}",
+        out.stdout()
+    );
 }
 
 #[test]

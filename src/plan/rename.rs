@@ -1,0 +1,213 @@
+//! `renamedFrom`, terraform's `moved` block for connections: a document
+//! whose key state does not record, but one of its earlier names it does
+//! (or the platform lists), is renamed in place on the same id and its
+//! state entry moved, instead of a create next to an orphan.
+
+use std::collections::BTreeSet;
+
+use super::lookup::ScopeIndex;
+use super::{Action, Desired, FieldChange, PlanError, PlanOptions, Step, diff, visible_changes};
+use crate::api::wire::ConnectionItem;
+use crate::config::ConnectionKey;
+use crate::state::{Record, State};
+
+/// The reason `recorded` gives for any change of the written fields, which
+/// a rename always is; the rename line says it better.
+const CONFIG_CHANGED: &str = "config changed since the last apply";
+
+/// The plan for `d` when state does not record its key: a rename when an
+/// earlier name is recorded or listed, `None` to plan it as usual.
+pub(super) fn plan(
+    d: &Desired,
+    state: &State,
+    listed: Option<&ScopeIndex<'_>>,
+    options: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Action>, PlanError> {
+    let earlier = d.connection.earlier_keys();
+    let recorded: Vec<(&ConnectionKey, &Record)> = earlier
+        .iter()
+        .filter_map(|key| state.connections.get_key_value(key))
+        .collect();
+    match recorded.as_slice() {
+        [] => Ok(adopt(d, state, &earlier, listed)?),
+        [(old, record)] => move_recorded(d, old, record, listed, options, warnings),
+        many => Err(PlanError::Rename(format!(
+            "`{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
+            d.key,
+            many.len(),
+            quoted(many.iter().map(|(key, _)| key))
+        ))),
+    }
+}
+
+/// State records `d`'s key: a `renamedFrom` is then a no-op (the rename was
+/// applied), unless state records an earlier name too.
+pub(super) fn already_moved(d: &Desired, state: &State) -> Result<(), PlanError> {
+    match d
+        .connection
+        .earlier_keys()
+        .into_iter()
+        .find(|key| state.connections.contains_key(key))
+    {
+        Some(old) => Err(PlanError::Rename(format!(
+            "`{}` declares `renamedFrom: {}`, but state records both `{old}` and `{}`: expected only one of them; `provision state rm` the one that is not this connection, or remove `{}` from `renamedFrom`",
+            d.key, old.name, d.key, old.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The earlier keys the plan's renames move away from: not orphans.
+pub(super) fn earlier_keys<'a>(
+    actions: impl Iterator<Item = &'a Action>,
+) -> BTreeSet<ConnectionKey> {
+    actions
+        .filter_map(|a| {
+            a.renamed_from()
+                .map(|from| ConnectionKey::new(a.key.cloud, &a.key.sandbox, from))
+        })
+        .collect()
+}
+
+/// State records the earlier key `old`: patch that id under the new name.
+fn move_recorded(
+    d: &Desired,
+    old: &ConnectionKey,
+    record: &Record,
+    listed: Option<&ScopeIndex<'_>>,
+    options: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Action>, PlanError> {
+    let planned = diff::recorded(d, record, listed, options, warnings);
+    let (id, changes) = match planned.step {
+        Step::Update { id, changes } => (id, changes),
+        Step::Unchanged { id } => (id, Vec::new()),
+        // Deleted outside provision: nothing to rename; the new name is
+        // planned as usual and the earlier key is an orphan like any other.
+        _ => return Ok(None),
+    };
+    name_is_free(d, old, listed, &id)?;
+    let mut reasons = vec![format!(
+        "state records it as `{}` (`renamedFrom`)",
+        old.name
+    )];
+    reasons.extend(planned.reasons.into_iter().filter(|r| r != CONFIG_CHANGED));
+    Ok(Some(rename(d, reasons, id, &old.name, changes)))
+}
+
+/// Neither key is in state: adopt the one connection the platform lists
+/// under an earlier name, and rename it.
+fn adopt(
+    d: &Desired,
+    state: &State,
+    earlier: &[ConnectionKey],
+    listed: Option<&ScopeIndex<'_>>,
+) -> Result<Option<Action>, PlanError> {
+    let Some(index) = listed else {
+        return Ok(None);
+    };
+    let found: Vec<(&ConnectionKey, &ConnectionItem)> = earlier
+        .iter()
+        .flat_map(|key| {
+            index
+                .namesakes(&key.name)
+                .iter()
+                .map(move |item| (key, *item))
+        })
+        .collect();
+    let [(old, item)] = found.as_slice() else {
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let reason = format!(
+            "the platform lists {} connections under the earlier names of `{}` ({}): adopt the right one with `provision state import {} ID`",
+            found.len(),
+            d.key.name,
+            quoted(found.iter().map(|(_, item)| &item.id)),
+            d.key
+        );
+        return Ok(Some(blocked(d, reason)));
+    };
+    name_is_free(d, old, listed, &item.id)?;
+    if let Some((other, _)) = state.connections.iter().find(|(_, r)| r.id == item.id) {
+        let reason = format!(
+            "the platform's connection `{}` is already recorded as `{other}`: one id is never managed under two keys",
+            item.id
+        );
+        return Ok(Some(blocked(d, reason)));
+    }
+    let reasons = vec![format!(
+        "not in state; the platform lists it as `{}` (`renamedFrom`): adopted and renamed",
+        old.name
+    )];
+    let changes = visible_changes(&d.connection, item);
+    Ok(Some(rename(
+        d,
+        reasons,
+        item.id.clone(),
+        &old.name,
+        changes,
+    )))
+}
+
+/// The new name must not be another connection's on the platform.
+fn name_is_free(
+    d: &Desired,
+    old: &ConnectionKey,
+    listed: Option<&ScopeIndex<'_>>,
+    id: &str,
+) -> Result<(), PlanError> {
+    let taken = listed.and_then(|index| {
+        index
+            .namesakes(&d.connection.name)
+            .iter()
+            .find(|item| item.id != id)
+    });
+    match taken {
+        Some(other) => Err(PlanError::Rename(format!(
+            "cannot rename `{old}` to `{}`: sandbox `{}` already has a connection named `{}` (id `{}`); rename or delete that one on the platform first, or remove `{}` from `renamedFrom` to adopt it instead",
+            d.connection.name, d.key.sandbox, d.connection.name, other.id, old.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn rename(
+    d: &Desired,
+    reasons: Vec<String>,
+    id: String,
+    from: &str,
+    changes: Vec<FieldChange>,
+) -> Action {
+    // The rename line shows the name; the other fields are listed under it.
+    let changes = changes.into_iter().filter(|c| c.field != "name").collect();
+    Action {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        reasons,
+        step: Step::Rename {
+            id,
+            from: from.to_owned(),
+            changes,
+        },
+        pending_since: None,
+    }
+}
+
+fn blocked(d: &Desired, reason: String) -> Action {
+    Action {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        reasons: Vec::new(),
+        step: Step::Blocked(reason),
+        pending_since: None,
+    }
+}
+
+fn quoted<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
