@@ -211,3 +211,125 @@ fn quoted<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{desired, item, options, state_with};
+    use super::super::{ActionKind, PlanOptions, RemoteView, diff};
+    use crate::api::Scope;
+    use crate::config::RenamedFrom;
+
+    const ORG: &str = "ORG@AdobeOrg";
+
+    /// `orders`, renamed from `names`.
+    fn renamed(names: &[&str]) -> super::Desired {
+        let mut d = desired("orders", "text");
+        d.connection.renamed_from = Some(RenamedFrom::Many(
+            names.iter().map(|n| (*n).to_owned()).collect(),
+        ));
+        d
+    }
+
+    fn listing(items: Vec<crate::api::wire::ConnectionItem>) -> RemoteView {
+        RemoteView::from([(Scope::new(ORG, "prod"), items)])
+    }
+
+    #[test]
+    fn two_earlier_names_recorded_as_two_connections_is_a_plan_error() {
+        let d = renamed(&["old-a", "old-b"]);
+        let state = state_with(&[
+            (&desired("old-a", "x"), "id-a"),
+            (&desired("old-b", "x"), "id-b"),
+        ]);
+        let err = diff(&[d], &state, None, "h".into(), &options()).unwrap_err();
+        assert!(err.to_string().contains("2 different connections"), "{err}");
+    }
+
+    #[test]
+    fn a_recorded_connection_deleted_outside_is_created_and_its_earlier_key_is_an_orphan() {
+        let d = renamed(&["old"]);
+        let state = state_with(&[(&desired("old", "text"), "id-old")]);
+        let remote = listing(Vec::new());
+        let prune = PlanOptions {
+            prune: true,
+            ..options()
+        };
+        let plan = diff(&[d], &state, Some(&remote), "h".into(), &prune).unwrap();
+        let kinds: Vec<(String, ActionKind)> = plan
+            .actions
+            .iter()
+            .map(|a| (a.key.name.clone(), a.kind()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("old".to_owned(), ActionKind::Delete),
+                ("orders".to_owned(), ActionKind::Create)
+            ]
+        );
+    }
+
+    #[test]
+    fn two_platform_connections_under_earlier_names_block_the_rename() {
+        let d = renamed(&["old-a", "old-b"]);
+        let remote = listing(vec![
+            item("id-a", "old-a", "text"),
+            item("id-b", "old-b", "text"),
+        ]);
+        let plan = diff(
+            &[d],
+            &state_with(&[]),
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let blocked = plan.actions[0].blocked().unwrap_or_default();
+        assert!(
+            blocked.contains("2 connections under the earlier names"),
+            "{blocked}"
+        );
+    }
+
+    #[test]
+    fn an_earlier_name_listed_under_an_id_state_records_elsewhere_is_not_adopted() {
+        let d = renamed(&["old"]);
+        let state = state_with(&[(&desired("elsewhere", "text"), "id-old")]);
+        let remote = listing(vec![item("id-old", "old", "text")]);
+        let plan = diff(
+            &[d, desired("elsewhere", "text")],
+            &state,
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let orders = plan
+            .actions
+            .iter()
+            .find(|a| a.key.name == "orders")
+            .unwrap();
+        assert!(
+            orders
+                .blocked()
+                .unwrap_or_default()
+                .contains("already recorded as"),
+            "{orders:?}"
+        );
+    }
+
+    #[test]
+    fn a_rename_round_trips_through_the_plan_file() {
+        let d = renamed(&["old"]);
+        let state = state_with(&[(&desired("old", "text"), "id-old")]);
+        let remote = listing(vec![item("id-old", "old", "text")]);
+        let plan = diff(&[d], &state, Some(&remote), "h".into(), &options()).unwrap();
+        assert_eq!(plan.actions[0].renamed_from(), Some("old"));
+        let text = serde_json::to_string(&plan).unwrap();
+        let back: super::super::Plan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, plan);
+        let without_from = text.replace(r#","renamed_from":"old""#, "");
+        let err = serde_json::from_str::<super::super::Plan>(&without_from).unwrap_err();
+        assert!(err.to_string().contains("has no `renamed_from`"), "{err}");
+    }
+}
