@@ -203,3 +203,31 @@ fn an_earlier_name_only_on_the_platform_is_adopted_and_renamed(backend: Backend)
         Some(id.as_str())
     );
 }
+
+#[test]
+fn the_file_format_example_renames_in_place() {
+    let block =
+        crate::docs::blocks_at("docs/reference/file-format.md", "### `renamedFrom`", "yaml")
+            .remove(0)
+            .text;
+    assert!(block.contains("renamedFrom: orders-db"), "{block}");
+    let mut world = World::new(EmulatorConfig::default());
+    world.set_env("ORDERS_DB_PASSWORD", "example-password");
+    let before = block
+        .replace("name: orders-primary", "name: orders-db")
+        .replace("renamedFrom: orders-db", "");
+    world.write("connections/orders.yaml", &before);
+    world.run(&["apply"]).expect_code(0);
+    world.write("connections/orders.yaml", &block);
+    world.run(&["validate"]).expect_code(0);
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout()
+            .contains("~ azure/prod/orders-primary  (rename orders-db -> orders-primary"),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply"]).expect_code(0);
+    world.assert_remote_exactly(1);
+    assert_eq!(world.remote()[0].name, "orders-primary");
+}
