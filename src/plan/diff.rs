@@ -106,8 +106,15 @@ fn orphans(
     warnings: &mut Vec<String>,
 ) -> usize {
     let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
-    // A renamed connection's earlier key moves with it: never an orphan.
-    let moved = rename::earlier_keys(actions.values());
+    // A renamed connection's earlier key moves with it: never an orphan,
+    // nor when `--target` leaves the renaming document out of this run.
+    let mut moved = rename::earlier_keys(actions.values());
+    moved.extend(
+        desired
+            .iter()
+            .filter(|d| !selected(&d.key))
+            .flat_map(|d| d.connection.earlier_keys()),
+    );
     let orphans = state
         .connections
         .iter()

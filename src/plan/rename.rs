@@ -270,6 +270,27 @@ mod tests {
     }
 
     #[test]
+    fn a_target_on_the_earlier_key_never_prunes_it() {
+        let d = renamed(&["old"]);
+        let state = state_with(&[(&desired("old", "text"), "id-old")]);
+        let remote = listing(vec![item("id-old", "old", "text")]);
+        let targeted = PlanOptions {
+            prune: true,
+            targets: vec![d.key.clone(), "azure/prod/old".parse().unwrap()],
+            ..options()
+        };
+        let plan = diff(&[d.clone()], &state, Some(&remote), "h".into(), &targeted).unwrap();
+        assert_eq!(plan.summary.delete, 0, "{plan:?}");
+        assert_eq!(plan.summary.rename, 1, "{plan:?}");
+        let old_only = PlanOptions {
+            targets: vec!["azure/prod/old".parse().unwrap()],
+            ..targeted
+        };
+        let plan = diff(&[d], &state, Some(&remote), "h".into(), &old_only).unwrap();
+        assert!(plan.is_empty(), "{plan:?}");
+    }
+
+    #[test]
     fn two_platform_connections_under_earlier_names_block_the_rename() {
         let d = renamed(&["old-a", "old-b"]);
         let remote = listing(vec![
