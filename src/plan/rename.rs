@@ -279,7 +279,14 @@ mod tests {
             targets: vec![d.key.clone(), "azure/prod/old".parse().unwrap()],
             ..options()
         };
-        let plan = diff(&[d.clone()], &state, Some(&remote), "h".into(), &targeted).unwrap();
+        let plan = diff(
+            std::slice::from_ref(&d),
+            &state,
+            Some(&remote),
+            "h".into(),
+            &targeted,
+        )
+        .unwrap();
         assert_eq!(plan.summary.delete, 0, "{plan:?}");
         assert_eq!(plan.summary.rename, 1, "{plan:?}");
         let old_only = PlanOptions {
