@@ -43,10 +43,7 @@ pub(crate) fn diff(
                 rename::already_moved(d, state)?;
                 recorded(d, record, listed, options, &mut warnings)
             }
-            None => match rename::plan(d, state, listed, options, &mut warnings)? {
-                Some(action) => action,
-                None => unrecorded(d, state, listed, options, &mut warnings),
-            },
+            None => renamed_or_unrecorded(d, state, listed, options, &mut warnings)?,
         };
         actions.insert(d.key.clone(), action);
     }
@@ -156,7 +153,7 @@ fn orphans(
 
 /// A connection state records: gone remotely (create again), drifted or
 /// changed (update), or unchanged.
-pub(super) fn recorded(
+fn recorded(
     d: &Desired,
     record: &Record,
     listed: Option<&ScopeIndex<'_>>,
@@ -222,6 +219,26 @@ pub(super) fn recorded(
         Step::Unchanged { id }
     };
     action(d, reasons, step)
+}
+
+/// A connection state does not record: renamed from an earlier name state
+/// records or the platform lists (`renamedFrom`), else [`unrecorded`].
+fn renamed_or_unrecorded(
+    d: &Desired,
+    state: &State,
+    listed: Option<&ScopeIndex<'_>>,
+    options: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Action, PlanError> {
+    let renamed = match rename::find(d, state, listed)? {
+        rename::Earlier::Recorded(old, record) => {
+            let planned = recorded(d, record, listed, options, warnings);
+            rename::move_recorded(d, old, planned, listed)?
+        }
+        rename::Earlier::Listed(action) => Some(action),
+        rename::Earlier::None => None,
+    };
+    Ok(renamed.unwrap_or_else(|| unrecorded(d, state, listed, options, warnings)))
 }
 
 /// A connection state does not record: adopt the one remote namesake,

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::lookup::ScopeIndex;
-use super::{Action, Desired, FieldChange, PlanError, PlanOptions, Step, diff, visible_changes};
+use super::{Action, Desired, FieldChange, PlanError, Step, visible_changes};
 use crate::api::wire::ConnectionItem;
 use crate::config::ConnectionKey;
 use crate::state::{Record, State};
@@ -15,23 +15,33 @@ use crate::state::{Record, State};
 /// a rename always is; the rename line says it better.
 const CONFIG_CHANGED: &str = "config changed since the last apply";
 
-/// The plan for `d` when state does not record its key: a rename when an
-/// earlier name is recorded or listed, `None` to plan it as usual.
-pub(super) fn plan(
+/// What an earlier name of a document whose key state does not record
+/// stands for.
+pub(super) enum Earlier<'a> {
+    /// No earlier name is recorded or listed: plan the document as usual.
+    None,
+    /// State records this earlier key: plan it as recorded (see
+    /// [`move_recorded`]).
+    Recorded(&'a ConnectionKey, &'a Record),
+    /// Listed on the platform only: adopt and rename (or blocked).
+    Listed(Action),
+}
+
+/// The earlier name `d` is renamed from, when state records one or the
+/// platform lists one.
+pub(super) fn find<'a>(
     d: &Desired,
-    state: &State,
+    state: &'a State,
     listed: Option<&ScopeIndex<'_>>,
-    options: &PlanOptions,
-    warnings: &mut Vec<String>,
-) -> Result<Option<Action>, PlanError> {
+) -> Result<Earlier<'a>, PlanError> {
     let earlier = d.connection.earlier_keys();
     let recorded: Vec<(&ConnectionKey, &Record)> = earlier
         .iter()
         .filter_map(|key| state.connections.get_key_value(key))
         .collect();
     match recorded.as_slice() {
-        [] => Ok(adopt(d, state, &earlier, listed)?),
-        [(old, record)] => move_recorded(d, old, record, listed, options, warnings),
+        [] => Ok(adopt(d, state, &earlier, listed)?.map_or(Earlier::None, Earlier::Listed)),
+        [(old, record)] => Ok(Earlier::Recorded(old, record)),
         many => Err(PlanError::Rename(format!(
             "`{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
             d.key,
@@ -70,21 +80,19 @@ pub(super) fn earlier_keys<'a>(
         .collect()
 }
 
-/// State records the earlier key `old`: patch that id under the new name.
-fn move_recorded(
+/// State records the earlier key `old`, and `planned` is what the plan of
+/// that record under `d` would be: the same id patched under the new name,
+/// or `None` when it was deleted outside provision (the new name is then
+/// planned as usual and the earlier key is an orphan like any other).
+pub(super) fn move_recorded(
     d: &Desired,
     old: &ConnectionKey,
-    record: &Record,
+    planned: Action,
     listed: Option<&ScopeIndex<'_>>,
-    options: &PlanOptions,
-    warnings: &mut Vec<String>,
 ) -> Result<Option<Action>, PlanError> {
-    let planned = diff::recorded(d, record, listed, options, warnings);
     let (id, changes) = match planned.step {
         Step::Update { id, changes } => (id, changes),
         Step::Unchanged { id } => (id, Vec::new()),
-        // Deleted outside provision: nothing to rename; the new name is
-        // planned as usual and the earlier key is an orphan like any other.
         _ => return Ok(None),
     };
     name_is_free(d, old, listed, &id)?;

@@ -210,12 +210,12 @@ fn the_file_format_example_renames_in_place() {
         crate::docs::blocks_at("docs/reference/file-format.md", "### `renamedFrom`", "yaml")
             .remove(0)
             .text;
-    assert!(block.contains("renamedFrom: orders-db"), "{block}");
+    assert!(block.contains("renamedFrom: ledger-db"), "{block}");
     let mut world = World::new(EmulatorConfig::default());
-    world.set_env("ORDERS_DB_PASSWORD", "example-password");
+    world.set_env("LEDGER_DB_PASSWORD", "example-password");
     let before = block
-        .replace("name: orders-primary", "name: orders-db")
-        .replace("renamedFrom: orders-db", "");
+        .replace("name: ledger-primary", "name: ledger-db")
+        .replace("renamedFrom: ledger-db", "");
     world.write("connections/orders.yaml", &before);
     world.run(&["apply"]).expect_code(0);
     world.write("connections/orders.yaml", &block);
@@ -223,11 +223,11 @@ fn the_file_format_example_renames_in_place() {
     let plan = world.run(&["plan"]).expect_code(0);
     assert!(
         plan.stdout()
-            .contains("~ azure/prod/orders-primary  (rename orders-db -> orders-primary"),
+            .contains("~ azure/prod/ledger-primary  (rename ledger-db -> ledger-primary"),
         "{}",
         plan.stdout()
     );
     world.run(&["apply"]).expect_code(0);
     world.assert_remote_exactly(1);
-    assert_eq!(world.remote()[0].name, "orders-primary");
+    assert_eq!(world.remote()[0].name, "ledger-primary");
 }
