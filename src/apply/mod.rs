@@ -171,9 +171,29 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     async fn save(&self, d: &Desired, id: &str, etag: &str) -> Result<(), ActionError> {
-        let record = self.record(d, id, etag);
+        self.save_moved(d, id, etag, None).await
+    }
+
+    /// Records `d` as `id`; with `from`, in the same write as removing the
+    /// earlier key it was recorded under (a rename moves the entry).
+    async fn save_moved(
+        &self,
+        d: &Desired,
+        id: &str,
+        etag: &str,
+        from: Option<&ConnectionKey>,
+    ) -> Result<(), ActionError> {
+        let mut record = self.record(d, id, etag);
+        let mut changes = Vec::new();
+        if let Some(old) = from.and_then(|key| self.records.get_key_value(key)) {
+            if old.1.id == id {
+                record.created_at = old.1.created_at.clone();
+            }
+            changes.push(Change::Remove(old.0.clone()));
+        }
+        changes.push(Change::Upsert(d.key.clone(), record));
         self.recorder
-            .commit(vec![Change::Upsert(d.key.clone(), record)])
+            .commit(changes)
             .await
             .map_err(|reason| ActionError::NotRecorded {
                 id: id.to_owned(),
@@ -227,6 +247,11 @@ impl<F: FlowService + 'static> Engine<F> {
             Step::Update { id, changes } => {
                 let push_secret = changes.iter().any(|c| c.sensitive);
                 self.update(desired.ok_or_else(missing)?, id, push_secret)
+                    .await
+            }
+            Step::Rename { id, from, changes } => {
+                let push_secret = changes.iter().any(|c| c.sensitive);
+                self.rename(desired.ok_or_else(missing)?, id, from, push_secret)
                     .await
             }
             Step::Delete { id } => self.delete(action, id).await,

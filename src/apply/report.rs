@@ -15,6 +15,11 @@ pub(crate) enum Done {
         updated: bool,
     },
     Updated(String),
+    /// Renamed from the earlier name on the same id, state entry moved.
+    Renamed {
+        id: String,
+        from: String,
+    },
     Deleted(String),
     /// A pending create without a document, never listed: record dropped.
     DroppedPending,
@@ -42,6 +47,9 @@ impl Outcome {
                 format!("> {}: adopted and updated (id {id})", self.key)
             }
             Ok(Done::Updated(id)) => format!("~ {}: updated (id {id})", self.key),
+            Ok(Done::Renamed { id, from }) => {
+                format!("~ {}: renamed from `{from}` (id {id})", self.key)
+            }
             Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
             Ok(Done::DroppedPending) => format!(
                 "- {}: stale pending create dropped from state (never listed)",
@@ -86,7 +94,7 @@ impl ApplyReport {
         Counts {
             created: self.count(|d| matches!(d, Done::Created(_))),
             adopted: self.count(|d| matches!(d, Done::Adopted { .. })),
-            updated: self.count(|d| matches!(d, Done::Updated(_))),
+            updated: self.count(|d| matches!(d, Done::Updated(_) | Done::Renamed { .. })),
             deleted: self.count(|d| matches!(d, Done::Deleted(_))),
             failed: self.failed(),
             not_started: self.outcomes.len() - done - self.failed(),

@@ -1,14 +1,16 @@
 //! Updating a connection in place: read it, PATCH only what differs (`add`
 //! for fields that may be absent, `replace` for those that always exist,
 //! the whole `auth/params` only when a parameter or the secret changed),
-//! re-read once on a stale etag, and record the result.
+//! re-read once on a stale etag, and record the result. A rename is the
+//! same PATCH (`replace /name` with whatever else differs), recorded by
+//! moving the state entry from the earlier key in one write.
 
 use serde_json::{Value, json};
 
 use super::{ActionError, Done, Engine};
 use crate::api::wire::{ConnectionItem, CreateConnectionRequest, PatchOp};
 use crate::api::{ApiError, FlowService, Scope};
-use crate::config::Connection;
+use crate::config::{Connection, ConnectionKey};
 use crate::plan::{Desired, visible_changes};
 
 impl<F: FlowService + 'static> Engine<F> {
@@ -18,7 +20,7 @@ impl<F: FlowService + 'static> Engine<F> {
         // A declared `secretVersion` has never been sent for an adopted
         // connection: send the secret with the adoption.
         let push_secret = d.connection.secret_version.is_some();
-        let updated = self.patch(d, &scope, item, push_secret).await?;
+        let updated = self.patch(d, &scope, item, push_secret, None).await?;
         Ok(Done::Adopted {
             id: id.to_owned(),
             updated,
@@ -40,8 +42,38 @@ impl<F: FlowService + 'static> Engine<F> {
             }
             other => other?,
         };
-        self.patch(d, &scope, item, push_secret).await?;
+        self.patch(d, &scope, item, push_secret, None).await?;
         Ok(Done::Updated(id.to_owned()))
+    }
+
+    /// Renames connection `id` from the earlier name `from` to `d`'s (with
+    /// every other change in the same PATCH) and moves its state entry. A
+    /// connection already renamed (an apply stopped before recording it)
+    /// needs no PATCH: the entry is moved.
+    pub(super) async fn rename(
+        &self,
+        d: &Desired,
+        id: &str,
+        from: &str,
+        push_secret: bool,
+    ) -> Result<Done, ActionError> {
+        let scope = Scope::new(&d.org, &d.connection.sandbox);
+        let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+        let item = match self.get(&scope, id).await {
+            Err(ActionError::Api(ApiError::NotFound { .. })) => {
+                return Err(ActionError::DeletedOutside(id.to_owned()));
+            }
+            other => other?,
+        };
+        // Adopted under its earlier name: a declared `secretVersion` has
+        // never been sent, as for any adoption.
+        let adopted = !self.records.contains_key(&old);
+        let push_secret = push_secret || (adopted && d.connection.secret_version.is_some());
+        self.patch(d, &scope, item, push_secret, Some(&old)).await?;
+        Ok(Done::Renamed {
+            id: id.to_owned(),
+            from: from.to_owned(),
+        })
     }
 
     /// PATCHes what differs between `d` and `item` (nothing when nothing
@@ -53,18 +85,19 @@ impl<F: FlowService + 'static> Engine<F> {
         scope: &Scope,
         mut item: ConnectionItem,
         push_secret: bool,
+        moved_from: Option<&ConnectionKey>,
     ) -> Result<bool, ActionError> {
         let id = item.id.clone();
         for attempt in 0..2 {
             let ops = patch_ops(&d.connection, &item, push_secret);
             if ops.is_empty() {
-                self.save(d, &id, &item.etag).await?;
+                self.save_moved(d, &id, &item.etag, moved_from).await?;
                 return Ok(false);
             }
             self.pace().await;
             match self.api.patch(scope, &id, &item.etag, &ops).await {
                 Ok(done) => {
-                    self.save(d, &id, &done.etag).await?;
+                    self.save_moved(d, &id, &done.etag, moved_from).await?;
                     return Ok(true);
                 }
                 Err(ApiError::NotFound { .. }) => return Err(ActionError::DeletedOutside(id)),

@@ -76,6 +76,48 @@ pub struct Connection {
     /// version sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_version: Option<u32>,
+    /// Earlier names of this connection (one, or a list), like terraform's
+    /// `moved` block: when state records an earlier name and not `name`, the
+    /// next apply renames the connection on the platform (one PATCH, same
+    /// id) and moves its state entry, instead of creating a new one. Names
+    /// stay in the document's cloud and sandbox. Once applied it is a no-op:
+    /// keep it or remove it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "renamed_from_schema")]
+    pub renamed_from: Option<RenamedFrom>,
+}
+
+/// One earlier name, or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RenamedFrom {
+    /// One earlier name.
+    One(String),
+    /// Several earlier names.
+    Many(Vec<String>),
+}
+
+/// A string or a non-empty list of strings, each following `name`'s rule,
+/// as one schema rather than an `anyOf`: `pattern` only applies to a string
+/// and `items` only to a list, so a wrong name is reported as such, not as
+/// "valid under none of the alternatives".
+fn renamed_from_schema(_: &mut schemars::SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": ["string", "array"],
+        "pattern": NAME_PATTERN,
+        "minItems": 1,
+        "items": { "type": "string", "pattern": NAME_PATTERN },
+    })
+}
+
+impl RenamedFrom {
+    /// The earlier names, in the order written.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            RenamedFrom::One(name) => vec![name.as_str()],
+            RenamedFrom::Many(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Cloud the Experience Platform organization runs on.
@@ -212,6 +254,15 @@ impl Connection {
     /// The connection's identity across files and in state: `cloud/sandbox/name`.
     pub fn key(&self) -> ConnectionKey {
         ConnectionKey::new(self.cloud, &self.sandbox, &self.name)
+    }
+
+    /// The keys of the names in `renamedFrom`, in the order written.
+    pub fn earlier_keys(&self) -> Vec<ConnectionKey> {
+        self.renamed_from
+            .iter()
+            .flat_map(RenamedFrom::names)
+            .map(|name| ConnectionKey::new(self.cloud, &self.sandbox, name))
+            .collect()
     }
 }
 

@@ -14,7 +14,7 @@ pub mod yaml;
 
 pub use connection::{
     Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, NAME_MAX_CHARS,
-    NAME_PATTERN, NameProblem, SslMode,
+    NAME_PATTERN, NameProblem, RenamedFrom, SslMode,
 };
 pub use key::{ConnectionKey, KeyError};
 pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};

@@ -27,6 +27,13 @@ pub(crate) enum Step {
         id: String,
         changes: Vec<FieldChange>,
     },
+    /// Patch connection `id`, recorded (or listed) under the earlier name
+    /// `from`, to the action's name and fields, and move its state entry.
+    Rename {
+        id: String,
+        from: String,
+        changes: Vec<FieldChange>,
+    },
     /// Delete the recorded connection `id` (`--prune`), or one a pending
     /// create without a document landed as (adopt, then prune).
     Delete { id: String },
@@ -57,6 +64,7 @@ impl Action {
             Step::Create | Step::Blocked(_) => ActionKind::Create,
             Step::Adopt { .. } => ActionKind::Adopt,
             Step::Update { .. } => ActionKind::Update,
+            Step::Rename { .. } => ActionKind::Rename,
             Step::Delete { .. } | Step::DropPending => ActionKind::Delete,
             Step::Unchanged { .. } => ActionKind::Unchanged,
         }
@@ -68,6 +76,7 @@ impl Action {
             Step::Create | Step::Blocked(_) | Step::DropPending => None,
             Step::Adopt { id, .. }
             | Step::Update { id, .. }
+            | Step::Rename { id, .. }
             | Step::Delete { id }
             | Step::Unchanged { id } => Some(id),
         }
@@ -76,8 +85,18 @@ impl Action {
     /// The fields that differ (secret values are never shown).
     pub(crate) fn changes(&self) -> &[FieldChange] {
         match &self.step {
-            Step::Adopt { changes, .. } | Step::Update { changes, .. } => changes,
+            Step::Adopt { changes, .. }
+            | Step::Update { changes, .. }
+            | Step::Rename { changes, .. } => changes,
             _ => &[],
+        }
+    }
+
+    /// The earlier name a rename moves the connection from.
+    pub(crate) fn renamed_from(&self) -> Option<&str> {
+        match &self.step {
+            Step::Rename { from, .. } => Some(from),
+            _ => None,
         }
     }
 
@@ -108,6 +127,9 @@ struct ActionDoc {
     changes: Vec<FieldChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blocked: Option<String>,
+    /// A rename's earlier name: state's entry under it moves to `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    renamed_from: Option<String>,
     /// When state's pending create of this key started (a delete without
     /// `id` drops that stale pending record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,8 +145,11 @@ impl From<Action> for ActionDoc {
             sandbox,
             name,
         } = action.key.clone();
+        let renamed_from = action.renamed_from().map(str::to_owned);
         let (changes, blocked) = match action.step {
-            Step::Adopt { changes, .. } | Step::Update { changes, .. } => (changes, None),
+            Step::Adopt { changes, .. }
+            | Step::Update { changes, .. }
+            | Step::Rename { changes, .. } => (changes, None),
             Step::Blocked(reason) => (Vec::new(), Some(reason)),
             _ => (Vec::new(), None),
         };
@@ -139,6 +164,7 @@ impl From<Action> for ActionDoc {
             reasons: action.reasons,
             changes,
             blocked,
+            renamed_from,
             pending_since: action.pending_since,
         }
     }
@@ -162,6 +188,13 @@ impl TryFrom<ActionDoc> for Action {
             },
             (ActionKind::Update, None) => Step::Update {
                 id: id()?,
+                changes: doc.changes.clone(),
+            },
+            (ActionKind::Rename, None) => Step::Rename {
+                id: id()?,
+                from: doc.renamed_from.clone().ok_or_else(|| {
+                    format!("action `{}` (rename) has no `renamed_from`", doc.key)
+                })?,
                 changes: doc.changes.clone(),
             },
             // Only a pending record can be dropped without an id.

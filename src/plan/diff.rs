@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::lookup::{self, ScopeIndex};
+use super::rename;
 use super::{
     Action, ActionKind, Desired, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions,
     PlanSummary, RemoteView, Step, identity, pending, visible_changes,
@@ -38,8 +39,11 @@ pub(crate) fn diff(
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let listed = indexes.as_ref().and_then(|ix| ix.get(&scope));
         let action = match state.connections.get(&d.key) {
-            Some(record) => recorded(d, record, listed, options, &mut warnings),
-            None => unrecorded(d, state, listed, options, &mut warnings),
+            Some(record) => {
+                rename::already_moved(d, state)?;
+                recorded(d, record, listed, options, &mut warnings)
+            }
+            None => renamed_or_unrecorded(d, state, listed, options, &mut warnings)?,
         };
         actions.insert(d.key.clone(), action);
     }
@@ -99,10 +103,19 @@ fn orphans(
     warnings: &mut Vec<String>,
 ) -> usize {
     let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    // A renamed connection's earlier key moves with it: never an orphan,
+    // nor when `--target` leaves the renaming document out of this run.
+    let mut moved = rename::earlier_keys(actions.values());
+    moved.extend(
+        desired
+            .iter()
+            .filter(|d| !selected(&d.key))
+            .flat_map(|d| d.connection.earlier_keys()),
+    );
     let orphans = state
         .connections
         .iter()
-        .filter(|(key, _)| !desired_keys.contains(key) && selected(key));
+        .filter(|(key, _)| !desired_keys.contains(key) && !moved.contains(*key) && selected(key));
     let (mut kept, mut outside, mut unrecorded) = (Vec::new(), 0, 0);
     for (key, record) in orphans {
         let source = record.source.as_deref();
@@ -208,6 +221,26 @@ fn recorded(
     action(d, reasons, step)
 }
 
+/// A connection state does not record: renamed from an earlier name state
+/// records or the platform lists (`renamedFrom`), else [`unrecorded`].
+fn renamed_or_unrecorded(
+    d: &Desired,
+    state: &State,
+    listed: Option<&ScopeIndex<'_>>,
+    options: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Action, PlanError> {
+    let renamed = match rename::find(d, state, listed)? {
+        rename::Earlier::Recorded(old, record) => {
+            let planned = recorded(d, record, listed, options, warnings);
+            rename::move_recorded(d, old, planned, listed)?
+        }
+        rename::Earlier::Listed(action) => Some(action),
+        rename::Earlier::None => None,
+    };
+    Ok(renamed.unwrap_or_else(|| unrecorded(d, state, listed, options, warnings)))
+}
+
 /// A connection state does not record: adopt the one remote namesake,
 /// create when there is none, refuse when there are several.
 fn unrecorded(
@@ -288,6 +321,10 @@ fn summarise(actions: &[Action]) -> PlanSummary {
             ActionKind::Create => summary.create += 1,
             ActionKind::Adopt => summary.adopt += 1,
             ActionKind::Update => summary.update += 1,
+            ActionKind::Rename => {
+                summary.update += 1;
+                summary.rename += 1;
+            }
             ActionKind::Delete => summary.delete += 1,
             ActionKind::Unchanged => summary.unchanged += 1,
         }

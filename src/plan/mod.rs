@@ -9,6 +9,7 @@ mod identity;
 mod lookup;
 mod pending;
 mod remote;
+mod rename;
 pub(crate) mod render;
 mod secret_version;
 #[cfg(test)]
@@ -44,6 +45,9 @@ pub(crate) enum ActionKind {
     Create,
     Adopt,
     Update,
+    /// Patched in place under a new name, its state entry moved
+    /// (`renamedFrom`); counted as an update too.
+    Rename,
     Delete,
     Unchanged,
 }
@@ -53,7 +57,7 @@ impl ActionKind {
         match self {
             ActionKind::Create => '+',
             ActionKind::Adopt => '>',
-            ActionKind::Update => '~',
+            ActionKind::Update | ActionKind::Rename => '~',
             ActionKind::Delete => '-',
             ActionKind::Unchanged => '=',
         }
@@ -80,6 +84,9 @@ pub(crate) struct PlanSummary {
     pub update: usize,
     pub delete: usize,
     pub unchanged: usize,
+    /// How many of the updates are renames (`renamedFrom`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rename: usize,
     /// State entries recorded from files outside the paths the run was
     /// given: not considered for `--prune` (nor reported as removed).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -172,6 +179,9 @@ pub(crate) enum PlanError {
         "`--target {0}` matches no connection in config or state (a key is `cloud/sandbox/name`)"
     )]
     UnknownTarget(String),
+    /// A `renamedFrom` that cannot be carried out (see [`rename`]).
+    #[error("{0}")]
+    Rename(String),
 }
 
 /// The scopes a plan needs the platform's view of: every new or changed

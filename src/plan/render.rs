@@ -23,11 +23,16 @@ fn change_line(change: &FieldChange) -> String {
 
 fn headline(action: &Action) -> String {
     let verb = match action.kind() {
-        ActionKind::Create => "create",
-        ActionKind::Adopt => "adopt",
-        ActionKind::Update => "update",
-        ActionKind::Delete => "delete",
-        ActionKind::Unchanged => "unchanged",
+        ActionKind::Create => "create".to_owned(),
+        ActionKind::Adopt => "adopt".to_owned(),
+        ActionKind::Update => "update".to_owned(),
+        ActionKind::Rename => format!(
+            "rename {} -> {}",
+            action.renamed_from().unwrap_or_default().escape_debug(),
+            action.key.name.escape_debug()
+        ),
+        ActionKind::Delete => "delete".to_owned(),
+        ActionKind::Unchanged => "unchanged".to_owned(),
     };
     let id = action.id().map(|id| format!(" `{id}`")).unwrap_or_default();
     let reasons = if action.reasons.is_empty() {
@@ -42,10 +47,15 @@ fn headline(action: &Action) -> String {
     format!("{verb}{id}{reasons}{blocked}")
 }
 
-/// The summary sentence.
+/// The summary sentence. Renames are updates; how many is said when any.
 pub(crate) fn summary_line(s: &PlanSummary) -> String {
+    let renamed = if s.rename == 0 {
+        String::new()
+    } else {
+        format!(" ({} renamed)", s.rename)
+    };
     format!(
-        "Plan: {} to create, {} to adopt, {} to update, {} to delete, {} unchanged{}.",
+        "Plan: {} to create, {} to adopt, {} to update{renamed}, {} to delete, {} unchanged{}.",
         s.create,
         s.adopt,
         s.update,

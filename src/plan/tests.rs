@@ -11,7 +11,7 @@ use crate::state::{Record, State};
 
 const ORG: &str = "ORG@AdobeOrg";
 
-fn desired(name: &str, description: &str) -> Desired {
+pub(super) fn desired(name: &str, description: &str) -> Desired {
     let connection = Connection {
         name: name.into(),
         description: Some(description.into()),
@@ -26,6 +26,7 @@ fn desired(name: &str, description: &str) -> Desired {
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
         secret_version: None,
+        renamed_from: None,
     };
     Desired {
         key: connection.key(),
@@ -52,7 +53,7 @@ fn record(id: &str, d: &Desired) -> Record {
     }
 }
 
-fn item(id: &str, name: &str, description: &str) -> ConnectionItem {
+pub(super) fn item(id: &str, name: &str, description: &str) -> ConnectionItem {
     let params = serde_json::json!({
         "server": "db.example.com", "port": "5432", "database": "app",
         "username": "aep", "password": "********", "sslMode": "Verify Full"
@@ -78,7 +79,7 @@ fn item(id: &str, name: &str, description: &str) -> ConnectionItem {
     }
 }
 
-fn state_with(records: &[(&Desired, &str)]) -> State {
+pub(super) fn state_with(records: &[(&Desired, &str)]) -> State {
     let mut state = State::new();
     state.lineage = "lineage-1".into();
     state.serial = 7;
@@ -89,7 +90,7 @@ fn state_with(records: &[(&Desired, &str)]) -> State {
     state
 }
 
-fn options() -> PlanOptions {
+pub(super) fn options() -> PlanOptions {
     PlanOptions {
         max_deletes: 10,
         ..PlanOptions::default()

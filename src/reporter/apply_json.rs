@@ -140,6 +140,10 @@ struct Change {
     /// Why the action will not be carried out, when it will not.
     #[serde(skip_serializing_if = "Option::is_none")]
     blocked: Option<String>,
+    /// A rename's earlier name (`renamedFrom`): the connection is patched
+    /// to `key`'s name and its state entry moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renamed_from: Option<String>,
 }
 
 /// One field that differs.
@@ -160,6 +164,7 @@ enum Kind {
     Create,
     Adopt,
     Update,
+    Rename,
     Delete,
     Unchanged,
 }
@@ -171,6 +176,8 @@ enum Effect {
     Adopted,
     AdoptedAndUpdated,
     Updated,
+    /// Renamed on the platform (same id), its state entry moved.
+    Renamed,
     Deleted,
     /// A stale pending create (no document, never listed) left state.
     DroppedPending,
@@ -190,6 +197,7 @@ impl From<ActionKind> for Kind {
             ActionKind::Create => Kind::Create,
             ActionKind::Adopt => Kind::Adopt,
             ActionKind::Update => Kind::Update,
+            ActionKind::Rename => Kind::Rename,
             ActionKind::Delete => Kind::Delete,
             ActionKind::Unchanged => Kind::Unchanged,
         }
@@ -320,6 +328,7 @@ fn change(action: &Action) -> Change {
             })
             .collect(),
         blocked: action.blocked().map(str::to_owned),
+        renamed_from: action.renamed_from().map(str::to_owned),
     }
 }
 
@@ -342,6 +351,7 @@ fn finished(outcome: &Outcome) -> Option<Message> {
         Ok(Done::Adopted { id, updated: false }) => (Effect::Adopted, Some(id)),
         Ok(Done::Adopted { id, updated: true }) => (Effect::AdoptedAndUpdated, Some(id)),
         Ok(Done::Updated(id)) => (Effect::Updated, Some(id)),
+        Ok(Done::Renamed { id, .. }) => (Effect::Renamed, Some(id)),
         Ok(Done::Deleted(id)) => (Effect::Deleted, Some(id)),
         Ok(Done::DroppedPending) => (Effect::DroppedPending, None),
     };

@@ -1,7 +1,7 @@
 //! The steps of `provision smoke`, each setting what the platform did
 //! against what the client assumes: create, etag quoting, read back,
 //! secret masking, `sslMode` as read back, list by name, `limit`, the
-//! pagination form, update, delete, gone. A step that fails stops the
+//! pagination form, update, rename, delete, gone. A step that fails stops the
 //! steps after it, except the clean-up, which always runs.
 
 use serde_json::{Value, json};
@@ -128,6 +128,9 @@ impl<'a> Run<'a> {
             return;
         }
         if !self.update(&item).await {
+            return;
+        }
+        if !self.rename(&item.id).await {
             return;
         }
         self.delete().await;
@@ -296,6 +299,38 @@ impl<'a> Run<'a> {
             }
             Err(err) => self.failed("update description", assumed, &err),
         }
+    }
+
+    /// What `renamedFrom` relies on: `replace /name` with If-Match keeps
+    /// the id, and the earlier name is no longer listed.
+    async fn rename(&mut self, id: &str) -> bool {
+        let step = "rename";
+        let assumed = "`replace /name` with If-Match: the same id read back under the new name, the old name no longer listed";
+        // Still the prefix: a run killed from here on is cleaned up too.
+        let new_name = format!("{}-renamed", self.name);
+        let ops = [PatchOp::replace("/name", json!(new_name))];
+        let renamed = match self.api.get(self.scope, id).await {
+            Ok(item) => self.api.patch(self.scope, id, &item.etag, &ops).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = renamed {
+            return self.failed(step, assumed, &err);
+        }
+        let old_name = std::mem::replace(&mut self.name, new_name);
+        let read = match self.api.get(self.scope, id).await {
+            Ok(read) => read,
+            Err(err) => return self.failed(step, assumed, &err),
+        };
+        let old_listed = match self.api.find_by_name(self.scope, &old_name).await {
+            Ok(found) => found.len(),
+            Err(err) => return self.failed(step, assumed, &err),
+        };
+        let ok = read.id == id && read.name == self.name && old_listed == 0;
+        let observed = format!(
+            "read back as `{}`, old name listed {old_listed} time(s)",
+            read.name.escape_debug()
+        );
+        self.record(step, observed, assumed, ok)
     }
 
     async fn delete(&mut self) -> bool {

@@ -40,6 +40,7 @@ pub(super) fn check_connection(
             .with_help("write the name literally; state and the duplicate check key on it"),
         );
     }
+    earlier_names_are_literal(path, index, doc, out);
     let Some(auth) = doc.get("auth") else { return };
     if let Some(node) = auth.get("password")
         && let NodeValue::String(password) = &node.value
@@ -268,4 +269,36 @@ fn port_in_server(path: &Path, index: usize, node: &Node, server: &str) -> Optio
         .in_document(index, "/auth/server")
         .with_help(format!("write `server: {host}` and `port: {port}`")),
     )
+}
+
+/// `renamedFrom` names are identities too: written literally, like `name`.
+fn earlier_names_are_literal(path: &Path, index: usize, doc: &Node, out: &mut Vec<Diagnostic>) {
+    let Some(node) = doc.get("renamedFrom") else {
+        return;
+    };
+    let written: Vec<(String, &Node)> = match &node.value {
+        NodeValue::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (format!("/renamedFrom/{i}"), item))
+            .collect(),
+        _ => vec![("/renamedFrom".to_owned(), node)],
+    };
+    for (pointer, item) in written {
+        if let NodeValue::String(name) = &item.value
+            && name.contains("${")
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::Interpolation,
+                    path,
+                    item.pos,
+                    "`renamedFrom` names earlier identities: `${VAR}` references are not allowed in it"
+                        .into(),
+                )
+                .in_document(index, pointer)
+                .with_help("write the earlier name literally, as it was written in `name`"),
+            );
+        }
+    }
 }

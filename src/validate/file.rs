@@ -8,7 +8,9 @@ use std::path::Path;
 use super::connection::check_connection;
 use super::modeline;
 use super::variables::check_strings;
-use super::{FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
+use super::{
+    EarlierName, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema,
+};
 use crate::config::Connection;
 use crate::config::load::{self, Node, NodeValue, SourceFile};
 use crate::config::schema::Kind;
@@ -166,6 +168,7 @@ fn check_document(
                 file: path.to_owned(),
                 document: index,
                 name: doc.at("/name").pos,
+                renamed_from: earlier_names(&connection, &doc),
             });
             if !options.diagnostics_only {
                 result.connections.push(Located {
@@ -187,4 +190,29 @@ fn check_document(
             .in_document(index, ""),
         ),
     }
+}
+
+/// The names of `renamedFrom` with where each is written.
+fn earlier_names(connection: &Connection, doc: &Node) -> Vec<EarlierName> {
+    let Some(renamed_from) = &connection.renamed_from else {
+        return Vec::new();
+    };
+    let names = renamed_from.names();
+    let single = matches!(renamed_from, crate::config::RenamedFrom::One(_));
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let pointer = if single {
+                "/renamedFrom".to_owned()
+            } else {
+                format!("/renamedFrom/{index}")
+            };
+            EarlierName {
+                name: name.to_owned(),
+                pos: doc.at(&pointer).pos,
+                pointer,
+            }
+        })
+        .collect()
 }

@@ -18,6 +18,7 @@ mod connection;
 mod duplicates;
 mod file;
 mod modeline;
+mod renames;
 mod schema;
 mod schema_messages;
 mod settings;
@@ -48,6 +49,16 @@ struct Identity {
     file: PathBuf,
     document: usize,
     name: Position,
+    /// The names of `renamedFrom`, where each is written.
+    renamed_from: Vec<EarlierName>,
+}
+
+/// One name of a document's `renamedFrom`.
+#[derive(Debug)]
+struct EarlierName {
+    name: String,
+    pos: Position,
+    pointer: String,
 }
 
 /// A connection that passed validation, with where it came from.
@@ -200,6 +211,7 @@ fn gather(
         orgs,
         &mut report.sources,
     ));
+    diagnostics.extend(renames::rename_conflicts(&identities, &mut report.sources));
     report.config.connections = connections;
     report.diagnostics = diagnostics;
     report

@@ -109,6 +109,20 @@ impl Place<'_> {
     }
 }
 
+/// The key the user wrote at `pointer`: its last step, or for a list item
+/// the list's key with the item's index (`renamedFrom/0`).
+fn field_of(pointer: &str) -> &str {
+    let mut steps = pointer.rsplitn(3, '/');
+    let last = steps.next().unwrap_or("");
+    if !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+        && let Some(parent) = steps.next().filter(|p| !p.is_empty())
+    {
+        return &pointer[pointer.len() - last.len() - parent.len() - 1..];
+    }
+    last
+}
+
 /// One JSON Schema error as diagnostics (one, or one per unknown key).
 pub(super) fn describe(
     error: &ValidationError<'_>,
@@ -124,11 +138,7 @@ pub(super) fn describe(
         index,
         node: doc.at(pointer),
         pointer: pointer.to_owned(),
-        field: pointer
-            .rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty())
-            .unwrap_or(""),
+        field: field_of(pointer),
         secret: is_secret_pointer(pointer),
         schema,
         description: schema

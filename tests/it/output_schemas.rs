@@ -274,7 +274,7 @@ fn smoke_json_matches_its_schema() {
     assert_valid("smoke.schema.json", &document);
     assert_eq!(
         document["steps"].as_array().unwrap().len(),
-        11,
+        12,
         "{document:#}"
     );
 }

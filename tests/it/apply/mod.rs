@@ -6,4 +6,5 @@ mod changes;
 pub mod interrupt;
 mod pending;
 mod recovery;
+mod rename;
 mod secret_version;

@@ -122,6 +122,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: docs::run::file_format_examples_validate_and_plan; editor::* opens them in yaml-language-server",
     ),
     (
+        "docs/reference/file-format.md",
+        "### `renamedFrom`",
+        "yaml",
+        "run: apply::rename::the_file_format_example_renames_in_place",
+    ),
+    (
         "docs/guides/secrets.md",
         "### With `secretVersion` (no state key needed)",
         "yaml",

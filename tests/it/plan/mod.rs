@@ -4,4 +4,5 @@
 mod anywhere;
 mod orgs;
 mod prune;
+mod rename;
 mod shown;

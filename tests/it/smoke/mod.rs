@@ -47,6 +47,7 @@ fn every_step_matches_and_nothing_is_left_behind() {
             "limit accepted",
             "pagination form",
             "update description",
+            "rename",
             "delete",
             "gone",
         ] {
@@ -56,7 +57,7 @@ fn every_step_matches_and_nothing_is_left_behind() {
                 .unwrap_or_else(|| panic!("no `{step}` row:\n{out}"));
             assert!(line.trim_end().ends_with("yes"), "{line}");
         }
-        assert!(out.contains("Smoke complete: 11 steps matched"), "{out}");
+        assert!(out.contains("Smoke complete: 12 steps matched"), "{out}");
         assert!(
             !out.contains("smoke-") || !out.contains("password in clear"),
             "{out}"

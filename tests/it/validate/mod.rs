@@ -6,6 +6,7 @@ mod codes;
 mod editor;
 mod messages;
 mod mistakes;
+mod renames;
 pub mod rules;
 mod sarif;
 mod schema;

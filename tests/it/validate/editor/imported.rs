@@ -56,6 +56,7 @@ fn awkward() -> Vec<Connection> {
                     ssl_mode,
                 }),
                 secret_version: None,
+                renamed_from: None,
             }
         })
         .collect()

@@ -1,0 +1,91 @@
+//! `renamedFrom` across documents: an earlier name must be an earlier name
+//! of exactly one connection, never a name in use, so a plan can move a
+//! state entry to its new name without guessing which connection it was.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::Identity;
+use crate::config::{Cloud, load};
+use crate::diagnostic::{Code, Diagnostic, Position, Sources};
+
+/// Where something is written, for a help line.
+fn at(file: &Path, pos: Position) -> String {
+    format!("{}:{}:{}", file.display(), pos.line, pos.column)
+}
+
+/// Every earlier name is listed once, differs from its own name, is claimed
+/// by one document only, and is not the `name` of another document of the
+/// same cloud and sandbox.
+pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -> Vec<Diagnostic> {
+    let names: HashMap<(Cloud, &str, &str), &Identity> = identities
+        .iter()
+        .map(|i| {
+            (
+                (i.key.cloud, i.key.sandbox.as_str(), i.key.name.as_str()),
+                i,
+            )
+        })
+        .collect();
+    let mut claims: HashMap<(Cloud, &str, &str), (&Identity, Position)> = HashMap::new();
+    let mut diags = Vec::new();
+    for identity in identities {
+        let key = &identity.key;
+        for (index, written) in identity.renamed_from.iter().enumerate() {
+            let (old, pos) = (&written.name, &written.pos);
+            let error = |message: String, help: String| {
+                Diagnostic::error(Code::RenameConflict, &identity.file, *pos, message)
+                    .in_document(identity.document, written.pointer.as_str())
+                    .with_help(help)
+            };
+            let earlier = identity.renamed_from[..index]
+                .iter()
+                .find(|e| &e.name == old);
+            if old == &key.name {
+                diags.push(error(
+                    format!("`renamedFrom` names `{old}`, this connection's own `name`: expected an earlier name"),
+                    format!("`name` is at {}", at(&identity.file, identity.name)),
+                ));
+                continue;
+            }
+            if let Some(first) = earlier {
+                diags.push(error(
+                    format!("`renamedFrom` names `{old}` twice: expected each earlier name once"),
+                    format!("first listed at {}", at(&identity.file, first.pos)),
+                ));
+                continue;
+            }
+            let slot = (key.cloud, key.sandbox.as_str(), old.as_str());
+            if let Some(other) = names.get(&slot) {
+                diags.push(error(
+                    format!(
+                        "`renamedFrom` names `{old}`, but connection `{}` still has that name: expected a name no document uses",
+                        other.key
+                    ),
+                    format!("`{}` is defined at {}", other.key, at(&other.file, other.name)),
+                ));
+                continue;
+            }
+            match claims.get(&slot) {
+                Some((first, first_pos)) => diags.push(error(
+                    format!(
+                        "`renamedFrom` names `{old}` for `{key}`, but `{}` already claims it: an earlier name becomes one connection",
+                        first.key
+                    ),
+                    format!("`{}` claims it at {}", first.key, at(&first.file, *first_pos)),
+                )),
+                None => {
+                    claims.insert(slot, (identity, *pos));
+                }
+            }
+        }
+    }
+    for d in &diags {
+        if !sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            sources.insert(d.file.clone(), load::source(&text));
+        }
+    }
+    diags
+}

@@ -1,0 +1,233 @@
+//! `renamedFrom` carried out: one PATCH with If-Match on the same id, the
+//! state entry moved in the same write, nothing created or orphaned, an
+//! apply stopped between the PATCH and the state write converging, and a
+//! saved plan carrying the rename. Each scenario runs on both backends.
+
+on_both_backends!(
+    a_rename_patches_the_same_id_once_and_moves_the_state_entry,
+    a_rename_whose_state_write_was_lost_converges,
+    a_saved_plan_carries_the_rename_and_json_events_name_it,
+    an_earlier_name_only_on_the_platform_is_adopted_and_renamed,
+);
+
+use provision::emulator::EmulatorConfig;
+
+use crate::support::world::{Backend, ORG_AZURE, World, connection_yaml};
+
+/// Connection 0 (`azure/prod/db-0000`) renamed to `orders`.
+fn renamed(description: &str) -> String {
+    connection_yaml(0, description)
+        .replace("name: db-0000\n", "name: orders\nrenamedFrom: db-0000\n")
+}
+
+fn id_of(world: &World, key: &str) -> Option<String> {
+    world.state()["connections"][key]["id"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn a_rename_patches_the_same_id_once_and_moves_the_state_entry(backend: Backend) {
+    let config = EmulatorConfig {
+        record_exchanges: true,
+        ..EmulatorConfig::default()
+    };
+    let Some(world) = World::on(backend, config) else {
+        return;
+    };
+    world.connections(3);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world.write("connections/c0000.yaml", &renamed("now described"));
+    let run = world.run(&["apply", "--prune"]).expect_code(0);
+    assert!(
+        run.stdout().contains(&format!(
+            "~ azure/prod/orders: renamed from `db-0000` (id {id})"
+        )),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout()
+            .contains("0 created, 0 adopted, 1 updated, 0 deleted, 0 failed"),
+        "{}",
+        run.stdout()
+    );
+    let patches: Vec<_> = world
+        .emulator
+        .as_ref()
+        .unwrap()
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:#?}");
+    let patch = &patches[0];
+    assert!(
+        patch.path.ends_with(&format!("/connections/{id}")),
+        "{}",
+        patch.path
+    );
+    assert!(
+        patch
+            .request_headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("if-match")),
+        "{patch:#?}"
+    );
+    let body = patch.request_body.as_deref().unwrap_or_default();
+    assert!(
+        body.contains(r#""path":"/name""#) && body.contains(r#""value":"orders""#),
+        "{body}"
+    );
+    assert!(body.contains("now described"), "{body}");
+    let remote = world.remote();
+    let item = remote.iter().find(|i| i.id == id).unwrap();
+    assert_eq!(item.name, "orders");
+    assert_eq!(item.description.as_deref(), Some("now described"));
+    world.assert_remote_exactly(3);
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(id_of(&world, "azure/prod/db-0000"), None);
+    // Applied: the declaration is a no-op whether it stays or goes.
+    world
+        .run(&["plan", "--detailed-exitcode", "--refresh", "--prune"])
+        .expect_code(0);
+    world.write(
+        "connections/c0000.yaml",
+        &renamed("now described").replace("renamedFrom: db-0000\n", ""),
+    );
+    world
+        .run(&["plan", "--detailed-exitcode", "--refresh", "--prune"])
+        .expect_code(0);
+}
+
+/// The PATCH landed but state was not written (the run was killed): state
+/// still records the earlier name, the platform shows the new one.
+fn a_rename_whose_state_write_was_lost_converges(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let item = world.remote().into_iter().find(|i| i.id == id).unwrap();
+    let client = world.client();
+    world.runtime.block_on(async {
+        use provision::api::FlowService;
+        use provision::api::wire::PatchOp;
+        let scope = provision::api::Scope::new(ORG_AZURE, "prod");
+        client
+            .patch(
+                &scope,
+                &id,
+                &item.etag,
+                &[PatchOp::replace("/name", serde_json::json!("orders"))],
+            )
+            .await
+            .unwrap();
+    });
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    assert!(
+        plan.stdout()
+            .contains("~ azure/prod/orders  (rename db-0000 -> orders"),
+        "{}",
+        plan.stdout()
+    );
+    assert!(!plan.stdout().contains("- azure"), "{}", plan.stdout());
+    world.run(&["apply", "--prune"]).expect_code(0);
+    world.assert_remote_exactly(1);
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(id_of(&world, "azure/prod/db-0000"), None);
+    world
+        .run(&["plan", "--detailed-exitcode", "--refresh"])
+        .expect_code(0);
+}
+
+fn a_saved_plan_carries_the_rename_and_json_events_name_it(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    let saved = std::fs::read_to_string(world.path().join("rename.plan")).unwrap();
+    assert!(saved.contains(r#""renamed_from": "db-0000""#), "{saved}");
+    let run = world
+        .run(&["apply", "--plan", "rename.plan", "--format", "json"])
+        .expect_code(0);
+    let out = run.stdout();
+    assert!(
+        out.contains(r#""action":"rename""#) && out.contains(r#""renamed_from":"db-0000""#),
+        "{out}"
+    );
+    assert!(out.contains(r#""outcome":"renamed""#), "{out}");
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+    world.assert_remote_exactly(1);
+}
+
+/// State lost the earlier name: the platform's listing finds it.
+fn an_earlier_name_only_on_the_platform_is_adopted_and_renamed(backend: Backend) {
+    let Some(world) = World::on(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout()
+            .contains("the platform lists it as `db-0000` (`renamedFrom`): adopted and renamed"),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply"]).expect_code(0);
+    world.assert_remote_exactly(1);
+    assert_eq!(world.remote()[0].name, "orders");
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+}
+
+#[test]
+fn the_file_format_example_renames_in_place() {
+    let block =
+        crate::docs::blocks_at("docs/reference/file-format.md", "### `renamedFrom`", "yaml")
+            .remove(0)
+            .text;
+    assert!(block.contains("renamedFrom: ledger-db"), "{block}");
+    let mut world = World::new(EmulatorConfig::default());
+    world.set_env("LEDGER_DB_PASSWORD", "example-password");
+    let before = block
+        .replace("name: ledger-primary", "name: ledger-db")
+        .replace("renamedFrom: ledger-db", "");
+    world.write("connections/orders.yaml", &before);
+    world.run(&["apply"]).expect_code(0);
+    world.write("connections/orders.yaml", &block);
+    world.run(&["validate"]).expect_code(0);
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout()
+            .contains("~ azure/prod/ledger-primary  (rename ledger-db -> ledger-primary"),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply"]).expect_code(0);
+    world.assert_remote_exactly(1);
+    assert_eq!(world.remote()[0].name, "ledger-primary");
+}
