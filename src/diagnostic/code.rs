@@ -93,7 +93,7 @@ codes! {
     UnsafeVariable => ("V207", "unsafe-variable", Error, "A variable's value would change the connection string's structure (it holds `;`)."),
     SharedOrg => ("V208", "shared-org", Error, "The same IMS org is configured for both clouds: an org lives on one cloud."),
     PortInServer => ("V209", "port-in-server", Warning, "`server` holds a port (`host:5432`): the port belongs in `port`."),
-    RenameConflict => ("V210", "rename-conflict", Error, "A `renamedFrom` name is the document's own name, listed twice, claimed by two documents, or still another document's name."),
+    RenameConflict => ("V216", "rename-conflict", Error, "A `renamedFrom` name is the document's own name, listed twice, claimed by two documents, or still another document's name."),
 }
 
 impl Code {
