@@ -2,6 +2,7 @@
 //! one (`-e`, `PROVISION_ENV`), listing them, and what each resolves to.
 
 mod branch;
+mod documents;
 mod selection;
 
 use provision::emulator::EmulatorConfig;
