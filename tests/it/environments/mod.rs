@@ -5,6 +5,7 @@ mod all_envs;
 mod branch;
 mod documents;
 mod selection;
+mod state;
 
 use provision::emulator::EmulatorConfig;
 
