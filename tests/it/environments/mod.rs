@@ -4,6 +4,7 @@
 mod all_envs;
 mod branch;
 mod documents;
+mod promotion;
 mod selection;
 mod state;
 
