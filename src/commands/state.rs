@@ -261,14 +261,8 @@ fn unlock(args: &StateArgs) -> Result<()> {
 /// Copies the whole state (lineage and serial kept) to `--to`, holding both
 /// locks; a target that already records connections is left alone.
 fn migrate(args: &StateMigrateArgs) -> Result<()> {
-    let to = match (&args.to, &args.to_env) {
-        (_, Some(name)) => return migrate_to_env(args, name),
-        (Some(to), None) => to,
-        (None, None) => {
-            return Err(Error::Usage(
-                "expected `--to URL|FILE` or `--to-env NAME`".into(),
-            ));
-        }
+    let (Some(to), None) = (&args.to, &args.to_env) else {
+        return migrate_to_env(args);
     };
     let source = backend(&args.state)?;
     let command = "provision state migrate";
@@ -310,7 +304,12 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
 }
 
 /// `--to-env NAME`: the pre-environments state's records into NAME's.
-fn migrate_to_env(args: &StateMigrateArgs, name: &str) -> Result<()> {
+fn migrate_to_env(args: &StateMigrateArgs) -> Result<()> {
+    let Some(name) = args.to_env.as_deref() else {
+        return Err(Error::Usage(
+            "expected `--to URL|FILE` or `--to-env NAME`".into(),
+        ));
+    };
     let moved = workspace::migrate::to_env(
         &args.state.target.config,
         &args.state.target.options(),
