@@ -10,6 +10,7 @@ use super::args::PlanningArgs;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
+use crate::plan::environments::{self, AllEnvsPlan};
 use crate::plan::render;
 use crate::reporter;
 use crate::workspace::Workspace;
@@ -26,6 +27,10 @@ pub(crate) struct PlanArgs {
     /// Save the plan (no secrets in it) for `apply --plan`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Plan every environment of the settings, in order, into one report
+    /// (one section each); read-only.
+    #[arg(long, conflicts_with_all = ["out", "env"])]
+    pub all_envs: bool,
 }
 
 /// Plan output formats.
@@ -40,6 +45,9 @@ pub(crate) enum PlanFormat {
 }
 
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
+    if args.all_envs {
+        return all_envs(&args, verbose);
+    }
     let planning = args.planning;
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
@@ -77,6 +85,74 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// `--all-envs`: each environment planned in settings order, one section
+/// each; an environment that fails is reported in its place and the others
+/// still run. Exit 1 if any failed, else (`--detailed-exitcode`) 2 if any
+/// has changes.
+fn all_envs(args: &PlanArgs, verbose: bool) -> Result<Status> {
+    let planning = &args.planning;
+    let config = planning.config.options();
+    let report = crate::workspace::validated(&config)?;
+    let names: Vec<String> = report
+        .config
+        .settings
+        .environment_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err(Error::Usage(format!(
+            "--all-envs: `{}` defines no `environments`: expected a settings file with `environments:` (or plan without --all-envs)",
+            config.settings.display()
+        )));
+    }
+    let mut outcomes = Vec::new();
+    for name in names {
+        let outcome = plan_one(args, &name).map_err(|err| {
+            output::error(&format!("environment `{name}`: {err}"));
+            err.to_string()
+        });
+        outcomes.push((name, outcome));
+    }
+    let failed = outcomes.iter().any(|(_, o)| o.is_err());
+    let changes = outcomes
+        .iter()
+        .any(|(_, o)| o.as_ref().is_ok_and(|p| !p.is_empty()));
+    match args.format {
+        PlanFormat::Text => output::result(&environments::text(&outcomes, verbose)),
+        PlanFormat::Markdown => output::result(&environments::markdown(&outcomes)),
+        PlanFormat::Json => output::result(&AllEnvsPlan::of(outcomes).json()),
+    }
+    Ok(if failed {
+        Status::Failed
+    } else if planning.detailed_exitcode && changes {
+        Status::Changes
+    } else {
+        Status::Success
+    })
+}
+
+/// One environment's plan for `--all-envs`; its warnings go to stderr,
+/// named after it.
+fn plan_one(args: &PlanArgs, name: &str) -> Result<crate::plan::Plan> {
+    let planning = &args.planning;
+    let mut target = planning.target.options();
+    target.env_flag = Some(name.to_owned());
+    let ws = Workspace::open(&planning.config.options(), target, Environment::process())?;
+    for diagnostic in &ws.diagnostics {
+        output::warning(&format!(
+            "environment `{name}`: {}",
+            reporter::diagnostic_line(diagnostic)
+        ));
+    }
+    for warning in &ws.warnings {
+        output::warning(&format!("environment `{name}`: {warning}"));
+    }
+    let options = planning.plan_options(&ws)?;
+    let state = ws.backend.load()?;
+    runtime()?.block_on(ws.plan(&state, planning.refresh, &options, None))
 }
 
 /// Writes the plan file, atomically, over nothing but an earlier saved plan:

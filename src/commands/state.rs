@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::args::{ConfigArgs, ResultFormat, TargetArgs};
+use super::args::{ConfigArgs, EnvArg, ResultFormat, TargetArgs};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
@@ -33,7 +33,8 @@ pub(crate) enum StateCommand {
     /// Clear the lock details left by a run that died.
     Unlock(StateArgs),
     /// Copy the current state to another backend: `--to postgres://...` or
-    /// `--to FILE`; refuses a target that already holds connections.
+    /// `--to FILE`; refuses a target that already holds connections. With
+    /// `--to-env NAME`: move the state from before environments into NAME's.
     Migrate(StateMigrateArgs),
 }
 
@@ -58,8 +59,18 @@ pub(crate) struct StateShowArgs {
 #[derive(Debug, Args)]
 pub(crate) struct StateMigrateArgs {
     /// Where to copy state: a `postgres://` URL or a file path.
-    #[arg(long, value_name = "URL|FILE")]
-    pub to: String,
+    #[arg(
+        long,
+        value_name = "URL|FILE",
+        required_unless_present = "to_env",
+        conflicts_with = "to_env"
+    )]
+    pub to: Option<String>,
+    /// Move the records of the state from before environments
+    /// (`.provision/state.json`, namespace `default`) into environment
+    /// NAME's own state, leaving the old one empty.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["to_namespace", "env"])]
+    pub to_env: Option<String>,
     /// Namespace in the target database (default: the source's namespace
     /// setting, else `default`).
     #[arg(long, value_name = "NAME")]
@@ -98,6 +109,8 @@ pub(crate) struct StateTargetArgs {
     /// Project settings file (its `state` settings choose the backend).
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +144,8 @@ impl StateTargetArgs {
             ims: None,
             emulator: self.emulator,
             settings_file: Some(self.config.clone()),
+            env_flag: self.env.env.clone(),
+            environment: None,
         }
     }
 }
@@ -148,19 +163,26 @@ pub(super) fn run(command: StateCommand) -> Result<Status> {
 }
 
 fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
-    let settings = workspace::settings_only(&args.target.config)?;
-    workspace::backend(&args.target.options(), &settings, &Environment::process())
+    Ok(selected(args)?.0)
+}
+
+/// The backend, and the target options with the environment selected.
+fn selected(args: &StateArgs) -> Result<(Arc<dyn StateBackend>, TargetOptions)> {
+    let env = Environment::process();
+    let mut target = args.target.options();
+    let (settings, _) = workspace::settings_for(&args.target.config, &mut target, &env)?;
+    Ok((workspace::backend(&target, &settings, &env)?, target))
 }
 
 fn list(args: &StateListArgs) -> Result<()> {
-    let backend = backend(&args.state)?;
+    let (backend, target) = selected(&args.state)?;
     let state = backend.load_unchecked()?;
     let list = StateList::of(&state, backend.describe());
     match args.format {
         ResultFormat::Text => list.text().iter().for_each(|l| output::result_line(l)),
         ResultFormat::Json => output::result(&reporter::json_document(&list)),
     }
-    if let Some(hint) = workspace::empty_state_hint(&args.state.target.options(), &state) {
+    if let Some(hint) = workspace::empty_state_hint(&target, &state) {
         output::warning(&hint);
     }
     Ok(())
@@ -244,6 +266,9 @@ fn unlock(args: &StateArgs) -> Result<()> {
 /// Copies the whole state (lineage and serial kept) to `--to`, holding both
 /// locks; a target that already records connections is left alone.
 fn migrate(args: &StateMigrateArgs) -> Result<()> {
+    let (Some(to), None) = (&args.to, &args.to_env) else {
+        return migrate_to_env(args);
+    };
     let source = backend(&args.state)?;
     let command = "provision state migrate";
     let _source_lock = source.lock(command, Duration::ZERO)?;
@@ -254,24 +279,23 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
             source.describe()
         )));
     }
-    let is_url = args.to.starts_with("postgres://") || args.to.starts_with("postgresql://");
+    let is_url = to.starts_with("postgres://") || to.starts_with("postgresql://");
     let describe = if is_url {
         let namespace = match &args.to_namespace {
             Some(ns) => ns.clone(),
             None => {
-                let settings = workspace::settings_only(&args.state.target.config)?;
-                workspace::namespace(
-                    &args.state.target.options(),
-                    &settings,
-                    &Environment::process(),
-                )?
+                let env = Environment::process();
+                let mut target = args.state.target.options();
+                let (settings, _) =
+                    workspace::settings_for(&args.state.target.config, &mut target, &env)?;
+                workspace::namespace(&target, &settings, &env)?
             }
         };
-        let target = PostgresBackend::new(&args.to, &namespace)
-            .map_err(|err| Error::Setup(err.to_string()))?;
+        let target =
+            PostgresBackend::new(to, &namespace).map_err(|err| Error::Setup(err.to_string()))?;
         copy_into(&target, command, |t| t.replace(&state), &*source)?
     } else {
-        let target = FileBackend::new(&args.to);
+        let target = FileBackend::new(to);
         copy_into(&target, command, |t| t.save(&state), &*source)?
     };
     output::result_line(&format!(
@@ -280,6 +304,26 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         state.lineage,
         state.serial,
         source.describe()
+    ));
+    Ok(())
+}
+
+/// `--to-env NAME`: the pre-environments state's records into NAME's.
+fn migrate_to_env(args: &StateMigrateArgs) -> Result<()> {
+    let Some(name) = args.to_env.as_deref() else {
+        return Err(Error::Usage(
+            "expected `--to URL|FILE` or `--to-env NAME`".into(),
+        ));
+    };
+    let moved = workspace::migrate::to_env(
+        &args.state.target.config,
+        &args.state.target.options(),
+        name,
+        &Environment::process(),
+    )?;
+    output::result_line(&format!(
+        "moved {} connection(s) from {} to {} (environment `{name}`); the old state is left empty",
+        moved.count, moved.from, moved.to
     ));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the JSON Schema), and loading files into values with source positions.
 
 mod connection;
+mod environments;
 pub mod interpolate;
 mod key;
 pub mod load;
@@ -17,4 +18,7 @@ pub use connection::{
     NAME_PATTERN, NameProblem, RenamedFrom, SslMode,
 };
 pub use key::{ConnectionKey, KeyError};
-pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};
+pub use settings::{
+    Credentials, ENVIRONMENT_NAME_PATTERN, EnvironmentSettings, Environments, Mode, OrgSettings,
+    Orgs, Settings, StateBackendKind, StateSettings,
+};

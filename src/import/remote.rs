@@ -83,6 +83,7 @@ pub(crate) fn to_connection(
                 }),
                 secret_version: None,
                 renamed_from: None,
+                environments: None,
             });
         }
         CONNECTION_STRING_AUTH => {
@@ -115,5 +116,6 @@ pub(crate) fn to_connection(
         }),
         secret_version: None,
         renamed_from: None,
+        environments: None,
     })
 }

@@ -44,6 +44,13 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             )),
         ),
         (
+            "env-list.schema.json",
+            schema::text(&schema::generate::<crate::workspace::EnvList>(
+                "urn:provision:schema:env-list",
+                "`provision env list --format json`: the environments of the settings, in order.",
+            )),
+        ),
+        (
             "import.schema.json",
             schema::text(&schema::generate::<ImportDocument>(
                 "urn:provision:schema:import",
@@ -55,6 +62,13 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             schema::text(&schema::generate::<Plan>(
                 "urn:provision:schema:plan",
                 "`provision plan --format json` and the plan file `plan --out` saves (no secret in it).",
+            )),
+        ),
+        (
+            "plan-all-envs.schema.json",
+            schema::text(&schema::generate::<crate::plan::environments::AllEnvsPlan>(
+                "urn:provision:schema:plan-all-envs",
+                "`provision plan --all-envs --format json`: each environment's plan (or error), in settings order.",
             )),
         ),
         (

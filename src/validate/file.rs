@@ -169,6 +169,7 @@ fn check_document(
                 document: index,
                 name: doc.at("/name").pos,
                 renamed_from: earlier_names(&connection, &doc),
+                facts: super::environments::EnvFacts::of(&doc, text),
             });
             if !options.diagnostics_only {
                 result.connections.push(Located {

@@ -12,12 +12,53 @@ use crate::desired::Environment;
 use crate::desired::resolve;
 use crate::error::Error;
 use crate::state::postgres::DEFAULT_NAMESPACE;
-use crate::state::{FileBackend, PostgresBackend, StateBackend};
+use crate::state::{EnvironmentBound, FileBackend, PostgresBackend, StateBackend};
+
+/// The state backend the flags and settings choose (see [`chosen`]), bound
+/// to the run's environment: a state another environment wrote is refused,
+/// and an environment's empty default state beside a pre-environments one
+/// that holds records points to `state migrate --to-env`.
+pub(crate) fn backend(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Arc<dyn StateBackend>, Error> {
+    let inner = chosen(target, settings, env)?;
+    let state = settings.state.clone().unwrap_or_default();
+    let defaulted = target.state.is_none()
+        && target.state_namespace.is_none()
+        && state.path.is_none()
+        && state.namespace.is_none();
+    let legacy = match &target.environment {
+        Some(_) if defaulted => legacy(target, settings, env).ok(),
+        _ => None,
+    };
+    Ok(Arc::new(EnvironmentBound::new(
+        inner,
+        target.environment.clone(),
+        legacy,
+    )))
+}
+
+/// The default state of the project as it was before environments
+/// (`.provision/state.json`, namespace `default`): what `state migrate
+/// --to-env` moves from.
+pub(crate) fn legacy(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Arc<dyn StateBackend>, Error> {
+    let before = TargetOptions {
+        environment: None,
+        ..target.clone()
+    };
+    chosen(&before, settings, env)
+}
 
 /// The state backend the flags and settings choose: `--state FILE` is a
 /// file; `--state-url`, or settings `backend: postgres` (outside
 /// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
-pub(crate) fn backend(
+pub(crate) fn chosen(
     target: &TargetOptions,
     settings: &Settings,
     env: &Environment,
@@ -47,9 +88,9 @@ pub(crate) fn backend(
     }
     let path = match (&target.state, target.emulator, &state.path) {
         (Some(path), _, _) => path.clone(),
-        (None, true, _) => PathBuf::from(EMULATOR_STATE),
+        (None, true, _) => per_environment(EMULATOR_STATE, target),
         (None, false, Some(path)) => PathBuf::from(path),
-        (None, false, None) => PathBuf::from(DEFAULT_STATE),
+        (None, false, None) => per_environment(DEFAULT_STATE, target),
     };
     Ok(Arc::new(FileBackend::new(path)))
 }
@@ -79,7 +120,8 @@ pub(super) fn state_fields(target: &TargetOptions, settings: &Settings) -> Vec<S
     fields
 }
 
-/// `--state-namespace`, else settings `state.namespace`, else `default`.
+/// `--state-namespace`, else settings `state.namespace`, else the
+/// environment's name, else `default`.
 pub(crate) fn namespace(
     target: &TargetOptions,
     settings: &Settings,
@@ -89,7 +131,19 @@ pub(crate) fn namespace(
     match (&target.state_namespace, setting) {
         (Some(flag), _) => Ok(flag.clone()),
         (None, Some(setting)) => resolve_setting(setting, "state.namespace", env),
-        (None, None) => Ok(DEFAULT_NAMESPACE.to_owned()),
+        (None, None) => Ok(target
+            .environment
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())),
+    }
+}
+
+/// A default state file, per environment when the run has one:
+/// `.provision/state.json` becomes `.provision/state.prod.json`.
+pub(crate) fn per_environment(default: &str, target: &TargetOptions) -> PathBuf {
+    match &target.environment {
+        Some(name) => PathBuf::from(default.replace(".json", &format!(".{name}.json"))),
+        None => PathBuf::from(default),
     }
 }
 
