@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{
-    ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, Scene, execute,
-};
+use super::{ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, execute};
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
 use crate::desired::resolve::Resolved;
 use crate::error::{Error, Result};
-use crate::plan::{self, ActionKind, Plan, PlanOptions};
+use crate::plan::{self, ActionKind, Plan, PlanOptions, Scene};
 use crate::state::State;
 use crate::workspace::Workspace;
 
@@ -55,14 +53,15 @@ pub(crate) fn run(
 ) -> Result<ApplyRun> {
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
     let state = ws.backend.load()?;
-    reporter.event(Event::Began(&Scene::of(ws, &state)));
+    let scene = ws.scene(&state);
+    reporter.event(Event::Began(&scene));
     for diagnostic in &ws.diagnostics {
         reporter.event(Event::Diagnostic(diagnostic));
     }
     for warning in &ws.warnings {
         reporter.event(Event::Warning(warning));
     }
-    let result = locked(ws, options, reporter, state);
+    let result = locked(ws, options, reporter, state, &scene);
     if let Err(err) = &result {
         reporter.event(Event::Stopped(err));
     }
@@ -75,10 +74,11 @@ fn locked(
     options: &ApplyOptions,
     reporter: &dyn Reporter,
     mut state: State,
+    scene: &Scene,
 ) -> Result<ApplyRun> {
     let hash = config_hash(&ws.desired);
     let saved = match &options.saved_plan {
-        Some(path) => Some(saved_plan(path, &state, &hash)?),
+        Some(path) => Some(saved_plan(path, &state, &hash, scene)?),
         None => None,
     };
     ws.record_sources(&mut state)?;
@@ -185,8 +185,9 @@ async fn carry_out(
     Ok(ApplyRun { plan, report })
 }
 
-/// Reads a saved plan and refuses it when state or config moved on.
-fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
+/// Reads a saved plan and refuses it when it was made for another
+/// environment or org, or when state or config moved on.
+fn saved_plan(path: &Path, state: &State, hash: &str, scene: &Scene) -> Result<Plan> {
     let text = std::fs::read_to_string(path).map_err(Error::io("read plan", path))?;
     let plan: Plan = serde_json::from_str(&text)
         .map_err(|e| Error::Failed(format!("`{}` is not a provision plan: {e}", path.display())))?;
@@ -196,6 +197,12 @@ fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
             path.display(),
             plan.format_version,
             plan::PLAN_FORMAT_VERSION
+        )));
+    }
+    if let Some(why) = plan.scene.as_ref().and_then(|made| scene.mismatch(made)) {
+        return Err(Error::Failed(format!(
+            "refusing `{}`: {why}; make and review a plan here (`provision plan --out`)",
+            path.display()
         )));
     }
     if plan.lineage != state.lineage || plan.serial != state.serial {

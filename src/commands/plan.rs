@@ -61,7 +61,13 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
         save(path, &render::json(&plan))?;
     }
     match args.format {
-        PlanFormat::Text => output::result(&render::text(&plan, verbose)),
+        PlanFormat::Text => {
+            // Where the plan acts, first, on stderr (stdout stays the plan).
+            if let Some(scene) = &plan.scene {
+                output::progress(&scene.text());
+            }
+            output::result(&render::text(&plan, verbose));
+        }
         PlanFormat::Json => output::result(&render::json(&plan)),
         PlanFormat::Markdown => output::result(&render::markdown(&plan)),
     }

@@ -52,7 +52,9 @@ const INTERRUPTED: &str = "\ninterrupted: no new action starts; the requests in 
 impl Reporter for ApplyText {
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Began(_) | Event::Started(_) => {}
+            // Where the run acts: first, on stderr, kept under `-q`.
+            Event::Began(scene) => output::progress(&scene.text()),
+            Event::Started(_) => {}
             Event::Warning(message) => self.bar.suspend(|| output::warning(message)),
             Event::Diagnostic(d) => self.bar.suspend(|| output::warning(&diagnostic_line(d))),
             Event::Preflight(report) if report.failed() == 0 => {

@@ -2,6 +2,7 @@
 //! Plans of changes against a live emulator are in `apply::changes`.
 
 mod anywhere;
+mod header;
 mod orgs;
 mod prune;
 mod shown;
