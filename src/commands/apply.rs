@@ -66,6 +66,7 @@ pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
         planning.target.options(),
         Environment::process(),
     )?;
+    ws.check_branch()?;
     let options = args.options(&ws)?;
     let reporter: Box<dyn Reporter> = match args.format {
         ApplyFormat::Text => Box::new(ApplyText::new(quiet)),

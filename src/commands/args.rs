@@ -53,6 +53,17 @@ pub(crate) struct TargetArgs {
     /// data persists in `.provision/emulator.json`. No credentials needed.
     #[arg(long)]
     pub emulator: bool,
+    #[command(flatten)]
+    pub env: EnvArg,
+}
+
+/// `-e NAME`: which environment of the settings a command acts in.
+#[derive(Debug, Args)]
+pub(crate) struct EnvArg {
+    /// The environment to act in, from settings `environments` (default:
+    /// `PROVISION_ENV`); required when the settings define environments.
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 /// Options of plan and apply.
@@ -113,6 +124,8 @@ impl TargetArgs {
             ims: self.ims.clone(),
             emulator: self.emulator,
             settings_file: None,
+            env_flag: self.env.env.clone(),
+            environment: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::args::ConfigArgs;
+use super::args::{ConfigArgs, EnvArg};
 use crate::check::{self, CheckOptions, Columns, Outcome};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
@@ -35,6 +35,8 @@ pub(crate) struct CheckArgs {
     /// `Verify Ca`, `Verify Full` and `ValidateServerCertificate=1`.
     #[arg(long, value_name = "FILE", env = "PROVISION_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub env: EnvArg,
 }
 
 /// Output formats of `provision check`.
@@ -59,7 +61,7 @@ impl CheckArgs {
 }
 
 pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
-    let Some((resolved, places)) = resolved(args, &Environment::process()) else {
+    let Some((resolved, places)) = resolved(args, &Environment::process())? else {
         return Ok(Status::Failed);
     };
     let format = args.format;
@@ -93,13 +95,14 @@ type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
 
 /// The valid connections with their `${VAR}`s resolved; `None` after
 /// printing the diagnostics that stop the check (errors, unset variables).
-fn resolved(args: &CheckArgs, env: &Environment) -> Option<(Vec<Resolved>, Places)> {
+fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>, Places)>> {
     let report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         let (diags, sources) = (&report.diagnostics, &report.sources);
         print_diagnostics(args.format, diags, sources, &report.summary);
-        return None;
+        return Ok(None);
     }
+    crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
     if !report.diagnostics.is_empty() {
         // Warnings do not stop a check; they go to stderr, out of the result.
         output::progress(&diagnostic::render_text(
@@ -110,13 +113,13 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Option<(Vec<Resolved>, Place
     }
     let places = check::places(&report.config.connections);
     match resolve::resolve_all(&report.config.connections, &|name| env.get(name)) {
-        Ok(resolved) => Some((resolved, places)),
+        Ok(resolved) => Ok(Some((resolved, places))),
         Err(missing) => {
             let sources = crate::config::load::read_sources(&missing);
             let mut summary = report.summary;
             summary.count(&missing);
             print_diagnostics(args.format, &missing, &sources, &summary);
-            None
+            Ok(None)
         }
     }
 }

@@ -7,6 +7,7 @@ mod args;
 mod check;
 mod completions;
 mod emulator;
+mod env;
 mod explain;
 mod import;
 mod init;
@@ -60,6 +61,9 @@ pub(crate) enum Command {
     /// Inspect and repair state.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// List the environments of the settings (`environments:`).
+    #[command(subcommand)]
+    Env(env::EnvCommand),
     /// Connect to each described PostgreSQL server with its credentials and
     /// TLS mode (preflight; never calls the Flow Service).
     Check(check::CheckArgs),
@@ -90,6 +94,7 @@ pub(crate) fn dispatch(mut cli: Cli) -> Result<Status> {
         Command::Plan(args) => plan::run(args, cli.verbose > 0),
         Command::Apply(args) => apply::run(args, quiet),
         Command::State(command) => state::run(command),
+        Command::Env(command) => env::run(&command),
         Command::Check(args) => check::run(&args, quiet),
         Command::Import(args) => import::run(args),
         Command::Smoke(args) => smoke::run(&args),
@@ -126,6 +131,7 @@ fn enter_project(command: &mut Command) -> Result<()> {
             enter(&mut a.config, given.chain(a.target.state.as_mut()))
         }
         Command::Smoke(a) => enter(&mut a.config, std::iter::empty()),
+        Command::Env(env::EnvCommand::List(a)) => enter(&mut a.config, std::iter::empty()),
         Command::State(state) => enter_state(state),
         _ => Ok(()),
     }

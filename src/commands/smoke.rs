@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::ResultFormat;
+use super::args::{EnvArg, ResultFormat};
 
 use crate::config::Cloud;
 use crate::desired::Environment;
@@ -38,6 +38,8 @@ pub(crate) struct SmokeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ResultFormat,
+    #[command(flatten)]
+    pub env: EnvArg,
 }
 
 impl SmokeArgs {
@@ -49,6 +51,7 @@ impl SmokeArgs {
             target: TargetOptions {
                 endpoint: self.endpoint.clone(),
                 ims: self.ims.clone(),
+                env_flag: self.env.env.clone(),
                 ..TargetOptions::default()
             },
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::args::{ConfigArgs, ResultFormat, TargetArgs};
+use super::args::{ConfigArgs, EnvArg, ResultFormat, TargetArgs};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
@@ -98,6 +98,8 @@ pub(crate) struct StateTargetArgs {
     /// Project settings file (its `state` settings choose the backend).
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +133,8 @@ impl StateTargetArgs {
             ims: None,
             emulator: self.emulator,
             settings_file: Some(self.config.clone()),
+            env_flag: self.env.env.clone(),
+            environment: None,
         }
     }
 }
@@ -148,8 +152,10 @@ pub(super) fn run(command: StateCommand) -> Result<Status> {
 }
 
 fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
-    let settings = workspace::settings_only(&args.target.config)?;
-    workspace::backend(&args.target.options(), &settings, &Environment::process())
+    let env = Environment::process();
+    let mut target = args.target.options();
+    let (settings, _) = workspace::settings_for(&args.target.config, &mut target, &env)?;
+    workspace::backend(&target, &settings, &env)
 }
 
 fn list(args: &StateListArgs) -> Result<()> {
@@ -259,12 +265,11 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         let namespace = match &args.to_namespace {
             Some(ns) => ns.clone(),
             None => {
-                let settings = workspace::settings_only(&args.state.target.config)?;
-                workspace::namespace(
-                    &args.state.target.options(),
-                    &settings,
-                    &Environment::process(),
-                )?
+                let env = Environment::process();
+                let mut target = args.state.target.options();
+                let (settings, _) =
+                    workspace::settings_for(&args.state.target.config, &mut target, &env)?;
+                workspace::namespace(&target, &settings, &env)?
             }
         };
         let target = PostgresBackend::new(&args.to, &namespace)

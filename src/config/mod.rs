@@ -2,6 +2,7 @@
 //! the JSON Schema), and loading files into values with source positions.
 
 mod connection;
+mod environments;
 pub mod interpolate;
 mod key;
 pub mod load;
@@ -16,5 +17,6 @@ pub use connection::{
     Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, NAME_MAX_CHARS,
     NAME_PATTERN, NameProblem, SslMode,
 };
+pub use environments::{ENVIRONMENT_NAME_PATTERN, EnvironmentSettings, Environments, Mode};
 pub use key::{ConnectionKey, KeyError};
 pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};

@@ -1,8 +1,12 @@
 //! Project settings (`provision.yaml`): where the platform is, which org per
 //! cloud, how to authenticate, where state lives. Everything is optional.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::environments::{Environments, Mode};
 
 /// Project settings for `provision` (`provision.yaml`). Every field is
 /// optional; command-line flags override these, these override defaults.
@@ -35,6 +39,28 @@ pub struct Settings {
     /// `500ms`, `30s`, `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<TimeoutSettings>,
+    /// The sandbox of documents that do not name one (usually set per
+    /// environment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
+    pub sandbox: Option<String>,
+    /// Non-secret values for `${VAR}`, looked up before the process
+    /// environment; committed and reviewed, so never a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vars: Option<BTreeMap<String, String>>,
+    /// `development` or `production`: what happens to dataflows (they
+    /// arrive in a later version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// `apply` refuses, before any request, on any other git branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub branch: Option<String>,
+    /// Named environments (`dev`, `prod`), each overriding the settings
+    /// above key by key; with them, plan, apply and state commands need
+    /// `-e NAME` or `PROVISION_ENV`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Environments>,
 }
 
 /// Deadlines for talking to the platform. Each is a whole number with a

@@ -40,9 +40,10 @@ pub(crate) struct ImportRun {
 /// Runs one import.
 pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
     check_sandbox(&options.sandbox)?;
-    let settings = workspace::settings_only(&options.settings_file)?;
+    let mut acting = options.target.clone();
+    let (settings, _) = workspace::settings_for(&options.settings_file, &mut acting, env)?;
     let org = org(options, &settings, env)?;
-    let backend = workspace::backend(&options.target, &settings, env)?;
+    let backend = workspace::backend(&acting, &settings, env)?;
     let out = options
         .out
         .clone()
@@ -50,7 +51,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
     let target = Target::new(options, &out);
     let scope = Scope::new(&org, &options.sandbox);
     let items = workspace::runtime()?.block_on(async {
-        let connected = workspace::connect(&options.target, &settings, env).await?;
+        let connected = workspace::connect(&acting, &settings, env).await?;
         let items =
             connected
                 .api

@@ -44,6 +44,13 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             )),
         ),
         (
+            "env-list.schema.json",
+            schema::text(&schema::generate::<crate::workspace::EnvList>(
+                "urn:provision:schema:env-list",
+                "`provision env list --format json`: the environments of the settings, in order.",
+            )),
+        ),
+        (
             "import.schema.json",
             schema::text(&schema::generate::<ImportDocument>(
                 "urn:provision:schema:import",

@@ -100,7 +100,8 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
             options.sandbox.escape_debug()
         )));
     }
-    let settings = workspace::settings_only(&options.settings_file)?;
+    let mut target = options.target.clone();
+    let (settings, _) = workspace::settings_for(&options.settings_file, &mut target, env)?;
     let lookup = |name: &str| env.get(name);
     let org = desired::orgs_from_settings(&settings, &lookup)
         .remove(&options.cloud)
@@ -112,7 +113,7 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
         })?;
     let scope = Scope::new(org, &options.sandbox);
     workspace::runtime()?.block_on(async {
-        let connected = workspace::connect(&options.target, &settings, env).await?;
+        let connected = workspace::connect(&target, &settings, env).await?;
         // A fresh password for the throwaway connection, masked in any answer.
         let password = format!("smoke-{}", uuid::Uuid::new_v4().simple());
         connected.api.redactor().add(&password);

@@ -47,9 +47,9 @@ pub(crate) fn backend(
     }
     let path = match (&target.state, target.emulator, &state.path) {
         (Some(path), _, _) => path.clone(),
-        (None, true, _) => PathBuf::from(EMULATOR_STATE),
+        (None, true, _) => per_environment(EMULATOR_STATE, target),
         (None, false, Some(path)) => PathBuf::from(path),
-        (None, false, None) => PathBuf::from(DEFAULT_STATE),
+        (None, false, None) => per_environment(DEFAULT_STATE, target),
     };
     Ok(Arc::new(FileBackend::new(path)))
 }
@@ -79,7 +79,8 @@ pub(super) fn state_fields(target: &TargetOptions, settings: &Settings) -> Vec<S
     fields
 }
 
-/// `--state-namespace`, else settings `state.namespace`, else `default`.
+/// `--state-namespace`, else settings `state.namespace`, else the
+/// environment's name, else `default`.
 pub(crate) fn namespace(
     target: &TargetOptions,
     settings: &Settings,
@@ -89,7 +90,19 @@ pub(crate) fn namespace(
     match (&target.state_namespace, setting) {
         (Some(flag), _) => Ok(flag.clone()),
         (None, Some(setting)) => resolve_setting(setting, "state.namespace", env),
-        (None, None) => Ok(DEFAULT_NAMESPACE.to_owned()),
+        (None, None) => Ok(target
+            .environment
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())),
+    }
+}
+
+/// A default state file, per environment when the run has one:
+/// `.provision/state.json` becomes `.provision/state.prod.json`.
+pub(crate) fn per_environment(default: &str, target: &TargetOptions) -> PathBuf {
+    match &target.environment {
+        Some(name) => PathBuf::from(default.replace(".json", &format!(".{name}.json"))),
+        None => PathBuf::from(default),
     }
 }
 

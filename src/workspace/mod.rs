@@ -4,12 +4,15 @@
 //! in-process emulator for `--emulator` rehearsals).
 
 mod backend;
+mod branch;
 mod connect;
+mod env_list;
+mod environment;
 mod hints;
 mod planning;
 mod root;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +25,8 @@ use crate::state::{Change, Record, State, StateBackend};
 use crate::validate::{self, Options, Report};
 pub(crate) use backend::{backend, namespace};
 pub(crate) use connect::{Connected, connect, runtime};
+pub(crate) use env_list::EnvList;
+pub(crate) use environment::{SelectedEnv, effective, select};
 pub(crate) use hints::{api_error, empty_state_hint, recorded_key};
 pub(crate) use root::{Root, SETTINGS_FILE};
 
@@ -71,11 +76,20 @@ pub(crate) struct TargetOptions {
     /// The settings file, for diagnostics about its `${VAR}`s (`None`: the
     /// settings came from elsewhere and have no place to point at).
     pub settings_file: Option<PathBuf>,
+    /// `-e NAME`: the environment asked for on the command line.
+    pub env_flag: Option<String>,
+    /// The environment the run acts in, once selected (`-e`, else
+    /// `PROVISION_ENV`): it names the default state.
+    pub environment: Option<String>,
 }
 
 /// The inputs of a run.
 pub(crate) struct Workspace {
+    /// The settings the run uses: the selected environment's, when the
+    /// project has environments.
     pub settings: Settings,
+    /// The environment the run acts in (`None`: the project has none).
+    pub environment: Option<SelectedEnv>,
     pub desired: Vec<Desired>,
     pub backend: Arc<dyn StateBackend>,
     /// The config's warnings (validation found no error), each at its place.
@@ -88,16 +102,18 @@ pub(crate) struct Workspace {
     env: Environment,
 }
 
-/// The environment as `${VAR}`s see it: under `--emulator` an unset
+/// The variables as `${VAR}`s see them: settings `vars` first (committed
+/// and reviewed), then the process environment; under `--emulator` an unset
 /// variable becomes a placeholder (and is noted in `missing`), a valid
 /// connection string for the names in `whole_strings`.
 fn variables<'a>(
     env: &'a Environment,
+    vars: &'a BTreeMap<String, String>,
     emulator: bool,
     missing: &'a Mutex<BTreeSet<String>>,
     whole_strings: &'a BTreeSet<String>,
 ) -> impl Fn(&str) -> Option<String> + Sync + 'a {
-    move |name: &str| match env.get(name) {
+    move |name: &str| match vars.get(name).cloned().or_else(|| env.get(name)) {
         Some(value) => Some(value),
         None if emulator => {
             if let Ok(mut missing) = missing.lock() {
@@ -143,6 +159,20 @@ pub(crate) fn validated(config: &ConfigOptions) -> Result<Report, Error> {
     Ok(report)
 }
 
+/// Reads the settings file alone and selects the environment `target`
+/// names (`-e`, else `PROVISION_ENV`): the settings returned are that
+/// environment's, and `target.environment` names it.
+pub(crate) fn settings_for(
+    path: &Path,
+    target: &mut TargetOptions,
+    env: &Environment,
+) -> Result<(Settings, Option<SelectedEnv>), Error> {
+    let settings = settings_only(path)?;
+    let selected = select(&settings, target.env_flag.as_deref(), env)?;
+    target.environment = selected.as_ref().map(|s| s.name.clone());
+    Ok((effective(&settings, selected.as_ref()), selected))
+}
+
 /// Reads the settings file alone (for state commands that need no connections).
 pub(crate) fn settings_only(path: &Path) -> Result<Settings, Error> {
     if !path.is_file() {
@@ -182,12 +212,24 @@ impl Workspace {
         let report = validated(config)?;
         target.settings_file = Some(config.settings.clone());
         let mut warnings = Vec::new();
-        let settings = report.config.settings.clone();
+        let environment = select(&report.config.settings, target.env_flag.as_deref(), &env)?;
+        target.environment = environment.as_ref().map(|s| s.name.clone());
+        let settings = effective(&report.config.settings, environment.as_ref());
         let project = Project::of_settings(&config.settings);
         let missing = Mutex::new(BTreeSet::new());
         let whole_strings = resolve::whole_connection_strings(&report.config.connections);
-        let lookup = variables(&env, target.emulator, &missing, &whole_strings);
-        let desired = desired_set(&report, &settings, &target, &lookup, &env, &project)?;
+        let vars = settings.vars.clone().unwrap_or_default();
+        warnings.extend(differing_vars(&vars, &env, environment.as_ref()));
+        let lookup = variables(&env, &vars, target.emulator, &missing, &whole_strings);
+        let desired = desired_set(
+            &report,
+            &settings,
+            &target,
+            &lookup,
+            &env,
+            &project,
+            environment.as_ref(),
+        )?;
         if let Ok(missing) = missing.lock()
             && !missing.is_empty()
         {
@@ -205,6 +247,7 @@ impl Workspace {
         let backend = backend(&target, &settings, &env)?;
         Ok(Workspace {
             settings,
+            environment,
             desired,
             backend,
             diagnostics: report.diagnostics,
@@ -238,6 +281,20 @@ impl Workspace {
         Ok(())
     }
 
+    /// With a `branch:` setting, refuses (before any request) unless this
+    /// run is on that git branch: what `apply` checks first.
+    pub(crate) fn check_branch(&self) -> Result<(), Error> {
+        let Some(wanted) = self.settings.branch.as_deref() else {
+            return Ok(());
+        };
+        let name = self
+            .environment
+            .as_ref()
+            .map_or("(default)", |e| e.name.as_str());
+        let dir = std::env::current_dir().unwrap_or_default();
+        branch::require_branch(name, wanted, &branch::current_branch(&self.env, &dir))
+    }
+
     /// The flags that chose where the run acts.
     pub(crate) fn target(&self) -> &TargetOptions {
         &self.target
@@ -265,6 +322,7 @@ fn desired_set(
     lookup: &Lookup<'_>,
     env: &Environment,
     project: &Project,
+    environment: Option<&SelectedEnv>,
 ) -> Result<Vec<Desired>, Error> {
     let connections = &report.config.connections;
     let mut orgs = desired::orgs_from_settings(settings, lookup);
@@ -290,6 +348,9 @@ fn desired_set(
         }
         needed.extend(clouds.iter().map(|c| format!("/orgs/{c}/imsOrg")));
         needed.push("/credentials".to_owned());
+    }
+    if let Some(environment) = environment {
+        needed = needed.iter().map(|p| environment.pointer(p)).collect();
     }
     let mut unset = match target.settings_file.as_deref().filter(|p| p.is_file()) {
         Some(path) => resolve::unset_in_settings(path, &needed, lookup),
@@ -317,6 +378,31 @@ fn desired_set(
             "`{first}` and `{second}` are the same connection on the platform (org `{org}`, same sandbox and name): expected a different IMS org per cloud in provision.yaml"
         ))),
     }
+}
+
+/// A name settings `vars` define that the process environment sets to
+/// something else: the committed value is used, and the user told, so an
+/// exported dev value never silently meets prod (nor the reverse). The
+/// process value is not shown: it may be anything.
+fn differing_vars(
+    vars: &BTreeMap<String, String>,
+    env: &Environment,
+    environment: Option<&SelectedEnv>,
+) -> Vec<String> {
+    let place = environment.map_or_else(
+        || "settings `vars`".to_owned(),
+        |e| format!("settings `vars` of environment `{}`", e.name),
+    );
+    vars.iter()
+        .filter(|(name, value)| env.get(name).is_some_and(|v| &v != *value))
+        .map(|(name, value)| {
+            format!(
+                "`${{{name}}}`: {place} give `{}`, and the process environment sets `{name}` to a different value; using `{}` from `vars` (unset `{name}`, or change `vars`, to silence this)",
+                value.escape_debug(),
+                value.escape_debug()
+            )
+        })
+        .collect()
 }
 
 /// Unset variables as one error, with their files' text for snippets.

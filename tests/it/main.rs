@@ -31,6 +31,7 @@ mod architecture;
 mod check;
 mod docs;
 mod emulator;
+mod environments;
 mod hostile;
 mod import;
 mod output_schemas;

@@ -134,6 +134,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: docs::run::settings_example_validates_and_plans",
     ),
     (
+        "docs/reference/settings.md",
+        "## Environments",
+        "yaml",
+        "run: docs::run::environments_example_validates_and_plans",
+    ),
+    (
         "docs/reference/output-formats.md",
         "## Diagnostics: `validate --format json`",
         "json",

@@ -303,6 +303,20 @@ fn settings_example_validates_and_plans() {
     shell.ok("provision plan --emulator", dir.path(), &[]);
 }
 
+#[test]
+fn environments_example_validates_and_plans() {
+    let block = &blocks_at("docs/reference/settings.md", "## Environments", "yaml")[0];
+    let dir = repository_copy();
+    std::fs::write(dir.path().join("provision.yaml"), &block.text).unwrap();
+    let shell = Shell::new();
+    let out = shell.ok("provision validate", dir.path(), &[]);
+    assert!(out.contains(": 0 errors, 0 warnings"), "{out}");
+    let out = shell.ok("provision env list --names", dir.path(), &[]);
+    assert_eq!(out.trim(), "dev\nprod");
+    shell.ok("provision plan --emulator -e dev", dir.path(), &[]);
+    shell.ok("provision plan --emulator -e prod", dir.path(), &[]);
+}
+
 /// `text` with every UUID replaced by `…`, as the docs write ids.
 fn without_ids(text: &str) -> String {
     let mut out = String::new();
