@@ -98,7 +98,7 @@ impl Workspace {
             })
             .collect();
         Scene {
-            environment: None,
+            environment: self.environment.as_ref().map(|e| e.name.clone()),
             targets,
             state: self.backend.describe(),
         }

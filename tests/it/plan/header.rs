@@ -130,3 +130,64 @@ on_both_backends!(
     apply_names_where_it_acts_first,
     a_saved_plan_is_refused_in_another_org,
 );
+
+/// Two environments over two orgs of one emulator, state per environment.
+fn environments() -> World {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(3);
+    world.write(
+        "provision.yaml",
+        &format!(
+            "credentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\nenvironments:\n  dev:\n    orgs: {{ azure: {{ imsOrg: \"{ORG_AZURE}\" }}, aws: {{ imsOrg: \"{ORG_AWS}\" }} }}\n  prod:\n    orgs: {{ azure: {{ imsOrg: \"PRODAZURE@AdobeOrg\" }}, aws: {{ imsOrg: \"PRODAWS@AdobeOrg\" }} }}\n"
+        ),
+    );
+    world
+}
+
+#[test]
+fn the_environment_leads_the_header_and_binds_a_saved_plan() {
+    let world = environments();
+    let dev = world.run(&["plan", "-e", "dev"]).expect_code(0);
+    assert!(
+        dev.stderr()
+            .starts_with("Acting on environment `dev`, state file `.provision/state.dev.json`\n"),
+        "{}",
+        dev.stderr()
+    );
+    let json = world
+        .run(&["plan", "-e", "prod", "--format", "json"])
+        .expect_code(0);
+    assert_eq!(json.json()["where"]["environment"], "prod");
+    assert_eq!(
+        json.json()["where"]["targets"][0]["org"],
+        "PRODAZURE@AdobeOrg"
+    );
+    world
+        .run(&["plan", "-e", "dev", "--out", "plan.json"])
+        .expect_code(0);
+    let before = world.emulator.as_ref().unwrap().requests().len();
+    let run = world
+        .run(&["apply", "-e", "prod", "--plan", "plan.json"])
+        .expect_code(1);
+    assert!(
+        run.stderr().contains(
+            "the saved plan was made for environment `dev`, but this run is for environment `prod`"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(world.emulator.as_ref().unwrap().requests().len(), before);
+    let apply = world
+        .run(&[
+            "apply",
+            "-e",
+            "dev",
+            "--plan",
+            "plan.json",
+            "--format",
+            "json",
+        ])
+        .expect_code(0);
+    let first: Value = serde_json::from_str(apply.stdout().lines().next().unwrap()).unwrap();
+    assert_eq!(first["environment"], "dev", "{first}");
+}
