@@ -225,9 +225,11 @@ async fn preflight(
     parallelism: Option<usize>,
     reporter: &dyn Reporter,
 ) -> Result<()> {
+    // A connection whose secret this run does not send is not probed.
     let resolved: Vec<Resolved> = ws
         .desired
         .iter()
+        .filter(|d| !ws.unknown_secrets.contains_key(&d.key))
         .map(|d| Resolved {
             key: d.key.clone(),
             connection: d.connection.clone(),

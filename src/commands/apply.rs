@@ -9,6 +9,7 @@ use clap::Args;
 use super::args::{PlanningArgs, parse_duration};
 use crate::apply::{self, ApplyOptions, Reporter};
 use crate::desired::Environment;
+use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Result, Status};
 use crate::reporter::{ApplyJson, ApplyText};
 use crate::workspace::Workspace;
@@ -61,10 +62,17 @@ impl ApplyArgs {
 
 pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;
-    let ws = Workspace::open(
+    // `--target` sends only the targeted connections' secrets.
+    let needed = if planning.targets.is_empty() {
+        SecretsNeeded::All
+    } else {
+        SecretsNeeded::Only(planning.targets.clone())
+    };
+    let ws = Workspace::open_with(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
+        &needed,
     )?;
     ws.check_branch()?;
     let options = args.options(&ws)?;

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::args::PlanningArgs;
 use crate::desired::Environment;
+use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::render;
@@ -43,10 +44,17 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    let ws = Workspace::open(
+    // A plan sends no secret; a saved one must hold all it will send.
+    let needed = match (&args.out, planning.targets.is_empty()) {
+        (None, _) => SecretsNeeded::None,
+        (Some(_), true) => SecretsNeeded::All,
+        (Some(_), false) => SecretsNeeded::Only(planning.targets.clone()),
+    };
+    let ws = Workspace::open_with(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
+        &needed,
     )?;
     for diagnostic in &ws.diagnostics {
         output::warning(&reporter::diagnostic_line(diagnostic));
@@ -56,6 +64,9 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     }
     let options = planning.plan_options(&ws)?;
     let state = ws.backend.load()?;
+    if args.out.is_some() {
+        ws.complete_for_saving(&state)?;
+    }
     let plan = runtime()?.block_on(ws.plan(&state, refresh, &options, None))?;
     if let Some(path) = &args.out {
         save(path, &render::json(&plan))?;

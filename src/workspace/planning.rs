@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Connected, Workspace};
 use crate::config::{Cloud, ConnectionKey};
+use crate::desired::unset_secrets::not_compared;
 use crate::desired::{config_hash, described_keys};
 use crate::error::{Error, Result};
 use crate::plan::{self, Plan, PlanOptions, Scene, Target};
@@ -66,7 +67,27 @@ impl Workspace {
         )
         .map_err(|e| Error::Failed(e.to_string()))?;
         plan.scene = Some(self.scene(state));
+        let recorded: BTreeMap<ConnectionKey, BTreeSet<String>> = self
+            .unknown_secrets
+            .iter()
+            .filter(|(key, _)| state.connections.contains_key(*key))
+            .map(|(key, names)| (key.clone(), names.clone()))
+            .collect();
+        plan.warnings.extend(not_compared(&recorded));
         Ok(plan)
+    }
+
+    /// What `plan --out` needs besides every secret: the state key, when
+    /// state records secret digests under one (a saved plan must know
+    /// whether a secret changed).
+    pub(crate) fn complete_for_saving(&self, state: &State) -> Result<()> {
+        let digests = state.connections.values().any(|r| r.secret_hmac.is_some());
+        if digests && self.env.get("PROVISION_STATE_KEY").is_none() {
+            return Err(Error::Setup(
+                "`plan --out` needs `PROVISION_STATE_KEY`: state records secret digests under it, and a saved plan must know whether a secret changed; set it where provision runs (or plan without `--out`)".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// Where a run with `state` acts: the clouds, orgs and sandboxes of the

@@ -3,6 +3,7 @@
 
 mod anywhere;
 mod header;
+mod no_passwords;
 mod orgs;
 mod prune;
 mod shown;
