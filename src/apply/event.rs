@@ -39,4 +39,11 @@ pub(crate) enum Event<'a> {
 /// Who hears the events of a run.
 pub(crate) trait Reporter: Sync {
     fn event(&self, event: Event<'_>);
+
+    /// Shows `plan` and the question whether to carry it out (the answer
+    /// is read from the terminal by the run). Called only when the run was
+    /// asked to confirm: a terminal, no `--auto-approve`.
+    fn ask_approval(&self, plan: &Plan) {
+        let _ = plan;
+    }
 }

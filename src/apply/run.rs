@@ -34,6 +34,8 @@ pub(crate) struct ApplyOptions {
     pub rate_limit: Option<u32>,
     /// Probe every described server first; send nothing if one fails.
     pub preflight: bool,
+    /// Show the plan and ask for `yes` before carrying it out.
+    pub confirm: bool,
 }
 
 /// A finished run: its plan and what happened to each action.
@@ -164,6 +166,21 @@ async fn carry_out(
         .filter(|a| a.kind() != ActionKind::Unchanged)
         .count();
     reporter.event(Event::Planned { plan: &plan, total });
+    if options.confirm {
+        reporter.ask_approval(&plan);
+        let answer = tokio::task::spawn_blocking(crate::output::read_answer);
+        let answer = unless_interrupted(interrupt, "at the confirmation", answer).await;
+        if !matches!(&answer, Ok(Ok(Some(line))) if line == "yes") {
+            connected.close().await;
+            // An interrupt at the question ends the run as one.
+            if let Err(err) = answer {
+                return Err(err);
+            }
+            return Err(Error::Failed(
+                "apply cancelled (only `yes` approves): nothing was sent".to_owned(),
+            ));
+        }
+    }
     let parallelism = ws.parallelism(options.parallelism);
     let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
     let state_failure = engine.recorder.failure();

@@ -11,6 +11,7 @@ use crate::apply::{self, ApplyOptions, Reporter};
 use crate::desired::Environment;
 use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Result, Status};
+use crate::output;
 use crate::reporter::{ApplyJson, ApplyText};
 use crate::workspace::Workspace;
 
@@ -34,6 +35,10 @@ pub(crate) struct ApplyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ApplyFormat,
+    /// Do not ask for `yes` on a terminal before carrying out the plan
+    /// (without a terminal, and with `--emulator`, apply never asks).
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 /// Apply output formats.
@@ -56,6 +61,7 @@ impl ApplyArgs {
             lock_timeout: self.lock_timeout,
             rate_limit: self.rate_limit,
             preflight: self.preflight,
+            confirm: !self.auto_approve && !planning.target.emulator && output::interactive(),
         })
     }
 }

@@ -204,6 +204,11 @@ impl From<ActionKind> for Kind {
 pub(crate) struct ApplyJson;
 
 impl Reporter for ApplyJson {
+    /// The plan was shown as `planned_change` lines; the question goes to stderr.
+    fn ask_approval(&self, _plan: &crate::plan::Plan) {
+        output::progress(super::apply_text::APPROVAL_PROMPT);
+    }
+
     fn event(&self, event: Event<'_>) {
         for message in messages(event) {
             let line = Line {
