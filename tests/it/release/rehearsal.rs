@@ -304,3 +304,32 @@ fn a_reviewed_plan_is_refused_once_state_moved() {
     assert!(run.stderr().contains("state serial"), "{}", run.stderr());
     assert_eq!(count_in(&world, ORG_AZURE), before);
 }
+
+#[test]
+fn a_pull_request_cannot_send_credentials_elsewhere() {
+    // A pull request edits provision.yaml: another host there, even with
+    // `PROVISION_ALLOW_HOSTS` among its `vars`, receives nothing.
+    let world = two_orgs();
+    let settings = std::fs::read_to_string(world.path().join("provision.yaml")).unwrap();
+    for extra in [
+        "endpoint: https://collector.example.com\nims: https://collector.example.com\nvars: { PROVISION_ALLOW_HOSTS: collector.example.com }\n",
+        "PROVISION_ALLOW_HOSTS: collector.example.com\n",
+    ] {
+        world.write("provision.yaml", &format!("{extra}{settings}"));
+        let run = crate::support::util::provision()
+            .current_dir(world.path())
+            .env("DEV_AEP_CLIENT_ID", "id")
+            .env("DEV_AEP_CLIENT_SECRET", "secret-never-sent")
+            .env("DB_PASSWORD", "")
+            .env_remove("PROVISION_ALLOW_HOSTS")
+            .args(["plan", "-e", "dev", "--refresh"])
+            .run()
+            .expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("is not an Adobe host") || stderr.contains("`PROVISION_ALLOW_HOSTS`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("secret-never-sent"), "{stderr}");
+    }
+}
