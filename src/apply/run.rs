@@ -34,8 +34,9 @@ pub(crate) struct ApplyOptions {
     pub rate_limit: Option<u32>,
     /// Probe every described server first; send nothing if one fails.
     pub preflight: bool,
-    /// Show the plan and ask for `yes` before carrying it out.
-    pub confirm: bool,
+    /// Show the plan and ask for `yes` before carrying it out, the answer
+    /// read by this (a line from the terminal, `None` at its end).
+    pub confirm: Option<fn() -> Option<String>>,
 }
 
 /// A finished run: its plan and what happened to each action.
@@ -166,20 +167,11 @@ async fn carry_out(
         .filter(|a| a.kind() != ActionKind::Unchanged)
         .count();
     reporter.event(Event::Planned { plan: &plan, total });
-    if options.confirm {
-        reporter.ask_approval(&plan);
-        let answer = tokio::task::spawn_blocking(crate::output::read_answer);
-        let answer = unless_interrupted(interrupt, "at the confirmation", answer).await;
-        if !matches!(&answer, Ok(Ok(Some(line))) if line == "yes") {
-            connected.close().await;
-            // An interrupt at the question ends the run as one.
-            if let Err(err) = answer {
-                return Err(err);
-            }
-            return Err(Error::Failed(
-                "apply cancelled (only `yes` approves): nothing was sent".to_owned(),
-            ));
-        }
+    if let Some(read_answer) = options.confirm
+        && let Err(err) = approved(&plan, read_answer, reporter, interrupt).await
+    {
+        connected.close().await;
+        return Err(err);
     }
     let parallelism = ws.parallelism(options.parallelism);
     let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
@@ -200,6 +192,24 @@ async fn carry_out(
         report: &report,
     });
     Ok(ApplyRun { plan, report })
+}
+
+/// Shows `plan`, asks, and waits for the answer: only `yes` approves; an
+/// interrupt at the question ends the run as one.
+async fn approved(
+    plan: &Plan,
+    read_answer: fn() -> Option<String>,
+    reporter: &dyn Reporter,
+    interrupt: &Interrupt,
+) -> Result<()> {
+    reporter.ask_approval(plan);
+    let answer = tokio::task::spawn_blocking(read_answer);
+    match unless_interrupted(interrupt, "at the confirmation", answer).await? {
+        Ok(Some(line)) if line == "yes" => Ok(()),
+        _ => Err(Error::Failed(
+            "apply cancelled (only `yes` approves): nothing was sent".to_owned(),
+        )),
+    }
 }
 
 /// Reads a saved plan and refuses it when it was made for another

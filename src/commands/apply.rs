@@ -61,7 +61,8 @@ impl ApplyArgs {
             lock_timeout: self.lock_timeout,
             rate_limit: self.rate_limit,
             preflight: self.preflight,
-            confirm: !self.auto_approve && !planning.target.emulator && output::interactive(),
+            confirm: (!self.auto_approve && !planning.target.emulator && output::interactive())
+                .then_some(output::read_answer as fn() -> Option<String>),
         })
     }
 }

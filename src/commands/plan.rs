@@ -11,7 +11,7 @@ use crate::desired::Environment;
 use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Error, Result, Status};
 use crate::output;
-use crate::plan::render;
+use crate::plan::{Plan, render};
 use crate::reporter;
 use crate::workspace::Workspace;
 
@@ -44,17 +44,11 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    // A plan sends no secret; a saved one must hold all it will send.
-    let needed = match (&args.out, planning.targets.is_empty()) {
-        (None, _) => SecretsNeeded::None,
-        (Some(_), true) => SecretsNeeded::All,
-        (Some(_), false) => SecretsNeeded::Only(planning.targets.clone()),
-    };
     let ws = Workspace::open_with(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
-        &needed,
+        &secrets_needed(&args.out, &planning.targets),
     )?;
     for diagnostic in &ws.diagnostics {
         output::warning(&reporter::diagnostic_line(diagnostic));
@@ -71,17 +65,7 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     if let Some(path) = &args.out {
         save(path, &render::json(&plan))?;
     }
-    match args.format {
-        PlanFormat::Text => {
-            // Where the plan acts, first, on stderr (stdout stays the plan).
-            if let Some(scene) = &plan.scene {
-                output::progress(&scene.text());
-            }
-            output::result(&render::text(&plan, verbose));
-        }
-        PlanFormat::Json => output::result(&render::json(&plan)),
-        PlanFormat::Markdown => output::result(&render::markdown(&plan)),
-    }
+    print(&plan, args.format, verbose);
     if let Some(path) = &args.out {
         output::progress(&format!(
             "Saved the plan to `{}`: apply it with `provision apply --plan {}`.\n",
@@ -94,6 +78,31 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// Prints `plan` in `format`; text starts with where it acts, on stderr
+/// (stdout stays the plan).
+fn print(plan: &Plan, format: PlanFormat, verbose: bool) {
+    match format {
+        PlanFormat::Text => {
+            if let Some(scene) = &plan.scene {
+                output::progress(&scene.text());
+            }
+            output::result(&render::text(plan, verbose));
+        }
+        PlanFormat::Json => output::result(&render::json(plan)),
+        PlanFormat::Markdown => output::result(&render::markdown(plan)),
+    }
+}
+
+/// A plan sends no secret; a saved one must hold all it will send (the
+/// targeted connections' with `--target`).
+fn secrets_needed(out: &Option<PathBuf>, targets: &[String]) -> SecretsNeeded {
+    match (out, targets.is_empty()) {
+        (None, _) => SecretsNeeded::None,
+        (Some(_), true) => SecretsNeeded::All,
+        (Some(_), false) => SecretsNeeded::Only(targets.to_vec()),
+    }
 }
 
 /// Writes the plan file, atomically, over nothing but an earlier saved plan:
