@@ -109,6 +109,7 @@ mod tests {
                     connection_string: connection_string.into(),
                 }),
                 secret_version: None,
+                environments: None,
             },
         }
     }

@@ -96,13 +96,19 @@ type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
 /// The valid connections with their `${VAR}`s resolved; `None` after
 /// printing the diagnostics that stop the check (errors, unset variables).
 fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>, Places)>> {
-    let report = crate::workspace::validate_config(&args.config.options(), false);
+    let mut report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         let (diags, sources) = (&report.diagnostics, &report.sources);
         print_diagnostics(args.format, diags, sources, &report.summary);
         return Ok(None);
     }
-    crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
+    let selected = crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
+    let settings = crate::workspace::effective(&report.config.settings, selected.as_ref());
+    report.config.connections = crate::desired::in_environment(
+        std::mem::take(&mut report.config.connections),
+        selected.as_ref().map(|s| s.name.as_str()),
+        settings.sandbox.as_deref(),
+    );
     if !report.diagnostics.is_empty() {
         // Warnings do not stop a check; they go to stderr, out of the result.
         output::progress(&diagnostic::render_text(
@@ -111,8 +117,10 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>
             output::use_color(),
         ));
     }
+    let vars = settings.vars.unwrap_or_default();
+    let lookup = |name: &str| vars.get(name).cloned().or_else(|| env.get(name));
     let places = check::places(&report.config.connections);
-    match resolve::resolve_all(&report.config.connections, &|name| env.get(name)) {
+    match resolve::resolve_all(&report.config.connections, &lookup) {
         Ok(resolved) => Ok(Some((resolved, places))),
         Err(missing) => {
             let sources = crate::config::load::read_sources(&missing);

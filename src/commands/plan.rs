@@ -11,6 +11,7 @@ use crate::desired::Environment;
 use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Error, Result, Status};
 use crate::output;
+use crate::plan::environments::{self, AllEnvsPlan};
 use crate::plan::{Plan, render};
 use crate::reporter;
 use crate::workspace::Workspace;
@@ -27,6 +28,10 @@ pub(crate) struct PlanArgs {
     /// Save the plan (no secrets in it) for `apply --plan`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Plan every environment of the settings, in order, into one report
+    /// (one section each); read-only.
+    #[arg(long, conflicts_with_all = ["out", "env"])]
+    pub all_envs: bool,
 }
 
 /// Plan output formats.
@@ -41,6 +46,9 @@ pub(crate) enum PlanFormat {
 }
 
 pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
+    if args.all_envs {
+        return all_envs(&args, verbose);
+    }
     let planning = args.planning;
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
@@ -103,6 +111,93 @@ fn secrets_needed(out: &Option<PathBuf>, targets: &[String]) -> SecretsNeeded {
         (Some(_), true) => SecretsNeeded::All,
         (Some(_), false) => SecretsNeeded::Only(targets.to_vec()),
     }
+}
+
+/// `--all-envs`: each environment planned in settings order, one section
+/// each; an environment that fails is reported in its place and the others
+/// still run. Exit 1 if any failed, else (`--detailed-exitcode`) 2 if any
+/// has changes.
+fn all_envs(args: &PlanArgs, verbose: bool) -> Result<Status> {
+    let planning = &args.planning;
+    let config = planning.config.options();
+    let report = crate::workspace::validated(&config)?;
+    let names: Vec<String> = report
+        .config
+        .settings
+        .environment_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err(Error::Usage(format!(
+            "--all-envs: `{}` defines no `environments`: expected a settings file with `environments:` (or plan without --all-envs)",
+            config.settings.display()
+        )));
+    }
+    let mut outcomes = Vec::new();
+    for name in names {
+        let outcome = plan_one(args, &name).map_err(|err| {
+            output::error(&format!("environment `{name}`: {err}"));
+            err.to_string()
+        });
+        outcomes.push((name, outcome));
+    }
+    let failed = outcomes.iter().any(|(_, o)| o.is_err());
+    let changes = outcomes
+        .iter()
+        .any(|(_, o)| o.as_ref().is_ok_and(|p| !p.is_empty()));
+    print_all(&outcomes, args.format, verbose);
+    Ok(if failed {
+        Status::Failed
+    } else if planning.detailed_exitcode && changes {
+        Status::Changes
+    } else {
+        Status::Success
+    })
+}
+
+/// Prints the `--all-envs` report; text starts with where each plan acts,
+/// on stderr, as a single plan does.
+fn print_all(outcomes: &environments::Outcomes, format: PlanFormat, verbose: bool) {
+    match format {
+        PlanFormat::Text => {
+            for scene in outcomes
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().ok()?.scene.as_ref())
+            {
+                output::progress(&scene.text());
+            }
+            output::result(&environments::text(outcomes, verbose));
+        }
+        PlanFormat::Markdown => output::result(&environments::markdown(outcomes)),
+        PlanFormat::Json => output::result(&AllEnvsPlan::of(outcomes.clone()).json()),
+    }
+}
+
+/// One environment's plan for `--all-envs`; its warnings go to stderr,
+/// named after it.
+fn plan_one(args: &PlanArgs, name: &str) -> Result<crate::plan::Plan> {
+    let planning = &args.planning;
+    let mut target = planning.target.options();
+    target.env_flag = Some(name.to_owned());
+    let ws = Workspace::open_with(
+        &planning.config.options(),
+        target,
+        Environment::process(),
+        &secrets_needed(&args.out, &planning.targets),
+    )?;
+    for diagnostic in &ws.diagnostics {
+        output::warning(&format!(
+            "environment `{name}`: {}",
+            reporter::diagnostic_line(diagnostic)
+        ));
+    }
+    for warning in &ws.warnings {
+        output::warning(&format!("environment `{name}`: {warning}"));
+    }
+    let options = planning.plan_options(&ws)?;
+    let state = ws.backend.load()?;
+    runtime()?.block_on(ws.plan(&state, planning.refresh, &options, None))
 }
 
 /// Writes the plan file, atomically, over nothing but an earlier saved plan:

@@ -6,6 +6,7 @@ use super::args::ConfigArgs;
 use crate::diagnostic;
 use crate::error::{Result, Status};
 use crate::output;
+use crate::validate::EnvScope;
 
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
@@ -17,6 +18,10 @@ pub(crate) struct ValidateArgs {
     /// Exit 1 when there are warnings, too.
     #[arg(long)]
     pub warnings_as_errors: bool,
+    /// Check only this environment's resolution (default: every
+    /// environment of the settings).
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 /// Output formats for diagnostics.
@@ -33,7 +38,16 @@ pub(crate) enum Format {
 }
 
 pub(super) fn run(args: &ValidateArgs, quiet: bool) -> Result<Status> {
-    let report = crate::workspace::validate_config(&args.config.options(), true);
+    let scope = EnvScope {
+        only: args.env.as_deref(),
+        resolution: true,
+    };
+    let report = crate::workspace::validate_config_in(&args.config.options(), true, scope);
+    if args.env.is_some() && !report.has_errors() {
+        // `-e` names an environment of the settings (PROVISION_ENV is not read).
+        let none = crate::desired::Environment::from_fn(|_| None);
+        crate::workspace::select(&report.config.settings, args.env.as_deref(), &none)?;
+    }
     match args.format {
         Format::Text => {
             output::result(&diagnostic::render_text(

@@ -64,8 +64,19 @@ pub struct Connection {
     pub description: Option<String>,
     /// Sandbox the connection lives in (sent as the `x-sandbox-name` header):
     /// lowercase letters, digits and hyphens, starting with a letter or digit.
+    /// May be left out when the settings give one (per environment): that
+    /// one is used. Always written literally, never `${VAR}`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[schemars(length(min = 1, max = 256), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
     pub sandbox: String,
+    /// The environments of the settings this document is applied in
+    /// (default: all of them), e.g. `[prod]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1),
+        inner(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"))
+    )]
+    pub environments: Option<Vec<String>>,
     /// Cloud the Experience Platform organization runs on.
     pub cloud: Cloud,
     /// How the platform authenticates to the PostgreSQL server.

@@ -57,6 +57,32 @@ pub(crate) enum DesiredError {
     },
 }
 
+/// The documents that apply in environment `name` (all of them without
+/// environments), each without `sandbox` given `sandbox`: the connections
+/// a run in that environment manages, sorted by their keys there.
+/// Validation has reported a document left without a sandbox (V210).
+pub(crate) fn in_environment(
+    connections: Vec<Located>,
+    name: Option<&str>,
+    sandbox: Option<&str>,
+) -> Vec<Located> {
+    let mut scoped: Vec<Located> = connections
+        .into_iter()
+        .filter(|l| match (name, &l.connection.environments) {
+            (Some(name), Some(list)) => list.iter().any(|n| n == name),
+            _ => true,
+        })
+        .filter_map(|mut l| {
+            if l.connection.sandbox.is_empty() {
+                l.connection.sandbox = sandbox?.to_owned();
+            }
+            Some(l)
+        })
+        .collect();
+    scoped.sort_by_cached_key(|l| l.connection.key());
+    scoped
+}
+
 /// Resolves every connection and attaches its org, digests and file.
 pub(crate) fn build(
     connections: &[Located],

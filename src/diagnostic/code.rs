@@ -93,6 +93,12 @@ codes! {
     UnsafeVariable => ("V207", "unsafe-variable", Error, "A variable's value would change the connection string's structure (it holds `;`)."),
     SharedOrg => ("V208", "shared-org", Error, "The same IMS org is configured for both clouds: an org lives on one cloud."),
     PortInServer => ("V209", "port-in-server", Warning, "`server` holds a port (`host:5432`): the port belongs in `port`."),
+    NoSandbox => ("V210", "no-sandbox", Error, "A document names no `sandbox` and its environment (or the settings) give none."),
+    UnknownEnvironment => ("V211", "unknown-environment", Error, "A document's `environments` names an environment the settings do not define."),
+    SharedEnvironment => ("V212", "shared-environment", Error, "Two environments resolve to the same (org, sandbox): each would adopt and prune the other's connections."),
+    SharedState => ("V213", "shared-state", Error, "A top-level `state.path` or `state.namespace` beside `environments` would give every environment one state."),
+    SecretFromVars => ("V214", "secret-from-vars", Error, "A secret field uses a `${VAR}` that settings `vars` define: `vars` are committed."),
+    UndefinedInEnvironment => ("V215", "undefined-in-environment", Warning, "A `${VAR}` is defined for an environment neither by its `vars` nor where `validate` runs."),
 }
 
 impl Code {
@@ -144,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_index_of_a_code_is_its_position_in_all() {
-        assert_eq!(Code::ALL.len(), 30);
+        assert_eq!(Code::ALL.len(), 36);
         for (position, code) in Code::ALL.iter().enumerate() {
             assert_eq!(code.index(), position, "{}", code.as_str());
         }

@@ -82,6 +82,7 @@ pub(crate) fn to_connection(
                     connection_string: format!("${{{variable}}}"),
                 }),
                 secret_version: None,
+                environments: None,
             });
         }
         CONNECTION_STRING_AUTH => {
@@ -113,5 +114,6 @@ pub(crate) fn to_connection(
             ssl_mode: ssl_mode(cloud, params.get("sslMode"))?,
         }),
         secret_version: None,
+        environments: None,
     })
 }

@@ -5,6 +5,7 @@
 mod action;
 mod connection_string;
 mod diff;
+pub(crate) mod environments;
 mod identity;
 mod lookup;
 mod pending;

@@ -26,6 +26,7 @@ fn desired(name: &str, description: &str) -> Desired {
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
         secret_version: None,
+        environments: None,
     };
     Desired {
         key: connection.key(),

@@ -65,6 +65,13 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             )),
         ),
         (
+            "plan-all-envs.schema.json",
+            schema::text(&schema::generate::<crate::plan::environments::AllEnvsPlan>(
+                "urn:provision:schema:plan-all-envs",
+                "`provision plan --all-envs --format json`: each environment's plan (or error), in settings order.",
+            )),
+        ),
+        (
             "smoke.schema.json",
             schema::text(&schema::generate::<SmokeDocument>(
                 "urn:provision:schema:smoke",

@@ -166,6 +166,7 @@ fn check_document(
                 file: path.to_owned(),
                 document: index,
                 name: doc.at("/name").pos,
+                facts: super::environments::EnvFacts::of(&doc, text),
             });
             if !options.diagnostics_only {
                 result.connections.push(Located {

@@ -4,7 +4,7 @@
 //! is collected before anything is reported; the valid part becomes a
 //! [`ValidConfig`] for planning.
 
-use crate::config::{Cloud, ConnectionKey};
+use crate::config::ConnectionKey;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,8 @@ use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
 
 mod connection;
 mod duplicates;
+mod environment_settings;
+mod environments;
 mod file;
 mod modeline;
 mod schema;
@@ -25,6 +27,7 @@ mod shell_style;
 mod variables;
 
 pub use connection::RELAX_PLAINTEXT_SECRETS;
+pub use environments::EnvScope;
 pub use variables::position_in_scalar;
 
 /// A file with more problems than this is not a connection file gone
@@ -41,13 +44,15 @@ pub struct Options {
     pub diagnostics_only: bool,
 }
 
-/// Where a valid connection is defined: enough to report duplicates.
-#[derive(Debug)]
+/// Where a valid connection is defined: enough to report duplicates (per
+/// environment, with what the document says about environments).
+#[derive(Debug, Clone)]
 struct Identity {
     key: ConnectionKey,
     file: PathBuf,
     document: usize,
     name: Position,
+    facts: environments::EnvFacts,
 }
 
 /// A connection that passed validation, with where it came from.
@@ -100,6 +105,16 @@ struct FileResult {
 /// Validates the connection files under `paths` and, when it exists, the
 /// settings file.
 pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: Options) -> Report {
+    validate_paths_in(paths, settings_file, options, EnvScope::default())
+}
+
+/// [`validate_paths`], checking the environments `scope` asks for.
+pub fn validate_paths_in(
+    paths: &[PathBuf],
+    settings_file: Option<&Path>,
+    options: Options,
+    scope: EnvScope<'_>,
+) -> Report {
     let (files, mut diagnostics) = walk::collect(paths);
     let results: Vec<FileResult> = files
         .par_iter()
@@ -116,12 +131,26 @@ pub fn validate_paths(paths: &[PathBuf], settings_file: Option<&Path>, options: 
         }
     }
     let settings = settings_file.map(|path| (path, settings::check_settings_file(path, options)));
-    let orgs = settings
+    let parsed = settings
         .as_ref()
-        .and_then(|(_, (settings, _, _))| settings.as_ref())
-        .map(duplicates::literal_orgs)
+        .and_then(|(_, (settings, _, _))| settings.clone())
         .unwrap_or_default();
-    let mut report = gather(results, diagnostics, &orgs);
+    let (mut report, identities) = gather(results, diagnostics);
+    let found = environments::check_documents(
+        &identities,
+        &parsed,
+        settings_file,
+        scope,
+        &mut report.sources,
+    );
+    for d in &found {
+        if !report.sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            report.sources.insert(d.file.clone(), load::source(&text));
+        }
+    }
+    report.diagnostics.extend(found);
     if let Some((path, (settings, mut diags, text))) = settings {
         if !diags.is_empty()
             && let Some(text) = text
@@ -144,16 +173,18 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
         .par_iter()
         .map(|(path, text)| file::check_text(path, text.clone(), options))
         .collect();
-    finish(gather(results, Vec::new(), &HashMap::new()))
+    let (mut report, identities) = gather(results, Vec::new());
+    report.diagnostics.extend(duplicates::duplicate_connections(
+        &identities,
+        &HashMap::new(),
+        &mut report.sources,
+    ));
+    finish(report)
 }
 
-/// Joins the files' results and checks identities across them, in the
-/// IMS org of each cloud where the settings name it literally.
-fn gather(
-    results: Vec<FileResult>,
-    mut diagnostics: Vec<Diagnostic>,
-    orgs: &HashMap<Cloud, String>,
-) -> Report {
+/// Joins the files' results; their identities are returned for the
+/// checks across files (duplicates, per environment).
+fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report, Vec<Identity>) {
     let mut report = Report::default();
     report.summary.files = results.len();
     let mut connections = Vec::new();
@@ -195,14 +226,9 @@ fn gather(
         connections.extend(result.connections);
         identities.extend(result.identities);
     }
-    diagnostics.extend(duplicates::duplicate_connections(
-        &identities,
-        orgs,
-        &mut report.sources,
-    ));
     report.config.connections = connections;
     report.diagnostics = diagnostics;
-    report
+    (report, identities)
 }
 
 /// A message never quotes a secret value of its file, whatever field the

@@ -251,8 +251,9 @@ fn sandbox_rule(place: &Place<'_>) -> Option<Diagnostic> {
                     "variables are not allowed in `sandbox` (it is part of the identity)".into(),
                 )
                 .with_help(
-                    "use environments: one file or folder per sandbox, each naming it literally \
-                     (`connections/dev/` with `sandbox: dev`, `connections/prod/` with `sandbox: prod`)",
+                    "leave `sandbox` out and give each environment its own in provision.yaml \
+                     (`environments: { dev: { sandbox: dev }, prod: { sandbox: prod } }`): \
+                     a document without `sandbox` takes its environment's",
                 ),
         );
     }

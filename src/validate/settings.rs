@@ -74,7 +74,10 @@ pub(super) fn check_settings_file(
         ));
     }
     match serde_json::from_value::<Settings>(value) {
-        Ok(settings) => (Some(settings), diags, Some(source.text)),
+        Ok(settings) => {
+            diags.extend(super::environment_settings::check(path, doc, &settings));
+            (Some(settings), diags, Some(source.text))
+        }
         Err(err) => {
             diags.push(Diagnostic::error(
                 Code::Schema,

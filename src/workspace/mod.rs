@@ -136,17 +136,27 @@ fn variables<'a>(
 /// Validates the paths and, when it exists, the settings file named by
 /// the shared config flags (no network, no secrets).
 pub(crate) fn validate_config(config: &ConfigOptions, diagnostics_only: bool) -> Report {
+    validate_config_in(config, diagnostics_only, validate::EnvScope::default())
+}
+
+/// [`validate_config`], checking the environments `scope` asks for.
+pub(crate) fn validate_config_in(
+    config: &ConfigOptions,
+    diagnostics_only: bool,
+    scope: validate::EnvScope<'_>,
+) -> Report {
     let settings_file = config
         .settings
         .is_file()
         .then_some(config.settings.as_path());
-    validate::validate_paths(
+    validate::validate_paths_in(
         &config.paths,
         settings_file,
         Options {
             allow_plaintext_secrets: config.allow_plaintext_secrets,
             diagnostics_only,
         },
+        scope,
     )
 }
 
@@ -224,12 +234,17 @@ impl Workspace {
         env: Environment,
         needed: &SecretsNeeded,
     ) -> Result<Workspace, Error> {
-        let report = validated(config)?;
+        let mut report = validated(config)?;
         target.settings_file = Some(config.settings.clone());
         let mut warnings = Vec::new();
         let environment = select(&report.config.settings, target.env_flag.as_deref(), &env)?;
         target.environment = environment.as_ref().map(|s| s.name.clone());
         let settings = effective(&report.config.settings, environment.as_ref());
+        report.config.connections = desired::in_environment(
+            std::mem::take(&mut report.config.connections),
+            target.environment.as_deref(),
+            settings.sandbox.as_deref(),
+        );
         let project = Project::of_settings(&config.settings);
         let missing = Mutex::new(BTreeSet::new());
         let whole_strings = resolve::whole_connection_strings(&report.config.connections);

@@ -183,6 +183,7 @@ fn ledger_connection() -> provision::config::Connection {
             ssl_mode: Some(SslMode::Azure(AzureSslMode::VerifyFull)),
         }),
         secret_version: None,
+        environments: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Environments: one set of documents acted on in dev and prod. Choosing
 //! one (`-e`, `PROVISION_ENV`), listing them, and what each resolves to.
 
+mod all_envs;
 mod branch;
+mod documents;
 mod selection;
 
 use provision::emulator::EmulatorConfig;

@@ -278,6 +278,7 @@ fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
                 ssl_mode: None,
             }),
             secret_version: None,
+            environments: None,
         };
         let body = CreateConnectionRequest::from_connection(&connection);
         world

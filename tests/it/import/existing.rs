@@ -30,6 +30,7 @@ fn by_string(name: &str) -> Connection {
             connection_string: "Server=h;Database=d;Port=5432;UID=u;Password=never-returned".into(),
         }),
         secret_version: None,
+        environments: None,
     }
 }
 

@@ -51,6 +51,7 @@ pub fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
             ssl_mode,
         }),
         secret_version: None,
+        environments: None,
     }
 }
 

@@ -8,7 +8,7 @@ use super::cases::{code_of, diagnostics_in_text};
 use crate::support::util::{fixtures, provision};
 
 /// Codes whose example is the settings file, beside a valid connection.
-const SETTINGS_EXAMPLES: [&str; 3] = ["P011", "S199", "V208"];
+const SETTINGS_EXAMPLES: [&str; 5] = ["P011", "S199", "V208", "V212", "V213"];
 /// Codes only runs that resolve secrets report (the example runs `apply`,
 /// which needs them all), with the variable their example needs.
 const PLAN_EXAMPLES: [(&str, &str); 2] = [
@@ -16,7 +16,15 @@ const PLAN_EXAMPLES: [(&str, &str); 2] = [
     ("V207", "BILLING_DB_PASSWORD=semi;colon"),
 ];
 /// Examples not run here, and why.
-const EXCUSED_EXAMPLES: [(&str, &str); 7] = [
+const EXCUSED_EXAMPLES: [(&str, &str); 9] = [
+    (
+        "V214",
+        "two files (settings with `vars`, a document): fixture v214-secret-from-vars",
+    ),
+    (
+        "V215",
+        "two files (settings with environments, a document): fixture v215-undefined-in-environment",
+    ),
     (
         "P001",
         "a shell session removing a link's target: fixture p001-dangling-link",

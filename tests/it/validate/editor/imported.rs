@@ -56,6 +56,7 @@ fn awkward() -> Vec<Connection> {
                     ssl_mode,
                 }),
                 secret_version: None,
+                environments: None,
             }
         })
         .collect()

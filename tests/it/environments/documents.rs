@@ -1,0 +1,194 @@
+//! One set of documents in every environment: a document without `sandbox`
+//! takes its environment's (so its key is computed per environment),
+//! `environments: [prod]` limits it, and `${VAR}`s resolve from the
+//! environment's committed `vars` before the process environment.
+
+use crate::support::util::{Finished, provision};
+
+const SETTINGS: &str = "\
+environments:
+  dev:
+    sandbox: dev
+    orgs: { azure: { imsOrg: \"DEVAZURE@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.dev.pg.example.com }
+  prod:
+    sandbox: prod
+    orgs: { azure: { imsOrg: \"PRDAZURE@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.pg.example.com }
+";
+
+/// `name` without `sandbox`, its server `${ORDERS_HOST}`, then `extra`.
+fn doc(name: &str, extra: &str) -> String {
+    format!(
+        "name: {name}\ncloud: azure\nauth:\n  type: basic\n  server: ${{ORDERS_HOST}}\n  port: 5432\n  database: app\n  username: aep\n  password: ${{DB_PASSWORD}}\n  sslMode: Verify Full\n{extra}"
+    )
+}
+
+fn project(settings: &str, files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("provision.yaml"), settings).unwrap();
+    for (name, text) in files {
+        let path = dir.path().join("connections").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn run(dir: &tempfile::TempDir, args: &[&str]) -> Finished {
+    provision()
+        .current_dir(dir.path())
+        .env_remove("PROVISION_ENV")
+        .env_remove("ORDERS_HOST")
+        .env("DB_PASSWORD", "canary-Pw-51x7q")
+        .args(args)
+        .run()
+}
+
+#[test]
+fn keys_are_computed_per_environment_and_limited_documents_stay_home() {
+    let dir = project(
+        SETTINGS,
+        &[
+            ("orders.yaml", doc("orders-db", "")),
+            ("audit.yaml", doc("audit-db", "environments: [prod]\n")),
+        ],
+    );
+    let dev = run(&dir, &["plan", "--emulator", "-e", "dev"]).expect_code(0);
+    let out = dev.stdout();
+    assert!(out.contains("azure/dev/orders-db"), "{out}");
+    assert!(
+        !out.contains("audit-db"),
+        "prod's document planned in dev: {out}"
+    );
+    assert!(!out.contains("azure/prod/"), "{out}");
+    let prod = run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(0);
+    let out = prod.stdout();
+    assert!(out.contains("azure/prod/orders-db"), "{out}");
+    assert!(out.contains("azure/prod/audit-db"), "{out}");
+    assert!(!out.contains("azure/dev/"), "{out}");
+}
+
+#[test]
+fn vars_come_before_the_process_environment_with_a_warning_when_they_differ() {
+    let dir = project(SETTINGS, &[("orders.yaml", doc("orders-db", ""))]);
+    let plan = |extra: Option<&str>| {
+        let mut run = provision()
+            .current_dir(dir.path())
+            .env("DB_PASSWORD", "canary-Pw-51x7q")
+            .args(["plan", "--emulator", "-e", "prod", "--format", "json"]);
+        run = match extra {
+            Some(value) => run.env("ORDERS_HOST", value),
+            None => run.env_remove("ORDERS_HOST"),
+        };
+        run.run().expect_code(0)
+    };
+    let quiet = plan(None);
+    assert!(
+        !quiet.stderr().contains("ORDERS_HOST"),
+        "{}",
+        quiet.stderr()
+    );
+    let same = plan(Some("orders.pg.example.com"));
+    assert!(!same.stderr().contains("ORDERS_HOST"), "{}", same.stderr());
+    let differing = plan(Some("orders.dev.pg.example.com"));
+    insta::assert_snapshot!("differing_var", differing.stderr());
+    // The committed value is the one planned, whatever the process says.
+    assert_eq!(quiet.stdout(), differing.stdout());
+}
+
+#[test]
+fn the_process_environment_fills_what_vars_leave_out() {
+    let settings = SETTINGS.replace("    vars: { ORDERS_HOST: orders.pg.example.com }\n", "");
+    let dir = project(&settings, &[("orders.yaml", doc("orders-db", ""))]);
+    let out = run(&dir, &["plan", "--emulator", "-e", "prod"]);
+    // Unset under --emulator: a placeholder, named.
+    assert!(out.stderr().contains("`ORDERS_HOST`"), "{}", out.stderr());
+    let out = provision()
+        .current_dir(dir.path())
+        .env("DB_PASSWORD", "x")
+        .env("ORDERS_HOST", "from-the-process.example.com")
+        .args(["plan", "--emulator", "-e", "prod"])
+        .run()
+        .expect_code(0);
+    assert!(!out.stderr().contains("ORDERS_HOST"), "{}", out.stderr());
+}
+
+#[test]
+fn a_secret_from_vars_is_an_error_naming_the_variable() {
+    let settings = format!("vars:\n  DB_PASSWORD: committed-canary\n{SETTINGS}");
+    let dir = project(&settings, &[("orders.yaml", doc("orders-db", ""))]);
+    for args in [&["validate"][..], &["plan", "--emulator", "-e", "dev"]] {
+        let out = run(&dir, args).expect_code(1);
+        let all = out.stdout() + &out.stderr();
+        assert!(all.contains("V214"), "{args:?}: {all}");
+        assert!(all.contains("`${DB_PASSWORD}` is a secret here"), "{all}");
+        assert!(!all.contains("committed-canary"), "{all}");
+    }
+    let settings = format!(
+        "vars:\n  AEP_SECRET: committed-canary\ncredentials:\n  clientId: x\n  clientSecret: ${{AEP_SECRET}}\n{SETTINGS}"
+    );
+    let dir = project(&settings, &[("orders.yaml", doc("orders-db", ""))]);
+    let out = run(&dir, &["validate"]).expect_code(1);
+    assert!(
+        out.stdout()
+            .contains("`credentials.clientSecret` is a secret and uses `${AEP_SECRET}`"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn validate_checks_every_environments_resolution_or_the_one_given() {
+    let settings = SETTINGS.replace("    vars: { ORDERS_HOST: orders.pg.example.com }\n", "");
+    let dir = project(&settings, &[("orders.yaml", doc("orders-db", ""))]);
+    let out = run(&dir, &["validate"]).expect_code(0);
+    insta::assert_snapshot!("validate_all", out.stdout());
+    let out = run(&dir, &["validate", "-e", "dev"]).expect_code(0);
+    assert!(!out.stdout().contains("V215"), "{}", out.stdout());
+    let out = run(&dir, &["validate", "-e", "prd"]).expect_code(64);
+    assert!(
+        out.stderr().contains("did you mean `prod`?"),
+        "{}",
+        out.stderr()
+    );
+}
+
+#[test]
+fn the_same_name_in_two_environments_is_no_duplicate_but_twice_in_one_is() {
+    let dir = project(
+        SETTINGS,
+        &[
+            ("a.yaml", doc("orders-db", "environments: [dev]\n")),
+            ("b.yaml", doc("orders-db", "environments: [prod]\n")),
+        ],
+    );
+    run(&dir, &["validate"]).expect_code(0);
+    let dir = project(
+        SETTINGS,
+        &[
+            ("a.yaml", doc("orders-db", "")),
+            ("b.yaml", doc("orders-db", "environments: [prod]\n")),
+        ],
+    );
+    let out = run(&dir, &["validate"]).expect_code(1);
+    assert!(
+        out.stdout()
+            .contains("duplicate connection `azure/prod/orders-db`"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn a_document_without_sandbox_needs_one_from_its_environment() {
+    let settings = SETTINGS.replace("    sandbox: prod\n", "");
+    let dir = project(&settings, &[("orders.yaml", doc("orders-db", ""))]);
+    let out = run(&dir, &["validate"]).expect_code(1);
+    assert!(
+        out.stdout()
+            .contains("`orders-db` names no `sandbox`, and environment `prod` sets none"),
+        "{}",
+        out.stdout()
+    );
+}
