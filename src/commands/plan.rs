@@ -25,7 +25,9 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: PlanFormat,
-    /// Save the plan (no secrets in it) for `apply --plan`.
+    /// Save the plan (no secrets in it) for `apply --plan`. Unlike a plain
+    /// plan, it needs every secret the apply will send (and
+    /// `PROVISION_STATE_KEY` once state uses one).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Plan every environment of the settings, in order, into one report
