@@ -152,14 +152,17 @@ fn enter_state(command: &mut state::StateCommand) -> Result<()> {
         }
         S::Migrate(a) => {
             // `--to FILE` is a path given here; a URL is not.
-            let mut to = (!a.to.contains("://")).then(|| std::path::PathBuf::from(&a.to));
+            let mut to =
+                a.to.as_ref()
+                    .filter(|to| !to.contains("://"))
+                    .map(std::path::PathBuf::from);
             let t = &mut a.state.target;
             enter(
                 &mut t.config,
                 t.state.as_mut().into_iter().chain(to.as_mut()),
             )?;
             if let Some(to) = to {
-                a.to = to.to_string_lossy().into_owned();
+                a.to = Some(to.to_string_lossy().into_owned());
             }
             return Ok(());
         }

@@ -33,7 +33,8 @@ pub(crate) enum StateCommand {
     /// Clear the lock details left by a run that died.
     Unlock(StateArgs),
     /// Copy the current state to another backend: `--to postgres://...` or
-    /// `--to FILE`; refuses a target that already holds connections.
+    /// `--to FILE`; refuses a target that already holds connections. With
+    /// `--to-env NAME`: move the state from before environments into NAME's.
     Migrate(StateMigrateArgs),
 }
 
@@ -58,8 +59,18 @@ pub(crate) struct StateShowArgs {
 #[derive(Debug, Args)]
 pub(crate) struct StateMigrateArgs {
     /// Where to copy state: a `postgres://` URL or a file path.
-    #[arg(long, value_name = "URL|FILE")]
-    pub to: String,
+    #[arg(
+        long,
+        value_name = "URL|FILE",
+        required_unless_present = "to_env",
+        conflicts_with = "to_env"
+    )]
+    pub to: Option<String>,
+    /// Move the records of the state from before environments
+    /// (`.provision/state.json`, namespace `default`) into environment
+    /// NAME's own state, leaving the old one empty.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["to_namespace", "env"])]
+    pub to_env: Option<String>,
     /// Namespace in the target database (default: the source's namespace
     /// setting, else `default`).
     #[arg(long, value_name = "NAME")]
@@ -250,6 +261,9 @@ fn unlock(args: &StateArgs) -> Result<()> {
 /// Copies the whole state (lineage and serial kept) to `--to`, holding both
 /// locks; a target that already records connections is left alone.
 fn migrate(args: &StateMigrateArgs) -> Result<()> {
+    let (Some(to), None) = (&args.to, &args.to_env) else {
+        return migrate_to_env(args);
+    };
     let source = backend(&args.state)?;
     let command = "provision state migrate";
     let _source_lock = source.lock(command, Duration::ZERO)?;
@@ -260,7 +274,7 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
             source.describe()
         )));
     }
-    let is_url = args.to.starts_with("postgres://") || args.to.starts_with("postgresql://");
+    let is_url = to.starts_with("postgres://") || to.starts_with("postgresql://");
     let describe = if is_url {
         let namespace = match &args.to_namespace {
             Some(ns) => ns.clone(),
@@ -272,11 +286,11 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
                 workspace::namespace(&target, &settings, &env)?
             }
         };
-        let target = PostgresBackend::new(&args.to, &namespace)
-            .map_err(|err| Error::Setup(err.to_string()))?;
+        let target =
+            PostgresBackend::new(to, &namespace).map_err(|err| Error::Setup(err.to_string()))?;
         copy_into(&target, command, |t| t.replace(&state), &*source)?
     } else {
-        let target = FileBackend::new(&args.to);
+        let target = FileBackend::new(to);
         copy_into(&target, command, |t| t.save(&state), &*source)?
     };
     output::result_line(&format!(
@@ -285,6 +299,26 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         state.lineage,
         state.serial,
         source.describe()
+    ));
+    Ok(())
+}
+
+/// `--to-env NAME`: the pre-environments state's records into NAME's.
+fn migrate_to_env(args: &StateMigrateArgs) -> Result<()> {
+    let Some(name) = args.to_env.as_deref() else {
+        return Err(Error::Usage(
+            "expected `--to URL|FILE` or `--to-env NAME`".into(),
+        ));
+    };
+    let moved = workspace::migrate::to_env(
+        &args.state.target.config,
+        &args.state.target.options(),
+        name,
+        &Environment::process(),
+    )?;
+    output::result_line(&format!(
+        "moved {} connection(s) from {} to {} (environment `{name}`); the old state is left empty",
+        moved.count, moved.from, moved.to
     ));
     Ok(())
 }

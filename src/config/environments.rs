@@ -1,143 +1,8 @@
-//! `environments:` in `provision.yaml`: named sets of overrides over the
-//! top-level settings (dev, prod), kept in the order written so that every
-//! listing and `plan --all-envs` follows the file.
+//! Settings per environment: [`Settings::for_environment`] puts an
+//! environment's keys over the top-level ones (whole keys; only `vars`
+//! merge), and the names in the order the file writes them.
 
-use std::collections::BTreeMap;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use super::settings::{Credentials, Orgs, Settings, StateSettings, TimeoutSettings};
-
-/// The pattern an environment name follows: it names a state file
-/// (`.provision/state.NAME.json`) and a PostgreSQL namespace.
-pub const ENVIRONMENT_NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$";
-
-/// What an environment does to dataflows (they arrive in a later version:
-/// until then the mode is accepted, checked and shown).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Dataflows are created and kept disabled, whatever `enabled` says.
-    Development,
-    /// Dataflows are protected unless a document says `protect: false`.
-    Production,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Development => "development",
-            Mode::Production => "production",
-        }
-    }
-}
-
-/// One environment: any top-level setting but `environments`, replacing the
-/// top-level value whole when set (only `vars` merge, by name).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct EnvironmentSettings {
-    /// The IMS organization for each cloud in this environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orgs: Option<Orgs>,
-    /// Flow Service host in this environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// Adobe IMS host in this environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ims: Option<String>,
-    /// Credentials of this environment: replaces the top-level ones whole
-    /// (never mixed with them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<Credentials>,
-    /// Where this environment's state lives (default: namespace = the
-    /// environment's name, or `.provision/state.NAME.json`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<StateSettings>,
-    /// How many connections are created at once in this environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 256))]
-    pub parallelism: Option<u16>,
-    /// Deadlines in this environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeouts: Option<TimeoutSettings>,
-    /// The sandbox of documents that do not name one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
-    pub sandbox: Option<String>,
-    /// Non-secret values for `${VAR}`, merged by name over the top-level
-    /// `vars`; committed and reviewed, so never a password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vars: Option<BTreeMap<String, String>>,
-    /// `development` or `production`: what happens to dataflows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<Mode>,
-    /// `apply` refuses, before any request, on any other git branch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 255))]
-    pub branch: Option<String>,
-}
-
-/// The environments by name, in the order the file writes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Environments(pub Vec<(String, EnvironmentSettings)>);
-
-impl Environments {
-    /// The names, in settings order.
-    pub fn names(&self) -> Vec<&str> {
-        self.0.iter().map(|(name, _)| name.as_str()).collect()
-    }
-
-    /// The environment called `name`.
-    pub fn get(&self, name: &str) -> Option<&EnvironmentSettings> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, e)| e)
-    }
-}
-
-impl Serialize for Environments {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-impl<'de> Deserialize<'de> for Environments {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Ordered;
-        impl<'de> Visitor<'de> for Ordered {
-            type Value = Environments;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map of environment names to their settings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Environments, A::Error> {
-                let mut entries = Vec::new();
-                while let Some((name, settings)) = map.next_entry()? {
-                    entries.push((name, settings));
-                }
-                Ok(Environments(entries))
-            }
-        }
-        deserializer.deserialize_map(Ordered)
-    }
-}
-
-impl JsonSchema for Environments {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Environments".into()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let item = generator.subschema_for::<EnvironmentSettings>();
-        json_schema!({
-            "description": "Named environments (e.g. `dev`, `prod`), each overriding the top-level settings key by key.",
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": { "pattern": ENVIRONMENT_NAME_PATTERN },
-            "additionalProperties": item,
-        })
-    }
-}
+use super::settings::{Environments, Settings};
 
 impl Settings {
     /// The settings `name` runs with: each key the environment sets
@@ -180,6 +45,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Mode;
 
     fn settings(yaml: serde_json::Value) -> Settings {
         serde_json::from_value(yaml).unwrap()

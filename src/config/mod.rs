@@ -17,6 +17,8 @@ pub use connection::{
     Auth, AzureSslMode, BasicAuth, Cloud, Connection, ConnectionStringAuth, NAME_MAX_CHARS,
     NAME_PATTERN, NameProblem, SslMode,
 };
-pub use environments::{ENVIRONMENT_NAME_PATTERN, EnvironmentSettings, Environments, Mode};
 pub use key::{ConnectionKey, KeyError};
-pub use settings::{Credentials, OrgSettings, Orgs, Settings, StateBackendKind, StateSettings};
+pub use settings::{
+    Credentials, ENVIRONMENT_NAME_PATTERN, EnvironmentSettings, Environments, Mode, OrgSettings,
+    Orgs, Settings, StateBackendKind, StateSettings,
+};

@@ -96,4 +96,6 @@ pub(super) struct Head<'a> {
     pub(super) version: u32,
     pub(super) lineage: &'a str,
     pub(super) serial: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) environment: Option<&'a str>,
 }

@@ -92,6 +92,7 @@ impl FileBackend {
             version: FORMAT_VERSION,
             lineage: &state.lineage,
             serial: state.serial,
+            environment: state.environment.as_deref(),
         };
         let mut text = serde_json::to_vec_pretty(&Snapshot {
             head: &head,

@@ -8,6 +8,7 @@ mod file;
 mod journal;
 mod lock;
 pub mod postgres;
+mod scoped;
 pub mod timestamp;
 mod undo;
 
@@ -20,13 +21,16 @@ use serde::{Deserialize, Serialize};
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
+pub use scoped::EnvironmentBound;
 pub use undo::Undo;
 
 /// The state format version this build writes. Version 2 added the file
 /// backend's journal (`state.json.journal`): a provision that reads only
 /// version 1 would miss the journal's writes, so it must refuse the file.
 /// Version 3 added each record's `secretVersion` and `connectionStringParts`.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 4 added `environment`: the settings environment that wrote the
+/// state, so another environment's run refuses it.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest format this build still reads (and upgrades on its next write:
 /// older records have no `secretVersion`).
@@ -46,6 +50,10 @@ pub struct State {
     pub lineage: String,
     /// +1 on every write.
     pub serial: u64,
+    /// The settings environment (`-e NAME`) whose runs write this state;
+    /// `None` for a project without environments (and states before format 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     #[serde(default)]
     pub connections: BTreeMap<ConnectionKey, Record>,
     /// Creates that were sent (or about to be) but not yet recorded: if a run
@@ -123,6 +131,7 @@ impl State {
             version: FORMAT_VERSION,
             lineage: String::new(),
             serial: 0,
+            environment: None,
             connections: BTreeMap::new(),
             pending: BTreeMap::new(),
         }
@@ -215,6 +224,24 @@ pub enum StateError {
     },
     #[error("state backend: {0}")]
     Backend(String),
+    #[error(
+        "state {state} was written by environment `{recorded}`, and this run acts in {}: refusing it (each environment has its own state; point this run at its own, or select `-e {recorded}`)",
+        running.as_ref().map_or_else(|| "no environment (the settings define none)".to_owned(), |r| format!("environment `{r}`"))
+    )]
+    OtherEnvironment {
+        state: String,
+        recorded: String,
+        running: Option<String>,
+    },
+    #[error(
+        "state {state} of environment `{environment}` is empty, and the state from before environments, {legacy}, records {count} connection(s): move them first with `provision state migrate --to-env {environment}` (or they would be created again)"
+    )]
+    Unmigrated {
+        state: String,
+        legacy: String,
+        count: usize,
+        environment: String,
+    },
 }
 
 /// Where state lives. Implementations persist every `record` call before

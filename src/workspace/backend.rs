@@ -12,12 +12,53 @@ use crate::desired::Environment;
 use crate::desired::resolve;
 use crate::error::Error;
 use crate::state::postgres::DEFAULT_NAMESPACE;
-use crate::state::{FileBackend, PostgresBackend, StateBackend};
+use crate::state::{EnvironmentBound, FileBackend, PostgresBackend, StateBackend};
+
+/// The state backend the flags and settings choose (see [`chosen`]), bound
+/// to the run's environment: a state another environment wrote is refused,
+/// and an environment's empty default state beside a pre-environments one
+/// that holds records points to `state migrate --to-env`.
+pub(crate) fn backend(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Arc<dyn StateBackend>, Error> {
+    let inner = chosen(target, settings, env)?;
+    let state = settings.state.clone().unwrap_or_default();
+    let defaulted = target.state.is_none()
+        && target.state_namespace.is_none()
+        && state.path.is_none()
+        && state.namespace.is_none();
+    let legacy = match &target.environment {
+        Some(_) if defaulted => legacy(target, settings, env).ok(),
+        _ => None,
+    };
+    Ok(Arc::new(EnvironmentBound::new(
+        inner,
+        target.environment.clone(),
+        legacy,
+    )))
+}
+
+/// The default state of the project as it was before environments
+/// (`.provision/state.json`, namespace `default`): what `state migrate
+/// --to-env` moves from.
+pub(crate) fn legacy(
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Arc<dyn StateBackend>, Error> {
+    let before = TargetOptions {
+        environment: None,
+        ..target.clone()
+    };
+    chosen(&before, settings, env)
+}
 
 /// The state backend the flags and settings choose: `--state FILE` is a
 /// file; `--state-url`, or settings `backend: postgres` (outside
 /// `--emulator`), is PostgreSQL; otherwise the settings' or default file.
-pub(crate) fn backend(
+pub(crate) fn chosen(
     target: &TargetOptions,
     settings: &Settings,
     env: &Environment,

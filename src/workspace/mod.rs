@@ -9,6 +9,7 @@ mod connect;
 mod env_list;
 mod environment;
 mod hints;
+pub(crate) mod migrate;
 mod planning;
 mod root;
 

@@ -332,6 +332,7 @@ impl StateBackend for PostgresBackend {
             before,
             serial: state.serial,
             lineage: state.lineage.clone(),
+            environment: state.environment.clone(),
             fence,
         };
         let changes = changes.to_vec();

@@ -53,7 +53,7 @@ pub(super) async fn load(
 ) -> Result<State, PostgresError> {
     let Some(head) = client
         .query_opt(
-            "SELECT version, lineage, serial FROM provision_namespaces WHERE namespace = $1",
+            "SELECT version, lineage, serial, environment FROM provision_namespaces WHERE namespace = $1",
             &[&namespace],
         )
         .await
@@ -99,6 +99,7 @@ pub(super) async fn load(
     Ok(State {
         version: FORMAT_VERSION,
         lineage: head.try_get(1).map_err(failed)?,
+        environment: head.try_get(3).map_err(failed)?,
         serial: u64::try_from(serial).map_err(|_| {
             PostgresError::Query(format!(
                 "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
@@ -115,6 +116,8 @@ pub(super) struct Head {
     pub(super) before: u64,
     pub(super) serial: u64,
     pub(super) lineage: String,
+    /// The environment that writes the namespace (kept when `None`).
+    pub(super) environment: Option<String>,
     pub(super) fence: Option<i64>,
 }
 
@@ -132,23 +135,25 @@ async fn advance(tx: &Transaction<'_>, namespace: &str, head: &Head) -> Result<(
     let version = FORMAT_VERSION as i32;
     let moved = tx
         .execute(
-            "UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now()
+            "UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now(),
+                    environment = COALESCE($6, environment)
              WHERE namespace = $1 AND serial = $2",
-            &[&namespace, &before_serial, &serial, &head.lineage, &version],
+            &[&namespace, &before_serial, &serial, &head.lineage, &version, &head.environment],
         )
         .await
         .map_err(failed)?;
-    let moved = if moved == 0 && before == 0 {
-        tx.execute(
-            "INSERT INTO provision_namespaces (namespace, version, lineage, serial)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (namespace) DO NOTHING",
-            &[&namespace, &version, &head.lineage, &serial],
+    let moved =
+        if moved == 0 && before == 0 {
+            tx.execute(
+            "INSERT INTO provision_namespaces (namespace, version, lineage, serial, environment)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (namespace) DO NOTHING",
+            &[&namespace, &version, &head.lineage, &serial, &head.environment],
         )
         .await
         .map_err(failed)?
-    } else {
-        moved
-    };
+        } else {
+            moved
+        };
     if moved == 1 {
         return Ok(());
     }
@@ -218,6 +223,7 @@ pub(super) async fn replace(
         before: 0,
         serial: state.serial,
         lineage: state.lineage.clone(),
+        environment: state.environment.clone(),
         fence: None,
     };
     advance(&tx, namespace, &head).await?;

@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "ALTER TABLE provision_connections ADD COLUMN secret_version bigint;
          ALTER TABLE provision_connections ADD COLUMN connection_string_parts text;",
     ),
+    (
+        5,
+        "the settings environment each namespace is written by",
+        "ALTER TABLE provision_namespaces ADD COLUMN environment text;",
+    ),
 ];
 
 /// The newest schema version this build knows.

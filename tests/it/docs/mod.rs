@@ -134,6 +134,24 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: docs::run::settings_example_validates_and_plans",
     ),
     (
+        "docs/guides/environments-and-promotion.md",
+        "## One org with several sandboxes",
+        "yaml",
+        "run: docs::run::environments_guide_examples_validate_and_plan",
+    ),
+    (
+        "docs/guides/environments-and-promotion.md",
+        "## One org per environment",
+        "yaml",
+        "run: docs::run::environments_guide_examples_validate_and_plan",
+    ),
+    (
+        "docs/guides/environments-and-promotion.md",
+        "## Moving an existing project onto environments",
+        "sh",
+        "run: environments::state::moving_a_project_onto_environments_goes_through_migrate_to_env",
+    ),
+    (
         "docs/reference/settings.md",
         "## Environments",
         "yaml",

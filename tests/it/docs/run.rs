@@ -318,6 +318,27 @@ fn environments_example_validates_and_plans() {
     shell.ok("provision plan --emulator -e prod", dir.path(), &[]);
 }
 
+#[test]
+fn environments_guide_examples_validate_and_plan() {
+    let guide = "docs/guides/environments-and-promotion.md";
+    let sandboxes = blocks_at(guide, "## One org with several sandboxes", "yaml");
+    let per_org = &blocks_at(guide, "## One org per environment", "yaml")[0];
+    let document = &sandboxes[1].text;
+    for settings in [&sandboxes[0].text, &per_org.text] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("provision.yaml"), settings).unwrap();
+        std::fs::create_dir_all(dir.path().join("connections")).unwrap();
+        std::fs::write(dir.path().join("connections/orders.yaml"), document).unwrap();
+        let shell = Shell::new();
+        let out = shell.ok("provision validate", dir.path(), &[]);
+        assert!(out.contains(": 0 errors"), "{out}");
+        let out = shell.ok("provision plan --emulator -e dev", dir.path(), &[]);
+        assert!(out.contains("azure/dev/orders-db"), "{out}");
+        let out = shell.ok("provision plan --emulator -e prod", dir.path(), &[]);
+        assert!(out.contains("azure/prod/orders-db"), "{out}");
+    }
+}
+
 /// `text` with every UUID replaced by `…`, as the docs write ids.
 fn without_ids(text: &str) -> String {
     let mut out = String::new();

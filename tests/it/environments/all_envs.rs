@@ -92,10 +92,16 @@ fn detailed_exit_codes_say_changes_anywhere_and_failure_anywhere() {
 #[test]
 fn all_envs_takes_neither_an_environment_nor_an_out_file() {
     let world = world();
-    world
-        .run(&["plan", "--all-envs", "-e", "dev"])
-        .expect_code(64);
-    world
-        .run(&["plan", "--all-envs", "--out", "plan.json"])
-        .expect_code(64);
+    for args in [
+        &["plan", "--all-envs", "-e", "dev"][..],
+        &["plan", "--all-envs", "--out", "plan.json"],
+    ] {
+        let out = world.run(args).expect_code(64);
+        assert!(
+            out.stderr().contains("cannot be used with"),
+            "{}",
+            out.stderr()
+        );
+    }
+    assert!(!world.path().join("plan.json").exists());
 }

@@ -4,7 +4,9 @@
 mod all_envs;
 mod branch;
 mod documents;
+mod promotion;
 mod selection;
+mod state;
 
 use provision::emulator::EmulatorConfig;
 

@@ -1,0 +1,114 @@
+//! `state migrate --to-env NAME`: moves the records of the state a project
+//! kept before it had environments into one environment's own state, which
+//! records that environment; the old state is left empty, so a second
+//! environment cannot take the same connections over.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::backend::{chosen, legacy};
+use super::{TargetOptions, select, settings_only};
+use crate::desired::Environment;
+use crate::error::Error;
+use crate::state::{Change, State};
+
+/// What was moved, from where to where.
+#[derive(Debug)]
+pub(crate) struct Moved {
+    pub count: usize,
+    pub from: String,
+    pub to: String,
+}
+
+/// Moves every record of the pre-environments state into `name`'s state.
+/// Refused when that state already holds records or the old one has none.
+pub(crate) fn to_env(
+    settings_file: &Path,
+    target: &TargetOptions,
+    name: &str,
+    env: &Environment,
+) -> Result<Moved, Error> {
+    let settings = settings_only(settings_file)?;
+    let selected = select(&settings, Some(name), env)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "--to-env {name}: the settings define no `environments`: add them to provision.yaml first"
+        ))
+    })?;
+    let before = TargetOptions {
+        environment: None,
+        ..target.clone()
+    };
+    let source = legacy(&before, &settings, env)?;
+    let after = TargetOptions {
+        environment: Some(selected.name.clone()),
+        ..target.clone()
+    };
+    let destination = chosen(&after, &selected.settings, env)?;
+    if source.describe() == destination.describe() {
+        return Err(Error::Failed(format!(
+            "the state from before environments and environment `{name}`'s are the same state {}: nothing to move",
+            source.describe()
+        )));
+    }
+    let command = "provision state migrate --to-env";
+    let _source_lock = source.lock(command, Duration::ZERO)?;
+    let _destination_lock = destination.lock(command, Duration::ZERO)?;
+    let mut old = source.load()?;
+    if let Some(other) = &old.environment {
+        return Err(Error::Failed(format!(
+            "state {} already belongs to environment `{other}`: it is not a state from before environments",
+            source.describe()
+        )));
+    }
+    let count = old.connections.len() + old.pending.len();
+    if count == 0 {
+        return Err(Error::Failed(format!(
+            "state {} records no connection: nothing to move",
+            source.describe()
+        )));
+    }
+    let mut moved = destination.load()?;
+    if !moved.connections.is_empty() || !moved.pending.is_empty() {
+        return Err(Error::Failed(format!(
+            "state {} of environment `{name}` already records {} connection(s): refusing to mix them (empty it first)",
+            destination.describe(),
+            moved.connections.len() + moved.pending.len()
+        )));
+    }
+    if moved.environment.as_deref().is_some_and(|e| e != name) {
+        return Err(Error::Failed(format!(
+            "state {} belongs to another environment",
+            destination.describe()
+        )));
+    }
+    moved.environment = Some(selected.name.clone());
+    let changes = changes_of(&old);
+    destination.record(&mut moved, &changes)?;
+    let removals: Vec<Change> = changes
+        .iter()
+        .map(|c| Change::Remove(c.key().clone()))
+        .collect();
+    source.record(&mut old, &removals)?;
+    Ok(Moved {
+        count,
+        from: source.describe(),
+        to: destination.describe(),
+    })
+}
+
+/// The records, then the pending creates (a record clears its key's pending entry).
+fn changes_of(state: &State) -> Vec<Change> {
+    let mut changes: Vec<Change> = state
+        .connections
+        .iter()
+        .map(|(k, r)| Change::Upsert(k.clone(), r.clone()))
+        .collect();
+    changes.extend(
+        state
+            .pending
+            .iter()
+            .filter(|(k, _)| !state.connections.contains_key(*k))
+            .map(|(k, p)| Change::Pending(k.clone(), p.clone())),
+    );
+    changes
+}

@@ -1,0 +1,161 @@
+//! State per environment: each environment's default state is its own, the
+//! state records its environment, another environment's run refuses it
+//! naming both, and a project moving onto environments moves its records
+//! with `state migrate --to-env`.
+
+use crate::support::project::doc;
+use crate::support::world::{Backend, World};
+
+fn world(backend: Backend) -> Option<World> {
+    let world = super::two_orgs(backend, "", "")?;
+    let text = doc("orders-db", "prod", "azure").replace("sandbox: prod\n", "");
+    world.write("connections/orders.yaml", &text);
+    Some(world)
+}
+
+/// `apply -e prod` from its branch.
+fn apply_prod(world: &World) {
+    world
+        .cmd(&["apply", "-e", "prod"])
+        .env("GITHUB_REF_TYPE", "branch")
+        .env("GITHUB_REF_NAME", "main")
+        .run()
+        .expect_code(0);
+}
+
+fn each_environment_has_its_own_state_that_records_it(backend: Backend) {
+    let Some(world) = world(backend) else { return };
+    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    apply_prod(&world);
+    for env in ["dev", "prod"] {
+        let out = world
+            .run(&["state", "list", "-e", env, "--format", "json"])
+            .expect_code(0)
+            .json();
+        let keys: Vec<&str> = out["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, [format!("azure/{env}/orders-db")], "{out}");
+    }
+    if backend == Backend::File {
+        let dev: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(world.path().join(".provision/state.dev.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(dev["environment"], "dev");
+        assert_eq!(dev["version"], 4);
+    }
+}
+
+fn another_environments_state_is_refused_naming_both(backend: Backend) {
+    let Some(world) = world(backend) else { return };
+    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    // prod pointed at dev's state by a flag: refused before planning.
+    let dev_state = match backend {
+        Backend::File => vec!["--state", ".provision/state.dev.json"],
+        Backend::Postgres => vec!["--state-namespace"],
+    };
+    let namespace = format!("{}-dev", world.namespace);
+    let mut args = vec!["plan", "-e", "prod"];
+    args.extend(dev_state);
+    if backend == Backend::Postgres {
+        args.push(&namespace);
+    }
+    let out = world.run(&args).expect_code(1);
+    let err = out.stderr().replace(&namespace, "NAMESPACE");
+    assert!(
+        err.contains(
+            "was written by environment `dev`, and this run acts in environment `prod`: refusing it"
+        ),
+        "{err}"
+    );
+    let requests = world.emulator.as_ref().unwrap().requests();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| format!("{r:?}").contains("PRDAZURE")),
+        "prod's org was called: {requests:?}"
+    );
+}
+
+on_both_backends!(
+    each_environment_has_its_own_state_that_records_it,
+    another_environments_state_is_refused_naming_both,
+);
+
+#[test]
+fn moving_a_project_onto_environments_goes_through_migrate_to_env() {
+    // Before: no environments, the prod org at the top level, one state.
+    let world = World::new(provision::emulator::EmulatorConfig::default());
+    world.write(
+        "connections/orders.yaml",
+        &doc("orders-db", "prod", "azure"),
+    );
+    world.write(
+        "provision.yaml",
+        &format!(
+            "orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\ncredentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\n",
+            super::PROD_ORG
+        ),
+    );
+    world.run(&["apply"]).expect_code(0);
+    assert!(world.path().join(".provision/state.json").is_file());
+    // After: environments; prod is the same org and sandbox as before.
+    let settings = format!(
+        "credentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\nenvironments:\n  prod:\n    sandbox: prod\n    orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\n  dev:\n    sandbox: dev\n    orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\n",
+        super::PROD_ORG,
+        super::DEV_ORG
+    );
+    world.write("provision.yaml", &settings);
+    let out = world.run(&["plan", "-e", "prod"]).expect_code(1);
+    insta::assert_snapshot!("unmigrated", out.stderr());
+    let out = world
+        .run(&["state", "migrate", "--to-env", "prod"])
+        .expect_code(0);
+    assert!(
+        out.stdout().contains("moved 1 connection(s)"),
+        "{}",
+        out.stdout()
+    );
+    let out = world
+        .run(&["plan", "-e", "prod", "--detailed-exitcode"])
+        .expect_code(0);
+    assert!(out.stdout().contains("No changes"), "{}", out.stdout());
+    // The old state is empty: no second environment can take it over.
+    let out = world
+        .run(&["state", "migrate", "--to-env", "dev"])
+        .expect_code(1);
+    assert!(
+        out.stderr().contains("records no connection"),
+        "{}",
+        out.stderr()
+    );
+    world.run(&["plan", "-e", "dev"]).expect_code(0);
+}
+
+#[test]
+fn a_format_3_state_is_read_and_upgraded_recording_its_environment() {
+    let Some(world) = world(Backend::File) else {
+        return;
+    };
+    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    let path = world.path().join(".provision/state.dev.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // As a build before environments wrote it.
+    state["version"] = 3.into();
+    state.as_object_mut().unwrap().remove("environment");
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    world
+        .run(&["plan", "-e", "dev", "--detailed-exitcode"])
+        .expect_code(0);
+    world.write("connections/more.yaml", &doc("more-db", "dev", "azure"));
+    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(state["version"], 4);
+    assert_eq!(state["environment"], "dev");
+}
