@@ -163,21 +163,26 @@ pub(super) fn run(command: StateCommand) -> Result<Status> {
 }
 
 fn backend(args: &StateArgs) -> Result<Arc<dyn StateBackend>> {
+    Ok(selected(args)?.0)
+}
+
+/// The backend, and the target options with the environment selected.
+fn selected(args: &StateArgs) -> Result<(Arc<dyn StateBackend>, TargetOptions)> {
     let env = Environment::process();
     let mut target = args.target.options();
     let (settings, _) = workspace::settings_for(&args.target.config, &mut target, &env)?;
-    workspace::backend(&target, &settings, &env)
+    Ok((workspace::backend(&target, &settings, &env)?, target))
 }
 
 fn list(args: &StateListArgs) -> Result<()> {
-    let backend = backend(&args.state)?;
+    let (backend, target) = selected(&args.state)?;
     let state = backend.load_unchecked()?;
     let list = StateList::of(&state, backend.describe());
     match args.format {
         ResultFormat::Text => list.text().iter().for_each(|l| output::result_line(l)),
         ResultFormat::Json => output::result(&reporter::json_document(&list)),
     }
-    if let Some(hint) = workspace::empty_state_hint(&args.state.target.options(), &state) {
+    if let Some(hint) = workspace::empty_state_hint(&target, &state) {
         output::warning(&hint);
     }
     Ok(())

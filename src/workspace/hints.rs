@@ -2,8 +2,6 @@
 //! may have meant, where the `--emulator` rehearsal's state is, and that a
 //! failure to reach IMS is IMS's, not the listing's it was needed for.
 
-use std::path::Path;
-
 use super::{EMULATOR_STATE, TargetOptions};
 use crate::api::ApiError;
 use crate::config::ConnectionKey;
@@ -147,14 +145,22 @@ fn closest_keys<'s>(
 /// state, but a rehearsal left one that records connections: say so.
 pub(crate) fn empty_state_hint(target: &TargetOptions, state: &State) -> Option<String> {
     let empty = state.connections.is_empty() && state.pending.is_empty();
-    if !empty || target.emulator || !Path::new(EMULATOR_STATE).is_file() {
+    // An environment's rehearsal keeps its own state.
+    let rehearsal_state = super::backend::per_environment(EMULATOR_STATE, target);
+    if !empty || target.emulator || !rehearsal_state.is_file() {
         return None;
     }
-    let rehearsal = FileBackend::new(EMULATOR_STATE).load().ok()?;
+    let rehearsal = FileBackend::new(&rehearsal_state).load().ok()?;
     let count = rehearsal.connections.len();
+    let shown = rehearsal_state.display();
+    let env = target
+        .environment
+        .as_ref()
+        .map(|name| format!(" -e {name}"))
+        .unwrap_or_default();
     (count > 0).then(|| {
         format!(
-            "this state records no connections; the `--emulator` rehearsal's state `{EMULATOR_STATE}` records {count}: `provision state list --emulator` lists them"
+            "this state records no connections; the `--emulator` rehearsal's state `{shown}` records {count}: `provision state list --emulator{env}` lists them"
         )
     })
 }

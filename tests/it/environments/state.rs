@@ -159,3 +159,30 @@ fn a_format_3_state_is_read_and_upgraded_recording_its_environment() {
     assert_eq!(state["version"], 4);
     assert_eq!(state["environment"], "dev");
 }
+
+#[test]
+fn an_empty_state_points_to_its_own_environments_rehearsal() {
+    let Some(world) = world(Backend::File) else {
+        return;
+    };
+    world
+        .run(&["apply", "--emulator", "-e", "dev"])
+        .expect_code(0);
+    assert!(
+        world
+            .path()
+            .join(".provision/emulator-state.dev.json")
+            .is_file()
+    );
+    let out = world.run(&["state", "list", "-e", "dev"]).expect_code(0);
+    assert!(
+        out.stderr().contains(
+            "the `--emulator` rehearsal's state `.provision/emulator-state.dev.json` records 1: `provision state list --emulator -e dev` lists them"
+        ),
+        "{}",
+        out.stderr()
+    );
+    // prod rehearsed nothing: no hint there.
+    let out = world.run(&["state", "list", "-e", "prod"]).expect_code(0);
+    assert!(!out.stderr().contains("rehearsal"), "{}", out.stderr());
+}
