@@ -91,3 +91,18 @@ pub(crate) fn use_color() -> bool {
 pub(crate) fn use_color_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
+
+/// One line typed on stdin, without its line ending (`None` at end of
+/// input or on a read error): the answer to a question asked on stderr.
+pub(crate) fn read_answer() -> Option<String> {
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+    }
+}
+
+/// Whether both stdin and stdout are a terminal: someone is there to ask.
+pub(crate) fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}

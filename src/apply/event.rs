@@ -2,16 +2,11 @@
 //! rendering out. The run itself never writes to the terminal; a text or a
 //! JSON renderer turns each event into what the user sees.
 
-use std::collections::BTreeMap;
-
 use super::{ApplyReport, Outcome};
 use crate::check::CheckReport;
-use crate::config::Cloud;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::plan::{Action, Plan};
-use crate::state::State;
-use crate::workspace::Workspace;
+use crate::plan::{Action, Plan, Scene};
 
 /// One thing that happened during an apply.
 #[derive(Debug, Clone, Copy)]
@@ -44,78 +39,11 @@ pub(crate) enum Event<'a> {
 /// Who hears the events of a run.
 pub(crate) trait Reporter: Sync {
     fn event(&self, event: Event<'_>);
-}
 
-/// Where a run acts: per cloud its org, Flow Service host and sandboxes,
-/// and which state it records into (a database URL's password redacted).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Scene {
-    pub targets: Vec<Target>,
-    /// E.g. `file `.provision/state.json`` or `postgres `…` namespace `x``.
-    pub state: String,
-}
-
-/// One cloud a run acts in.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub cloud: Cloud,
-    pub org: String,
-    /// The Flow Service host (`emulator` for an in-process emulator).
-    pub endpoint: String,
-    pub sandboxes: Vec<String>,
-}
-
-/// The default Flow Service host, as the client uses it.
-const DEFAULT_ENDPOINT: &str = "https://platform.adobe.io";
-
-impl Scene {
-    /// The clouds, orgs and sandboxes of the config and of `state`, and the
-    /// host each is reached at (the flag, else the org's, else the global).
-    pub(crate) fn of(ws: &Workspace, state: &State) -> Scene {
-        let mut by_cloud: BTreeMap<Cloud, (String, Vec<String>)> = BTreeMap::new();
-        let desired = ws.desired.iter().map(|d| (&d.key, &d.org));
-        let recorded = state.connections.iter().map(|(k, r)| (k, &r.org));
-        for (key, org) in desired.chain(recorded) {
-            let (known, sandboxes) = by_cloud.entry(key.cloud).or_default();
-            if known.is_empty() {
-                known.clone_from(org);
-            }
-            if !sandboxes.contains(&key.sandbox) {
-                sandboxes.push(key.sandbox.clone());
-            }
-        }
-        let targets = by_cloud
-            .into_iter()
-            .map(|(cloud, (org, mut sandboxes))| {
-                sandboxes.sort();
-                Target {
-                    cloud,
-                    org,
-                    endpoint: endpoint(ws, cloud),
-                    sandboxes,
-                }
-            })
-            .collect();
-        Scene {
-            targets,
-            state: ws.backend.describe(),
-        }
+    /// Shows `plan` and the question whether to carry it out (the answer
+    /// is read from the terminal by the run). Called only when the run was
+    /// asked to confirm: a terminal, no `--auto-approve`.
+    fn ask_approval(&self, plan: &Plan) {
+        let _ = plan;
     }
-}
-
-fn endpoint(ws: &Workspace, cloud: Cloud) -> String {
-    let target = ws.target();
-    if target.emulator {
-        return "emulator".to_owned();
-    }
-    let org = ws.settings.orgs.as_ref().and_then(|orgs| match cloud {
-        Cloud::Azure => orgs.azure.as_ref(),
-        Cloud::Aws => orgs.aws.as_ref(),
-    });
-    target
-        .endpoint
-        .clone()
-        .or_else(|| org.and_then(|o| o.endpoint.clone()))
-        .or_else(|| ws.settings.endpoint.clone())
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
 }

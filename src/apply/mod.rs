@@ -24,7 +24,7 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{ApiError, FlowService, Scope, seconds};
 use crate::plan::{Action, ActionKind, Desired, Plan, Step};
 use crate::state::{Change, Record, timestamp};
-pub(crate) use event::{Event, Reporter, Scene};
+pub(crate) use event::{Event, Reporter};
 pub(crate) use interrupt::Interrupt;
 pub(crate) use recorder::Recorder;
 pub(crate) use report::{ApplyReport, Done, Outcome};

@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{
-    ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, Scene, execute,
-};
+use super::{ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, execute};
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
 use crate::desired::resolve::Resolved;
 use crate::error::{Error, Result};
-use crate::plan::{self, ActionKind, Plan, PlanOptions};
+use crate::plan::{self, ActionKind, Plan, PlanOptions, Scene};
 use crate::state::State;
 use crate::workspace::Workspace;
 
@@ -36,6 +34,9 @@ pub(crate) struct ApplyOptions {
     pub rate_limit: Option<u32>,
     /// Probe every described server first; send nothing if one fails.
     pub preflight: bool,
+    /// Show the plan and ask for `yes` before carrying it out, the answer
+    /// read by this (a line from the terminal, `None` at its end).
+    pub confirm: Option<fn() -> Option<String>>,
 }
 
 /// A finished run: its plan and what happened to each action.
@@ -55,14 +56,15 @@ pub(crate) fn run(
 ) -> Result<ApplyRun> {
     let _lock = ws.backend.lock("provision apply", options.lock_timeout)?;
     let state = ws.backend.load()?;
-    reporter.event(Event::Began(&Scene::of(ws, &state)));
+    let scene = ws.scene(&state);
+    reporter.event(Event::Began(&scene));
     for diagnostic in &ws.diagnostics {
         reporter.event(Event::Diagnostic(diagnostic));
     }
     for warning in &ws.warnings {
         reporter.event(Event::Warning(warning));
     }
-    let result = locked(ws, options, reporter, state);
+    let result = locked(ws, options, reporter, state, &scene);
     if let Err(err) = &result {
         reporter.event(Event::Stopped(err));
     }
@@ -75,10 +77,11 @@ fn locked(
     options: &ApplyOptions,
     reporter: &dyn Reporter,
     mut state: State,
+    scene: &Scene,
 ) -> Result<ApplyRun> {
     let hash = config_hash(&ws.desired);
     let saved = match &options.saved_plan {
-        Some(path) => Some(saved_plan(path, &state, &hash)?),
+        Some(path) => Some(saved_plan(path, &state, &hash, scene)?),
         None => None,
     };
     ws.record_sources(&mut state)?;
@@ -164,6 +167,12 @@ async fn carry_out(
         .filter(|a| a.kind() != ActionKind::Unchanged)
         .count();
     reporter.event(Event::Planned { plan: &plan, total });
+    if let Some(read_answer) = options.confirm
+        && let Err(err) = approved(&plan, read_answer, reporter, interrupt).await
+    {
+        connected.close().await;
+        return Err(err);
+    }
     let parallelism = ws.parallelism(options.parallelism);
     let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
     let state_failure = engine.recorder.failure();
@@ -185,8 +194,27 @@ async fn carry_out(
     Ok(ApplyRun { plan, report })
 }
 
-/// Reads a saved plan and refuses it when state or config moved on.
-fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
+/// Shows `plan`, asks, and waits for the answer: only `yes` approves; an
+/// interrupt at the question ends the run as one.
+async fn approved(
+    plan: &Plan,
+    read_answer: fn() -> Option<String>,
+    reporter: &dyn Reporter,
+    interrupt: &Interrupt,
+) -> Result<()> {
+    reporter.ask_approval(plan);
+    let answer = tokio::task::spawn_blocking(read_answer);
+    match unless_interrupted(interrupt, "at the confirmation", answer).await? {
+        Ok(Some(line)) if line == "yes" => Ok(()),
+        _ => Err(Error::Failed(
+            "apply cancelled (only `yes` approves): nothing was sent".to_owned(),
+        )),
+    }
+}
+
+/// Reads a saved plan and refuses it when it was made for another
+/// environment or org, or when state or config moved on.
+fn saved_plan(path: &Path, state: &State, hash: &str, scene: &Scene) -> Result<Plan> {
     let text = std::fs::read_to_string(path).map_err(Error::io("read plan", path))?;
     let plan: Plan = serde_json::from_str(&text)
         .map_err(|e| Error::Failed(format!("`{}` is not a provision plan: {e}", path.display())))?;
@@ -196,6 +224,12 @@ fn saved_plan(path: &Path, state: &State, hash: &str) -> Result<Plan> {
             path.display(),
             plan.format_version,
             plan::PLAN_FORMAT_VERSION
+        )));
+    }
+    if let Some(why) = plan.scene.as_ref().and_then(|made| scene.mismatch(made)) {
+        return Err(Error::Failed(format!(
+            "refusing `{}`: {why}; make and review a plan here (`provision plan --out`)",
+            path.display()
         )));
     }
     if plan.lineage != state.lineage || plan.serial != state.serial {
@@ -218,9 +252,11 @@ async fn preflight(
     parallelism: Option<usize>,
     reporter: &dyn Reporter,
 ) -> Result<()> {
+    // A connection whose secret this run does not send is not probed.
     let resolved: Vec<Resolved> = ws
         .desired
         .iter()
+        .filter(|d| !ws.unknown_secrets.contains_key(&d.key))
         .map(|d| Resolved {
             key: d.key.clone(),
             connection: d.connection.clone(),

@@ -9,7 +9,9 @@ use clap::Args;
 use super::args::{PlanningArgs, parse_duration};
 use crate::apply::{self, ApplyOptions, Reporter};
 use crate::desired::Environment;
+use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Result, Status};
+use crate::output;
 use crate::reporter::{ApplyJson, ApplyText};
 use crate::workspace::Workspace;
 
@@ -33,6 +35,10 @@ pub(crate) struct ApplyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ApplyFormat,
+    /// Do not ask for `yes` on a terminal before carrying out the plan
+    /// (without a terminal, and with `--emulator`, apply never asks).
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 /// Apply output formats.
@@ -55,16 +61,25 @@ impl ApplyArgs {
             lock_timeout: self.lock_timeout,
             rate_limit: self.rate_limit,
             preflight: self.preflight,
+            confirm: (!self.auto_approve && !planning.target.emulator && output::interactive())
+                .then_some(output::read_answer as fn() -> Option<String>),
         })
     }
 }
 
 pub(super) fn run(args: ApplyArgs, quiet: bool) -> Result<Status> {
     let planning = &args.planning;
-    let ws = Workspace::open(
+    // `--target` sends only the targeted connections' secrets.
+    let needed = if planning.targets.is_empty() {
+        SecretsNeeded::All
+    } else {
+        SecretsNeeded::Only(planning.targets.clone())
+    };
+    let ws = Workspace::open_with(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
+        &needed,
     )?;
     ws.check_branch()?;
     let options = args.options(&ws)?;

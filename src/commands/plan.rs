@@ -8,10 +8,11 @@ use clap::Args;
 
 use super::args::PlanningArgs;
 use crate::desired::Environment;
+use crate::desired::unset_secrets::SecretsNeeded;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::plan::environments::{self, AllEnvsPlan};
-use crate::plan::render;
+use crate::plan::{Plan, render};
 use crate::reporter;
 use crate::workspace::Workspace;
 
@@ -24,7 +25,9 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: PlanFormat,
-    /// Save the plan (no secrets in it) for `apply --plan`.
+    /// Save the plan (no secrets in it) for `apply --plan`. Unlike a plain
+    /// plan, it needs every secret the apply will send (and
+    /// `PROVISION_STATE_KEY` once state uses one).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Plan every environment of the settings, in order, into one report
@@ -51,10 +54,11 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     let planning = args.planning;
     let detailed = planning.detailed_exitcode;
     let refresh = planning.refresh;
-    let ws = Workspace::open(
+    let ws = Workspace::open_with(
         &planning.config.options(),
         planning.target.options(),
         Environment::process(),
+        &secrets_needed(&args.out, &planning.targets),
     )?;
     for diagnostic in &ws.diagnostics {
         output::warning(&reporter::diagnostic_line(diagnostic));
@@ -64,15 +68,14 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     }
     let options = planning.plan_options(&ws)?;
     let state = ws.backend.load()?;
+    if args.out.is_some() {
+        ws.complete_for_saving(&state)?;
+    }
     let plan = runtime()?.block_on(ws.plan(&state, refresh, &options, None))?;
     if let Some(path) = &args.out {
         save(path, &render::json(&plan))?;
     }
-    match args.format {
-        PlanFormat::Text => output::result(&render::text(&plan, verbose)),
-        PlanFormat::Json => output::result(&render::json(&plan)),
-        PlanFormat::Markdown => output::result(&render::markdown(&plan)),
-    }
+    print(&plan, args.format, verbose);
     if let Some(path) = &args.out {
         output::progress(&format!(
             "Saved the plan to `{}`: apply it with `provision apply --plan {}`.\n",
@@ -85,6 +88,31 @@ pub(super) fn run(args: PlanArgs, verbose: bool) -> Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// Prints `plan` in `format`; text starts with where it acts, on stderr
+/// (stdout stays the plan).
+fn print(plan: &Plan, format: PlanFormat, verbose: bool) {
+    match format {
+        PlanFormat::Text => {
+            if let Some(scene) = &plan.scene {
+                output::progress(&scene.text());
+            }
+            output::result(&render::text(plan, verbose));
+        }
+        PlanFormat::Json => output::result(&render::json(plan)),
+        PlanFormat::Markdown => output::result(&render::markdown(plan)),
+    }
+}
+
+/// A plan sends no secret; a saved one must hold all it will send (the
+/// targeted connections' with `--target`).
+fn secrets_needed(out: &Option<PathBuf>, targets: &[String]) -> SecretsNeeded {
+    match (out, targets.is_empty()) {
+        (None, _) => SecretsNeeded::None,
+        (Some(_), true) => SecretsNeeded::All,
+        (Some(_), false) => SecretsNeeded::Only(targets.to_vec()),
+    }
 }
 
 /// `--all-envs`: each environment planned in settings order, one section
@@ -120,11 +148,7 @@ fn all_envs(args: &PlanArgs, verbose: bool) -> Result<Status> {
     let changes = outcomes
         .iter()
         .any(|(_, o)| o.as_ref().is_ok_and(|p| !p.is_empty()));
-    match args.format {
-        PlanFormat::Text => output::result(&environments::text(&outcomes, verbose)),
-        PlanFormat::Markdown => output::result(&environments::markdown(&outcomes)),
-        PlanFormat::Json => output::result(&AllEnvsPlan::of(outcomes).json()),
-    }
+    print_all(&outcomes, args.format, verbose);
     Ok(if failed {
         Status::Failed
     } else if planning.detailed_exitcode && changes {
@@ -134,13 +158,36 @@ fn all_envs(args: &PlanArgs, verbose: bool) -> Result<Status> {
     })
 }
 
+/// Prints the `--all-envs` report; text starts with where each plan acts,
+/// on stderr, as a single plan does.
+fn print_all(outcomes: &environments::Outcomes, format: PlanFormat, verbose: bool) {
+    match format {
+        PlanFormat::Text => {
+            for scene in outcomes
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().ok()?.scene.as_ref())
+            {
+                output::progress(&scene.text());
+            }
+            output::result(&environments::text(outcomes, verbose));
+        }
+        PlanFormat::Markdown => output::result(&environments::markdown(outcomes)),
+        PlanFormat::Json => output::result(&AllEnvsPlan::of(outcomes.clone()).json()),
+    }
+}
+
 /// One environment's plan for `--all-envs`; its warnings go to stderr,
 /// named after it.
 fn plan_one(args: &PlanArgs, name: &str) -> Result<crate::plan::Plan> {
     let planning = &args.planning;
     let mut target = planning.target.options();
     target.env_flag = Some(name.to_owned());
-    let ws = Workspace::open(&planning.config.options(), target, Environment::process())?;
+    let ws = Workspace::open_with(
+        &planning.config.options(),
+        target,
+        Environment::process(),
+        &secrets_needed(&args.out, &planning.targets),
+    )?;
     for diagnostic in &ws.diagnostics {
         output::warning(&format!(
             "environment `{name}`: {}",

@@ -5,6 +5,7 @@
 mod environment;
 pub(crate) mod resolve;
 mod source;
+pub(crate) mod unset_secrets;
 
 pub(crate) use environment::Environment;
 pub(crate) use source::{Project, described_keys, lies_under};

@@ -28,7 +28,7 @@ pub(crate) struct Resolved {
 /// Looks a variable up; `None` means unset.
 pub(crate) type Lookup<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
 
-const CONNECTION_STRING: &str = "/auth/connectionString";
+pub(super) const CONNECTION_STRING: &str = "/auth/connectionString";
 
 /// Resolves every connection, or reports every problem at once: unset
 /// variables, and connection strings whose resolved value breaks the grammar.
@@ -176,7 +176,7 @@ fn connection_string_problems(located: &Located, lookup: &Lookup<'_>) -> Vec<Dia
 
 /// Variable names referenced by a document, with the byte offset of each
 /// reference in its string, the node and the node's JSON pointer.
-fn references<'n>(
+pub(super) fn references<'n>(
     node: &'n Node,
     pointer: &str,
     out: &mut Vec<(&'n str, usize, &'n Node, String)>,

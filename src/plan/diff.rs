@@ -81,6 +81,7 @@ pub(crate) fn diff(
     }
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
+        scene: None,
         lineage: state.lineage.clone(),
         serial: state.serial,
         config_hash,

@@ -12,6 +12,7 @@ mod pending;
 mod remote;
 mod rename;
 pub(crate) mod render;
+mod scene;
 mod secret_version;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub(crate) use action::{Action, Step};
 pub(crate) use diff::diff;
 pub(crate) use pending::{PendingWindow, parse_timestamp};
 pub(crate) use remote::visible_changes;
+pub(crate) use scene::{Scene, Target};
 
 /// The plan file format version.
 pub(crate) const PLAN_FORMAT_VERSION: u32 = 1;
@@ -103,6 +105,10 @@ fn is_zero(n: &usize) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Plan {
     pub format_version: u32,
+    /// Where the plan acts: environment, org and host per cloud, sandboxes,
+    /// state. A saved plan is refused under another environment or org.
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<Scene>,
     pub lineage: String,
     pub serial: u64,
     pub config_hash: String,

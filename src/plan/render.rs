@@ -135,6 +135,9 @@ fn md_code(text: &str) -> String {
 pub(crate) fn markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### provision plan\n");
+    if let Some(scene) = &plan.scene {
+        let _ = writeln!(out, "{}\n", scene.markdown(md_code));
+    }
     let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));
     for warning in &plan.warnings {
         let _ = writeln!(out, "> :warning: {}\n", md_code(warning));

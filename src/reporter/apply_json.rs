@@ -5,11 +5,11 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::apply::{ActionError, Done, Event, Outcome, Reporter, Scene};
+use crate::apply::{ActionError, Done, Event, Outcome, Reporter};
 use crate::check::Outcome as Probe;
 use crate::escape::json_safe;
 use crate::output;
-use crate::plan::{Action, ActionKind};
+use crate::plan::{Action, ActionKind, Scene};
 use crate::state::timestamp;
 
 /// The version of this stream's format; it changes when a line changes incompatibly.
@@ -37,6 +37,9 @@ enum Message {
         format_version: u32,
         /// The version of `provision` that wrote it.
         provision_version: String,
+        /// The environment selected with `-e`/`PROVISION_ENV`, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
         /// Per cloud: its org, Flow Service host and sandboxes.
         targets: Vec<TargetLine>,
         /// The state the run records into (a database URL's password redacted).
@@ -209,6 +212,11 @@ impl From<ActionKind> for Kind {
 pub(crate) struct ApplyJson;
 
 impl Reporter for ApplyJson {
+    /// The plan was shown as `planned_change` lines; the question goes to stderr.
+    fn ask_approval(&self, _plan: &crate::plan::Plan) {
+        output::progress(super::apply_text::APPROVAL_PROMPT);
+    }
+
     fn event(&self, event: Event<'_>) {
         for message in messages(event) {
             let line = Line {
@@ -296,6 +304,7 @@ fn version(scene: &Scene) -> Message {
     Message::Version {
         format_version: FORMAT_VERSION,
         provision_version: env!("CARGO_PKG_VERSION").to_owned(),
+        environment: scene.environment.clone(),
         targets: scene
             .targets
             .iter()

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::apply::{Event, Reporter};
 use crate::diagnostic::Diagnostic;
 use crate::output;
-use crate::plan::render;
+use crate::plan::{Plan, render};
 
 /// Renders an apply for people.
 pub(crate) struct ApplyText {
@@ -49,10 +49,23 @@ pub(crate) fn diagnostic_line(d: &Diagnostic) -> String {
 /// What the first interrupt means for the run.
 const INTERRUPTED: &str = "\ninterrupted: no new action starts; the requests in flight finish or time out and are recorded (interrupt again to exit at once)\n";
 
+/// The question before an apply on a terminal.
+pub(crate) const APPROVAL_PROMPT: &str =
+    "\nDo you want to carry out these actions? Only `yes` is accepted.\n  Enter a value: ";
+
 impl Reporter for ApplyText {
+    fn ask_approval(&self, plan: &Plan) {
+        self.bar.suspend(|| {
+            output::result(&render::text(plan, false));
+            output::progress(APPROVAL_PROMPT);
+        });
+    }
+
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Began(_) | Event::Started(_) => {}
+            // Where the run acts: first, on stderr, kept under `-q`.
+            Event::Began(scene) => output::progress(&scene.text()),
+            Event::Started(_) => {}
             Event::Warning(message) => self.bar.suspend(|| output::warning(message)),
             Event::Diagnostic(d) => self.bar.suspend(|| output::warning(&diagnostic_line(d))),
             Event::Preflight(report) if report.failed() == 0 => {

@@ -17,8 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Cloud, Settings};
+use crate::config::{Cloud, ConnectionKey, Settings};
 use crate::desired::resolve::{self, Lookup};
+use crate::desired::unset_secrets::{self, SecretVariables, SecretsNeeded};
 use crate::desired::{self, Desired, DesiredError, Environment, Project};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
@@ -92,6 +93,9 @@ pub(crate) struct Workspace {
     /// The environment the run acts in (`None`: the project has none).
     pub environment: Option<SelectedEnv>,
     pub desired: Vec<Desired>,
+    /// Connections whose secret variables are unset and not needed by this
+    /// run (a plan sends none): their rotation is not compared.
+    pub unknown_secrets: BTreeMap<ConnectionKey, BTreeSet<String>>,
     pub backend: Arc<dyn StateBackend>,
     /// The config's warnings (validation found no error), each at its place.
     pub diagnostics: Vec<Diagnostic>,
@@ -217,8 +221,19 @@ impl Workspace {
     /// Validates, resolves secrets and picks the backend. Nothing is sent.
     pub(crate) fn open(
         config: &ConfigOptions,
+        target: TargetOptions,
+        env: Environment,
+    ) -> Result<Workspace, Error> {
+        Self::open_with(config, target, env, &SecretsNeeded::All)
+    }
+
+    /// [`Workspace::open`] for a run that sends the secrets of `needed`
+    /// only: the others may stay unset (see [`desired::unset_secrets`]).
+    pub(crate) fn open_with(
+        config: &ConfigOptions,
         mut target: TargetOptions,
         env: Environment,
+        needed: &SecretsNeeded,
     ) -> Result<Workspace, Error> {
         let mut report = validated(config)?;
         target.settings_file = Some(config.settings.clone());
@@ -236,8 +251,19 @@ impl Workspace {
         let whole_strings = resolve::whole_connection_strings(&report.config.connections);
         let vars = settings.vars.clone().unwrap_or_default();
         warnings.extend(differing_vars(&vars, &env, environment.as_ref()));
-        let lookup = variables(&env, &vars, target.emulator, &missing, &whole_strings);
-        let desired = desired_set(
+        let base = variables(&env, &vars, target.emulator, &missing, &whole_strings);
+        let secret_variables = SecretVariables::of(&report.config.connections);
+        let unknown = Mutex::new(BTreeSet::new());
+        let placeholders = (PLACEHOLDER, PLACEHOLDER_CONNECTION_STRING);
+        let lookup = unset_secrets::with_unknown(
+            &base,
+            &secret_variables,
+            needed,
+            &unknown,
+            &whole_strings,
+            placeholders,
+        );
+        let mut desired = desired_set(
             &report,
             &settings,
             &target,
@@ -260,11 +286,21 @@ impl Workspace {
             ));
         }
         drop(lookup);
+        drop(base);
+        let unknown = unknown.into_inner().unwrap_or_default();
+        let unknown_secrets = secret_variables.unknown(&unknown);
+        for d in &mut desired {
+            if unknown_secrets.contains_key(&d.key) {
+                // Never sent in this run: nothing to compare a digest of.
+                d.secret_hmac = None;
+            }
+        }
         let backend = backend(&target, &settings, &env)?;
         Ok(Workspace {
             settings,
             environment,
             desired,
+            unknown_secrets,
             backend,
             diagnostics: report.diagnostics,
             warnings,

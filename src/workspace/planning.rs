@@ -2,14 +2,18 @@
 //! platform's view where there is something to look up (new connections,
 //! or all with `--refresh`). Used by `plan`, and by `apply` under its lock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Connected, Workspace};
-use crate::config::ConnectionKey;
+use crate::config::{Cloud, ConnectionKey};
+use crate::desired::unset_secrets::not_compared;
 use crate::desired::{config_hash, described_keys};
 use crate::error::{Error, Result};
-use crate::plan::{self, Plan, PlanOptions};
+use crate::plan::{self, Plan, PlanOptions, Scene, Target};
 use crate::state::State;
+
+/// The default Flow Service host, as the client uses it.
+const DEFAULT_ENDPOINT: &str = "https://platform.adobe.io";
 
 impl Workspace {
     /// The keys `--target` names, with the closest keys of config and
@@ -49,7 +53,7 @@ impl Workspace {
                 Some(remote?)
             }
         };
-        plan::diff(
+        let mut plan = plan::diff(
             &self.desired,
             state,
             remote.as_ref(),
@@ -61,7 +65,81 @@ impl Workspace {
                 ..self.with_moved_files(state, options)
             },
         )
-        .map_err(|e| Error::Failed(e.to_string()))
+        .map_err(|e| Error::Failed(e.to_string()))?;
+        plan.scene = Some(self.scene(state));
+        let recorded: BTreeMap<ConnectionKey, BTreeSet<String>> = self
+            .unknown_secrets
+            .iter()
+            .filter(|(key, _)| state.connections.contains_key(*key))
+            .map(|(key, names)| (key.clone(), names.clone()))
+            .collect();
+        plan.warnings.extend(not_compared(&recorded));
+        Ok(plan)
+    }
+
+    /// What `plan --out` needs besides every secret: the state key, when
+    /// state records secret digests under one (a saved plan must know
+    /// whether a secret changed).
+    pub(crate) fn complete_for_saving(&self, state: &State) -> Result<()> {
+        let digests = state.connections.values().any(|r| r.secret_hmac.is_some());
+        if digests && self.env.get("PROVISION_STATE_KEY").is_none() {
+            return Err(Error::Setup(
+                "`plan --out` needs `PROVISION_STATE_KEY`: state records secret digests under it, and a saved plan must know whether a secret changed; set it where provision runs (or plan without `--out`)".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where a run with `state` acts: the clouds, orgs and sandboxes of the
+    /// config and of state, the host each is reached at (the flag, else the
+    /// org's, else the global), and the state (its URL's password redacted).
+    pub(crate) fn scene(&self, state: &State) -> Scene {
+        let mut by_cloud: BTreeMap<Cloud, (String, Vec<String>)> = BTreeMap::new();
+        let desired = self.desired.iter().map(|d| (&d.key, &d.org));
+        let recorded = state.connections.iter().map(|(k, r)| (k, &r.org));
+        for (key, org) in desired.chain(recorded) {
+            let (known, sandboxes) = by_cloud.entry(key.cloud).or_default();
+            if known.is_empty() {
+                known.clone_from(org);
+            }
+            if !sandboxes.contains(&key.sandbox) {
+                sandboxes.push(key.sandbox.clone());
+            }
+        }
+        let targets = by_cloud
+            .into_iter()
+            .map(|(cloud, (org, mut sandboxes))| {
+                sandboxes.sort();
+                Target {
+                    cloud,
+                    org,
+                    endpoint: self.endpoint(cloud),
+                    sandboxes,
+                }
+            })
+            .collect();
+        Scene {
+            environment: self.environment.as_ref().map(|e| e.name.clone()),
+            targets,
+            state: self.backend.describe(),
+        }
+    }
+
+    /// The Flow Service host of `cloud`, as the client will use it.
+    fn endpoint(&self, cloud: Cloud) -> String {
+        if self.target().emulator {
+            return "emulator".to_owned();
+        }
+        let org = self.settings.orgs.as_ref().and_then(|orgs| match cloud {
+            Cloud::Azure => orgs.azure.as_ref(),
+            Cloud::Aws => orgs.aws.as_ref(),
+        });
+        self.target()
+            .endpoint
+            .clone()
+            .or_else(|| org.and_then(|o| o.endpoint.clone()))
+            .or_else(|| self.settings.endpoint.clone())
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
     }
 
     /// `options` plus the state entries this run would treat as removed

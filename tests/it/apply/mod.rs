@@ -3,6 +3,7 @@
 //! change promises (updates, drift, prune, saved plans), and interrupts.
 
 mod changes;
+mod confirm;
 pub mod interrupt;
 mod pending;
 mod recovery;

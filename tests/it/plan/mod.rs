@@ -2,6 +2,8 @@
 //! Plans of changes against a live emulator are in `apply::changes`.
 
 mod anywhere;
+mod header;
+mod no_passwords;
 mod orgs;
 mod prune;
 mod rename;

@@ -38,12 +38,19 @@ fn a_rename_is_one_action_in_every_format() {
         text.stdout()
     );
     let markdown = world.run(&["plan", "--format", "markdown"]).expect_code(0);
-    insta::assert_snapshot!("rename_markdown", markdown.stdout().replace(&id, "<id>"));
+    insta::assert_snapshot!(
+        "rename_markdown",
+        markdown
+            .stdout()
+            .replace(&id, "<id>")
+            .replace(&world.url(), "http://EMULATOR")
+    );
     let json = world.run(&["plan", "--format", "json"]).expect_code(0);
     let mut plan: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     plan["lineage"] = "<lineage>".into();
     plan["config_hash"] = "<hash>".into();
     plan["actions"][0]["id"] = "<id>".into();
+    plan["where"]["targets"][0]["endpoint"] = "http://EMULATOR".into();
     insta::assert_json_snapshot!("rename_json", plan);
 }
 

@@ -106,8 +106,8 @@ fn a_broken_copy_of_each_pipeline_file_fails_its_linters() {
         ),
         (
             "examples/ci/github-actions.yml",
-            "secrets.AEP_CLIENT_ID",
-            "secret.AEP_CLIENT_ID",
+            "secrets.DEV_AEP_CLIENT_ID",
+            "secret.DEV_AEP_CLIENT_ID",
             "actionlint",
         ),
         (

@@ -22,6 +22,7 @@ mod gitlab_note;
 mod http;
 mod lint;
 mod pipelines;
+mod rehearsal;
 mod snippets;
 mod stamp;
 mod workflow;

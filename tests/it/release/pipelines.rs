@@ -1,7 +1,6 @@
-//! GitOps fit: `init` scaffolds a project that validates, and the CI
-//! templates are rehearsed: every `provision …` line they contain runs, in
-//! order, against the in-process emulator, so a template that drifts from
-//! the CLI (unknown flag, renamed subcommand) fails the build.
+//! GitOps fit: `init` scaffolds a project that validates and writes the CI
+//! templates, which `rehearsal` runs job by job against the emulator; a
+//! drifted template line is a usage error.
 
 use std::path::Path;
 
@@ -11,7 +10,7 @@ use crate::support::util::{provision, root};
 use crate::support::world::World;
 
 /// A template parsed with the project's own YAML loader.
-fn template(name: &str) -> Value {
+pub(super) fn template(name: &str) -> Value {
     let path = root().join("examples/ci").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let docs = provision::config::load::load_str(&path, &text)
@@ -19,102 +18,15 @@ fn template(name: &str) -> Value {
     docs[0].to_json()
 }
 
-/// Every shell line starting with `provision `, in document order.
-fn provision_lines(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => out.extend(
-            s.lines()
-                .map(str::trim)
-                .filter(|l| l.starts_with("provision "))
-                .map(str::to_owned),
-        ),
-        Value::Array(items) => items.iter().for_each(|v| provision_lines(v, out)),
-        Value::Object(map) => map.values().for_each(|v| provision_lines(v, out)),
-        _ => {}
-    }
-}
-
 /// The arguments of a shell line, without redirections and what follows
 /// `||`, `&&`, `|` or `;` (the templates quote nothing in these lines).
-fn arguments(line: &str) -> Vec<String> {
+pub(super) fn arguments(line: &str) -> Vec<String> {
     let end = line.find(['>', '|', '&', ';']).unwrap_or(line.len());
     line[..end]
         .split_whitespace()
         .skip(1)
         .map(|w| w.trim_matches(['"', '\'']).to_owned())
         .collect()
-}
-
-fn rehearse(world: &World, name: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    provision_lines(&template(name), &mut lines);
-    let mut commands = Vec::new();
-    for line in &lines {
-        let args = arguments(line);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = world.run(&refs);
-        assert!(
-            matches!(run.code(), 0 | 2),
-            "{name}: `{line}` exited {}\n--- stdout\n{}\n--- stderr\n{}",
-            run.code(),
-            run.stdout(),
-            run.stderr()
-        );
-        commands.push(args.join(" "));
-    }
-    commands
-}
-
-#[test]
-fn github_actions_template_rehearses_against_the_emulator() {
-    let world = World::new(Default::default());
-    world.connections(5);
-    let commands = rehearse(&world, "github-actions.yml");
-    assert_eq!(
-        commands,
-        [
-            "validate --format github",
-            "validate --format sarif",
-            "plan --format markdown --detailed-exitcode",
-            "validate --format github",
-            "apply --lock-timeout 10m",
-        ]
-    );
-    world.assert_remote_exactly(5);
-    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
-    let workflow = template("github-actions.yml");
-    let apply = &workflow["jobs"]["apply"];
-    assert_eq!(apply["concurrency"]["group"], "provision-apply");
-    assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
-    let env = &workflow["env"];
-    for secret in ["AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "PROVISION_STATE_URL"] {
-        assert_eq!(env[secret], format!("${{{{ secrets.{secret} }}}}"));
-    }
-    let steps = workflow["jobs"]["plan"]["steps"].to_string();
-    assert!(steps.contains("sticky-pull-request-comment"), "{steps}");
-}
-
-#[test]
-fn gitlab_template_rehearses_against_the_emulator() {
-    let world = World::new(Default::default());
-    world.connections(4);
-    let commands = rehearse(&world, "gitlab-ci.yml");
-    assert_eq!(
-        commands,
-        [
-            "validate",
-            "validate --format json",
-            "plan --format markdown --detailed-exitcode",
-            "apply --lock-timeout 10m",
-        ]
-    );
-    world.assert_remote_exactly(4);
-    let pipeline = template("gitlab-ci.yml");
-    assert_eq!(pipeline["apply"]["resource_group"], "provision-apply");
-    assert!(
-        pipeline["plan"]["script"].to_string().contains("/notes"),
-        "the plan is posted as a merge-request note"
-    );
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn an_unset_variable_is_pointed_at_inside_a_connection_string() {
         .current_dir(dir.path())
         .env("AEP_ACCESS_TOKEN", "t")
         .env_remove("BILLING_DB_PASSWORD")
-        .arg("plan")
+        .arg("apply")
         .run()
         .expect_code(1);
     insta::assert_snapshot!("unset_variable_in_connection_string", out.stderr());
@@ -139,10 +139,10 @@ fn unset_settings_variables_are_reported_at_once_with_their_lines() {
         .iter()
         .fold(run, |run, name| run.env_remove(name))
     };
-    let plan = clear(provision().current_dir(dir.path()).arg("plan"))
+    let plan = clear(provision().current_dir(dir.path()).arg("apply"))
         .run()
         .expect_code(1);
-    insta::assert_snapshot!("unset_settings_variables_plan", plan.stderr());
+    insta::assert_snapshot!("unset_settings_variables_apply", plan.stderr());
     assert!(
         plan.stderr()
             .contains("error: 5 problem(s) in the config: nothing was sent")

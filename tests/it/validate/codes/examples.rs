@@ -9,7 +9,8 @@ use crate::support::util::{fixtures, provision};
 
 /// Codes whose example is the settings file, beside a valid connection.
 const SETTINGS_EXAMPLES: [&str; 5] = ["P011", "S199", "V208", "V212", "V213"];
-/// Codes only `plan` reports, with the variable their example needs.
+/// Codes only runs that resolve secrets report (the example runs `apply`,
+/// which needs them all), with the variable their example needs.
 const PLAN_EXAMPLES: [(&str, &str); 2] = [
     ("V206", "-ORDERS_DB_PASSWORD"),
     ("V207", "BILLING_DB_PASSWORD=semi;colon"),
@@ -82,7 +83,7 @@ fn codes_for_example(code: &str, yaml: &str) -> Vec<String> {
         std::fs::write(connections.join("example.yaml"), yaml).unwrap();
         run = provision()
             .current_dir(dir.path())
-            .args(["plan", "--endpoint", "http://127.0.0.1:9"])
+            .args(["apply", "--endpoint", "http://127.0.0.1:9"])
             .args(["--ims", "http://127.0.0.1:9"])
             .env("FIXTURE_CLIENT_ID", "fixture-id")
             .env("FIXTURE_CLIENT_SECRET", "fixture-secret");
