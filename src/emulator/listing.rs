@@ -212,8 +212,14 @@ fn parse_filter(text: &str, filterable: Option<&[&str]>) -> Result<Filter, Strin
 
 impl Listing {
     /// The matching items in the requested order.
-    pub(super) fn select<'a, T: Listed>(&self, items: &'a [T]) -> Vec<&'a T> {
-        let mut selected: Vec<&T> = items.iter().filter(|item| self.matches(*item)).collect();
+    pub(super) fn select<'a, T: Listed + 'a>(
+        &self,
+        items: impl IntoIterator<Item = &'a T>,
+    ) -> Vec<&'a T> {
+        let mut selected: Vec<&T> = items
+            .into_iter()
+            .filter(|item| self.matches(*item))
+            .collect();
         match self.order.as_deref() {
             Some("name") => selected.sort_by(|a, b| a.name().cmp(b.name())),
             Some("-name") => selected.sort_by(|a, b| b.name().cmp(a.name())),
