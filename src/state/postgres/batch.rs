@@ -243,7 +243,11 @@ const ADVANCE: &str = "WITH moved AS (
             (SELECT serial FROM provision_namespaces WHERE namespace = $1)";
 
 impl Statements {
-    /// Prepares them together: one round trip.
+    /// Prepares them together: one round trip. The deletes join the keys
+    /// rather than test `key = ANY(...)`: PostgreSQL plans the latter as a
+    /// scan of the whole namespace's index entries (the pending table's are
+    /// mostly dead ones until vacuum: one per create), which made each
+    /// write cost what the run had created so far.
     pub(super) async fn prepare(client: &impl GenericClient) -> Result<Self, PostgresError> {
         let (fence, advance, upsert_pending, upsert_records, delete_pending, delete_records) =
             tokio::try_join!(
@@ -269,10 +273,12 @@ impl Statements {
                          connection_string_parts = EXCLUDED.connection_string_parts",
                 ),
                 client.prepare(
-                    "DELETE FROM provision_pending WHERE namespace = $1 AND key = ANY($2::text[])"
+                    "DELETE FROM provision_pending
+                     WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
                 ),
                 client.prepare(
-                    "DELETE FROM provision_connections WHERE namespace = $1 AND key = ANY($2::text[])"
+                    "DELETE FROM provision_connections
+                     WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
                 ),
             )
             .map_err(|e| PostgresError::Query(super::message(&e)))?;
