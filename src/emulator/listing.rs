@@ -247,9 +247,9 @@ impl Listing {
     }
 
     fn matches<T: Listed>(&self, item: &T) -> bool {
-        self.filters.iter().all(|filter| {
-            item.has_any(&filter.property, &filter.values) != filter.negated
-        })
+        self.filters
+            .iter()
+            .all(|filter| item.has_any(&filter.property, &filter.values) != filter.negated)
     }
 
     /// `_links.next.href` of `/connections` carrying the opaque `token`.
