@@ -7,9 +7,12 @@ For each size (default 1,000, 5,000 and 20,000):
 - apply: N creates at --parallelism 16 into a fresh file state, and into a
   fresh namespace of a throwaway PostgreSQL server (started here with
   initdb/pg_ctl, fsync off like the tests' servers);
-- plan --refresh over the N connections just applied (file state).
-Each figure is the median of --runs runs. Not a test: the machine is noisy;
-read the growth from 1,000 to 20,000, not the absolute seconds.
+- plan --refresh over the N connections just applied (file state), and plain
+  plan beside it: what reading the platform adds to loading and validating
+  the N files and the state.
+Each figure is the median of --runs runs, with the 1-minute load average
+before and after each size. Not a test: the machine is noisy; read the
+growth from 1,000 to 20,000, not the absolute seconds.
 
 Usage: benches/state.py [--runs N] [--sizes 1000,5000,20000] [--no-postgres]
 """
@@ -101,7 +104,8 @@ def main():
             for size in sizes:
                 folder = os.path.join(tmp, f"p{size}")
                 project(folder, size)
-                file_runs, pg_runs, refresh_runs = [], [], []
+                file_runs, pg_runs, refresh_runs, plan_runs = [], [], [], []
+                load_before = os.getloadavg()[0]
                 for run in range(args.runs):
                     shutil.rmtree(os.path.join(folder, ".provision"), ignore_errors=True)
                     seconds, emulator = apply_once(folder, [], args.parallelism)
@@ -109,6 +113,7 @@ def main():
                     try:
                         endpoint = ["--endpoint", emulator.url, "--ims", emulator.url]
                         refresh_runs.append(timed([BIN, "plan", "--refresh", *endpoint], folder))
+                        plan_runs.append(timed([BIN, "plan", *endpoint], folder))
                     finally:
                         emulator.stop()
                     if pg is not None:
@@ -116,20 +121,23 @@ def main():
                         seconds, emulator = apply_once(folder, state, args.parallelism)
                         emulator.stop()
                         pg_runs.append(seconds)
-                rows.append((size, file_runs, pg_runs, refresh_runs))
+                load = f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"
+                rows.append((size, file_runs, pg_runs, refresh_runs, plan_runs, load))
                 median = lambda xs: f"{statistics.median(xs):.2f}s" if xs else "-"  # noqa: E731
                 print(f"{size:>6} connections: apply file {median(file_runs)}, apply postgres "
-                      f"{median(pg_runs)}, plan --refresh {median(refresh_runs)}", flush=True)
+                      f"{median(pg_runs)}, plan --refresh {median(refresh_runs)} (plan {median(plan_runs)}), "
+                      f"load {load}", flush=True)
         finally:
             if pg is not None:
                 pg.stop()
 
     print(f"\n{os.cpu_count()} cores; medians of {args.runs}; zero latency, parallelism {args.parallelism}")
-    print("| connections | apply, file state | apply, PostgreSQL state | plan --refresh |")
-    print("| --- | --- | --- | --- |")
-    for size, file_runs, pg_runs, refresh_runs in rows:
-        cells = [f"{statistics.median(xs):.2f} s" if xs else "-" for xs in (file_runs, pg_runs, refresh_runs)]
-        print(f"| {size:,} | {' | '.join(cells)} |")
+    print("| connections | apply, file state | apply, PostgreSQL state | plan --refresh | plan | load before / after |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size, file_runs, pg_runs, refresh_runs, plan_runs, load in rows:
+        runs = (file_runs, pg_runs, refresh_runs, plan_runs)
+        cells = [f"{statistics.median(xs):.2f} s" if xs else "-" for xs in runs]
+        print(f"| {size:,} | {' | '.join(cells)} | {load} |")
 
 
 if __name__ == "__main__":

@@ -139,19 +139,22 @@ pub(super) async fn list(
         Ok(resolved) => resolved,
         Err(answer) => return answer,
     };
-    let listed = lock(&shared.store).listed(&caller.org, &caller.sandbox);
-    let selected = listing.select(&listed);
-    if listing.count {
-        return Json(json!({"count": selected.len()})).into_response();
-    }
-    let end = offset.saturating_add(listing.limit).min(selected.len());
-    let items: Vec<Value> = selected
-        .get(offset..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|i| with_actors(i))
-        .collect();
-    let links = (end < selected.len()).then(|| PageLinks {
+    let (items, end, total) = {
+        let mut store = lock(&shared.store);
+        let selected = listing.select(store.listed(&caller.org, &caller.sandbox));
+        if listing.count {
+            return Json(json!({"count": selected.len()})).into_response();
+        }
+        let end = offset.saturating_add(listing.limit).min(selected.len());
+        let items: Vec<Value> = selected
+            .get(offset..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|i| with_actors(i))
+            .collect();
+        (items, end, selected.len())
+    };
+    let links = (end < total).then(|| PageLinks {
         next: Some(PageLink {
             href: listing.next_href(&listing::continuation_token(&shared, &listing, end)),
         }),

@@ -22,19 +22,36 @@ pub(super) const CONNECTION_FILTERS: [&str; 4] = ["name", "id", "connectionSpec.
 pub(super) trait Listed {
     /// The values at a dotted property path (several when it crosses an array).
     fn values(&self, property: &str) -> Vec<String>;
+    /// Whether any value at `property` is one of `wanted`. Every page of a
+    /// listing tests every item of its scope: items that can answer without
+    /// collecting their values do.
+    fn has_any(&self, property: &str, wanted: &[String]) -> bool {
+        let actual = self.values(property);
+        wanted.iter().any(|v| actual.contains(v))
+    }
     fn name(&self) -> &str;
     fn created_at(&self) -> i64;
 }
 
-impl Listed for ConnectionItem {
-    fn values(&self, property: &str) -> Vec<String> {
-        let value = match property {
+impl ConnectionItem {
+    fn filtered_value(&self, property: &str) -> &str {
+        match property {
             "name" => &self.name,
             "id" => &self.id,
             "connectionSpec.id" => &self.connection_spec.id,
             _ => &self.state,
-        };
-        vec![value.clone()]
+        }
+    }
+}
+
+impl Listed for ConnectionItem {
+    fn values(&self, property: &str) -> Vec<String> {
+        vec![self.filtered_value(property).to_owned()]
+    }
+
+    fn has_any(&self, property: &str, wanted: &[String]) -> bool {
+        let value = self.filtered_value(property);
+        wanted.iter().any(|v| v == value)
     }
 
     fn name(&self) -> &str {
@@ -212,8 +229,14 @@ fn parse_filter(text: &str, filterable: Option<&[&str]>) -> Result<Filter, Strin
 
 impl Listing {
     /// The matching items in the requested order.
-    pub(super) fn select<'a, T: Listed>(&self, items: &'a [T]) -> Vec<&'a T> {
-        let mut selected: Vec<&T> = items.iter().filter(|item| self.matches(*item)).collect();
+    pub(super) fn select<'a, T: Listed + 'a>(
+        &self,
+        items: impl IntoIterator<Item = &'a T>,
+    ) -> Vec<&'a T> {
+        let mut selected: Vec<&T> = items
+            .into_iter()
+            .filter(|item| self.matches(*item))
+            .collect();
         match self.order.as_deref() {
             Some("name") => selected.sort_by(|a, b| a.name().cmp(b.name())),
             Some("-name") => selected.sort_by(|a, b| b.name().cmp(a.name())),
@@ -224,10 +247,9 @@ impl Listing {
     }
 
     fn matches<T: Listed>(&self, item: &T) -> bool {
-        self.filters.iter().all(|filter| {
-            let actual = item.values(&filter.property);
-            filter.values.iter().any(|v| actual.contains(v)) != filter.negated
-        })
+        self.filters
+            .iter()
+            .all(|filter| item.has_any(&filter.property, &filter.values) != filter.negated)
     }
 
     /// `_links.next.href` of `/connections` carrying the opaque `token`.

@@ -94,14 +94,22 @@ impl Store {
         }
     }
 
-    /// What a listing shows now: committed long enough ago, deleting ones included.
-    pub(crate) fn listed(&mut self, org: &str, sandbox: &str) -> Vec<ConnectionItem> {
+    /// What a listing shows now: committed long enough ago, deleting ones
+    /// included. Borrowed: a page clones only its own items, so reading a
+    /// scope page by page costs what it reads, not pages times the scope.
+    pub(crate) fn listed(&mut self, org: &str, sandbox: &str) -> Vec<&ConnectionItem> {
         self.purge();
         let now = Instant::now();
-        self.scope(org, sandbox)
+        // Lags that have passed are forgotten, so a listing without a
+        // pending lag looks nothing up.
+        self.listed_from.retain(|_, at| *at > now);
+        let lagging = &self.listed_from;
+        self.scopes
+            .get(&(org.to_owned(), sandbox.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .filter(|item| self.listed_from.get(&item.id).is_none_or(|at| *at <= now))
-            .cloned()
+            .filter(|item| lagging.is_empty() || !lagging.contains_key(&item.id))
             .collect()
     }
 
@@ -141,7 +149,9 @@ impl Store {
         item: ConnectionItem,
         listed_from: Instant,
     ) {
-        self.listed_from.insert(item.id.clone(), listed_from);
+        if listed_from > Instant::now() {
+            self.listed_from.insert(item.id.clone(), listed_from);
+        }
         self.scopes
             .entry((org.to_owned(), sandbox.to_owned()))
             .or_default()

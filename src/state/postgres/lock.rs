@@ -111,6 +111,18 @@ pub(super) async fn claim(
     Ok((row.try_get(0).map_err(failed)?, stale))
 }
 
+/// The fence's query (prepared once per connection): the namespace's lock
+/// row, locked until the write commits, and whether the session it names
+/// still holds the advisory lock.
+pub(super) const FENCE: &str = "SELECT l.generation,
+         EXISTS (SELECT 1 FROM pg_locks k
+             WHERE k.locktype = 'advisory' AND k.granted AND k.pid = l.backend_pid
+               AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND k.objsubid = 1
+               AND k.classid::bigint = (($2::bigint >> 32) & 4294967295)
+               AND k.objid::bigint = ($2::bigint & 4294967295))
+     FROM provision_locks l WHERE l.namespace = $1 FOR UPDATE OF l";
+
 /// The fence every write passes inside its transaction: the namespace's
 /// lock row still carries this run's `generation`, and the session it
 /// names still holds the advisory lock on the server. The row is locked
@@ -118,21 +130,12 @@ pub(super) async fn claim(
 /// it (and then reads it).
 pub(super) async fn fence(
     tx: &tokio_postgres::Transaction<'_>,
+    statement: &tokio_postgres::Statement,
     namespace: &str,
     generation: i64,
 ) -> Result<(), PostgresError> {
     let row = tx
-        .query_opt(
-            "SELECT l.generation,
-                 EXISTS (SELECT 1 FROM pg_locks k
-                     WHERE k.locktype = 'advisory' AND k.granted AND k.pid = l.backend_pid
-                       AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                       AND k.objsubid = 1
-                       AND k.classid::bigint = (($2::bigint >> 32) & 4294967295)
-                       AND k.objid::bigint = ($2::bigint & 4294967295))
-             FROM provision_locks l WHERE l.namespace = $1 FOR UPDATE OF l",
-            &[&namespace, &key(namespace)],
-        )
+        .query_opt(statement, &[&namespace, &key(namespace)])
         .await
         .map_err(failed)?;
     let Some(row) = row else {

@@ -4,6 +4,7 @@
 //! outside the apply runtime), so the backend drives tokio-postgres on a
 //! small runtime of its own.
 
+mod batch;
 mod lock;
 mod rows;
 mod schema;
@@ -13,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_postgres::Client;
+use batch::Session;
 
 use super::{Change, LockInfo, State, StateBackend, StateError, StateLock};
 pub use lock::key as lock_key;
@@ -124,9 +125,9 @@ pub struct PostgresBackend {
     url: Arc<StateUrl>,
     namespace: String,
     executor: Arc<Executor>,
-    /// The connection for reads and writes, opened (and the tables
-    /// migrated) on first use.
-    client: Arc<tokio::sync::Mutex<Option<Client>>>,
+    /// The connection for reads and writes, opened (the tables migrated
+    /// and the write statements prepared) on first use.
+    client: Arc<tokio::sync::Mutex<Option<Session>>>,
     /// The generation of the lock this backend holds: every write is fenced
     /// by it.
     fence: Arc<std::sync::Mutex<Option<i64>>>,
@@ -171,7 +172,7 @@ impl PostgresBackend {
     where
         T: Send + 'static,
         F: for<'c> FnOnce(
-                &'c mut Client,
+                &'c mut Session,
                 String,
             ) -> futures_box::BoxFuture<'c, Result<T, PostgresError>>
             + Send
@@ -184,7 +185,7 @@ impl PostgresBackend {
         let outcome = self.executor.run_for(
             async move {
                 let mut guard = slot.lock().await;
-                if guard.as_ref().is_none_or(Client::is_closed) {
+                if guard.as_ref().is_none_or(|s| s.client.is_closed()) {
                     // A fresh connection first: `connect` has its own deadline.
                     *guard = None;
                     let mut client = url.connect().await?;
@@ -192,7 +193,11 @@ impl PostgresBackend {
                         schema::migrate(&mut client).await
                     })
                     .await?;
-                    *guard = Some(client);
+                    let session = bounded(query, "preparing the state statements", async {
+                        Session::open(client).await
+                    })
+                    .await?;
+                    *guard = Some(session);
                 }
                 let result = match guard.as_mut() {
                     Some(client) => bounded(query, "a state query", work(client, namespace)).await,
@@ -230,8 +235,8 @@ impl PostgresBackend {
     /// kept: `state migrate`.
     pub fn replace(&self, state: &State) -> Result<(), StateError> {
         let state = state.clone();
-        self.with_client(move |client, namespace| {
-            Box::pin(async move { rows::replace(client, &namespace, &state).await })
+        self.with_client(move |session, namespace| {
+            Box::pin(async move { rows::replace(session, &namespace, &state).await })
         })
     }
 }
@@ -267,8 +272,8 @@ impl StateBackend for PostgresBackend {
     }
 
     fn load_unchecked(&self) -> Result<State, StateError> {
-        self.with_client(|client, namespace| {
-            Box::pin(async move { rows::load(&*client, &namespace).await })
+        self.with_client(|session, namespace| {
+            Box::pin(async move { rows::load(&session.client, &namespace).await })
         })
     }
 
@@ -335,9 +340,9 @@ impl StateBackend for PostgresBackend {
             environment: state.environment.clone(),
             fence,
         };
-        let changes = changes.to_vec();
-        let written = self.with_client(move |client, namespace| {
-            Box::pin(async move { rows::write(client, &namespace, &head, &changes).await })
+        let rows = batch::Rows::touched(state, changes);
+        let written = self.with_client(move |session, namespace| {
+            Box::pin(async move { rows::write(session, &namespace, &head, &rows).await })
         });
         if written.is_err() {
             undo.revert(state);

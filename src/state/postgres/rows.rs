@@ -6,10 +6,11 @@
 use crate::config::ConnectionKey;
 use std::collections::BTreeMap;
 
-use tokio_postgres::{Client, GenericClient, Transaction};
+use tokio_postgres::{GenericClient, Transaction};
 
 use super::PostgresError;
-use crate::state::{Change, FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
+use super::batch::{Rows, Session, Statements};
+use crate::state::{FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -121,9 +122,15 @@ pub(super) struct Head {
     pub(super) fence: Option<i64>,
 }
 
-/// Moves the namespace row from serial `before` to `after`'s serial (and
-/// lineage), creating it when `before` is 0.
-async fn advance(tx: &Transaction<'_>, namespace: &str, head: &Head) -> Result<(), PostgresError> {
+/// Moves the namespace row from serial `before` to `serial` (and
+/// lineage), creating it when `before` is 0: one statement, whose answer
+/// also says which serial it found when the row had moved on.
+async fn advance(
+    tx: &Transaction<'_>,
+    statements: &Statements,
+    namespace: &str,
+    head: &Head,
+) -> Result<(), PostgresError> {
     let before = head.before;
     let too_large = |serial: u64| {
         PostgresError::Query(format!(
@@ -133,79 +140,70 @@ async fn advance(tx: &Transaction<'_>, namespace: &str, head: &Head) -> Result<(
     let before_serial = i64::try_from(before).map_err(|_| too_large(before))?;
     let serial = i64::try_from(head.serial).map_err(|_| too_large(head.serial))?;
     let version = FORMAT_VERSION as i32;
-    let moved = tx
-        .execute(
-            "UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now(),
-                    environment = COALESCE($6, environment)
-             WHERE namespace = $1 AND serial = $2",
-            &[&namespace, &before_serial, &serial, &head.lineage, &version, &head.environment],
+    let row = tx
+        .query_one(
+            &statements.advance,
+            &[
+                &namespace,
+                &before_serial,
+                &serial,
+                &head.lineage,
+                &version,
+                &head.environment,
+            ],
         )
         .await
         .map_err(failed)?;
-    let moved =
-        if moved == 0 && before == 0 {
-            tx.execute(
-            "INSERT INTO provision_namespaces (namespace, version, lineage, serial, environment)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (namespace) DO NOTHING",
-            &[&namespace, &version, &head.lineage, &serial, &head.environment],
-        )
-        .await
-        .map_err(failed)?
-        } else {
-            moved
-        };
-    if moved == 1 {
+    let moved: Option<i64> = row.try_get(0).map_err(failed)?;
+    if moved.is_some() {
         return Ok(());
     }
-    let found = tx
-        .query_opt(
-            "SELECT serial FROM provision_namespaces WHERE namespace = $1",
-            &[&namespace],
-        )
-        .await
-        .map_err(failed)?
-        .map(|row| row.try_get::<_, i64>(0))
-        .transpose()
-        .map_err(failed)?
-        .unwrap_or(0);
+    let found: Option<i64> = row.try_get(1).map_err(failed)?;
     Err(PostgresError::Moved {
         expected: before,
-        found: u64::try_from(found).unwrap_or(0),
+        found: found.and_then(|f| u64::try_from(f).ok()).unwrap_or(0),
     })
 }
 
-/// Persists `changes` in one transaction, fenced by the lock generation
-/// and guarded by the serial: only the rows they touch are written.
+/// Persists a batch in one transaction, fenced by the lock generation and
+/// guarded by the serial: only the rows it touched are written. Everything
+/// after `BEGIN` is sent before the first answer is read; the transaction
+/// commits only if all of it passed, and a lost lock is the error that counts.
 pub(super) async fn write(
-    client: &mut Client,
+    session: &mut Session,
     namespace: &str,
     head: &Head,
-    changes: &[Change],
+    rows: &Rows,
 ) -> Result<(), PostgresError> {
+    let Session { client, statements } = session;
     let tx = client.transaction().await.map_err(failed)?;
-    // Sent together (the connection runs them in order); the transaction
-    // commits only if both pass, and a lost lock is the error that counts.
     let fenced = async {
         match head.fence {
-            Some(generation) => super::lock::fence(&tx, namespace, generation).await,
+            Some(generation) => {
+                super::lock::fence(&tx, &statements.fence, namespace, generation).await
+            }
             None => Ok(()),
         }
     };
-    let (fenced, advanced, statements) =
-        tokio::join!(fenced, advance(&tx, namespace, head), prepare(&tx));
+    let (fenced, advanced, written) = tokio::join!(
+        fenced,
+        advance(&tx, statements, namespace, head),
+        rows.write(&tx, statements, namespace)
+    );
     fenced?;
     advanced?;
-    apply_changes(&tx, &statements?, namespace, changes).await?;
+    written?;
     tx.commit().await.map_err(failed)
 }
 
 /// Writes a whole state (lineage and serial kept) into a namespace that
 /// has no connections yet: `state migrate`.
 pub(super) async fn replace(
-    client: &mut Client,
+    session: &mut Session,
     namespace: &str,
     state: &State,
 ) -> Result<(), PostgresError> {
+    let Session { client, statements } = session;
     let tx = client.transaction().await.map_err(failed)?;
     let existing = load(&tx, namespace).await?;
     if !existing.connections.is_empty() || !existing.pending.is_empty() {
@@ -226,178 +224,7 @@ pub(super) async fn replace(
         environment: state.environment.clone(),
         fence: None,
     };
-    advance(&tx, namespace, &head).await?;
-    // Records before pending rows: an upsert clears its key's pending row.
-    let mut changes: Vec<Change> = state
-        .connections
-        .iter()
-        .map(|(k, r)| Change::Upsert(k.clone(), r.clone()))
-        .collect();
-    changes.extend(
-        state
-            .pending
-            .iter()
-            .map(|(k, p)| Change::Pending(k.clone(), p.clone())),
-    );
-    let statements = prepare(&tx).await?;
-    apply_changes(&tx, &statements, namespace, &changes).await?;
+    advance(&tx, statements, namespace, &head).await?;
+    Rows::all(state).write(&tx, statements, namespace).await?;
     tx.commit().await.map_err(failed)
-}
-
-/// The four statements a write uses, prepared on its transaction.
-struct Statements {
-    upsert_pending: tokio_postgres::Statement,
-    upsert_record: tokio_postgres::Statement,
-    delete_pending: tokio_postgres::Statement,
-    delete_record: tokio_postgres::Statement,
-}
-
-/// Prepares the four statements together: one round trip instead of four.
-async fn prepare(tx: &Transaction<'_>) -> Result<Statements, PostgresError> {
-    let (upsert_pending, upsert_record, delete_pending, delete_record) = tokio::try_join!(
-        tx.prepare(
-            "INSERT INTO provision_pending (namespace, key, org, started_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (namespace, key) DO UPDATE SET org = EXCLUDED.org, started_at = EXCLUDED.started_at",
-        ),
-        tx.prepare(
-            "INSERT INTO provision_connections
-                 (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
-                  secret_version, connection_string_parts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
-                 org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
-                 secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
-                 updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
-                 secret_version = EXCLUDED.secret_version,
-                 connection_string_parts = EXCLUDED.connection_string_parts",
-        ),
-        tx.prepare("DELETE FROM provision_pending WHERE namespace = $1 AND key = $2"),
-        tx.prepare("DELETE FROM provision_connections WHERE namespace = $1 AND key = $2"),
-    )
-    .map_err(failed)?;
-    Ok(Statements {
-        upsert_pending,
-        upsert_record,
-        delete_pending,
-        delete_record,
-    })
-}
-
-/// Writes `changes` through the prepared `statements`.
-async fn apply_changes(
-    tx: &Transaction<'_>,
-    statements: &Statements,
-    namespace: &str,
-    changes: &[Change],
-) -> Result<(), PostgresError> {
-    let Statements {
-        upsert_pending,
-        upsert_record,
-        delete_pending,
-        delete_record,
-    } = statements;
-    // Every statement of the batch is sent before the first answer is read:
-    // tokio-postgres pipelines the futures polled together, in the order
-    // they are first polled, so a key's delete still precedes its upsert.
-    let keys: Vec<String> = changes.iter().map(|c| c.key().to_string()).collect();
-    let mut writes = Vec::with_capacity(changes.len() * 2);
-    for (change, key) in changes.iter().zip(&keys) {
-        match change {
-            Change::Pending(_, p) => writes.push(execute(
-                tx,
-                upsert_pending,
-                vec![
-                    namespace.into(),
-                    key.clone().into(),
-                    p.org.clone().into(),
-                    p.started_at.clone().into(),
-                ],
-            )),
-            Change::Upsert(_, r) => {
-                writes.push(execute(
-                    tx,
-                    delete_pending,
-                    vec![namespace.into(), key.clone().into()],
-                ));
-                writes.push(execute(tx, upsert_record, record_params(namespace, key, r)));
-            }
-            Change::Remove(_) => {
-                writes.push(execute(
-                    tx,
-                    delete_pending,
-                    vec![namespace.into(), key.clone().into()],
-                ));
-                writes.push(execute(
-                    tx,
-                    delete_record,
-                    vec![namespace.into(), key.clone().into()],
-                ));
-            }
-        }
-    }
-    futures_util::future::try_join_all(writes).await?;
-    Ok(())
-}
-
-/// One statement's parameters, owned so a batch's statements can be sent
-/// together.
-enum Param {
-    Text(String),
-    OptText(Option<String>),
-    OptInt(Option<i64>),
-}
-
-impl From<&str> for Param {
-    fn from(text: &str) -> Self {
-        Param::Text(text.to_owned())
-    }
-}
-
-impl From<String> for Param {
-    fn from(text: String) -> Self {
-        Param::Text(text)
-    }
-}
-
-impl Param {
-    fn as_sql(&self) -> &(dyn tokio_postgres::types::ToSql + Sync) {
-        match self {
-            Param::Text(v) => v,
-            Param::OptText(v) => v,
-            Param::OptInt(v) => v,
-        }
-    }
-}
-
-/// Runs one prepared statement with owned parameters.
-async fn execute(
-    tx: &Transaction<'_>,
-    statement: &tokio_postgres::Statement,
-    params: Vec<Param>,
-) -> Result<u64, PostgresError> {
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        params.iter().map(Param::as_sql).collect();
-    tx.execute(statement, &refs).await.map_err(failed)
-}
-
-/// The upsert's parameters for record `r` under `key`.
-fn record_params(namespace: &str, key: &str, r: &Record) -> Vec<Param> {
-    let parts = r
-        .connection_string_parts
-        .as_ref()
-        .and_then(|parts| serde_json::to_string(parts).ok());
-    vec![
-        namespace.into(),
-        key.into(),
-        r.id.clone().into(),
-        r.etag.clone().into(),
-        r.org.clone().into(),
-        r.fingerprint.clone().into(),
-        Param::OptText(r.secret_hmac.clone()),
-        r.created_at.clone().into(),
-        r.updated_at.clone().into(),
-        Param::OptText(r.source.clone()),
-        Param::OptInt(r.secret_version.map(i64::from)),
-        Param::OptText(parts),
-    ]
 }

@@ -1,8 +1,10 @@
 //! `provision state` and the state backends: the commands on an applied
-//! project, their hints, and what only the PostgreSQL backend promises.
+//! project, their hints, and what only the PostgreSQL backend promises
+//! (and what its writes cost).
 
 mod commands;
 mod fencing_file;
 mod fencing_postgres;
 mod hints;
 mod postgres;
+mod postgres_cost;

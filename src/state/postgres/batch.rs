@@ -1,0 +1,295 @@
+//! A recorded batch as the rows it leaves behind: each touched key's final
+//! record and pending entry, written as one array statement per table and
+//! kind, so a group commit of any size costs the same few statements.
+
+use std::collections::BTreeSet;
+
+use tokio_postgres::{Client, GenericClient, Statement};
+
+use super::PostgresError;
+use crate::config::ConnectionKey;
+use crate::state::{Change, State};
+
+/// The rows a write puts or removes, column by column (the arrays its
+/// statements take). Each key appears at most once per table.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Rows {
+    pending: PendingColumns,
+    records: RecordColumns,
+    /// Keys whose pending row goes.
+    gone_pending: Vec<String>,
+    /// Keys whose connection row goes.
+    gone_records: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct PendingColumns {
+    keys: Vec<String>,
+    orgs: Vec<String>,
+    started_at: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct RecordColumns {
+    keys: Vec<String>,
+    ids: Vec<String>,
+    etags: Vec<String>,
+    orgs: Vec<String>,
+    fingerprints: Vec<String>,
+    secret_hmacs: Vec<Option<String>>,
+    created_at: Vec<String>,
+    updated_at: Vec<String>,
+    sources: Vec<Option<String>>,
+    secret_versions: Vec<Option<i64>>,
+    parts: Vec<Option<String>>,
+}
+
+impl Rows {
+    /// The rows `changes` touched, as `state` holds them once they are
+    /// applied: a key's rows end as the changes in order leave them, which
+    /// is what `state` says (a pending entry changes only the pending row;
+    /// an upsert or removal both).
+    pub(super) fn touched(state: &State, changes: &[Change]) -> Rows {
+        let mut pending_keys = BTreeSet::new();
+        let mut record_keys = BTreeSet::new();
+        for change in changes {
+            pending_keys.insert(change.key());
+            if !matches!(change, Change::Pending(..)) {
+                record_keys.insert(change.key());
+            }
+        }
+        let mut rows = Rows::default();
+        for key in pending_keys {
+            rows.pending_row(state, key);
+        }
+        for key in record_keys {
+            rows.record_row(state, key);
+        }
+        rows
+    }
+
+    /// Every row of `state`: `state migrate` into an empty namespace.
+    pub(super) fn all(state: &State) -> Rows {
+        let mut rows = Rows::default();
+        for key in state.pending.keys() {
+            rows.pending_row(state, key);
+        }
+        for key in state.connections.keys() {
+            rows.record_row(state, key);
+        }
+        rows
+    }
+
+    fn pending_row(&mut self, state: &State, key: &ConnectionKey) {
+        let text = key.to_string();
+        match state.pending.get(key) {
+            Some(p) => {
+                self.pending.keys.push(text);
+                self.pending.orgs.push(p.org.clone());
+                self.pending.started_at.push(p.started_at.clone());
+            }
+            None => self.gone_pending.push(text),
+        }
+    }
+
+    fn record_row(&mut self, state: &State, key: &ConnectionKey) {
+        let text = key.to_string();
+        let Some(r) = state.connections.get(key) else {
+            self.gone_records.push(text);
+            return;
+        };
+        let columns = &mut self.records;
+        columns.keys.push(text);
+        columns.ids.push(r.id.clone());
+        columns.etags.push(r.etag.clone());
+        columns.orgs.push(r.org.clone());
+        columns.fingerprints.push(r.fingerprint.clone());
+        columns.secret_hmacs.push(r.secret_hmac.clone());
+        columns.created_at.push(r.created_at.clone());
+        columns.updated_at.push(r.updated_at.clone());
+        columns.sources.push(r.source.clone());
+        columns
+            .secret_versions
+            .push(r.secret_version.map(i64::from));
+        columns.parts.push(
+            r.connection_string_parts
+                .as_ref()
+                .and_then(|parts| serde_json::to_string(parts).ok()),
+        );
+    }
+
+    /// Writes the rows through `statements`, one statement per non-empty
+    /// kind, all sent before the first answer is read. The kinds touch
+    /// disjoint keys per table, so their order does not matter.
+    pub(super) async fn write(
+        &self,
+        client: &impl GenericClient,
+        statements: &Statements,
+        namespace: &str,
+    ) -> Result<(), PostgresError> {
+        let pending = &self.pending;
+        let records = &self.records;
+        let upsert_pending = async {
+            if pending.keys.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.upsert_pending,
+                    &[
+                        &namespace,
+                        &pending.keys,
+                        &pending.orgs,
+                        &pending.started_at,
+                    ],
+                )
+                .await
+        };
+        let upsert_records = async {
+            if records.keys.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.upsert_records,
+                    &[
+                        &namespace,
+                        &records.keys,
+                        &records.ids,
+                        &records.etags,
+                        &records.orgs,
+                        &records.fingerprints,
+                        &records.secret_hmacs,
+                        &records.created_at,
+                        &records.updated_at,
+                        &records.sources,
+                        &records.secret_versions,
+                        &records.parts,
+                    ],
+                )
+                .await
+        };
+        let delete_pending = async {
+            if self.gone_pending.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.delete_pending,
+                    &[&namespace, &self.gone_pending],
+                )
+                .await
+        };
+        let delete_records = async {
+            if self.gone_records.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.delete_records,
+                    &[&namespace, &self.gone_records],
+                )
+                .await
+        };
+        tokio::try_join!(
+            upsert_pending,
+            upsert_records,
+            delete_pending,
+            delete_records
+        )
+        .map_err(|e| PostgresError::Query(super::message(&e)))?;
+        Ok(())
+    }
+}
+
+/// The connection reads and writes go through, with its prepared statements.
+pub(super) struct Session {
+    pub(super) client: Client,
+    pub(super) statements: Statements,
+}
+
+impl Session {
+    /// Prepares the statements on a fresh (migrated) connection.
+    pub(super) async fn open(client: Client) -> Result<Self, PostgresError> {
+        let statements = Statements::prepare(&client).await?;
+        Ok(Session { client, statements })
+    }
+}
+
+/// The statements every write uses, prepared once per connection.
+pub(super) struct Statements {
+    pub(super) fence: Statement,
+    pub(super) advance: Statement,
+    upsert_pending: Statement,
+    upsert_records: Statement,
+    delete_pending: Statement,
+    delete_records: Statement,
+}
+
+/// Moves the namespace row from serial `$2` to `$3` (lineage `$4`, format
+/// `$5`, environment `$6` when given), creating it when `$2` is 0 and there is none; answers the serial
+/// it moved to (none when it did not move) and the serial it found, in one
+/// round trip (both subqueries see the row as it was before the statement).
+const ADVANCE: &str = "WITH moved AS (
+         UPDATE provision_namespaces SET serial = $3, lineage = $4, version = $5, updated_at = now(),
+                environment = COALESCE($6::text, environment)
+         WHERE namespace = $1 AND serial = $2 RETURNING serial
+     ), created AS (
+         INSERT INTO provision_namespaces (namespace, version, lineage, serial, environment)
+         SELECT $1::text, $5::integer, $4::text, $3::bigint, $6::text
+         WHERE $2::bigint = 0 AND NOT EXISTS (SELECT 1 FROM provision_namespaces WHERE namespace = $1)
+         ON CONFLICT (namespace) DO NOTHING RETURNING serial
+     )
+     SELECT COALESCE((SELECT serial FROM moved), (SELECT serial FROM created)),
+            (SELECT serial FROM provision_namespaces WHERE namespace = $1)";
+
+impl Statements {
+    /// Prepares them together: one round trip. The deletes join the keys
+    /// rather than test `key = ANY(...)`: PostgreSQL plans the latter as a
+    /// scan of the whole namespace's index entries (the pending table's are
+    /// mostly dead ones until vacuum: one per create), which made each
+    /// write cost what the run had created so far.
+    pub(super) async fn prepare(client: &impl GenericClient) -> Result<Self, PostgresError> {
+        let (fence, advance, upsert_pending, upsert_records, delete_pending, delete_records) =
+            tokio::try_join!(
+                client.prepare(super::lock::FENCE),
+                client.prepare(ADVANCE),
+                client.prepare(
+                    "INSERT INTO provision_pending (namespace, key, org, started_at)
+                     SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[])
+                     ON CONFLICT (namespace, key) DO UPDATE
+                         SET org = EXCLUDED.org, started_at = EXCLUDED.started_at",
+                ),
+                client.prepare(
+                    "INSERT INTO provision_connections
+                         (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at,
+                          source, secret_version, connection_string_parts)
+                     SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[])
+                     ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
+                         org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
+                         secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
+                         updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
+                         secret_version = EXCLUDED.secret_version,
+                         connection_string_parts = EXCLUDED.connection_string_parts",
+                ),
+                client.prepare(
+                    "DELETE FROM provision_pending
+                     WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
+                ),
+                client.prepare(
+                    "DELETE FROM provision_connections
+                     WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
+                ),
+            )
+            .map_err(|e| PostgresError::Query(super::message(&e)))?;
+        Ok(Statements {
+            fence,
+            advance,
+            upsert_pending,
+            upsert_records,
+            delete_pending,
+            delete_records,
+        })
+    }
+}
