@@ -175,7 +175,9 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// Records `d` as `id`; with `from`, in the same write as removing the
-    /// earlier key it was recorded under (a rename moves the entry).
+    /// earlier key (a rename moves the entry): its record of `id`, or its
+    /// pending create that landed as `id` (see [`Engine::rename`], which
+    /// refuses an earlier key recorded as another id before any PATCH).
     async fn save_moved(
         &self,
         d: &Desired,
@@ -185,11 +187,11 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<(), ActionError> {
         let mut record = self.record(d, id, etag);
         let mut changes = Vec::new();
-        if let Some(old) = from.and_then(|key| self.records.get_key_value(key)) {
-            if old.1.id == id {
-                record.created_at = old.1.created_at.clone();
+        if let Some(old) = from {
+            if let Some(earlier) = self.records.get(old).filter(|r| r.id == id) {
+                record.created_at = earlier.created_at.clone();
             }
-            changes.push(Change::Remove(old.0.clone()));
+            changes.push(Change::Remove(old.clone()));
         }
         changes.push(Change::Upsert(d.key.clone(), record));
         self.recorder

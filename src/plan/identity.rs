@@ -9,7 +9,7 @@ use super::{Action, RemoteView, Step};
 use crate::config::ConnectionKey;
 use crate::state::State;
 
-/// Blocks every adopt that would give an id a second key.
+/// Blocks every adopt or rename that would give an id a second key.
 pub(crate) fn refuse_shared_ids(
     actions: &mut BTreeMap<ConnectionKey, Action>,
     state: &State,
@@ -17,10 +17,24 @@ pub(crate) fn refuse_shared_ids(
     warnings: &mut Vec<String>,
 ) {
     let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
+    // A rename takes its id from the earlier key it moves away from: that
+    // key recording the id is the rename itself, not a second key.
+    let mut moving: BTreeSet<ConnectionKey> = BTreeSet::new();
     for action in actions.values() {
-        if let Step::Adopt { id, .. } = &action.step {
+        match &action.step {
+            Step::Adopt { .. } => {}
+            Step::Rename { from, .. } => {
+                moving.insert(ConnectionKey::new(
+                    action.key.cloud,
+                    &action.key.sandbox,
+                    from,
+                ));
+            }
+            _ => continue,
+        }
+        if let Some(id) = action.id() {
             adopters
-                .entry(id.clone())
+                .entry(id.to_owned())
                 .or_default()
                 .push(action.key.clone());
         }
@@ -45,7 +59,11 @@ pub(crate) fn refuse_shared_ids(
     for (id, keys) in adopters {
         let recorded_as = keys_by_id
             .get(id.as_str())
-            .and_then(|recorded| recorded.iter().find(|key| !keys.contains(key)))
+            .and_then(|recorded| {
+                recorded
+                    .iter()
+                    .find(|key| !keys.contains(key) && !moving.contains(*key))
+            })
             .copied();
         let names = names_by_id.get(id.as_str()).unwrap_or(&no_names);
         let conflict = if let Some(other) = recorded_as {

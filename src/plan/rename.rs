@@ -68,16 +68,27 @@ pub(super) fn already_moved(d: &Desired, state: &State) -> Result<(), PlanError>
     }
 }
 
-/// The earlier keys the plan's renames move away from: not orphans.
-pub(super) fn earlier_keys<'a>(
+/// The earlier keys the plan's renames move away from, and those of the
+/// documents a `--target` leaves out of this run: neither orphans nor
+/// pending creates to prune.
+pub(super) fn moved_keys<'a>(
+    desired: &[Desired],
     actions: impl Iterator<Item = &'a Action>,
+    selected: &dyn Fn(&ConnectionKey) -> bool,
 ) -> BTreeSet<ConnectionKey> {
-    actions
+    let mut moved: BTreeSet<ConnectionKey> = actions
         .filter_map(|a| {
             a.renamed_from()
                 .map(|from| ConnectionKey::new(a.key.cloud, &a.key.sandbox, from))
         })
-        .collect()
+        .collect();
+    moved.extend(
+        desired
+            .iter()
+            .filter(|d| !selected(&d.key))
+            .flat_map(|d| d.connection.earlier_keys()),
+    );
+    moved
 }
 
 /// State records the earlier key `old`, and `planned` is what the plan of

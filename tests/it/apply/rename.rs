@@ -231,3 +231,44 @@ fn the_file_format_example_renames_in_place() {
     world.assert_remote_exactly(1);
     assert_eq!(world.remote()[0].name, "ledger-primary");
 }
+
+/// State keeps the earlier name only as a pending create that landed (the
+/// run that sent it was killed): `--prune` renames it, never deletes it,
+/// and the pending entry goes with the move.
+#[test]
+fn a_pending_earlier_name_is_renamed_and_never_pruned() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let mut state = world.state();
+    let key = "azure/prod/db-0000";
+    state["connections"].as_object_mut().unwrap().remove(key);
+    state["pending"] = serde_json::json!({
+        key: { "org": ORG_AZURE, "startedAt": "2026-01-01T00:00:00Z" }
+    });
+    std::fs::write(
+        world.state_path(),
+        serde_json::to_string_pretty(&state).unwrap(),
+    )
+    .unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    let run = world.run(&["apply", "--prune"]).expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("0 created, 0 adopted, 1 updated, 0 deleted, 0 failed"),
+        "{}",
+        run.stdout()
+    );
+    world.assert_remote_exactly(1);
+    assert_eq!(world.remote()[0].name, "orders");
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+    let state = world.state();
+    assert!(state.get("pending").is_none(), "{state:#}");
+    world
+        .run(&["plan", "--detailed-exitcode", "--refresh", "--prune"])
+        .expect_code(0);
+}
