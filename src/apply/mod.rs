@@ -89,6 +89,26 @@ pub(crate) enum ActionError {
         "connection `{0}` was deleted outside provision: run `provision apply --refresh` to create it again"
     )]
     DeletedOutside(String),
+    /// A saved plan's rename: the new name was taken on the platform since.
+    #[error(
+        "cannot rename `{from}` to `{name}`: sandbox `{sandbox}` now has a connection named `{name}` (id `{other}`), made after the plan; nothing was changed: rename or delete that one on the platform, then plan again"
+    )]
+    NameTaken {
+        from: ConnectionKey,
+        name: String,
+        sandbox: String,
+        other: String,
+    },
+    /// A saved plan's adopted rename: the connection is no longer named as
+    /// when the plan listed it.
+    #[error(
+        "connection `{id}` was planned to be adopted under its earlier name `{from}`, but the platform now names it `{now}`: nothing was changed; plan again"
+    )]
+    RenamedMeanwhile {
+        id: String,
+        from: String,
+        now: String,
+    },
     /// The etag went stale twice in a row.
     #[error("connection `{0}` kept changing while it was updated")]
     KeptChanging(String),

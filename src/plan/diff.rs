@@ -54,11 +54,7 @@ pub(crate) fn diff(
     for (key, record) in &state.pending {
         let covered = options.scope.as_ref().is_none_or(|s| s.covers(None));
         let recorded = state.connections.contains_key(key);
-        if documented.contains(key)
-            || moved.contains(key)
-            || recorded
-            || !selected(key)
-            || !covered
+        if documented.contains(key) || moved.contains(key) || recorded || !selected(key) || !covered
         {
             continue;
         }

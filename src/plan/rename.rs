@@ -366,6 +366,25 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_name_listed_under_an_id_the_platform_lists_twice_is_not_adopted() {
+        let d = renamed(&["old"]);
+        let remote = listing(vec![
+            item("id-old", "old", "text"),
+            item("id-old", "other", "text"),
+        ]);
+        let plan = diff(
+            &[d],
+            &state_with(&[]),
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let blocked = plan.actions[0].blocked().unwrap_or_default();
+        assert!(blocked.contains("under 2 names"), "{plan:?}");
+    }
+
+    #[test]
     fn a_rename_round_trips_through_the_plan_file() {
         let d = renamed(&["old"]);
         let state = state_with(&[(&desired("old", "text"), "id-old")]);

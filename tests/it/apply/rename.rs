@@ -272,3 +272,113 @@ fn a_pending_earlier_name_is_renamed_and_never_pruned() {
         .run(&["plan", "--detailed-exitcode", "--refresh", "--prune"])
         .expect_code(0);
 }
+
+/// Renames connection `id` on the platform, outside provision.
+fn rename_on_platform(world: &World, id: &str, name: &str) {
+    let item = world.remote().into_iter().find(|i| i.id == id).unwrap();
+    let client = world.client();
+    world.runtime.block_on(async {
+        use provision::api::FlowService;
+        use provision::api::wire::PatchOp;
+        let scope = provision::api::Scope::new(ORG_AZURE, "prod");
+        client
+            .patch(
+                &scope,
+                id,
+                &item.etag,
+                &[PatchOp::replace("/name", serde_json::json!(name))],
+            )
+            .await
+            .unwrap();
+    });
+}
+
+/// The new name was free when the plan was saved, taken when it is applied:
+/// never two connections under one name.
+#[test]
+fn a_saved_rename_whose_new_name_was_taken_since_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.write("connections/c0003.yaml", &connection_yaml(3, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let other = id_of(&world, "azure/prod/db-0003").unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    rename_on_platform(&world, &other, "orders");
+    let run = world
+        .run(&["apply", "--plan", "rename.plan"])
+        .expect_code(1);
+    let expected = format!(
+        "cannot rename `azure/prod/db-0000` to `orders`: sandbox `prod` now has a connection named `orders` (id `{other}`), made after the plan; nothing was changed: rename or delete that one on the platform, then plan again"
+    );
+    assert!(run.stdout().contains(&expected), "{}", run.stdout());
+    let item = world.remote().into_iter().find(|i| i.id == id).unwrap();
+    assert_eq!(item.name, "db-0000");
+    assert_eq!(
+        id_of(&world, "azure/prod/db-0000").as_deref(),
+        Some(id.as_str())
+    );
+}
+
+/// An adopted rename applies only to the connection still named as the
+/// plan listed it (or already renamed).
+#[test]
+fn a_saved_adopted_rename_of_a_connection_renamed_since_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    rename_on_platform(&world, &id, "someone-elses");
+    let run = world
+        .run(&["apply", "--plan", "rename.plan"])
+        .expect_code(1);
+    let expected = format!(
+        "connection `{id}` was planned to be adopted under its earlier name `db-0000`, but the platform now names it `someone-elses`: nothing was changed; plan again"
+    );
+    assert!(run.stdout().contains(&expected), "{}", run.stdout());
+    assert_eq!(world.remote()[0].name, "someone-elses");
+    assert_eq!(id_of(&world, "azure/prod/orders"), None);
+}
+
+/// A hand-edited saved plan never moves a key that is not this
+/// connection's: one its `renamedFrom` does not list, or one state records
+/// as another id.
+#[test]
+fn a_saved_rename_edited_to_move_another_key_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.write("connections/c0003.yaml", &connection_yaml(3, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let other = id_of(&world, "azure/prod/db-0003").unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    let saved = std::fs::read_to_string(world.path().join("rename.plan")).unwrap();
+    let before = world.state_text();
+    let cases = [
+        (
+            saved.replace(r#""renamed_from": "db-0000""#, r#""renamed_from": "db-0003""#),
+            "the plan renames `azure/prod/orders` from `db-0003`, which its `renamedFrom` does not list: nothing was changed; plan again".to_owned(),
+        ),
+        (
+            saved.replace(&id, &other),
+            format!("the plan renames connection `{other}` from `azure/prod/db-0000`, but state records `azure/prod/db-0000` as `{id}`: nothing was changed; plan again"),
+        ),
+    ];
+    for (edited, expected) in cases {
+        assert_ne!(edited, saved);
+        world.write("edited.plan", &edited);
+        let run = world
+            .run(&["apply", "--plan", "edited.plan"])
+            .expect_code(1);
+        assert!(run.stdout().contains(&expected), "{}", run.stdout());
+        assert_eq!(world.state_text(), before);
+    }
+    world.assert_remote_exactly(2);
+}
