@@ -43,7 +43,8 @@ pub(super) fn find<'a>(
         [] => Ok(adopt(d, state, &earlier, listed)?.map_or(Earlier::None, Earlier::Listed)),
         [(old, record)] => Ok(Earlier::Recorded(old, record)),
         many => Err(PlanError::Rename(format!(
-            "`{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
+            "{}: `{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
+            at(d),
             d.key,
             many.len(),
             quoted(many.iter().map(|(key, _)| key))
@@ -61,8 +62,12 @@ pub(super) fn already_moved(d: &Desired, state: &State) -> Result<(), PlanError>
         .find(|key| state.connections.contains_key(key))
     {
         Some(old) => Err(PlanError::Rename(format!(
-            "`{}` declares `renamedFrom: {}`, but state records both `{old}` and `{}`: expected only one of them; `provision state rm` the one that is not this connection, or remove `{}` from `renamedFrom`",
-            d.key, old.name, d.key, old.name
+            "{}: `{}` declares `renamedFrom: {}`, but state records both `{old}` and `{}`: expected only one of them; `provision state rm` the one that is not this connection, or remove `{}` from `renamedFrom`",
+            at(d),
+            d.key,
+            old.name,
+            d.key,
+            old.name
         ))),
         None => Ok(()),
     }
@@ -185,8 +190,13 @@ fn name_is_free(
     });
     match taken {
         Some(other) => Err(PlanError::Rename(format!(
-            "cannot rename `{old}` to `{}`: sandbox `{}` already has a connection named `{}` (id `{}`); rename or delete that one on the platform first, or remove `{}` from `renamedFrom` to adopt it instead",
-            d.connection.name, d.key.sandbox, d.connection.name, other.id, old.name
+            "{}: cannot rename `{old}` to `{}`: sandbox `{}` already has a connection named `{}` (id `{}`); rename or delete that one on the platform first, or remove `{}` from `renamedFrom` to adopt it instead",
+            at(d),
+            d.connection.name,
+            d.key.sandbox,
+            d.connection.name,
+            other.id,
+            old.name
         ))),
         None => Ok(()),
     }
@@ -221,6 +231,14 @@ fn blocked(d: &Desired, reason: String) -> Action {
         reasons: Vec::new(),
         step: Step::Blocked(reason),
         pending_since: None,
+    }
+}
+
+/// Where `d`'s `renamedFrom` is written: `file:line`.
+fn at(d: &Desired) -> String {
+    match d.renamed_from_line {
+        Some(line) => format!("{}:{line}", d.source),
+        None => d.source.clone(),
     }
 }
 
