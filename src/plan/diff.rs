@@ -236,6 +236,9 @@ fn renamed_or_unrecorded(
         rename::Earlier::Listed(action) => Some(action),
         rename::Earlier::None => None,
     };
+    if let Some(action) = &renamed {
+        rename::not_described_elsewhere(d, action, options)?;
+    }
     Ok(renamed.unwrap_or_else(|| unrecorded(d, state, listed, options, warnings)))
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::lookup::ScopeIndex;
-use super::{Action, Desired, FieldChange, PlanError, Step, visible_changes};
+use super::{Action, Desired, FieldChange, PlanError, PlanOptions, Step, visible_changes};
 use crate::api::wire::ConnectionItem;
 use crate::config::ConnectionKey;
 use crate::state::{Record, State};
@@ -118,6 +118,28 @@ pub(super) fn move_recorded(
     )];
     reasons.extend(planned.reasons.into_iter().filter(|r| r != CONFIG_CHANGED));
     Ok(Some(rename(d, reasons, id, &old.name, changes)))
+}
+
+/// The earlier key a rename moves must not be described by a file outside
+/// the run (validation sees only the run's files): the run would rename a
+/// connection that file still describes.
+pub(super) fn not_described_elsewhere(
+    d: &Desired,
+    action: &Action,
+    options: &PlanOptions,
+) -> Result<(), PlanError> {
+    let Some(from) = action.renamed_from() else {
+        return Ok(());
+    };
+    let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+    match options.described_elsewhere.get(&old) {
+        Some(file) if *file != d.source => Err(PlanError::Rename(format!(
+            "{}: `{}` is renamed from `{from}`, but `{file}`, outside this run's paths, still describes `{old}`: expected one file to describe a connection; remove `{from}` from that file (or from `renamedFrom`), or include both files in the run",
+            at(d),
+            d.key
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Neither key is in state: adopt the one connection the platform lists

@@ -382,3 +382,56 @@ fn a_saved_rename_edited_to_move_another_key_changes_nothing() {
     }
     world.assert_remote_exactly(2);
 }
+
+/// A rename whose document moved to a file outside the run's paths: the
+/// earlier key is still described (by that `renamedFrom`), never pruned.
+#[test]
+fn a_path_limited_prune_keeps_an_earlier_key_renamed_in_a_file_outside_the_run() {
+    let world = World::new(EmulatorConfig::default());
+    world.write("connections/old/db.yaml", &connection_yaml(0, "generated"));
+    world.write(
+        "connections/old/other.yaml",
+        &connection_yaml(3, "generated"),
+    );
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world.remove("connections/old/db.yaml");
+    world.write("connections/new/orders.yaml", &renamed("generated"));
+    let run = world
+        .run(&["apply", "--prune", "connections/old"])
+        .expect_code(0);
+    assert!(!run.stdout().contains("deleted (id"), "{}", run.stdout());
+    assert!(
+        run.stderr()
+            .contains("but `connections/new/orders.yaml` describes it now: not pruned"),
+        "{}",
+        run.stderr()
+    );
+    world.assert_remote_exactly(2);
+    assert_eq!(
+        id_of(&world, "azure/prod/db-0000").as_deref(),
+        Some(id.as_str())
+    );
+    // The whole project then renames it.
+    world.run(&["apply", "--prune"]).expect_code(0);
+    world.assert_remote_exactly(2);
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+}
+
+/// A run that leaves out the file still describing the earlier name cannot
+/// see the conflict validation would report: the plan refuses the rename.
+#[test]
+fn a_rename_of_a_name_a_file_outside_the_run_still_describes_is_a_plan_error() {
+    let world = World::new(EmulatorConfig::default());
+    world.write("connections/old/db.yaml", &connection_yaml(0, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    world.write("connections/new/orders.yaml", &renamed("generated"));
+    let before = world.state_text();
+    let out = world.run(&["apply", "connections/new"]).expect_code(1);
+    insta::assert_snapshot!("rename_described_outside_the_run", out.stderr());
+    assert_eq!(world.state_text(), before, "nothing changed");
+    assert_eq!(world.remote()[0].name, "db-0000");
+}
