@@ -435,3 +435,85 @@ fn a_rename_of_a_name_a_file_outside_the_run_still_describes_is_a_plan_error() {
     assert_eq!(world.state_text(), before, "nothing changed");
     assert_eq!(world.remote()[0].name, "db-0000");
 }
+
+/// The bodies of the PATCHes the emulator received.
+fn patch_bodies(world: &World) -> Vec<String> {
+    world
+        .emulator
+        .as_ref()
+        .unwrap()
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .map(|e| e.request_body.unwrap_or_default())
+        .collect()
+}
+
+fn recording() -> EmulatorConfig {
+    EmulatorConfig {
+        record_exchanges: true,
+        ..EmulatorConfig::default()
+    }
+}
+
+/// An adopted rename is an adoption: a declared `secretVersion` has never
+/// been sent, so the secret goes with the rename, in the same PATCH.
+#[test]
+fn an_adopted_rename_with_a_secret_version_sends_the_secret_in_its_patch() {
+    let world = World::new(recording());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world.write(
+        "connections/c0000.yaml",
+        &format!("{}secretVersion: 1\n", renamed("generated")),
+    );
+    world.run(&["apply"]).expect_code(0);
+    let bodies = patch_bodies(&world);
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    assert!(
+        bodies[0].contains(r#""path":"/name""#) && bodies[0].contains(r#""path":"/auth/params""#),
+        "{}",
+        bodies[0]
+    );
+    assert_eq!(
+        world.state()["connections"]["azure/prod/orders"]["secretVersion"],
+        1
+    );
+}
+
+/// A secret change, or `--rotate-secrets`, rides on the rename's one PATCH.
+#[test]
+fn a_secret_change_or_rotation_is_sent_with_the_rename() {
+    for rotate in [false, true] {
+        let mut world = World::new(recording());
+        if !rotate {
+            world.set_env("PROVISION_STATE_KEY", "test-state-key");
+        }
+        world.connections(1);
+        world.run(&["apply"]).expect_code(0);
+        if !rotate {
+            world.set_env("DB_PASSWORD", "rotated-canary-2");
+        }
+        world.write("connections/c0000.yaml", &renamed("generated"));
+        let args: &[&str] = if rotate {
+            &["apply", "--rotate-secrets"]
+        } else {
+            &["apply"]
+        };
+        world.run(args).expect_code(0);
+        let bodies = patch_bodies(&world);
+        assert_eq!(bodies.len(), 1, "rotate {rotate}: {bodies:#?}");
+        assert!(
+            bodies[0].contains(r#""path":"/name""#)
+                && bodies[0].contains(r#""path":"/auth/params""#),
+            "rotate {rotate}: {}",
+            bodies[0]
+        );
+        world
+            .run(&["plan", "--detailed-exitcode", "--refresh"])
+            .expect_code(0);
+    }
+}
