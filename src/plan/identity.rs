@@ -16,29 +16,7 @@ pub(crate) fn refuse_shared_ids(
     remote: Option<&RemoteView>,
     warnings: &mut Vec<String>,
 ) {
-    let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
-    // A rename takes its id from the earlier key it moves away from: that
-    // key recording the id is the rename itself, not a second key.
-    let mut moving: BTreeSet<ConnectionKey> = BTreeSet::new();
-    for action in actions.values() {
-        match &action.step {
-            Step::Adopt { .. } => {}
-            Step::Rename { from, .. } => {
-                moving.insert(ConnectionKey::new(
-                    action.key.cloud,
-                    &action.key.sandbox,
-                    from,
-                ));
-            }
-            _ => continue,
-        }
-        if let Some(id) = action.id() {
-            adopters
-                .entry(id.to_owned())
-                .or_default()
-                .push(action.key.clone());
-        }
-    }
+    let (adopters, moving) = claimed_ids(actions);
     if adopters.is_empty() {
         return;
     }
@@ -93,6 +71,39 @@ pub(crate) fn refuse_shared_ids(
             }
         }
     }
+}
+
+/// The ids each adopt or rename gives a key, and the earlier keys the
+/// renames move away from: such a key recording the id is the rename
+/// itself, not a second key.
+fn claimed_ids(
+    actions: &BTreeMap<ConnectionKey, Action>,
+) -> (
+    BTreeMap<String, Vec<ConnectionKey>>,
+    BTreeSet<ConnectionKey>,
+) {
+    let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
+    let mut moving: BTreeSet<ConnectionKey> = BTreeSet::new();
+    for action in actions.values() {
+        match &action.step {
+            Step::Adopt { .. } => {}
+            Step::Rename { from, .. } => {
+                moving.insert(ConnectionKey::new(
+                    action.key.cloud,
+                    &action.key.sandbox,
+                    from,
+                ));
+            }
+            _ => continue,
+        }
+        if let Some(id) = action.id() {
+            adopters
+                .entry(id.to_owned())
+                .or_default()
+                .push(action.key.clone());
+        }
+    }
+    (adopters, moving)
 }
 
 fn quoted<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
