@@ -142,6 +142,39 @@ pub(super) fn not_described_elsewhere(
     }
 }
 
+/// A saved plan's renames, checked against the config and state it is
+/// applied with: each moves an earlier key its document's `renamedFrom`
+/// lists, and state records that key as the renamed id or not at all.
+pub(crate) fn check_saved(
+    actions: &[Action],
+    desired: &[Desired],
+    state: &State,
+) -> Result<(), String> {
+    for action in actions {
+        let Step::Rename { id, from, .. } = &action.step else {
+            continue;
+        };
+        let Some(d) = desired.iter().find(|d| d.key == action.key) else {
+            continue;
+        };
+        let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+        if !d.connection.earlier_keys().contains(&old) {
+            return Err(format!(
+                "the saved plan renames `{}` from `{from}`, which its `renamedFrom` ({}) does not list: expected a plan file as `provision plan --out` wrote it; plan again",
+                d.key,
+                at(d)
+            ));
+        }
+        if let Some(record) = state.connections.get(&old).filter(|r| &r.id != id) {
+            return Err(format!(
+                "the saved plan renames connection `{id}` from `{old}`, but state records `{old}` as `{}`: expected a plan file as `provision plan --out` wrote it; plan again",
+                record.id
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Neither key is in state: adopt the one connection the platform lists
 /// under an earlier name, and rename it.
 fn adopt(

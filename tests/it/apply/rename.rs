@@ -364,11 +364,11 @@ fn a_saved_rename_edited_to_move_another_key_changes_nothing() {
     let cases = [
         (
             saved.replace(r#""renamed_from": "db-0000""#, r#""renamed_from": "db-0003""#),
-            "the plan renames `azure/prod/orders` from `db-0003`, which its `renamedFrom` does not list: nothing was changed; plan again".to_owned(),
+            "the saved plan renames `azure/prod/orders` from `db-0003`, which its `renamedFrom` (connections/c0000.yaml:2) does not list: expected a plan file as `provision plan --out` wrote it; plan again".to_owned(),
         ),
         (
             saved.replace(&id, &other),
-            format!("the plan renames connection `{other}` from `azure/prod/db-0000`, but state records `azure/prod/db-0000` as `{id}`: nothing was changed; plan again"),
+            format!("the saved plan renames connection `{other}` from `azure/prod/db-0000`, but state records `azure/prod/db-0000` as `{id}`: expected a plan file as `provision plan --out` wrote it; plan again"),
         ),
     ];
     for (edited, expected) in cases {
@@ -377,10 +377,15 @@ fn a_saved_rename_edited_to_move_another_key_changes_nothing() {
         let run = world
             .run(&["apply", "--plan", "edited.plan"])
             .expect_code(1);
-        assert!(run.stdout().contains(&expected), "{}", run.stdout());
+        assert!(run.stderr().contains(&expected), "{}", run.stderr());
         assert_eq!(world.state_text(), before);
     }
     world.assert_remote_exactly(2);
+    let requests = world.emulator.as_ref().unwrap().requests();
+    assert!(
+        !requests.iter().any(|r| r.method == "PATCH"),
+        "nothing was sent: {requests:#?}"
+    );
 }
 
 /// A rename whose document moved to a file outside the run's paths: the
