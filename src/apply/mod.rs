@@ -89,6 +89,26 @@ pub(crate) enum ActionError {
         "connection `{0}` was deleted outside provision: run `provision apply --refresh` to create it again"
     )]
     DeletedOutside(String),
+    /// A saved plan's rename: the new name was taken on the platform since.
+    #[error(
+        "cannot rename `{from}` to `{name}`: sandbox `{sandbox}` now has a connection named `{name}` (id `{other}`), made after the plan; nothing was changed: rename or delete that one on the platform, then plan again"
+    )]
+    NameTaken {
+        from: ConnectionKey,
+        name: String,
+        sandbox: String,
+        other: String,
+    },
+    /// A saved plan's adopted rename: the connection is no longer named as
+    /// when the plan listed it.
+    #[error(
+        "connection `{id}` was planned to be adopted under its earlier name `{from}`, but the platform now names it `{now}`: nothing was changed; plan again"
+    )]
+    RenamedMeanwhile {
+        id: String,
+        from: String,
+        now: String,
+    },
     /// The etag went stale twice in a row.
     #[error("connection `{0}` kept changing while it was updated")]
     KeptChanging(String),
@@ -175,7 +195,9 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// Records `d` as `id`; with `from`, in the same write as removing the
-    /// earlier key it was recorded under (a rename moves the entry).
+    /// earlier key (a rename moves the entry): its record of `id`, or its
+    /// pending create that landed as `id` (see [`Engine::rename`], which
+    /// refuses an earlier key recorded as another id before any PATCH).
     async fn save_moved(
         &self,
         d: &Desired,
@@ -185,11 +207,11 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<(), ActionError> {
         let mut record = self.record(d, id, etag);
         let mut changes = Vec::new();
-        if let Some(old) = from.and_then(|key| self.records.get_key_value(key)) {
-            if old.1.id == id {
-                record.created_at = old.1.created_at.clone();
+        if let Some(old) = from {
+            if let Some(earlier) = self.records.get(old).filter(|r| r.id == id) {
+                record.created_at = earlier.created_at.clone();
             }
-            changes.push(Change::Remove(old.0.clone()));
+            changes.push(Change::Remove(old.clone()));
         }
         changes.push(Change::Upsert(d.key.clone(), record));
         self.recorder

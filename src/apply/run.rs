@@ -81,7 +81,12 @@ fn locked(
 ) -> Result<ApplyRun> {
     let hash = config_hash(&ws.desired);
     let saved = match &options.saved_plan {
-        Some(path) => Some(saved_plan(path, &state, &hash, scene)?),
+        Some(path) => {
+            let plan = saved_plan(path, &state, &hash, scene)?;
+            plan::check_saved_renames(&plan.actions, &ws.desired, &state)
+                .map_err(Error::StalePlan)?;
+            Some(plan)
+        }
         None => None,
     };
     ws.record_sources(&mut state)?;

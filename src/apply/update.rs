@@ -59,6 +59,7 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let scope = Scope::new(&d.org, &d.connection.sandbox);
         let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+        self.check_earlier_key(d, id, &old)?;
         let item = match self.get(&scope, id).await {
             Err(ActionError::Api(ApiError::NotFound { .. })) => {
                 return Err(ActionError::DeletedOutside(id.to_owned()));
@@ -68,12 +69,55 @@ impl<F: FlowService + 'static> Engine<F> {
         // Adopted under its earlier name: a declared `secretVersion` has
         // never been sent, as for any adoption.
         let adopted = !self.records.contains_key(&old);
+        if adopted && item.name != from && item.name != d.connection.name {
+            return Err(ActionError::RenamedMeanwhile {
+                id: id.to_owned(),
+                from: from.to_owned(),
+                now: item.name,
+            });
+        }
+        if self.lookup_before_create {
+            // A saved plan's listing may be old: the new name may be taken now.
+            self.pace().await;
+            let found = self.api.find_by_name(&scope, &d.connection.name).await?;
+            if let Some(other) = found.into_iter().find(|other| other.id != id) {
+                return Err(ActionError::NameTaken {
+                    from: old,
+                    name: d.connection.name.clone(),
+                    sandbox: d.connection.sandbox.clone(),
+                    other: other.id,
+                });
+            }
+        }
         let push_secret = push_secret || (adopted && d.connection.secret_version.is_some());
         self.patch(d, &scope, item, push_secret, Some(&old)).await?;
         Ok(Done::Renamed {
             id: id.to_owned(),
             from: from.to_owned(),
         })
+    }
+
+    /// A saved plan's rename must move a key the document lists in
+    /// `renamedFrom`, recorded as this id (or not recorded: adopted).
+    fn check_earlier_key(
+        &self,
+        d: &Desired,
+        id: &str,
+        old: &ConnectionKey,
+    ) -> Result<(), ActionError> {
+        if !d.connection.earlier_keys().contains(old) {
+            return Err(ActionError::Internal(format!(
+                "the plan renames `{}` from `{}`, which its `renamedFrom` does not list: nothing was changed; plan again",
+                d.key, old.name
+            )));
+        }
+        match self.records.get(old) {
+            Some(record) if record.id != id => Err(ActionError::Internal(format!(
+                "the plan renames connection `{id}` from `{old}`, but state records `{old}` as `{}`: nothing was changed; plan again",
+                record.id
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// PATCHes what differs between `d` and `item` (nothing when nothing

@@ -114,6 +114,7 @@ impl EmulatorArgs {
             list_lag: Duration::from_millis(self.list_lag_ms),
             delete_linger: Duration::from_millis(self.delete_linger_ms),
             not_patchable: self.not_patchable.clone(),
+            ignore_rename: Vec::new(),
             in_use: self.in_use.clone(),
             scopes: self.scopes.clone(),
             record_exchanges: false,

@@ -36,6 +36,8 @@ pub(crate) struct Desired {
     pub secret_hmac: Option<String>,
     /// The file it is written in, as state records it ([`Project::source`]).
     pub source: String,
+    /// The line of its `renamedFrom`, for errors about the rename.
+    pub renamed_from_line: Option<u32>,
 }
 
 /// Why the desired set could not be built.
@@ -110,6 +112,7 @@ pub(crate) fn build(
             fingerprint,
             secret_hmac,
             source: project.source(&located.file),
+            renamed_from_line: located.node.key_at("", "renamedFrom").map(|k| k.pos.line),
         });
     }
     same_connection(&desired)?;

@@ -86,26 +86,53 @@ pub(crate) fn described_keys(paths: &[PathBuf]) -> BTreeMap<ConnectionKey, PathB
     let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
     let (files, _) = walk::collect(&existing);
     let mut keys = BTreeMap::new();
+    // A document's `renamedFrom` describes its earlier keys too, after any
+    // document that has one as its `name`.
+    let mut earlier_keys = BTreeMap::new();
     for file in files {
         let Ok(source) = load::load_file(&file) else {
             continue;
         };
         for doc in &source.documents {
-            if let Some(key) = key_of(doc) {
+            if let Some((key, earlier)) = key_of(doc) {
                 keys.entry(key).or_insert_with(|| file.clone());
+                for old in earlier {
+                    earlier_keys.entry(old).or_insert_with(|| file.clone());
+                }
             }
         }
+    }
+    for (old, file) in earlier_keys {
+        keys.entry(old).or_insert(file);
     }
     keys
 }
 
-fn key_of(doc: &Node) -> Option<ConnectionKey> {
+/// A document's key and the keys of its `renamedFrom` names.
+fn key_of(doc: &Node) -> Option<(ConnectionKey, Vec<ConnectionKey>)> {
     let text = |field: &str| match doc.get(field).map(|n| &n.value) {
         Some(NodeValue::String(s)) if !s.is_empty() => Some(s.as_str()),
         _ => None,
     };
     let cloud = text("cloud")?.parse().ok()?;
-    Some(ConnectionKey::new(cloud, text("sandbox")?, text("name")?))
+    let sandbox = text("sandbox")?;
+    let earlier = match doc.get("renamedFrom").map(|n| &n.value) {
+        Some(NodeValue::String(name)) => vec![name.as_str()],
+        Some(NodeValue::Seq(names)) => names
+            .iter()
+            .filter_map(|n| match &n.value {
+                NodeValue::String(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let earlier = earlier
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .map(|name| ConnectionKey::new(cloud, sandbox, name))
+        .collect();
+    Some((ConnectionKey::new(cloud, sandbox, text("name")?), earlier))
 }
 
 #[cfg(test)]

@@ -243,6 +243,9 @@ pub(super) async fn patch(
     if let Err(answer) = body_rules::apply_patch(&ops, target) {
         return answer;
     }
+    if named(&shared.config.ignore_rename, &item.name) {
+        edited.name.clone_from(&item.name);
+    }
     for op in &ops {
         match op.path.as_str() {
             "/auth/params" => keep_secret(&shared, &id, op.value.as_ref()),

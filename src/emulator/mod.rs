@@ -89,6 +89,9 @@ pub struct EmulatorConfig {
     pub delete_linger: Duration,
     /// Name prefixes of connections the service refuses to PATCH (`1445-400`).
     pub not_patchable: Vec<String>,
+    /// Name prefixes of connections whose `replace /name` is answered as a
+    /// success but not applied (a service that ignores renames).
+    pub ignore_rename: Vec<String>,
     /// Name prefixes of connections a flow uses: DELETE answers `1418-400`.
     pub in_use: Vec<String>,
     /// The scopes the client's credential has; a token request asking for
@@ -152,6 +155,7 @@ impl Default for EmulatorConfig {
             list_lag: Duration::ZERO,
             delete_linger: Duration::ZERO,
             not_patchable: Vec::new(),
+            ignore_rename: Vec::new(),
             in_use: Vec::new(),
             scopes: Vec::new(),
             record_exchanges: false,

@@ -48,10 +48,14 @@ pub(crate) fn diff(
         actions.insert(d.key.clone(), action);
     }
     let documented: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
+    // A pending create of an earlier name is the connection a rename moves
+    // (or will, in a run that selects its document): never pruned here.
+    let moved = rename::moved_keys(desired, actions.values(), &selected);
     for (key, record) in &state.pending {
         let covered = options.scope.as_ref().is_none_or(|s| s.covers(None));
         let recorded = state.connections.contains_key(key);
-        if documented.contains(key) || recorded || !selected(key) || !covered {
+        if documented.contains(key) || moved.contains(key) || recorded || !selected(key) || !covered
+        {
             continue;
         }
         let items = remote.and_then(|r| r.get(&Scope::new(&record.org, &key.sandbox)));
@@ -106,13 +110,7 @@ fn orphans(
     let desired_keys: BTreeSet<&ConnectionKey> = desired.iter().map(|d| &d.key).collect();
     // A renamed connection's earlier key moves with it: never an orphan,
     // nor when `--target` leaves the renaming document out of this run.
-    let mut moved = rename::earlier_keys(actions.values());
-    moved.extend(
-        desired
-            .iter()
-            .filter(|d| !selected(&d.key))
-            .flat_map(|d| d.connection.earlier_keys()),
-    );
+    let moved = rename::moved_keys(desired, actions.values(), selected);
     let orphans = state
         .connections
         .iter()
@@ -239,6 +237,9 @@ fn renamed_or_unrecorded(
         rename::Earlier::Listed(action) => Some(action),
         rename::Earlier::None => None,
     };
+    if let Some(action) = &renamed {
+        rename::not_described_elsewhere(d, action, options)?;
+    }
     Ok(renamed.unwrap_or_else(|| unrecorded(d, state, listed, options, warnings)))
 }
 

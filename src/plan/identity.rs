@@ -9,22 +9,14 @@ use super::{Action, RemoteView, Step};
 use crate::config::ConnectionKey;
 use crate::state::State;
 
-/// Blocks every adopt that would give an id a second key.
+/// Blocks every adopt or rename that would give an id a second key.
 pub(crate) fn refuse_shared_ids(
     actions: &mut BTreeMap<ConnectionKey, Action>,
     state: &State,
     remote: Option<&RemoteView>,
     warnings: &mut Vec<String>,
 ) {
-    let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
-    for action in actions.values() {
-        if let Step::Adopt { id, .. } = &action.step {
-            adopters
-                .entry(id.clone())
-                .or_default()
-                .push(action.key.clone());
-        }
-    }
+    let (adopters, moving) = claimed_ids(actions);
     if adopters.is_empty() {
         return;
     }
@@ -45,7 +37,11 @@ pub(crate) fn refuse_shared_ids(
     for (id, keys) in adopters {
         let recorded_as = keys_by_id
             .get(id.as_str())
-            .and_then(|recorded| recorded.iter().find(|key| !keys.contains(key)))
+            .and_then(|recorded| {
+                recorded
+                    .iter()
+                    .find(|key| !keys.contains(key) && !moving.contains(*key))
+            })
             .copied();
         let names = names_by_id.get(id.as_str()).unwrap_or(&no_names);
         let conflict = if let Some(other) = recorded_as {
@@ -75,6 +71,39 @@ pub(crate) fn refuse_shared_ids(
             }
         }
     }
+}
+
+/// The ids each adopt or rename gives a key, and the earlier keys the
+/// renames move away from: such a key recording the id is the rename
+/// itself, not a second key.
+fn claimed_ids(
+    actions: &BTreeMap<ConnectionKey, Action>,
+) -> (
+    BTreeMap<String, Vec<ConnectionKey>>,
+    BTreeSet<ConnectionKey>,
+) {
+    let mut adopters: BTreeMap<String, Vec<ConnectionKey>> = BTreeMap::new();
+    let mut moving: BTreeSet<ConnectionKey> = BTreeSet::new();
+    for action in actions.values() {
+        match &action.step {
+            Step::Adopt { .. } => {}
+            Step::Rename { from, .. } => {
+                moving.insert(ConnectionKey::new(
+                    action.key.cloud,
+                    &action.key.sandbox,
+                    from,
+                ));
+            }
+            _ => continue,
+        }
+        if let Some(id) = action.id() {
+            adopters
+                .entry(id.to_owned())
+                .or_default()
+                .push(action.key.clone());
+        }
+    }
+    (adopters, moving)
 }
 
 fn quoted<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::lookup::ScopeIndex;
-use super::{Action, Desired, FieldChange, PlanError, Step, visible_changes};
+use super::{Action, Desired, FieldChange, PlanError, PlanOptions, Step, visible_changes};
 use crate::api::wire::ConnectionItem;
 use crate::config::ConnectionKey;
 use crate::state::{Record, State};
@@ -43,7 +43,8 @@ pub(super) fn find<'a>(
         [] => Ok(adopt(d, state, &earlier, listed)?.map_or(Earlier::None, Earlier::Listed)),
         [(old, record)] => Ok(Earlier::Recorded(old, record)),
         many => Err(PlanError::Rename(format!(
-            "`{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
+            "{}: `{}` lists earlier names that state records as {} different connections ({}): expected at most one; keep the one it was renamed from in `renamedFrom`",
+            at(d),
             d.key,
             many.len(),
             quoted(many.iter().map(|(key, _)| key))
@@ -61,23 +62,38 @@ pub(super) fn already_moved(d: &Desired, state: &State) -> Result<(), PlanError>
         .find(|key| state.connections.contains_key(key))
     {
         Some(old) => Err(PlanError::Rename(format!(
-            "`{}` declares `renamedFrom: {}`, but state records both `{old}` and `{}`: expected only one of them; `provision state rm` the one that is not this connection, or remove `{}` from `renamedFrom`",
-            d.key, old.name, d.key, old.name
+            "{}: `{}` declares `renamedFrom: {}`, but state records both `{old}` and `{}`: expected only one of them; `provision state rm` the one that is not this connection, or remove `{}` from `renamedFrom`",
+            at(d),
+            d.key,
+            old.name,
+            d.key,
+            old.name
         ))),
         None => Ok(()),
     }
 }
 
-/// The earlier keys the plan's renames move away from: not orphans.
-pub(super) fn earlier_keys<'a>(
+/// The earlier keys the plan's renames move away from, and those of the
+/// documents a `--target` leaves out of this run: neither orphans nor
+/// pending creates to prune.
+pub(super) fn moved_keys<'a>(
+    desired: &[Desired],
     actions: impl Iterator<Item = &'a Action>,
+    selected: &dyn Fn(&ConnectionKey) -> bool,
 ) -> BTreeSet<ConnectionKey> {
-    actions
+    let mut moved: BTreeSet<ConnectionKey> = actions
         .filter_map(|a| {
             a.renamed_from()
                 .map(|from| ConnectionKey::new(a.key.cloud, &a.key.sandbox, from))
         })
-        .collect()
+        .collect();
+    moved.extend(
+        desired
+            .iter()
+            .filter(|d| !selected(&d.key))
+            .flat_map(|d| d.connection.earlier_keys()),
+    );
+    moved
 }
 
 /// State records the earlier key `old`, and `planned` is what the plan of
@@ -102,6 +118,61 @@ pub(super) fn move_recorded(
     )];
     reasons.extend(planned.reasons.into_iter().filter(|r| r != CONFIG_CHANGED));
     Ok(Some(rename(d, reasons, id, &old.name, changes)))
+}
+
+/// The earlier key a rename moves must not be described by a file outside
+/// the run (validation sees only the run's files): the run would rename a
+/// connection that file still describes.
+pub(super) fn not_described_elsewhere(
+    d: &Desired,
+    action: &Action,
+    options: &PlanOptions,
+) -> Result<(), PlanError> {
+    let Some(from) = action.renamed_from() else {
+        return Ok(());
+    };
+    let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+    match options.described_elsewhere.get(&old) {
+        Some(file) if *file != d.source => Err(PlanError::Rename(format!(
+            "{}: `{}` is renamed from `{from}`, but `{file}`, outside this run's paths, still describes `{old}`: expected one file to describe a connection; remove `{from}` from that file (or from `renamedFrom`), or include both files in the run",
+            at(d),
+            d.key
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A saved plan's renames, checked against the config and state it is
+/// applied with: each moves an earlier key its document's `renamedFrom`
+/// lists, and state records that key as the renamed id or not at all.
+pub(crate) fn check_saved(
+    actions: &[Action],
+    desired: &[Desired],
+    state: &State,
+) -> Result<(), String> {
+    for action in actions {
+        let Step::Rename { id, from, .. } = &action.step else {
+            continue;
+        };
+        let Some(d) = desired.iter().find(|d| d.key == action.key) else {
+            continue;
+        };
+        let old = ConnectionKey::new(d.key.cloud, &d.key.sandbox, from);
+        if !d.connection.earlier_keys().contains(&old) {
+            return Err(format!(
+                "the saved plan renames `{}` from `{from}`, which its `renamedFrom` ({}) does not list: expected a plan file as `provision plan --out` wrote it; plan again",
+                d.key,
+                at(d)
+            ));
+        }
+        if let Some(record) = state.connections.get(&old).filter(|r| &r.id != id) {
+            return Err(format!(
+                "the saved plan renames connection `{id}` from `{old}`, but state records `{old}` as `{}`: expected a plan file as `provision plan --out` wrote it; plan again",
+                record.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Neither key is in state: adopt the one connection the platform lists
@@ -174,8 +245,13 @@ fn name_is_free(
     });
     match taken {
         Some(other) => Err(PlanError::Rename(format!(
-            "cannot rename `{old}` to `{}`: sandbox `{}` already has a connection named `{}` (id `{}`); rename or delete that one on the platform first, or remove `{}` from `renamedFrom` to adopt it instead",
-            d.connection.name, d.key.sandbox, d.connection.name, other.id, old.name
+            "{}: cannot rename `{old}` to `{}`: sandbox `{}` already has a connection named `{}` (id `{}`); rename or delete that one on the platform first, or remove `{}` from `renamedFrom` to adopt it instead",
+            at(d),
+            d.connection.name,
+            d.key.sandbox,
+            d.connection.name,
+            other.id,
+            old.name
         ))),
         None => Ok(()),
     }
@@ -210,6 +286,14 @@ fn blocked(d: &Desired, reason: String) -> Action {
         reasons: Vec::new(),
         step: Step::Blocked(reason),
         pending_since: None,
+    }
+}
+
+/// Where `d`'s `renamedFrom` is written: `file:line`.
+fn at(d: &Desired) -> String {
+    match d.renamed_from_line {
+        Some(line) => format!("{}:{line}", d.source),
+        None => d.source.clone(),
     }
 }
 
@@ -321,10 +405,7 @@ mod tests {
         )
         .unwrap();
         let blocked = plan.actions[0].blocked().unwrap_or_default();
-        assert!(
-            blocked.contains("2 connections under the earlier names"),
-            "{blocked}"
-        );
+        insta::assert_snapshot!("blocked_two_listed", blocked);
     }
 
     #[test]
@@ -345,13 +426,29 @@ mod tests {
             .iter()
             .find(|a| a.key.name == "orders")
             .unwrap();
-        assert!(
-            orders
-                .blocked()
-                .unwrap_or_default()
-                .contains("already recorded as"),
-            "{orders:?}"
+        insta::assert_snapshot!(
+            "blocked_recorded_elsewhere",
+            orders.blocked().unwrap_or_default()
         );
+    }
+
+    #[test]
+    fn an_earlier_name_listed_under_an_id_the_platform_lists_twice_is_not_adopted() {
+        let d = renamed(&["old"]);
+        let remote = listing(vec![
+            item("id-old", "old", "text"),
+            item("id-old", "other", "text"),
+        ]);
+        let plan = diff(
+            &[d],
+            &state_with(&[]),
+            Some(&remote),
+            "h".into(),
+            &options(),
+        )
+        .unwrap();
+        let blocked = plan.actions[0].blocked().unwrap_or_default();
+        assert!(blocked.contains("under 2 names"), "{plan:?}");
     }
 
     #[test]

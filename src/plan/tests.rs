@@ -35,6 +35,7 @@ pub(super) fn desired(name: &str, description: &str) -> Desired {
         fingerprint: format!("fp-{name}-{description}"),
         secret_hmac: None,
         source: format!("connections/{name}.yaml"),
+        renamed_from_line: None,
         connection,
     }
 }

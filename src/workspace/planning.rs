@@ -155,7 +155,13 @@ impl Workspace {
                     .as_ref()
                     .is_none_or(|s| s.covers(record.source.as_deref()))
         });
-        if removed {
+        // A rename's earlier key still described outside the run is a plan
+        // error; one described only by a rename outside it is never pruned.
+        let renames = self
+            .desired
+            .iter()
+            .any(|d| d.connection.renamed_from.is_some());
+        if removed || renames {
             options.described_elsewhere = described_keys(&[self.project.connections_folder()])
                 .into_iter()
                 .filter(|(key, _)| !desired.contains(key))

@@ -231,3 +231,297 @@ fn the_file_format_example_renames_in_place() {
     world.assert_remote_exactly(1);
     assert_eq!(world.remote()[0].name, "ledger-primary");
 }
+
+/// State keeps the earlier name only as a pending create that landed (the
+/// run that sent it was killed): `--prune` renames it, never deletes it,
+/// and the pending entry goes with the move.
+#[test]
+fn a_pending_earlier_name_is_renamed_and_never_pruned() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let mut state = world.state();
+    let key = "azure/prod/db-0000";
+    state["connections"].as_object_mut().unwrap().remove(key);
+    state["pending"] = serde_json::json!({
+        key: { "org": ORG_AZURE, "startedAt": "2026-01-01T00:00:00Z" }
+    });
+    std::fs::write(
+        world.state_path(),
+        serde_json::to_string_pretty(&state).unwrap(),
+    )
+    .unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    let run = world.run(&["apply", "--prune"]).expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("0 created, 0 adopted, 1 updated, 0 deleted, 0 failed"),
+        "{}",
+        run.stdout()
+    );
+    world.assert_remote_exactly(1);
+    assert_eq!(world.remote()[0].name, "orders");
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+    let state = world.state();
+    assert!(state.get("pending").is_none(), "{state:#}");
+    world
+        .run(&["plan", "--detailed-exitcode", "--refresh", "--prune"])
+        .expect_code(0);
+}
+
+/// Renames connection `id` on the platform, outside provision.
+fn rename_on_platform(world: &World, id: &str, name: &str) {
+    let item = world.remote().into_iter().find(|i| i.id == id).unwrap();
+    let client = world.client();
+    world.runtime.block_on(async {
+        use provision::api::FlowService;
+        use provision::api::wire::PatchOp;
+        let scope = provision::api::Scope::new(ORG_AZURE, "prod");
+        client
+            .patch(
+                &scope,
+                id,
+                &item.etag,
+                &[PatchOp::replace("/name", serde_json::json!(name))],
+            )
+            .await
+            .unwrap();
+    });
+}
+
+/// The new name was free when the plan was saved, taken when it is applied:
+/// never two connections under one name.
+#[test]
+fn a_saved_rename_whose_new_name_was_taken_since_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.write("connections/c0003.yaml", &connection_yaml(3, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let other = id_of(&world, "azure/prod/db-0003").unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    rename_on_platform(&world, &other, "orders");
+    let run = world
+        .run(&["apply", "--plan", "rename.plan"])
+        .expect_code(1);
+    let expected = format!(
+        "cannot rename `azure/prod/db-0000` to `orders`: sandbox `prod` now has a connection named `orders` (id `{other}`), made after the plan; nothing was changed: rename or delete that one on the platform, then plan again"
+    );
+    assert!(run.stdout().contains(&expected), "{}", run.stdout());
+    let item = world.remote().into_iter().find(|i| i.id == id).unwrap();
+    assert_eq!(item.name, "db-0000");
+    assert_eq!(
+        id_of(&world, "azure/prod/db-0000").as_deref(),
+        Some(id.as_str())
+    );
+}
+
+/// An adopted rename applies only to the connection still named as the
+/// plan listed it (or already renamed).
+#[test]
+fn a_saved_adopted_rename_of_a_connection_renamed_since_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    rename_on_platform(&world, &id, "someone-elses");
+    let run = world
+        .run(&["apply", "--plan", "rename.plan"])
+        .expect_code(1);
+    let expected = format!(
+        "connection `{id}` was planned to be adopted under its earlier name `db-0000`, but the platform now names it `someone-elses`: nothing was changed; plan again"
+    );
+    assert!(run.stdout().contains(&expected), "{}", run.stdout());
+    assert_eq!(world.remote()[0].name, "someone-elses");
+    assert_eq!(id_of(&world, "azure/prod/orders"), None);
+}
+
+/// A hand-edited saved plan never moves a key that is not this
+/// connection's: one its `renamedFrom` does not list, or one state records
+/// as another id.
+#[test]
+fn a_saved_rename_edited_to_move_another_key_changes_nothing() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.write("connections/c0003.yaml", &connection_yaml(3, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    let other = id_of(&world, "azure/prod/db-0003").unwrap();
+    world.write("connections/c0000.yaml", &renamed("generated"));
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    let saved = std::fs::read_to_string(world.path().join("rename.plan")).unwrap();
+    let before = world.state_text();
+    let cases = [
+        (
+            saved.replace(r#""renamed_from": "db-0000""#, r#""renamed_from": "db-0003""#),
+            "the saved plan renames `azure/prod/orders` from `db-0003`, which its `renamedFrom` (connections/c0000.yaml:2) does not list: expected a plan file as `provision plan --out` wrote it; plan again".to_owned(),
+        ),
+        (
+            saved.replace(&id, &other),
+            format!("the saved plan renames connection `{other}` from `azure/prod/db-0000`, but state records `azure/prod/db-0000` as `{id}`: expected a plan file as `provision plan --out` wrote it; plan again"),
+        ),
+    ];
+    for (edited, expected) in cases {
+        assert_ne!(edited, saved);
+        world.write("edited.plan", &edited);
+        let run = world
+            .run(&["apply", "--plan", "edited.plan"])
+            .expect_code(1);
+        assert!(run.stderr().contains(&expected), "{}", run.stderr());
+        assert_eq!(world.state_text(), before);
+    }
+    world.assert_remote_exactly(2);
+    let requests = world.emulator.as_ref().unwrap().requests();
+    assert!(
+        !requests.iter().any(|r| r.method == "PATCH"),
+        "nothing was sent: {requests:#?}"
+    );
+}
+
+/// A rename whose document moved to a file outside the run's paths: the
+/// earlier key is still described (by that `renamedFrom`), never pruned.
+#[test]
+fn a_path_limited_prune_keeps_an_earlier_key_renamed_in_a_file_outside_the_run() {
+    let world = World::new(EmulatorConfig::default());
+    world.write("connections/old/db.yaml", &connection_yaml(0, "generated"));
+    world.write(
+        "connections/old/other.yaml",
+        &connection_yaml(3, "generated"),
+    );
+    world.run(&["apply"]).expect_code(0);
+    let id = id_of(&world, "azure/prod/db-0000").unwrap();
+    world.remove("connections/old/db.yaml");
+    world.write("connections/new/orders.yaml", &renamed("generated"));
+    let run = world
+        .run(&["apply", "--prune", "connections/old"])
+        .expect_code(0);
+    assert!(!run.stdout().contains("deleted (id"), "{}", run.stdout());
+    assert!(
+        run.stderr()
+            .contains("but `connections/new/orders.yaml` describes it now: not pruned"),
+        "{}",
+        run.stderr()
+    );
+    world.assert_remote_exactly(2);
+    assert_eq!(
+        id_of(&world, "azure/prod/db-0000").as_deref(),
+        Some(id.as_str())
+    );
+    // The whole project then renames it.
+    world.run(&["apply", "--prune"]).expect_code(0);
+    world.assert_remote_exactly(2);
+    assert_eq!(
+        id_of(&world, "azure/prod/orders").as_deref(),
+        Some(id.as_str())
+    );
+}
+
+/// A run that leaves out the file still describing the earlier name cannot
+/// see the conflict validation would report: the plan refuses the rename.
+#[test]
+fn a_rename_of_a_name_a_file_outside_the_run_still_describes_is_a_plan_error() {
+    let world = World::new(EmulatorConfig::default());
+    world.write("connections/old/db.yaml", &connection_yaml(0, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    world.write("connections/new/orders.yaml", &renamed("generated"));
+    let before = world.state_text();
+    let out = world.run(&["apply", "connections/new"]).expect_code(1);
+    insta::assert_snapshot!(
+        "rename_described_outside_the_run",
+        out.stderr().replace(&world.url(), "http://EMULATOR")
+    );
+    assert_eq!(world.state_text(), before, "nothing changed");
+    assert_eq!(world.remote()[0].name, "db-0000");
+}
+
+/// The bodies of the PATCHes the emulator received.
+fn patch_bodies(world: &World) -> Vec<String> {
+    world
+        .emulator
+        .as_ref()
+        .unwrap()
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .map(|e| e.request_body.unwrap_or_default())
+        .collect()
+}
+
+fn recording() -> EmulatorConfig {
+    EmulatorConfig {
+        record_exchanges: true,
+        ..EmulatorConfig::default()
+    }
+}
+
+/// An adopted rename is an adoption: a declared `secretVersion` has never
+/// been sent, so the secret goes with the rename, in the same PATCH.
+#[test]
+fn an_adopted_rename_with_a_secret_version_sends_the_secret_in_its_patch() {
+    let world = World::new(recording());
+    world.connections(1);
+    world.run(&["apply"]).expect_code(0);
+    world
+        .run(&["state", "rm", "azure/prod/db-0000"])
+        .expect_code(0);
+    world.write(
+        "connections/c0000.yaml",
+        &format!("{}secretVersion: 1\n", renamed("generated")),
+    );
+    world.run(&["apply"]).expect_code(0);
+    let bodies = patch_bodies(&world);
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    assert!(
+        bodies[0].contains(r#""path":"/name""#) && bodies[0].contains(r#""path":"/auth/params""#),
+        "{}",
+        bodies[0]
+    );
+    assert_eq!(
+        world.state()["connections"]["azure/prod/orders"]["secretVersion"],
+        1
+    );
+}
+
+/// A secret change, or `--rotate-secrets`, rides on the rename's one PATCH.
+#[test]
+fn a_secret_change_or_rotation_is_sent_with_the_rename() {
+    for rotate in [false, true] {
+        let mut world = World::new(recording());
+        if !rotate {
+            world.set_env("PROVISION_STATE_KEY", "test-state-key");
+        }
+        world.connections(1);
+        world.run(&["apply"]).expect_code(0);
+        if !rotate {
+            world.set_env("DB_PASSWORD", "rotated-canary-2");
+        }
+        world.write("connections/c0000.yaml", &renamed("generated"));
+        let args: &[&str] = if rotate {
+            &["apply", "--rotate-secrets"]
+        } else {
+            &["apply"]
+        };
+        world.run(args).expect_code(0);
+        let bodies = patch_bodies(&world);
+        assert_eq!(bodies.len(), 1, "rotate {rotate}: {bodies:#?}");
+        assert!(
+            bodies[0].contains(r#""path":"/name""#)
+                && bodies[0].contains(r#""path":"/auth/params""#),
+            "rotate {rotate}: {}",
+            bodies[0]
+        );
+        world
+            .run(&["plan", "--detailed-exitcode", "--refresh"])
+            .expect_code(0);
+    }
+}

@@ -91,3 +91,24 @@ fn both_names_in_state_is_a_plan_error() {
     let out = world.run(&["plan"]).expect_code(1);
     insta::assert_snapshot!("rename_both_recorded", out.stderr());
 }
+
+#[test]
+fn earlier_names_recorded_as_two_connections_is_a_plan_error() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    world.write("connections/c0003.yaml", &connection_yaml(3, "generated"));
+    world.run(&["apply"]).expect_code(0);
+    world.remove("connections/c0003.yaml");
+    world.write(
+        "connections/c0000.yaml",
+        &connection_yaml(0, "generated").replace(
+            "name: db-0000\n",
+            "name: orders\nrenamedFrom:\n  - db-0000\n  - db-0003\n",
+        ),
+    );
+    let before = world.state_text();
+    let out = world.run(&["plan"]).expect_code(1);
+    insta::assert_snapshot!("rename_two_recorded", out.stderr());
+    world.run(&["apply"]).expect_code(1);
+    assert_eq!(world.state_text(), before, "nothing changed");
+}

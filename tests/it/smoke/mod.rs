@@ -100,6 +100,28 @@ fn a_failure_midway_still_deletes_the_connection() {
     );
 }
 
+/// A service that answers a rename but keeps the old name: the rename row
+/// says so, the run fails, and the connection is still cleaned up.
+#[test]
+fn a_service_that_ignores_a_rename_fails_the_rename_step() {
+    let world = World::new(EmulatorConfig {
+        ignore_rename: vec!["provision-smoke-".into()],
+        ..EmulatorConfig::default()
+    });
+    let run = smoke(&world, "azure").expect_code(1);
+    let out = run.stdout();
+    let rename = out
+        .lines()
+        .find(|l| l.starts_with("rename"))
+        .unwrap_or_default();
+    assert!(
+        rename.contains("old name listed 1 time(s)") && rename.trim_end().ends_with("NO"),
+        "{out}"
+    );
+    assert!(!out.contains("Smoke complete"), "{out}");
+    assert_eq!(leftovers(&world, ORG_AZURE), 0, "{out}");
+}
+
 #[test]
 fn a_leftover_with_the_prefix_makes_it_refuse_before_creating() {
     let world = World::new(EmulatorConfig::default());

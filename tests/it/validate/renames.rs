@@ -56,3 +56,37 @@ fn earlier_names_that_are_free_validate() {
         .run()
         .expect_code(0);
 }
+
+#[test]
+fn its_own_name_or_one_listed_twice_is_refused() {
+    let dir = project(&[(
+        "orders.yaml",
+        format!("name: orders-db\nrenamedFrom:\n  - orders-db\n  - orders\n  - orders\n{BODY}"),
+    )]);
+    let out = provision()
+        .current_dir(dir.path())
+        .args(["validate", "orders.yaml"])
+        .run()
+        .expect_code(1);
+    insta::assert_snapshot!("rename_own_name_and_twice", out.stdout());
+}
+
+#[test]
+fn an_interpolated_or_empty_earlier_name_is_refused() {
+    let dir = project(&[
+        (
+            "interpolated.yaml",
+            format!("name: orders-db\nrenamedFrom: ${{OLD_NAME}}\n{BODY}"),
+        ),
+        (
+            "empty.yaml",
+            format!("name: billing-db\nrenamedFrom:\n  - \"\"\n{BODY}"),
+        ),
+    ]);
+    let out = provision()
+        .current_dir(dir.path())
+        .args(["validate", "interpolated.yaml", "empty.yaml"])
+        .run()
+        .expect_code(1);
+    insta::assert_snapshot!("rename_interpolated_or_empty", out.stdout());
+}
