@@ -67,8 +67,9 @@ pub(crate) struct StateMigrateArgs {
     )]
     pub to: Option<String>,
     /// Move the records of the state from before environments
-    /// (`.provision/state.json`, namespace `default`) into environment
-    /// NAME's own state, leaving the old one empty.
+    /// (`.provision/state.json`, namespace `default`) that belong to
+    /// environment NAME (its org, its sandboxes) into NAME's own state;
+    /// the others stay for the next `--to-env`.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["to_namespace", "env"])]
     pub to_env: Option<String>,
     /// Namespace in the target database (default: the source's namespace
@@ -321,8 +322,12 @@ fn migrate_to_env(args: &StateMigrateArgs) -> Result<()> {
         name,
         &Environment::process(),
     )?;
+    let rest = match &moved.left {
+        Some(left) => format!("; the old state keeps the others: {left}"),
+        None => "; the old state is left empty".to_owned(),
+    };
     output::result_line(&format!(
-        "moved {} connection(s) from {} to {} (environment `{name}`); the old state is left empty",
+        "moved {} connection(s) from {} to {} (environment `{name}`){rest}",
         moved.count, moved.from, moved.to
     ));
     Ok(())

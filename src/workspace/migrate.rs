@@ -1,12 +1,13 @@
 //! `state migrate --to-env NAME`: moves the records of the state a project
-//! kept before it had environments into one environment's own state, which
-//! records that environment; the old state is left empty, so a second
-//! environment cannot take the same connections over.
+//! kept before it had environments that belong to NAME (its org, its
+//! sandboxes) into NAME's own state; the rest stay for the next `--to-env`,
+//! so no environment takes over (and prunes) another's connections.
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::backend::{chosen, legacy};
+use super::owners::Owners;
 use super::{TargetOptions, select, settings_only};
 use crate::desired::Environment;
 use crate::error::Error;
@@ -18,10 +19,13 @@ pub(crate) struct Moved {
     pub count: usize,
     pub from: String,
     pub to: String,
+    /// What stays in the old state, per owning environment (a sentence).
+    pub left: Option<String>,
 }
 
-/// Moves every record of the pre-environments state into `name`'s state.
-/// Refused when that state already holds records or the old one has none.
+/// Moves the records of the pre-environments state that belong to `name`
+/// (see [`Owners`]) into `name`'s state. Refused when that state already
+/// holds records, or no record of the old one belongs to `name`.
 pub(crate) fn to_env(
     settings_file: &Path,
     target: &TargetOptions,
@@ -60,8 +64,8 @@ pub(crate) fn to_env(
             source.describe()
         )));
     }
-    let count = old.connections.len() + old.pending.len();
-    if count == 0 {
+    let total = old.connections.len() + old.pending.len();
+    if total == 0 {
         return Err(Error::Failed(format!(
             "state {} records no connection: nothing to move",
             source.describe()
@@ -81,19 +85,51 @@ pub(crate) fn to_env(
             destination.describe()
         )));
     }
+    let owners = Owners::of(&settings, settings_file, env);
+    let changes = owned_changes(&old, &owners, name, &source.describe())?;
+    let count = changes.len();
     moved.environment = Some(selected.name.clone());
-    let changes = changes_of(&old);
     destination.record(&mut moved, &changes)?;
     let removals: Vec<Change> = changes
         .iter()
         .map(|c| Change::Remove(c.key().clone()))
         .collect();
     source.record(&mut old, &removals)?;
+    let left = (count < total).then(|| owners.summary(&old));
     Ok(Moved {
         count,
         from: source.describe(),
         to: destination.describe(),
+        left,
     })
+}
+
+/// The changes that move `name`'s records of `old`; refused when there is none.
+fn owned_changes(
+    old: &State,
+    owners: &Owners,
+    name: &str,
+    source: &str,
+) -> Result<Vec<Change>, Error> {
+    let total = old.connections.len() + old.pending.len();
+    let changes: Vec<Change> = changes_of(old)
+        .into_iter()
+        .filter(|c| {
+            let org = match c {
+                Change::Upsert(_, r) => r.org.as_str(),
+                Change::Pending(_, p) => p.org.as_str(),
+                Change::Remove(_) => return false,
+            };
+            owners.owner(c.key(), org) == Some(name)
+        })
+        .collect();
+    if changes.is_empty() {
+        return Err(Error::Failed(format!(
+            "none of the {total} connection(s) state {source} records belongs to environment `{name}` (its org and sandboxes): {}; nothing was moved",
+            owners.summary(old)
+        )));
+    }
+    Ok(changes)
 }
 
 /// The records, then the pending creates (a record clears its key's pending entry).

@@ -186,3 +186,108 @@ fn an_empty_state_points_to_its_own_environments_rehearsal() {
     let out = world.run(&["state", "list", "-e", "prod"]).expect_code(0);
     assert!(!out.stderr().contains("rehearsal"), "{}", out.stderr());
 }
+
+/// A one-org project whose dev and prod documents lived side by side.
+fn one_org_before_environments(org: &str) -> World {
+    let world = World::new(provision::emulator::EmulatorConfig::default());
+    world.write("connections/dev.yaml", &doc("orders-db", "dev", "azure"));
+    world.write("connections/prod.yaml", &doc("orders-db", "prod", "azure"));
+    world.write(
+        "provision.yaml",
+        &format!(
+            "orgs: {{ azure: {{ imsOrg: \"{org}\" }} }}\ncredentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\n"
+        ),
+    );
+    world.run(&["apply"]).expect_code(0);
+    // After: one sandbox-less document, acted on per environment.
+    std::fs::remove_file(world.path().join("connections/dev.yaml")).unwrap();
+    std::fs::remove_file(world.path().join("connections/prod.yaml")).unwrap();
+    world.write(
+        "connections/orders.yaml",
+        &doc("orders-db", "prod", "azure").replace("sandbox: prod\n", ""),
+    );
+    world
+}
+
+fn keys_in(world: &World, file: &str) -> Vec<String> {
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(world.path().join(file)).unwrap()).unwrap();
+    state["connections"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn migrate_to_env_moves_only_that_environments_records() {
+    let world = one_org_before_environments(super::PROD_ORG);
+    world.write(
+        "provision.yaml",
+        &format!(
+            "orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\ncredentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\nenvironments:\n  dev: {{ sandbox: dev }}\n  prod: {{ sandbox: prod }}\n",
+            super::PROD_ORG
+        ),
+    );
+    // Before migrating, each environment's refusal says whose records are whose.
+    let out = world.run(&["plan", "-e", "prod"]).expect_code(1);
+    insta::assert_snapshot!("unmigrated_two_environments", out.stderr());
+    let out = world
+        .run(&["state", "migrate", "--to-env", "prod"])
+        .expect_code(0);
+    insta::assert_snapshot!("migrated_prod_keeps_dev", out.stdout());
+    assert_eq!(
+        keys_in(&world, ".provision/state.prod.json"),
+        ["azure/prod/orders-db"]
+    );
+    assert_eq!(
+        keys_in(&world, ".provision/state.json"),
+        ["azure/dev/orders-db"]
+    );
+    // prod prunes nothing of dev's.
+    let out = world
+        .run(&["plan", "-e", "prod", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+    assert!(out.stdout().contains("No changes"), "{}", out.stdout());
+    // dev is still waiting for its own move.
+    let out = world.run(&["plan", "-e", "dev"]).expect_code(1);
+    assert!(
+        out.stderr().contains(
+            "1 for `dev` (sandbox dev); move them with `provision state migrate --to-env dev`"
+        ),
+        "{}",
+        out.stderr()
+    );
+    let out = world
+        .run(&["state", "migrate", "--to-env", "dev"])
+        .expect_code(0);
+    assert!(
+        out.stdout().contains("the old state is left empty"),
+        "{}",
+        out.stdout()
+    );
+    world
+        .run(&["plan", "-e", "dev", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+}
+
+#[test]
+fn migrate_to_env_never_moves_another_orgs_records() {
+    // Both connections were created in dev's org.
+    let world = one_org_before_environments(super::DEV_ORG);
+    let world_settings = super::two_orgs(crate::support::world::Backend::File, "", "")
+        .map(|w| std::fs::read_to_string(w.path().join("provision.yaml")).unwrap())
+        .unwrap();
+    world.write("provision.yaml", &world_settings);
+    let before = std::fs::read_to_string(world.path().join(".provision/state.json")).unwrap();
+    let out = world
+        .run(&["state", "migrate", "--to-env", "prod"])
+        .expect_code(1);
+    insta::assert_snapshot!("migrate_other_org", out.stderr());
+    assert_eq!(
+        std::fs::read_to_string(world.path().join(".provision/state.json")).unwrap(),
+        before
+    );
+    assert!(!world.path().join(".provision/state.prod.json").exists());
+}
