@@ -3,12 +3,14 @@
 //! sandboxes) into NAME's own state; the rest stay for the next `--to-env`,
 //! so no environment takes over (and prunes) another's connections.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use super::backend::{chosen, legacy};
+use super::DEFAULT_STATE;
+use super::backend::{chosen, legacy, namespace as namespace_of, per_environment};
 use super::owners::Owners;
 use super::{TargetOptions, select, settings_only};
+use crate::config::StateBackendKind;
 use crate::desired::Environment;
 use crate::error::Error;
 use crate::state::{Change, State};
@@ -147,4 +149,84 @@ fn changes_of(state: &State) -> Vec<Change> {
             .map(|(k, p)| Change::Pending(k.clone(), p.clone())),
     );
     changes
+}
+
+/// Where `state migrate --to` copies to: a file, or a namespace of a database.
+pub(crate) enum Destination<'a> {
+    File(&'a Path),
+    Namespace(&'a str),
+}
+
+/// Refuses a `state migrate --to` destination that is another
+/// environment's default state (its file, or its namespace), naming it: a
+/// copy there would take that environment's state over.
+pub(crate) fn check_destination(
+    settings_file: &Path,
+    target: &TargetOptions,
+    env: &Environment,
+    to: &Destination<'_>,
+) -> Result<(), Error> {
+    let settings = settings_only(settings_file)?;
+    let Some(selected) = select(&settings, target.env_flag.as_deref(), env)? else {
+        return Ok(());
+    };
+    for name in settings.environment_names() {
+        let Some(resolved) = settings
+            .for_environment(name)
+            .filter(|_| name != selected.name)
+        else {
+            continue;
+        };
+        let other = TargetOptions {
+            environment: Some(name.to_owned()),
+            state: None,
+            state_url: None,
+            state_namespace: None,
+            emulator: false,
+            ..target.clone()
+        };
+        let state = resolved.state.clone().unwrap_or_default();
+        let postgres = state.backend == Some(StateBackendKind::Postgres);
+        let theirs = match to {
+            Destination::File(path) if !postgres => {
+                let default = state
+                    .path
+                    .map_or_else(|| per_environment(DEFAULT_STATE, &other), PathBuf::from);
+                same_path(path, &default).then(|| format!("file `{}`", default.display()))
+            }
+            Destination::Namespace(namespace) if postgres => {
+                let default = namespace_of(&other, &resolved, env)?;
+                (*namespace == default).then(|| format!("namespace `{default}`"))
+            }
+            _ => None,
+        };
+        if let Some(theirs) = theirs {
+            return Err(Error::Usage(format!(
+                "the destination is environment `{name}`'s default state, {theirs}: refusing to overwrite it with environment `{}`'s (run `state migrate -e {name}` to move {name}'s own state, or pick another destination)",
+                selected.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Two paths naming the same file, `./` and `a/../` aside (the file need not exist).
+fn same_path(a: &Path, b: &Path) -> bool {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    lexical(&cwd.join(a)) == lexical(&cwd.join(b))
+}
+
+/// `path`'s components with `.` dropped and `name/..` folded.
+fn lexical(path: &Path) -> Vec<Component<'_>> {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts
 }

@@ -4,6 +4,7 @@
 //! with `state migrate --to-env`.
 
 use crate::support::project::doc;
+use crate::support::state_db::{state_server, state_url};
 use crate::support::world::{Backend, World};
 
 fn world(backend: Backend) -> Option<World> {
@@ -81,9 +82,41 @@ fn another_environments_state_is_refused_naming_both(backend: Backend) {
     );
 }
 
+fn migrate_to_refuses_another_environments_default_state(backend: Backend) {
+    let Some(world) = world(backend) else { return };
+    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    let prod_namespace = format!("{}-prod", world.namespace);
+    let url = match backend {
+        Backend::File => String::new(),
+        Backend::Postgres => state_url(state_server().unwrap()),
+    };
+    let destinations: Vec<Vec<&str>> = match backend {
+        Backend::File => vec![
+            vec!["--to", ".provision/state.prod.json"],
+            vec!["--to", "./.provision/../.provision/state.prod.json"],
+        ],
+        Backend::Postgres => vec![vec!["--to", &url, "--to-namespace", &prod_namespace]],
+    };
+    for destination in destinations {
+        let mut args = vec!["state", "migrate", "-e", "dev"];
+        args.extend(destination);
+        let out = world.run(&args).expect_code(64);
+        let err = out.stderr().replace(&prod_namespace, "NAMESPACE");
+        insta::assert_snapshot!(format!("migrate_to_prods_default_{backend:?}"), err);
+    }
+    assert!(!world.path().join(".provision/state.prod.json").exists());
+    let out = world
+        .cmd(&["state", "list", "-e", "prod", "--format", "json"])
+        .run()
+        .expect_code(0)
+        .json();
+    assert_eq!(out["connections"], serde_json::json!([]), "{out}");
+}
+
 on_both_backends!(
     each_environment_has_its_own_state_that_records_it,
     another_environments_state_is_refused_naming_both,
+    migrate_to_refuses_another_environments_default_state,
 );
 
 #[test]
