@@ -17,9 +17,10 @@ use crate::workspace::TargetOptions;
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// Sandbox to read the existing connections from.
+    /// Sandbox to read the existing connections from [default: the
+    /// settings' `sandbox`, the environment's with `-e`].
     #[arg(long, value_name = "SANDBOX")]
-    pub sandbox: String,
+    pub sandbox: Option<String>,
     /// Cloud of the organization (`azure` or `aws`); picks the org from the settings.
     #[arg(long, value_name = "CLOUD", value_parser = clap::value_parser!(Cloud))]
     pub cloud: Cloud,

@@ -3,7 +3,7 @@
 //! state (they never call the Flow Service), except `state import`, which
 //! reads the connection from the platform.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,8 +67,9 @@ pub(crate) struct StateMigrateArgs {
     )]
     pub to: Option<String>,
     /// Move the records of the state from before environments
-    /// (`.provision/state.json`, namespace `default`) into environment
-    /// NAME's own state, leaving the old one empty.
+    /// (`.provision/state.json`, namespace `default`) that belong to
+    /// environment NAME (its org, its sandboxes) into NAME's own state;
+    /// the others stay for the next `--to-env`.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["to_namespace", "env"])]
     pub to_env: Option<String>,
     /// Namespace in the target database (default: the source's namespace
@@ -280,23 +281,17 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         )));
     }
     let is_url = to.starts_with("postgres://") || to.starts_with("postgresql://");
-    let describe = if is_url {
-        let namespace = match &args.to_namespace {
-            Some(ns) => ns.clone(),
-            None => {
-                let env = Environment::process();
-                let mut target = args.state.target.options();
-                let (settings, _) =
-                    workspace::settings_for(&args.state.target.config, &mut target, &env)?;
-                workspace::namespace(&target, &settings, &env)?
-            }
-        };
-        let target =
-            PostgresBackend::new(to, &namespace).map_err(|err| Error::Setup(err.to_string()))?;
-        copy_into(&target, command, |t| t.replace(&state), &*source)?
-    } else {
-        let target = FileBackend::new(to);
-        copy_into(&target, command, |t| t.save(&state), &*source)?
+    let namespace = destination(args, to, is_url)?;
+    let describe = match &namespace {
+        Some(namespace) => {
+            let target =
+                PostgresBackend::new(to, namespace).map_err(|err| Error::Setup(err.to_string()))?;
+            copy_into(&target, command, |t| t.replace(&state), &*source)?
+        }
+        None => {
+            let target = FileBackend::new(to);
+            copy_into(&target, command, |t| t.save(&state), &*source)?
+        }
     };
     output::result_line(&format!(
         "copied {} connection(s) (lineage `{}`, serial {}) from {} to {describe}",
@@ -306,6 +301,38 @@ fn migrate(args: &StateMigrateArgs) -> Result<()> {
         source.describe()
     ));
     Ok(())
+}
+
+/// The namespace `--to URL` copies into (`None` for a file), once the
+/// destination is known not to be another environment's default state.
+fn destination(args: &StateMigrateArgs, to: &str, is_url: bool) -> Result<Option<String>> {
+    let namespace = if is_url {
+        Some(to_namespace(args)?)
+    } else {
+        None
+    };
+    let destination = match &namespace {
+        Some(namespace) => workspace::migrate::Destination::Namespace(namespace),
+        None => workspace::migrate::Destination::File(Path::new(to)),
+    };
+    workspace::migrate::check_destination(
+        &args.state.target.config,
+        &args.state.target.options(),
+        &Environment::process(),
+        &destination,
+    )?;
+    Ok(namespace)
+}
+
+/// `--to-namespace`, else the namespace the source's settings choose.
+fn to_namespace(args: &StateMigrateArgs) -> Result<String> {
+    if let Some(namespace) = &args.to_namespace {
+        return Ok(namespace.clone());
+    }
+    let env = Environment::process();
+    let mut target = args.state.target.options();
+    let (settings, _) = workspace::settings_for(&args.state.target.config, &mut target, &env)?;
+    workspace::namespace(&target, &settings, &env)
 }
 
 /// `--to-env NAME`: the pre-environments state's records into NAME's.
@@ -321,8 +348,12 @@ fn migrate_to_env(args: &StateMigrateArgs) -> Result<()> {
         name,
         &Environment::process(),
     )?;
+    let rest = match &moved.left {
+        Some(left) => format!("; the old state keeps the others: {left}"),
+        None => "; the old state is left empty".to_owned(),
+    };
     output::result_line(&format!(
-        "moved {} connection(s) from {} to {} (environment `{name}`); the old state is left empty",
+        "moved {} connection(s) from {} to {} (environment `{name}`){rest}",
         moved.count, moved.from, moved.to
     ));
     Ok(())

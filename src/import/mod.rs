@@ -36,16 +36,33 @@ pub(crate) struct Target {
     /// The keys the project's files (and `out`'s) describe, with the file
     /// describing each: never imported twice, whatever the file names.
     pub described: BTreeMap<ConnectionKey, PathBuf>,
+    /// The environment the import runs in (`-e`), if any.
+    pub environment: Option<EnvScope>,
+}
+
+/// An import in an environment writes documents for that environment only:
+/// `environments: [NAME]`, and no `sandbox` when it is the environment's.
+#[derive(Debug, Clone)]
+pub(crate) struct EnvScope {
+    pub name: String,
+    /// The sandbox the environment gives documents without one.
+    pub sandbox: Option<String>,
 }
 
 impl Target {
     /// What `options` ask for, written into `out`.
-    pub(crate) fn new(options: &ImportOptions, out: &Path) -> Self {
+    pub(crate) fn new(
+        options: &ImportOptions,
+        out: &Path,
+        sandbox: &str,
+        environment: Option<EnvScope>,
+    ) -> Self {
         let mut read = options.paths.clone();
         read.push(out.to_owned());
         Target {
             cloud: options.cloud,
-            sandbox: options.sandbox.clone(),
+            sandbox: sandbox.to_owned(),
+            environment,
             out: out.to_owned(),
             schema_ref: run::schema_ref(&options.settings_file, out),
             project: Project::of_settings(&options.settings_file),
@@ -231,6 +248,14 @@ fn candidate<'s>(
     }
     let connection = to_connection(item, target.cloud, &target.sandbox, &variable)?;
     let key = connection.key();
+    let mut connection = connection;
+    if let Some(scope) = &target.environment {
+        // Exists in this environment only: promoting it is a deliberate edit.
+        connection.environments = Some(vec![scope.name.clone()]);
+        if scope.sandbox.as_deref() == Some(connection.sandbox.as_str()) {
+            connection.sandbox.clear();
+        }
+    }
     if (known.managed)(&key) {
         return Err(format!("already in state as `{key}`"));
     }
@@ -266,7 +291,7 @@ fn candidate<'s>(
 /// once written, and returns each valid one's state fingerprint, computed
 /// from the parsed text as `plan` computes it. Invalid candidates move to
 /// `skipped` with the first diagnostic.
-pub(crate) fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String> {
+pub(crate) fn check(selection: &mut Selection, sandbox: &str) -> HashMap<ConnectionKey, String> {
     let texts: Vec<(PathBuf, String)> = selection
         .candidates
         .iter()
@@ -288,9 +313,14 @@ pub(crate) fn check(selection: &mut Selection) -> HashMap<ConnectionKey, String>
         .iter()
         .filter(|l| !problems.contains_key(l.file.as_path()))
         .map(|l| {
+            // A document without `sandbox` is in the imported one.
+            let mut connection = l.connection.clone();
+            if connection.sandbox.is_empty() {
+                sandbox.clone_into(&mut connection.sandbox);
+            }
             (
-                l.connection.key(),
-                desired::fingerprint(&l.connection, &no_variables),
+                connection.key(),
+                desired::fingerprint(&connection, &no_variables),
             )
         })
         .collect();
@@ -361,6 +391,7 @@ mod tests {
             schema_ref: "../../schema/connection.schema.json".into(),
             project: Project::of_settings(Path::new("provision.yaml")),
             described: BTreeMap::new(),
+            environment: None,
         };
         let items = [
             item("mysql-db", "26d738e0-0000"),

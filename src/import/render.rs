@@ -79,8 +79,14 @@ pub(crate) fn connection_yaml(connection: &Connection, modeline: &str, id: &str)
     if let Some(description) = connection.description.as_deref().filter(|d| !d.is_empty()) {
         let _ = writeln!(out, "description: {}", scalar(&literal(description)));
     }
-    let _ = writeln!(out, "sandbox: {}", scalar(&connection.sandbox));
+    if !connection.sandbox.is_empty() {
+        let _ = writeln!(out, "sandbox: {}", scalar(&connection.sandbox));
+    }
     let _ = writeln!(out, "cloud: {}", connection.cloud);
+    if let Some(environments) = &connection.environments {
+        let listed: Vec<String> = environments.iter().map(|e| scalar(e)).collect();
+        let _ = writeln!(out, "environments: [{}]", listed.join(", "));
+    }
     out.push_str("auth:\n");
     match &connection.auth {
         Auth::Basic(basic) => {

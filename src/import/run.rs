@@ -17,7 +17,8 @@ use crate::workspace::{self, EMULATOR_ORGS, TargetOptions};
 /// Everything `provision import` can be asked for.
 #[derive(Debug, Clone)]
 pub(crate) struct ImportOptions {
-    pub sandbox: String,
+    /// `--sandbox`; else the settings' (the environment's) `sandbox`.
+    pub sandbox: Option<String>,
     pub cloud: Cloud,
     /// Where the files go (default `connections/<sandbox>/`).
     pub out: Option<PathBuf>,
@@ -39,31 +40,25 @@ pub(crate) struct ImportRun {
 
 /// Runs one import.
 pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRun> {
-    check_sandbox(&options.sandbox)?;
     let mut acting = options.target.clone();
-    let (settings, _) = workspace::settings_for(&options.settings_file, &mut acting, env)?;
+    let (settings, selected) = workspace::settings_for(&options.settings_file, &mut acting, env)?;
+    let sandbox = sandbox(
+        options,
+        &settings,
+        selected.as_ref().map(|s| s.name.as_str()),
+    )?;
     let org = org(options, &settings, env)?;
     let backend = workspace::backend(&acting, &settings, env)?;
     let out = options
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("connections").join(&options.sandbox));
-    let target = Target::new(options, &out);
-    let scope = Scope::new(&org, &options.sandbox);
-    let items = workspace::runtime()?.block_on(async {
-        let connected = workspace::connect(&acting, &settings, env).await?;
-        let items =
-            connected
-                .api
-                .list(&scope, &ListQuery::new())
-                .await
-                .map_err(workspace::api_error(format!(
-                    "cannot list connections in sandbox `{}`",
-                    options.sandbox
-                )));
-        connected.close().await;
-        items
-    })?;
+        .unwrap_or_else(|| PathBuf::from("connections").join(&sandbox));
+    let scope_of = selected.map(|s| super::EnvScope {
+        name: s.name,
+        sandbox: settings.sandbox.clone(),
+    });
+    let target = Target::new(options, &out, &sandbox, scope_of);
+    let items = list(&acting, &settings, env, &Scope::new(&org, &sandbox))?;
     // Only a lock held by another run is "locked" (exit 3); any other state
     // error is a plain failure.
     let _lock = if options.dry_run {
@@ -78,7 +73,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         &|p: &Path| p.exists(),
         &|key: &ConnectionKey| state.connections.contains_key(key),
     );
-    let fingerprints = checked(&mut selection);
+    let fingerprints = checked(&mut selection, &sandbox);
     if options.dry_run {
         return Ok(ImportRun {
             selection,
@@ -117,6 +112,53 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         })?;
     }
     Ok(ImportRun { selection, written })
+}
+
+/// The connections of `scope` on the platform.
+fn list(
+    acting: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+    scope: &Scope,
+) -> Result<Vec<crate::api::wire::ConnectionItem>> {
+    workspace::runtime()?.block_on(async {
+        let connected = workspace::connect(acting, settings, env).await?;
+        let items =
+            connected
+                .api
+                .list(scope, &ListQuery::new())
+                .await
+                .map_err(workspace::api_error(format!(
+                    "cannot list connections in sandbox `{}`",
+                    scope.sandbox
+                )));
+        connected.close().await;
+        items
+    })
+}
+
+/// `--sandbox`, else the settings' `sandbox` (the environment's when one
+/// is selected), checked as connection files check theirs.
+fn sandbox(
+    options: &ImportOptions,
+    settings: &Settings,
+    environment: Option<&str>,
+) -> Result<String> {
+    let sandbox = match (&options.sandbox, &settings.sandbox) {
+        (Some(flag), _) => flag.clone(),
+        (None, Some(setting)) => setting.clone(),
+        (None, None) => {
+            let whose = environment.map_or_else(
+                || "the settings give no `sandbox`".to_owned(),
+                |name| format!("environment `{name}` (and the settings) give no `sandbox`"),
+            );
+            return Err(Error::Usage(format!(
+                "no sandbox to import from: {whose}: expected `--sandbox SANDBOX`"
+            )));
+        }
+    };
+    check_sandbox(&sandbox)?;
+    Ok(sandbox)
 }
 
 /// The org of the chosen cloud: from the settings, or the emulator's.
@@ -203,8 +245,11 @@ fn check_sandbox(sandbox: &str) -> Result<()> {
 
 /// Validates the candidates (see [`super::check`]), then makes what the
 /// server sent safe to print.
-fn checked(selection: &mut Selection) -> std::collections::HashMap<ConnectionKey, String> {
-    let fingerprints = super::check(selection);
+fn checked(
+    selection: &mut Selection,
+    sandbox: &str,
+) -> std::collections::HashMap<ConnectionKey, String> {
+    let fingerprints = super::check(selection, sandbox);
     quote_safely(selection);
     fingerprints
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
-pub use scoped::EnvironmentBound;
+pub use scoped::{EnvironmentBound, Owners};
 pub use undo::Undo;
 
 /// The state format version this build writes. Version 2 added the file
@@ -234,13 +234,16 @@ pub enum StateError {
         running: Option<String>,
     },
     #[error(
-        "state {state} of environment `{environment}` is empty, and the state from before environments, {legacy}, records {count} connection(s): move them first with `provision state migrate --to-env {environment}` (or they would be created again)"
+        "state {state} of environment `{environment}` is empty, and the state from before environments, {legacy}, records {count} connection(s): {owners} (or they would be created again)"
     )]
     Unmigrated {
         state: String,
         legacy: String,
         count: usize,
         environment: String,
+        /// Which environment each group of records belongs to, and the
+        /// `state migrate --to-env` runs that move them.
+        owners: String,
     },
 }
 

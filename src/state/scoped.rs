@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use super::{Change, LockInfo, State, StateBackend, StateError, StateLock};
 
+/// Says which environment each record of a pre-environments state belongs
+/// to, with the `state migrate --to-env` runs that move them.
+pub type Owners = Box<dyn Fn(&State) -> String + Send + Sync>;
+
 /// `inner`, refused unless written by `environment` (or by nobody yet).
 pub struct EnvironmentBound {
     inner: Arc<dyn StateBackend>,
@@ -16,6 +20,8 @@ pub struct EnvironmentBound {
     /// The state a project used before it had environments: when it holds
     /// records and this one is empty, the run stops and says how to move them.
     legacy: Option<Arc<dyn StateBackend>>,
+    /// Groups the legacy state's records for the refusal.
+    owners: Option<Owners>,
 }
 
 impl EnvironmentBound {
@@ -23,11 +29,13 @@ impl EnvironmentBound {
         inner: Arc<dyn StateBackend>,
         environment: Option<String>,
         legacy: Option<Arc<dyn StateBackend>>,
+        owners: Option<Owners>,
     ) -> Self {
         EnvironmentBound {
             inner,
             environment,
             legacy,
+            owners,
         }
     }
 
@@ -50,6 +58,10 @@ impl EnvironmentBound {
                         legacy: legacy.describe(),
                         count,
                         environment: name.clone(),
+                        owners: self.owners.as_ref().map_or_else(
+                            || format!("move them with `provision state migrate --to-env {name}`"),
+                            |owners| owners(&old),
+                        ),
                     });
                 }
             }

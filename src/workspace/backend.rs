@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::owners::Owners;
 use super::{DEFAULT_STATE, EMULATOR_STATE, STATE_URL_VAR, TargetOptions};
 use crate::config::interpolate;
 use crate::config::{Settings, StateBackendKind, StateSettings};
@@ -12,7 +13,7 @@ use crate::desired::Environment;
 use crate::desired::resolve;
 use crate::error::Error;
 use crate::state::postgres::DEFAULT_NAMESPACE;
-use crate::state::{EnvironmentBound, FileBackend, PostgresBackend, StateBackend};
+use crate::state::{EnvironmentBound, FileBackend, PostgresBackend, State, StateBackend};
 
 /// The state backend the flags and settings choose (see [`chosen`]), bound
 /// to the run's environment: a state another environment wrote is refused,
@@ -33,10 +34,23 @@ pub(crate) fn backend(
         Some(_) if defaulted => legacy(target, settings, env).ok(),
         _ => None,
     };
+    // The full settings (all environments) say whose each old record is:
+    // read only when the refusal is written.
+    let owners = match (&legacy, target.settings_file.clone()) {
+        (Some(_), Some(file)) => {
+            let env = env.clone();
+            Some(Box::new(move |state: &State| {
+                let all = super::settings_only(&file).unwrap_or_default();
+                Owners::of(&all, &file, &env).summary(state)
+            }) as crate::state::Owners)
+        }
+        _ => None,
+    };
     Ok(Arc::new(EnvironmentBound::new(
         inner,
         target.environment.clone(),
         legacy,
+        owners,
     )))
 }
 

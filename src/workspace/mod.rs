@@ -10,6 +10,7 @@ mod env_list;
 mod environment;
 mod hints;
 pub(crate) mod migrate;
+pub(crate) mod owners;
 mod planning;
 mod root;
 

@@ -2,6 +2,7 @@
 //! validates and plans to nothing, and files already describing a key are
 //! never written twice.
 
+mod environments;
 mod existing;
 pub mod remote;
 mod warnings;
