@@ -31,8 +31,8 @@ pub(crate) use action::{Action, Step};
 pub(crate) use diff::diff;
 pub(crate) use pending::{PendingWindow, parse_timestamp};
 pub(crate) use remote::visible_changes;
-pub(crate) use scene::{Scene, Target};
 pub(crate) use rename::check_saved as check_saved_renames;
+pub(crate) use scene::{Scene, Target};
 
 /// The plan file format version.
 pub(crate) const PLAN_FORMAT_VERSION: u32 = 1;

@@ -38,8 +38,10 @@ pub(super) fn check(path: &Path, doc: &Node, settings: &Settings) -> Vec<Diagnos
     out
 }
 
-/// Two environments on one (org, sandbox), compared where both are
-/// written literally (a `${VAR}` org cannot be compared offline).
+/// Two environments on one (org, sandbox), compared where both orgs are
+/// known offline: literal or filled from committed `vars` (an org from the
+/// process environment cannot be compared). Documents with their own
+/// `sandbox` are compared in `environments::same_place_documents`.
 fn same_place(path: &Path, doc: &Node, settings: &Settings, out: &mut Vec<Diagnostic>) {
     let names = settings.environment_names();
     let mut seen: Vec<(&str, Cloud, String, String)> = Vec::new();

@@ -192,3 +192,54 @@ fn a_document_without_sandbox_needs_one_from_its_environment() {
         out.stdout()
     );
 }
+
+/// Two environments in one org, a document with its own `sandbox`: both
+/// would act on one connection, whether the org is written literally or
+/// filled from committed `vars`.
+#[test]
+fn a_document_with_its_own_sandbox_in_two_environments_of_one_org_is_refused() {
+    let literal = "\
+environments:
+  dev:
+    orgs: { azure: { imsOrg: \"SAMEAZURE@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.dev.pg.example.com }
+  prod:
+    orgs: { azure: { imsOrg: \"sameazure@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.pg.example.com }
+";
+    let from_vars = "\
+vars: { ORG: \"SAMEAZURE@AdobeOrg\", ORDERS_HOST: orders.pg.example.com }
+orgs: { azure: { imsOrg: \"${ORG}\" } }
+environments:
+  dev: {}
+  prod: {}
+";
+    for settings in [literal, from_vars] {
+        let dir = project(
+            settings,
+            &[("orders.yaml", doc("orders-db", "sandbox: dev\n"))],
+        );
+        let out = run(&dir, &["validate"]).expect_code(1);
+        insta::assert_snapshot!("same_place_document", out.stdout());
+        let out = run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(1);
+        let all = out.stdout() + &out.stderr();
+        assert!(all.contains("V212"), "{all}");
+    }
+    // Limited to one environment, or an org only the process environment
+    // gives (not comparable offline): no V212.
+    let limited = project(
+        literal,
+        &[(
+            "orders.yaml",
+            doc("orders-db", "sandbox: dev\nenvironments: [dev]\n"),
+        )],
+    );
+    run(&limited, &["validate"]).expect_code(0);
+    let unknown = from_vars.replace("ORG: \"SAMEAZURE@AdobeOrg\", ", "");
+    let dir = project(
+        &unknown,
+        &[("orders.yaml", doc("orders-db", "sandbox: dev\n"))],
+    );
+    let out = run(&dir, &["validate"]);
+    assert!(!out.stdout().contains("V212"), "{}", out.stdout());
+}
