@@ -243,3 +243,39 @@ environments:
     let out = run(&dir, &["validate"]);
     assert!(!out.stdout().contains("V212"), "{}", out.stdout());
 }
+
+/// An environment's `state` replaces the top-level one whole: a
+/// `namespace` alone under it is refused rather than becoming a file.
+#[test]
+fn an_environments_partial_state_is_refused_and_another_backend_warned() {
+    let top = "state: { backend: postgres, url: \"${PROVISION_STATE_URL}\" }\n";
+    let partial = SETTINGS.replace(
+        "    sandbox: prod\n",
+        "    sandbox: prod\n    state: { namespace: prodns }\n",
+    );
+    let dir = project(
+        &format!("{top}{partial}"),
+        &[("orders.yaml", doc("orders-db", ""))],
+    );
+    let out = run(&dir, &["validate"]).expect_code(1);
+    insta::assert_snapshot!("partial_environment_state", out.stdout());
+    let out = run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(1);
+    let all = out.stdout() + &out.stderr();
+    assert!(all.contains("V217"), "{all}");
+    assert!(!all.contains("state.prod.json"), "{all}");
+    let other = SETTINGS.replace(
+        "    sandbox: dev\n",
+        "    sandbox: dev\n    state: { path: .provision/dev.json }\n",
+    );
+    let dir = project(
+        &format!("{top}{other}"),
+        &[("orders.yaml", doc("orders-db", ""))],
+    );
+    let out = run(&dir, &["validate"]).expect_code(0);
+    assert!(
+        out.stdout()
+            .contains("warning[V218]: environment `dev` keeps its state in a file state"),
+        "{}",
+        out.stdout()
+    );
+}
