@@ -71,9 +71,14 @@ fn collect(node: &Node, pointer: &str, text: &str, out: &mut Vec<Reference>) {
     match &node.value {
         NodeValue::String(s) => {
             for (offset, name) in interpolate::references_at(s) {
-                let secret = crate::secret::is_secret_pointer(pointer)
-                    || (pointer == "/auth/connectionString"
-                        && (interpolate::is_single_reference(s) || in_password_part(s, offset)));
+                // A connection string is secret only where its password
+                // is (or written as one whole `${VAR}`): checked before the
+                // generic rule, which calls the whole field secret.
+                let secret = if pointer == "/auth/connectionString" {
+                    interpolate::is_single_reference(s) || in_password_part(s, offset)
+                } else {
+                    crate::secret::is_secret_pointer(pointer)
+                };
                 out.push(Reference {
                     name: name.to_owned(),
                     pos: super::position_in_scalar(text, node, s, offset),

@@ -279,3 +279,30 @@ fn an_environments_partial_state_is_refused_and_another_backend_warned() {
         out.stdout()
     );
 }
+
+/// In a connection string only the `Password` part (or the whole string
+/// written as one `${VAR}`) is secret: a host from `vars` is fine.
+#[test]
+fn a_connection_strings_host_may_come_from_vars_but_not_its_password() {
+    let cs = |value: &str| {
+        format!(
+            "name: orders-db\ncloud: azure\nauth:\n  type: connectionString\n  connectionString: \"{value}\"\n"
+        )
+    };
+    let host = "Server=${ORDERS_HOST};Database=app;Port=5432;UID=aep;Password=${DB_PASSWORD}";
+    let dir = project(SETTINGS, &[("orders.yaml", cs(host))]);
+    let out = run(&dir, &["validate"]).expect_code(0);
+    assert!(!out.stdout().contains("V214"), "{}", out.stdout());
+    run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(0);
+    let settings = format!("vars: {{ DB_PASSWORD: committed-canary, ORDERS_CS: x }}\n{SETTINGS}");
+    for value in [host, "${ORDERS_CS}"] {
+        let dir = project(&settings, &[("orders.yaml", cs(value))]);
+        let out = run(&dir, &["validate"]).expect_code(1);
+        assert!(out.stdout().contains("V214"), "{value}: {}", out.stdout());
+        assert!(
+            !out.stdout().contains("ORDERS_HOST}` is a secret"),
+            "{}",
+            out.stdout()
+        );
+    }
+}
