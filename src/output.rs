@@ -102,7 +102,9 @@ pub(crate) fn read_answer() -> Option<String> {
     }
 }
 
-/// Whether both stdin and stdout are a terminal: someone is there to ask.
+/// Whether stdin and stderr are a terminal: someone is there to ask (the
+/// question is on stderr, the answer on stdin; stdout may be piped, as
+/// `provision apply | tee apply.log`, and the question is still asked).
 pub(crate) fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }

@@ -100,6 +100,8 @@ codes! {
     SecretFromVars => ("V214", "secret-from-vars", Error, "A secret field uses a `${VAR}` that settings `vars` define: `vars` are committed."),
     UndefinedInEnvironment => ("V215", "undefined-in-environment", Warning, "A `${VAR}` is defined for an environment neither by its `vars` nor where `validate` runs."),
     RenameConflict => ("V216", "rename-conflict", Error, "A `renamedFrom` name is the document's own name, listed twice, claimed by two documents, or still another document's name."),
+    PartialEnvironmentState => ("V217", "partial-environment-state", Error, "An environment's `state` sets a key of one backend but names the other: it replaces the top-level `state` whole."),
+    EnvironmentBackend => ("V218", "environment-backend", Warning, "An environment's `state` uses another backend than the top-level `state`."),
 }
 
 impl Code {
@@ -151,7 +153,7 @@ mod tests {
 
     #[test]
     fn the_index_of_a_code_is_its_position_in_all() {
-        assert_eq!(Code::ALL.len(), 37);
+        assert_eq!(Code::ALL.len(), 39);
         for (position, code) in Code::ALL.iter().enumerate() {
             assert_eq!(code.index(), position, "{}", code.as_str());
         }

@@ -1,8 +1,9 @@
 //! `apply`'s text rendering: the plan's summary line and progress on
 //! stderr, one result line per action on stdout as it completes, a live
-//! bar on a terminal, and the summary; each failure is shown once.
+//! bar on a terminal once the first action starts, and the summary; each
+//! failure is shown once.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::apply::{Event, Reporter};
 use crate::diagnostic::Diagnostic;
@@ -11,25 +12,34 @@ use crate::plan::{Plan, render};
 
 /// Renders an apply for people.
 pub(crate) struct ApplyText {
-    /// Live on a terminal, hidden otherwise (the lines are printed either way).
+    /// Hidden until the first action starts (never drawn while the
+    /// approval question waits); then live on a terminal. The lines are
+    /// printed either way.
     bar: ProgressBar,
+    /// Whether the bar goes live when actions start (a terminal, no `-q`).
+    live: bool,
     quiet: bool,
 }
 
 impl ApplyText {
     pub(crate) fn new(quiet: bool) -> Self {
-        let bar = if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::new(0);
-            if let Ok(style) = ProgressStyle::with_template(
+        let live = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+        if live
+            && let Ok(style) = ProgressStyle::with_template(
                 "{spinner} applying [{bar:30}] {pos}/{len} ({elapsed})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        };
-        ApplyText { bar, quiet }
+            )
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        ApplyText { bar, live, quiet }
+    }
+
+    /// Draws the bar from now on: actions are running (approved, if asked).
+    fn go_live(&self) {
+        if self.live && self.bar.is_hidden() && !self.bar.is_finished() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
     }
 }
 
@@ -65,7 +75,7 @@ impl Reporter for ApplyText {
         match event {
             // Where the run acts: first, on stderr, kept under `-q`.
             Event::Began(scene) => output::progress(&scene.text()),
-            Event::Started(_) => {}
+            Event::Started(_) => self.go_live(),
             Event::Warning(message) => self.bar.suspend(|| output::warning(message)),
             Event::Diagnostic(d) => self.bar.suspend(|| output::warning(&diagnostic_line(d))),
             Event::Preflight(report) if report.failed() == 0 => {
@@ -79,6 +89,7 @@ impl Reporter for ApplyText {
                 self.bar.set_length(total as u64);
             }
             Event::Finished(outcome) => {
+                self.go_live();
                 self.bar.suspend(|| output::result_line(&outcome.line()));
                 self.bar.inc(1);
             }

@@ -11,19 +11,26 @@ use crate::config::load;
 use crate::config::{Cloud, Settings};
 use crate::diagnostic::{Code, Diagnostic, Sources};
 
-/// The orgs the settings name literally (not through `${VAR}`), per cloud,
-/// compared case-insensitively.
+/// The orgs the settings name, per cloud, compared case-insensitively:
+/// written literally or filled entirely from the settings' committed
+/// `vars` (an org needing the process environment cannot be compared
+/// offline and is left out).
 pub(super) fn literal_orgs(settings: &Settings) -> HashMap<Cloud, String> {
     let mut orgs = HashMap::new();
+    let vars = settings.vars.clone().unwrap_or_default();
     if let Some(configured) = &settings.orgs {
         for (cloud, org) in [
             (Cloud::Azure, &configured.azure),
             (Cloud::Aws, &configured.aws),
         ] {
-            if let Some(org) = org
-                && !org.ims_org.contains("${")
-            {
-                orgs.insert(cloud, org.ims_org.trim().to_ascii_lowercase());
+            let filled = org.as_ref().and_then(|org| {
+                crate::config::interpolate::substitute(&org.ims_org, &|name| {
+                    vars.get(name).cloned()
+                })
+                .ok()
+            });
+            if let Some(org) = filled {
+                orgs.insert(cloud, org.trim().to_ascii_lowercase());
             }
         }
     }

@@ -1,13 +1,14 @@
 //! The rules of `environments:` in the settings file that no schema can
 //! express: two environments in one place, one state shared by all of
-//! them, and secrets taken from committed `vars`.
+//! them, an environment's partial `state`, and secrets taken from
+//! committed `vars`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::config::interpolate;
 use crate::config::load::{Node, NodeValue};
-use crate::config::{Cloud, Settings};
+use crate::config::{Cloud, Settings, StateBackendKind};
 use crate::diagnostic::{Code, Diagnostic};
 
 /// Every environment rule of the settings `doc` (parsed as `settings`).
@@ -35,11 +36,101 @@ pub(super) fn check(path: &Path, doc: &Node, settings: &Settings) -> Vec<Diagnos
         }
     }
     same_place(path, doc, settings, &mut out);
+    environment_states(path, doc, settings, &mut out);
     out
 }
 
-/// Two environments on one (org, sandbox), compared where both are
-/// written literally (a `${VAR}` org cannot be compared offline).
+/// An environment's `state` replaces the top-level one whole: a
+/// `namespace` or `url` without `backend: postgres` there would silently
+/// be a file state (and a `path` with it, a PostgreSQL one); a backend
+/// other than the top-level one is allowed but warned about.
+fn environment_states(path: &Path, doc: &Node, settings: &Settings, out: &mut Vec<Diagnostic>) {
+    let Some(envs) = &settings.environments else {
+        return;
+    };
+    let top = settings
+        .state
+        .as_ref()
+        .map(|s| s.backend.unwrap_or_default());
+    for (name, env) in &envs.0 {
+        let Some(state) = &env.state else { continue };
+        let Some(node) = doc
+            .get("environments")
+            .and_then(|e| e.get(name))
+            .and_then(|e| e.get("state"))
+        else {
+            continue;
+        };
+        let backend = state.backend.unwrap_or_default();
+        let postgres = backend == StateBackendKind::Postgres;
+        let misplaced: &[&str] = if postgres {
+            &["path"]
+        } else {
+            &["namespace", "url"]
+        };
+        let mut partial = false;
+        for key in misplaced {
+            let Some(at) = node.get(key) else { continue };
+            partial = true;
+            let (wanted, help) = if postgres {
+                (
+                    "`backend: file` (or no `backend`)",
+                    "a PostgreSQL state has `url` and `namespace`, not `path`",
+                )
+            } else {
+                (
+                    "`backend: postgres`",
+                    "an environment's `state` replaces the top-level one whole: write `backend: postgres` and `url` here too",
+                )
+            };
+            out.push(
+                Diagnostic::error(
+                    Code::PartialEnvironmentState,
+                    path,
+                    at.pos,
+                    format!(
+                        "`environments.{name}.state.{key}` needs {wanted} beside it, but this `state` names {}: it would be a {} state",
+                        if state.backend.is_some() { format!("`backend: {}`", backend_name(backend)) } else { "no `backend` (a file)".to_owned() },
+                        backend_name(backend)
+                    ),
+                )
+                .in_document(0, format!("/environments/{name}/state/{key}").as_str())
+                .with_help(help),
+            );
+        }
+        if let Some(top) = top
+            && top != backend
+            && !partial
+        {
+            out.push(
+                Diagnostic::warning(
+                    Code::EnvironmentBackend,
+                    path,
+                    node.get("backend").map_or(node.pos, |n| n.pos),
+                    format!(
+                        "environment `{name}` keeps its state in a {} state, the top-level `state` in a {} one: an environment's `state` replaces the top-level one whole",
+                        backend_name(backend),
+                        backend_name(top)
+                    ),
+                )
+                .in_document(0, format!("/environments/{name}/state").as_str())
+                .with_help("intended for a rehearsal environment; otherwise write the top-level `backend` (and `url`) under this environment's `state` too"),
+            );
+        }
+    }
+}
+
+fn backend_name(kind: StateBackendKind) -> &'static str {
+    match kind {
+        StateBackendKind::File => "file",
+        StateBackendKind::Postgres => "postgres",
+    }
+}
+
+/// Two environments on one (org, sandbox), compared where both orgs are
+/// known offline: literal or filled from committed `vars` (an org from the
+/// process environment cannot be compared). Documents with their own
+/// `sandbox` are compared in `environments::same_place_documents`.
 fn same_place(path: &Path, doc: &Node, settings: &Settings, out: &mut Vec<Diagnostic>) {
     let names = settings.environment_names();
     let mut seen: Vec<(&str, Cloud, String, String)> = Vec::new();

@@ -26,6 +26,8 @@ pub(super) struct Reference {
 pub(super) struct EnvFacts {
     /// Where the document starts (a missing `sandbox` is reported there).
     pub start: Position,
+    /// The document's own `sandbox`, where it is written.
+    pub sandbox: Option<Position>,
     /// `environments: [...]`, each name at its place.
     pub environments: Option<Vec<(String, Position)>>,
     pub references: Vec<Reference>,
@@ -48,6 +50,7 @@ impl EnvFacts {
         collect(doc, "", text, &mut references);
         EnvFacts {
             start: doc.pos,
+            sandbox: doc.get("sandbox").map(|n| n.pos),
             environments,
             references,
         }
@@ -68,9 +71,14 @@ fn collect(node: &Node, pointer: &str, text: &str, out: &mut Vec<Reference>) {
     match &node.value {
         NodeValue::String(s) => {
             for (offset, name) in interpolate::references_at(s) {
-                let secret = crate::secret::is_secret_pointer(pointer)
-                    || (pointer == "/auth/connectionString"
-                        && (interpolate::is_single_reference(s) || in_password_part(s, offset)));
+                // A connection string is secret only where its password
+                // is (or written as one whole `${VAR}`): checked before the
+                // generic rule, which calls the whole field secret.
+                let secret = if pointer == "/auth/connectionString" {
+                    interpolate::is_single_reference(s) || in_password_part(s, offset)
+                } else {
+                    crate::secret::is_secret_pointer(pointer)
+                };
                 out.push(Reference {
                     name: name.to_owned(),
                     pos: super::position_in_scalar(text, node, s, offset),
@@ -175,9 +183,60 @@ pub(super) fn check_documents(
         ));
         out.extend(super::renames::rename_conflicts(&here, sources));
     }
+    same_place_documents(identities, settings, &names, &mut out);
     // A problem found in several environments is reported once.
     out.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.code, d.message.clone())));
     out
+}
+
+/// A document with its own `sandbox` lands in the same (cloud, org,
+/// sandbox) in two environments whose orgs are equal (literal or filled
+/// from committed `vars`): both would adopt and prune the one connection.
+/// Environments are all compared, whichever one a run selects.
+fn same_place_documents(
+    identities: &[Identity],
+    settings: &Settings,
+    names: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    let orgs: Vec<(
+        &str,
+        std::collections::HashMap<crate::config::Cloud, String>,
+    )> = names
+        .iter()
+        .filter_map(|n| Some((*n, literal_orgs(&settings.for_environment(n)?))))
+        .collect();
+    for identity in identities.iter().filter(|i| !i.key.sandbox.is_empty()) {
+        let key = &identity.key;
+        let mut first: Vec<(&str, &str)> = Vec::new();
+        for (name, orgs) in &orgs {
+            if !identity.facts.applies_in(name) {
+                continue;
+            }
+            let Some(org) = orgs.get(&key.cloud) else {
+                continue;
+            };
+            let Some((earlier, _)) = first.iter().find(|(_, o)| *o == org.as_str()) else {
+                first.push((name, org));
+                continue;
+            };
+            out.push(
+                Diagnostic::error(
+                    Code::SharedEnvironment,
+                    &identity.file,
+                    identity.facts.sandbox.unwrap_or(identity.facts.start),
+                    format!(
+                        "`{}` has its own `sandbox: {}`, so environments `{earlier}` and `{name}` both act on it in IMS org `{org}` ({}): expected a different org per environment, or each would adopt and prune the other's connection",
+                        key.name, key.sandbox, key.cloud
+                    ),
+                )
+                .in_document(identity.document, "/sandbox")
+                .with_help(format!(
+                    "leave `sandbox` out and give each environment its own (`environments.NAME.sandbox`), or limit the document with `environments: [{earlier}]`"
+                )),
+            );
+        }
+    }
 }
 
 /// The names any `vars` of the settings define.

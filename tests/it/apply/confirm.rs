@@ -17,6 +17,12 @@ const QUESTION: &str = "Do you want to carry out these actions? Only `yes` is ac
 /// `run` with stdin and stdout on a pseudo-terminal, `input` typed into it:
 /// (exit code, everything the terminal showed).
 fn on_a_terminal(run: Run, input: &str) -> (i32, String) {
+    on_a_terminal_then(run, input, "")
+}
+
+/// [`on_a_terminal`], the command line followed by `after` (` | cat`: its
+/// stdout piped, stdin and stderr still the terminal).
+fn on_a_terminal_then(run: Run, input: &str, after: &str) -> (i32, String) {
     let cmd = run.into_command();
     let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
     let line: Vec<String> = std::iter::once(cmd.get_program())
@@ -25,7 +31,7 @@ fn on_a_terminal(run: Run, input: &str) -> (i32, String) {
         .collect();
     let mut script = Command::new("script");
     script
-        .args(["-qec", &line.join(" "), "/dev/null"])
+        .args(["-qec", &format!("{}{after}", line.join(" ")), "/dev/null"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -126,4 +132,33 @@ fn the_emulator_never_asks() {
     assert_eq!(code, 0, "{shown}");
     assert!(!shown.contains(QUESTION), "{shown}");
     assert!(shown.contains("Apply complete: 1 created"), "{shown}");
+}
+
+/// The question is on stderr and the answer on stdin: stdout piped
+/// (`apply | tee log`) still asks, and the progress bar is never drawn
+/// while the question waits.
+#[test]
+fn stdout_piped_still_asks_and_no_bar_draws_before_the_answer() {
+    let Some(world) = world() else { return };
+    let (_, shown) = on_a_terminal_then(world.cmd(&["apply"]), "no\n", " | cat");
+    assert!(shown.contains(QUESTION), "{shown}");
+    assert!(
+        shown.contains("apply cancelled (only `yes` approves): nothing was sent"),
+        "{shown}"
+    );
+    world.assert_remote_exactly(0);
+    let (_, shown) = on_a_terminal(world.cmd(&["apply"]), "no\n");
+    assert!(
+        !shown.contains("applying ["),
+        "a bar before approval: {shown}"
+    );
+    let (code, shown) = on_a_terminal_then(world.cmd(&["apply"]), "yes\n", " | cat");
+    assert_eq!(code, 0, "{shown}");
+    let asked = shown.find(QUESTION).expect("asked");
+    assert!(
+        !shown[..asked].contains("applying ["),
+        "a bar before approval: {shown}"
+    );
+    assert!(shown.contains("Apply complete: 3 created"), "{shown}");
+    world.assert_remote_exactly(3);
 }

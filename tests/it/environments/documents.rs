@@ -192,3 +192,117 @@ fn a_document_without_sandbox_needs_one_from_its_environment() {
         out.stdout()
     );
 }
+
+/// Two environments in one org, a document with its own `sandbox`: both
+/// would act on one connection, whether the org is written literally or
+/// filled from committed `vars`.
+#[test]
+fn a_document_with_its_own_sandbox_in_two_environments_of_one_org_is_refused() {
+    let literal = "\
+environments:
+  dev:
+    orgs: { azure: { imsOrg: \"SAMEAZURE@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.dev.pg.example.com }
+  prod:
+    orgs: { azure: { imsOrg: \"sameazure@AdobeOrg\" } }
+    vars: { ORDERS_HOST: orders.pg.example.com }
+";
+    let from_vars = "\
+vars: { ORG: \"SAMEAZURE@AdobeOrg\", ORDERS_HOST: orders.pg.example.com }
+orgs: { azure: { imsOrg: \"${ORG}\" } }
+environments:
+  dev: {}
+  prod: {}
+";
+    for settings in [literal, from_vars] {
+        let dir = project(
+            settings,
+            &[("orders.yaml", doc("orders-db", "sandbox: dev\n"))],
+        );
+        let out = run(&dir, &["validate"]).expect_code(1);
+        insta::assert_snapshot!("same_place_document", out.stdout());
+        let out = run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(1);
+        let all = out.stdout() + &out.stderr();
+        assert!(all.contains("V212"), "{all}");
+    }
+    // Limited to one environment, or an org only the process environment
+    // gives (not comparable offline): no V212.
+    let limited = project(
+        literal,
+        &[(
+            "orders.yaml",
+            doc("orders-db", "sandbox: dev\nenvironments: [dev]\n"),
+        )],
+    );
+    run(&limited, &["validate"]).expect_code(0);
+    let unknown = from_vars.replace("ORG: \"SAMEAZURE@AdobeOrg\", ", "");
+    let dir = project(
+        &unknown,
+        &[("orders.yaml", doc("orders-db", "sandbox: dev\n"))],
+    );
+    let out = run(&dir, &["validate"]);
+    assert!(!out.stdout().contains("V212"), "{}", out.stdout());
+}
+
+/// An environment's `state` replaces the top-level one whole: a
+/// `namespace` alone under it is refused rather than becoming a file.
+#[test]
+fn an_environments_partial_state_is_refused_and_another_backend_warned() {
+    let top = "state: { backend: postgres, url: \"${PROVISION_STATE_URL}\" }\n";
+    let partial = SETTINGS.replace(
+        "    sandbox: prod\n",
+        "    sandbox: prod\n    state: { namespace: prodns }\n",
+    );
+    let dir = project(
+        &format!("{top}{partial}"),
+        &[("orders.yaml", doc("orders-db", ""))],
+    );
+    let out = run(&dir, &["validate"]).expect_code(1);
+    insta::assert_snapshot!("partial_environment_state", out.stdout());
+    let out = run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(1);
+    let all = out.stdout() + &out.stderr();
+    assert!(all.contains("V217"), "{all}");
+    assert!(!all.contains("state.prod.json"), "{all}");
+    let other = SETTINGS.replace(
+        "    sandbox: dev\n",
+        "    sandbox: dev\n    state: { path: .provision/dev.json }\n",
+    );
+    let dir = project(
+        &format!("{top}{other}"),
+        &[("orders.yaml", doc("orders-db", ""))],
+    );
+    let out = run(&dir, &["validate"]).expect_code(0);
+    assert!(
+        out.stdout()
+            .contains("warning[V218]: environment `dev` keeps its state in a file state"),
+        "{}",
+        out.stdout()
+    );
+}
+
+/// In a connection string only the `Password` part (or the whole string
+/// written as one `${VAR}`) is secret: a host from `vars` is fine.
+#[test]
+fn a_connection_strings_host_may_come_from_vars_but_not_its_password() {
+    let cs = |value: &str| {
+        format!(
+            "name: orders-db\ncloud: azure\nauth:\n  type: connectionString\n  connectionString: \"{value}\"\n"
+        )
+    };
+    let host = "Server=${ORDERS_HOST};Database=app;Port=5432;UID=aep;Password=${DB_PASSWORD}";
+    let dir = project(SETTINGS, &[("orders.yaml", cs(host))]);
+    let out = run(&dir, &["validate"]).expect_code(0);
+    assert!(!out.stdout().contains("V214"), "{}", out.stdout());
+    run(&dir, &["plan", "--emulator", "-e", "prod"]).expect_code(0);
+    let settings = format!("vars: {{ DB_PASSWORD: committed-canary, ORDERS_CS: x }}\n{SETTINGS}");
+    for value in [host, "${ORDERS_CS}"] {
+        let dir = project(&settings, &[("orders.yaml", cs(value))]);
+        let out = run(&dir, &["validate"]).expect_code(1);
+        assert!(out.stdout().contains("V214"), "{value}: {}", out.stdout());
+        assert!(
+            !out.stdout().contains("ORDERS_HOST}` is a secret"),
+            "{}",
+            out.stdout()
+        );
+    }
+}

@@ -21,6 +21,7 @@ mod completions;
 mod gitlab_note;
 mod http;
 mod lint;
+mod matrix_secrets;
 mod pipelines;
 mod rehearsal;
 mod snippets;

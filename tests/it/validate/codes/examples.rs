@@ -8,7 +8,7 @@ use super::cases::{code_of, diagnostics_in_text};
 use crate::support::util::{fixtures, provision};
 
 /// Codes whose example is the settings file, beside a valid connection.
-const SETTINGS_EXAMPLES: [&str; 5] = ["P011", "S199", "V208", "V212", "V213"];
+const SETTINGS_EXAMPLES: [&str; 7] = ["P011", "S199", "V208", "V212", "V213", "V217", "V218"];
 /// Codes only runs that resolve secrets report (the example runs `apply`,
 /// which needs them all), with the variable their example needs.
 const PLAN_EXAMPLES: [(&str, &str); 2] = [
