@@ -112,7 +112,7 @@ pub enum RenamedFrom {
 /// as one schema rather than an `anyOf`: `pattern` only applies to a string
 /// and `items` only to a list, so a wrong name is reported as such, not as
 /// "valid under none of the alternatives".
-fn renamed_from_schema(_: &mut schemars::SchemaGenerator) -> Schema {
+pub(super) fn renamed_from_schema(_: &mut schemars::SchemaGenerator) -> Schema {
     schemars::json_schema!({
         "type": ["string", "array"],
         "pattern": NAME_PATTERN,
