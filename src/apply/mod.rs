@@ -187,6 +187,7 @@ impl<F: FlowService + 'static> Engine<F> {
             source: Some(d.source.clone()),
             secret_version: d.connection.secret_version,
             connection_string_parts: crate::desired::connection_string_parts(&d.connection),
+            protect: false,
         }
     }
 

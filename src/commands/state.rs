@@ -374,7 +374,7 @@ fn copy_into<B: StateBackend>(
     }
     let _lock = target.lock(command, Duration::ZERO)?;
     let existing = target.load()?;
-    if !existing.connections.is_empty() || !existing.pending.is_empty() {
+    if !existing.is_empty() {
         return Err(Error::Failed(format!(
             "state {} already records {} connection(s): refusing to overwrite it (empty it first, or pick another target)",
             target.describe(),

@@ -99,6 +99,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
                     source: Some(c.source.clone()),
                     secret_version: None,
                     connection_string_parts: None,
+                    protect: false,
                 },
             ))
         })

@@ -52,6 +52,7 @@ fn record(id: &str, d: &Desired) -> Record {
         source: Some(format!("connections/{}.yaml", d.key.name)),
         secret_version: None,
         connection_string_parts: None,
+        protect: false,
     }
 }
 

@@ -88,6 +88,9 @@ pub(super) struct Snapshot<'a> {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub(super) pending:
         &'a std::collections::BTreeMap<crate::config::ConnectionKey, super::Pending>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(super) dataflows:
+        &'a std::collections::BTreeMap<crate::config::DataflowKey, super::DataflowRecord>,
 }
 
 /// A state's format, identity and counter.

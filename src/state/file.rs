@@ -98,6 +98,7 @@ impl FileBackend {
             head: &head,
             connections: &state.connections,
             pending: &state.pending,
+            dataflows: &state.dataflows,
         })
         .map_err(|e| StateError::Backend(e.to_string()))?;
         text.push(b'\n');

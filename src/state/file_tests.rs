@@ -16,6 +16,7 @@ fn record(id: &str) -> Record {
         source: None,
         secret_version: None,
         connection_string_parts: None,
+        protect: false,
     }
 }
 

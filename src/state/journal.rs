@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Change, Pending, Record, State, StateError};
-use crate::config::ConnectionKey;
+use super::{Change, DataflowRecord, Pending, Record, State, StateError};
+use crate::config::{ConnectionKey, DataflowKey};
 
 /// One write: the serial it moved the state to and what it changed.
 #[derive(Debug, Serialize, Deserialize)]
@@ -31,6 +31,13 @@ enum Op {
     Remove {
         key: ConnectionKey,
     },
+    Dataflow {
+        key: DataflowKey,
+        record: Box<DataflowRecord>,
+    },
+    RemoveDataflow {
+        key: DataflowKey,
+    },
 }
 
 /// The line recording `changes` as the write that made `state` (already
@@ -45,6 +52,11 @@ pub(super) fn line(state: &State, changes: &[Change]) -> Result<Vec<u8>, StateEr
                 Change::Pending(key, pending) => Op::Pending { key, pending },
                 Change::Upsert(key, record) => Op::Upsert { key, record },
                 Change::Remove(key) => Op::Remove { key },
+                Change::Dataflow(key, record) => Op::Dataflow {
+                    key,
+                    record: Box::new(record),
+                },
+                Change::RemoveDataflow(key) => Op::RemoveDataflow { key },
             })
             .collect(),
     };
@@ -103,6 +115,8 @@ pub(super) fn replay(state: &mut State, text: &[u8], path: &str) -> Result<u64, 
                 Op::Pending { key, pending } => Change::Pending(key, pending),
                 Op::Upsert { key, record } => Change::Upsert(key, record),
                 Op::Remove { key } => Change::Remove(key),
+                Op::Dataflow { key, record } => Change::Dataflow(key, *record),
+                Op::RemoveDataflow { key } => Change::RemoveDataflow(key),
             })
             .collect();
         state.apply(&changes)?;

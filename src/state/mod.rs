@@ -3,6 +3,7 @@
 //! file and PostgreSQL backends are interchangeable; every change is
 //! persisted the moment it happens.
 
+mod dataflow;
 mod disk;
 mod file;
 mod journal;
@@ -12,12 +13,13 @@ mod scoped;
 pub mod timestamp;
 mod undo;
 
-use crate::config::ConnectionKey;
+use crate::config::{ConnectionKey, DataflowKey};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use dataflow::{DataflowRecord, ObjectRef, Part};
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;
@@ -30,7 +32,9 @@ pub use undo::Undo;
 /// Version 3 added each record's `secretVersion` and `connectionStringParts`.
 /// Version 4 added `environment`: the settings environment that wrote the
 /// state, so another environment's run refuses it.
-pub const FORMAT_VERSION: u32 = 4;
+/// Version 5 added `dataflows` (keys `dataflow/cloud/sandbox/name`) and
+/// each record's `protect`.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest format this build still reads (and upgrades on its next write:
 /// older records have no `secretVersion`).
@@ -61,6 +65,9 @@ pub struct State {
     /// connection by name and adopts it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<ConnectionKey, Pending>,
+    /// One record per dataflow, complete or with its creates in flight.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dataflows: BTreeMap<DataflowKey, DataflowRecord>,
 }
 
 /// What is known about one connection `provision` manages. No secret, and
@@ -93,6 +100,10 @@ pub struct Record {
     /// changed from these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_string_parts: Option<BTreeMap<String, String>>,
+    /// Never deleted by a plan (`protect: true`), even when its document is
+    /// removed: the plan fails instead and names the way out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protect: bool,
 }
 
 /// A create in flight.
@@ -112,13 +123,26 @@ pub enum Change {
     Upsert(ConnectionKey, Record),
     /// `key` is no longer managed (deleted, or `state rm`).
     Remove(ConnectionKey),
+    /// Dataflow `key` is now recorded as this (objects and pending marks).
+    Dataflow(DataflowKey, DataflowRecord),
+    /// Dataflow `key` is no longer managed.
+    RemoveDataflow(DataflowKey),
 }
 
 impl Change {
-    /// The connection the change is about.
-    pub fn key(&self) -> &ConnectionKey {
+    /// The connection the change is about; `None` for a dataflow's.
+    pub fn key(&self) -> Option<&ConnectionKey> {
         match self {
-            Change::Pending(key, _) | Change::Upsert(key, _) | Change::Remove(key) => key,
+            Change::Pending(key, _) | Change::Upsert(key, _) | Change::Remove(key) => Some(key),
+            Change::Dataflow(..) | Change::RemoveDataflow(_) => None,
+        }
+    }
+
+    /// The dataflow the change is about; `None` for a connection's.
+    pub fn dataflow_key(&self) -> Option<&DataflowKey> {
+        match self {
+            Change::Dataflow(key, _) | Change::RemoveDataflow(key) => Some(key),
+            _ => None,
         }
     }
 }
@@ -134,6 +158,7 @@ impl State {
             environment: None,
             connections: BTreeMap::new(),
             pending: BTreeMap::new(),
+            dataflows: BTreeMap::new(),
         }
     }
 
@@ -166,7 +191,26 @@ impl State {
                 });
             }
         }
+        let mut objects: HashMap<(Part, &str), &DataflowKey> = HashMap::new();
+        for (key, record) in &self.dataflows {
+            for (part, id) in record.ids() {
+                if let Some(first) = objects.insert((part, id), key) {
+                    return Err(StateError::SharedObject {
+                        state: describe.to_owned(),
+                        part: part.describe(),
+                        id: id.to_owned(),
+                        first: first.to_string(),
+                        second: key.to_string(),
+                    });
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Whether state records nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty() && self.pending.is_empty() && self.dataflows.is_empty()
     }
 }
 
@@ -204,6 +248,16 @@ pub enum StateError {
         id: String,
         first: ConnectionKey,
         second: ConnectionKey,
+    },
+    #[error(
+        "state {state} records {part} id `{id}` under both `{first}` and `{second}`: one platform object belongs to one dataflow; remove the wrong entry with `provision state rm KEY`"
+    )]
+    SharedObject {
+        state: String,
+        part: &'static str,
+        id: String,
+        first: String,
+        second: String,
     },
     #[error("cannot write state `{path}`: {source}")]
     Write {

@@ -47,7 +47,7 @@ impl EnvironmentBound {
                 running: self.environment.clone(),
             });
         }
-        let empty = state.connections.is_empty() && state.pending.is_empty();
+        let empty = state.is_empty();
         if let (true, Some(legacy), Some(name)) = (empty, &self.legacy, &self.environment) {
             // An unreadable old state is no reason to stop this one.
             if let Ok(old) = legacy.load_unchecked() {

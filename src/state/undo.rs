@@ -2,8 +2,10 @@
 //! leave the in-memory state as it was, and copying the whole state before
 //! every write made a run's cost grow with the square of its connections.
 
-use super::{Change, FORMAT_VERSION, MAX_SERIAL, Pending, Record, State, StateError};
-use crate::config::ConnectionKey;
+use super::{
+    Change, DataflowRecord, FORMAT_VERSION, MAX_SERIAL, Pending, Record, State, StateError,
+};
+use crate::config::{ConnectionKey, DataflowKey};
 
 /// What one [`State::apply_undoable`] replaced: enough to put it back.
 #[derive(Debug)]
@@ -14,21 +16,38 @@ pub struct Undo {
     lineage: Option<String>,
     /// Each touched key's record and pending entry before the change, in
     /// the order the changes were applied.
-    before: Vec<(ConnectionKey, Option<Record>, Option<Pending>)>,
+    before: Vec<Before>,
+}
+
+/// One touched key as it was.
+#[derive(Debug)]
+enum Before {
+    Connection(ConnectionKey, Option<Record>, Option<Pending>),
+    Dataflow(DataflowKey, Option<DataflowRecord>),
 }
 
 impl Undo {
     /// Puts `state` back as it was before the change.
     pub fn revert(self, state: &mut State) {
-        for (key, record, pending) in self.before.into_iter().rev() {
-            match record {
-                Some(record) => state.connections.insert(key.clone(), record),
-                None => state.connections.remove(&key),
-            };
-            match pending {
-                Some(pending) => state.pending.insert(key, pending),
-                None => state.pending.remove(&key),
-            };
+        for before in self.before.into_iter().rev() {
+            match before {
+                Before::Connection(key, record, pending) => {
+                    match record {
+                        Some(record) => state.connections.insert(key.clone(), record),
+                        None => state.connections.remove(&key),
+                    };
+                    match pending {
+                        Some(pending) => state.pending.insert(key, pending),
+                        None => state.pending.remove(&key),
+                    };
+                }
+                Before::Dataflow(key, record) => {
+                    match record {
+                        Some(record) => state.dataflows.insert(key, record),
+                        None => state.dataflows.remove(&key),
+                    };
+                }
+            }
         }
         if let Some(lineage) = self.lineage {
             state.lineage = lineage;
@@ -61,12 +80,18 @@ impl State {
             ));
         }
         for change in changes {
-            let key = change.key();
-            undo.before.push((
-                key.clone(),
-                self.connections.get(key).cloned(),
-                self.pending.get(key).cloned(),
-            ));
+            undo.before
+                .push(match (change.key(), change.dataflow_key()) {
+                    (Some(key), _) => Before::Connection(
+                        key.clone(),
+                        self.connections.get(key).cloned(),
+                        self.pending.get(key).cloned(),
+                    ),
+                    (None, Some(key)) => {
+                        Before::Dataflow(key.clone(), self.dataflows.get(key).cloned())
+                    }
+                    (None, None) => continue,
+                });
             match change {
                 Change::Pending(key, pending) => {
                     self.pending.insert(key.clone(), pending.clone());
@@ -78,6 +103,12 @@ impl State {
                 Change::Remove(key) => {
                     self.pending.remove(key);
                     self.connections.remove(key);
+                }
+                Change::Dataflow(key, record) => {
+                    self.dataflows.insert(key.clone(), record.clone());
+                }
+                Change::RemoveDataflow(key) => {
+                    self.dataflows.remove(key);
                 }
             }
         }
@@ -103,6 +134,7 @@ mod tests {
             source: None,
             secret_version: None,
             connection_string_parts: None,
+            protect: false,
         }
     }
 
@@ -125,6 +157,10 @@ mod tests {
                 Change::Upsert(b.clone(), record("2")),
                 Change::Remove(a.clone()),
                 Change::Upsert(a, record("3")),
+                Change::Dataflow(
+                    "dataflow/azure/dev/f".parse().unwrap(),
+                    DataflowRecord::new("O@AdobeOrg", "1", "t"),
+                ),
             ])
             .unwrap();
         assert_eq!(state.serial, before.serial + 1);

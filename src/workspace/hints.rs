@@ -144,7 +144,7 @@ fn closest_keys<'s>(
 /// When `state` is empty and the run did not ask for the `--emulator`
 /// state, but a rehearsal left one that records connections: say so.
 pub(crate) fn empty_state_hint(target: &TargetOptions, state: &State) -> Option<String> {
-    let empty = state.connections.is_empty() && state.pending.is_empty();
+    let empty = state.is_empty();
     // An environment's rehearsal keeps its own state.
     let rehearsal_state = super::backend::per_environment(EMULATOR_STATE, target);
     if !empty || target.emulator || !rehearsal_state.is_file() {
@@ -183,6 +183,7 @@ mod tests {
                 source: None,
                 secret_version: None,
                 connection_string_parts: None,
+                protect: false,
             };
             state.connections.insert(key.parse().unwrap(), record);
         }

@@ -74,7 +74,7 @@ pub(crate) fn to_env(
         )));
     }
     let mut moved = destination.load()?;
-    if !moved.connections.is_empty() || !moved.pending.is_empty() {
+    if !moved.is_empty() {
         return Err(Error::Failed(format!(
             "state {} of environment `{name}` already records {} connection(s): refusing to mix them (empty it first)",
             destination.describe(),
@@ -94,7 +94,11 @@ pub(crate) fn to_env(
     destination.record(&mut moved, &changes)?;
     let removals: Vec<Change> = changes
         .iter()
-        .map(|c| Change::Remove(c.key().clone()))
+        .filter_map(|c| match c {
+            Change::Upsert(key, _) | Change::Pending(key, _) => Some(Change::Remove(key.clone())),
+            Change::Dataflow(key, _) => Some(Change::RemoveDataflow(key.clone())),
+            Change::Remove(_) | Change::RemoveDataflow(_) => None,
+        })
         .collect();
     source.record(&mut old, &removals)?;
     let left = (count < total).then(|| owners.summary(&old));
@@ -113,16 +117,18 @@ fn owned_changes(
     name: &str,
     source: &str,
 ) -> Result<Vec<Change>, Error> {
-    let total = old.connections.len() + old.pending.len();
+    let total = old.connections.len() + old.pending.len() + old.dataflows.len();
     let changes: Vec<Change> = changes_of(old)
         .into_iter()
         .filter(|c| {
-            let org = match c {
-                Change::Upsert(_, r) => r.org.as_str(),
-                Change::Pending(_, p) => p.org.as_str(),
-                Change::Remove(_) => return false,
+            let (key, org) = match c {
+                Change::Upsert(key, r) => (key, r.org.as_str()),
+                Change::Pending(key, p) => (key, p.org.as_str()),
+                // A dataflow lives in its cloud and sandbox, as a connection.
+                Change::Dataflow(key, r) => (&key.0, r.org.as_str()),
+                Change::Remove(_) | Change::RemoveDataflow(_) => return false,
             };
-            owners.owner(c.key(), org) == Some(name)
+            owners.owner(key, org) == Some(name)
         })
         .collect();
     if changes.is_empty() {
@@ -147,6 +153,12 @@ fn changes_of(state: &State) -> Vec<Change> {
             .iter()
             .filter(|(k, _)| !state.connections.contains_key(*k))
             .map(|(k, p)| Change::Pending(k.clone(), p.clone())),
+    );
+    changes.extend(
+        state
+            .dataflows
+            .iter()
+            .map(|(k, r)| Change::Dataflow(k.clone(), r.clone())),
     );
     changes
 }

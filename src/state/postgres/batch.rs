@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use tokio_postgres::{Client, GenericClient, Statement};
 
 use super::PostgresError;
-use crate::config::ConnectionKey;
+use crate::config::{ConnectionKey, DataflowKey};
 use crate::state::{Change, State};
 
 /// The rows a write puts or removes, column by column (the arrays its
@@ -20,6 +20,11 @@ pub(super) struct Rows {
     gone_pending: Vec<String>,
     /// Keys whose connection row goes.
     gone_records: Vec<String>,
+    /// Dataflow keys and their records as JSON.
+    dataflow_keys: Vec<String>,
+    dataflow_records: Vec<String>,
+    /// Dataflow keys whose row goes.
+    gone_dataflows: Vec<String>,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -42,6 +47,7 @@ struct RecordColumns {
     sources: Vec<Option<String>>,
     secret_versions: Vec<Option<i64>>,
     parts: Vec<Option<String>>,
+    protect: Vec<bool>,
 }
 
 impl Rows {
@@ -52,13 +58,21 @@ impl Rows {
     pub(super) fn touched(state: &State, changes: &[Change]) -> Rows {
         let mut pending_keys = BTreeSet::new();
         let mut record_keys = BTreeSet::new();
+        let mut dataflow_keys = BTreeSet::new();
         for change in changes {
-            pending_keys.insert(change.key());
+            if let Some(key) = change.dataflow_key() {
+                dataflow_keys.insert(key);
+            }
+            let Some(key) = change.key() else { continue };
+            pending_keys.insert(key);
             if !matches!(change, Change::Pending(..)) {
-                record_keys.insert(change.key());
+                record_keys.insert(key);
             }
         }
         let mut rows = Rows::default();
+        for key in dataflow_keys {
+            rows.dataflow_row(state, key);
+        }
         for key in pending_keys {
             rows.pending_row(state, key);
         }
@@ -77,7 +91,25 @@ impl Rows {
         for key in state.connections.keys() {
             rows.record_row(state, key);
         }
+        for key in state.dataflows.keys() {
+            rows.dataflow_row(state, key);
+        }
         rows
+    }
+
+    fn dataflow_row(&mut self, state: &State, key: &DataflowKey) {
+        let text = key.to_string();
+        match state
+            .dataflows
+            .get(key)
+            .and_then(|r| serde_json::to_string(r).ok())
+        {
+            Some(json) => {
+                self.dataflow_keys.push(text);
+                self.dataflow_records.push(json);
+            }
+            None => self.gone_dataflows.push(text),
+        }
     }
 
     fn pending_row(&mut self, state: &State, key: &ConnectionKey) {
@@ -116,6 +148,7 @@ impl Rows {
                 .as_ref()
                 .and_then(|parts| serde_json::to_string(parts).ok()),
         );
+        columns.protect.push(r.protect);
     }
 
     /// Writes the rows through `statements`, one statement per non-empty
@@ -165,6 +198,7 @@ impl Rows {
                         &records.sources,
                         &records.secret_versions,
                         &records.parts,
+                        &records.protect,
                     ],
                 )
                 .await
@@ -191,11 +225,35 @@ impl Rows {
                 )
                 .await
         };
+        let upsert_dataflows = async {
+            if self.dataflow_keys.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.upsert_dataflows,
+                    &[&namespace, &self.dataflow_keys, &self.dataflow_records],
+                )
+                .await
+        };
+        let delete_dataflows = async {
+            if self.gone_dataflows.is_empty() {
+                return Ok(0);
+            }
+            client
+                .execute(
+                    &statements.delete_dataflows,
+                    &[&namespace, &self.gone_dataflows],
+                )
+                .await
+        };
         tokio::try_join!(
             upsert_pending,
             upsert_records,
             delete_pending,
-            delete_records
+            delete_records,
+            upsert_dataflows,
+            delete_dataflows
         )
         .map_err(|e| PostgresError::Query(super::message(&e)))?;
         Ok(())
@@ -224,6 +282,8 @@ pub(super) struct Statements {
     upsert_records: Statement,
     delete_pending: Statement,
     delete_records: Statement,
+    upsert_dataflows: Statement,
+    delete_dataflows: Statement,
 }
 
 /// Moves the namespace row from serial `$2` to `$3` (lineage `$4`, format
@@ -250,8 +310,16 @@ impl Statements {
     /// mostly dead ones until vacuum: one per create), which made each
     /// write cost what the run had created so far.
     pub(super) async fn prepare(client: &impl GenericClient) -> Result<Self, PostgresError> {
-        let (fence, advance, upsert_pending, upsert_records, delete_pending, delete_records) =
-            tokio::try_join!(
+        let (
+            fence,
+            advance,
+            upsert_pending,
+            upsert_records,
+            delete_pending,
+            delete_records,
+            upsert_dataflows,
+            delete_dataflows,
+        ) = tokio::try_join!(
                 client.prepare(super::lock::FENCE),
                 client.prepare(ADVANCE),
                 client.prepare(
@@ -263,15 +331,17 @@ impl Statements {
                 client.prepare(
                     "INSERT INTO provision_connections
                          (namespace, key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at,
-                          source, secret_version, connection_string_parts)
+                          source, secret_version, connection_string_parts, protect)
                      SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[])
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[],
+                         $13::boolean[])
                      ON CONFLICT (namespace, key) DO UPDATE SET id = EXCLUDED.id, etag = EXCLUDED.etag,
                          org = EXCLUDED.org, fingerprint = EXCLUDED.fingerprint,
                          secret_hmac = EXCLUDED.secret_hmac, created_at = EXCLUDED.created_at,
                          updated_at = EXCLUDED.updated_at, source = EXCLUDED.source,
                          secret_version = EXCLUDED.secret_version,
-                         connection_string_parts = EXCLUDED.connection_string_parts",
+                         connection_string_parts = EXCLUDED.connection_string_parts,
+                         protect = EXCLUDED.protect",
                 ),
                 client.prepare(
                     "DELETE FROM provision_pending
@@ -279,6 +349,15 @@ impl Statements {
                 ),
                 client.prepare(
                     "DELETE FROM provision_connections
+                     WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
+                ),
+                client.prepare(
+                    "INSERT INTO provision_dataflows (namespace, key, record)
+                     SELECT $1::text, * FROM unnest($2::text[], $3::text[])
+                     ON CONFLICT (namespace, key) DO UPDATE SET record = EXCLUDED.record",
+                ),
+                client.prepare(
+                    "DELETE FROM provision_dataflows
                      WHERE (namespace, key) IN (SELECT $1::text, unnest($2::text[]))"
                 ),
             )
@@ -290,6 +369,8 @@ impl Statements {
             upsert_records,
             delete_pending,
             delete_records,
+            upsert_dataflows,
+            delete_dataflows,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! one transaction that also moves the serial on, guarded by the serial it
 //! expects, so a writer that lost the lock cannot silently overwrite.
 
-use crate::config::ConnectionKey;
+use crate::config::{ConnectionKey, DataflowKey};
 use std::collections::BTreeMap;
 
 use tokio_postgres::{GenericClient, Transaction};
@@ -44,6 +44,7 @@ fn record(row: &tokio_postgres::Row) -> Result<Record, PostgresError> {
             .try_get::<_, Option<String>>(10)
             .map_err(failed)?
             .and_then(|text| serde_json::from_str(&text).ok()),
+        protect: row.try_get(11).map_err(failed)?,
     })
 }
 
@@ -71,7 +72,7 @@ pub(super) async fn load(
     for row in client
         .query(
             "SELECT key, id, etag, org, fingerprint, secret_hmac, created_at, updated_at, source,
-                    secret_version, connection_string_parts
+                    secret_version, connection_string_parts, protect
              FROM provision_connections WHERE namespace = $1",
             &[&namespace],
         )
@@ -97,6 +98,27 @@ pub(super) async fn load(
             },
         );
     }
+    let mut dataflows = BTreeMap::new();
+    for row in client
+        .query(
+            "SELECT key, record FROM provision_dataflows WHERE namespace = $1",
+            &[&namespace],
+        )
+        .await
+        .map_err(failed)?
+    {
+        let text: String = row.try_get(0).map_err(failed)?;
+        let key: DataflowKey = text
+            .parse()
+            .map_err(|e: crate::config::KeyError| PostgresError::Query(e.to_string()))?;
+        let json: String = row.try_get(1).map_err(failed)?;
+        let record = serde_json::from_str(&json).map_err(|e| {
+            PostgresError::Query(format!(
+                "the record of `{key}` in namespace `{namespace}` is not valid: {e}"
+            ))
+        })?;
+        dataflows.insert(key, record);
+    }
     Ok(State {
         version: FORMAT_VERSION,
         lineage: head.try_get(1).map_err(failed)?,
@@ -108,6 +130,7 @@ pub(super) async fn load(
         })?,
         connections,
         pending,
+        dataflows,
     })
 }
 
@@ -206,9 +229,9 @@ pub(super) async fn replace(
     let Session { client, statements } = session;
     let tx = client.transaction().await.map_err(failed)?;
     let existing = load(&tx, namespace).await?;
-    if !existing.connections.is_empty() || !existing.pending.is_empty() {
+    if !existing.is_empty() {
         return Err(PostgresError::NotEmpty {
-            entries: existing.connections.len() + existing.pending.len(),
+            entries: existing.connections.len() + existing.pending.len() + existing.dataflows.len(),
         });
     }
     tx.execute(

@@ -72,6 +72,17 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "the settings environment each namespace is written by",
         "ALTER TABLE provision_namespaces ADD COLUMN environment text;",
     ),
+    (
+        6,
+        "dataflows (one row per dataflow key, its record as JSON) and each connection's protect flag",
+        "ALTER TABLE provision_connections ADD COLUMN protect boolean NOT NULL DEFAULT false;
+         CREATE TABLE provision_dataflows (
+             namespace   text NOT NULL REFERENCES provision_namespaces ON DELETE CASCADE,
+             key         text NOT NULL,
+             record      text NOT NULL,
+             PRIMARY KEY (namespace, key)
+         );",
+    ),
 ];
 
 /// The newest schema version this build knows.

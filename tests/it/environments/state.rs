@@ -47,7 +47,7 @@ fn each_environment_has_its_own_state_that_records_it(backend: Backend) {
         )
         .unwrap();
         assert_eq!(dev["environment"], "dev");
-        assert_eq!(dev["version"], 4);
+        assert_eq!(dev["version"], 5);
     }
 }
 
@@ -189,7 +189,7 @@ fn a_format_3_state_is_read_and_upgraded_recording_its_environment() {
     world.run(&["apply", "-e", "dev"]).expect_code(0);
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(state["version"], 4);
+    assert_eq!(state["version"], 5);
     assert_eq!(state["environment"], "dev");
 }
 

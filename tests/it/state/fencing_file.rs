@@ -29,6 +29,7 @@ fn record(id: &str) -> Record {
         source: None,
         secret_version: None,
         connection_string_parts: None,
+        protect: false,
     }
 }
 
@@ -152,7 +153,7 @@ fn writes_append_to_a_journal_folded_when_the_lock_is_released() {
     let folded: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(folded["serial"], 4);
-    assert_eq!(folded["version"], 4);
+    assert_eq!(folded["version"], 5);
     assert_eq!(FileBackend::new(&path).load().unwrap(), state);
 }
 
@@ -174,7 +175,7 @@ fn a_version_1_state_is_read_and_upgraded_on_its_first_write() {
     assert!(!dir.path().join("state.json.journal").exists());
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(stored["version"], 4);
+    assert_eq!(stored["version"], 5);
     assert_eq!(stored["serial"], 3);
     assert_eq!(stored["connections"]["azure/prod/orders"]["id"], id);
 }

@@ -31,6 +31,7 @@ fn upsert(name: &str) -> Vec<Change> {
             source: None,
             secret_version: None,
             connection_string_parts: None,
+            protect: false,
         },
     )]
 }

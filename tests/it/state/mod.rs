@@ -3,6 +3,7 @@
 //! (and what its writes cost).
 
 mod commands;
+mod dataflow_records;
 mod fencing_file;
 mod fencing_postgres;
 mod hints;

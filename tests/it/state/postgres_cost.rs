@@ -29,6 +29,7 @@ fn record(id: &str) -> Record {
         source: Some(format!("connections/{id}.yaml")),
         secret_version: Some(2),
         connection_string_parts: None,
+        protect: false,
     }
 }
 
