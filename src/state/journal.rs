@@ -52,10 +52,7 @@ pub(super) fn line(state: &State, changes: &[Change]) -> Result<Vec<u8>, StateEr
                 Change::Pending(key, pending) => Op::Pending { key, pending },
                 Change::Upsert(key, record) => Op::Upsert { key, record },
                 Change::Remove(key) => Op::Remove { key },
-                Change::Dataflow(key, record) => Op::Dataflow {
-                    key,
-                    record: Box::new(record),
-                },
+                Change::Dataflow(key, record) => Op::Dataflow { key, record },
                 Change::RemoveDataflow(key) => Op::RemoveDataflow { key },
             })
             .collect(),
@@ -115,7 +112,7 @@ pub(super) fn replay(state: &mut State, text: &[u8], path: &str) -> Result<u64, 
                 Op::Pending { key, pending } => Change::Pending(key, pending),
                 Op::Upsert { key, record } => Change::Upsert(key, record),
                 Op::Remove { key } => Change::Remove(key),
-                Op::Dataflow { key, record } => Change::Dataflow(key, *record),
+                Op::Dataflow { key, record } => Change::Dataflow(key, record),
                 Op::RemoveDataflow { key } => Change::RemoveDataflow(key),
             })
             .collect();

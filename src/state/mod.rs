@@ -124,7 +124,7 @@ pub enum Change {
     /// `key` is no longer managed (deleted, or `state rm`).
     Remove(ConnectionKey),
     /// Dataflow `key` is now recorded as this (objects and pending marks).
-    Dataflow(DataflowKey, DataflowRecord),
+    Dataflow(DataflowKey, Box<DataflowRecord>),
     /// Dataflow `key` is no longer managed.
     RemoveDataflow(DataflowKey),
 }

@@ -21,6 +21,10 @@ pub struct Undo {
 
 /// One touched key as it was.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one entry per key a single write touches, dropped with the write"
+)]
 enum Before {
     Connection(ConnectionKey, Option<Record>, Option<Pending>),
     Dataflow(DataflowKey, Option<DataflowRecord>),
@@ -105,7 +109,7 @@ impl State {
                     self.connections.remove(key);
                 }
                 Change::Dataflow(key, record) => {
-                    self.dataflows.insert(key.clone(), record.clone());
+                    self.dataflows.insert(key.clone(), (**record).clone());
                 }
                 Change::RemoveDataflow(key) => {
                     self.dataflows.remove(key);
@@ -159,7 +163,7 @@ mod tests {
                 Change::Upsert(a, record("3")),
                 Change::Dataflow(
                     "dataflow/azure/dev/f".parse().unwrap(),
-                    DataflowRecord::new("O@AdobeOrg", "1", "t"),
+                    Box::new(DataflowRecord::new("O@AdobeOrg", "1", "t")),
                 ),
             ])
             .unwrap();

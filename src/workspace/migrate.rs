@@ -158,7 +158,7 @@ fn changes_of(state: &State) -> Vec<Change> {
         state
             .dataflows
             .iter()
-            .map(|(k, r)| Change::Dataflow(k.clone(), r.clone())),
+            .map(|(k, r)| Change::Dataflow(k.clone(), Box::new(r.clone()))),
     );
     changes
 }

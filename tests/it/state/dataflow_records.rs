@@ -50,13 +50,19 @@ fn records_one_object_at_a_time(backend: &dyn StateBackend) {
     let mut flow = DataflowRecord::new("O@AdobeOrg", "c1", "t");
     flow.pending.insert(Part::SourceConnection, "t".into());
     backend
-        .record(&mut state, &[Change::Dataflow(flow_key("a"), flow.clone())])
+        .record(
+            &mut state,
+            &[Change::Dataflow(flow_key("a"), Box::new(flow.clone()))],
+        )
         .unwrap();
     assert_eq!(backend.load().unwrap(), state);
     for (n, part) in Part::ALL.into_iter().enumerate() {
         flow.set_object(part, object(&format!("{n}")));
         backend
-            .record(&mut state, &[Change::Dataflow(flow_key("a"), flow.clone())])
+            .record(
+                &mut state,
+                &[Change::Dataflow(flow_key("a"), Box::new(flow.clone()))],
+            )
             .unwrap();
         let loaded = backend.load().unwrap();
         assert_eq!(loaded.dataflows.get(&flow_key("a")), Some(&flow));
@@ -64,7 +70,10 @@ fn records_one_object_at_a_time(backend: &dyn StateBackend) {
     flow.protect = true;
     flow.mapping_version = Some("1".into());
     backend
-        .record(&mut state, &[Change::Dataflow(flow_key("a"), flow.clone())])
+        .record(
+            &mut state,
+            &[Change::Dataflow(flow_key("a"), Box::new(flow.clone()))],
+        )
         .unwrap();
     let loaded = backend.load().unwrap();
     assert_eq!(loaded, state);
@@ -75,7 +84,10 @@ fn records_one_object_at_a_time(backend: &dyn StateBackend) {
     let mut other = DataflowRecord::new("O@AdobeOrg", "c1", "t");
     other.source_connection = object("0");
     backend
-        .record(&mut state, &[Change::Dataflow(flow_key("b"), other)])
+        .record(
+            &mut state,
+            &[Change::Dataflow(flow_key("b"), Box::new(other))],
+        )
         .unwrap();
     match backend.load() {
         Err(StateError::SharedObject {
@@ -136,7 +148,7 @@ fn a_format_4_file_loads_and_is_written_back_as_format_5() {
             &mut state,
             &[Change::Dataflow(
                 flow_key("a"),
-                DataflowRecord::new("O@AdobeOrg", "c1", "t"),
+                Box::new(DataflowRecord::new("O@AdobeOrg", "c1", "t")),
             )],
         )
         .unwrap();
