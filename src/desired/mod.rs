@@ -2,6 +2,7 @@
 //! with its `${VAR}`s resolved, the IMS org of its cloud, and the digests
 //! that state keeps to notice changes without keeping secrets.
 
+pub(crate) mod dataflow;
 mod environment;
 pub(crate) mod resolve;
 mod source;

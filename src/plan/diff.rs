@@ -91,6 +91,7 @@ pub(crate) fn diff(
         config_hash,
         refreshed: remote.is_some(),
         actions,
+        dataflows: Vec::new(),
         summary,
         warnings,
     })

@@ -4,6 +4,8 @@
 
 mod action;
 mod connection_string;
+pub(crate) mod dataflow;
+mod dataflow_fields;
 mod diff;
 pub(crate) mod environments;
 mod identity;
@@ -88,6 +90,9 @@ pub(crate) struct PlanSummary {
     pub update: usize,
     pub delete: usize,
     pub unchanged: usize,
+    /// Dataflows replaced (a new chain; counted here only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replace: usize,
     /// How many of the updates are renames (`renamedFrom`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rename: usize,
@@ -116,6 +121,9 @@ pub(crate) struct Plan {
     /// Whether the platform's view was read (`--refresh`, or for new keys).
     pub refreshed: bool,
     pub actions: Vec<Action>,
+    /// The dataflows' steps (`kind: dataflow` documents), sorted by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dataflows: Vec<dataflow::DataflowAction>,
     pub summary: PlanSummary,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -127,6 +135,10 @@ impl Plan {
         self.actions
             .iter()
             .all(|a| a.kind() == ActionKind::Unchanged)
+            && self
+                .dataflows
+                .iter()
+                .all(|a| a.action == dataflow::DataflowStep::Unchanged)
     }
 }
 

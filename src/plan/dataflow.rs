@@ -1,0 +1,360 @@
+//! The dataflow half of a plan: each `kind: dataflow` document against its
+//! state record (and, when read, the flow on the platform): create (or
+//! resume a chain a killed run left half made), update in place, replace
+//! when the source or target changes, delete with `--prune`, with every
+//! changed field named and protection enforced before anything is sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::FieldChange;
+use super::dataflow_fields::{self, Updates};
+use crate::api::dataflow::FlowItem;
+use crate::config::{ConnectionKey, DataflowKey};
+use crate::desired::dataflow::DesiredDataflow;
+use crate::state::{DataflowRecord, State};
+
+/// What will happen to one dataflow.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DataflowStep {
+    /// Create the chain (or the objects of it state does not record yet).
+    Create,
+    /// Change the flow (and mapping set) in place.
+    Update,
+    /// Disable the old flow, create a new chain, delete the old one.
+    Replace,
+    /// `--prune`: delete the flow, then its source and target connections.
+    Delete,
+    Unchanged,
+}
+
+impl DataflowStep {
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            DataflowStep::Create => "+",
+            DataflowStep::Update => "~",
+            DataflowStep::Replace => "-/+",
+            DataflowStep::Delete => "-",
+            DataflowStep::Unchanged => "=",
+        }
+    }
+}
+
+/// One dataflow's step, with what it changes and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DataflowAction {
+    /// `dataflow/cloud/sandbox/name`.
+    #[schemars(with = "String")]
+    pub key: DataflowKey,
+    pub org: String,
+    pub action: DataflowStep,
+    /// Why, in words: "not in state", "source changed", ...
+    pub reasons: Vec<String>,
+    /// Per field, what changes (`schedule.interval: 1 -> 2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// The base connection the dataflow reads through: a create waits for
+    /// its create in the same run.
+    #[schemars(with = "String")]
+    pub connection: ConnectionKey,
+    /// What an update sends.
+    #[serde(default, skip_serializing_if = "Updates::is_empty")]
+    pub updates: Updates,
+    /// What a replace or delete does to the data already ingested, and
+    /// what a disable-after-create may let through.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Why no dataflow plan could be made: each names the key and the way out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DataflowPlanError {
+    #[error(
+        "`{key}` is protected (`protect: true`) and this plan would {what} it: set `protect: false` in its document and apply, or run `provision state unprotect {key}`, then plan again"
+    )]
+    Protected { key: String, what: &'static str },
+    #[error(
+        "`{key}`: the flow's first run was {start}, which has passed: the platform cannot change a past start; replace the dataflow explicitly with `--replace {key}`"
+    )]
+    PastStart { key: DataflowKey, start: String },
+    #[error(
+        "`{key}`: the replace reads table `{table}` into the same dataset again with `backfill: true`, which duplicates the rows already ingested: set `schedule.backfill: false`, or confirm with `--replace {key}`"
+    )]
+    DuplicateRows { key: DataflowKey, table: String },
+    #[error(
+        "`{key}` reads through base connection `{connection}`, which is not in these files, not in state and not on the platform in sandbox `{sandbox}`{hint}"
+    )]
+    NoConnection {
+        key: DataflowKey,
+        connection: String,
+        sandbox: String,
+        hint: String,
+    },
+    #[error(
+        "the plan deletes connection `{connection}`, but {users} still read(s) through it: delete or move the dataflow(s) first (the platform refuses to delete a connection a flow uses)"
+    )]
+    ConnectionInUse { connection: ConnectionKey, users: String },
+}
+
+/// Knobs of the dataflow half of a plan.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DataflowOptions {
+    pub prune: bool,
+    /// `--replace KEY`: replace these even when the plan would refuse.
+    pub replace: BTreeSet<DataflowKey>,
+    /// Only these (with `--target`); `None`: all.
+    pub targets: Option<BTreeSet<DataflowKey>>,
+    /// Now, epoch seconds: a recorded start before it has passed.
+    pub now: i64,
+}
+
+/// The flows read back (`--refresh`), by recorded flow id; a recorded id
+/// missing from a read scope was deleted outside provision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FlowsRead {
+    pub flows: BTreeMap<String, FlowItem>,
+    /// The (org, sandbox) scopes read.
+    pub scopes: BTreeSet<(String, String)>,
+}
+
+/// The dataflow actions, sorted by key.
+pub(crate) fn diff(
+    desired: &[DesiredDataflow],
+    state: &State,
+    read: Option<&FlowsRead>,
+    options: &DataflowOptions,
+) -> Result<(Vec<DataflowAction>, Vec<String>), DataflowPlanError> {
+    let selected = |key: &DataflowKey| options.targets.as_ref().is_none_or(|t| t.contains(key));
+    let mut actions = Vec::new();
+    let mut warnings = Vec::new();
+    for d in desired.iter().filter(|d| selected(&d.key)) {
+        let action = match state.dataflows.get(&d.key) {
+            None => create(d, vec!["not in state".to_owned()]),
+            Some(record) if !record.is_complete() => create(d, vec![resume_reason(record)]),
+            Some(record) => recorded(d, record, read, options)?,
+        };
+        actions.push(action);
+    }
+    let documented: BTreeSet<&DataflowKey> = desired.iter().map(|d| &d.key).collect();
+    let mut kept = Vec::new();
+    for (key, record) in &state.dataflows {
+        if documented.contains(key) || !selected(key) {
+            continue;
+        }
+        if !options.prune {
+            kept.push(format!("`{key}`"));
+            continue;
+        }
+        if record.protect {
+            return Err(DataflowPlanError::Protected {
+                key: key.to_string(),
+                what: "delete",
+            });
+        }
+        actions.push(DataflowAction {
+            key: key.clone(),
+            org: record.org.clone(),
+            action: DataflowStep::Delete,
+            reasons: vec!["no document describes it (--prune)".to_owned()],
+            changes: Vec::new(),
+            connection: key.connection(""),
+            updates: Updates::default(),
+            notes: vec![
+                "the data already ingested stays in the dataset; the mapping set stays (the platform cannot delete one)".to_owned(),
+            ],
+        });
+    }
+    if !kept.is_empty() {
+        warnings.push(format!(
+            "{} dataflow(s) in state are no longer in config and are kept: {}; use `--prune` to delete them",
+            kept.len(),
+            kept.join(", ")
+        ));
+    }
+    actions.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok((actions, warnings))
+}
+
+fn resume_reason(record: &DataflowRecord) -> String {
+    let made = record.ids().count();
+    format!("a create was interrupted: {made} of 4 objects recorded, the rest are created (or found by name)")
+}
+
+fn create(d: &DesiredDataflow, reasons: Vec<String>) -> DataflowAction {
+    let mut notes = Vec::new();
+    if !d.doc.enabled {
+        notes.push("created, then disabled: the platform has no disabled create, so a run may start before the disable lands".to_owned());
+    }
+    DataflowAction {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        action: DataflowStep::Create,
+        reasons,
+        changes: Vec::new(),
+        connection: d.connection.clone(),
+        updates: Updates::default(),
+        notes,
+    }
+}
+
+/// A complete chain: what changed since it was applied (and, when read,
+/// what changed on the platform).
+fn recorded(
+    d: &DesiredDataflow,
+    record: &DataflowRecord,
+    read: Option<&FlowsRead>,
+    options: &DataflowOptions,
+) -> Result<DataflowAction, DataflowPlanError> {
+    let flow_id = record.flow.as_ref().map(|f| f.id.as_str()).unwrap_or("");
+    let scope_read = read.filter(|r| r.scopes.contains(&(record.org.clone(), d.key.sandbox().to_owned())));
+    if let Some(read) = scope_read
+        && !read.flows.contains_key(flow_id)
+    {
+        return Ok(create(d, vec!["its flow was deleted outside provision".to_owned()]));
+    }
+    let live = scope_read.and_then(|r| r.flows.get(flow_id));
+    let compared = dataflow_fields::compare(d, record, live);
+    let forced = options.replace.contains(&d.key);
+    if let Some(start) = compared.past_start(record, options.now)
+        && !forced
+    {
+        return Err(DataflowPlanError::PastStart {
+            key: d.key.clone(),
+            start,
+        });
+    }
+    if compared.replace || (forced && !compared.changes.is_empty()) {
+        // The document decides, as terraform's `prevent_destroy` does: a
+        // document that says `protect: false` may replace what it protected.
+        if d.doc.protect {
+            return Err(DataflowPlanError::Protected {
+                key: d.key.to_string(),
+                what: "replace",
+            });
+        }
+        if compared.same_table_and_dataset && d.doc.backfill() && !forced {
+            return Err(DataflowPlanError::DuplicateRows {
+                key: d.key.clone(),
+                table: d.doc.source.table.clone(),
+            });
+        }
+        let mut notes = vec![
+            "the old flow is disabled, a new chain is created (the mapping set is reused), then the old flow and its source and target connections are deleted; the data already ingested stays".to_owned(),
+        ];
+        if d.doc.backfill() {
+            notes.push("the new flow backfills: it reads every row from before its start".to_owned());
+        }
+        return Ok(DataflowAction {
+            key: d.key.clone(),
+            org: d.org.clone(),
+            action: DataflowStep::Replace,
+            reasons: compared.reasons,
+            changes: compared.changes,
+            connection: d.connection.clone(),
+            updates: Updates::default(),
+            notes,
+        });
+    }
+    let step = if compared.changes.is_empty() {
+        DataflowStep::Unchanged
+    } else {
+        DataflowStep::Update
+    };
+    let mut notes = Vec::new();
+    if compared.updates.mapping {
+        notes.push("the new mapping applies to future runs only".to_owned());
+    }
+    Ok(DataflowAction {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        action: step,
+        reasons: compared.reasons,
+        changes: compared.changes,
+        connection: d.connection.clone(),
+        updates: compared.updates,
+        notes,
+    })
+}
+
+/// Refuses a plan that deletes a base connection some dataflow still
+/// reads through (one that stays, or one whose delete is not planned).
+pub(crate) fn check_connection_deletes(
+    deleted: &[(ConnectionKey, String)],
+    dataflows: &[DataflowAction],
+    desired: &[DesiredDataflow],
+    state: &State,
+) -> Result<(), DataflowPlanError> {
+    let leaving: BTreeSet<&DataflowKey> = dataflows
+        .iter()
+        .filter(|a| a.action == DataflowStep::Delete)
+        .map(|a| &a.key)
+        .collect();
+    for (connection, id) in deleted {
+        let mut users: BTreeSet<String> = desired
+            .iter()
+            .filter(|d| &d.connection == connection)
+            .map(|d| format!("`{}`", d.key))
+            .collect();
+        users.extend(
+            state
+                .dataflows
+                .iter()
+                .filter(|(key, r)| &r.base_connection_id == id && !leaving.contains(key))
+                .map(|(key, _)| format!("`{key}`")),
+        );
+        if !users.is_empty() {
+            return Err(DataflowPlanError::ConnectionInUse {
+                connection: connection.clone(),
+                users: users.into_iter().collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Joins the dataflow steps into `plan` (made for the connections):
+/// counted in its summary, its warnings added, and refused when a
+/// connection delete would leave a dataflow without its connection or the
+/// deletes pass `max_deletes`.
+pub(crate) fn join(
+    plan: &mut super::Plan,
+    dataflows: Vec<DataflowAction>,
+    warnings: Vec<String>,
+    desired: &[DesiredDataflow],
+    state: &State,
+    max_deletes: usize,
+) -> Result<(), String> {
+    let deleted: Vec<(ConnectionKey, String)> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == super::ActionKind::Delete)
+        .filter_map(|a| a.id().map(|id| (a.key.clone(), id.to_owned())))
+        .collect();
+    check_connection_deletes(&deleted, &dataflows, desired, state).map_err(|e| e.to_string())?;
+    for action in &dataflows {
+        let summary = &mut plan.summary;
+        match action.action {
+            DataflowStep::Create => summary.create += 1,
+            DataflowStep::Update => summary.update += 1,
+            DataflowStep::Replace => summary.replace += 1,
+            DataflowStep::Delete => summary.delete += 1,
+            DataflowStep::Unchanged => summary.unchanged += 1,
+        }
+    }
+    if plan.summary.delete > max_deletes {
+        return Err(super::PlanError::TooManyDeletes {
+            count: plan.summary.delete,
+            max: max_deletes,
+        }
+        .to_string());
+    }
+    plan.warnings.extend(warnings);
+    plan.dataflows = dataflows;
+    Ok(())
+}
