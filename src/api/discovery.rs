@@ -1,7 +1,8 @@
 //! What a dataflow's inputs are resolved against before anything is
 //! created: the flow spec by name (looked up once per org and sandbox), a
-//! base connection's tables and columns (explore), and Catalog's datasets
-//! by exact name (Catalog lists are objects keyed by id, paged by `start`).
+//! base connection's tables and columns (explore, and the columns a
+//! dataflow lists picked from them), and Catalog's datasets by exact name
+//! (Catalog lists are objects keyed by id, paged by `start`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::PoisonError;
@@ -89,6 +90,51 @@ impl CatalogEntry {
             schema_id,
         }
     }
+}
+
+/// Columns a dataflow lists that the table does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "table `{table}` has no column {}: expected one of {}",
+    quoted(missing),
+    quoted(available)
+)]
+pub struct MissingColumns {
+    pub table: String,
+    pub missing: Vec<String>,
+    pub available: Vec<String>,
+}
+
+fn quoted(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    shown.join(", ")
+}
+
+/// The explored columns a dataflow reads: those listed, in the listed
+/// order, or every column when none are listed. A listed name the table
+/// lacks is an error naming it and the table's columns.
+pub fn select_columns(
+    table: &str,
+    explored: &[Column],
+    listed: Option<&[String]>,
+) -> Result<Vec<Column>, MissingColumns> {
+    let Some(listed) = listed else {
+        return Ok(explored.to_vec());
+    };
+    let find = |name: &String| explored.iter().find(|c| c.name == *name);
+    let missing: Vec<String> = listed
+        .iter()
+        .filter(|n| find(n).is_none())
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(MissingColumns {
+            table: table.to_owned(),
+            missing,
+            available: explored.iter().map(|c| c.name.clone()).collect(),
+        });
+    }
+    Ok(listed.iter().filter_map(find).cloned().collect())
 }
 
 impl FlowServiceClient {
@@ -222,5 +268,57 @@ impl FlowServiceClient {
                 id: id.into(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ingestion::XdmShape;
+
+    fn column(name: &str, kind: &str) -> Column {
+        Column {
+            name: name.into(),
+            kind: kind.into(),
+            xdm_type: None,
+            xdm: XdmShape {
+                kind: kind.into(),
+                format: None,
+            },
+        }
+    }
+
+    fn names(columns: &[Column]) -> Vec<&str> {
+        columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    fn explored() -> Vec<Column> {
+        vec![
+            column("order_id", "integer"),
+            column("customer_name", "string"),
+            column("updated_at", "string"),
+        ]
+    }
+
+    #[test]
+    fn columns_are_the_listed_ones_in_the_listed_order_or_all() {
+        let listed = ["updated_at".to_owned(), "order_id".to_owned()];
+        let chosen = select_columns("public.orders", &explored(), Some(&listed));
+        assert_eq!(
+            chosen.as_deref().map(names).ok(),
+            Some(vec!["updated_at", "order_id"])
+        );
+        let all = select_columns("public.orders", &explored(), None).unwrap_or_default();
+        assert_eq!(names(&all), ["order_id", "customer_name", "updated_at"]);
+        let wrong = ["order_id".to_owned(), "total".to_owned()];
+        let err = select_columns("public.orders", &explored(), Some(&wrong))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "table `public.orders` has no column `total`: expected one of `order_id`, `customer_name`, `updated_at`"
+            )
+        );
     }
 }
