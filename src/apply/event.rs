@@ -6,6 +6,7 @@ use super::{ApplyReport, Outcome};
 use crate::check::CheckReport;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+use crate::plan::dataflow::DataflowAction;
 use crate::plan::{Action, Plan, Scene};
 
 /// One thing that happened during an apply.
@@ -23,6 +24,8 @@ pub(crate) enum Event<'a> {
     Planned { plan: &'a Plan, total: usize },
     /// One action started.
     Started(&'a Action),
+    /// One dataflow's step started.
+    DataflowStarted(&'a DataflowAction),
     /// One action finished (in completion order).
     Finished(&'a Outcome),
     /// SIGINT or SIGTERM: the first stops new actions, `again` exits at once.

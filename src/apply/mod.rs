@@ -4,15 +4,18 @@
 //! sent again in the run: its name is looked up until it settles), and a
 //! report of every outcome even when some fail.
 
+mod chain;
 mod create;
+pub(crate) mod dataflow;
 mod event;
+mod graph;
 mod interrupt;
 mod recorder;
 mod report;
 mod run;
 mod update;
 
-use crate::config::ConnectionKey;
+use crate::config::{ConnectionKey, ResourceKey};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +28,7 @@ use crate::api::{ApiError, FlowService, Scope, seconds};
 use crate::plan::{Action, ActionKind, Desired, Plan, Step};
 use crate::state::{Change, Record, timestamp};
 pub(crate) use event::{Event, Reporter};
+pub(crate) use graph::execute;
 pub(crate) use interrupt::Interrupt;
 pub(crate) use recorder::Recorder;
 pub(crate) use report::{ApplyReport, Done, Outcome};
@@ -293,76 +297,3 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
     }
 }
 
-/// Runs every changing action of `plan` with at most `parallelism` at once,
-/// telling `reporter` as each starts and finishes (in completion order).
-pub(crate) async fn execute<F: FlowService + 'static>(
-    engine: Arc<Engine<F>>,
-    plan: &Plan,
-    desired: &HashMap<ConnectionKey, Desired>,
-    parallelism: usize,
-    reporter: &dyn Reporter,
-) -> ApplyReport {
-    let permits = Arc::new(Semaphore::new(parallelism.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut spawned = HashMap::new();
-    // Tasks say when they start through this channel: the reporter is not theirs.
-    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel::<usize>();
-    let actions: Vec<&Action> = plan
-        .actions
-        .iter()
-        .filter(|a| a.kind() != ActionKind::Unchanged)
-        .collect();
-    for (index, action) in actions.iter().enumerate() {
-        let engine = Arc::clone(&engine);
-        let permits = Arc::clone(&permits);
-        let action = (*action).clone();
-        let desired = desired.get(&action.key).cloned();
-        let started_tx = started_tx.clone();
-        let handle = tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let result = if engine.interrupt.is_raised() {
-                Err(ActionError::Interrupted)
-            } else {
-                let _ = started_tx.send(index);
-                engine.run_one(&action, desired.as_ref()).await
-            };
-            Outcome {
-                kind: action.kind(),
-                planned_id: action.id().map(str::to_owned),
-                key: action.key,
-                result,
-            }
-        });
-        spawned.insert(handle.id(), index);
-    }
-    let mut report = ApplyReport::default();
-    loop {
-        // Starts first: an action's start is always told before its end.
-        let joined = tokio::select! {
-            biased;
-            Some(index) = started.recv() => {
-                reporter.event(Event::Started(actions[index]));
-                continue;
-            }
-            joined = tasks.join_next() => joined,
-        };
-        let Some(joined) = joined else { break };
-        let outcome = match joined {
-            Ok(outcome) => outcome,
-            // Every task's id was recorded as it was spawned.
-            Err(err) => match spawned.remove(&err.id()) {
-                Some(index) => Outcome {
-                    key: actions[index].key.clone(),
-                    kind: actions[index].kind(),
-                    planned_id: actions[index].id().map(str::to_owned),
-                    result: Err(ActionError::Internal(err.to_string())),
-                },
-                None => continue,
-            },
-        };
-        reporter.event(Event::Finished(&outcome));
-        report.outcomes.push(outcome);
-    }
-    report.outcomes.sort_by(|a, b| a.key.cmp(&b.key));
-    report
-}

@@ -3,7 +3,7 @@
 //! shows. A failed run still has its report.
 
 use super::ActionError;
-use crate::config::ConnectionKey;
+use crate::config::ResourceKey;
 use crate::plan::ActionKind;
 
 /// What happened to one connection.
@@ -21,6 +21,8 @@ pub(crate) enum Done {
         from: String,
     },
     Deleted(String),
+    /// A dataflow's new chain (this flow id) made and the old one deleted.
+    Replaced(String),
     /// A pending create without a document, never listed: record dropped.
     DroppedPending,
 }
@@ -28,7 +30,8 @@ pub(crate) enum Done {
 /// One action's outcome.
 #[derive(Debug)]
 pub(crate) struct Outcome {
-    pub key: ConnectionKey,
+    /// A connection's key, or a dataflow's (`dataflow/...`).
+    pub key: ResourceKey,
     pub kind: ActionKind,
     /// The connection's id as planned (recorded, or found for an adopt).
     pub planned_id: Option<String>,
@@ -51,6 +54,7 @@ impl Outcome {
                 format!("~ {}: renamed from `{from}` (id {id})", self.key)
             }
             Ok(Done::Deleted(id)) => format!("- {}: deleted (id {id})", self.key),
+            Ok(Done::Replaced(id)) => format!("-/+ {}: replaced (new flow id {id})", self.key),
             Ok(Done::DroppedPending) => format!(
                 "- {}: stale pending create dropped from state (never listed)",
                 self.key
@@ -94,7 +98,9 @@ impl ApplyReport {
         Counts {
             created: self.count(|d| matches!(d, Done::Created(_))),
             adopted: self.count(|d| matches!(d, Done::Adopted { .. })),
-            updated: self.count(|d| matches!(d, Done::Updated(_) | Done::Renamed { .. })),
+            updated: self.count(|d| {
+                matches!(d, Done::Updated(_) | Done::Renamed { .. } | Done::Replaced(_))
+            }),
             deleted: self.count(|d| matches!(d, Done::Deleted(_))),
             failed: self.failed(),
             not_started: self.outcomes.len() - done - self.failed(),

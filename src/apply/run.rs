@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::dataflow::Flows;
 use super::{ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, execute};
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
@@ -179,7 +180,16 @@ async fn carry_out(
         return Err(err);
     }
     let parallelism = ws.parallelism(options.parallelism);
-    let mut report = execute(Arc::clone(&engine), &plan, &desired, parallelism, reporter).await;
+    let flows = Arc::new(Flows::new(
+        Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
+        ws.dataflows
+            .iter()
+            .map(|d| (d.key.clone(), d.clone()))
+            .collect(),
+        state.dataflows.clone().into_iter().collect(),
+        from_file,
+    ));
+    let mut report = execute(Arc::clone(&engine), flows, &plan, &desired, reporter).await;
     let state_failure = engine.recorder.failure();
     report.interrupted = interrupt.is_raised();
     drop(engine);

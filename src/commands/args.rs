@@ -83,9 +83,16 @@ pub(crate) struct PlanningArgs {
     /// Refuse plans that delete more than N connections.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_deletes: usize,
-    /// Only this connection (`cloud/sandbox/name`); repeatable.
+    /// Only this connection (`cloud/sandbox/name`) or dataflow
+    /// (`dataflow/cloud/sandbox/name`, with its base connection);
+    /// repeatable.
     #[arg(long = "target", value_name = "KEY")]
     pub targets: Vec<String>,
+    /// Replace this dataflow (`dataflow/cloud/sandbox/name`) even where the
+    /// plan refuses to: a past `schedule.start` changed, or a replace that
+    /// reads the same table into the same dataset again; repeatable.
+    #[arg(long = "replace", value_name = "KEY")]
+    pub replace: Vec<String>,
     /// Exit 2 when there are (or were) changes, 0 when none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -106,6 +113,8 @@ impl PlanningArgs {
             prune: self.prune,
             max_deletes: self.max_deletes,
             targets: ws.target_keys(&self.targets)?,
+            dataflow_targets: ws.dataflow_target_keys(&self.targets)?,
+            replace: ws.dataflow_keys("--replace", &self.replace)?,
             rotate_secrets: self.rotate_secrets,
             scope: Some(self.config.prune_scope()),
             described_elsewhere: Default::default(),

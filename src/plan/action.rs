@@ -203,6 +203,12 @@ impl TryFrom<ActionDoc> for Action {
             }
             (ActionKind::Delete, None) => Step::Delete { id: id()? },
             (ActionKind::Unchanged, None) => Step::Unchanged { id: id()? },
+            (ActionKind::Replace, None) => {
+                return Err(format!(
+                    "action `{}`: a connection is never replaced (only a dataflow is)",
+                    doc.key
+                ));
+            }
             (kind, Some(_)) => {
                 return Err(format!(
                     "action `{}`: only a create can be blocked, not {kind:?}",

@@ -344,7 +344,7 @@ pub(crate) fn join(
             DataflowStep::Update => summary.update += 1,
             DataflowStep::Replace => summary.replace += 1,
             DataflowStep::Delete => summary.delete += 1,
-            DataflowStep::Unchanged => summary.unchanged += 1,
+            DataflowStep::Unchanged => summary.unchanged_dataflows += 1,
         }
     }
     if plan.summary.delete > max_deletes {

@@ -31,7 +31,8 @@ pub(crate) fn diff(
             return Err(PlanError::UnknownTarget((*target).to_string()));
         }
     }
-    let selected = |key: &ConnectionKey| wanted.is_empty() || wanted.contains(key);
+    let targeted = !wanted.is_empty() || !options.dataflow_targets.is_empty();
+    let selected = |key: &ConnectionKey| !targeted || wanted.contains(key);
     let mut actions = BTreeMap::new();
     let mut warnings = Vec::new();
     let indexes = remote.map(lookup::index);
@@ -328,6 +329,7 @@ fn summarise(actions: &[Action]) -> PlanSummary {
                 summary.update += 1;
                 summary.rename += 1;
             }
+            ActionKind::Replace => summary.replace += 1,
             ActionKind::Delete => summary.delete += 1,
             ActionKind::Unchanged => summary.unchanged += 1,
         }

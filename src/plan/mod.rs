@@ -30,6 +30,7 @@ use crate::config::ConnectionKey;
 pub(crate) use crate::desired::Desired;
 use crate::state::State;
 pub(crate) use action::{Action, Step};
+pub(crate) use dataflow_fields::start_epoch as dataflow_start;
 pub(crate) use diff::diff;
 pub(crate) use pending::{PendingWindow, parse_timestamp};
 pub(crate) use remote::visible_changes;
@@ -54,6 +55,9 @@ pub(crate) enum ActionKind {
     /// Patched in place under a new name, its state entry moved
     /// (`renamedFrom`); counted as an update too.
     Rename,
+    /// A dataflow whose source or target changed: a new chain, then the
+    /// old one deleted.
+    Replace,
     Delete,
     Unchanged,
 }
@@ -63,7 +67,7 @@ impl ActionKind {
         match self {
             ActionKind::Create => '+',
             ActionKind::Adopt => '>',
-            ActionKind::Update | ActionKind::Rename => '~',
+            ActionKind::Update | ActionKind::Rename | ActionKind::Replace => '~',
             ActionKind::Delete => '-',
             ActionKind::Unchanged => '=',
         }
@@ -90,6 +94,9 @@ pub(crate) struct PlanSummary {
     pub update: usize,
     pub delete: usize,
     pub unchanged: usize,
+    /// Dataflows with nothing to do (not counted in `unchanged`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unchanged_dataflows: usize,
     /// Dataflows replaced (a new chain; counted here only).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub replace: usize,
@@ -149,8 +156,14 @@ pub(crate) struct PlanOptions {
     pub prune: bool,
     /// Refuse a plan with more deletes than this.
     pub max_deletes: usize,
-    /// Only these keys (empty: all).
+    /// Only these keys (empty: all, unless `dataflow_targets` names some).
     pub targets: Vec<ConnectionKey>,
+    /// Only these dataflows (`--target dataflow/...`); with connection
+    /// targets only, no dataflow.
+    pub dataflow_targets: Vec<crate::config::DataflowKey>,
+    /// `--replace KEY`: dataflows replaced even when the plan would refuse
+    /// (a past start, rows read again).
+    pub replace: Vec<crate::config::DataflowKey>,
     /// Update every connection's secret even when no change is detected.
     pub rotate_secrets: bool,
     /// Which state entries the run may treat as removed from the config;

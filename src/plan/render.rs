@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::dataflow::{DataflowAction, DataflowStep};
 use super::{Action, ActionKind, FieldChange, Plan, PlanSummary};
 
 /// GitHub rejects comments over 65,536 characters; stay clear of it.
@@ -26,6 +27,7 @@ fn headline(action: &Action) -> String {
         ActionKind::Create => "create".to_owned(),
         ActionKind::Adopt => "adopt".to_owned(),
         ActionKind::Update => "update".to_owned(),
+        ActionKind::Replace => "replace".to_owned(),
         ActionKind::Rename => format!(
             "rename {} -> {}",
             action.renamed_from().unwrap_or_default().escape_debug(),
@@ -54,21 +56,31 @@ pub(crate) fn summary_line(s: &PlanSummary) -> String {
     } else {
         format!(" ({} renamed)", s.rename)
     };
+    let replaced = if s.replace == 0 {
+        String::new()
+    } else {
+        format!(", {} to replace", s.replace)
+    };
     format!(
-        "Plan: {} to create, {} to adopt, {} to update{renamed}, {} to delete, {} unchanged{}.",
+        "Plan: {} to create, {} to adopt, {} to update{renamed}{replaced}, {} to delete, {} unchanged{}.",
         s.create,
         s.adopt,
         s.update,
         s.delete,
-        s.unchanged,
+        s.unchanged + s.unchanged_dataflows,
         outside(s)
     )
 }
 
 /// The sentence for a plan with nothing to do.
 pub(crate) fn no_changes_line(s: &PlanSummary) -> String {
+    let dataflows = if s.unchanged_dataflows == 0 {
+        String::new()
+    } else {
+        format!(" and {} dataflow(s)", s.unchanged_dataflows)
+    };
     format!(
-        "No changes: {} connection(s) match the config{}.",
+        "No changes: {} connection(s){dataflows} match the config{}.",
         s.unchanged,
         outside(s)
     )
@@ -108,8 +120,42 @@ pub(crate) fn text(plan: &Plan, verbose: bool) -> String {
             let _ = writeln!(out, "        {}", change_line(change));
         }
     }
+    for action in &plan.dataflows {
+        if action.action == DataflowStep::Unchanged && !verbose {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} {}  ({})",
+            action.action.symbol(),
+            action.key,
+            dataflow_headline(action)
+        );
+        for change in &action.changes {
+            let _ = writeln!(out, "        {}", change_line(change));
+        }
+        for note in &action.notes {
+            let _ = writeln!(out, "        note: {note}");
+        }
+    }
     let _ = writeln!(out, "\n{}", summary_line(&plan.summary));
     out
+}
+
+/// A dataflow step's verb and why.
+fn dataflow_headline(action: &DataflowAction) -> String {
+    let verb = match action.action {
+        DataflowStep::Create => "create",
+        DataflowStep::Update => "update",
+        DataflowStep::Replace => "replace",
+        DataflowStep::Delete => "delete",
+        DataflowStep::Unchanged => "unchanged",
+    };
+    if action.reasons.is_empty() {
+        verb.to_owned()
+    } else {
+        format!("{verb}: {}", action.reasons.join("; "))
+    }
 }
 
 /// The plan document, pretty JSON.
@@ -185,6 +231,37 @@ pub(crate) fn markdown(plan: &Plan) -> String {
             }
             out.push_str(&row);
             shown += 1;
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let changing: Vec<&DataflowAction> = plan
+        .dataflows
+        .iter()
+        .filter(|a| a.action != DataflowStep::Unchanged)
+        .collect();
+    if !changing.is_empty() && out.len() < MARKDOWN_LIMIT - 400 {
+        let _ = writeln!(
+            out,
+            "<details><summary><b>dataflows</b>: {} change(s)</summary>\n\n| | dataflow | action |\n|---|---|---|",
+            changing.len()
+        );
+        for action in &changing {
+            let mut row = format!(
+                "| `{}` | {} | {} |\n",
+                action.action.symbol(),
+                md_code(&action.key.to_string()),
+                md_code(&dataflow_headline(action))
+            );
+            for change in &action.changes {
+                row.push_str(&format!("| | | {} |\n", md_code(&change_line(change))));
+            }
+            for note in &action.notes {
+                row.push_str(&format!("| | | {} |\n", md_code(&format!("note: {note}"))));
+            }
+            if out.len() + row.len() > MARKDOWN_LIMIT - 200 {
+                break;
+            }
+            out.push_str(&row);
         }
         out.push_str("\n</details>\n\n");
     }

@@ -9,6 +9,7 @@ use crate::apply::{ActionError, Done, Event, Outcome, Reporter};
 use crate::check::Outcome as Probe;
 use crate::escape::json_safe;
 use crate::output;
+use crate::plan::dataflow::DataflowStep;
 use crate::plan::{Action, ActionKind, Scene};
 use crate::state::timestamp;
 
@@ -168,6 +169,7 @@ enum Kind {
     Adopt,
     Update,
     Rename,
+    Replace,
     Delete,
     Unchanged,
 }
@@ -181,6 +183,8 @@ enum Effect {
     Updated,
     /// Renamed on the platform (same id), its state entry moved.
     Renamed,
+    /// A dataflow's new chain was created and the old one deleted.
+    Replaced,
     Deleted,
     /// A stale pending create (no document, never listed) left state.
     DroppedPending,
@@ -201,6 +205,7 @@ impl From<ActionKind> for Kind {
             ActionKind::Adopt => Kind::Adopt,
             ActionKind::Update => Kind::Update,
             ActionKind::Rename => Kind::Rename,
+            ActionKind::Replace => Kind::Replace,
             ActionKind::Delete => Kind::Delete,
             ActionKind::Unchanged => Kind::Unchanged,
         }
@@ -265,6 +270,16 @@ fn messages(event: Event<'_>) -> Vec<Message> {
         Event::Started(action) => vec![Message::ApplyStart {
             key: action.key.to_string(),
             action: action.kind().into(),
+        }],
+        Event::DataflowStarted(action) => vec![Message::ApplyStart {
+            key: action.key.to_string(),
+            action: match action.action {
+                DataflowStep::Create => Kind::Create,
+                DataflowStep::Update => Kind::Update,
+                DataflowStep::Replace => Kind::Replace,
+                DataflowStep::Delete => Kind::Delete,
+                DataflowStep::Unchanged => Kind::Unchanged,
+            },
         }],
         Event::Finished(outcome) => finished(outcome).into_iter().collect(),
         Event::Interrupted { again } => vec![Message::Interrupted {
@@ -362,6 +377,7 @@ fn finished(outcome: &Outcome) -> Option<Message> {
         Ok(Done::Updated(id)) => (Effect::Updated, Some(id)),
         Ok(Done::Renamed { id, .. }) => (Effect::Renamed, Some(id)),
         Ok(Done::Deleted(id)) => (Effect::Deleted, Some(id)),
+        Ok(Done::Replaced(id)) => (Effect::Replaced, Some(id)),
         Ok(Done::DroppedPending) => (Effect::DroppedPending, None),
     };
     Some(Message::ApplyComplete {

@@ -75,7 +75,7 @@ impl Reporter for ApplyText {
         match event {
             // Where the run acts: first, on stderr, kept under `-q`.
             Event::Began(scene) => output::progress(&scene.text()),
-            Event::Started(_) => self.go_live(),
+            Event::Started(_) | Event::DataflowStarted(_) => self.go_live(),
             Event::Warning(message) => self.bar.suspend(|| output::warning(message)),
             Event::Diagnostic(d) => self.bar.suspend(|| output::warning(&diagnostic_line(d))),
             Event::Preflight(report) if report.failed() == 0 => {

@@ -109,6 +109,19 @@ pub struct DataflowRecord {
     /// The file that described it when last recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// A replaced chain's objects still to delete (flow first): a run killed
+    /// between the new chain and the old one's deletes finishes them, and
+    /// lookups never take them for the new chain's namesakes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<Retired>,
+}
+
+/// An object of a replaced chain, to delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retired {
+    pub part: Part,
+    pub id: String,
 }
 
 impl DataflowRecord {
@@ -135,6 +148,7 @@ impl DataflowRecord {
             created_at: now.to_owned(),
             updated_at: now.to_owned(),
             source: None,
+            retired: Vec::new(),
         }
     }
 
@@ -172,6 +186,13 @@ impl DataflowRecord {
         Part::ALL
             .into_iter()
             .filter_map(|part| self.object(part).map(|o| (part, o.id.as_str())))
+    }
+
+    /// Every id the record knows, the retired ones included.
+    pub fn all_ids(&self) -> impl Iterator<Item = &str> {
+        self.ids()
+            .map(|(_, id)| id)
+            .chain(self.retired.iter().map(|r| r.id.as_str()))
     }
 }
 

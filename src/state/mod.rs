@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use dataflow::{DataflowRecord, ObjectRef, Part};
+pub use dataflow::{DataflowRecord, ObjectRef, Part, Retired};
 pub use file::FileBackend;
 pub use lock::{LockInfo, StateLock};
 pub use postgres::PostgresBackend;

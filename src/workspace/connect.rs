@@ -3,12 +3,14 @@
 //! in-process emulator for `--emulator`; and reading the platform's view of
 //! the sandboxes a plan needs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{EMULATOR_DATA, TargetOptions, Workspace};
+use crate::desired::dataflow::DesiredDataflow;
+use crate::plan::dataflow::FlowsRead;
 use crate::api::wire::ConnectionItem;
 use crate::api::{
     ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
@@ -106,6 +108,70 @@ impl Connected {
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
+    }
+
+    /// What the dataflow half of a plan reads: each base connection that
+    /// no file and no state entry names must exist on the platform (an
+    /// error names the closest that does), and with `refresh` the flows of
+    /// the scopes state records dataflows in.
+    pub(crate) async fn dataflow_reads(
+        &self,
+        unknown: &[&DesiredDataflow],
+        state: &State,
+        refresh: bool,
+    ) -> Result<Option<FlowsRead>, Error> {
+        for d in unknown {
+            let scope = Scope::new(&d.org, d.key.sandbox());
+            let found = self
+                .api
+                .find_by_name(&scope, &d.connection.name)
+                .await
+                .map_err(super::api_error(format!("cannot look up base connection `{}` in sandbox `{}`", d.connection.name, scope.sandbox)))?;
+            if found.is_empty() {
+                let listed = self
+                    .api
+                    .list(&scope, &ListQuery::new().postgres())
+                    .await
+                    .map_err(super::api_error(format!("cannot list the connections of sandbox `{}`", scope.sandbox)))?;
+                let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
+                let hint = crate::suggest::closest(&d.connection.name, &names)
+                    .map(|n| format!(": did you mean `{n}`?"))
+                    .unwrap_or_default();
+                return Err(Error::Failed(
+                    crate::plan::dataflow::DataflowPlanError::NoConnection {
+                        key: d.key.clone(),
+                        connection: d.connection.name.clone(),
+                        sandbox: scope.sandbox.clone(),
+                        hint,
+                    }
+                    .to_string(),
+                ));
+            }
+        }
+        if !refresh {
+            return Ok(None);
+        }
+        let scopes: BTreeSet<(String, String)> = state
+            .dataflows
+            .iter()
+            .map(|(key, r)| (r.org.clone(), key.sandbox().to_owned()))
+            .collect();
+        let mut read = FlowsRead::default();
+        for (org, sandbox) in &scopes {
+            let scope = Scope::new(org, sandbox);
+            let flows = self
+                .api
+                .list_flows(&scope, &ListQuery::new())
+                .await
+                .map_err(super::api_error(format!("cannot list the flows of sandbox `{sandbox}`")))?;
+            for flow in flows {
+                if flow.is_live() {
+                    read.flows.insert(flow.id.clone(), flow);
+                }
+            }
+        }
+        read.scopes = scopes;
+        Ok(Some(read))
     }
 
     /// Lists the PostgreSQL connections of each scope, concurrently.

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::{Cloud, ConnectionKey, Settings};
 use crate::desired::resolve::{self, Lookup};
 use crate::desired::unset_secrets::{self, SecretVariables, SecretsNeeded};
+use crate::desired::dataflow::{DataflowInput, DesiredDataflow};
 use crate::desired::{self, Desired, DesiredError, Environment, Project};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
@@ -94,6 +95,8 @@ pub(crate) struct Workspace {
     /// The environment the run acts in (`None`: the project has none).
     pub environment: Option<SelectedEnv>,
     pub desired: Vec<Desired>,
+    /// The dataflows the run manages, sorted by key.
+    pub dataflows: Vec<DesiredDataflow>,
     /// Connections whose secret variables are unset and not needed by this
     /// run (a plan sends none): their rotation is not compared.
     pub unknown_secrets: BTreeMap<ConnectionKey, BTreeSet<String>>,
@@ -273,6 +276,7 @@ impl Workspace {
             &project,
             environment.as_ref(),
         )?;
+        let dataflows = dataflow_set(&report, &settings, &target, &lookup, &project)?;
         if let Ok(missing) = missing.lock()
             && !missing.is_empty()
         {
@@ -301,6 +305,7 @@ impl Workspace {
             settings,
             environment,
             desired,
+            dataflows,
             unknown_secrets,
             backend,
             diagnostics: report.diagnostics,
@@ -485,4 +490,36 @@ pub(crate) fn no_org(cloud: Cloud, target: &TargetOptions) -> Error {
             file.display()
         ))
     }
+}
+
+/// The dataflows of the run's environment, each with its org (the
+/// emulator's when `--emulator` and the settings name none).
+fn dataflow_set(
+    report: &Report,
+    settings: &Settings,
+    target: &TargetOptions,
+    lookup: &Lookup<'_>,
+    project: &Project,
+) -> Result<Vec<DesiredDataflow>, Error> {
+    let inputs: Vec<DataflowInput> = report
+        .config
+        .dataflows
+        .iter()
+        .map(|l| DataflowInput {
+            doc: l.dataflow.clone(),
+            file: l.file.clone(),
+        })
+        .collect();
+    let inputs = desired::dataflow::in_environment(
+        inputs,
+        target.environment.as_deref(),
+        settings.sandbox.as_deref(),
+    );
+    let mut orgs = desired::orgs_from_settings(settings, lookup);
+    if target.emulator {
+        for (cloud, org) in EMULATOR_ORGS {
+            orgs.entry(cloud).or_insert_with(|| org.to_owned());
+        }
+    }
+    desired::dataflow::build(&inputs, &orgs, project).map_err(|cloud| no_org(cloud, target))
 }

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Connected, Workspace};
-use crate::config::{Cloud, ConnectionKey};
+use crate::config::{Cloud, ConnectionKey, DataflowKey};
+use crate::desired::dataflow::DesiredDataflow;
 use crate::desired::unset_secrets::not_compared;
 use crate::desired::{config_hash, described_keys};
 use crate::error::{Error, Result};
@@ -19,7 +20,13 @@ impl Workspace {
     /// The keys `--target` names, with the closest keys of config and
     /// state suggested for one that is not a key.
     pub(crate) fn target_keys(&self, texts: &[String]) -> Result<Vec<ConnectionKey>> {
-        super::hints::target_keys(texts, || {
+        let connections: Vec<String> = texts
+            .iter()
+            .filter(|t| !t.starts_with("dataflow/"))
+            .map(|t| t.strip_prefix("connection/").unwrap_or(t).to_owned())
+            .collect();
+        let dataflows = self.dataflow_target_keys(texts)?;
+        let mut keys = super::hints::target_keys(&connections, || {
             let mut keys: Vec<ConnectionKey> = self.desired.iter().map(|d| d.key.clone()).collect();
             if let Ok(state) = self.backend.load() {
                 keys.extend(state.connections.into_keys());
@@ -27,7 +34,55 @@ impl Workspace {
             keys.sort();
             keys.dedup();
             keys
-        })
+        })?;
+        // A targeted dataflow takes its base connection along when the run
+        // manages it (terraform's `-target` takes dependencies too).
+        for flow in self.dataflows.iter().filter(|d| dataflows.contains(&d.key)) {
+            if self.desired.iter().any(|d| d.key == flow.connection) && !keys.contains(&flow.connection) {
+                keys.push(flow.connection.clone());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The `--target`s that name dataflows, each known to config or state.
+    pub(crate) fn dataflow_target_keys(&self, texts: &[String]) -> Result<Vec<DataflowKey>> {
+        let named: Vec<String> = texts
+            .iter()
+            .filter(|t| t.starts_with("dataflow/"))
+            .cloned()
+            .collect();
+        self.dataflow_keys("--target", &named)
+    }
+
+    /// Dataflow keys given to `flag`, each known to config or state (an
+    /// unknown one is a usage error naming the closest).
+    pub(crate) fn dataflow_keys(&self, flag: &str, texts: &[String]) -> Result<Vec<DataflowKey>> {
+        let mut known: Vec<DataflowKey> = self.dataflows.iter().map(|d| d.key.clone()).collect();
+        if let Ok(state) = self.backend.load() {
+            known.extend(state.dataflows.into_keys());
+        }
+        texts
+            .iter()
+            .map(|text| {
+                let key: Option<DataflowKey> = text.parse().ok();
+                match key {
+                    Some(key) if known.contains(&key) => Ok(key),
+                    _ => {
+                        let names: Vec<String> = known.iter().map(ToString::to_string).collect();
+                        let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+                        let near = crate::suggest::closest(text, &candidates);
+                        let tail = near
+                            .map(|n| format!(": did you mean `{n}`?"))
+                            .unwrap_or_else(|| ": dataflow keys are `dataflow/cloud/sandbox/name`".to_owned());
+                        Err(Error::Usage(format!(
+                            "`{flag} {}` names no dataflow of the config or state{tail}",
+                            text.escape_debug()
+                        )))
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The plan for `state`. The platform is read only when there is
@@ -66,6 +121,8 @@ impl Workspace {
             },
         )
         .map_err(|e| Error::Failed(e.to_string()))?;
+        self.plan_dataflows(&mut plan, state, refresh, options, connected)
+            .await?;
         plan.scene = Some(self.scene(state));
         let recorded: BTreeMap<ConnectionKey, BTreeSet<String>> = self
             .unknown_secrets
@@ -75,6 +132,59 @@ impl Workspace {
             .collect();
         plan.warnings.extend(not_compared(&recorded));
         Ok(plan)
+    }
+
+    /// The dataflow half of the plan, joined into `plan`: base
+    /// connections named but not managed here are looked up on the
+    /// platform first, and flows are read back with `refresh`.
+    async fn plan_dataflows(
+        &self,
+        plan: &mut Plan,
+        state: &State,
+        refresh: bool,
+        options: &PlanOptions,
+        connected: Option<&Connected>,
+    ) -> Result<()> {
+        if self.dataflows.is_empty() && state.dataflows.is_empty() {
+            return Ok(());
+        }
+        let targets = (!options.targets.is_empty() || !options.dataflow_targets.is_empty())
+            .then(|| options.dataflow_targets.iter().cloned().collect());
+        let unknown: Vec<&DesiredDataflow> = self
+            .dataflows
+            .iter()
+            .filter(|d| {
+                targets.as_ref().is_none_or(|t: &BTreeSet<DataflowKey>| t.contains(&d.key))
+                    && !state.dataflows.contains_key(&d.key)
+                    && !state.connections.contains_key(&d.connection)
+                    && !self.desired.iter().any(|c| c.key == d.connection)
+            })
+            .collect();
+        let needs_platform = !unknown.is_empty() || (refresh && !state.dataflows.is_empty());
+        let read = match (needs_platform, connected) {
+            (false, _) => None,
+            (true, Some(connected)) => connected.dataflow_reads(&unknown, state, refresh).await?,
+            (true, None) => {
+                let connected = self.connect().await?;
+                let read = connected.dataflow_reads(&unknown, state, refresh).await;
+                connected.close().await;
+                read?
+            }
+        };
+        let now = plan::parse_timestamp(&crate::state::timestamp::now())
+            .and_then(|s| i64::try_from(s).ok())
+            .unwrap_or(0);
+        let dataflow_options = plan::dataflow::DataflowOptions {
+            prune: options.prune,
+            replace: options.replace.iter().cloned().collect(),
+            targets,
+            now,
+        };
+        let (actions, warnings) =
+            plan::dataflow::diff(&self.dataflows, state, read.as_ref(), &dataflow_options)
+                .map_err(|e| Error::Failed(e.to_string()))?;
+        plan::dataflow::join(plan, actions, warnings, &self.dataflows, state, options.max_deletes)
+            .map_err(Error::Failed)
     }
 
     /// What `plan --out` needs besides every secret: the state key, when
