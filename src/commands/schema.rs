@@ -25,7 +25,7 @@ pub(crate) struct SchemaArgs {
 
 pub(super) fn run(args: &SchemaArgs) -> Result<Status> {
     let mut stale = Vec::new();
-    let mut files: Vec<(&str, String)> = [Kind::Connection, Kind::Settings]
+    let mut files: Vec<(&str, String)> = Kind::ALL
         .into_iter()
         .map(|kind| (kind.file_name(), schema_text(kind)))
         .collect();

@@ -45,12 +45,15 @@ impl NameProblem {
 /// A PostgreSQL source connection on Adobe Experience Platform.
 ///
 /// One YAML document describes one connection; separate several in one file
-/// with `---`. The triple (cloud, sandbox, name) identifies it.
+/// with `---`. The triple (cloud, sandbox, name) identifies it. A document
+/// may say `kind: connection`; without `kind` it is a connection all the
+/// same (see [`connection_kind`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(
     title = "provision connection",
     transform = cloud_rules,
+    transform = connection_kind,
     example = example_connection()
 )]
 pub struct Connection {
@@ -313,6 +316,31 @@ fn cloud_rules(schema: &mut Schema) {
         }
     ]);
     schema.insert("allOf".into(), rules);
+}
+
+/// The value of `kind` a connection document may carry.
+const CONNECTION_KIND: &str = "connection";
+
+/// `kind: connection` is allowed (and changes nothing): a file mixing
+/// connections and dataflows may label every document. It lives in the
+/// schema only, not in [`Connection`]: validation reads `kind` to choose
+/// the document's type and drops it before deserialising, so the
+/// connection's value, and the fingerprint state keeps of it, are the same
+/// with or without the label.
+fn connection_kind(schema: &mut Schema) {
+    let Some(serde_json::Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    let mut with_kind = serde_json::Map::new();
+    with_kind.insert(
+        "kind".into(),
+        json!({
+            "const": CONNECTION_KIND,
+            "description": "Optional: `connection`, the default for a document without `kind`. `kind: dataflow` makes a dataflow document instead (its own schema, `dataflow.schema.json`)."
+        }),
+    );
+    with_kind.append(properties);
+    *properties = with_kind;
 }
 
 fn example_connection() -> serde_json::Value {

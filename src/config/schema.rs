@@ -7,23 +7,29 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::{Value, json};
 
-use super::{Connection, Settings};
+use super::{Connection, Dataflow, Settings};
 
 /// File names of the committed schemas, relative to the schema folder.
 pub const CONNECTION_SCHEMA_FILE: &str = "connection.schema.json";
+pub const DATAFLOW_SCHEMA_FILE: &str = "dataflow.schema.json";
 pub const SETTINGS_SCHEMA_FILE: &str = "provision.schema.json";
 
 /// Which document kind a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Connection,
+    Dataflow,
     Settings,
 }
 
 impl Kind {
+    /// Every kind, in the order `provision schema` writes them.
+    pub const ALL: [Kind; 3] = [Kind::Connection, Kind::Dataflow, Kind::Settings];
+
     pub fn file_name(self) -> &'static str {
         match self {
             Kind::Connection => CONNECTION_SCHEMA_FILE,
+            Kind::Dataflow => DATAFLOW_SCHEMA_FILE,
             Kind::Settings => SETTINGS_SCHEMA_FILE,
         }
     }
@@ -46,6 +52,12 @@ pub fn schema(kind: Kind) -> Value {
             "urn:provision:schema:connection",
             "A PostgreSQL source connection on Adobe Experience Platform, managed by `provision`. \
              One YAML document per connection; several documents per file with `---`.",
+        ),
+        Kind::Dataflow => generate::<Dataflow>(
+            "urn:provision:schema:dataflow",
+            "A dataflow on Adobe Experience Platform, managed by `provision`: a table of a \
+             PostgreSQL base connection ingested into a dataset on a schedule. A document is \
+             a dataflow when its `kind` is `dataflow`; it may share a file with connections.",
         ),
         Kind::Settings => generate::<Settings>(
             "urn:provision:schema:settings",

@@ -25,6 +25,10 @@ enum Kind {
     Secret,
     /// A connection string: its password part.
     ConnectionString,
+    /// Exactly `connection` (a dataflow's base connection, by name): shown,
+    /// unless it holds a connection string (`Server=…;Password=…` written
+    /// under a misspelt key), which is masked as one.
+    ConnectionName,
     /// The settings' `credentials`: a secret if written as one value, a
     /// block of named fields (each judged by its own key) otherwise.
     Credentials,
@@ -182,6 +186,8 @@ impl Walk<'_> {
                 Kind::Credentials
             } else if is_secret_key(value) {
                 Kind::Secret
+            } else if value == "connection" {
+                Kind::ConnectionName
             } else if is_connection_string_key(value) {
                 Kind::ConnectionString
             } else {
@@ -194,7 +200,8 @@ impl Walk<'_> {
             Kind::Secret | Kind::Credentials if is_only_references(value) => Vec::new(),
             Kind::Secret | Kind::Credentials => std::iter::once(0..value.len()).collect(),
             Kind::ConnectionString => connection_string_secrets(value),
-            Kind::Plain => url_secrets(value),
+            Kind::ConnectionName if value.contains('=') => connection_string_secrets(value),
+            Kind::ConnectionName | Kind::Plain => url_secrets(value),
         };
         let parts: Vec<Range<usize>> = parts
             .into_iter()
@@ -293,6 +300,31 @@ mod tests {
             masked("credentials:\n  clientId: id\n  clientSecret: s3\n"),
             // `clientId` is close enough to `clientSecret` to be masked too.
             ["id", "s3"]
+        );
+    }
+
+    #[test]
+    fn a_dataflows_connection_is_a_name_unless_it_holds_a_connection_string() {
+        assert_eq!(
+            masked(
+                "source: { connection: orders-db }
+"
+            ),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            masked(
+                "connection: Server=h;Password=pw;Port=1
+"
+            ),
+            ["pw"]
+        );
+        assert_eq!(
+            masked(
+                "connections: orders-db
+"
+            ),
+            ["orders-db"]
         );
     }
 

@@ -102,6 +102,16 @@ codes! {
     RenameConflict => ("V216", "rename-conflict", Error, "A `renamedFrom` name is the document's own name, listed twice, claimed by two documents, or still another document's name."),
     PartialEnvironmentState => ("V217", "partial-environment-state", Error, "An environment's `state` sets a key of one backend but names the other: it replaces the top-level `state` whole."),
     EnvironmentBackend => ("V218", "environment-backend", Warning, "An environment's `state` uses another backend than the top-level `state`."),
+    Schedule => ("V219", "schedule", Error, "A dataflow's `schedule` breaks its frequency's rule: `interval` missing or below the minimum, or `interval`/`backfill` with `once`."),
+    ScheduleStart => ("V220", "schedule-start", Error, "A dataflow's `schedule.start` is not an RFC 3339 date-time with a time zone."),
+    MappingSource => ("V221", "mapping-source", Error, "A mapping entry has both `source` and `expression`, or neither."),
+    DuplicateDestination => ("V222", "duplicate-destination", Error, "Two mapping entries of one dataflow write the same `destination`."),
+    UnknownColumn => ("V223", "unknown-column", Error, "A mapping `source` or `delta.column` is not among the dataflow's `source.columns`."),
+    DuplicateDataflow => ("V224", "duplicate-dataflow", Error, "Two documents describe the same dataflow (cloud, sandbox, name)."),
+    UnknownConnection => ("V225", "unknown-connection", Error, "A dataflow's `source.connection` is not in the files given, but a connection there has a close name or had that name."),
+    ConnectionNotInFiles => ("V226", "connection-not-in-files", Warning, "A dataflow's `source.connection` is not described in the files given: `plan` looks it up on the platform."),
+    LiteralDataflow => ("V227", "literal-dataflow", Error, "A dataflow document holds `${…}`: dataflow values are literal, never interpolated."),
+    ModelineKind => ("V228", "modeline-kind", Warning, "A document's schema modeline names the schema of another kind, so editors check it against the wrong schema."),
 }
 
 impl Code {
@@ -153,7 +163,7 @@ mod tests {
 
     #[test]
     fn the_index_of_a_code_is_its_position_in_all() {
-        assert_eq!(Code::ALL.len(), 39);
+        assert_eq!(Code::ALL.len(), 49);
         for (position, code) in Code::ALL.iter().enumerate() {
             assert_eq!(code.index(), position, "{}", code.as_str());
         }

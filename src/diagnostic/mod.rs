@@ -152,6 +152,10 @@ pub(crate) type Sources = HashMap<PathBuf, Source>;
 pub struct Summary {
     pub files: usize,
     pub connections: usize,
+    /// Left out (of the line and of JSON) when there are none, so projects
+    /// of connections alone read as they always did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dataflows: usize,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -167,6 +171,10 @@ impl Summary {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plural = |n: usize, word: &str| {
@@ -176,9 +184,13 @@ impl std::fmt::Display for Summary {
                 format!("{n} {word}s")
             }
         };
+        let dataflows = match self.dataflows {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "dataflow")),
+        };
         write!(
             f,
-            "{}, {}: {}, {}",
+            "{}, {}{dataflows}: {}, {}",
             plural(self.files, "file"),
             plural(self.connections, "connection"),
             plural(self.errors, "error"),

@@ -55,7 +55,11 @@ enum Severity {
 #[expect(dead_code, reason = "only its schema is used")]
 struct Summary {
     files: usize,
+    /// Documents that are connections (or of no known `kind`).
     connections: usize,
+    /// Documents that are dataflows (`kind: dataflow`); absent when none.
+    #[schemars(default)]
+    dataflows: Option<usize>,
     errors: usize,
     warnings: usize,
 }

@@ -2,13 +2,14 @@
 //! (docs/contract/apply.md, identity): unique across every file given. Where the
 //! settings name a cloud's org literally, documents are compared by org, so
 //! an `azure` and an `aws` document in one org are caught too; otherwise by
-//! cloud, which stands for its org.
+//! cloud, which stands for its org. Dataflows are a collection of their own,
+//! under the same rule: a dataflow may share a connection's name.
 
 use std::collections::HashMap;
 
 use super::Identity;
 use crate::config::load;
-use crate::config::{Cloud, Settings};
+use crate::config::{Cloud, ResourceKind, Settings};
 use crate::diagnostic::{Code, Diagnostic, Sources};
 
 /// The orgs the settings name, per cloud, compared case-insensitively:
@@ -44,46 +45,58 @@ enum Scope<'a> {
     Cloud(Cloud),
 }
 
-/// `(org, sandbox, name)` must be unique across all files.
-pub(super) fn duplicate_connections(
+/// `(org, sandbox, name)` must be unique across all files, among the
+/// connections and among the dataflows.
+pub(super) fn duplicates(
     identities: &[Identity],
     orgs: &HashMap<Cloud, String>,
     sources: &mut Sources,
 ) -> Vec<Diagnostic> {
-    let mut first: HashMap<(Scope<'_>, &str, &str), &Identity> = HashMap::new();
+    type Slot<'a> = (ResourceKind, Scope<'a>, &'a str, &'a str);
+    let mut first: HashMap<Slot<'_>, &Identity> = HashMap::new();
     let mut diags = Vec::new();
     for identity in identities {
         let key = &identity.key;
         let scope = orgs
             .get(&key.cloud)
             .map_or(Scope::Cloud(key.cloud), |org| Scope::Org(org));
-        let Some(original) = first.get(&(scope.clone(), &key.sandbox, &key.name)) else {
-            first.insert((scope, &key.sandbox, &key.name), identity);
+        let slot = (
+            identity.kind,
+            scope,
+            key.sandbox.as_str(),
+            key.name.as_str(),
+        );
+        let Some(original) = first.get(&slot) else {
+            first.insert(slot, identity);
             continue;
         };
+        let (kind, shown) = (identity.kind.as_str(), identity.shown());
+        let among = match identity.kind {
+            ResourceKind::Connection => "",
+            ResourceKind::Dataflow => " among dataflows",
+        };
         let message = if original.key.cloud == key.cloud {
-            format!("duplicate connection `{key}`: (cloud, sandbox, name) must be unique")
+            format!("duplicate {kind} `{shown}`: (cloud, sandbox, name) must be unique{among}")
         } else {
             format!(
-                "duplicate connection `{key}`: `{}` has the same name and sandbox in the same IMS org `{}` (both clouds are configured with it); (org, sandbox, name) must be unique",
-                original.key,
+                "duplicate {kind} `{shown}`: `{}` has the same name and sandbox in the same IMS org `{}` (both clouds are configured with it); (org, sandbox, name) must be unique{among}",
+                original.shown(),
                 orgs.get(&key.cloud).map_or("", String::as_str)
             )
         };
+        let code = match identity.kind {
+            ResourceKind::Connection => Code::DuplicateConnection,
+            ResourceKind::Dataflow => Code::DuplicateDataflow,
+        };
         diags.push(
-            Diagnostic::error(
-                Code::DuplicateConnection,
-                &identity.file,
-                identity.name,
-                message,
-            )
-            .in_document(identity.document, "/name")
-            .with_help(format!(
-                "first defined at {}:{}:{}",
-                original.file.display(),
-                original.name.line,
-                original.name.column
-            )),
+            Diagnostic::error(code, &identity.file, identity.name, message)
+                .in_document(identity.document, "/name")
+                .with_help(format!(
+                    "first defined at {}:{}:{}",
+                    original.file.display(),
+                    original.name.line,
+                    original.name.column
+                )),
         );
         if !sources.contains_key(&identity.file)
             && let Ok(text) = std::fs::read_to_string(&identity.file)

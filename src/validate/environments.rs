@@ -1,13 +1,14 @@
-//! Documents across the settings' environments: a document without
-//! `sandbox` takes its environment's, `environments: [prod]` limits it, and
-//! every environment is checked offline: its own duplicates, names that
-//! are environments, secrets never taken from committed `vars`, and (for
-//! `validate`) each `${VAR}` defined in each environment.
+//! Documents (connections and dataflows alike) across the settings'
+//! environments: a document without `sandbox` takes its environment's,
+//! `environments: [prod]` limits it, and every environment is checked
+//! offline: its own duplicates, rename conflicts and dataflow references,
+//! names that are environments, secrets never taken from committed `vars`,
+//! and (for `validate`) each `${VAR}` defined in each environment.
 
 use std::collections::BTreeSet;
 
 use super::Identity;
-use super::duplicates::{duplicate_connections, literal_orgs};
+use super::duplicates::{duplicates, literal_orgs};
 use crate::config::load::{Node, NodeValue};
 use crate::config::{Settings, interpolate};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources};
@@ -119,8 +120,8 @@ pub struct EnvScope<'a> {
     pub resolution: bool,
 }
 
-/// The environment checks of the documents, and duplicates and rename
-/// conflicts per environment
+/// The environment checks of the documents, and duplicates, rename
+/// conflicts and dataflow references per environment
 /// (every document applies, with its own sandbox or the settings', in
 /// each environment it names).
 pub(super) fn check_documents(
@@ -176,12 +177,9 @@ pub(super) fn check_documents(
                 undefined(identity, *name, resolved, &mut out);
             }
         }
-        out.extend(duplicate_connections(
-            &here,
-            &literal_orgs(resolved),
-            sources,
-        ));
+        out.extend(duplicates(&here, &literal_orgs(resolved), sources));
         out.extend(super::renames::rename_conflicts(&here, sources));
+        out.extend(super::references::check_references(&here, *name));
     }
     same_place_documents(identities, settings, &names, &mut out);
     // A problem found in several environments is reported once.
@@ -226,8 +224,8 @@ fn same_place_documents(
                     &identity.file,
                     identity.facts.sandbox.unwrap_or(identity.facts.start),
                     format!(
-                        "`{}` has its own `sandbox: {}`, so environments `{earlier}` and `{name}` both act on it in IMS org `{org}` ({}): expected a different org per environment, or each would adopt and prune the other's connection",
-                        key.name, key.sandbox, key.cloud
+                        "`{}` has its own `sandbox: {}`, so environments `{earlier}` and `{name}` both act on it in IMS org `{org}` ({}): expected a different org per environment, or each would adopt and prune the other's {}",
+                        key.name, key.sandbox, key.cloud, identity.kind.as_str()
                     ),
                 )
                 .in_document(identity.document, "/sandbox")

@@ -1,7 +1,8 @@
-//! One connection file through the whole pipeline: load, then per document
-//! the schema, the `${VAR}` syntax and the connection rules (and, across
-//! documents, the editor's schema modeline); what passes becomes a typed
-//! [`Connection`] with where it came from.
+//! One file through the whole pipeline: load, then per document its kind
+//! and that kind's checks (for a connection the schema, the `${VAR}` syntax
+//! and the connection rules; a dataflow's in `dataflow.rs`), and across
+//! documents the editor's schema modeline; what passes becomes a typed
+//! [`Connection`] or dataflow with where it came from.
 
 use std::path::Path;
 
@@ -11,9 +12,9 @@ use super::variables::check_strings;
 use super::{
     EarlierName, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema,
 };
-use crate::config::Connection;
 use crate::config::load::{self, Node, NodeValue, SourceFile};
 use crate::config::schema::Kind;
+use crate::config::{Connection, ResourceKind};
 use crate::diagnostic::{Code, Diagnostic, Position, Severity};
 
 /// A file on disk: read (size-capped, UTF-8), parsed, checked.
@@ -45,9 +46,11 @@ fn unreadable(path: &Path, text: Option<String>, diag: Diagnostic) -> FileResult
         path: path.to_owned(),
         text,
         connections: Vec::new(),
+        dataflows: Vec::new(),
         identities: Vec::new(),
         diagnostics: vec![diag],
         documents: 0,
+        dataflow_documents: 0,
         references: Default::default(),
         shell_style: Vec::new(),
     }
@@ -60,9 +63,11 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
         path: path.to_owned(),
         text: None,
         connections: Vec::new(),
+        dataflows: Vec::new(),
         identities: Vec::new(),
         diagnostics: Vec::new(),
-        documents: source.documents.len(),
+        documents: 0,
+        dataflow_documents: 0,
         references: super::shell_style::references(&source.text),
         shell_style: Vec::new(),
     };
@@ -74,7 +79,7 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
             "file holds no connection: expected at least one YAML document".into(),
         ));
     }
-    result.diagnostics.extend(modeline::missing_modelines(
+    result.diagnostics.extend(modeline::check_modelines(
         path,
         &source.text,
         &source.documents,
@@ -110,8 +115,9 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
     result
 }
 
-/// One document: a mapping, valid against the schema and the rules, then a
-/// typed connection (kept unless only diagnostics are wanted).
+/// One document: a mapping of a known kind, valid against that kind's
+/// schema and rules, then a typed value (kept unless only diagnostics are
+/// wanted).
 fn check_document(
     path: &Path,
     index: usize,
@@ -121,6 +127,12 @@ fn check_document(
     options: Options,
     result: &mut FileResult,
 ) {
+    let is_dataflow = super::kind::written(&doc) == Some(ResourceKind::Dataflow);
+    if is_dataflow {
+        result.dataflow_documents += 1;
+    } else {
+        result.documents += 1;
+    }
     let diagnostics = &mut result.diagnostics;
     let before = diagnostics.len();
     diagnostics.extend(repeated.into_iter().map(|d| d.in_document(index, "")));
@@ -140,7 +152,19 @@ fn check_document(
         );
         return;
     }
-    let value = doc.to_json();
+    match super::kind::of(path, index, &doc) {
+        Err(d) => return diagnostics.push(d),
+        Ok(ResourceKind::Dataflow) => {
+            let at = super::dataflow::Document {
+                path,
+                index,
+                before,
+            };
+            return super::dataflow::check_dataflow(at, doc, text, options, result);
+        }
+        Ok(ResourceKind::Connection) => {}
+    }
+    let mut value = doc.to_json();
     diagnostics.extend(schema::validate(
         Kind::Connection,
         path,
@@ -161,14 +185,20 @@ fn check_document(
     {
         return;
     }
+    // `kind: connection` labels the document; the type has no such field.
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("kind");
+    }
     match serde_json::from_value::<Connection>(value) {
         Ok(connection) => {
             result.identities.push(Identity {
+                kind: ResourceKind::Connection,
                 key: connection.key(),
+                reads: None,
                 file: path.to_owned(),
                 document: index,
                 name: doc.at("/name").pos,
-                renamed_from: earlier_names(&connection, &doc),
+                renamed_from: earlier_names(connection.renamed_from.as_ref(), &doc),
                 facts: super::environments::EnvFacts::of(&doc, text),
             });
             if !options.diagnostics_only {
@@ -194,8 +224,11 @@ fn check_document(
 }
 
 /// The names of `renamedFrom` with where each is written.
-fn earlier_names(connection: &Connection, doc: &Node) -> Vec<EarlierName> {
-    let Some(renamed_from) = &connection.renamed_from else {
+pub(super) fn earlier_names(
+    renamed_from: Option<&crate::config::RenamedFrom>,
+    doc: &Node,
+) -> Vec<EarlierName> {
+    let Some(renamed_from) = renamed_from else {
         return Vec::new();
     };
     let names = renamed_from.names();

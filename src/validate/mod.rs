@@ -1,26 +1,33 @@
-//! Validation of a whole config: every file parsed and checked against the
-//! schema, then the semantic rules no schema can express (connection-string
-//! grammar, uniqueness across files, secrets, `${VAR}` syntax). Every problem
-//! is collected before anything is reported; the valid part becomes a
+//! Validation of a whole config: every file parsed, each document checked
+//! against the schema of its kind, then the semantic rules no schema can
+//! express (connection-string grammar, schedules and mappings, uniqueness
+//! and references across files, secrets, `${VAR}` syntax). Every problem is
+//! collected before anything is reported; the valid part becomes a
 //! [`ValidConfig`] for planning.
 
-use crate::config::ConnectionKey;
+use crate::config::{ConnectionKey, ResourceKind};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::config::load::{self, Node};
-use crate::config::{Connection, Settings, walk};
+use crate::config::{Connection, Dataflow, Settings, walk};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources, Summary};
 
 mod connection;
+mod dataflow;
 mod duplicates;
 mod environment_settings;
 mod environments;
 mod file;
+mod kind;
+mod literal;
+mod mapping;
 mod modeline;
+mod references;
 mod renames;
+mod schedule;
 mod schema;
 mod schema_messages;
 mod settings;
@@ -45,17 +52,34 @@ pub struct Options {
     pub diagnostics_only: bool,
 }
 
-/// Where a valid connection is defined: enough to report duplicates (per
-/// environment, with what the document says about environments).
+/// Where a valid connection or dataflow is defined: enough to report
+/// duplicates, rename conflicts and references (per environment, with what
+/// the document says about environments).
 #[derive(Debug, Clone)]
 struct Identity {
+    /// Connections and dataflows are separate collections: a dataflow may
+    /// share a connection's name.
+    kind: ResourceKind,
+    /// `cloud/sandbox/name` (a dataflow's key without its `dataflow/`).
     key: ConnectionKey,
+    /// A dataflow's `source.connection`, where it is written.
+    reads: Option<(String, Position)>,
     file: PathBuf,
     document: usize,
     name: Position,
     facts: environments::EnvFacts,
     /// The names of `renamedFrom`, where each is written.
     renamed_from: Vec<EarlierName>,
+}
+
+impl Identity {
+    /// The key as users see it: `dataflow/…` for a dataflow.
+    fn shown(&self) -> String {
+        match self.kind {
+            ResourceKind::Connection => self.key.to_string(),
+            ResourceKind::Dataflow => crate::config::DataflowKey(self.key.clone()).to_string(),
+        }
+    }
 }
 
 /// One name of a document's `renamedFrom`.
@@ -76,10 +100,22 @@ pub struct Located {
     pub node: Node,
 }
 
-/// What planning works from: the connections (sorted by key) and settings.
+/// A dataflow that passed validation, with where it came from.
+#[derive(Debug, Clone)]
+pub struct LocatedDataflow {
+    pub dataflow: Dataflow,
+    pub file: PathBuf,
+    pub document: usize,
+    /// The parsed document, for pointing at values later.
+    pub node: Node,
+}
+
+/// What planning works from: the connections and the dataflows (each
+/// sorted by key) and the settings.
 #[derive(Debug, Clone, Default)]
 pub struct ValidConfig {
     pub connections: Vec<Located>,
+    pub dataflows: Vec<LocatedDataflow>,
     pub settings: Settings,
 }
 
@@ -103,9 +139,13 @@ struct FileResult {
     path: PathBuf,
     text: Option<String>,
     connections: Vec<Located>,
+    dataflows: Vec<LocatedDataflow>,
     identities: Vec<Identity>,
     diagnostics: Vec<Diagnostic>,
+    /// Documents that are connections (or of no known kind).
     documents: usize,
+    /// Documents that are dataflows.
+    dataflow_documents: usize,
     /// Names of the file's `${NAME}` references.
     references: HashSet<String>,
     /// Passwords written shell style (`$NAME`): the index of their V203 in
@@ -185,7 +225,7 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
         .map(|(path, text)| file::check_text(path, text.clone(), options))
         .collect();
     let (mut report, identities) = gather(results, Vec::new());
-    report.diagnostics.extend(duplicates::duplicate_connections(
+    report.diagnostics.extend(duplicates::duplicates(
         &identities,
         &HashMap::new(),
         &mut report.sources,
@@ -199,6 +239,7 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report
     let mut report = Report::default();
     report.summary.files = results.len();
     let mut connections = Vec::new();
+    let mut dataflows = Vec::new();
     let mut identities = Vec::new();
     let referenced: HashSet<&str> = results
         .iter()
@@ -217,6 +258,7 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report
         .collect();
     for (result, shown) in results.into_iter().zip(settled) {
         report.summary.connections += result.documents;
+        report.summary.dataflows += result.dataflow_documents;
         let mut result = result;
         for (at, name) in &result.shell_style {
             if let Some(d) = result.diagnostics.get_mut(*at)
@@ -235,9 +277,11 @@ fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report
         }
         diagnostics.extend(result.diagnostics);
         connections.extend(result.connections);
+        dataflows.extend(result.dataflows);
         identities.extend(result.identities);
     }
     report.config.connections = connections;
+    report.config.dataflows = dataflows;
     report.diagnostics = diagnostics;
     (report, identities)
 }
@@ -253,7 +297,7 @@ fn redact(diagnostics: &mut [Diagnostic], source: &crate::diagnostic::Source) {
     }
 }
 
-/// Sorts diagnostics by place and connections by key, and counts.
+/// Sorts diagnostics by place, connections and dataflows by key, and counts.
 fn finish(mut report: Report) -> Report {
     report.diagnostics.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
@@ -263,5 +307,9 @@ fn finish(mut report: Report) -> Report {
         .config
         .connections
         .sort_by_cached_key(|c| c.connection.key());
+    report
+        .config
+        .dataflows
+        .sort_by_cached_key(|d| d.dataflow.key());
     report
 }

@@ -2,11 +2,15 @@
 //! `# yaml-language-server: $schema=…` per YAML document, from the comments
 //! that lead it: in a file of several documents, one without its own
 //! modeline is not checked while you type, though `provision` checks it.
-//! Warn when a later document lacks the modeline the first one has.
+//! Warn when a later document lacks the modeline the first one has (naming
+//! the schema of its own kind), and when a modeline names the schema of
+//! the other kind (a dataflow checked as a connection).
 
 use std::path::Path;
 
+use crate::config::ResourceKind;
 use crate::config::load::Node;
+use crate::config::schema::{CONNECTION_SCHEMA_FILE, DATAFLOW_SCHEMA_FILE};
 use crate::diagnostic::{Code, Diagnostic, Position};
 
 /// One line of YAML text, as far as document boundaries and leading
@@ -78,7 +82,8 @@ fn schema_of(modeline: &str) -> Option<&str> {
 /// modeline among its leading comments (the editor takes the first one).
 struct Lead<'t> {
     start: Option<usize>,
-    modeline: Option<&'t str>,
+    /// The modeline and its 0-based line.
+    modeline: Option<(usize, &'t str)>,
 }
 
 /// The comments that lead the document whose content starts at `content`
@@ -95,11 +100,11 @@ fn lead<'t>(lines: &[Line<'t>], content: usize) -> Lead<'t> {
     for index in (0..content.min(lines.len())).rev() {
         match lines[index] {
             Line::Blank | Line::Directive => {}
-            Line::Comment(c) if start.is_none() => own.push(c),
-            Line::Comment(c) => above.push(c),
+            Line::Comment(c) if start.is_none() => own.push((index, c)),
+            Line::Comment(c) => above.push((index, c)),
             Line::Start(comment) if start.is_none() => {
                 start = Some(index);
-                own.extend(comment);
+                own.extend(comment.map(|c| (index, c)));
             }
             Line::End => break,
             // The previous document's content, or a second `---` (an empty
@@ -114,10 +119,10 @@ fn lead<'t>(lines: &[Line<'t>], content: usize) -> Lead<'t> {
         own.extend(above);
     }
     // Collected bottom-up; the editor takes the first modeline top-down.
-    let modeline = own.into_iter().rev().find(|c| is_modeline(c));
+    let modeline = own.into_iter().rev().find(|(_, c)| is_modeline(c));
     Lead {
         start,
-        modeline: modeline.filter(|m| schema_of(m).is_some()),
+        modeline: modeline.filter(|(_, m)| schema_of(m).is_some()),
     }
 }
 
@@ -129,20 +134,85 @@ fn content_line(lines: &[Line<'_>], doc: &Node) -> usize {
         .unwrap_or(from)
 }
 
-/// A warning for every later document of a multi-document file that lacks
-/// the schema modeline its first document has.
-pub(super) fn missing_modelines(path: &Path, text: &str, documents: &[Node]) -> Vec<Diagnostic> {
-    if documents.len() < 2 || !text.contains("yaml-language-server") {
+/// The schema file of a document kind.
+fn schema_file(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Connection => CONNECTION_SCHEMA_FILE,
+        ResourceKind::Dataflow => DATAFLOW_SCHEMA_FILE,
+    }
+}
+
+/// The kind whose committed schema `modeline` names, by file name.
+fn kind_named(modeline: &str) -> Option<ResourceKind> {
+    let schema = schema_of(modeline)?;
+    let file = schema.rsplit(['/', '\\']).next()?;
+    [ResourceKind::Connection, ResourceKind::Dataflow]
+        .into_iter()
+        .find(|kind| schema_file(*kind) == file)
+}
+
+/// `modeline` naming the schema of `kind` instead, when it names one of
+/// the committed kinds' schemas (a path of another project stays as is).
+fn for_kind(modeline: &str, kind: Option<ResourceKind>) -> String {
+    match (kind_named(modeline), kind) {
+        (Some(named), Some(kind)) if named != kind => {
+            modeline.replacen(schema_file(named), schema_file(kind), 1)
+        }
+        _ => modeline.to_owned(),
+    }
+}
+
+/// The modeline warnings of a file: P014 for every later document of a
+/// multi-document file that lacks the modeline its first document has,
+/// V228 for a document whose modeline names the other kind's schema.
+pub(super) fn check_modelines(path: &Path, text: &str, documents: &[Node]) -> Vec<Diagnostic> {
+    if documents.is_empty() || !text.contains("yaml-language-server") {
         return Vec::new();
     }
     let lines: Vec<Line<'_>> = text.lines().map(classify).collect();
-    let Some(modeline) = lead(&lines, content_line(&lines, &documents[0])).modeline else {
-        return Vec::new();
-    };
+    let kinds: Vec<Option<ResourceKind>> = documents.iter().map(super::kind::written).collect();
+    let leads: Vec<Lead<'_>> = documents
+        .iter()
+        .map(|doc| lead(&lines, content_line(&lines, doc)))
+        .collect();
     let mut diagnostics = Vec::new();
+    for (index, found) in leads.iter().enumerate() {
+        let (Some((line, modeline)), Some(kind)) = (found.modeline, kinds[index]) else {
+            continue;
+        };
+        let Some(named) = kind_named(modeline).filter(|named| *named != kind) else {
+            continue;
+        };
+        let column = text
+            .lines()
+            .nth(line)
+            .and_then(|raw| raw.find(modeline).map(|at| raw[..at].chars().count()))
+            .unwrap_or(0);
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::ModelineKind,
+                path,
+                Position::new(line as u32 + 1, column as u32 + 1),
+                format!(
+                    "document {} is a {}, but its modeline names `{}`, the {} schema: editors check it against the wrong schema",
+                    index + 1,
+                    kind.as_str(),
+                    schema_of(modeline).unwrap_or_default(),
+                    named.as_str()
+                ),
+            )
+            .in_document(index, "")
+            .with_help(format!("write `{}`", for_kind(modeline, Some(kind)))),
+        );
+    }
+    if documents.len() < 2 {
+        return diagnostics;
+    }
+    let Some((_, modeline)) = leads[0].modeline else {
+        return diagnostics;
+    };
     for (index, doc) in documents.iter().enumerate().skip(1) {
-        let content = content_line(&lines, doc);
-        let found = lead(&lines, content);
+        let found = &leads[index];
         if found.modeline.is_some() {
             continue;
         }
@@ -162,7 +232,8 @@ pub(super) fn missing_modelines(path: &Path, text: &str, documents: &[Node]) -> 
             )
             .in_document(index, "")
             .with_help(format!(
-                "editors read the modeline per document: repeat `{modeline}` {place}"
+                "editors read the modeline per document: repeat `{}` {place}",
+                for_kind(modeline, kinds[index])
             )),
         );
     }
@@ -178,7 +249,7 @@ mod tests {
     /// The document numbers (1-based) warned about, and the warnings' lines.
     fn warned(text: &str) -> Vec<(usize, u32)> {
         let docs = crate::config::yaml::parse(text).unwrap_or_else(|e| panic!("{}", e.message));
-        missing_modelines(Path::new("c.yaml"), text, &docs)
+        check_modelines(Path::new("c.yaml"), text, &docs)
             .iter()
             .map(|d| (d.document.unwrap_or(99) + 1, d.line))
             .collect()
@@ -239,6 +310,47 @@ mod tests {
             warned(&format!("{ML}\n{doc}---\n{ML}\n---\n{doc}")),
             [(2, 6)]
         );
+    }
+
+    #[test]
+    fn each_kind_has_its_schema() {
+        const DF: &str = "# yaml-language-server: $schema=../../schema/dataflow.schema.json";
+        let conn = "name: a\nsandbox: prod\n";
+        let flow = "kind: dataflow\nname: a\n";
+        let found = |text: &str| {
+            let docs = crate::config::yaml::parse(text).unwrap_or_else(|e| panic!("{}", e.message));
+            check_modelines(Path::new("c.yaml"), text, &docs)
+                .into_iter()
+                .map(|d| (d.code, d.line, d.column, d.help.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(&format!("{ML}\n{conn}---\n{DF}\n{flow}")), []);
+        assert_eq!(found(&format!("{DF}\n{flow}---\n{ML}\n{conn}")), []);
+        // A later dataflow without one is told the dataflow schema.
+        let missing = found(&format!("{ML}\n{conn}---\n{flow}"));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].0, Code::MissingModeline);
+        assert!(
+            missing[0]
+                .3
+                .ends_with(&format!("repeat `{DF}` after this `---`"))
+        );
+        // The other kind's schema, on the `---` line too.
+        let wrong = found(&format!("{ML}\n{flow}---\n{DF}\n{conn}--- {ML}\n{flow}"));
+        let places: Vec<(Code, u32, u32)> = wrong.iter().map(|w| (w.0, w.1, w.2)).collect();
+        assert_eq!(
+            places,
+            [
+                (Code::ModelineKind, 1, 1),
+                (Code::ModelineKind, 5, 1),
+                (Code::ModelineKind, 8, 5)
+            ]
+        );
+        assert_eq!(wrong[0].3, format!("write `{DF}`"));
+        assert_eq!(wrong[1].3, format!("write `{ML}`"));
+        // Another project's schema is no kind's: left alone.
+        let other = "# yaml-language-server: $schema=https://example.com/flow.json";
+        assert_eq!(found(&format!("{other}\n{flow}")), []);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! `renamedFrom` across documents: an earlier name must be an earlier name
-//! of exactly one connection, never a name in use, so a plan can move a
-//! state entry to its new name without guessing which connection it was.
+//! of exactly one connection (or dataflow), never a name in use, so a plan
+//! can move a state entry to its new name without guessing which one it
+//! was. Connections and dataflows are separate collections of names.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::Identity;
-use crate::config::{Cloud, load};
+use crate::config::{Cloud, ResourceKind, load};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources};
 
 /// Where something is written, for a help line.
@@ -16,21 +17,27 @@ fn at(file: &Path, pos: Position) -> String {
 
 /// Every earlier name is listed once, differs from its own name, is claimed
 /// by one document only, and is not the `name` of another document of the
-/// same cloud and sandbox.
+/// same kind, cloud and sandbox.
 pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -> Vec<Diagnostic> {
-    let names: HashMap<(Cloud, &str, &str), &Identity> = identities
+    type Slot<'a> = (ResourceKind, Cloud, &'a str, &'a str);
+    let names: HashMap<Slot<'_>, &Identity> = identities
         .iter()
         .map(|i| {
             (
-                (i.key.cloud, i.key.sandbox.as_str(), i.key.name.as_str()),
+                (
+                    i.kind,
+                    i.key.cloud,
+                    i.key.sandbox.as_str(),
+                    i.key.name.as_str(),
+                ),
                 i,
             )
         })
         .collect();
-    let mut claims: HashMap<(Cloud, &str, &str), (&Identity, Position)> = HashMap::new();
+    let mut claims: HashMap<Slot<'_>, (&Identity, Position)> = HashMap::new();
     let mut diags = Vec::new();
     for identity in identities {
-        let key = &identity.key;
+        let (key, kind, shown) = (&identity.key, identity.kind.as_str(), identity.shown());
         for (index, written) in identity.renamed_from.iter().enumerate() {
             let (old, pos) = (&written.name, &written.pos);
             let error = |message: String, help: String| {
@@ -43,7 +50,7 @@ pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -
                 .find(|e| &e.name == old);
             if old == &key.name {
                 diags.push(error(
-                    format!("`renamedFrom` names `{old}`, this connection's own `name`: expected an earlier name"),
+                    format!("`renamedFrom` names `{old}`, this {kind}'s own `name`: expected an earlier name"),
                     format!("`name` is at {}", at(&identity.file, identity.name)),
                 ));
                 continue;
@@ -55,24 +62,24 @@ pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -
                 ));
                 continue;
             }
-            let slot = (key.cloud, key.sandbox.as_str(), old.as_str());
+            let slot = (identity.kind, key.cloud, key.sandbox.as_str(), old.as_str());
             if let Some(other) = names.get(&slot) {
                 diags.push(error(
                     format!(
-                        "`renamedFrom` names `{old}`, but connection `{}` still has that name: expected a name no document uses",
-                        other.key
+                        "`renamedFrom` names `{old}`, but {kind} `{}` still has that name: expected a name no document uses",
+                        other.shown()
                     ),
-                    format!("`{}` is defined at {}", other.key, at(&other.file, other.name)),
+                    format!("`{}` is defined at {}", other.shown(), at(&other.file, other.name)),
                 ));
                 continue;
             }
             match claims.get(&slot) {
                 Some((first, first_pos)) => diags.push(error(
                     format!(
-                        "`renamedFrom` names `{old}` for `{key}`, but `{}` already claims it: an earlier name becomes one connection",
-                        first.key
+                        "`renamedFrom` names `{old}` for `{shown}`, but `{}` already claims it: an earlier name becomes one {kind}",
+                        first.shown()
                     ),
-                    format!("`{}` claims it at {}", first.key, at(&first.file, *first_pos)),
+                    format!("`{}` claims it at {}", first.shown(), at(&first.file, *first_pos)),
                 )),
                 None => {
                     claims.insert(slot, (identity, *pos));

@@ -20,9 +20,11 @@ struct Compiled {
 
 fn compiled(kind: Kind) -> &'static Compiled {
     static CONNECTION: OnceLock<Compiled> = OnceLock::new();
+    static DATAFLOW: OnceLock<Compiled> = OnceLock::new();
     static SETTINGS: OnceLock<Compiled> = OnceLock::new();
     let cell = match kind {
         Kind::Connection => &CONNECTION,
+        Kind::Dataflow => &DATAFLOW,
         Kind::Settings => &SETTINGS,
     };
     cell.get_or_init(|| {

@@ -161,6 +161,7 @@ pub(super) fn describe(
             d
         }
         K::Type { kind } => wrong_type(&place, kind),
+        K::MinProperties { .. } | K::MaxProperties { .. } => one_of_keys(&place),
         K::Enum { options } => not_in_enum(&place, options),
         K::Constant { expected_value } => {
             let field = place.field;
@@ -331,6 +332,35 @@ fn unknown_keys(place: &Place<'_>, unexpected: &[String]) -> Vec<Diagnostic> {
             }
         })
         .collect()
+}
+
+/// A mapping that takes exactly one of its keys (a dataset by `name` or by
+/// `id`) but has none or several; reported at the mapping, as editors do.
+fn one_of_keys(place: &Place<'_>) -> Diagnostic {
+    let allowed: Vec<String> = place
+        .schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
+        .unwrap_or_default();
+    let written: Vec<String> = match &place.node.value {
+        NodeValue::Map(entries) => entries
+            .iter()
+            .filter_map(|(k, _)| Some(format!("`{}`", k.scalar_text()?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let field = place.field;
+    let message = if written.is_empty() {
+        format!("`{field}` is empty: expected one of {}", allowed.join(", "))
+    } else {
+        format!(
+            "`{field}` sets {}: expected only one of {}",
+            written.join(" and "),
+            allowed.join(", ")
+        )
+    };
+    place.with_description(place.here(Code::Schema, message))
 }
 
 /// A value of the wrong type, with a hint for YAML 1.1 booleans and quoted

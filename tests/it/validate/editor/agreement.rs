@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::lsp::{Editor, Mark, locate};
-use super::{MODELINE, Workspace, readme_connection_examples, validate_json};
+use super::{MODELINE, Workspace, modeline_for, readme_connection_examples, validate_json};
 use crate::support::util::{provision, root};
 use crate::validate::rules::rule_fixtures;
 
@@ -92,7 +92,7 @@ fn the_editor_marks_every_schema_rule_where_provision_does() {
         .map(|fixture| {
             let text = std::fs::read_to_string(fixture).unwrap();
             let (_, rest) = text.split_once('\n').unwrap();
-            let text = format!("{MODELINE}\n{rest}");
+            let text = format!("{}\n{rest}", modeline_for(rest));
             let name = fixture.file_name().unwrap().to_string_lossy();
             (ws.write("rules", &name, &text), text)
         })
@@ -216,7 +216,10 @@ fn the_editor_finds_nothing_in_valid_files_and_checks_each_of_their_documents() 
         // Fixtures name no schema; give them the modeline (same line count).
         let text = match text.split_once('\n') {
             Some((first, rest)) if first.starts_with("# expect:") => {
-                let depth = "../../../schema/connection.schema.json";
+                let depth = match super::is_dataflow(rest) {
+                    true => "../../../schema/dataflow.schema.json",
+                    false => "../../../schema/connection.schema.json",
+                };
                 format!("# yaml-language-server: $schema={depth}\n{rest}")
             }
             _ => text.clone(),

@@ -16,9 +16,27 @@ mod lsp;
 
 /// The modeline of a file in `connections/<folder>/`.
 pub const MODELINE: &str = "# yaml-language-server: $schema=../../schema/connection.schema.json";
+/// The modeline of a dataflow document in `connections/<folder>/`.
+pub const DATAFLOW_MODELINE: &str =
+    "# yaml-language-server: $schema=../../schema/dataflow.schema.json";
 
-/// A project folder with the committed connection schema in `schema/`,
-/// where test files go under `connections/<group>/`.
+/// Whether a one-document text is a dataflow (`kind: dataflow`).
+pub fn is_dataflow(text: &str) -> bool {
+    text.lines()
+        .any(|l| l == "kind: dataflow" || l.starts_with("kind: dataflow "))
+}
+
+/// The modeline a one-document text takes, by its kind.
+pub fn modeline_for(text: &str) -> &'static str {
+    if is_dataflow(text) {
+        DATAFLOW_MODELINE
+    } else {
+        MODELINE
+    }
+}
+
+/// A project folder with the committed connection and dataflow schemas in
+/// `schema/`, where test files go under `connections/<group>/`.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }
@@ -27,11 +45,13 @@ impl Workspace {
     pub fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
-        std::fs::copy(
-            root().join("schema/connection.schema.json"),
-            dir.path().join("schema/connection.schema.json"),
-        )
-        .unwrap();
+        for file in ["connection.schema.json", "dataflow.schema.json"] {
+            std::fs::copy(
+                root().join("schema").join(file),
+                dir.path().join("schema").join(file),
+            )
+            .unwrap();
+        }
         Workspace { dir }
     }
 
