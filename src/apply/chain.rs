@@ -73,14 +73,6 @@ impl Inventory {
             })
             .unwrap_or_default()
     }
-
-    /// Whether any object of the chain `name` is on the platform unrecorded:
-    /// then its mapping set may be too (mapping sets are not listed).
-    fn has_any(&self, name: &str, excluded: &HashSet<String>) -> bool {
-        [Part::SourceConnection, Part::TargetConnection, Part::Flow]
-            .into_iter()
-            .any(|part| !self.namesakes(part, name, excluded).is_empty())
-    }
 }
 
 impl Chain {
@@ -181,9 +173,9 @@ impl<F: FlowService + 'static> Engine<F> {
         }
         let pending_since = record.pending.get(&part).cloned();
         let name = chain.key.name();
-        let live = chain.lookup
-            || pending_since.is_some()
-            || (part == Part::MappingSet && chain.inventory.has_any(name, &chain.excluded));
+        // Mapping sets are never deleted and not listed with the rest: a
+        // namesake left by a deleted dataflow of the same name is adopted.
+        let live = chain.lookup || pending_since.is_some() || part == Part::MappingSet;
         if !live {
             let mut listed = chain.inventory.namesakes(part, name, &chain.excluded);
             match listed.len() {

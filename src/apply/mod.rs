@@ -15,17 +15,17 @@ mod report;
 mod run;
 mod update;
 
-use crate::config::{ConnectionKey, ResourceKey};
+use crate::config::ConnectionKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::api::wire::ConnectionItem;
 use crate::api::{ApiError, FlowService, Scope, seconds};
-use crate::plan::{Action, ActionKind, Desired, Plan, Step};
+use crate::plan::{Action, Desired, Step};
 use crate::state::{Change, Record, timestamp};
 pub(crate) use event::{Event, Reporter};
 pub(crate) use graph::execute;
