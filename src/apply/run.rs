@@ -180,15 +180,7 @@ async fn carry_out(
         return Err(err);
     }
     let parallelism = ws.parallelism(options.parallelism);
-    let flows = Arc::new(Flows::new(
-        Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
-        ws.dataflows
-            .iter()
-            .map(|d| (d.key.clone(), d.clone()))
-            .collect(),
-        state.dataflows.clone().into_iter().collect(),
-        from_file,
-    ));
+    let flows = flows_of(ws, &state, parallelism, from_file);
     let mut report = execute(Arc::clone(&engine), flows, &plan, &desired, reporter).await;
     let state_failure = engine.recorder.failure();
     report.interrupted = interrupt.is_raised();
@@ -207,6 +199,20 @@ async fn carry_out(
         report: &report,
     });
     Ok(ApplyRun { plan, report })
+}
+
+/// What the dataflow steps share: `parallelism` request slots (the
+/// connections' too), the documents and the records as loaded.
+fn flows_of(ws: &Workspace, state: &State, parallelism: usize, from_file: bool) -> Arc<Flows> {
+    Arc::new(Flows::new(
+        Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
+        ws.dataflows
+            .iter()
+            .map(|d| (d.key.clone(), d.clone()))
+            .collect(),
+        state.dataflows.clone().into_iter().collect(),
+        from_file,
+    ))
 }
 
 /// Shows `plan`, asks, and waits for the answer: only `yes` approves; an

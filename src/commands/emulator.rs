@@ -90,7 +90,8 @@ pub(crate) struct EmulatorArgs {
     /// base connection describes) or a fixture FILE's `explore.tables`.
     #[arg(long, value_name = "live|FILE")]
     pub explore: Option<String>,
-    /// A fixture file seeding datasets and explore tables in one place.
+    /// A fixture file seeding datasets and explore tables in one place
+    /// (default: `emulator.yaml` in the current folder, when there is one).
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
 }
@@ -127,8 +128,12 @@ impl EmulatorArgs {
     /// [`Self::to_config`] plus `--fixtures` and `--explore`, which read files.
     fn to_config_with_fixtures(&self) -> std::result::Result<EmulatorConfig, FixtureError> {
         let mut config = self.to_config();
-        if let Some(path) = &self.fixtures {
-            config = config.with_fixtures(&Fixtures::load(path)?);
+        let fixtures = match &self.fixtures {
+            Some(path) => Some(Fixtures::load(path)?),
+            None => Fixtures::for_project(std::path::Path::new("."))?,
+        };
+        if let Some(fixtures) = &fixtures {
+            config = config.with_fixtures(fixtures);
         }
         match self.explore.as_deref() {
             None => {}

@@ -31,8 +31,8 @@ pub(crate) fn diff(
             return Err(PlanError::UnknownTarget((*target).to_string()));
         }
     }
-    let targeted = !wanted.is_empty() || !options.dataflow_targets.is_empty();
-    let selected = |key: &ConnectionKey| !targeted || wanted.contains(key);
+    let all = wanted.is_empty() && options.dataflow_targets.is_empty();
+    let selected = |key: &ConnectionKey| all || wanted.contains(key);
     let mut actions = BTreeMap::new();
     let mut warnings = Vec::new();
     let indexes = remote.map(lookup::index);

@@ -234,6 +234,19 @@ pub(crate) fn markdown(plan: &Plan) -> String {
         }
         out.push_str("\n</details>\n\n");
     }
+    markdown_dataflows(&mut out, plan);
+    if shown < total {
+        let _ = writeln!(
+            out,
+            "_Truncated: {} of {total} changes shown; the job log has the full plan._",
+            shown
+        );
+    }
+    out
+}
+
+/// The dataflows' table of a PR comment, within [`MARKDOWN_LIMIT`].
+fn markdown_dataflows(out: &mut String, plan: &Plan) {
     let changing: Vec<&DataflowAction> = plan
         .dataflows
         .iter()
@@ -265,12 +278,4 @@ pub(crate) fn markdown(plan: &Plan) -> String {
         }
         out.push_str("\n</details>\n\n");
     }
-    if shown < total {
-        let _ = writeln!(
-            out,
-            "_Truncated: {} of {total} changes shown; the job log has the full plan._",
-            shown
-        );
-    }
-    out
 }

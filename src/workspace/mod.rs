@@ -277,19 +277,7 @@ impl Workspace {
             environment.as_ref(),
         )?;
         let dataflows = dataflow_set(&report, &settings, &target, &lookup, &project)?;
-        if let Ok(missing) = missing.lock()
-            && !missing.is_empty()
-        {
-            warnings.push(format!(
-                "--emulator: {} variable(s) not set, filled with a placeholder: {}",
-                missing.len(),
-                missing
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+        warnings.extend(placeholders_used(&missing));
         drop(lookup);
         drop(base);
         let unknown = unknown.into_inner().unwrap_or_default();
@@ -490,6 +478,20 @@ pub(crate) fn no_org(cloud: Cloud, target: &TargetOptions) -> Error {
             file.display()
         ))
     }
+}
+
+/// The warning of an `--emulator` run that filled unset variables.
+fn placeholders_used(missing: &Mutex<BTreeSet<String>>) -> Option<String> {
+    let missing = missing.lock().ok().filter(|m| !m.is_empty())?;
+    Some(format!(
+        "--emulator: {} variable(s) not set, filled with a placeholder: {}",
+        missing.len(),
+        missing
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// The dataflows of the run's environment, each with its org (the

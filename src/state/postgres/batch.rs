@@ -225,7 +225,27 @@ impl Rows {
                 )
                 .await
         };
-        let upsert_dataflows = async {
+        tokio::try_join!(
+            upsert_pending,
+            upsert_records,
+            delete_pending,
+            delete_records,
+            self.write_dataflows(client, statements, namespace)
+        )
+        .map_err(|e| PostgresError::Query(super::message(&e)))?;
+        Ok(())
+    }
+}
+
+impl Rows {
+    /// The dataflow rows' two statements, sent together.
+    async fn write_dataflows(
+        &self,
+        client: &impl GenericClient,
+        statements: &Statements,
+        namespace: &str,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let upsert = async {
             if self.dataflow_keys.is_empty() {
                 return Ok(0);
             }
@@ -236,7 +256,7 @@ impl Rows {
                 )
                 .await
         };
-        let delete_dataflows = async {
+        let delete = async {
             if self.gone_dataflows.is_empty() {
                 return Ok(0);
             }
@@ -247,16 +267,8 @@ impl Rows {
                 )
                 .await
         };
-        tokio::try_join!(
-            upsert_pending,
-            upsert_records,
-            delete_pending,
-            delete_records,
-            upsert_dataflows,
-            delete_dataflows
-        )
-        .map_err(|e| PostgresError::Query(super::message(&e)))?;
-        Ok(())
+        let (upserted, deleted) = tokio::try_join!(upsert, delete)?;
+        Ok(upserted + deleted)
     }
 }
 

@@ -10,7 +10,7 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use super::PostgresError;
 use super::batch::{Rows, Session, Statements};
-use crate::state::{FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
+use crate::state::{DataflowRecord, FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -98,6 +98,27 @@ pub(super) async fn load(
             },
         );
     }
+    let dataflows = load_dataflows(client, namespace).await?;
+    Ok(State {
+        version: FORMAT_VERSION,
+        lineage: head.try_get(1).map_err(failed)?,
+        environment: head.try_get(3).map_err(failed)?,
+        serial: u64::try_from(serial).map_err(|_| {
+            PostgresError::Query(format!(
+                "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
+            ))
+        })?,
+        connections,
+        pending,
+        dataflows,
+    })
+}
+
+/// The namespace's dataflow rows, each record read from its JSON.
+async fn load_dataflows(
+    client: &impl GenericClient,
+    namespace: &str,
+) -> Result<BTreeMap<DataflowKey, DataflowRecord>, PostgresError> {
     let mut dataflows = BTreeMap::new();
     for row in client
         .query(
@@ -119,19 +140,7 @@ pub(super) async fn load(
         })?;
         dataflows.insert(key, record);
     }
-    Ok(State {
-        version: FORMAT_VERSION,
-        lineage: head.try_get(1).map_err(failed)?,
-        environment: head.try_get(3).map_err(failed)?,
-        serial: u64::try_from(serial).map_err(|_| {
-            PostgresError::Query(format!(
-                "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
-            ))
-        })?,
-        connections,
-        pending,
-        dataflows,
-    })
+    Ok(dataflows)
 }
 
 /// What a write moves the namespace row from and to, and the lock

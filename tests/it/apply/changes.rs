@@ -313,12 +313,17 @@ fn emulator_mode_runs_the_repository_example_twice() {
     let dir = tempfile::tempdir().unwrap();
     let src = crate::support::util::root().join("connections");
     copy_dir(&src, &dir.path().join("connections"));
+    std::fs::copy(
+        crate::support::util::root().join("emulator.yaml"),
+        dir.path().join("emulator.yaml"),
+    )
+    .unwrap();
     let first = crate::support::util::provision()
         .current_dir(dir.path())
         .args(["apply", "connections/", "--emulator"])
         .run()
         .expect_code(0);
-    assert!(first.stdout().contains("5 created"), "{}", first.stdout());
+    assert!(first.stdout().contains("6 created"), "{}", first.stdout());
     assert!(
         first.stderr().contains("filled with a placeholder"),
         "{}",

@@ -119,6 +119,18 @@ fn github_actions_excerpt_is_the_template() {
 }
 
 #[test]
+fn dataflows_guide_example_is_the_repositorys_example() {
+    let block = &blocks_at("docs/guides/dataflows-as-code.md", "## A dataflow document", "yaml")[0];
+    let example =
+        std::fs::read_to_string(root().join("connections/prod/orders-to-lake.yaml")).unwrap();
+    assert_eq!(
+        block.text.trim(),
+        example.trim(),
+        "the dataflows guide's example is not connections/prod/orders-to-lake.yaml"
+    );
+}
+
+#[test]
 fn pre_commit_example_names_a_hook_that_exists() {
     let block = &blocks_at("docs/guides/ci.md", "## pre-commit", "yaml")[0];
     let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();

@@ -128,6 +128,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: apply::rename::the_file_format_example_renames_in_place",
     ),
     (
+        "docs/guides/dataflows-as-code.md",
+        "## A dataflow document",
+        "yaml",
+        "checked: docs::checked::dataflows_guide_example_is_the_repositorys_example (the README's main job applies that file)",
+    ),
+    (
         "docs/guides/secrets.md",
         "### With `secretVersion` (no state key needed)",
         "yaml",
@@ -496,12 +502,14 @@ impl Shell {
     }
 }
 
-/// A temp folder holding a copy of the repository's `connections/`.
+/// A temp folder holding a copy of the repository's `connections/` and
+/// the `emulator.yaml` its example dataflow needs.
 pub fn repository_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let copied = Command::new("cp")
         .arg("-r")
         .arg(root().join("connections"))
+        .arg(root().join("emulator.yaml"))
         .arg(dir.path())
         .status()
         .unwrap();
@@ -518,6 +526,14 @@ pub const EXAMPLE_PASSWORDS: [(&str, &str); 5] = [
     ("EVENTS_DB_PASSWORD", "pw"),
 ];
 
+/// An emulator seeded with the repository's `emulator.yaml`, as
+/// `--emulator` runs in a checkout are.
+pub fn repository_fixtures() -> EmulatorConfig {
+    let text = std::fs::read_to_string(root().join("emulator.yaml")).unwrap();
+    let fixtures = provision::emulator::Fixtures::parse(&text).unwrap();
+    EmulatorConfig::default().with_fixtures(&fixtures)
+}
+
 /// An in-process emulator with its runtime.
 pub struct Platform {
     pub runtime: tokio::runtime::Runtime,
@@ -532,7 +548,7 @@ impl Platform {
             .build()
             .unwrap();
         let emulator = runtime
-            .block_on(Emulator::start(EmulatorConfig::default()))
+            .block_on(Emulator::start(repository_fixtures()))
             .unwrap();
         Platform {
             runtime,

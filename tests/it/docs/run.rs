@@ -286,8 +286,8 @@ fn pointing_provision_at_the_emulator_plans_the_repository() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Plan: 5 to create"), "{stdout}");
-    assert!(stdout.contains("Apply complete: 5 created"), "{stdout}");
+    assert!(stdout.contains("Plan: 6 to create"), "{stdout}");
+    assert!(stdout.contains("Apply complete: 6 created"), "{stdout}");
 }
 
 #[test]

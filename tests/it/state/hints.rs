@@ -3,12 +3,14 @@
 
 use crate::support::util::provision;
 
-/// The quick start: the repository's own connections applied on the emulator.
+/// The quick start: the repository's own connections (and the
+/// `emulator.yaml` its dataflow needs) applied on the emulator.
 fn quick_start() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let copy = std::process::Command::new("cp")
         .arg("-r")
         .arg(crate::support::util::root().join("connections"))
+        .arg(crate::support::util::root().join("emulator.yaml"))
         .arg(dir.path())
         .status()
         .unwrap();
