@@ -206,8 +206,7 @@ pub enum StateBackendKind {
 /// (`.provision/state.NAME.json`) and a PostgreSQL namespace.
 pub const ENVIRONMENT_NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$";
 
-/// What an environment does to dataflows (they arrive in a later version:
-/// until then the mode is accepted, checked and shown).
+/// What an environment does to dataflows (connections are not affected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use super::{Project, hex};
-use crate::config::{Cloud, ConnectionKey, Dataflow, DataflowKey};
+use crate::config::{Cloud, ConnectionKey, Dataflow, DataflowKey, Mode};
 
 /// One dataflow as it should be on the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub(crate) struct DesiredDataflow {
 pub(crate) struct DataflowInput {
     pub doc: Dataflow,
     pub file: PathBuf,
+    /// Whether the document writes `protect` (else the mode decides).
+    pub writes_protect: bool,
 }
 
 /// The documents that apply in environment `name` (all without
@@ -57,17 +59,26 @@ pub(crate) fn in_environment(
     scoped
 }
 
-/// Attaches each dataflow's org, base connection key and digest; `None`
-/// names a cloud that has no org.
+/// Attaches each dataflow's org, base connection key and digest, with the
+/// environment's `mode` applied: development keeps every flow disabled,
+/// production protects every dataflow whose document does not say
+/// `protect: false`. An error names a cloud that has no org.
 pub(crate) fn build(
     inputs: &[DataflowInput],
     orgs: &HashMap<Cloud, String>,
     project: &Project,
+    mode: Option<Mode>,
 ) -> Result<Vec<DesiredDataflow>, Cloud> {
     inputs
         .iter()
         .map(|input| {
-            let doc = &input.doc;
+            let mut doc = input.doc.clone();
+            match mode {
+                Some(Mode::Development) => doc.enabled = false,
+                Some(Mode::Production) if !input.writes_protect => doc.protect = true,
+                _ => {}
+            }
+            let doc = &doc;
             let org = orgs.get(&doc.cloud).cloned().ok_or(doc.cloud)?;
             let key = doc.key();
             Ok(DesiredDataflow {
@@ -90,4 +101,55 @@ pub(crate) fn fingerprint(doc: &Dataflow) -> String {
     view.renamed_from = None;
     let text = serde_json::to_string(&view).unwrap_or_default();
     hex(&Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(protect: Option<bool>) -> DataflowInput {
+        let mut doc = serde_json::json!({
+            "kind": "dataflow", "name": "f", "sandbox": "prod", "cloud": "azure",
+            "source": { "connection": "db", "table": "public.t" },
+            "target": { "dataset": { "name": "D" } },
+            "mapping": [{ "source": "a", "destination": "_id" }],
+            "schedule": { "frequency": "hour", "interval": 1 }
+        });
+        if let Some(protect) = protect {
+            doc["protect"] = serde_json::json!(protect);
+        }
+        DataflowInput {
+            doc: serde_json::from_value(doc).unwrap(),
+            file: PathBuf::from("connections/f.yaml"),
+            writes_protect: protect.is_some(),
+        }
+    }
+
+    fn built(protect: Option<bool>, mode: Option<Mode>) -> DesiredDataflow {
+        let orgs = HashMap::from([(Cloud::Azure, "O@AdobeOrg".to_owned())]);
+        let project = Project::of_settings(std::path::Path::new("provision.yaml"));
+        build(&[input(protect)], &orgs, &project, mode)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn the_mode_disables_in_development_and_protects_in_production() {
+        let plain = built(None, None);
+        assert!(plain.doc.enabled && !plain.doc.protect);
+        assert_eq!(plain.connection.to_string(), "azure/prod/db");
+        let dev = built(None, Some(Mode::Development));
+        assert!(!dev.doc.enabled);
+        assert_ne!(dev.fingerprint, plain.fingerprint);
+        assert!(built(None, Some(Mode::Production)).doc.protect);
+        assert!(!built(Some(false), Some(Mode::Production)).doc.protect);
+        assert!(built(Some(true), None).doc.protect);
+    }
+
+    #[test]
+    fn an_unknown_cloud_org_is_named() {
+        let project = Project::of_settings(std::path::Path::new("provision.yaml"));
+        let err = build(&[input(None)], &HashMap::new(), &project, None).unwrap_err();
+        assert_eq!(err, Cloud::Azure);
+    }
 }

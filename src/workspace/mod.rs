@@ -510,6 +510,7 @@ fn dataflow_set(
         .map(|l| DataflowInput {
             doc: l.dataflow.clone(),
             file: l.file.clone(),
+            writes_protect: l.node.key_at("", "protect").is_some(),
         })
         .collect();
     let inputs = desired::dataflow::in_environment(
@@ -523,5 +524,6 @@ fn dataflow_set(
             orgs.entry(cloud).or_insert_with(|| org.to_owned());
         }
     }
-    desired::dataflow::build(&inputs, &orgs, project).map_err(|cloud| no_org(cloud, target))
+    desired::dataflow::build(&inputs, &orgs, project, settings.mode)
+        .map_err(|cloud| no_org(cloud, target))
 }
