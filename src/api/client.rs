@@ -14,7 +14,7 @@ use url::Url;
 
 use super::auth::{ImsSetup, TokenSource};
 use super::client_config::{ClientConfig, Timeouts};
-use super::discovery::FlowSpecSummary;
+use super::dataflow::FlowSpecSummary;
 use super::error::ApiError;
 use super::redact::Redactor;
 use super::resource::Resource;

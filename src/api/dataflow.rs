@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::ingestion::Column;
-use super::wire::{PageLinks, SpecRef, is_live_state};
+use super::wire::{POSTGRES_SPEC_ID, PageLinks, SpecRef, is_live_state};
 
 /// `POST /sourceConnections`: which table of which base connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -287,6 +287,42 @@ pub struct RunError {
     pub code: String,
     #[serde(default)]
     pub message: String,
+}
+
+/// A flow spec as a dataflow needs it: which one, and which connection
+/// specs it joins.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowSpecSummary {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub source_connection_spec_ids: Vec<String>,
+    #[serde(default)]
+    pub target_connection_spec_ids: Vec<String>,
+}
+
+impl FlowSpecSummary {
+    /// Whether PostgreSQL source connections may feed flows of this spec.
+    pub fn lists_postgres(&self) -> bool {
+        self.source_connection_spec_ids
+            .iter()
+            .any(|id| id == POSTGRES_SPEC_ID)
+    }
+
+    /// `flowSpec` of a create body.
+    pub fn spec_ref(&self) -> SpecRef {
+        SpecRef {
+            id: self.id.clone(),
+            version: if self.version.is_empty() {
+                "1.0".into()
+            } else {
+                self.version.clone()
+            },
+        }
+    }
 }
 
 /// A Flow Service list or read: `items` (one for a read) and `_links`.

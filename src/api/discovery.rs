@@ -11,51 +11,15 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::client::{Call, FlowServiceClient};
+use super::dataflow::FlowSpecSummary;
 use super::error::ApiError;
 use super::ingestion::{Column, ExploreItem, ExploreTable};
 use super::resource::Resource;
 use super::transport::MAX_PAGES;
-use super::wire::POSTGRES_SPEC_ID;
 use super::{ListQuery, Scope};
 
 /// Datasets asked for per Catalog page (its maximum).
 const CATALOG_PAGE: usize = 100;
-
-/// A flow spec as a dataflow needs it: which one, and which connection
-/// specs it joins.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FlowSpecSummary {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub source_connection_spec_ids: Vec<String>,
-    #[serde(default)]
-    pub target_connection_spec_ids: Vec<String>,
-}
-
-impl FlowSpecSummary {
-    /// Whether PostgreSQL source connections may feed flows of this spec.
-    pub fn lists_postgres(&self) -> bool {
-        self.source_connection_spec_ids
-            .iter()
-            .any(|id| id == POSTGRES_SPEC_ID)
-    }
-
-    /// `flowSpec` of a create body.
-    pub fn spec_ref(&self) -> super::wire::SpecRef {
-        super::wire::SpecRef {
-            id: self.id.clone(),
-            version: if self.version.is_empty() {
-                "1.0".into()
-            } else {
-                self.version.clone()
-            },
-        }
-    }
-}
 
 /// A Catalog dataset as a dataflow's target needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,12 @@
 
 use super::client::FlowServiceClient;
 use super::data_prep::MappingSetRef;
+use super::dataflow::FlowSpecSummary;
 use super::dataflow::{
     CreateFlow, CreateSourceConnection, CreateTargetConnection, FlowAction, FlowItem,
     SourceConnectionItem, TargetConnectionItem,
 };
-use super::discovery::{DatasetSummary, FlowSpecSummary};
+use super::discovery::DatasetSummary;
 use super::error::ApiError;
 use super::ingestion::{Column, CreateMappingSet, ExploreItem, MappingSetItem};
 use super::resource::Resource::{self, Flow, SourceConnection, TargetConnection};

@@ -6,11 +6,12 @@
 use std::future::Future;
 
 use super::data_prep::MappingSetRef;
+use super::dataflow::FlowSpecSummary;
 use super::dataflow::{
     CreateFlow, CreateSourceConnection, CreateTargetConnection, FlowAction, FlowItem,
     SourceConnectionItem, TargetConnectionItem,
 };
-use super::discovery::{DatasetSummary, FlowSpecSummary};
+use super::discovery::DatasetSummary;
 use super::error::ApiError;
 use super::ingestion::{Column, CreateMappingSet, DATA_LAKE_SPEC_ID, ExploreItem, MappingSetItem};
 use super::wire::{ConnectionItem, CreateConnectionRequest, IdEtag, POSTGRES_SPEC_ID, PatchOp};
