@@ -159,11 +159,20 @@ impl Connected {
         let mut read = FlowsRead::default();
         for (org, sandbox) in &scopes {
             let scope = Scope::new(org, sandbox);
+            // Only the table-source flow spec's flows: others (streaming,
+            // other sources) have shapes a dataflow never has.
+            let context = format!("cannot list the flows of sandbox `{sandbox}`");
+            let spec = self
+                .api
+                .find_flow_spec(&scope, "CRMToAEP")
+                .await
+                .map_err(super::api_error(context.clone()))?;
+            let Some(spec) = spec else { continue };
             let flows = self
                 .api
-                .list_flows(&scope, &ListQuery::new())
+                .list_flows(&scope, &ListQuery::new().eq("flowSpec.id", &spec.id))
                 .await
-                .map_err(super::api_error(format!("cannot list the flows of sandbox `{sandbox}`")))?;
+                .map_err(super::api_error(context))?;
             for flow in flows {
                 if flow.is_live() {
                     read.flows.insert(flow.id.clone(), flow);
