@@ -116,20 +116,23 @@ impl FlowServiceClient {
             })
     }
 
-    /// `GET /mappingSets?name=NAME&limit=100&start=…`, page by page until a
-    /// short page; only sets named exactly `name` are kept.
+    /// `GET /mappingSets?name=NAME&limit=100&start=…` (every set without
+    /// `name`), page by page until a short page; with `name`, only sets
+    /// named exactly so are kept.
     pub(super) async fn mapping_sets_named(
         &self,
         scope: &Scope,
-        name: &str,
+        name: Option<&str>,
     ) -> Result<Vec<MappingSetItem>, ApiError> {
         let mut found = Vec::new();
         let mut seen = HashSet::new();
         let mut start = 0usize;
         for _ in 0..MAX_PAGES {
             let mut url = self.collection_url(scope, Resource::MappingSet);
+            if let Some(name) = name {
+                url.query_pairs_mut().append_pair("name", name);
+            }
             url.query_pairs_mut()
-                .append_pair("name", name)
                 .append_pair("limit", &PAGE.to_string())
                 .append_pair("start", &start.to_string());
             let shown = url.to_string();
@@ -143,7 +146,7 @@ impl FlowServiceClient {
                     // A page that repeats an earlier one: `start` is ignored.
                     return Err(ApiError::PageLoop { href: shown }.redacted(&self.redactor));
                 }
-                if set.name == name {
+                if name.is_none_or(|name| set.name == name) {
                     found.push(set);
                 }
             }

@@ -212,7 +212,11 @@ impl FlowService for FlowServiceClient {
         scope: &Scope,
         name: &str,
     ) -> Result<Vec<MappingSetItem>, ApiError> {
-        self.mapping_sets_named(scope, name).await
+        self.mapping_sets_named(scope, Some(name)).await
+    }
+
+    async fn list_mapping_sets(&self, scope: &Scope) -> Result<Vec<MappingSetItem>, ApiError> {
+        self.mapping_sets_named(scope, None).await
     }
 
     async fn find_datasets_by_name(

@@ -296,6 +296,13 @@ pub trait FlowService: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Vec<MappingSetItem>, ApiError>> + Send;
 
+    /// Every mapping set of the scope (current versions), page by page:
+    /// one listing instead of a lookup per dataflow.
+    fn list_mapping_sets(
+        &self,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Vec<MappingSetItem>, ApiError>> + Send;
+
     /// Catalog datasets named exactly `name`.
     fn find_datasets_by_name(
         &self,

@@ -66,6 +66,11 @@ async fn listings_follow_every_page_of_each_services_own_paging() {
         "Orders, then 101 twins at 100 a page"
     );
     assert_eq!(pages("/sourceConnections"), 2, "two sources at one a page");
+    // Listed without a name: every set of the sandbox, over both pages.
+    let listed = client.list_mapping_sets(&prod).await.unwrap();
+    assert_eq!(listed.len(), 101);
+    assert!(listed.iter().all(|set| set.name == "bulk"));
+    assert_eq!(pages("/mappingSets"), 4, "the full listing pages too");
 }
 
 #[tokio::test]
