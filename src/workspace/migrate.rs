@@ -92,15 +92,7 @@ pub(crate) fn to_env(
     let count = changes.len();
     moved.environment = Some(selected.name.clone());
     destination.record(&mut moved, &changes)?;
-    let removals: Vec<Change> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::Upsert(key, _) | Change::Pending(key, _) => Some(Change::Remove(key.clone())),
-            Change::Dataflow(key, _) => Some(Change::RemoveDataflow(key.clone())),
-            Change::Remove(_) | Change::RemoveDataflow(_) => None,
-        })
-        .collect();
-    source.record(&mut old, &removals)?;
+    source.record(&mut old, &removals(&changes))?;
     let left = (count < total).then(|| owners.summary(&old));
     Ok(Moved {
         count,
@@ -108,6 +100,18 @@ pub(crate) fn to_env(
         to: destination.describe(),
         left,
     })
+}
+
+/// What takes the records `changes` moved out of the old state.
+fn removals(changes: &[Change]) -> Vec<Change> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Upsert(key, _) | Change::Pending(key, _) => Some(Change::Remove(key.clone())),
+            Change::Dataflow(key, _) => Some(Change::RemoveDataflow(key.clone())),
+            Change::Remove(_) | Change::RemoveDataflow(_) => None,
+        })
+        .collect()
 }
 
 /// The changes that move `name`'s records of `old`; refused when there is none.

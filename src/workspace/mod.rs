@@ -12,6 +12,7 @@ mod hints;
 pub(crate) mod migrate;
 pub(crate) mod owners;
 mod planning;
+pub(crate) mod recorded;
 mod root;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +31,7 @@ pub(crate) use backend::{backend, namespace};
 pub(crate) use connect::{Connected, connect, runtime};
 pub(crate) use env_list::EnvList;
 pub(crate) use environment::{SelectedEnv, effective, select};
-pub(crate) use hints::{api_error, empty_state_hint, recorded_key};
+pub(crate) use hints::{api_error, empty_state_hint};
 pub(crate) use root::{Root, SETTINGS_FILE};
 
 /// Where `--emulator` keeps its data and state.

@@ -10,7 +10,7 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use super::PostgresError;
 use super::batch::{Rows, Session, Statements};
-use crate::state::{FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
+use crate::state::{DataflowRecord, FORMAT_VERSION, OLDEST_READABLE, Pending, Record, State};
 
 /// A key column read back; a hand-edited row that is not `cloud/sandbox/name`
 /// is an error that names it.
@@ -84,7 +84,7 @@ pub(super) async fn load(
     let mut pending = BTreeMap::new();
     for row in client
         .query(
-            "SELECT key, org, started_at FROM provision_pending WHERE namespace = $1",
+            "SELECT key, org, started_at, protect FROM provision_pending WHERE namespace = $1",
             &[&namespace],
         )
         .await
@@ -95,9 +95,31 @@ pub(super) async fn load(
             Pending {
                 org: row.try_get(1).map_err(failed)?,
                 started_at: row.try_get(2).map_err(failed)?,
+                protect: row.try_get(3).map_err(failed)?,
             },
         );
     }
+    let dataflows = dataflows(client, namespace).await?;
+    Ok(State {
+        version: FORMAT_VERSION,
+        lineage: head.try_get(1).map_err(failed)?,
+        environment: head.try_get(3).map_err(failed)?,
+        serial: u64::try_from(serial).map_err(|_| {
+            PostgresError::Query(format!(
+                "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
+            ))
+        })?,
+        connections,
+        pending,
+        dataflows,
+    })
+}
+
+/// The namespace's dataflow records (one row each, the record as JSON).
+async fn dataflows(
+    client: &impl GenericClient,
+    namespace: &str,
+) -> Result<BTreeMap<DataflowKey, DataflowRecord>, PostgresError> {
     let mut dataflows = BTreeMap::new();
     for row in client
         .query(
@@ -119,19 +141,7 @@ pub(super) async fn load(
         })?;
         dataflows.insert(key, record);
     }
-    Ok(State {
-        version: FORMAT_VERSION,
-        lineage: head.try_get(1).map_err(failed)?,
-        environment: head.try_get(3).map_err(failed)?,
-        serial: u64::try_from(serial).map_err(|_| {
-            PostgresError::Query(format!(
-                "namespace `{namespace}` has serial {serial}: expected a number of writes, 0 or more"
-            ))
-        })?,
-        connections,
-        pending,
-        dataflows,
-    })
+    Ok(dataflows)
 }
 
 /// What a write moves the namespace row from and to, and the lock

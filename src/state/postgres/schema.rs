@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
              PRIMARY KEY (namespace, key)
          );",
     ),
+    (
+        7,
+        "each pending create's protect flag",
+        "ALTER TABLE provision_pending ADD COLUMN protect boolean NOT NULL DEFAULT false;",
+    ),
 ];
 
 /// The newest schema version this build knows.

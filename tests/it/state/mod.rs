@@ -9,3 +9,4 @@ mod fencing_postgres;
 mod hints;
 mod postgres;
 mod postgres_cost;
+mod protect;
