@@ -84,7 +84,7 @@ fn a_format_1_state_file_is_upgraded_as_read() {
     world.run(&["apply"]).expect_code(0);
     let path = world.state_path();
     let text = std::fs::read_to_string(&path).unwrap();
-    let old = text.replacen("\"version\": 4", "\"version\": 1", 1);
+    let old = text.replacen("\"version\": 5", "\"version\": 1", 1);
     assert_ne!(old, text);
     std::fs::write(&path, old).unwrap();
     world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
@@ -93,7 +93,7 @@ fn a_format_1_state_file_is_upgraded_as_read() {
         &connection_yaml(0, "orders, described"),
     );
     world.run(&["apply"]).expect_code(0);
-    assert_eq!(world.state()["version"], 4);
+    assert_eq!(world.state()["version"], 5);
 }
 
 #[test]

@@ -120,5 +120,5 @@ fn a_namespace_from_before_migration_5_is_read_and_records_its_environment() {
             "SELECT environment, version FROM provision_namespaces WHERE namespace = '{namespace}'"
         ),
     );
-    assert_eq!(row, ["dev\t4"]);
+    assert_eq!(row, ["dev\t5"]);
 }

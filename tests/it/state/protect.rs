@@ -324,3 +324,22 @@ fn state_rm_of_a_dataflow_forgets_all_four_objects_and_touches_nothing_on_the_pl
         again.stderr()
     );
 }
+
+/// `state import` records the document's `protect`, as apply does.
+#[test]
+fn state_import_records_the_documents_protect() {
+    let world = World::new(EmulatorConfig::default());
+    world.connections(1);
+    let protected = crate::support::world::connection_yaml(0, "generated") + "protect: true\n";
+    world.write("connections/c0000.yaml", &protected);
+    world.run(&["apply"]).expect_code(0);
+    let key = "azure/prod/db-0000";
+    let id = world.state()["connections"][key]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.run(&["state", "rm", key]).expect_code(0);
+    world.run(&["state", "import", key, &id]).expect_code(0);
+    assert_eq!(world.state()["connections"][key]["protect"], true);
+    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
