@@ -1,10 +1,12 @@
-//! `FlowServiceClient`: the `FlowService` trait over HTTP with reqwest. One
+//! `FlowServiceClient`: the platform's APIs over HTTP with reqwest. One
 //! `reqwest::Client` (connection reuse, redirects off), hosts per org
-//! checked by the transport rules, and the operations; the one send loop
-//! where headers, token renewal, retries, deadlines, the body cap,
-//! redaction and the POST safety rule live is in `send.rs`.
+//! checked by the transport rules, each resource's URL on them; the
+//! operations are in `operations.rs` and the collections' generic calls in
+//! `objects.rs`; the one send loop where headers, token renewal, retries,
+//! deadlines, the body cap, redaction and the POST safety rule live is in `send.rs`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -12,27 +14,24 @@ use url::Url;
 
 use super::auth::{ImsSetup, TokenSource};
 use super::client_config::{ClientConfig, Timeouts};
+use super::dataflow::FlowSpecSummary;
 use super::error::ApiError;
 use super::redact::Redactor;
+use super::resource::Resource;
 use super::retry::{CallKind, RetryPolicy, Verdict};
-use super::transport::{self, MAX_PAGES};
-use super::wire::{
-    ConnectionItem, ConnectionListResponse, CreateConnectionRequest, IdEtag, PatchOp,
-};
-use super::{FlowService, ListQuery, Scope};
+use super::transport;
+use super::wire::ConnectionListResponse;
+use super::{ListQuery, Scope};
 
-const CONNECTIONS_PATH: &str = "/data/foundation/flowservice/connections";
 /// The page size asked for when a query names none (the documented default).
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
-/// The most one listing reads over all its pages.
-const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 
-/// One Flow Service host: its base (whose origin next links must keep) and
-/// its `/connections` resource.
+/// One platform host: its base (whose origin next links must keep) and the
+/// URL of each resource's collection on it.
 #[derive(Debug, Clone)]
 pub(super) struct Site {
     base: Url,
-    connections: Url,
+    collections: Vec<Url>,
 }
 
 /// The Flow Service client. Cheap to share: wrap it in an `Arc`.
@@ -47,6 +46,8 @@ pub struct FlowServiceClient {
     pub(super) timeouts: Timeouts,
     pub(super) body_limit: usize,
     pub(super) redactor: Redactor,
+    /// Flow specs found by name, per (org, sandbox): looked up once.
+    pub(super) flow_specs: Mutex<HashMap<(Scope, String), FlowSpecSummary>>,
 }
 
 /// One request, rebuilt for each attempt.
@@ -56,14 +57,17 @@ pub(super) struct Call<'a> {
     pub url: Url,
     pub body: Option<Vec<u8>>,
     pub if_match: Option<&'a str>,
-    /// The connection the call is about, for typed 404/412 errors.
+    /// The object the call is about, for typed 404/412 errors.
     pub id: Option<&'a str>,
+    /// What kind of object the call is about.
+    pub what: Resource,
     /// The name a create is for, for `CreateOutcomeUnknown`.
     pub name: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
-    fn read(url: Url, id: Option<&'a str>) -> Self {
+    /// A GET of `url`, about object `id` when it reads one.
+    pub(super) fn read(what: Resource, url: Url, id: Option<&'a str>) -> Self {
         Call {
             kind: CallKind::Idempotent,
             method: Method::GET,
@@ -71,6 +75,7 @@ impl<'a> Call<'a> {
             body: None,
             if_match: None,
             id,
+            what,
             name: None,
         }
     }
@@ -92,16 +97,22 @@ pub(super) enum Attempt {
 
 fn site(endpoint: &str, what: &str, allowed: &[String]) -> Result<Site, ApiError> {
     let base = transport::checked_base(endpoint, what, allowed)?;
-    let connections = Url::parse(&format!(
-        "{}{CONNECTIONS_PATH}",
-        base.as_str().trim_end_matches('/')
-    ))
-    .map_err(|e| ApiError::Config(format!("{what} `{endpoint}` is not a url: {e}")))?;
-    Ok(Site { base, connections })
+    let collections = Resource::ALL
+        .iter()
+        .map(|resource| {
+            Url::parse(&format!(
+                "{}{}",
+                base.as_str().trim_end_matches('/'),
+                resource.path()
+            ))
+            .map_err(|e| ApiError::Config(format!("{what} `{endpoint}` is not a url: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Site { base, collections })
 }
 
 /// An id the service may have issued: non-empty, short, one path segment.
-fn usable_id(id: &str) -> bool {
+pub(super) fn usable_id(id: &str) -> bool {
     !id.trim().is_empty()
         && id.len() <= 256
         && !id
@@ -148,6 +159,7 @@ impl FlowServiceClient {
             timeouts: config.timeouts,
             body_limit: config.body_limit,
             redactor: config.redactor,
+            flow_specs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -160,17 +172,34 @@ impl FlowServiceClient {
         self.org_sites.get(&scope.org).unwrap_or(&self.site)
     }
 
-    fn connection_url(&self, scope: &Scope, id: &str) -> Url {
-        let mut url = self.site_of(scope).connections.clone();
+    /// The URL of a resource's collection on the scope's host.
+    pub(super) fn collection_url(&self, scope: &Scope, what: Resource) -> Url {
+        let site = self.site_of(scope);
+        site.collections
+            .get(what.index())
+            .cloned()
+            .unwrap_or_else(|| site.base.clone())
+    }
+
+    /// The URL of one object, or of a path under it (`/explore`, `/action`).
+    pub(super) fn object_url(
+        &self,
+        scope: &Scope,
+        what: Resource,
+        id: &str,
+        under: &[&str],
+    ) -> Url {
+        let mut url = self.collection_url(scope, what);
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.push(id);
+            segments.extend(under);
         }
         url
     }
 
-    /// The first page's URL of a listing (`limit` defaults to 100).
-    fn list_url(&self, scope: &Scope, query: &ListQuery) -> Url {
-        let mut url = self.site_of(scope).connections.clone();
+    /// The first page's URL of a Flow Service listing (`limit` defaults to 100).
+    pub(super) fn list_url(&self, scope: &Scope, what: Resource, query: &ListQuery) -> Url {
+        let mut url = self.collection_url(scope, what);
         {
             let mut pairs = url.query_pairs_mut();
             for filter in &query.filters {
@@ -185,15 +214,27 @@ impl FlowServiceClient {
         url
     }
 
-    /// Where `_links.next.href` leads, if it may be followed at all: it is
-    /// relative to the service root (`/connections?…`), to the host
-    /// (`/data/…`), or absolute; it must stay on the endpoint's origin.
+    /// Where `_links.next.href` of a connection listing leads, if it may be
+    /// followed at all: it is relative to the service root
+    /// (`/connections?…`), to the host (`/data/…`), or absolute; it must
+    /// stay on the endpoint's origin.
     pub fn resolve_next(&self, scope: &Scope, href: &str) -> Result<Url, ApiError> {
+        self.resolve_next_of(scope, Resource::Connection, href)
+    }
+
+    /// [`Self::resolve_next`] for a listing of `what`.
+    pub(super) fn resolve_next_of(
+        &self,
+        scope: &Scope,
+        what: Resource,
+        href: &str,
+    ) -> Result<Url, ApiError> {
         let site = self.site_of(scope);
-        let joined = if href.starts_with("/connections") {
+        let joined = if what.is_own_href(href) {
+            let collection = self.collection_url(scope, what);
             format!(
                 "{}{}",
-                site.connections.as_str().trim_end_matches("/connections"),
+                collection.as_str().trim_end_matches(what.collection()),
                 href
             )
         } else {
@@ -213,7 +254,10 @@ impl FlowServiceClient {
         Ok(url)
     }
 
-    fn json<T: serde::de::DeserializeOwned>(&self, answer: &Answer) -> Result<T, ApiError> {
+    pub(super) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        answer: &Answer,
+    ) -> Result<T, ApiError> {
         serde_json::from_slice(&answer.body).map_err(|e| {
             ApiError::Decode {
                 url: answer.url.clone(),
@@ -223,7 +267,7 @@ impl FlowServiceClient {
         })
     }
 
-    fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
         serde_json::to_vec(value)
             .map_err(|e| ApiError::Config(format!("cannot encode the request body: {e}")))
     }
@@ -234,8 +278,10 @@ impl FlowServiceClient {
         scope: &Scope,
         query: &ListQuery,
     ) -> Result<ConnectionListResponse, ApiError> {
-        let url = self.list_url(scope, query);
-        let answer = self.send(scope, &Call::read(url, None)).await?;
+        let url = self.list_url(scope, Resource::Connection, query);
+        let answer = self
+            .send(scope, &Call::read(Resource::Connection, url, None))
+            .await?;
         self.json(&answer)
     }
 
@@ -246,134 +292,10 @@ impl FlowServiceClient {
         href: &str,
     ) -> Result<ConnectionListResponse, ApiError> {
         let url = self.resolve_next(scope, href)?;
-        let answer = self.send(scope, &Call::read(url, None)).await?;
+        let answer = self
+            .send(scope, &Call::read(Resource::Connection, url, None))
+            .await?;
         self.json(&answer)
-    }
-}
-
-/// What identifies a page for loop detection: its continuation token, or
-/// the whole URL when it has none.
-fn page_key(url: &Url) -> String {
-    url.query_pairs()
-        .find(|(k, _)| k == "continuationToken")
-        .map_or_else(|| url.to_string(), |(_, v)| format!("token:{v}"))
-}
-
-impl FlowService for FlowServiceClient {
-    async fn create(
-        &self,
-        scope: &Scope,
-        body: &CreateConnectionRequest,
-    ) -> Result<IdEtag, ApiError> {
-        let call = Call {
-            kind: CallKind::Create,
-            method: Method::POST,
-            url: self.site_of(scope).connections.clone(),
-            body: Some(Self::encode(body)?),
-            if_match: None,
-            id: None,
-            name: Some(&body.name),
-        };
-        let answer = self.send(scope, &call).await?;
-        // A 2xx means the connection exists: an answer without a usable id
-        // says nothing about where, so the outcome is unknown.
-        let unknown = |source: ApiError| ApiError::CreateOutcomeUnknown {
-            name: body.name.clone(),
-            source: Box::new(source),
-        };
-        let created: IdEtag = self.json(&answer).map_err(unknown)?;
-        if !usable_id(&created.id) {
-            let shown: String = created.id.chars().take(80).collect();
-            return Err(unknown(
-                ApiError::Decode {
-                    url: answer.url,
-                    message: format!(
-                        "the create was answered without a usable connection id (`{}`)",
-                        shown.escape_debug()
-                    ),
-                }
-                .redacted(&self.redactor),
-            ));
-        }
-        Ok(created)
-    }
-
-    async fn get(&self, scope: &Scope, id: &str) -> Result<ConnectionItem, ApiError> {
-        let url = self.connection_url(scope, id);
-        let answer = self.send(scope, &Call::read(url, Some(id))).await?;
-        let page: ConnectionListResponse = self.json(&answer)?;
-        page.items
-            .into_iter()
-            .next()
-            .ok_or_else(|| ApiError::NotFound { id: id.into() })
-    }
-
-    async fn list(
-        &self,
-        scope: &Scope,
-        query: &ListQuery,
-    ) -> Result<Vec<ConnectionItem>, ApiError> {
-        let mut url = self.list_url(scope, query);
-        let mut seen = HashSet::from([page_key(&url)]);
-        let mut items = Vec::new();
-        let mut read = 0usize;
-        for _ in 0..MAX_PAGES {
-            let answer = self.send(scope, &Call::read(url, None)).await?;
-            read = read.saturating_add(answer.body.len());
-            if read > MAX_LISTING_BYTES {
-                return Err(ApiError::TooLarge {
-                    url: answer.url,
-                    limit: MAX_LISTING_BYTES,
-                });
-            }
-            let page: ConnectionListResponse = self.json(&answer)?;
-            items.extend(page.items);
-            let Some(next) = page.links.and_then(|l| l.next) else {
-                return Ok(items);
-            };
-            url = self.resolve_next(scope, &next.href)?;
-            if !seen.insert(page_key(&url)) {
-                return Err(ApiError::PageLoop { href: next.href }.redacted(&self.redactor));
-            }
-        }
-        Err(ApiError::TooManyPages { max: MAX_PAGES })
-    }
-
-    async fn patch(
-        &self,
-        scope: &Scope,
-        id: &str,
-        etag: &str,
-        ops: &[PatchOp],
-    ) -> Result<IdEtag, ApiError> {
-        let call = Call {
-            kind: CallKind::Patch,
-            method: Method::PATCH,
-            url: self.connection_url(scope, id),
-            body: Some(Self::encode(&ops)?),
-            if_match: Some(etag),
-            id: Some(id),
-            name: None,
-        };
-        let answer = self.send(scope, &call).await?;
-        self.json(&answer)
-            .map_err(|source| ApiError::PatchOutcomeUnknown {
-                id: id.into(),
-                source: Box::new(source),
-            })
-    }
-
-    async fn delete(&self, scope: &Scope, id: &str) -> Result<(), ApiError> {
-        let call = Call {
-            kind: CallKind::Idempotent,
-            method: Method::DELETE,
-            url: self.connection_url(scope, id),
-            body: None,
-            if_match: None,
-            id: Some(id),
-            name: None,
-        };
-        self.send(scope, &call).await.map(drop)
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::ingestion::Column;
-use super::wire::{PageLinks, SpecRef};
+use super::wire::{POSTGRES_SPEC_ID, PageLinks, SpecRef, is_live_state};
 
 /// `POST /sourceConnections`: which table of which base connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +97,8 @@ pub struct TargetConnectionItem {
     pub data: TargetData,
     pub params: TargetParams,
     pub connection_spec: SpecRef,
+    #[serde(default)]
+    pub state: String,
     #[serde(default)]
     pub etag: String,
 }
@@ -202,6 +204,50 @@ pub struct FlowItem {
     pub schedule_params: ScheduleParams,
 }
 
+impl SourceConnectionItem {
+    /// Whether it counts (not on its way out): see [`is_live_state`].
+    pub fn is_live(&self) -> bool {
+        is_live_state(&self.state)
+    }
+}
+
+impl TargetConnectionItem {
+    /// Whether it counts (not on its way out): see [`is_live_state`].
+    pub fn is_live(&self) -> bool {
+        is_live_state(&self.state)
+    }
+}
+
+impl FlowItem {
+    /// Whether it counts (not on its way out): see [`is_live_state`].
+    pub fn is_live(&self) -> bool {
+        is_live_state(&self.state)
+    }
+
+    /// The index of the first transformation named `name` (`Copy`, `Mapping`),
+    /// as read: patches of a transformation's params address it by index.
+    pub fn transformation_index(&self, name: &str) -> Option<usize> {
+        self.transformations.iter().position(|t| t.name == name)
+    }
+}
+
+/// A state change of a flow: `POST /flows/{id}/action?op=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowAction {
+    Enable,
+    Disable,
+}
+
+impl FlowAction {
+    /// The `op` query value.
+    pub fn op(self) -> &'static str {
+        match self {
+            FlowAction::Enable => "ENABLE",
+            FlowAction::Disable => "DISABLE",
+        }
+    }
+}
+
 /// One run as `GET /runs` returns it, with the parts monitoring reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -243,9 +289,46 @@ pub struct RunError {
     pub message: String,
 }
 
+/// A flow spec as a dataflow needs it: which one, and which connection
+/// specs it joins.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowSpecSummary {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub source_connection_spec_ids: Vec<String>,
+    #[serde(default)]
+    pub target_connection_spec_ids: Vec<String>,
+}
+
+impl FlowSpecSummary {
+    /// Whether PostgreSQL source connections may feed flows of this spec.
+    pub fn lists_postgres(&self) -> bool {
+        self.source_connection_spec_ids
+            .iter()
+            .any(|id| id == POSTGRES_SPEC_ID)
+    }
+
+    /// `flowSpec` of a create body.
+    pub fn spec_ref(&self) -> SpecRef {
+        SpecRef {
+            id: self.id.clone(),
+            version: if self.version.is_empty() {
+                "1.0".into()
+            } else {
+                self.version.clone()
+            },
+        }
+    }
+}
+
 /// A Flow Service list or read: `items` (one for a read) and `_links`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Items<T> {
+    #[serde(default = "Vec::new")]
     pub items: Vec<T>,
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<PageLinks>,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::redact::Redactor;
+use super::resource::Resource;
 use super::wire::{GatewayError, ImsErrorBody};
 
 /// The Flow Service codes that mean the credential lacks Sources
@@ -32,17 +33,19 @@ pub enum ApiError {
         title: String,
         message: String,
     },
-    /// The etag sent in `If-Match` is stale: someone changed the connection.
-    #[error("connection `{id}` changed since it was read (etag mismatch, http 412): read it again")]
-    EtagMismatch { id: String },
-    /// No connection with that id in this sandbox (any `FLOW-1439-*`).
-    #[error("connection `{id}` not found (http 404)")]
-    NotFound { id: String },
-    /// `FLOW-1445-*`: the service does not allow PATCH on this connection.
+    /// The etag sent in `If-Match` is stale: someone changed the object.
+    #[error("{what} `{id}` changed since it was read (etag mismatch, http 412): read it again")]
+    EtagMismatch { what: Resource, id: String },
+    /// No object with that id in this sandbox (any `FLOW-1439-*`; a 404
+    /// from Data Prep or Catalog about the id).
+    #[error("{what} `{id}` not found (http 404)")]
+    NotFound { what: Resource, id: String },
+    /// `FLOW-1445-*`: the service does not allow PATCH on this object.
     #[error(
-        "connection `{id}` cannot be updated in place ({code}: {message}): the service does not allow changing it"
+        "{what} `{id}` cannot be updated in place ({code}: {message}): the service does not allow changing it"
     )]
     NotPatchable {
+        what: Resource,
         id: String,
         code: String,
         message: String,
@@ -157,8 +160,10 @@ pub(crate) fn seconds(d: Duration) -> String {
 /// What an error answer is about, to type it.
 pub(crate) struct AnswerContext<'a> {
     pub url: &'a str,
-    /// The connection the call was about, if any.
+    /// The object the call was about, if any.
     pub id: Option<&'a str>,
+    /// What kind of object it is.
+    pub what: Resource,
     pub sandbox: &'a str,
     /// Masks secrets in a body before it is cut to an excerpt.
     pub redactor: &'a Redactor,
@@ -224,6 +229,18 @@ impl ApiError {
         if let Some(value) = &value {
             if let Some(code) = flow_code(value) {
                 return flow_error(status, code, value, cx);
+            }
+            // Data Prep and Catalog answer a 404 about the object in their
+            // own problem shape, without a `FLOW-` code.
+            if let Some(id) = cx.id
+                && status == 404
+                && cx.what.root() != super::resource::FLOW_SERVICE_ROOT
+                && (value.get("title").is_some() || value.get("type").is_some())
+            {
+                return ApiError::NotFound {
+                    what: cx.what,
+                    id: id.into(),
+                };
             }
             if let (Some(title), Some(detail)) = (value.get("title"), value.get("detail")) {
                 return ApiError::Service {
@@ -321,10 +338,21 @@ fn flow_error(status: u16, code: String, value: &Value, cx: &AnswerContext<'_>) 
         .map(str::to_owned)
         .unwrap_or_else(|| text("errorMessage"));
     match cx.id {
-        Some(id) if status == 412 => return ApiError::EtagMismatch { id: id.into() },
-        Some(id) if code.starts_with("FLOW-1439-") => return ApiError::NotFound { id: id.into() },
+        Some(id) if status == 412 => {
+            return ApiError::EtagMismatch {
+                what: cx.what,
+                id: id.into(),
+            };
+        }
+        Some(id) if code.starts_with("FLOW-1439-") => {
+            return ApiError::NotFound {
+                what: cx.what,
+                id: id.into(),
+            };
+        }
         Some(id) if code.starts_with("FLOW-1445-") => {
             return ApiError::NotPatchable {
+                what: cx.what,
                 id: id.into(),
                 code,
                 message,

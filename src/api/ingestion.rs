@@ -156,6 +156,95 @@ pub struct Mapping {
     pub destination: String,
 }
 
+/// `sourceType` of a mapping from a column.
+pub const ATTRIBUTE: &str = "ATTRIBUTE";
+/// `sourceType` of a mapping from a Data Prep expression.
+pub const EXPRESSION: &str = "EXPRESSION";
+/// The older dialect's `sourceType` for an expression.
+const OLDER_EXPRESSION: &str = "text/x.aep-xl";
+
+/// One mapping set version as Data Prep answers it, read in either dialect
+/// (`outputSchema.schemaRef` with `source`/`destination`, or the older
+/// `xdmSchema` with `sourceAttribute`/`destinationXdmPath`) into the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RawMappingSet")]
+pub struct MappingSetItem {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    /// The target XDM schema's `$id`.
+    pub schema_id: String,
+    pub mappings: Vec<Mapping>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMappingSet {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    output_schema: Option<Value>,
+    #[serde(default)]
+    xdm_schema: Option<String>,
+    #[serde(default)]
+    mappings: Vec<RawMapping>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMapping {
+    #[serde(default)]
+    source_type: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    source_attribute: Option<String>,
+    #[serde(default)]
+    destination: Option<String>,
+    #[serde(default)]
+    destination_xdm_path: Option<String>,
+}
+
+impl From<RawMapping> for Mapping {
+    fn from(raw: RawMapping) -> Self {
+        let source_type = match raw.source_type.as_deref() {
+            None => ATTRIBUTE.to_owned(),
+            Some(OLDER_EXPRESSION) => EXPRESSION.to_owned(),
+            Some(other) => other.to_ascii_uppercase(),
+        };
+        Mapping {
+            source_type,
+            source: raw.source.or(raw.source_attribute).unwrap_or_default(),
+            destination: raw
+                .destination
+                .or(raw.destination_xdm_path)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl From<RawMappingSet> for MappingSetItem {
+    fn from(raw: RawMappingSet) -> Self {
+        let current = raw
+            .output_schema
+            .as_ref()
+            .and_then(|o| o.pointer("/schemaRef/id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        MappingSetItem {
+            id: raw.id.unwrap_or_default(),
+            name: raw.name.unwrap_or_default(),
+            version: raw.version.unwrap_or_default(),
+            schema_id: current.or(raw.xdm_schema).unwrap_or_default(),
+            mappings: raw.mappings.into_iter().map(Mapping::from).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +255,24 @@ mod tests {
         let column: Column = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(column.xdm_type.as_deref(), Some("date-time"));
         assert_eq!(serde_json::to_string(&column).ok().as_deref(), Some(text));
+    }
+
+    #[test]
+    fn mapping_sets_read_both_dialects_into_the_current_one() {
+        let current = r#"{"id":"m1","name":"orders","version":2,
+            "outputSchema":{"schemaRef":{"id":"https://ns.adobe.com/acme/schemas/o","contentType":"x"}},
+            "mappings":[{"sourceType":"ATTRIBUTE","source":"order_id","destination":"_id"},
+                        {"sourceType":"EXPRESSION","source":"upper(name)","destination":"person.name"}]}"#;
+        let older = r#"{"id":"m1","name":"orders","version":2,"xdmSchema":"https://ns.adobe.com/acme/schemas/o",
+            "xdmVersion":"1.0","mappings":[{"sourceAttribute":"order_id","destinationXdmPath":"_id","identity":false},
+            {"sourceType":"text/x.aep-xl","sourceAttribute":"upper(name)","destinationXdmPath":"person.name"}]}"#;
+        let read: Vec<MappingSetItem> = [current, older]
+            .iter()
+            .map(|t| serde_json::from_str(t).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        assert_eq!(read[0], read[1]);
+        assert_eq!(read[0].schema_id, "https://ns.adobe.com/acme/schemas/o");
+        assert_eq!(read[0].mappings[1].source_type, EXPRESSION);
+        assert_eq!(read[0].mappings[0].source, "order_id");
     }
 }

@@ -1,31 +1,43 @@
-//! The Flow Service API as the rest of `provision` sees it: a `FlowService`
-//! trait (so apply can run against a fake), the reqwest client that
-//! implements it with IMS auth and retries, and the wire types.
+//! The platform's APIs as the rest of `provision` sees them: a `FlowService`
+//! trait (so apply can run against a fake) over Flow Service, Data Prep and
+//! Catalog, the reqwest client that implements it with IMS auth and
+//! retries, the wire types, and the bodies a dataflow's objects are built from.
 
 mod auth;
 mod client;
 mod client_config;
+mod data_prep;
 pub mod dataflow;
+mod discovery;
 mod error;
 pub mod hosts;
 pub mod ingestion;
+pub mod ingestion_bodies;
+pub mod ingestion_patches;
+mod objects;
+mod operations;
 mod redact;
 mod redacted;
+mod resource;
 mod retry;
 mod send;
+mod service;
 pub mod transport;
 pub mod wire;
-
-use std::future::Future;
 
 pub use auth::{Credentials, TokenSource};
 pub use client::{DEFAULT_PAGE_SIZE, FlowServiceClient};
 pub use client_config::{ClientConfig, Timeouts};
+pub use data_prep::MappingSetRef;
+pub use dataflow::FlowSpecSummary;
+pub use discovery::{DatasetSummary, MissingColumns, select_columns};
 pub use error::ApiError;
 pub(crate) use error::seconds;
 pub use redact::Redactor;
+pub use resource::{CATALOG_ROOT, DATA_PREP_ROOT, FLOW_SERVICE_ROOT, Resource};
 pub use retry::{CallKind, RetryPolicy};
-use wire::{ConnectionItem, CreateConnectionRequest, IdEtag, POSTGRES_SPEC_ID, PatchOp};
+pub use service::FlowService;
+use wire::POSTGRES_SPEC_ID;
 
 /// Where a call lands: every Flow Service object lives in one (org, sandbox).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,71 +121,5 @@ impl ListQuery {
     /// Only PostgreSQL connections.
     pub fn postgres(self) -> Self {
         self.eq("connectionSpec.id", POSTGRES_SPEC_ID)
-    }
-}
-
-/// The Flow Service operations `provision` needs, per (org, sandbox).
-/// Implemented by `FlowServiceClient`; tests of the planner can fake it.
-pub trait FlowService: Send + Sync {
-    /// `POST /connections`. Never retried blindly: a failure after which the
-    /// connection may exist is `ApiError::CreateOutcomeUnknown`.
-    fn create(
-        &self,
-        scope: &Scope,
-        body: &CreateConnectionRequest,
-    ) -> impl Future<Output = Result<IdEtag, ApiError>> + Send;
-
-    /// `GET /connections/{id}`; `ApiError::NotFound` when it does not exist.
-    fn get(
-        &self,
-        scope: &Scope,
-        id: &str,
-    ) -> impl Future<Output = Result<ConnectionItem, ApiError>> + Send;
-
-    /// `GET /connections` with filters, following `_links.next` to the end.
-    fn list(
-        &self,
-        scope: &Scope,
-        query: &ListQuery,
-    ) -> impl Future<Output = Result<Vec<ConnectionItem>, ApiError>> + Send;
-
-    /// `PATCH /connections/{id}` with `If-Match: etag`; a stale etag is
-    /// `ApiError::EtagMismatch`. Returns the new etag.
-    fn patch(
-        &self,
-        scope: &Scope,
-        id: &str,
-        etag: &str,
-        ops: &[PatchOp],
-    ) -> impl Future<Output = Result<IdEtag, ApiError>> + Send;
-
-    /// `DELETE /connections/{id}`. Retried like a read, so when an attempt
-    /// landed but its answer was lost the retry reads `ApiError::NotFound`:
-    /// treat that as deleted.
-    fn delete(&self, scope: &Scope, id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
-
-    /// Live PostgreSQL connections named exactly `name` in the scope (those
-    /// being deleted are ignored): the lookup apply does after a create
-    /// whose outcome is unknown, and before each create of a saved plan
-    /// (one match: adopt; more: refuse).
-    fn find_by_name(
-        &self,
-        scope: &Scope,
-        name: &str,
-    ) -> impl Future<Output = Result<Vec<ConnectionItem>, ApiError>> + Send {
-        async move {
-            // A comma in a filter value means OR on the service, so a name
-            // with a comma cannot be filtered for: list them all instead.
-            let query = if name.contains(',') {
-                ListQuery::new()
-            } else {
-                ListQuery::new().eq("name", name)
-            };
-            let items = self.list(scope, &query.postgres()).await?;
-            Ok(items
-                .into_iter()
-                .filter(|item| item.name == name && item.is_live())
-                .collect())
-        }
     }
 }

@@ -51,7 +51,13 @@ impl ApiError {
                 title: t(title),
                 message: t(message),
             },
-            ApiError::NotPatchable { id, code, message } => ApiError::NotPatchable {
+            ApiError::NotPatchable {
+                what,
+                id,
+                code,
+                message,
+            } => ApiError::NotPatchable {
+                what,
                 id: t(id),
                 code: t(code),
                 message: t(message),
@@ -82,8 +88,8 @@ impl ApiError {
     fn redacted_fields(self, r: &Redactor) -> ApiError {
         let t = |s: String| server_text(&r.redact(&s));
         match self {
-            ApiError::EtagMismatch { id } => ApiError::EtagMismatch { id: t(id) },
-            ApiError::NotFound { id } => ApiError::NotFound { id: t(id) },
+            ApiError::EtagMismatch { what, id } => ApiError::EtagMismatch { what, id: t(id) },
+            ApiError::NotFound { what, id } => ApiError::NotFound { what, id: t(id) },
             ApiError::Permission {
                 code,
                 sandbox,

@@ -237,6 +237,7 @@ impl FlowServiceClient {
         let cx = AnswerContext {
             url,
             id: call.id,
+            what: call.what,
             sandbox: &scope.sandbox,
             redactor: &self.redactor,
         };

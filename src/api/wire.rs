@@ -169,11 +169,16 @@ impl ConnectionItem {
     /// (counting an unknown one is the safe side against duplicates).
     /// Connections being deleted are ignored when adopting or counting namesakes.
     pub fn is_live(&self) -> bool {
-        let state = self.state.trim();
-        !DELETING_STATES
-            .iter()
-            .any(|deleting| state.eq_ignore_ascii_case(deleting))
+        is_live_state(&self.state)
     }
+}
+
+/// Whether an object in `state` counts (any state but a deleting one).
+pub fn is_live_state(state: &str) -> bool {
+    let state = state.trim();
+    !DELETING_STATES
+        .iter()
+        .any(|deleting| state.eq_ignore_ascii_case(deleting))
 }
 
 /// `auth` of a returned connection (secrets masked by the service).

@@ -216,7 +216,10 @@ mod tests {
             ),
             "{text}"
         );
-        let listing = ApiError::NotFound { id: "x".into() };
+        let listing = ApiError::NotFound {
+            what: crate::api::Resource::Connection,
+            id: "x".into(),
+        };
         let err = api_error("cannot list connections in sandbox `dev`")(listing);
         assert!(
             err.to_string().starts_with("cannot list connections"),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provision::api::wire::{CreateConnectionRequest, PatchOp};
-use provision::api::{ApiError, FlowService, FlowServiceClient, ListQuery};
+use provision::api::{ApiError, FlowService, FlowServiceClient, ListQuery, Resource};
 use provision::config::Connection;
 use provision::emulator::EmulatorConfig;
 use serde_json::{Value, json};
@@ -124,7 +124,7 @@ async fn patch_with_stale_etag_is_a_typed_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&stale, ApiError::EtagMismatch { id } if id == &created.id),
+        matches!(&stale, ApiError::EtagMismatch { id, what: Resource::Connection } if id == &created.id),
         "{stale:?}"
     );
     assert_eq!(stale.status(), Some(412));

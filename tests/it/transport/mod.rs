@@ -5,6 +5,7 @@
 mod client;
 mod faults;
 mod hosts;
+mod ingestion;
 mod local_errors;
 mod rules;
 mod server;

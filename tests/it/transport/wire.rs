@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get};
-use provision::api::{ApiError, FlowService, ListQuery, Scope};
+use provision::api::{ApiError, FlowService, ListQuery, Resource, Scope};
 use provision::emulator::{EmulatorConfig, Exchange};
 use serde_json::{Value, json};
 
@@ -180,7 +180,7 @@ async fn any_flow_1439_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ApiError::NotFound { id } if id == "gone-id"),
+        matches!(&err, ApiError::NotFound { id, what: Resource::Connection } if id == "gone-id"),
         "{err:?}"
     );
 }

@@ -4,6 +4,7 @@
 //! walking Adobe's database tutorial against it.
 
 mod cli;
+mod client;
 mod explore;
 mod faults;
 mod lookups;
