@@ -1,7 +1,8 @@
 //! `provision state list|show|rm|protect|unprotect|import|unlock|migrate`:
-//! inspect, repair and move state. The state commands take only the flags that choose a
-//! state (they never call the Flow Service), except `state import`, which
-//! reads the connection from the platform.
+//! inspect, repair and move state. The state commands take only the flags
+//! that choose a state (they never call the Flow Service), except `state
+//! import`, which reads the connection (or a dataflow's flow and what it
+//! joins) from the platform.
 
 use clap::{Args, Subcommand};
 
@@ -9,7 +10,7 @@ use super::args::{ConfigArgs, ResultFormat, TargetArgs};
 use super::state_migrate;
 use super::state_target::StateArgs;
 use super::state_target::{backend, selected};
-use crate::config::ConnectionKey;
+use crate::config::{DataflowKey, ResourceKey};
 use crate::desired::Environment;
 use crate::error::{Result, Status};
 use crate::escape::escape_value;
@@ -18,7 +19,7 @@ use crate::output;
 use crate::reporter::{self, StateList, StateShow};
 use crate::state::{DataflowRecord, Part};
 use crate::workspace::recorded::{self, Recorded};
-use crate::workspace::{self, Workspace};
+use crate::workspace::{self, Workspace, dataflow_import};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum StateCommand {
@@ -74,9 +75,14 @@ pub(crate) struct StateKeyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StateImportArgs {
-    /// `cloud/sandbox/name` of a connection in the config.
-    pub key: ConnectionKey,
-    /// Its Flow Service connection id.
+    /// `cloud/sandbox/name` of a connection in the config, or
+    /// `dataflow/cloud/sandbox/name` for a dataflow.
+    #[arg(value_name = "KEY")]
+    pub key: ResourceKey,
+    /// The connection's Flow Service id; for a dataflow, its flow's id (the
+    /// source connection, target connection and mapping set are found from
+    /// the flow).
+    #[arg(value_name = "ID")]
     pub id: String,
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -201,17 +207,48 @@ fn import(args: StateImportArgs) -> Result<()> {
         args.target.options(),
         Environment::process(),
     )?;
-    let item = import::record_existing(&ws, &args.key, &args.id)?;
+    let key = match &args.key {
+        ResourceKey::Connection(key) => key,
+        ResourceKey::Dataflow(key) => return import_dataflow(&ws, key, &args.id),
+    };
+    let item = import::record_existing(&ws, key, &args.id)?;
     // The id and name come from the server: shown escaped.
     let id = escape_value(&item.id);
-    if item.name != args.key.name {
+    if item.name != key.name {
         output::warning(&format!(
             "connection `{id}` is named `{}` on the platform, `{}` in the config: `provision apply --refresh` renames it",
             escape_value(&item.name),
-            args.key.name
+            key.name
         ));
     }
-    output::result_line(&format!("imported `{id}` as `{}`", args.key));
+    output::result_line(&format!("imported `{id}` as `{key}`"));
+    Ok(())
+}
+
+/// `state import dataflow/... FLOW_ID`: the whole chain, found from the flow.
+fn import_dataflow(ws: &Workspace, key: &DataflowKey, flow_id: &str) -> Result<()> {
+    let (record, name) = dataflow_import::record_existing(ws, key, flow_id)?;
+    if name != key.name() {
+        output::warning(&format!(
+            "flow `{}` is named `{}` on the platform, `{}` in the key",
+            escape_value(flow_id),
+            escape_value(&name),
+            key.name()
+        ));
+    }
+    let objects: Vec<String> = Part::ALL
+        .into_iter()
+        .filter_map(|part| {
+            record
+                .object(part)
+                .map(|o| format!("{} `{}`", part.describe(), escape_value(&o.id)))
+        })
+        .collect();
+    output::result_line(&format!(
+        "imported `{key}`: {}, over base connection `{}`; the next plan compares its document with the platform",
+        objects.join(", "),
+        escape_value(&record.base_connection_id)
+    ));
     Ok(())
 }
 

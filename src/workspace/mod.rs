@@ -6,6 +6,7 @@
 mod backend;
 mod branch;
 mod connect;
+pub(crate) mod dataflow_import;
 mod env_list;
 mod environment;
 mod hints;
