@@ -35,6 +35,7 @@ impl<F: FlowService + 'static> Engine<F> {
         let pending = Pending {
             org: d.org.clone(),
             started_at: timestamp::now(),
+            protect: d.connection.protect,
         };
         self.recorder
             .commit(vec![Change::Pending(d.key.clone(), pending)])

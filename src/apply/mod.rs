@@ -191,7 +191,7 @@ impl<F: FlowService + 'static> Engine<F> {
             source: Some(d.source.clone()),
             secret_version: d.connection.secret_version,
             connection_string_parts: crate::desired::connection_string_parts(&d.connection),
-            protect: false,
+            protect: d.connection.protect,
         }
     }
 
@@ -271,6 +271,9 @@ impl<F: FlowService + 'static> Engine<F> {
                 self.create(desired.ok_or_else(missing)?, since).await
             }
             Step::Adopt { id, .. } => self.adopt(desired.ok_or_else(missing)?, id).await,
+            Step::Update { id, changes } if crate::plan::protect::state_only(changes) => {
+                self.record_only(desired.ok_or_else(missing)?, id).await
+            }
             Step::Update { id, changes } => {
                 let push_secret = changes.iter().any(|c| c.sensitive);
                 self.update(desired.ok_or_else(missing)?, id, push_secret)
@@ -296,4 +299,3 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
         key: d.key.clone(),
     }
 }
-

@@ -27,6 +27,24 @@ impl<F: FlowService + 'static> Engine<F> {
         })
     }
 
+    /// An update of only `protect`, which lives in state: recorded from
+    /// what state knows, without a request (the usual update when state no
+    /// longer matches the document in anything else).
+    pub(super) async fn record_only(&self, d: &Desired, id: &str) -> Result<Done, ActionError> {
+        let recorded = self.records.get(&d.key).filter(|r| {
+            r.id == id
+                && r.fingerprint == d.fingerprint
+                && r.secret_version == d.connection.secret_version
+        });
+        match recorded {
+            Some(record) => {
+                self.save(d, id, &record.etag).await?;
+                Ok(Done::Updated(id.to_owned()))
+            }
+            None => self.update(d, id, false).await,
+        }
+    }
+
     /// `push_secret`: the secret changed (or rotation was asked for), which
     /// the service cannot show, so `auth/params` is sent whatever it reads.
     pub(super) async fn update(

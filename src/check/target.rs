@@ -110,6 +110,7 @@ mod tests {
                 }),
                 secret_version: None,
                 renamed_from: None,
+                protect: false,
                 environments: None,
             },
         }

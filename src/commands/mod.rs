@@ -16,6 +16,8 @@ mod plan;
 mod schema;
 mod smoke;
 mod state;
+mod state_migrate;
+mod state_target;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -144,7 +146,7 @@ fn enter_state(command: &mut state::StateCommand) -> Result<()> {
     let t = match command {
         S::List(a) => &mut a.state.target,
         S::Show(a) => &mut a.record.state.target,
-        S::Rm(a) => &mut a.state.target,
+        S::Rm(a) | S::Protect(a) | S::Unprotect(a) => &mut a.state.target,
         S::Unlock(a) => &mut a.target,
         S::Import(a) => {
             let given = a.config.paths.iter_mut().chain(a.target.state.as_mut());

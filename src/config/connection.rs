@@ -99,6 +99,12 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "renamed_from_schema")]
     pub renamed_from: Option<RenamedFrom>,
+    /// `true`: never deleted by a plan, even when its document is removed;
+    /// the plan fails instead, naming the way out (`protect: false` and
+    /// apply, or `provision state unprotect KEY`). Kept in state only:
+    /// changing it sends nothing to the platform.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protect: bool,
 }
 
 /// One earlier name, or several.

@@ -308,6 +308,10 @@ pub(crate) fn config_hash(desired: &[Desired]) -> String {
         hasher.update(d.fingerprint.as_bytes());
         hasher.update([0]);
         hasher.update(d.secret_hmac.as_deref().unwrap_or("").as_bytes());
+        // Only when set, so the hash of a config without it stays as it was.
+        if d.connection.protect {
+            hasher.update(b"\0protect");
+        }
         hasher.update([1]);
     }
     hex(&hasher.finalize())

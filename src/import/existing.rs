@@ -53,7 +53,7 @@ pub(crate) fn record_existing(
         // declared one.
         secret_version: desired.connection.secret_version,
         connection_string_parts: crate::desired::connection_string_parts(&desired.connection),
-        protect: false,
+        protect: desired.connection.protect,
     };
     ws.backend
         .record(&mut state, &[Change::Upsert(key.clone(), record)])?;

@@ -83,6 +83,7 @@ pub(crate) fn to_connection(
                 }),
                 secret_version: None,
                 renamed_from: None,
+                protect: false,
                 environments: None,
             });
         }
@@ -116,6 +117,7 @@ pub(crate) fn to_connection(
         }),
         secret_version: None,
         renamed_from: None,
+        protect: false,
         environments: None,
     })
 }

@@ -75,6 +75,7 @@ pub(crate) fn diff(
         &mut actions,
         &mut warnings,
     );
+    super::protect::refuse_deletes(&actions, state)?;
     let actions: Vec<Action> = actions.into_values().collect();
     let mut summary = summarise(&actions);
     summary.outside = outside;
@@ -210,6 +211,10 @@ fn recorded(
         });
     }
     if let Some(reason) = super::secret_version::push(d, record, &mut changes) {
+        update = true;
+        reasons.push(reason);
+    }
+    if let Some(reason) = super::protect::push(d, record, &mut changes) {
         update = true;
         reasons.push(reason);
     }

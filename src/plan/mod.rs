@@ -11,6 +11,7 @@ pub(crate) mod environments;
 mod identity;
 mod lookup;
 mod pending;
+pub(crate) mod protect;
 mod remote;
 mod rename;
 pub(crate) mod render;
@@ -215,6 +216,9 @@ pub(crate) enum PlanError {
     /// A `renamedFrom` that cannot be carried out (see [`rename`]).
     #[error("{0}")]
     Rename(String),
+    /// The plan would delete these protected keys (see [`protect`]).
+    #[error("{}", protect::message(.0))]
+    Protected(Vec<String>),
 }
 
 /// The scopes a plan needs the platform's view of: every new or changed

@@ -27,6 +27,7 @@ pub(super) fn desired(name: &str, description: &str) -> Desired {
         }),
         secret_version: None,
         renamed_from: None,
+        protect: false,
         environments: None,
     };
     Desired {

@@ -4,6 +4,7 @@
 
 mod apply_json;
 mod apply_text;
+mod dataflow_doc;
 mod import_doc;
 mod schema;
 mod smoke_doc;
@@ -82,14 +83,14 @@ pub(crate) fn output_schemas() -> Vec<(&'static str, String)> {
             "state-list.schema.json",
             schema::text(&schema::generate::<StateList>(
                 "urn:provision:schema:state-list",
-                "`provision state list --format json`: the recorded connections and pending creates.",
+                "`provision state list --format json`: the recorded connections, pending creates and dataflows.",
             )),
         ),
         (
             "state-show.schema.json",
             schema::text(&schema::generate::<StateShow>(
                 "urn:provision:schema:state-show",
-                "`provision state show --format json`: one recorded connection.",
+                "`provision state show --format json`: one recorded connection, pending create or dataflow.",
             )),
         ),
         (

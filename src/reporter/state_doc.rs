@@ -5,10 +5,13 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::dataflow_doc::{DataflowShown, ListedDataflow};
 use crate::config::ConnectionKey;
 use crate::state::{Pending, Record, State};
+use crate::workspace::recorded::Recorded;
 
-/// `state list --format json`: every recorded connection and pending create.
+/// `state list --format json`: every recorded connection, pending create
+/// and dataflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct StateList {
     /// The version of this document's format.
@@ -19,6 +22,8 @@ pub(crate) struct StateList {
     connections: Vec<Listed>,
     /// Creates sent (or about to be) but not yet recorded.
     pending: Vec<PendingCreate>,
+    /// The recorded dataflows, complete or partial, in key order.
+    dataflows: Vec<ListedDataflow>,
 }
 
 /// One recorded connection.
@@ -35,6 +40,8 @@ struct Listed {
     /// The file that described it when last recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<String>,
+    /// Never deleted by a plan (`protect: true`).
+    protect: bool,
 }
 
 /// One create whose outcome is not recorded yet.
@@ -44,15 +51,19 @@ struct PendingCreate {
     org: String,
     /// When the create was about to be sent (RFC 3339, UTC).
     started_at: String,
+    /// Its document said `protect: true`.
+    protect: bool,
 }
 
 /// `state show --format json`: one record with its key, or the pending
-/// create state keeps for it (a create whose outcome is not recorded yet).
+/// create state keeps for it (a create whose outcome is not recorded yet),
+/// or one dataflow record.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum StateShow {
     Recorded(RecordShown),
     Pending(PendingShown),
+    Dataflow(DataflowShown),
 }
 
 /// A create state keeps as pending: sent (or about to be) but not recorded.
@@ -60,6 +71,8 @@ pub(crate) enum StateShow {
 pub(crate) struct PendingShown {
     /// The version of this document's format.
     format_version: u32,
+    /// Always `connection`.
+    kind: &'static str,
     /// `cloud/sandbox/name`.
     key: String,
     /// Always `true`: no connection id is recorded yet; the next plan looks
@@ -69,6 +82,8 @@ pub(crate) struct PendingShown {
     org: String,
     /// When the create was about to be sent (RFC 3339, UTC).
     started_at: String,
+    /// Its document said `protect: true`.
+    protect: bool,
 }
 
 /// One recorded connection with its key.
@@ -76,6 +91,8 @@ pub(crate) struct PendingShown {
 pub(crate) struct RecordShown {
     /// The version of this document's format (1 was the record as stored, in camelCase).
     format_version: u32,
+    /// Always `connection`.
+    kind: &'static str,
     /// `cloud/sandbox/name`.
     key: String,
     /// The Flow Service connection id.
@@ -94,6 +111,8 @@ pub(crate) struct RecordShown {
     /// The file that described it when last recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<String>,
+    /// Never deleted by a plan (`protect: true`).
+    protect: bool,
 }
 
 impl StateList {
@@ -112,6 +131,7 @@ impl StateList {
                     org: record.org.clone(),
                     updated_at: record.updated_at.clone(),
                     source: record.source.clone(),
+                    protect: record.protect,
                 })
                 .collect(),
             pending: state
@@ -121,24 +141,42 @@ impl StateList {
                     key: key.to_string(),
                     org: pending.org.clone(),
                     started_at: pending.started_at.clone(),
+                    protect: pending.protect,
                 })
+                .collect(),
+            dataflows: state
+                .dataflows
+                .iter()
+                .map(|(key, record)| ListedDataflow::of(key, record))
                 .collect(),
         }
     }
 
-    /// One tab-separated line per connection, then per pending create.
+    /// One tab-separated line per connection, then per pending create,
+    /// then per dataflow; `protected` last on a protected one's.
     pub(crate) fn text(&self) -> Vec<String> {
-        let listed = self
-            .connections
-            .iter()
-            .map(|c| format!("{}\t{}\t{}\t{}", c.key, c.id, c.org, c.updated_at));
-        let pending = self.pending.iter().map(|p| {
+        let protected = |protect: bool| if protect { "\tprotected" } else { "" };
+        let listed = self.connections.iter().map(|c| {
             format!(
-                "{}\t(create pending since {})\t{}",
-                p.key, p.started_at, p.org
+                "{}\t{}\t{}\t{}{}",
+                c.key,
+                c.id,
+                c.org,
+                c.updated_at,
+                protected(c.protect)
             )
         });
-        listed.chain(pending).collect()
+        let pending = self.pending.iter().map(|p| {
+            format!(
+                "{}\t(create pending since {})\t{}{}",
+                p.key,
+                p.started_at,
+                p.org,
+                protected(p.protect)
+            )
+        });
+        let dataflows = self.dataflows.iter().map(ListedDataflow::text);
+        listed.chain(pending).chain(dataflows).collect()
     }
 }
 
@@ -146,20 +184,34 @@ impl StateShow {
     /// 1 was the stored record as is; 2 names every field in snake_case and adds the key.
     pub(crate) const FORMAT_VERSION: u32 = 2;
 
+    /// What state records under a key.
+    pub(crate) fn of(recorded: Recorded) -> Self {
+        match recorded {
+            Recorded::Connection(key, record) => Self::connection(&key, record),
+            Recorded::Pending(key, pending) => Self::pending(&key, &pending),
+            Recorded::Dataflow(key, record) => {
+                StateShow::Dataflow(DataflowShown::of(Self::FORMAT_VERSION, &key, *record))
+            }
+        }
+    }
+
     /// A pending create, shown rather than called "not in state".
-    pub(crate) fn pending(key: &ConnectionKey, pending: &Pending) -> Self {
+    fn pending(key: &ConnectionKey, pending: &Pending) -> Self {
         StateShow::Pending(PendingShown {
             format_version: Self::FORMAT_VERSION,
+            kind: "connection",
             key: key.to_string(),
             pending: true,
             org: pending.org.clone(),
             started_at: pending.started_at.clone(),
+            protect: pending.protect,
         })
     }
 
-    pub(crate) fn of(key: &ConnectionKey, record: Record) -> Self {
+    fn connection(key: &ConnectionKey, record: Record) -> Self {
         StateShow::Recorded(RecordShown {
             format_version: Self::FORMAT_VERSION,
+            kind: "connection",
             key: key.to_string(),
             id: record.id,
             etag: record.etag,
@@ -169,6 +221,7 @@ impl StateShow {
             created_at: record.created_at,
             updated_at: record.updated_at,
             source: record.source,
+            protect: record.protect,
         })
     }
 
@@ -176,6 +229,7 @@ impl StateShow {
     pub(crate) fn text(&self) -> Vec<String> {
         match self {
             StateShow::Recorded(shown) => shown.text(),
+            StateShow::Dataflow(shown) => shown.text(),
             StateShow::Pending(shown) => vec![
                 format!("key: {}", shown.key),
                 format!(
@@ -184,6 +238,7 @@ impl StateShow {
                 ),
                 format!("org: {}", shown.org),
                 format!("started_at: {}", shown.started_at),
+                format!("protect: {}", shown.protect),
             ],
         }
     }
@@ -199,6 +254,7 @@ impl RecordShown {
             Some(format!("etag: {}", self.etag)),
             Some(format!("org: {}", self.org)),
             Some(format!("fingerprint: {}", self.fingerprint)),
+            Some(format!("protect: {}", self.protect)),
             optional("secret_hmac", &self.secret_hmac),
             Some(format!("created_at: {}", self.created_at)),
             Some(format!("updated_at: {}", self.updated_at)),

@@ -29,6 +29,7 @@ fn records_survive_a_reload_and_count_serials() {
     let pending = Pending {
         org: "O@AdobeOrg".into(),
         started_at: "t".into(),
+        protect: false,
     };
     let a: crate::config::ConnectionKey = "azure/dev/a".parse().unwrap();
     backend

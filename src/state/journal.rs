@@ -130,6 +130,7 @@ mod tests {
         Pending {
             org: "O@AdobeOrg".into(),
             started_at: "t".into(),
+            protect: false,
         }
     }
 

@@ -112,6 +112,10 @@ pub struct Record {
 pub struct Pending {
     pub org: String,
     pub started_at: String,
+    /// The document said `protect: true`: should the create have landed
+    /// and its document be gone, `--prune` must not delete it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protect: bool,
 }
 
 /// One change to state, recorded as it happens.

@@ -154,6 +154,7 @@ mod tests {
         let pending = Pending {
             org: "O@AdobeOrg".into(),
             started_at: "t".into(),
+            protect: false,
         };
         let undo = state
             .apply_undoable(&[

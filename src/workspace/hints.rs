@@ -6,7 +6,7 @@ use super::{EMULATOR_STATE, TargetOptions};
 use crate::api::ApiError;
 use crate::config::ConnectionKey;
 use crate::error::Error;
-use crate::state::{FileBackend, Record, State, StateBackend};
+use crate::state::{FileBackend, State, StateBackend};
 
 /// Like `Error::api(context)`, but a failure to get a token from IMS is
 /// headlined as that, with the IMS address, whatever the call was for.
@@ -38,35 +38,8 @@ fn token_failure(err: &ApiError) -> Option<Option<String>> {
     }
 }
 
-/// The key `text` names in `state` and its record, or an error that says
-/// what keys look like and which recorded keys come closest.
-pub(crate) fn recorded_key(
-    text: &str,
-    state: &State,
-    backend: &dyn StateBackend,
-) -> Result<(ConnectionKey, Record), Error> {
-    let parsed = text.parse::<ConnectionKey>();
-    if let Ok(key) = &parsed
-        && let Some(record) = state.connections.get(key)
-    {
-        return Ok((key.clone(), record.clone()));
-    }
-    let head = match parsed {
-        Ok(key) => format!("`{key}` is not in state {}", backend.describe()),
-        Err(_) => format!("`{}` is not a connection key", text.escape_debug()),
-    };
-    let tail = match closest_keys(text, state.connections.keys()).as_slice() {
-        [] if state.connections.is_empty() => "; state records no connections".to_owned(),
-        [] => "; `provision state list` shows the recorded ones".to_owned(),
-        many => did_you_mean(many),
-    };
-    Err(Error::Failed(format!(
-        "{head}: keys are `cloud/sandbox/name`{tail}"
-    )))
-}
-
 /// "; did you mean `k`?" or "; did you mean one of `a`, `b`?".
-fn did_you_mean(keys: &[&ConnectionKey]) -> String {
+pub(super) fn did_you_mean<K: std::fmt::Display>(keys: &[&K]) -> String {
     match keys {
         [] => String::new(),
         [one] => format!("; did you mean `{one}`?"),
@@ -113,17 +86,26 @@ fn closest_keys<'s>(
     text: &str,
     keys: impl Iterator<Item = &'s ConnectionKey> + Clone,
 ) -> Vec<&'s ConnectionKey> {
-    let named: Vec<&ConnectionKey> = keys.clone().filter(|k| k.name == text).collect();
+    closest(text, keys, |key| &key.name)
+}
+
+/// [`closest_keys`] over keys of any kind, `name` giving each one's name.
+pub(super) fn closest<'s, K: std::fmt::Display + Ord>(
+    text: &str,
+    keys: impl Iterator<Item = &'s K> + Clone,
+    name: impl Fn(&K) -> &str,
+) -> Vec<&'s K> {
+    let named: Vec<&K> = keys.clone().filter(|k| name(k) == text).collect();
     if !named.is_empty() {
         return named.into_iter().take(3).collect();
     }
     let whole = text.contains('/');
-    let mut scored: Vec<(f64, &ConnectionKey)> = keys
+    let mut scored: Vec<(f64, &K)> = keys
         .map(|key| {
             let candidate = if whole {
                 key.to_string()
             } else {
-                key.name.clone()
+                name(key).to_owned()
             };
             (strsim::jaro_winkler(text, &candidate), key)
         })
@@ -168,6 +150,7 @@ pub(crate) fn empty_state_hint(target: &TargetOptions, state: &State) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Record;
 
     fn state(keys: &[&str]) -> State {
         let mut state = State::new();

@@ -102,7 +102,7 @@ pub(crate) fn to_env(
     })
 }
 
-/// The changes that forget what `changes` moved.
+/// What takes the records `changes` moved out of the old state.
 fn removals(changes: &[Change]) -> Vec<Change> {
     changes
         .iter()

@@ -6,12 +6,14 @@
 mod backend;
 mod branch;
 mod connect;
+pub(crate) mod dataflow_import;
 mod env_list;
 mod environment;
 mod hints;
 pub(crate) mod migrate;
 pub(crate) mod owners;
 mod planning;
+pub(crate) mod recorded;
 mod root;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Cloud, ConnectionKey, Settings};
+use crate::desired::dataflow::{DataflowInput, DesiredDataflow};
 use crate::desired::resolve::{self, Lookup};
 use crate::desired::unset_secrets::{self, SecretVariables, SecretsNeeded};
-use crate::desired::dataflow::{DataflowInput, DesiredDataflow};
 use crate::desired::{self, Desired, DesiredError, Environment, Project};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
@@ -31,7 +33,7 @@ pub(crate) use backend::{backend, namespace};
 pub(crate) use connect::{Connected, connect, runtime};
 pub(crate) use env_list::EnvList;
 pub(crate) use environment::{SelectedEnv, effective, select};
-pub(crate) use hints::{api_error, empty_state_hint, recorded_key};
+pub(crate) use hints::{api_error, empty_state_hint};
 pub(crate) use root::{Root, SETTINGS_FILE};
 
 /// Where `--emulator` keeps its data and state.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, Statement};
 
 use super::PostgresError;
@@ -32,6 +33,7 @@ struct PendingColumns {
     keys: Vec<String>,
     orgs: Vec<String>,
     started_at: Vec<String>,
+    protect: Vec<bool>,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -119,6 +121,7 @@ impl Rows {
                 self.pending.keys.push(text);
                 self.pending.orgs.push(p.org.clone());
                 self.pending.started_at.push(p.started_at.clone());
+                self.pending.protect.push(p.protect);
             }
             None => self.gone_pending.push(text),
         }
@@ -160,116 +163,90 @@ impl Rows {
         statements: &Statements,
         namespace: &str,
     ) -> Result<(), PostgresError> {
-        let pending = &self.pending;
-        let records = &self.records;
-        let upsert_pending = async {
-            if pending.keys.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.upsert_pending,
-                    &[
-                        &namespace,
-                        &pending.keys,
-                        &pending.orgs,
-                        &pending.started_at,
-                    ],
-                )
-                .await
-        };
-        let upsert_records = async {
-            if records.keys.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.upsert_records,
-                    &[
-                        &namespace,
-                        &records.keys,
-                        &records.ids,
-                        &records.etags,
-                        &records.orgs,
-                        &records.fingerprints,
-                        &records.secret_hmacs,
-                        &records.created_at,
-                        &records.updated_at,
-                        &records.sources,
-                        &records.secret_versions,
-                        &records.parts,
-                        &records.protect,
-                    ],
-                )
-                .await
-        };
-        let delete_pending = async {
-            if self.gone_pending.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.delete_pending,
-                    &[&namespace, &self.gone_pending],
-                )
-                .await
-        };
-        let delete_records = async {
-            if self.gone_records.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.delete_records,
-                    &[&namespace, &self.gone_records],
-                )
-                .await
-        };
+        let (pending, records) = (&self.pending, &self.records);
+        let ns: &(dyn ToSql + Sync) = &namespace;
+        let upsert_pending: [&(dyn ToSql + Sync); 5] = [
+            ns,
+            &pending.keys,
+            &pending.orgs,
+            &pending.started_at,
+            &pending.protect,
+        ];
+        let upsert_records: [&(dyn ToSql + Sync); 13] = [
+            ns,
+            &records.keys,
+            &records.ids,
+            &records.etags,
+            &records.orgs,
+            &records.fingerprints,
+            &records.secret_hmacs,
+            &records.created_at,
+            &records.updated_at,
+            &records.sources,
+            &records.secret_versions,
+            &records.parts,
+            &records.protect,
+        ];
+        let delete_pending: [&(dyn ToSql + Sync); 2] = [ns, &self.gone_pending];
+        let delete_records: [&(dyn ToSql + Sync); 2] = [ns, &self.gone_records];
+        let upsert_dataflows: [&(dyn ToSql + Sync); 3] =
+            [ns, &self.dataflow_keys, &self.dataflow_records];
+        let delete_dataflows: [&(dyn ToSql + Sync); 2] = [ns, &self.gone_dataflows];
+        let s = statements;
         tokio::try_join!(
-            upsert_pending,
-            upsert_records,
-            delete_pending,
-            delete_records,
-            self.write_dataflows(client, statements, namespace)
+            execute(
+                client,
+                &s.upsert_pending,
+                &upsert_pending,
+                pending.keys.is_empty()
+            ),
+            execute(
+                client,
+                &s.upsert_records,
+                &upsert_records,
+                records.keys.is_empty()
+            ),
+            execute(
+                client,
+                &s.delete_pending,
+                &delete_pending,
+                self.gone_pending.is_empty()
+            ),
+            execute(
+                client,
+                &s.delete_records,
+                &delete_records,
+                self.gone_records.is_empty()
+            ),
+            execute(
+                client,
+                &s.upsert_dataflows,
+                &upsert_dataflows,
+                self.dataflow_keys.is_empty()
+            ),
+            execute(
+                client,
+                &s.delete_dataflows,
+                &delete_dataflows,
+                self.gone_dataflows.is_empty()
+            ),
         )
         .map_err(|e| PostgresError::Query(super::message(&e)))?;
         Ok(())
     }
 }
 
-impl Rows {
-    /// The dataflow rows' two statements, sent together.
-    async fn write_dataflows(
-        &self,
-        client: &impl GenericClient,
-        statements: &Statements,
-        namespace: &str,
-    ) -> Result<u64, tokio_postgres::Error> {
-        let upsert = async {
-            if self.dataflow_keys.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.upsert_dataflows,
-                    &[&namespace, &self.dataflow_keys, &self.dataflow_records],
-                )
-                .await
-        };
-        let delete = async {
-            if self.gone_dataflows.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &statements.delete_dataflows,
-                    &[&namespace, &self.gone_dataflows],
-                )
-                .await
-        };
-        let (upserted, deleted) = tokio::try_join!(upsert, delete)?;
-        Ok(upserted + deleted)
+/// One statement of a write; nothing is sent when it has no rows (`skip`).
+async fn execute(
+    client: &impl GenericClient,
+    statement: &Statement,
+    params: &[&(dyn ToSql + Sync)],
+    skip: bool,
+) -> Result<u64, tokio_postgres::Error> {
+    if skip {
+        return Ok(0);
     }
+    client.execute(statement, params).await
 }
 
 /// The connection reads and writes go through, with its prepared statements.
@@ -335,10 +312,11 @@ impl Statements {
                 client.prepare(super::lock::FENCE),
                 client.prepare(ADVANCE),
                 client.prepare(
-                    "INSERT INTO provision_pending (namespace, key, org, started_at)
-                     SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[])
+                    "INSERT INTO provision_pending (namespace, key, org, started_at, protect)
+                     SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[])
                      ON CONFLICT (namespace, key) DO UPDATE
-                         SET org = EXCLUDED.org, started_at = EXCLUDED.started_at",
+                         SET org = EXCLUDED.org, started_at = EXCLUDED.started_at,
+                             protect = EXCLUDED.protect",
                 ),
                 client.prepare(
                     "INSERT INTO provision_connections

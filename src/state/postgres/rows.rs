@@ -84,7 +84,7 @@ pub(super) async fn load(
     let mut pending = BTreeMap::new();
     for row in client
         .query(
-            "SELECT key, org, started_at FROM provision_pending WHERE namespace = $1",
+            "SELECT key, org, started_at, protect FROM provision_pending WHERE namespace = $1",
             &[&namespace],
         )
         .await
@@ -95,6 +95,7 @@ pub(super) async fn load(
             Pending {
                 org: row.try_get(1).map_err(failed)?,
                 started_at: row.try_get(2).map_err(failed)?,
+                protect: row.try_get(3).map_err(failed)?,
             },
         );
     }

@@ -74,8 +74,9 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     ),
     (
         6,
-        "dataflows (one row per dataflow key, its record as JSON) and each connection's protect flag",
+        "dataflows (one row per dataflow key, its record as JSON), and each connection's and pending create's protect flag",
         "ALTER TABLE provision_connections ADD COLUMN protect boolean NOT NULL DEFAULT false;
+         ALTER TABLE provision_pending ADD COLUMN protect boolean NOT NULL DEFAULT false;
          CREATE TABLE provision_dataflows (
              namespace   text NOT NULL REFERENCES provision_namespaces ON DELETE CASCADE,
              key         text NOT NULL,

@@ -93,7 +93,7 @@ fn a_format_1_state_file_is_upgraded_as_read() {
         &connection_yaml(0, "orders, described"),
     );
     world.run(&["apply"]).expect_code(0);
-    assert_eq!(world.state()["version"], 4);
+    assert_eq!(world.state()["version"], 5);
 }
 
 #[test]

@@ -200,6 +200,24 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "parsed: docs::checked::transcript_commands_parse",
     ),
     (
+        "docs/reference/commands/state.md",
+        "# provision state",
+        "text",
+        "checked: state::protect::list_and_show_present_dataflows_complete_and_partial (the partial line, org replaced)",
+    ),
+    (
+        "docs/guides/deleting.md",
+        "## Protecting a connection",
+        "text",
+        "checked: plan::protect::the_deleting_guide_shows_what_provision_prints",
+    ),
+    (
+        "docs/guides/deleting.md",
+        "## Protecting a connection",
+        "console",
+        "checked: plan::protect::the_deleting_guide_shows_what_provision_prints",
+    ),
+    (
         "docs/reference/commands/check.md",
         "# provision check",
         "console",

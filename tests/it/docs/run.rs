@@ -184,6 +184,7 @@ fn ledger_connection() -> provision::config::Connection {
         }),
         secret_version: None,
         renamed_from: None,
+        protect: false,
         environments: None,
     }
 }

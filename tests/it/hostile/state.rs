@@ -279,6 +279,7 @@ fn import_escapes_what_the_server_sent_and_reads_back_its_own_files() {
             }),
             secret_version: None,
             renamed_from: None,
+            protect: false,
             environments: None,
         };
         let body = CreateConnectionRequest::from_connection(&connection);

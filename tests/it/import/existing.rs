@@ -31,6 +31,7 @@ fn by_string(name: &str) -> Connection {
         }),
         secret_version: None,
         renamed_from: None,
+        protect: false,
         environments: None,
     }
 }

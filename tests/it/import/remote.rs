@@ -52,6 +52,7 @@ pub fn basic(name: &str, sandbox: &str, cloud: Cloud, i: usize) -> Connection {
         }),
         secret_version: None,
         renamed_from: None,
+        protect: false,
         environments: None,
     }
 }

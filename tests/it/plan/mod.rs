@@ -5,6 +5,7 @@ mod anywhere;
 mod header;
 mod no_passwords;
 mod orgs;
+mod protect;
 mod prune;
 mod rename;
 mod shown;

@@ -130,6 +130,7 @@ fn writes_append_to_a_journal_folded_when_the_lock_is_released() {
     let pending = Pending {
         org: "O@AdobeOrg".into(),
         started_at: "t".into(),
+        protect: false,
     };
     backend
         .record(&mut state, &[Change::Pending(key("b"), pending)])

@@ -98,7 +98,16 @@ fn subcommands() -> Vec<Vec<String>> {
     for name in names {
         out.push(vec![name.clone()]);
         if name == "state" {
-            for sub in ["list", "show", "rm", "import", "unlock", "migrate"] {
+            for sub in [
+                "list",
+                "show",
+                "rm",
+                "protect",
+                "unprotect",
+                "import",
+                "unlock",
+                "migrate",
+            ] {
                 out.push(vec![name.clone(), sub.to_owned()]);
             }
         }

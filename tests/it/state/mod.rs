@@ -7,5 +7,7 @@ mod dataflow_records;
 mod fencing_file;
 mod fencing_postgres;
 mod hints;
+mod import_dataflow;
 mod postgres;
 mod postgres_cost;
+mod protect;

@@ -37,6 +37,7 @@ fn pending() -> Pending {
     Pending {
         org: "O@AdobeOrg".into(),
         started_at: "t".into(),
+        protect: false,
     }
 }
 

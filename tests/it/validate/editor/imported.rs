@@ -57,6 +57,7 @@ fn awkward() -> Vec<Connection> {
                 }),
                 secret_version: None,
                 renamed_from: None,
+                protect: false,
                 environments: None,
             }
         })

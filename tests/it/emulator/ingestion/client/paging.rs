@@ -69,7 +69,10 @@ async fn listings_follow_every_page_of_each_services_own_paging() {
     // Listed without a name: every set of the sandbox, over both pages.
     let listed = client.list_mapping_sets(&prod).await.unwrap();
     assert_eq!(listed.iter().filter(|set| set.name == "bulk").count(), 101);
-    assert!(listed.iter().any(|set| set.name != "bulk"), "every name is listed");
+    assert!(
+        listed.iter().any(|set| set.name != "bulk"),
+        "every name is listed"
+    );
     assert_eq!(pages("/mappingSets"), 4, "the full listing pages too");
 }
 
