@@ -166,7 +166,11 @@ impl Workspace {
                     && !self.desired.iter().any(|c| c.key == d.connection)
             })
             .collect();
-        let needs_platform = !unknown.is_empty() || (refresh && !state.dataflows.is_empty());
+        // A chain recorded by `state import` has no document applied yet:
+        // its flow is read so the plan compares the document with it.
+        let imported = state.dataflows.values().any(|r| r.applied.is_none());
+        let refresh = (refresh || imported) && !state.dataflows.is_empty();
+        let needs_platform = !unknown.is_empty() || refresh;
         let read = match (needs_platform, connected) {
             (false, _) => None,
             (true, Some(connected)) => connected.dataflow_reads(&unknown, state, refresh).await?,
