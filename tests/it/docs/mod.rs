@@ -128,6 +128,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "run: apply::rename::the_file_format_example_renames_in_place",
     ),
     (
+        "docs/reference/file-format.md",
+        "## Dataflow documents",
+        "yaml",
+        "run: validate::dataflows::the_file_format_example_validates (and check-jsonschema per document)",
+    ),
+    (
         "docs/guides/secrets.md",
         "### With `secretVersion` (no state key needed)",
         "yaml",
