@@ -82,6 +82,14 @@ impl Identity {
     }
 }
 
+/// Where a document is: its file, its index there, and how many
+/// diagnostics the file had before it (the document's own come after).
+struct DocumentAt<'a> {
+    path: &'a Path,
+    index: usize,
+    before: usize,
+}
+
 /// One name of a document's `renamedFrom`.
 #[derive(Debug, Clone)]
 struct EarlierName {
