@@ -76,6 +76,10 @@ pub(crate) fn files(ci: Ci) -> Vec<(PathBuf, String)> {
             schema::schema_text(Kind::Connection),
         ),
         (
+            "schema/dataflow.schema.json",
+            schema::schema_text(Kind::Dataflow),
+        ),
+        (
             "schema/provision.schema.json",
             schema::schema_text(Kind::Settings),
         ),

@@ -81,6 +81,7 @@ fn init_scaffolds_a_project_that_validates_and_never_overwrites() {
             "connections/dev/orders-db.yaml",
             "provision.yaml",
             "schema/connection.schema.json",
+            "schema/dataflow.schema.json",
             "schema/provision.schema.json",
         ]
     );
