@@ -8,6 +8,7 @@ pub mod interpolate;
 mod key;
 pub mod load;
 mod node;
+mod rfc3339;
 pub mod schema;
 pub(crate) mod secrets;
 mod settings;

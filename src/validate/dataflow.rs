@@ -3,34 +3,26 @@
 //! mapping rules; what passes becomes a typed [`Dataflow`] and an identity
 //! for the checks across files (duplicates, renames, references).
 
-use std::path::Path;
-
-use super::file::earlier_names;
-use super::{FileResult, Identity, LocatedDataflow, Options, literal, mapping, schedule, schema};
+use super::renames::earlier_names;
+use super::{
+    DocumentAt, FileResult, Identity, LocatedDataflow, Options, literal, mapping, schedule, schema,
+};
 use crate::config::ResourceKind;
 use crate::config::load::Node;
 use crate::config::schema::Kind;
 use crate::config::{Dataflow, dataflow::DATAFLOW_KIND};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 
-/// Where the document is: its file, its index there, and how many
-/// diagnostics the file had before it (the document's own come after).
-pub(super) struct Document<'a> {
-    pub path: &'a Path,
-    pub index: usize,
-    pub before: usize,
-}
-
 /// The checks of one dataflow document; a valid one is kept (unless only
 /// diagnostics are wanted) with its identity.
 pub(super) fn check_dataflow(
-    at: Document<'_>,
+    at: DocumentAt<'_>,
     doc: Node,
     text: &str,
     options: Options,
     result: &mut FileResult,
 ) {
-    let Document {
+    let DocumentAt {
         path,
         index,
         before,

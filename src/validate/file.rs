@@ -8,10 +8,9 @@ use std::path::Path;
 
 use super::connection::check_connection;
 use super::modeline;
+use super::renames::earlier_names;
 use super::variables::check_strings;
-use super::{
-    EarlierName, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema,
-};
+use super::{DocumentAt, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
 use crate::config::load::{self, Node, NodeValue, SourceFile};
 use crate::config::schema::Kind;
 use crate::config::{Connection, ResourceKind};
@@ -152,18 +151,35 @@ fn check_document(
         );
         return;
     }
+    let at = DocumentAt {
+        path,
+        index,
+        before,
+    };
     match super::kind::of(path, index, &doc) {
-        Err(d) => return diagnostics.push(d),
+        Err(d) => diagnostics.push(d),
         Ok(ResourceKind::Dataflow) => {
-            let at = super::dataflow::Document {
-                path,
-                index,
-                before,
-            };
-            return super::dataflow::check_dataflow(at, doc, text, options, result);
+            super::dataflow::check_dataflow(at, doc, text, options, result);
         }
-        Ok(ResourceKind::Connection) => {}
+        Ok(ResourceKind::Connection) => check_connection_document(at, doc, text, options, result),
     }
+}
+
+/// A connection document: its schema, `${VAR}` syntax and rules, then the
+/// typed connection.
+fn check_connection_document(
+    at: DocumentAt<'_>,
+    doc: Node,
+    text: &str,
+    options: Options,
+    result: &mut FileResult,
+) {
+    let DocumentAt {
+        path,
+        index,
+        before,
+    } = at;
+    let diagnostics = &mut result.diagnostics;
     let mut value = doc.to_json();
     diagnostics.extend(schema::validate(
         Kind::Connection,
@@ -221,32 +237,4 @@ fn check_document(
             .in_document(index, ""),
         ),
     }
-}
-
-/// The names of `renamedFrom` with where each is written.
-pub(super) fn earlier_names(
-    renamed_from: Option<&crate::config::RenamedFrom>,
-    doc: &Node,
-) -> Vec<EarlierName> {
-    let Some(renamed_from) = renamed_from else {
-        return Vec::new();
-    };
-    let names = renamed_from.names();
-    let single = matches!(renamed_from, crate::config::RenamedFrom::One(_));
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(index, name)| {
-            let pointer = if single {
-                "/renamedFrom".to_owned()
-            } else {
-                format!("/renamedFrom/{index}")
-            };
-            EarlierName {
-                name: name.to_owned(),
-                pos: doc.at(&pointer).pos,
-                pointer,
-            }
-        })
-        .collect()
 }

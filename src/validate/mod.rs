@@ -82,6 +82,14 @@ impl Identity {
     }
 }
 
+/// Where a document is: its file, its index there, and how many
+/// diagnostics the file had before it (the document's own come after).
+struct DocumentAt<'a> {
+    path: &'a Path,
+    index: usize,
+    before: usize,
+}
+
 /// One name of a document's `renamedFrom`.
 #[derive(Debug, Clone)]
 struct EarlierName {
@@ -100,7 +108,11 @@ pub struct Located {
     pub node: Node,
 }
 
-/// A dataflow that passed validation, with where it came from.
+/// A dataflow that passed validation, with where it came from. As for a
+/// connection, `dataflow.sandbox` is empty when the document leaves it to
+/// its environment (resolved per environment, like [`Located`]'s), and
+/// `source.connection` may name a connection these files do not describe
+/// (V226: the platform is asked).
 #[derive(Debug, Clone)]
 pub struct LocatedDataflow {
     pub dataflow: Dataflow,

@@ -81,37 +81,49 @@ pub(super) fn check_references(here: &[Identity], environment: Option<&str>) -> 
             ));
             continue;
         }
-        let elsewhere = here.iter().find(|c| {
-            c.kind == ResourceKind::Connection
-                && &c.key.name == target
-                && c.key.cloud == key.cloud
-                && c.key.sandbox != key.sandbox
-        });
-        let in_environment = environment
-            .map(|name| format!(" (environment `{name}`)"))
-            .unwrap_or_default();
-        let help = match elsewhere {
-            Some(other) => format!(
-                "these files describe `{target}` in sandbox `{}` ({}): a dataflow reads a connection of its own sandbox",
-                other.key.sandbox,
-                at(other)
-            ),
-            None => format!(
-                "fine for a connection made elsewhere; `plan` fails if `{scope}` has no connection `{target}`"
-            ),
-        };
-        out.push(
-            Diagnostic::warning(
-                Code::ConnectionNotInFiles,
-                &flow.file,
-                *pos,
-                format!(
-                    "connection `{target}` is not described in these files in `{scope}`{in_environment}: `plan` looks it up on the platform"
-                ),
-            )
-            .in_document(flow.document, "/source/connection")
-            .with_help(help),
-        );
+        out.push(not_in_files(flow, target, *pos, here, environment));
     }
     out
+}
+
+/// V226: nothing in the files is close to `target`; the help says where
+/// the files describe a connection of that name in another sandbox.
+fn not_in_files(
+    flow: &Identity,
+    target: &str,
+    pos: crate::diagnostic::Position,
+    here: &[Identity],
+    environment: Option<&str>,
+) -> Diagnostic {
+    let key = &flow.key;
+    let scope = format!("{}/{}", key.cloud, key.sandbox);
+    let elsewhere = here.iter().find(|c| {
+        c.kind == ResourceKind::Connection
+            && c.key.name == target
+            && c.key.cloud == key.cloud
+            && c.key.sandbox != key.sandbox
+    });
+    let in_environment = environment
+        .map(|name| format!(" (environment `{name}`)"))
+        .unwrap_or_default();
+    let help = match elsewhere {
+        Some(other) => format!(
+            "these files describe `{target}` in sandbox `{}` ({}): a dataflow reads a connection of its own sandbox",
+            other.key.sandbox,
+            at(other)
+        ),
+        None => format!(
+            "fine for a connection made elsewhere; `plan` fails if `{scope}` has no connection `{target}`"
+        ),
+    };
+    Diagnostic::warning(
+        Code::ConnectionNotInFiles,
+        &flow.file,
+        pos,
+        format!(
+            "connection `{target}` is not described in these files in `{scope}`{in_environment}: `plan` looks it up on the platform"
+        ),
+    )
+    .in_document(flow.document, "/source/connection")
+    .with_help(help)
 }

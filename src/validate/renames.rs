@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::Identity;
+use super::{EarlierName, Identity};
+use crate::config::load::Node;
 use crate::config::{Cloud, ResourceKind, load};
 use crate::diagnostic::{Code, Diagnostic, Position, Sources};
 
@@ -95,4 +96,32 @@ pub(super) fn rename_conflicts(identities: &[Identity], sources: &mut Sources) -
         }
     }
     diags
+}
+
+/// The names of `renamedFrom` with where each is written.
+pub(super) fn earlier_names(
+    renamed_from: Option<&crate::config::RenamedFrom>,
+    doc: &Node,
+) -> Vec<EarlierName> {
+    let Some(renamed_from) = renamed_from else {
+        return Vec::new();
+    };
+    let names = renamed_from.names();
+    let single = matches!(renamed_from, crate::config::RenamedFrom::One(_));
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let pointer = if single {
+                "/renamedFrom".to_owned()
+            } else {
+                format!("/renamedFrom/{index}")
+            };
+            EarlierName {
+                name: name.to_owned(),
+                pos: doc.at(&pointer).pos,
+                pointer,
+            }
+        })
+        .collect()
 }

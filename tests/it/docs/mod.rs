@@ -134,6 +134,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "checked: docs::checked::dataflows_guide_example_is_the_repositorys_example (the README's main job applies that file)",
     ),
     (
+        "docs/reference/file-format.md",
+        "## Dataflow documents",
+        "yaml",
+        "run: validate::dataflows::the_file_format_example_validates (and check-jsonschema per document)",
+    ),
+    (
         "docs/guides/secrets.md",
         "### With `secretVersion` (no state key needed)",
         "yaml",

@@ -3,6 +3,7 @@
 //! schemas, SARIF output, and editors that agree with the command.
 
 mod codes;
+mod dataflows;
 mod editor;
 mod messages;
 mod mistakes;

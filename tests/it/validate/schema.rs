@@ -48,6 +48,35 @@ fn schema_check_detects_a_stale_file() {
     );
 }
 
+#[test]
+fn the_dataflow_schema_is_written_beside_the_others_and_checked() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = provision()
+        .args(["schema", "--out"])
+        .arg(dir.path())
+        .run()
+        .expect_code(0)
+        .stdout();
+    assert!(out.contains("dataflow.schema.json"), "{out}");
+    let written = std::fs::read_to_string(dir.path().join("dataflow.schema.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let committed = std::fs::read_to_string(root().join("schema/dataflow.schema.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written, committed);
+    assert!(written.contains("\"$id\": \"urn:provision:schema:dataflow\""));
+    std::fs::remove_file(dir.path().join("dataflow.schema.json")).unwrap_or_else(|e| panic!("{e}"));
+    let run = provision()
+        .args(["schema", "--check", "--out"])
+        .arg(dir.path())
+        .run()
+        .expect_code(1);
+    assert!(
+        run.stderr().contains("dataflow.schema.json"),
+        "{}",
+        run.stderr()
+    );
+}
+
 /// `check-jsonschema` when installed (`pip install check-jsonschema`);
 /// under `CI=true` its absence fails the test, elsewhere the skip is said
 /// on the terminal.

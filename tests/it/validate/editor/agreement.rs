@@ -14,7 +14,7 @@ use super::{MODELINE, Workspace, modeline_for, readme_connection_examples, valid
 use crate::support::util::{provision, root};
 use crate::validate::rules::rule_fixtures;
 
-pub(super) fn start(test: &str) -> Option<Editor> {
+pub(in crate::validate) fn start(test: &str) -> Option<Editor> {
     locate(test).map(|server| Editor::start(&server))
 }
 
@@ -149,7 +149,7 @@ fn document_lines(text: &str) -> Vec<(u32, u32)> {
 }
 
 /// Nothing marked in `text`, and every document marked in its broken copy.
-pub(super) fn check_valid(
+pub(in crate::validate) fn check_valid(
     editor: &mut Editor,
     path: &Path,
     text: &str,

@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::support::util::{provision, root};
 
-mod agreement;
+pub(super) mod agreement;
 mod imported;
-mod lsp;
+pub(super) mod lsp;
 
 /// The modeline of a file in `connections/<folder>/`.
 pub const MODELINE: &str = "# yaml-language-server: $schema=../../schema/connection.schema.json";
