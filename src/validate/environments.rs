@@ -126,6 +126,7 @@ pub struct EnvScope<'a> {
 /// each environment it names).
 pub(super) fn check_documents(
     identities: &[Identity],
+    broken: &std::collections::HashSet<String>,
     settings: &Settings,
     settings_file: Option<&std::path::Path>,
     scope: EnvScope<'_>,
@@ -179,7 +180,7 @@ pub(super) fn check_documents(
         }
         out.extend(duplicates(&here, &literal_orgs(resolved), sources));
         out.extend(super::renames::rename_conflicts(&here, sources));
-        out.extend(super::references::check_references(&here, *name));
+        out.extend(super::references::check_references(&here, *name, broken));
     }
     same_place_documents(identities, settings, &names, &mut out);
     // A problem found in several environments is reported once.

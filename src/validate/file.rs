@@ -52,6 +52,7 @@ fn unreadable(path: &Path, text: Option<String>, diag: Diagnostic) -> FileResult
         dataflow_documents: 0,
         references: Default::default(),
         shell_style: Vec::new(),
+        broken_connections: Vec::new(),
     }
 }
 
@@ -69,6 +70,7 @@ fn check_source(source: SourceFile, options: Options) -> FileResult {
         dataflow_documents: 0,
         references: super::shell_style::references(&source.text),
         shell_style: Vec::new(),
+        broken_connections: Vec::new(),
     };
     if source.documents.is_empty() {
         result.diagnostics.push(Diagnostic::warning(
@@ -199,6 +201,9 @@ fn check_connection_document(
         .iter()
         .any(|d| d.severity == Severity::Error)
     {
+        if let Some(NodeValue::String(name)) = doc.get("name").map(|n| &n.value) {
+            result.broken_connections.push(name.clone());
+        }
         return;
     }
     // `kind: connection` labels the document; the type has no such field.

@@ -139,6 +139,8 @@ pub struct Report {
     pub(crate) sources: Sources,
     pub summary: Summary,
     pub config: ValidConfig,
+    /// Names of connection documents that failed validation.
+    pub(crate) broken_connections: HashSet<String>,
 }
 
 impl Report {
@@ -163,6 +165,9 @@ struct FileResult {
     /// Passwords written shell style (`$NAME`): the index of their V203 in
     /// `diagnostics` and the name, settled once the whole project is read.
     shell_style: Vec<(usize, String)>,
+    /// Names of connection documents that failed validation: a dataflow
+    /// that reads one is not told the files lack it.
+    broken_connections: Vec<String>,
 }
 
 /// Validates the connection files under `paths` and, when it exists, the
@@ -201,6 +206,7 @@ pub fn validate_paths_in(
     let (mut report, identities) = gather(results, diagnostics);
     let found = environments::check_documents(
         &identities,
+        &report.broken_connections,
         &parsed,
         settings_file,
         scope,
@@ -249,6 +255,10 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
 /// checks across files (duplicates, per environment).
 fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report, Vec<Identity>) {
     let mut report = Report::default();
+    report.broken_connections = results
+        .iter()
+        .flat_map(|r| r.broken_connections.iter().cloned())
+        .collect();
     report.summary.files = results.len();
     let mut connections = Vec::new();
     let mut dataflows = Vec::new();

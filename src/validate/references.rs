@@ -23,7 +23,11 @@ fn at(identity: &Identity) -> String {
 /// V225 and V226 for the dataflows of `here`, the documents of one
 /// environment (`environment`, when the settings define any) with their
 /// sandboxes resolved.
-pub(super) fn check_references(here: &[Identity], environment: Option<&str>) -> Vec<Diagnostic> {
+pub(super) fn check_references(
+    here: &[Identity],
+    environment: Option<&str>,
+    broken: &std::collections::HashSet<String>,
+) -> Vec<Diagnostic> {
     let mut connections: HashMap<(Cloud, &str), Vec<&Identity>> = HashMap::new();
     for identity in here.iter().filter(|i| i.kind == ResourceKind::Connection) {
         connections
@@ -42,7 +46,9 @@ pub(super) fn check_references(here: &[Identity], environment: Option<&str>) -> 
             .get(&(key.cloud, key.sandbox.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if same.iter().any(|c| &c.key.name == target) {
+        // A connection of that name whose document failed validation:
+        // its own error is what to fix.
+        if same.iter().any(|c| &c.key.name == target) || broken.contains(target) {
             continue;
         }
         let error = |message: String, help: String| {

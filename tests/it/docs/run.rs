@@ -18,12 +18,12 @@ fn quick_start_runs_as_written() {
     let shell = Shell::new();
     let first = shell.ok(&script, dir.path(), &[]);
     assert!(
-        first.contains("Apply complete: 5 created, 0 adopted, 0 updated, 0 deleted, 0 failed."),
+        first.contains("Apply complete: 6 created, 0 adopted, 0 updated, 0 deleted, 0 failed."),
         "{first}"
     );
     let again = shell.ok(&script, dir.path(), &[]);
     assert!(
-        again.contains("No changes: 5 connection(s) match the config."),
+        again.contains("No changes: 5 connection(s) and 1 dataflow(s) match the config."),
         "run it again and it has nothing to do: {again}"
     );
     assert!(dir.path().join(".provision/emulator.json").is_file());
