@@ -327,8 +327,7 @@ mod tests {
         let older = r#"{"id":"m1","name":"o","version":0,"mappings":[
             {"sourceAttribute":"email","destinationXdmPath":"person.email","identity":true}]}"#;
         for text in [current, older] {
-            let read: MappingSetItem =
-                serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+            let read: MappingSetItem = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(read.identity_destinations, ["person.email"], "{text}");
         }
     }

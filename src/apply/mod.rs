@@ -296,4 +296,3 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
         key: d.key.clone(),
     }
 }
-

@@ -65,7 +65,9 @@ pub(crate) fn select(
     for read in &reads {
         let flow = &read.flow;
         let outcome = match by_name[flow.name.as_str()] {
-            1 => candidate(read, target, known, &|stem| stems.get(stem).copied().unwrap_or(0) > 1),
+            1 => candidate(read, target, known, &|stem| {
+                stems.get(stem).copied().unwrap_or(0) > 1
+            }),
             n => Err(format!(
                 "{n} flows are named `{}` in this sandbox: rename all but one on the platform, then import again",
                 flow.name
@@ -138,9 +140,10 @@ fn base_name(base_id: &str, target: &Target, known: &KnownFlows<'_>) -> Result<S
             item.name, item.connection_spec.id
         ));
     }
-    let in_state = known.state.connections.iter().find(|(k, r)| {
-        r.id == base_id && k.cloud == target.cloud && k.sandbox == target.sandbox
-    });
+    let in_state =
+        known.state.connections.iter().find(|(k, r)| {
+            r.id == base_id && k.cloud == target.cloud && k.sandbox == target.sandbox
+        });
     if let Some((key, _)) = in_state {
         return Ok(key.name.clone());
     }
@@ -174,7 +177,10 @@ fn file_for(
         file = target.out.join(format!("{stem}-dataflow.yaml"));
     }
     if (known.exists)(&file) {
-        return Err(format!("`{}` already exists: not overwritten", file.display()));
+        return Err(format!(
+            "`{}` already exists: not overwritten",
+            file.display()
+        ));
     }
     Ok(file)
 }
@@ -196,7 +202,13 @@ fn record(read: &Read, known: &KnownFlows<'_>, source: &str) -> DataflowRecord {
     record.data_set_id = Some(read.dataset.id.clone());
     record.schema_id = Some(read.target.data.schema.id.clone());
     record.start_time = Some(read.flow.schedule_params.start_time);
-    record.columns = read.source.params.columns.iter().map(|c| c.name.clone()).collect();
+    record.columns = read
+        .source
+        .params
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
     record.flow_state = Some(read.flow.state.to_ascii_lowercase());
     record.source = Some(source.to_owned());
     record
@@ -293,7 +305,8 @@ pub(crate) fn described(paths: &[PathBuf], sandbox: &str) -> BTreeMap<DataflowKe
             if text("kind") != Some(crate::config::DATAFLOW_KIND) {
                 continue;
             }
-            let (Some(cloud), Some(name)) = (text("cloud").and_then(|c| c.parse().ok()), text("name"))
+            let (Some(cloud), Some(name)) =
+                (text("cloud").and_then(|c| c.parse().ok()), text("name"))
             else {
                 continue;
             };

@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
+use crate::api::DatasetSummary;
 use crate::api::dataflow::{FlowItem, SourceConnectionItem, TargetConnectionItem};
 use crate::api::ingestion::{ATTRIBUTE, EXPRESSION, MappingSetItem};
 use crate::api::ingestion_bodies::{COPY, MAPPING};
-use crate::api::DatasetSummary;
 use crate::config::{
     Cloud, Dataflow, DataflowKind, DataflowSource, DataflowTarget, DatasetRef, Delta, Frequency,
     MappingEntry, Schedule,
@@ -46,13 +46,19 @@ pub(crate) fn shape(flow: &FlowItem) -> Result<Shape, String> {
             other => {
                 return Err(format!(
                     "it has a `{other}` transformation{}: a dataflow document holds one `Copy` (its `delta`) and one `Mapping` only",
-                    if matches!(other, COPY | MAPPING) { " twice" } else { "" }
+                    if matches!(other, COPY | MAPPING) {
+                        " twice"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
     }
     let Some((mapping_id, mapping_version, mapping_version_text)) = mapping else {
-        return Err("it has no `Mapping` transformation: a dataflow document needs a mapping".into());
+        return Err(
+            "it has no `Mapping` transformation: a dataflow document needs a mapping".into(),
+        );
     };
     Ok(Shape {
         source_id: sources[0].clone(),
@@ -133,7 +139,13 @@ pub(crate) fn to_dataflow(
             ));
         }
     };
-    let columns: Vec<String> = read.source.params.columns.iter().map(|c| c.name.clone()).collect();
+    let columns: Vec<String> = read
+        .source
+        .params
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
     Ok(Dataflow {
         kind: DataflowKind::Dataflow,
         name: flow.name.clone(),

@@ -29,7 +29,9 @@ pub(crate) async fn read_flows<A: FlowService>(api: &A, scope: &Scope) -> Result
     let spec = api
         .find_flow_spec(scope, CRM_TO_AEP_NAME)
         .await
-        .map_err(api_error(format!("cannot find flow spec `{CRM_TO_AEP_NAME}`")))?;
+        .map_err(api_error(format!(
+            "cannot find flow spec `{CRM_TO_AEP_NAME}`"
+        )))?;
     let Some(spec) = spec else {
         return Ok(Vec::new());
     };

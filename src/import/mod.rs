@@ -7,6 +7,8 @@ mod dataflow_yaml;
 mod dataflows;
 mod existing;
 mod flow_doc;
+#[cfg(test)]
+mod flow_doc_tests;
 mod flow_read;
 mod names;
 mod remote;
@@ -18,10 +20,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::api::wire::{CONNECTION_STRING_AUTH, ConnectionItem, POSTGRES_SPEC_ID};
+use crate::config::schema::{CONNECTION_SCHEMA_FILE, DATAFLOW_SCHEMA_FILE};
 use crate::config::{Cloud, DataflowKey, Mode, ResourceKind};
 use crate::desired::{self, Project};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::config::schema::{CONNECTION_SCHEMA_FILE, DATAFLOW_SCHEMA_FILE};
 use crate::validate::{self, Options};
 pub(crate) use dataflows::DataflowCandidate;
 pub(crate) use existing::record_existing;

@@ -217,11 +217,7 @@ pub(super) fn schema_ref(settings_file: &Path, out: &Path, schema_file: &str) ->
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let cwd = std::env::current_dir().unwrap_or_default();
-    super::relative(
-        out,
-        &project.join("schema").join(schema_file),
-        &cwd,
-    )
+    super::relative(out, &project.join("schema").join(schema_file), &cwd)
 }
 
 /// Writes each candidate's file; a file that appeared meanwhile is skipped,
@@ -307,7 +303,12 @@ fn drop_odd_ids(selection: &mut Selection) {
     let (kept, dropped): (Vec<DataflowCandidate>, Vec<DataflowCandidate>) =
         std::mem::take(&mut selection.dataflows)
             .into_iter()
-            .partition(|c| !c.record.all_ids().chain([c.record.base_connection_id.as_str()]).any(odd));
+            .partition(|c| {
+                !c.record
+                    .all_ids()
+                    .chain([c.record.base_connection_id.as_str()])
+                    .any(odd)
+            });
     selection.dataflows = kept;
     for candidate in dropped {
         selection.skip_dataflow(candidate.key.to_string(), candidate.flow_id, reason.into());
@@ -325,7 +326,10 @@ fn write_dataflows(out: &Path, selection: &mut Selection) -> Result<Vec<Dataflow
         match write_new(&candidate.file, &candidate.text) {
             Ok(()) => written.push(candidate),
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                let reason = format!("`{}` already exists: not overwritten", candidate.file.display());
+                let reason = format!(
+                    "`{}` already exists: not overwritten",
+                    candidate.file.display()
+                );
                 selection.skip_dataflow(candidate.key.to_string(), candidate.flow_id, reason);
             }
             Err(err) => return Err(Error::io("write", &candidate.file)(err)),

@@ -51,10 +51,19 @@ async fn build(world: &World, client: &FlowServiceClient, chain: &Chain<'_>, bas
         .unwrap();
     let columns = select_columns("public.orders", &explored, None).unwrap();
     let body = bodies::source_connection(chain.source, None, base_id, "public.orders", columns);
-    let source = client.create_source_connection(&scope, &body).await.unwrap();
-    let dataset = client.find_datasets_by_name(&scope, "Orders").await.unwrap();
+    let source = client
+        .create_source_connection(&scope, &body)
+        .await
+        .unwrap();
+    let dataset = client
+        .find_datasets_by_name(&scope, "Orders")
+        .await
+        .unwrap();
     let body = bodies::target_connection(chain.target, None, &dataset[0].id, SCHEMA);
-    let target = client.create_target_connection(&scope, &body).await.unwrap();
+    let target = client
+        .create_target_connection(&scope, &body)
+        .await
+        .unwrap();
     let mapping = match &chain.raw_mappings {
         None => {
             let entries = [MappingEntry {
@@ -140,7 +149,11 @@ async fn raw_mapping_set(world: &World, name: &str, mappings: &Value) -> Mapping
 #[test]
 fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
     let world = World::new(config(false));
-    let orders = create(&world, ORG_AZURE, &basic("orders-db", "prod", Cloud::Azure, 1));
+    let orders = create(
+        &world,
+        ORG_AZURE,
+        &basic("orders-db", "prod", Cloud::Azure, 1),
+    );
     let twin = create(&world, ORG_AZURE, &basic("twin", "prod", Cloud::Azure, 2));
     create(&world, ORG_AZURE, &basic("twin", "prod", Cloud::Azure, 3));
     let mut chains = vec![
@@ -172,7 +185,15 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
 
     let json = import(
         &world,
-        &["--sandbox", "prod", "--cloud", "azure", "--dry-run", "--format", "json"],
+        &[
+            "--sandbox",
+            "prod",
+            "--cloud",
+            "azure",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
     )
     .expect_code(0);
     let document: Value = serde_json::from_str(&json.stdout()).unwrap();
@@ -188,9 +209,18 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
         .unwrap()
         .iter()
         .filter(|s| s["kind"] == "dataflow")
-        .map(|s| format!("{}: {}", s["name"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["name"].as_str().unwrap(),
+                s["reason"].as_str().unwrap()
+            )
+        })
         .collect();
-    insta::assert_snapshot!("dataflow_skip_reasons", reasons.join("\n").replace(&twin, "TWIN_ID"));
+    insta::assert_snapshot!(
+        "dataflow_skip_reasons",
+        reasons.join("\n").replace(&twin, "TWIN_ID")
+    );
 
     let run = import(&world, &["--sandbox", "prod", "--cloud", "azure"]).expect_code(0);
     assert!(

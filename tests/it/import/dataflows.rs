@@ -5,7 +5,9 @@
 
 on_both_backends!(imported_dataflows_plan_and_apply_to_nothing);
 
-use provision::emulator::{DatasetSeed, EmulatorConfig, ExploreSource, FixtureColumn, FixtureTable};
+use provision::emulator::{
+    DatasetSeed, EmulatorConfig, ExploreSource, FixtureColumn, FixtureTable,
+};
 
 use super::remote::import;
 use crate::support::world::{Backend, World};
@@ -166,7 +168,15 @@ fn a_shared_dataset_name_is_written_by_id() {
 
     let dry = import(
         &world,
-        &["--sandbox", "prod", "--cloud", "azure", "--dry-run", "--format", "json"],
+        &[
+            "--sandbox",
+            "prod",
+            "--cloud",
+            "azure",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
     )
     .expect_code(0);
     let document: serde_json::Value = serde_json::from_str(&dry.stdout()).unwrap();
