@@ -296,3 +296,4 @@ fn ambiguous(d: &Desired, count: usize) -> ActionError {
         key: d.key.clone(),
     }
 }
+

@@ -99,10 +99,7 @@ impl ApplyReport {
             created: self.count(|d| matches!(d, Done::Created(_))),
             adopted: self.count(|d| matches!(d, Done::Adopted { .. })),
             updated: self.count(|d| {
-                matches!(
-                    d,
-                    Done::Updated(_) | Done::Renamed { .. } | Done::Replaced(_)
-                )
+                matches!(d, Done::Updated(_) | Done::Renamed { .. } | Done::Replaced(_))
             }),
             deleted: self.count(|d| matches!(d, Done::Deleted(_))),
             failed: self.failed(),

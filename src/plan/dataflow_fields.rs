@@ -54,8 +54,9 @@ impl Compared {
     pub(crate) fn past_start(&self, record: &DataflowRecord, now: i64) -> Option<String> {
         let recorded = record.start_time?;
         self.new_start?;
-        (recorded <= now)
-            .then(|| crate::state::timestamp::format_unix(u64::try_from(recorded).unwrap_or(0)))
+        (recorded <= now).then(|| {
+            crate::state::timestamp::format_unix(u64::try_from(recorded).unwrap_or(0))
+        })
     }
 
     fn change(&mut self, field: &str, from: Option<String>, to: Option<String>) {

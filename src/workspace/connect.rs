@@ -9,17 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{EMULATOR_DATA, TargetOptions, Workspace};
+use crate::desired::dataflow::DesiredDataflow;
+use crate::plan::dataflow::FlowsRead;
 use crate::api::wire::ConnectionItem;
 use crate::api::{
     ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
 };
 use crate::config::{Auth, Settings};
 use crate::connection_string;
-use crate::desired::dataflow::DesiredDataflow;
 use crate::desired::{self, Desired, Environment};
 use crate::emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorConfig};
 use crate::error::Error;
-use crate::plan::dataflow::FlowsRead;
 use crate::plan::{RemoteView, scopes_to_read};
 use crate::secret::Secret;
 use crate::state::State;
@@ -126,19 +126,13 @@ impl Connected {
                 .api
                 .find_by_name(&scope, &d.connection.name)
                 .await
-                .map_err(super::api_error(format!(
-                    "cannot look up base connection `{}` in sandbox `{}`",
-                    d.connection.name, scope.sandbox
-                )))?;
+                .map_err(super::api_error(format!("cannot look up base connection `{}` in sandbox `{}`", d.connection.name, scope.sandbox)))?;
             if found.is_empty() {
                 let listed = self
                     .api
                     .list(&scope, &ListQuery::new().postgres())
                     .await
-                    .map_err(super::api_error(format!(
-                        "cannot list the connections of sandbox `{}`",
-                        scope.sandbox
-                    )))?;
+                    .map_err(super::api_error(format!("cannot list the connections of sandbox `{}`", scope.sandbox)))?;
                 let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
                 let hint = crate::suggest::closest(&d.connection.name, &names)
                     .map(|n| format!(": did you mean `{n}`?"))
@@ -169,9 +163,7 @@ impl Connected {
                 .api
                 .list_flows(&scope, &ListQuery::new())
                 .await
-                .map_err(super::api_error(format!(
-                    "cannot list the flows of sandbox `{sandbox}`"
-                )))?;
+                .map_err(super::api_error(format!("cannot list the flows of sandbox `{sandbox}`")))?;
             for flow in flows {
                 if flow.is_live() {
                     read.flows.insert(flow.id.clone(), flow);

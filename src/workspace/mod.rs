@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Cloud, ConnectionKey, Settings};
-use crate::desired::dataflow::{DataflowInput, DesiredDataflow};
 use crate::desired::resolve::{self, Lookup};
 use crate::desired::unset_secrets::{self, SecretVariables, SecretsNeeded};
+use crate::desired::dataflow::{DataflowInput, DesiredDataflow};
 use crate::desired::{self, Desired, DesiredError, Environment, Project};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;

@@ -38,9 +38,7 @@ impl Workspace {
         // A targeted dataflow takes its base connection along when the run
         // manages it (terraform's `-target` takes dependencies too).
         for flow in self.dataflows.iter().filter(|d| dataflows.contains(&d.key)) {
-            if self.desired.iter().any(|d| d.key == flow.connection)
-                && !keys.contains(&flow.connection)
-            {
+            if self.desired.iter().any(|d| d.key == flow.connection) && !keys.contains(&flow.connection) {
                 keys.push(flow.connection.clone());
             }
         }
@@ -76,9 +74,7 @@ impl Workspace {
                         let near = crate::suggest::closest(text, &candidates);
                         let tail = near
                             .map(|n| format!(": did you mean `{n}`?"))
-                            .unwrap_or_else(|| {
-                                ": dataflow keys are `dataflow/cloud/sandbox/name`".to_owned()
-                            });
+                            .unwrap_or_else(|| ": dataflow keys are `dataflow/cloud/sandbox/name`".to_owned());
                         Err(Error::Usage(format!(
                             "`{flag} {}` names no dataflow of the config or state{tail}",
                             text.escape_debug()
@@ -158,9 +154,7 @@ impl Workspace {
             .dataflows
             .iter()
             .filter(|d| {
-                targets
-                    .as_ref()
-                    .is_none_or(|t: &BTreeSet<DataflowKey>| t.contains(&d.key))
+                targets.as_ref().is_none_or(|t: &BTreeSet<DataflowKey>| t.contains(&d.key))
                     && !state.dataflows.contains_key(&d.key)
                     && !state.connections.contains_key(&d.connection)
                     && !self.desired.iter().any(|c| c.key == d.connection)
@@ -189,15 +183,8 @@ impl Workspace {
         let (actions, warnings) =
             plan::dataflow::diff(&self.dataflows, state, read.as_ref(), &dataflow_options)
                 .map_err(|e| Error::Failed(e.to_string()))?;
-        plan::dataflow::join(
-            plan,
-            actions,
-            warnings,
-            &self.dataflows,
-            state,
-            options.max_deletes,
-        )
-        .map_err(Error::Failed)
+        plan::dataflow::join(plan, actions, warnings, &self.dataflows, state, options.max_deletes)
+            .map_err(Error::Failed)
     }
 
     /// What `plan --out` needs besides every secret: the state key, when

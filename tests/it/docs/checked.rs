@@ -120,11 +120,7 @@ fn github_actions_excerpt_is_the_template() {
 
 #[test]
 fn dataflows_guide_example_is_the_repositorys_example() {
-    let block = &blocks_at(
-        "docs/guides/dataflows-as-code.md",
-        "## A dataflow document",
-        "yaml",
-    )[0];
+    let block = &blocks_at("docs/guides/dataflows-as-code.md", "## A dataflow document", "yaml")[0];
     let example =
         std::fs::read_to_string(root().join("connections/prod/orders-to-lake.yaml")).unwrap();
     assert_eq!(
