@@ -2,6 +2,7 @@
 //! sandbox, choose what to write, write the files (never overwriting) and
 //! record each in state under the lock. The command only renders the result.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -104,33 +105,7 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         });
     }
     let written_dataflows = write_dataflows(&out, &mut selection)?;
-    let mut changes: Vec<Change> = written
-        .iter()
-        .filter_map(|c| {
-            let fingerprint = fingerprints.get(&c.key)?.clone();
-            Some(Change::Upsert(
-                c.key.clone(),
-                Record {
-                    id: c.id.clone(),
-                    etag: c.etag.clone(),
-                    org: org.clone(),
-                    fingerprint,
-                    secret_hmac: None,
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                    source: Some(c.source.clone()),
-                    secret_version: None,
-                    connection_string_parts: None,
-                    protect: false,
-                },
-            ))
-        })
-        .collect();
-    changes.extend(
-        written_dataflows
-            .iter()
-            .map(|c| Change::Dataflow(c.key.clone(), Box::new(c.record.clone()))),
-    );
+    let changes = changes(&written, &written_dataflows, &fingerprints, &org, &now);
     if !changes.is_empty() {
         backend.record(&mut state, &changes).map_err(|err| {
             Error::Failed(format!(
@@ -144,6 +119,40 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         written,
         written_dataflows,
     })
+}
+
+/// The state records of what was written: each connection with the
+/// fingerprint its file produces, each dataflow as a complete chain.
+fn changes(
+    written: &[Candidate],
+    dataflows: &[DataflowCandidate],
+    fingerprints: &HashMap<ConnectionKey, String>,
+    org: &str,
+    now: &str,
+) -> Vec<Change> {
+    let connections = written.iter().filter_map(|c| {
+        let fingerprint = fingerprints.get(&c.key)?.clone();
+        Some(Change::Upsert(
+            c.key.clone(),
+            Record {
+                id: c.id.clone(),
+                etag: c.etag.clone(),
+                org: org.to_owned(),
+                fingerprint,
+                secret_hmac: None,
+                created_at: now.to_owned(),
+                updated_at: now.to_owned(),
+                source: Some(c.source.clone()),
+                secret_version: None,
+                connection_string_parts: None,
+                protect: false,
+            },
+        ))
+    });
+    let flows = dataflows
+        .iter()
+        .map(|c| Change::Dataflow(c.key.clone(), Box::new(c.record.clone())));
+    connections.chain(flows).collect()
 }
 
 /// The connections of `scope` on the platform, and its table flows read.
