@@ -158,6 +158,8 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
     create(&world, ORG_AZURE, &basic("twin", "prod", Cloud::Azure, 3));
     let mut chains = vec![
         (Chain::named("plain-flow", "orders-db"), orders.clone()),
+        // Named as its base connection: its file gets a `-dataflow` suffix.
+        (Chain::named("orders-db", "orders-db"), orders.clone()),
         (Chain::named("over-twin", "twin"), twin.clone()),
     ];
     let mut renamed = Chain::named("renamed-parts", "orders-db");
@@ -183,6 +185,8 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
         }
     });
 
+    // A file in the way is never overwritten.
+    world.write("connections/prod/plain-flow.yaml", "# mine\n");
     let json = import(
         &world,
         &[
@@ -203,7 +207,11 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
         .iter()
         .map(|d| d["key"].as_str().unwrap())
         .collect();
-    assert_eq!(written, ["dataflow/azure/prod/plain-flow"]);
+    assert_eq!(written, ["dataflow/azure/prod/orders-db"]);
+    assert_eq!(
+        document["dataflows"][0]["file"],
+        "connections/prod/orders-db-dataflow.yaml"
+    );
     let reasons: Vec<String> = document["skipped"]
         .as_array()
         .unwrap()
@@ -222,6 +230,11 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
         reasons.join("\n").replace(&twin, "TWIN_ID")
     );
 
+    assert_eq!(
+        std::fs::read_to_string(world.path().join("connections/prod/plain-flow.yaml")).unwrap(),
+        "# mine\n"
+    );
+    world.remove("connections/prod/plain-flow.yaml");
     let run = import(&world, &["--sandbox", "prod", "--cloud", "azure"]).expect_code(0);
     assert!(
         run.stderr().contains("skipped dataflow `with-static` (`"),
@@ -230,7 +243,13 @@ fn flows_a_document_cannot_hold_are_skipped_with_the_reason() {
     );
     let state = world.state();
     let flows: Vec<&String> = state["dataflows"].as_object().unwrap().keys().collect();
-    assert_eq!(flows, ["dataflow/azure/prod/plain-flow"]);
+    assert_eq!(
+        flows,
+        [
+            "dataflow/azure/prod/orders-db",
+            "dataflow/azure/prod/plain-flow"
+        ]
+    );
     let files: Vec<String> = std::fs::read_dir(world.path().join("connections/prod"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -210,33 +210,35 @@ fn first_dataset(world: &World) -> String {
     found[0].id.clone()
 }
 
-/// `import -e dev`: the dataflow document belongs to `dev` only and takes
-/// the environment's sandbox; the next `plan -e dev` has nothing to do.
+/// `import -e live`: the dataflow document belongs to `live` only and
+/// takes the environment's sandbox; `live` is in production mode, so the
+/// record is protected as apply would protect it, and the next
+/// `plan -e live` has nothing to do.
 #[test]
 fn an_import_in_an_environment_writes_its_dataflows_for_it() {
     let world = World::new(config(false));
     world.write(
         "provision.yaml",
         &format!(
-            "credentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\nenvironments:\n  dev:\n    sandbox: prod\n    orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\n",
+            "credentials:\n  clientId: ${{AEP_CLIENT_ID}}\n  clientSecret: ${{AEP_CLIENT_SECRET}}\nenvironments:\n  live:\n    sandbox: prod\n    mode: production\n    orgs: {{ azure: {{ imsOrg: \"{}\" }} }}\n",
             crate::support::world::ORG_AZURE
         ),
     );
     world.write("connections/orders-db.yaml", CONNECTION);
     world.write("connections/orders-to-lake.yaml", DATAFLOW);
-    world.run(&["apply", "-e", "dev"]).expect_code(0);
+    world.run(&["apply", "-e", "live"]).expect_code(0);
     world.remove("connections/orders-db.yaml");
     world.remove("connections/orders-to-lake.yaml");
     std::fs::remove_dir_all(world.path().join(".provision")).unwrap();
-    import(&world, &["-e", "dev", "--cloud", "azure"]).expect_code(0);
+    import(&world, &["-e", "live", "--cloud", "azure"]).expect_code(0);
     let text =
         std::fs::read_to_string(world.path().join("connections/prod/orders-to-lake.yaml")).unwrap();
-    assert!(text.contains("\nenvironments: [dev]\n"), "{text}");
+    assert!(text.contains("\nenvironments: [live]\n"), "{text}");
     assert!(!text.contains("\nsandbox:"), "{text}");
     let mut world = world;
     world.set_env("ORDERS_DB_PASSWORD", "x");
     let plan = world
-        .run(&["plan", "-e", "dev", "--detailed-exitcode"])
+        .run(&["plan", "-e", "live", "--detailed-exitcode"])
         .expect_code(0);
     assert!(plan.stdout().contains("No changes"), "{}", plan.stdout());
 }
