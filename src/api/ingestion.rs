@@ -175,6 +175,12 @@ pub struct MappingSetItem {
     /// The target XDM schema's `$id`.
     pub schema_id: String,
     pub mappings: Vec<Mapping>,
+    /// The destinations of mappings with identity or namespace settings
+    /// (`identity`, `primaryIdentity`, `identityGroup`, `namespaceCode`),
+    /// which [`Mapping`] does not carry: a reader that rewrites the set
+    /// from `mappings` alone would drop them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_destinations: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +213,30 @@ struct RawMapping {
     destination: Option<String>,
     #[serde(default)]
     destination_xdm_path: Option<String>,
+    #[serde(default)]
+    identity: Option<Value>,
+    #[serde(default)]
+    primary_identity: Option<Value>,
+    #[serde(default)]
+    identity_group: Option<Value>,
+    #[serde(default)]
+    namespace_code: Option<Value>,
+}
+
+impl RawMapping {
+    /// Whether any identity or namespace setting is on (`false`, `null`
+    /// and `""` are what the older dialect sends when there is none).
+    fn uses_identity(&self) -> bool {
+        [
+            &self.identity,
+            &self.primary_identity,
+            &self.identity_group,
+            &self.namespace_code,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| !matches!(v, Value::Null | Value::Bool(false)) && v.as_str() != Some(""))
+    }
 }
 
 impl From<RawMapping> for Mapping {
@@ -235,12 +265,24 @@ impl From<RawMappingSet> for MappingSetItem {
             .and_then(|o| o.pointer("/schemaRef/id"))
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let identity_destinations = raw
+            .mappings
+            .iter()
+            .filter(|m| m.uses_identity())
+            .map(|m| {
+                m.destination
+                    .clone()
+                    .or_else(|| m.destination_xdm_path.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
         MappingSetItem {
             id: raw.id.unwrap_or_default(),
             name: raw.name.unwrap_or_default(),
             version: raw.version.unwrap_or_default(),
             schema_id: current.or(raw.xdm_schema).unwrap_or_default(),
             mappings: raw.mappings.into_iter().map(Mapping::from).collect(),
+            identity_destinations,
         }
     }
 }
@@ -274,5 +316,19 @@ mod tests {
         assert_eq!(read[0].schema_id, "https://ns.adobe.com/acme/schemas/o");
         assert_eq!(read[0].mappings[1].source_type, EXPRESSION);
         assert_eq!(read[0].mappings[0].source, "order_id");
+        assert!(read[0].identity_destinations.is_empty());
+    }
+
+    #[test]
+    fn identity_settings_are_noticed_in_both_dialects() {
+        let current = r#"{"id":"m1","name":"o","version":0,"mappings":[
+            {"sourceType":"ATTRIBUTE","source":"email","destination":"person.email","identityGroup":"g1","namespaceCode":"Email"},
+            {"sourceType":"ATTRIBUTE","source":"id","destination":"_id","identity":false,"namespaceCode":null}]}"#;
+        let older = r#"{"id":"m1","name":"o","version":0,"mappings":[
+            {"sourceAttribute":"email","destinationXdmPath":"person.email","identity":true}]}"#;
+        for text in [current, older] {
+            let read: MappingSetItem = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(read.identity_destinations, ["person.email"], "{text}");
+        }
     }
 }

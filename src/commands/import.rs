@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::{ResultFormat, TargetArgs, with_default};
-use crate::config::Cloud;
+use crate::config::{Cloud, ResourceKind};
 use crate::desired::Environment;
 use crate::error::{Result, Status};
 use crate::import::{self, Candidate, ImportOptions, ImportRun, Variable};
@@ -17,14 +17,14 @@ use crate::workspace::TargetOptions;
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// Sandbox to read the existing connections from [default: the
+    /// Sandbox to read the existing connections and dataflows from [default: the
     /// settings' `sandbox`, the environment's with `-e`].
     #[arg(long, value_name = "SANDBOX")]
     pub sandbox: Option<String>,
     /// Cloud of the organization (`azure` or `aws`); picks the org from the settings.
     #[arg(long, value_name = "CLOUD", value_parser = clap::value_parser!(Cloud))]
     pub cloud: Cloud,
-    /// Folder to write the connection files into (default `connections/<sandbox>/`).
+    /// Folder to write the connection and dataflow files into (default `connections/<sandbox>/`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Show what would be written; write and record nothing.
@@ -34,7 +34,7 @@ pub(crate) struct ImportArgs {
     #[arg(long, value_name = "FILE", default_value = "provision.yaml")]
     pub config: PathBuf,
     /// Files or folders of the project's connection files [default:
-    /// connections]: a connection any of them describes (by
+    /// connections]: a connection or dataflow any of them describes (by
     /// `cloud/sandbox/name`) is not imported again.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -78,6 +78,14 @@ pub(super) fn run(args: ImportArgs) -> Result<Status> {
                 candidate.text
             ));
         }
+        for candidate in &done.selection.dataflows {
+            output::result(&format!(
+                "--- would write `{}` ({})\n{}",
+                candidate.file.display(),
+                candidate.key,
+                candidate.text
+            ));
+        }
     } else {
         for candidate in &done.written {
             output::result_line(&format!(
@@ -85,6 +93,14 @@ pub(super) fn run(args: ImportArgs) -> Result<Status> {
                 candidate.file.display(),
                 candidate.key,
                 candidate.id
+            ));
+        }
+        for candidate in &done.written_dataflows {
+            output::result_line(&format!(
+                "wrote `{}` ({}, flow `{}`)",
+                candidate.file.display(),
+                candidate.key,
+                candidate.flow_id
             ));
         }
     }
@@ -95,20 +111,24 @@ pub(super) fn run(args: ImportArgs) -> Result<Status> {
 /// Skips as warnings, a summary, then the variables to set.
 fn finish(done: &ImportRun, dry_run: bool) {
     for skip in &done.selection.skipped {
+        let kind = match skip.kind {
+            ResourceKind::Connection => "",
+            ResourceKind::Dataflow => "dataflow ",
+        };
         output::warning(&format!(
-            "skipped `{}` (`{}`): {}",
+            "skipped {kind}`{}` (`{}`): {}",
             skip.name, skip.id, skip.reason
         ));
     }
-    let listed: &[Candidate] = if dry_run {
-        &done.selection.candidates
+    let (listed, flows): (&[Candidate], usize) = if dry_run {
+        (&done.selection.candidates, done.selection.dataflows.len())
     } else {
-        &done.written
+        (&done.written, done.written_dataflows.len())
     };
     output::result_line(&format!(
         "Import {}: {} {}, {} skipped.",
         if dry_run { "dry run" } else { "complete" },
-        listed.len(),
+        listed.len() + flows,
         if dry_run {
             "to write"
         } else {

@@ -1,8 +1,15 @@
-//! `provision import`: turns PostgreSQL connections that already exist on the
-//! platform into YAML files and state records, so a team can start managing
-//! them from git. Anything ambiguous is reported, never guessed.
+//! `provision import`: turns PostgreSQL connections and the table flows
+//! reading through them that already exist on the platform into YAML files
+//! and state records, so a team can start managing them from git. Anything
+//! ambiguous is reported, never guessed.
 
+mod dataflow_yaml;
+mod dataflows;
 mod existing;
+mod flow_doc;
+#[cfg(test)]
+mod flow_doc_tests;
+mod flow_read;
 mod names;
 mod remote;
 pub(crate) mod render;
@@ -13,10 +20,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::api::wire::{CONNECTION_STRING_AUTH, ConnectionItem, POSTGRES_SPEC_ID};
-use crate::config::Cloud;
+use crate::config::schema::{CONNECTION_SCHEMA_FILE, DATAFLOW_SCHEMA_FILE};
+use crate::config::{Cloud, DataflowKey, Mode, ResourceKind};
 use crate::desired::{self, Project};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::validate::{self, Options};
+pub(crate) use dataflows::DataflowCandidate;
 pub(crate) use existing::record_existing;
 pub(crate) use names::{env_var, file_stem, relative};
 pub(crate) use remote::to_connection;
@@ -31,13 +40,20 @@ pub(crate) struct Target {
     pub out: PathBuf,
     /// The modeline's path from `out` to the connection schema.
     pub schema_ref: String,
+    /// The modeline's path from `out` to the dataflow schema.
+    pub dataflow_schema_ref: String,
     /// Where files are recorded from in state.
     pub project: Project,
     /// The keys the project's files (and `out`'s) describe, with the file
     /// describing each: never imported twice, whatever the file names.
     pub described: BTreeMap<ConnectionKey, PathBuf>,
+    /// The dataflow keys the project's files (and `out`'s) describe.
+    pub described_dataflows: BTreeMap<DataflowKey, PathBuf>,
     /// The environment the import runs in (`-e`), if any.
     pub environment: Option<EnvScope>,
+    /// The environment's (or the settings') mode: production protects
+    /// what it records, as `apply` would.
+    pub mode: Option<Mode>,
 }
 
 /// An import in an environment writes documents for that environment only:
@@ -56,6 +72,7 @@ impl Target {
         out: &Path,
         sandbox: &str,
         environment: Option<EnvScope>,
+        mode: Option<Mode>,
     ) -> Self {
         let mut read = options.paths.clone();
         read.push(out.to_owned());
@@ -64,9 +81,12 @@ impl Target {
             sandbox: sandbox.to_owned(),
             environment,
             out: out.to_owned(),
-            schema_ref: run::schema_ref(&options.settings_file, out),
+            schema_ref: run::schema_ref(&options.settings_file, out, CONNECTION_SCHEMA_FILE),
+            dataflow_schema_ref: run::schema_ref(&options.settings_file, out, DATAFLOW_SCHEMA_FILE),
             project: Project::of_settings(&options.settings_file),
             described: desired::described_keys(&read),
+            described_dataflows: dataflows::described(&read, sandbox),
+            mode,
         }
     }
 }
@@ -97,9 +117,10 @@ pub(crate) struct Variable {
 /// What a connection-string variable must hold.
 const WHOLE_CONNECTION_STRING: &str = "the whole connection string, `Server=…;Database=…;Port=…;UID=…;Password=…` (the platform masks all of it)";
 
-/// A remote connection left alone, and why.
+/// A remote connection or flow left alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Skip {
+    pub kind: ResourceKind,
     pub name: String,
     pub id: String,
     pub reason: String,
@@ -109,12 +130,14 @@ pub(crate) struct Skip {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Selection {
     pub candidates: Vec<Candidate>,
+    pub dataflows: Vec<DataflowCandidate>,
     pub skipped: Vec<Skip>,
 }
 
 impl Selection {
     fn skip(&mut self, item: &ConnectionItem, reason: String) {
         self.skipped.push(Skip {
+            kind: ResourceKind::Connection,
             name: item.name.clone(),
             id: item.id.clone(),
             reason,
@@ -328,6 +351,7 @@ pub(crate) fn check(selection: &mut Selection, sandbox: &str) -> HashMap<Connect
     for candidate in selection.candidates.drain(..) {
         match problems.get(candidate.file.as_path()) {
             Some(d) => selection.skipped.push(Skip {
+                kind: ResourceKind::Connection,
                 name: candidate.key.to_string(),
                 id: candidate.id.clone(),
                 reason: format!(
@@ -338,6 +362,7 @@ pub(crate) fn check(selection: &mut Selection, sandbox: &str) -> HashMap<Connect
             }),
             None if fingerprints.contains_key(&candidate.key) => kept.push(candidate),
             None => selection.skipped.push(Skip {
+                kind: ResourceKind::Connection,
                 name: candidate.key.to_string(),
                 id: candidate.id.clone(),
                 reason: "its YAML did not read back as a connection".into(),
@@ -389,9 +414,12 @@ mod tests {
             sandbox: "prod".into(),
             out: PathBuf::from("connections/prod"),
             schema_ref: "../../schema/connection.schema.json".into(),
+            dataflow_schema_ref: "../../schema/dataflow.schema.json".into(),
             project: Project::of_settings(Path::new("provision.yaml")),
             described: BTreeMap::new(),
+            described_dataflows: BTreeMap::new(),
             environment: None,
+            mode: None,
         };
         let items = [
             item("mysql-db", "26d738e0-0000"),

@@ -2,12 +2,16 @@
 //! sandbox, choose what to write, write the files (never overwriting) and
 //! record each in state under the lock. The command only renders the result.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Candidate, Selection, Target};
+use super::dataflows::{self, KnownFlows};
+use super::flow_read::Listed;
+use super::{Candidate, DataflowCandidate, Selection, Target};
+use crate::api::wire::ConnectionItem;
 use crate::api::{FlowService, ListQuery, Scope};
-use crate::config::schema::CONNECTION_SCHEMA_FILE;
+use crate::config::ResourceKind;
 use crate::config::{Cloud, ConnectionKey, Settings};
 use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
@@ -36,6 +40,7 @@ pub(crate) struct ImportOptions {
 pub(crate) struct ImportRun {
     pub selection: Selection,
     pub written: Vec<Candidate>,
+    pub written_dataflows: Vec<DataflowCandidate>,
 }
 
 /// Runs one import.
@@ -57,8 +62,8 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         name: s.name,
         sandbox: settings.sandbox.clone(),
     });
-    let target = Target::new(options, &out, &sandbox, scope_of);
-    let items = list(&acting, &settings, env, &Scope::new(&org, &sandbox))?;
+    let target = Target::new(options, &out, &sandbox, scope_of, settings.mode);
+    let (items, flows) = list(&acting, &settings, env, &Scope::new(&org, &sandbox))?;
     // Only a lock held by another run is "locked" (exit 3); any other state
     // error is a plain failure.
     let _lock = if options.dry_run {
@@ -67,74 +72,113 @@ pub(crate) fn run(options: &ImportOptions, env: &Environment) -> Result<ImportRu
         Some(backend.lock("provision import", Duration::ZERO)?)
     };
     let mut state = backend.load()?;
-    let mut selection = super::select(
-        &items,
-        &target,
-        &|p: &Path| p.exists(),
-        &|key: &ConnectionKey| state.connections.contains_key(key),
-    );
-    let fingerprints = checked(&mut selection, &sandbox);
+    let exists = |p: &Path| p.exists();
+    let mut selection = super::select(&items, &target, &exists, &|key: &ConnectionKey| {
+        state.connections.contains_key(key)
+    });
+    let fingerprints = super::check(&mut selection, &sandbox);
+    drop_odd_ids(&mut selection);
+    let written = if options.dry_run {
+        selection.candidates.clone()
+    } else {
+        write_files(&out, &mut selection)?
+    };
+    let now = timestamp::now();
+    let known = KnownFlows {
+        state: &state,
+        exists: &exists,
+        described: &target.described_dataflows,
+        connections: &written,
+        listed: &items,
+        org: &org,
+        now: &now,
+    };
+    dataflows::select(flows, &target, &known, &mut selection);
+    dataflows::check(&mut selection, &target, &org);
+    drop_odd_ids(&mut selection);
+    quote_skips(&mut selection);
     if options.dry_run {
         return Ok(ImportRun {
             selection,
             written: Vec::new(),
+            written_dataflows: Vec::new(),
         });
     }
-    let written = write_files(&out, &mut selection)?;
-    let now = timestamp::now();
-    let changes: Vec<Change> = written
-        .iter()
-        .filter_map(|c| {
-            let fingerprint = fingerprints.get(&c.key)?.clone();
-            Some(Change::Upsert(
-                c.key.clone(),
-                Record {
-                    id: c.id.clone(),
-                    etag: c.etag.clone(),
-                    org: org.clone(),
-                    fingerprint,
-                    secret_hmac: None,
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                    source: Some(c.source.clone()),
-                    secret_version: None,
-                    connection_string_parts: None,
-                    protect: false,
-                },
-            ))
-        })
-        .collect();
+    let written_dataflows = write_dataflows(&out, &mut selection)?;
+    let changes = changes(&written, &written_dataflows, &fingerprints, &org, &now);
     if !changes.is_empty() {
         backend.record(&mut state, &changes).map_err(|err| {
             Error::Failed(format!(
                 "wrote {} file(s) but could not record them in state: {err}; run `provision apply` to adopt them",
-                written.len()
+                written.len() + written_dataflows.len()
             ))
         })?;
     }
-    Ok(ImportRun { selection, written })
+    Ok(ImportRun {
+        selection,
+        written,
+        written_dataflows,
+    })
 }
 
-/// The connections of `scope` on the platform.
+/// The state records of what was written: each connection with the
+/// fingerprint its file produces, each dataflow as a complete chain.
+fn changes(
+    written: &[Candidate],
+    dataflows: &[DataflowCandidate],
+    fingerprints: &HashMap<ConnectionKey, String>,
+    org: &str,
+    now: &str,
+) -> Vec<Change> {
+    let connections = written.iter().filter_map(|c| {
+        let fingerprint = fingerprints.get(&c.key)?.clone();
+        Some(Change::Upsert(
+            c.key.clone(),
+            Record {
+                id: c.id.clone(),
+                etag: c.etag.clone(),
+                org: org.to_owned(),
+                fingerprint,
+                secret_hmac: None,
+                created_at: now.to_owned(),
+                updated_at: now.to_owned(),
+                source: Some(c.source.clone()),
+                secret_version: None,
+                connection_string_parts: None,
+                protect: false,
+            },
+        ))
+    });
+    let flows = dataflows
+        .iter()
+        .map(|c| Change::Dataflow(c.key.clone(), Box::new(c.record.clone())));
+    connections.chain(flows).collect()
+}
+
+/// The connections of `scope` on the platform, and its table flows read.
 fn list(
     acting: &TargetOptions,
     settings: &Settings,
     env: &Environment,
     scope: &Scope,
-) -> Result<Vec<crate::api::wire::ConnectionItem>> {
+) -> Result<(Vec<ConnectionItem>, Vec<Listed>)> {
     workspace::runtime()?.block_on(async {
         let connected = workspace::connect(acting, settings, env).await?;
-        let items =
-            connected
-                .api
+        let api = &*connected.api;
+        let read = async {
+            let items = api
                 .list(scope, &ListQuery::new())
                 .await
                 .map_err(workspace::api_error(format!(
                     "cannot list connections in sandbox `{}`",
                     scope.sandbox
-                )));
+                )))?;
+            let flows = super::flow_read::read_flows(api, scope).await?;
+            Ok((items, flows))
+        }
+        .await;
         connected.close().await;
-        items
+        read
     })
 }
 
@@ -176,17 +220,13 @@ fn org(options: &ImportOptions, settings: &Settings, env: &Environment) -> Resul
 }
 
 /// The modeline's path from `out` to the project's connection schema.
-pub(super) fn schema_ref(settings_file: &Path, out: &Path) -> String {
+pub(super) fn schema_ref(settings_file: &Path, out: &Path, schema_file: &str) -> String {
     let project = settings_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let cwd = std::env::current_dir().unwrap_or_default();
-    super::relative(
-        out,
-        &project.join("schema").join(CONNECTION_SCHEMA_FILE),
-        &cwd,
-    )
+    super::relative(out, &project.join("schema").join(schema_file), &cwd)
 }
 
 /// Writes each candidate's file; a file that appeared meanwhile is skipped,
@@ -197,16 +237,11 @@ fn write_files(out: &Path, selection: &mut Selection) -> Result<Vec<Candidate>> 
     }
     let mut written = Vec::new();
     for candidate in std::mem::take(&mut selection.candidates) {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate.file);
-        let result =
-            file.and_then(|mut f| std::io::Write::write_all(&mut f, candidate.text.as_bytes()));
-        match result {
+        match write_new(&candidate.file, &candidate.text) {
             Ok(()) => written.push(candidate),
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
                 selection.skipped.push(super::Skip {
+                    kind: ResourceKind::Connection,
                     name: candidate.key.to_string(),
                     id: candidate.id.clone(),
                     reason: format!(
@@ -244,37 +279,79 @@ fn check_sandbox(sandbox: &str) -> Result<()> {
     }
 }
 
-/// Validates the candidates (see [`super::check`]), then makes what the
-/// server sent safe to print.
-fn checked(
-    selection: &mut Selection,
-    sandbox: &str,
-) -> std::collections::HashMap<ConnectionKey, String> {
-    let fingerprints = super::check(selection, sandbox);
-    quote_safely(selection);
-    fingerprints
-}
-
 /// Names, ids and reasons quote what the server sent: their control
 /// characters (terminal escape sequences, line breaks) become escapes
-/// before anything prints them. An id with control characters is no
-/// Flow Service id: that connection is skipped rather than recorded.
-fn quote_safely(selection: &mut Selection) {
+/// before anything prints them.
+fn quote_skips(selection: &mut Selection) {
     let escape = crate::escape::escape_value;
     for skip in &mut selection.skipped {
         skip.name = escape(&skip.name);
         skip.id = escape(&skip.id);
         skip.reason = escape(&skip.reason);
     }
-    let (kept, odd): (Vec<Candidate>, Vec<Candidate>) = std::mem::take(&mut selection.candidates)
-        .into_iter()
-        .partition(|c| !c.id.chars().any(char::is_control));
+}
+
+/// An id with control characters is no Flow Service id: that connection or
+/// flow is skipped rather than recorded.
+fn drop_odd_ids(selection: &mut Selection) {
+    let odd = |id: &str| id.chars().any(char::is_control);
+    let reason = "its id holds control characters: expected a Flow Service id";
+    let (kept, dropped): (Vec<Candidate>, Vec<Candidate>) =
+        std::mem::take(&mut selection.candidates)
+            .into_iter()
+            .partition(|c| !odd(&c.id));
     selection.candidates = kept;
-    for candidate in odd {
+    for candidate in dropped {
         selection.skipped.push(super::Skip {
+            kind: ResourceKind::Connection,
             name: candidate.key.to_string(),
-            id: escape(&candidate.id),
-            reason: "its id holds control characters: expected a Flow Service id".into(),
+            id: candidate.id.clone(),
+            reason: reason.into(),
         });
     }
+    let (kept, dropped): (Vec<DataflowCandidate>, Vec<DataflowCandidate>) =
+        std::mem::take(&mut selection.dataflows)
+            .into_iter()
+            .partition(|c| {
+                !c.record
+                    .all_ids()
+                    .chain([c.record.base_connection_id.as_str()])
+                    .any(odd)
+            });
+    selection.dataflows = kept;
+    for candidate in dropped {
+        selection.skip_dataflow(candidate.key.to_string(), candidate.flow_id, reason.into());
+    }
+}
+
+/// Writes each dataflow candidate's file; a file that appeared meanwhile
+/// is skipped, never overwritten.
+fn write_dataflows(out: &Path, selection: &mut Selection) -> Result<Vec<DataflowCandidate>> {
+    if !selection.dataflows.is_empty() {
+        std::fs::create_dir_all(out).map_err(Error::io("create", out))?;
+    }
+    let mut written = Vec::new();
+    for candidate in std::mem::take(&mut selection.dataflows) {
+        match write_new(&candidate.file, &candidate.text) {
+            Ok(()) => written.push(candidate),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                let reason = format!(
+                    "`{}` already exists: not overwritten",
+                    candidate.file.display()
+                );
+                selection.skip_dataflow(candidate.key.to_string(), candidate.flow_id, reason);
+            }
+            Err(err) => return Err(Error::io("write", &candidate.file)(err)),
+        }
+    }
+    Ok(written)
+}
+
+/// Creates `file` with `text`; an existing file is an `AlreadyExists` error.
+fn write_new(file: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)?;
+    std::io::Write::write_all(&mut f, text.as_bytes())
 }

@@ -1,11 +1,11 @@
-//! What `import --format json` prints: the connections written (or, with
-//! `--dry-run`, to be written, with their text), those left alone and why,
-//! and the variables their secrets became.
+//! What `import --format json` prints: the connections and dataflows
+//! written (or, with `--dry-run`, to be written, with their text), those
+//! left alone and why, and the variables the connections' secrets became.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::import::{Candidate, ImportRun};
+use crate::import::{Candidate, DataflowCandidate, ImportRun};
 
 /// `import --format json`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -16,8 +16,24 @@ pub(crate) struct ImportDocument {
     dry_run: bool,
     /// Written and recorded in state (with `--dry-run`: to be written).
     connections: Vec<Imported>,
-    /// Remote connections left alone.
+    /// Dataflows written and recorded in state (with `--dry-run`: to be written).
+    dataflows: Vec<ImportedDataflow>,
+    /// Remote connections and flows left alone.
     skipped: Vec<Skipped>,
+}
+
+/// One flow brought under management as a dataflow document.
+#[derive(Debug, Serialize, JsonSchema)]
+struct ImportedDataflow {
+    /// `dataflow/cloud/sandbox/name`.
+    key: String,
+    /// The Flow Service flow id.
+    id: String,
+    /// The dataflow file.
+    file: String,
+    /// The file's text, with `--dry-run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
 }
 
 /// One connection brought under management.
@@ -44,9 +60,11 @@ struct Variable {
     holds: String,
 }
 
-/// A remote connection left alone, and why.
+/// A remote connection or flow left alone, and why.
 #[derive(Debug, Serialize, JsonSchema)]
 struct Skipped {
+    /// `connection` or `dataflow`.
+    kind: &'static str,
     name: String,
     id: String,
     reason: String,
@@ -56,10 +74,10 @@ impl ImportDocument {
     const FORMAT_VERSION: u32 = 1;
 
     pub(crate) fn of(done: &ImportRun, dry_run: bool) -> Self {
-        let listed: &[Candidate] = if dry_run {
-            &done.selection.candidates
+        let (listed, flows): (&[Candidate], &[DataflowCandidate]) = if dry_run {
+            (&done.selection.candidates, &done.selection.dataflows)
         } else {
-            &done.written
+            (&done.written, &done.written_dataflows)
         };
         ImportDocument {
             format_version: Self::FORMAT_VERSION,
@@ -81,11 +99,21 @@ impl ImportDocument {
                         .collect(),
                 })
                 .collect(),
+            dataflows: flows
+                .iter()
+                .map(|c| ImportedDataflow {
+                    key: c.key.to_string(),
+                    id: c.flow_id.clone(),
+                    file: c.file.display().to_string(),
+                    text: dry_run.then(|| c.text.clone()),
+                })
+                .collect(),
             skipped: done
                 .selection
                 .skipped
                 .iter()
                 .map(|s| Skipped {
+                    kind: s.kind.as_str(),
                     name: s.name.clone(),
                     id: s.id.clone(),
                     reason: s.reason.clone(),
