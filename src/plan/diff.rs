@@ -23,14 +23,7 @@ pub(crate) fn diff(
     config_hash: String,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let wanted: BTreeSet<&ConnectionKey> = options.targets.iter().collect();
-    for target in &wanted {
-        let known =
-            desired.iter().any(|d| &d.key == *target) || state.connections.contains_key(*target);
-        if !known {
-            return Err(PlanError::UnknownTarget((*target).to_string()));
-        }
-    }
+    let wanted = known_targets(desired, state, options)?;
     let all = wanted.is_empty() && options.dataflow_targets.is_empty();
     let selected = |key: &ConnectionKey| all || wanted.contains(key);
     let mut actions = BTreeMap::new();
@@ -97,6 +90,23 @@ pub(crate) fn diff(
         summary,
         warnings,
     })
+}
+
+/// The `--target` connection keys, each known to config or state.
+fn known_targets<'a>(
+    desired: &[Desired],
+    state: &State,
+    options: &'a PlanOptions,
+) -> Result<BTreeSet<&'a ConnectionKey>, PlanError> {
+    let wanted: BTreeSet<&ConnectionKey> = options.targets.iter().collect();
+    for target in &wanted {
+        let known =
+            desired.iter().any(|d| &d.key == *target) || state.connections.contains_key(*target);
+        if !known {
+            return Err(PlanError::UnknownTarget((*target).to_string()));
+        }
+    }
+    Ok(wanted)
 }
 
 /// State entries the config no longer has: deleted with `--prune` when the
