@@ -4,6 +4,7 @@
 //! killed runs never leave a duplicate or an object state does not know.
 
 mod changes;
+mod replace;
 
 use std::time::Duration;
 
