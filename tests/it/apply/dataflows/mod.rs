@@ -3,7 +3,9 @@
 //! does what the plan said and only that, and faults, lost answers and
 //! killed runs never leave a duplicate or an object state does not know.
 
+mod base;
 mod changes;
+mod drift;
 mod replace;
 
 use std::time::Duration;
