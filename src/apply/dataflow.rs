@@ -267,7 +267,12 @@ impl<F: FlowService + 'static> Engine<F> {
         let doc = &d.doc;
         let scope = Scope::new(&d.org, d.key.sandbox());
         let now = timestamp::now();
-        let earlier = flows.records.get(&d.key).cloned();
+        let earlier = match flows.records.get(&d.key).cloned() {
+            Some(record) if record.flow.is_some() => {
+                Some(self.forget_deleted(flows, &scope, record).await?)
+            }
+            other => other,
+        };
         let resumed = earlier.is_some();
         let base = match earlier.as_ref().filter(|r| r.source_connection.is_some()) {
             Some(r) => r.base_connection_id.clone(),
@@ -403,6 +408,42 @@ impl<F: FlowService + 'static> Engine<F> {
         } else {
             Done::Created(flow.id)
         })
+    }
+
+    /// A complete chain planned as a create: its flow was not listed
+    /// (deleted outside provision). Each recorded object is read by id, as
+    /// a listing may lag and a read does not: one gone is forgotten, to be
+    /// made again; one still there is kept, so nothing is made twice.
+    async fn forget_deleted(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+        mut record: DataflowRecord,
+    ) -> Result<DataflowRecord, ActionError> {
+        let permits = &flows.permits;
+        for part in [Part::Flow, Part::SourceConnection, Part::TargetConnection] {
+            let Some(id) = record.object(part).map(|o| o.id.clone()) else {
+                continue;
+            };
+            let read = match part {
+                Part::Flow => self.call(permits, self.api.get_flow(scope, &id)).await.map(drop),
+                Part::SourceConnection => self
+                    .call(permits, self.api.get_source_connection(scope, &id))
+                    .await
+                    .map(drop),
+                Part::TargetConnection => self
+                    .call(permits, self.api.get_target_connection(scope, &id))
+                    .await
+                    .map(drop),
+                Part::MappingSet => Ok(()),
+            };
+            match read {
+                Ok(()) => {}
+                Err(ApiError::NotFound { .. }) => record.set_object(part, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(record)
     }
 
     /// The mapping set's version the flow uses: a new one when `put` says
