@@ -6,6 +6,8 @@
 mod base;
 mod changes;
 mod drift;
+mod faults;
+mod killed;
 mod replace;
 
 use std::time::Duration;

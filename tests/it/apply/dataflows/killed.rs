@@ -1,0 +1,129 @@
+//! `provision apply` killed with SIGKILL at many points of a run making six
+//! dataflows over three connections (and later replacing them): the next
+//! runs finish the work with exactly one object of each name, every one of
+//! them recorded, whatever the kill interrupted.
+
+on_both_backends!(
+    killed_applies_of_dataflows_resume_without_loss_or_duplicates,
+    killed_replaces_finish_without_loss_or_duplicates,
+);
+
+use std::time::Duration;
+
+use provision::emulator::EmulatorConfig;
+
+use super::{Flow, Platform, assert_one_of_each_and_recorded, base, settle, world};
+use crate::support::world::{Backend, World};
+
+const NAMES: [&str; 6] = ["flow-a", "flow-b", "flow-c", "flow-d", "flow-e", "flow-f"];
+const LAG: Duration = Duration::from_millis(200);
+
+/// Slow answers and lagging listings widen every window a kill can hit.
+fn killable(backend: Backend) -> Option<World> {
+    let world = world(
+        backend,
+        EmulatorConfig {
+            latency: Duration::from_millis(25),
+            list_lag: LAG,
+            ..EmulatorConfig::default()
+        },
+    )?;
+    world.append_settings("timeouts:\n  settle: 2s\n");
+    Some(world)
+}
+
+fn flows(world: &World, table: &str) {
+    let connections = ["orders-db", "billing-db", "invoices-db"];
+    for (i, name) in NAMES.iter().enumerate() {
+        let mut flow = Flow::new(name, connections[i % 3]);
+        flow.enabled = i % 2 == 0;
+        if table == "public.invoices" {
+            flow.table = table.into();
+            flow.columns = Some(vec!["invoice_id", "customer_name", "updated_at"]);
+            flow.mapping = vec![("invoice_id", "_id")];
+        }
+        flow.write(world);
+    }
+}
+
+/// Runs `apply` `rounds` times, each killed after a different delay
+/// (from 40 ms to about half a second); state stays readable and a
+/// PostgreSQL lock is freed each time.
+fn kill_rounds(world: &World, backend: Backend, rounds: u64, seed: u64) {
+    for round in 0..rounds {
+        let mut child = world
+            .cmd(&["apply", "--parallelism", "8"])
+            .into_command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        world.wait(Duration::from_millis(40 + (round * 97 + seed * 31) % 480));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if backend == Backend::File {
+            if world.state_path().exists() {
+                world.state();
+            }
+        } else {
+            world.state();
+            assert!(
+                world.advisory_lock_released(Duration::from_secs(5)),
+                "round {round}: the server still holds the killed run's lock"
+            );
+        }
+    }
+}
+
+/// Done: exactly one of everything, all recorded, nothing left to do.
+fn finished(world: &World) {
+    world.apply_until_done(&[], 4);
+    settle(world, LAG);
+    world.assert_remote_exactly(3);
+    assert_one_of_each_and_recorded(world, &NAMES);
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+fn killed_applies_of_dataflows_resume_without_loss_or_duplicates(backend: Backend) {
+    let Some(world) = killable(backend) else {
+        return;
+    };
+    for name in ["orders-db", "billing-db", "invoices-db"] {
+        base(&world, name);
+    }
+    flows(&world, "public.orders");
+    kill_rounds(&world, backend, 10, 1);
+    finished(&world);
+    let platform = Platform::of(&world);
+    for (i, name) in NAMES.iter().enumerate() {
+        let want = if i % 2 == 0 { "enabled" } else { "disabled" };
+        assert_eq!(platform.flow(name).state, want, "{name}");
+    }
+}
+
+fn killed_replaces_finish_without_loss_or_duplicates(backend: Backend) {
+    let Some(world) = killable(backend) else {
+        return;
+    };
+    for name in ["orders-db", "billing-db", "invoices-db"] {
+        base(&world, name);
+    }
+    flows(&world, "public.orders");
+    world.run(&["apply"]).expect_code(0);
+    flows(&world, "public.invoices");
+    kill_rounds(&world, backend, 8, 2);
+    finished(&world);
+    let platform = Platform::of(&world);
+    for name in NAMES {
+        let flow = platform.flow(name);
+        let source = platform
+            .sources
+            .iter()
+            .find(|s| s.id == flow.source_connection_ids[0])
+            .unwrap();
+        assert_eq!(source.params.table_name, "public.invoices", "{name}");
+    }
+    assert_eq!(platform.sources.len(), 6, "the old chains are gone");
+    assert_eq!(platform.targets.len(), 6, "the old chains are gone");
+    assert_eq!(platform.flows.len(), 6, "the old chains are gone");
+}
