@@ -18,7 +18,11 @@ use provision::api::{FlowService, ListQuery, Scope};
 use provision::emulator::{EmulatorConfig, Fixtures};
 use serde_json::Value;
 
+use provision::config::DataflowKey;
+use provision::state::{Change, DataflowRecord, FileBackend, PostgresBackend, StateBackend};
+
 use crate::support::project::doc;
+use crate::support::state_db::{state_server, state_url};
 use crate::support::world::{Backend, ORG_AZURE, World};
 
 /// Two datasets and two tables, served to every base connection.
@@ -317,4 +321,23 @@ pub fn writes_since(world: &World, before: &[String]) -> Vec<String> {
 /// Waits out the emulator's listing lag before counting.
 pub fn settle(world: &World, lag: Duration) {
     world.wait(lag + Duration::from_millis(200));
+}
+
+/// Changes the state record of dataflow `key` as a run killed at some
+/// point would have left it, through the library, on either backend.
+pub fn edit_record(world: &World, key: &str, edit: impl FnOnce(&mut DataflowRecord)) {
+    let backend: Box<dyn StateBackend> = match world.backend {
+        Backend::File => Box::new(FileBackend::new(&world.state_path())),
+        Backend::Postgres => Box::new(
+            PostgresBackend::new(&state_url(state_server().unwrap()), &world.namespace).unwrap(),
+        ),
+    };
+    let _lock = backend.lock("test", Duration::ZERO).unwrap();
+    let mut state = backend.load().unwrap();
+    let key: DataflowKey = key.parse().unwrap();
+    let mut record = state.dataflows[&key].clone();
+    edit(&mut record);
+    backend
+        .record(&mut state, &[Change::Dataflow(key, Box::new(record))])
+        .unwrap();
 }

@@ -7,14 +7,17 @@ on_both_backends!(
     a_source_or_target_change_replaces_the_chain_and_reuses_the_mapping_set,
     prune_deletes_flow_source_and_target_and_keeps_the_mapping_set,
     a_protected_dataflow_is_never_pruned,
+    a_replace_killed_before_the_old_chain_was_deleted_deletes_it_next_time,
 );
 
 use provision::api::FlowService;
+use provision::api::dataflow::{CreateSourceConnection, CreateTargetConnection};
 use provision::emulator::EmulatorConfig;
+use provision::state::{Part, Retired};
 
 use super::{
-    Flow, Platform, assert_one_of_each_and_recorded, base, mapping_of, mapping_sets, scope, world,
-    writes, writes_since,
+    Flow, Platform, assert_one_of_each_and_recorded, base, edit_record, mapping_of, mapping_sets,
+    scope, world, writes, writes_since,
 };
 use crate::support::world::{Backend, World};
 
@@ -234,4 +237,94 @@ fn a_protected_dataflow_is_never_pruned(backend: Backend) {
             .as_object()
             .is_none_or(|m| m.is_empty())
     );
+}
+
+/// The state a run killed after the new chain was recorded but before the
+/// old one was deleted leaves: a complete record whose `retired` objects
+/// (the old flow already deleted, its source and target connections not)
+/// still exist. The next plan says so and apply deletes them.
+fn a_replace_killed_before_the_old_chain_was_deleted_deletes_it_next_time(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let flow = Flow::new("orders-to-lake", "orders-db");
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    // The old chain's source and target connections, as the replace left them.
+    let live = Platform::of(&world);
+    let source = live.sources[0].clone();
+    let target = live.targets[0].clone();
+    let client = world.client();
+    let (old_source, old_target) = world.runtime.block_on(async {
+        let scope = scope();
+        let s = client
+            .create_source_connection(
+                &scope,
+                &CreateSourceConnection {
+                    name: source.name,
+                    description: None,
+                    base_connection_id: source.base_connection_id,
+                    data: source.data,
+                    params: source.params,
+                    connection_spec: source.connection_spec,
+                },
+            )
+            .await
+            .unwrap();
+        let t = client
+            .create_target_connection(
+                &scope,
+                &CreateTargetConnection {
+                    name: target.name,
+                    description: None,
+                    data: target.data,
+                    params: target.params,
+                    connection_spec: target.connection_spec,
+                },
+            )
+            .await
+            .unwrap();
+        (s.id, t.id)
+    });
+    edit_record(&world, &flow.key(), |record| {
+        record.retired = vec![
+            Retired {
+                part: Part::Flow,
+                id: "00000000-0000-0000-0000-000000000000".into(),
+            },
+            Retired {
+                part: Part::SourceConnection,
+                id: old_source.clone(),
+            },
+            Retired {
+                part: Part::TargetConnection,
+                id: old_target.clone(),
+            },
+        ];
+    });
+    assert_eq!(Platform::of(&world).count(&flow.name), (2, 2, 1));
+
+    let plan = world.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    assert!(
+        plan.stdout().contains(&format!("~ {}", flow.key()))
+            && plan.stdout().contains("a replace was interrupted"),
+        "{}",
+        plan.stdout()
+    );
+    let before = writes(&world);
+    world.run(&["apply"]).expect_code(0);
+    let mut sent = writes_since(&world, &before);
+    sent.sort();
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert!(sent.iter().all(|w| w.starts_with("DELETE")), "{sent:#?}");
+    assert_eq!(
+        still_there(
+            &world,
+            &[old_source, old_target, String::new(), String::new()]
+        )[..2],
+        [false, false]
+    );
+    assert_one_of_each_and_recorded(&world, &[&flow.name]);
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
