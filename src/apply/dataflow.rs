@@ -676,6 +676,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 id: flow_id.clone(),
                 reason,
             })?;
+        self.delete_retired(flows, &chain).await?;
         Ok(Done::Updated(flow_id))
     }
 

@@ -219,7 +219,7 @@ fn recorded(
         return Ok(create(d, vec!["its flow was deleted outside provision".to_owned()]));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
-    let compared = dataflow_fields::compare(d, record, live);
+    let mut compared = dataflow_fields::compare(d, record, live);
     let forced = options.replace.contains(&d.key);
     if let Some(start) = compared.past_start(record, options.now)
         && !forced
@@ -261,7 +261,16 @@ fn recorded(
             notes,
         });
     }
-    let step = if compared.changes.is_empty() {
+    if !record.retired.is_empty() {
+        // A run killed between a replace's new chain and the old one's
+        // deletes: the next run finishes them.
+        compared.updates.retired = true;
+        compared.reasons.push(format!(
+            "a replace was interrupted: {} object(s) of the old chain are still to delete",
+            record.retired.len()
+        ));
+    }
+    let step = if compared.changes.is_empty() && !compared.updates.retired {
         DataflowStep::Unchanged
     } else {
         DataflowStep::Update

@@ -27,6 +27,10 @@ pub(crate) struct Updates {
     /// Only state changes (`protect`, or recording an imported chain).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
+    /// Delete what an interrupted replace left of the old chain (its
+    /// flow, source and target connections, recorded as retired).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 impl Updates {
