@@ -3,6 +3,7 @@
 //! does what the plan said and only that, and faults, lost answers and
 //! killed runs never leave a duplicate or an object state does not know.
 
+mod adoption;
 mod base;
 mod changes;
 mod drift;
