@@ -91,7 +91,7 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let work = async {
             match action.action {
-                DataflowStep::Create => self.create_chain(flows, action, base, false).await,
+                DataflowStep::Create => self.create_chain(flows, action, base).await,
                 DataflowStep::Update => self.update_chain(flows, action).await,
                 DataflowStep::Replace => self.replace_chain(flows, action, base).await,
                 DataflowStep::Delete => self.delete_chain(flows, action).await,
@@ -254,14 +254,12 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// Creates what the chain lacks (all of it for a new dataflow), then
-    /// deletes a replaced chain's leftovers. `new_mapping`: the recorded
-    /// mapping set gets the document's mapping as a new version.
+    /// deletes a replaced chain's leftovers.
     async fn create_chain(
         &self,
         flows: &Flows,
         action: &DataflowAction,
         made: Option<String>,
-        new_mapping: bool,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
         let doc = &d.doc;
@@ -362,7 +360,7 @@ impl<F: FlowService + 'static> Engine<F> {
             self.ensure(permits, &chain, Body::Mapping(mapping_body.clone())),
         )?;
         let version = self
-            .mapping_version(flows, &chain, &mapping, new_mapping.then_some(&mapping_body))
+            .mapping_version(flows, &chain, &mapping, &mapping_body)
             .await?;
         let schedule = ScheduleInputs {
             start,
@@ -446,38 +444,37 @@ impl<F: FlowService + 'static> Engine<F> {
         Ok(record)
     }
 
-    /// The mapping set's version the flow uses: a new one when `put` says
-    /// so, the created one's, or the current one of an adopted set.
+    /// The mapping set's version the flow uses: its current one when it
+    /// holds the document's mapping (a set just created, or adopted, or the
+    /// one a replace keeps), else a new version with it. The set is read
+    /// every time: an adopted one may be a pruned dataflow's, and a resumed
+    /// chain's document may have changed since its set was made.
     async fn mapping_version(
         &self,
         flows: &Flows,
         chain: &Chain,
         mapping: &ObjectRef,
-        put: Option<&crate::api::ingestion::CreateMappingSet>,
+        wanted: &crate::api::ingestion::CreateMappingSet,
     ) -> Result<i64, ActionError> {
-        if let Some(body) = put {
-            let made = self
-                .call(&flows.permits, self.api.update_mapping_set(&chain.scope, &mapping.id, body))
-                .await?;
-            let version = made.version;
-            chain
-                .commit(self, |r| r.mapping_version = Some(version.to_string()))
-                .await
-                .map_err(ActionError::State)?;
-            return Ok(version);
-        }
-        let recorded = chain.snapshot().await.mapping_version;
-        if let Some(version) = recorded.and_then(|v| v.parse().ok()) {
-            return Ok(version);
-        }
         let read = self
             .call(&flows.permits, self.api.get_mapping_set(&chain.scope, &mapping.id, None))
             .await?;
-        Ok(read.version)
+        if read.mappings == wanted.mappings && read.schema_id == wanted.output_schema.schema_ref.id {
+            return Ok(read.version);
+        }
+        let made = self
+            .call(&flows.permits, self.api.update_mapping_set(&chain.scope, &mapping.id, wanted))
+            .await?;
+        let version = made.version;
+        chain
+            .commit(self, |r| r.mapping_version = Some(version.to_string()))
+            .await
+            .map_err(ActionError::State)?;
+        Ok(version)
     }
 
-    /// Enables or disables a flow when it is not so already; its etag and
-    /// state after.
+    /// Enables or disables a flow when it is not so already (an adopted
+    /// flow may be either, so it is read); its etag and state after.
     async fn set_enabled(
         &self,
         flows: &Flows,
@@ -485,13 +482,18 @@ impl<F: FlowService + 'static> Engine<F> {
         flow: &ObjectRef,
         enabled: bool,
     ) -> Result<(String, String), ActionError> {
-        if enabled {
-            return Ok((flow.etag.clone(), "enabled".to_owned()));
-        }
-        let done = self
-            .call(&flows.permits, self.api.flow_action(scope, &flow.id, FlowAction::Disable))
+        let wanted = if enabled { "enabled" } else { "disabled" };
+        let read = self
+            .call(&flows.permits, self.api.get_flow(scope, &flow.id))
             .await?;
-        Ok((done.etag, "disabled".to_owned()))
+        if read.state.eq_ignore_ascii_case(wanted) {
+            return Ok((read.etag, wanted.to_owned()));
+        }
+        let op = if enabled { FlowAction::Enable } else { FlowAction::Disable };
+        let done = self
+            .call(&flows.permits, self.api.flow_action(scope, &flow.id, op))
+            .await?;
+        Ok((done.etag, wanted.to_owned()))
     }
 
     /// Deletes a replaced chain's objects, flow first, each forgotten as
@@ -750,7 +752,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 .await
                 .map_err(ActionError::State)?;
         }
-        self.create_chain(&resumed, &retargeted, base, true).await
+        self.create_chain(&resumed, &retargeted, base).await
     }
 
     /// Deletes the flow, then its source and target connections, and
