@@ -6,13 +6,19 @@
 on_both_backends!(
     killed_applies_of_dataflows_resume_without_loss_or_duplicates,
     killed_replaces_finish_without_loss_or_duplicates,
+    a_create_killed_right_after_its_flow_was_recorded_is_finished,
 );
 
 use std::time::Duration;
 
+use provision::api::FlowService;
+use provision::api::dataflow::FlowAction;
 use provision::emulator::EmulatorConfig;
 
-use super::{Flow, Platform, assert_one_of_each_and_recorded, base, settle, world};
+use super::{
+    Flow, Platform, assert_one_of_each_and_recorded, base, edit_record, scope, settle, world,
+    writes, writes_since,
+};
 use crate::support::world::{Backend, World};
 
 const NAMES: [&str; 6] = ["flow-a", "flow-b", "flow-c", "flow-d", "flow-e", "flow-f"];
@@ -126,4 +132,52 @@ fn killed_replaces_finish_without_loss_or_duplicates(backend: Backend) {
     assert_eq!(platform.sources.len(), 6, "the old chains are gone");
     assert_eq!(platform.targets.len(), 6, "the old chains are gone");
     assert_eq!(platform.flows.len(), 6, "the old chains are gone");
+}
+
+/// The record a run killed between the flow's create (recorded at once)
+/// and the rest of the step (the disable, the document recorded as
+/// applied) leaves: the next run finishes the step, it does not take the
+/// chain for an imported one.
+fn a_create_killed_right_after_its_flow_was_recorded_is_finished(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.enabled = false;
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    // As the kill left it: the flow made (enabled, as the platform makes
+    // every flow) and recorded, nothing after.
+    let id = Platform::of(&world).flow(&flow.name).id.clone();
+    let client = world.client();
+    world
+        .runtime
+        .block_on(client.flow_action(&scope(), &id, FlowAction::Enable))
+        .unwrap();
+    edit_record(&world, &flow.key(), |record| {
+        record.applied = None;
+        record.flow_state = None;
+        record.fingerprint = String::new();
+    });
+    let plan = world.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    assert!(
+        plan.stdout().contains(&format!("+ {}", flow.key()))
+            && plan.stdout().contains("a create was interrupted"),
+        "{}",
+        plan.stdout()
+    );
+    let before = writes(&world);
+    world.run(&["apply"]).expect_code(0);
+    let sent = writes_since(&world, &before);
+    assert_eq!(sent.len(), 1, "only the disable: {sent:#?}");
+    assert!(sent[0].ends_with(&format!("/flows/{id}/action")), "{sent:#?}");
+    assert_eq!(Platform::of(&world).flow(&flow.name).state, "disabled");
+    let state = world.state();
+    let record = &state["dataflows"][flow.key()];
+    assert_eq!(record["flowState"], "disabled", "{record:#}");
+    assert_eq!(record["flow"]["id"], id.as_str(), "{record:#}");
+    assert!(record["applied"].is_object(), "{record:#}");
+    assert_one_of_each_and_recorded(&world, &[&flow.name]);
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
