@@ -137,6 +137,13 @@ pub(crate) fn diff(
         let action = match state.dataflows.get(&d.key) {
             None => create(d, vec!["not in state".to_owned()]),
             Some(record) if !record.is_complete() => create(d, vec![resume_reason(record)]),
+            // Every object recorded but not the step's end (the flow's
+            // state, the document as applied): the run was killed right
+            // after the flow's create; the rest of the step is still due.
+            Some(record) if record.flow_state.is_none() && record.applied.is_none() => create(
+                d,
+                vec!["a create was interrupted after its flow was made: the rest of the step (mapping version, enabled state) is finished".to_owned()],
+            ),
             Some(record) => recorded(d, record, read, options)?,
         };
         actions.push(action);
