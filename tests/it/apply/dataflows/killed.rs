@@ -171,7 +171,10 @@ fn a_create_killed_right_after_its_flow_was_recorded_is_finished(backend: Backen
     world.run(&["apply"]).expect_code(0);
     let sent = writes_since(&world, &before);
     assert_eq!(sent.len(), 1, "only the disable: {sent:#?}");
-    assert!(sent[0].ends_with(&format!("/flows/{id}/action")), "{sent:#?}");
+    assert!(
+        sent[0].ends_with(&format!("/flows/{id}/action")),
+        "{sent:#?}"
+    );
     assert_eq!(Platform::of(&world).flow(&flow.name).state, "disabled");
     let state = world.state();
     let record = &state["dataflows"][flow.key()];

@@ -7,6 +7,7 @@ mod adoption;
 mod base;
 mod changes;
 mod drift;
+mod events;
 mod faults;
 mod killed;
 mod replace;
