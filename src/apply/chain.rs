@@ -88,7 +88,10 @@ impl Chain {
         next.updated_at = timestamp::now();
         engine
             .recorder
-            .commit(vec![Change::Dataflow(self.key.clone(), Box::new(next.clone()))])
+            .commit(vec![Change::Dataflow(
+                self.key.clone(),
+                Box::new(next.clone()),
+            )])
             .await?;
         *record = next;
         Ok(())
@@ -126,16 +129,28 @@ impl<F: FlowService + 'static> Engine<F> {
         let scope = &chain.scope;
         let found: Vec<ObjectRef> = match part {
             Part::SourceConnection => self
-                .call(permits, self.api.find_source_connections_by_name(scope, name))
+                .call(
+                    permits,
+                    self.api.find_source_connections_by_name(scope, name),
+                )
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef { id: i.id, etag: i.etag })
+                .map(|i| ObjectRef {
+                    id: i.id,
+                    etag: i.etag,
+                })
                 .collect(),
             Part::TargetConnection => self
-                .call(permits, self.api.find_target_connections_by_name(scope, name))
+                .call(
+                    permits,
+                    self.api.find_target_connections_by_name(scope, name),
+                )
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef { id: i.id, etag: i.etag })
+                .map(|i| ObjectRef {
+                    id: i.id,
+                    etag: i.etag,
+                })
                 .collect(),
             Part::MappingSet => self
                 .call(permits, self.api.find_mapping_sets_by_name(scope, name))
@@ -150,7 +165,10 @@ impl<F: FlowService + 'static> Engine<F> {
                 .call(permits, self.api.find_flows_by_name(scope, name))
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef { id: i.id, etag: i.etag })
+                .map(|i| ObjectRef {
+                    id: i.id,
+                    etag: i.etag,
+                })
                 .collect(),
         };
         Ok(found
@@ -201,7 +219,12 @@ impl<F: FlowService + 'static> Engine<F> {
                 let now = crate::plan::parse_timestamp(&timestamp::now()).unwrap_or(0);
                 if waited > now
                     && let Some(found) = self
-                        .settle_lookup(permits, chain, part, std::time::Duration::from_secs(waited - now))
+                        .settle_lookup(
+                            permits,
+                            chain,
+                            part,
+                            std::time::Duration::from_secs(waited - now),
+                        )
                         .await?
                 {
                     return Ok(found);
@@ -218,11 +241,17 @@ impl<F: FlowService + 'static> Engine<F> {
             Body::Source(b) => self
                 .call(permits, self.api.create_source_connection(&chain.scope, b))
                 .await
-                .map(|r| ObjectRef { id: r.id, etag: r.etag }),
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
             Body::Target(b) => self
                 .call(permits, self.api.create_target_connection(&chain.scope, b))
                 .await
-                .map(|r| ObjectRef { id: r.id, etag: r.etag }),
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
             Body::Mapping(b) => self
                 .call(permits, self.api.create_mapping_set(&chain.scope, b))
                 .await
@@ -233,12 +262,18 @@ impl<F: FlowService + 'static> Engine<F> {
             Body::Flow(b) => self
                 .call(permits, self.api.create_flow(&chain.scope, b))
                 .await
-                .map(|r| ObjectRef { id: r.id, etag: r.etag }),
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
         };
         let object = match created {
             Ok(object) => object,
             Err(ApiError::CreateOutcomeUnknown { .. }) => {
-                match self.settle_lookup(permits, chain, part, self.settle).await? {
+                match self
+                    .settle_lookup(permits, chain, part, self.settle)
+                    .await?
+                {
                     Some(found) => return Ok(found),
                     None => {
                         return Err(ActionError::OutcomeUnknown {

@@ -13,9 +13,9 @@ use tokio::sync::{Mutex, OnceCell};
 use super::chain::{Body, Chain, Inventory, Permits};
 use super::{ActionError, Done, Engine};
 use crate::api::dataflow::FlowAction;
+use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
 use crate::api::ingestion_patches as patches;
-use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::wire::{POSTGRES_SPEC_ID, PatchOp, SpecRef};
 use crate::api::{ApiError, DatasetSummary, FlowService, ListQuery, MappingSetRef, Scope};
 use crate::config::{ConnectionKey, DataflowKey, DatasetRef};
@@ -65,7 +65,10 @@ impl Flows {
     }
 }
 
-async fn cell<K: std::hash::Hash + Eq + Clone, V>(cells: &Cells<K, V>, key: &K) -> Arc<OnceCell<V>> {
+async fn cell<K: std::hash::Hash + Eq + Clone, V>(
+    cells: &Cells<K, V>,
+    key: &K,
+) -> Arc<OnceCell<V>> {
     Arc::clone(cells.lock().await.entry(key.clone()).or_default())
 }
 
@@ -107,7 +110,11 @@ impl<F: FlowService + 'static> Engine<F> {
         }
     }
 
-    fn desired<'a>(&self, flows: &'a Flows, action: &DataflowAction) -> Result<&'a DesiredDataflow, ActionError> {
+    fn desired<'a>(
+        &self,
+        flows: &'a Flows,
+        action: &DataflowAction,
+    ) -> Result<&'a DesiredDataflow, ActionError> {
         flows
             .desired
             .get(&action.key)
@@ -130,7 +137,10 @@ impl<F: FlowService + 'static> Engine<F> {
             return Ok(record.id.clone());
         }
         let found = self
-            .call(&flows.permits, self.api.find_by_name(scope, &connection.name))
+            .call(
+                &flows.permits,
+                self.api.find_by_name(scope, &connection.name),
+            )
             .await?;
         match found.as_slice() {
             [one] => Ok(one.id.clone()),
@@ -293,12 +303,13 @@ impl<F: FlowService + 'static> Engine<F> {
                 )));
             }
         };
-        let (spec, inventory) = tokio::try_join!(
-            self.flow_spec(flows, &scope),
-            self.inventory(flows, &scope)
-        )?;
+        let (spec, inventory) =
+            tokio::try_join!(self.flow_spec(flows, &scope), self.inventory(flows, &scope))?;
         let explored = match self
-            .call(&flows.permits, self.api.explore_table(&scope, &base, &doc.source.table))
+            .call(
+                &flows.permits,
+                self.api.explore_table(&scope, &base, &doc.source.table),
+            )
             .await
         {
             Ok(columns) => columns,
@@ -310,12 +321,9 @@ impl<F: FlowService + 'static> Engine<F> {
             }
             Err(err) => return Err(err.into()),
         };
-        let columns = crate::api::select_columns(
-            &doc.source.table,
-            &explored,
-            doc.source.columns.as_deref(),
-        )
-        .map_err(|missing| blocked(missing.to_string()))?;
+        let columns =
+            crate::api::select_columns(&doc.source.table, &explored, doc.source.columns.as_deref())
+                .map_err(|missing| blocked(missing.to_string()))?;
         let mut record = earlier.unwrap_or_else(|| DataflowRecord::new(&d.org, &base, &now));
         record.base_connection_id = base.clone();
         record.data_set_id = Some(dataset.id.clone());
@@ -326,7 +334,11 @@ impl<F: FlowService + 'static> Engine<F> {
             .as_deref()
             .and_then(dataflow_start)
             .or(record.start_time)
-            .unwrap_or_else(|| crate::plan::parse_timestamp(&now).and_then(|s| i64::try_from(s).ok()).unwrap_or(0));
+            .unwrap_or_else(|| {
+                crate::plan::parse_timestamp(&now)
+                    .and_then(|s| i64::try_from(s).ok())
+                    .unwrap_or(0)
+            });
         record.start_time = Some(start);
         record.columns = columns.iter().map(|c| c.name.clone()).collect();
         record.source = Some(d.source.clone());
@@ -350,12 +362,23 @@ impl<F: FlowService + 'static> Engine<F> {
             self.ensure(
                 permits,
                 &chain,
-                Body::Source(bodies::source_connection(name, description, &base, &doc.source.table, columns.clone()))
+                Body::Source(bodies::source_connection(
+                    name,
+                    description,
+                    &base,
+                    &doc.source.table,
+                    columns.clone()
+                ))
             ),
             self.ensure(
                 permits,
                 &chain,
-                Body::Target(bodies::target_connection(name, description, &dataset.id, &schema_id))
+                Body::Target(bodies::target_connection(
+                    name,
+                    description,
+                    &dataset.id,
+                    &schema_id
+                ))
             ),
             self.ensure(permits, &chain, Body::Mapping(mapping_body.clone())),
         )?;
@@ -424,7 +447,10 @@ impl<F: FlowService + 'static> Engine<F> {
                 continue;
             };
             let read = match part {
-                Part::Flow => self.call(permits, self.api.get_flow(scope, &id)).await.map(drop),
+                Part::Flow => self
+                    .call(permits, self.api.get_flow(scope, &id))
+                    .await
+                    .map(drop),
                 Part::SourceConnection => self
                     .call(permits, self.api.get_source_connection(scope, &id))
                     .await
@@ -457,13 +483,21 @@ impl<F: FlowService + 'static> Engine<F> {
         wanted: &crate::api::ingestion::CreateMappingSet,
     ) -> Result<i64, ActionError> {
         let read = self
-            .call(&flows.permits, self.api.get_mapping_set(&chain.scope, &mapping.id, None))
+            .call(
+                &flows.permits,
+                self.api.get_mapping_set(&chain.scope, &mapping.id, None),
+            )
             .await?;
-        if read.mappings == wanted.mappings && read.schema_id == wanted.output_schema.schema_ref.id {
+        if read.mappings == wanted.mappings && read.schema_id == wanted.output_schema.schema_ref.id
+        {
             return Ok(read.version);
         }
         let made = self
-            .call(&flows.permits, self.api.update_mapping_set(&chain.scope, &mapping.id, wanted))
+            .call(
+                &flows.permits,
+                self.api
+                    .update_mapping_set(&chain.scope, &mapping.id, wanted),
+            )
             .await?;
         let version = made.version;
         chain
@@ -489,7 +523,11 @@ impl<F: FlowService + 'static> Engine<F> {
         if read.state.eq_ignore_ascii_case(wanted) {
             return Ok((read.etag, wanted.to_owned()));
         }
-        let op = if enabled { FlowAction::Enable } else { FlowAction::Disable };
+        let op = if enabled {
+            FlowAction::Enable
+        } else {
+            FlowAction::Disable
+        };
         let done = self
             .call(&flows.permits, self.api.flow_action(scope, &flow.id, op))
             .await?;
@@ -504,7 +542,8 @@ impl<F: FlowService + 'static> Engine<F> {
             retired.into_iter().partition(|r| r.part == Part::Flow);
         for group in [flow, rest] {
             let deletes = group.iter().map(|r| async move {
-                self.delete_object(flows, &chain.scope, r.part, &r.id).await?;
+                self.delete_object(flows, &chain.scope, r.part, &r.id)
+                    .await?;
                 chain
                     .commit(self, |rec| rec.retired.retain(|x| x != r))
                     .await
@@ -527,10 +566,12 @@ impl<F: FlowService + 'static> Engine<F> {
         let result = match part {
             Part::Flow => self.call(permits, self.api.delete_flow(scope, id)).await,
             Part::SourceConnection => {
-                self.call(permits, self.api.delete_source_connection(scope, id)).await
+                self.call(permits, self.api.delete_source_connection(scope, id))
+                    .await
             }
             Part::TargetConnection => {
-                self.call(permits, self.api.delete_target_connection(scope, id)).await
+                self.call(permits, self.api.delete_target_connection(scope, id))
+                    .await
             }
             // Data Prep has no delete: a mapping set stays.
             Part::MappingSet => Ok(()),
@@ -542,7 +583,11 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// Changes the flow (and mapping set) in place.
-    async fn update_chain(&self, flows: &Flows, action: &DataflowAction) -> Result<Done, ActionError> {
+    async fn update_chain(
+        &self,
+        flows: &Flows,
+        action: &DataflowAction,
+    ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
         let doc = &d.doc;
         let record = flows
@@ -568,7 +613,10 @@ impl<F: FlowService + 'static> Engine<F> {
         let mut version = record.mapping_version.clone();
         if updates.flow || updates.mapping {
             for attempt in 0..2 {
-                let flow = match self.call(&flows.permits, self.api.get_flow(&scope, &flow_ref.id)).await {
+                let flow = match self
+                    .call(&flows.permits, self.api.get_flow(&scope, &flow_ref.id))
+                    .await
+                {
                     Ok(flow) => flow,
                     Err(ApiError::NotFound { .. }) => {
                         return Err(ActionError::DeletedOutside(format!("flow {}", flow_ref.id)));
@@ -598,7 +646,8 @@ impl<F: FlowService + 'static> Engine<F> {
                         backfill: doc.backfill(),
                     });
                     ops.extend(patches::schedule_ops(&flow.schedule_params, &wanted));
-                    let delta_changed = record.applied.as_ref().is_none_or(|a| a.delta != doc.delta);
+                    let delta_changed =
+                        record.applied.as_ref().is_none_or(|a| a.delta != doc.delta);
                     if delta_changed {
                         ops.extend(
                             patches::delta_ops(&flow, doc.delta.as_ref())
@@ -612,12 +661,18 @@ impl<F: FlowService + 'static> Engine<F> {
                         .as_ref()
                         .map(|m| m.id.clone())
                         .ok_or_else(|| ActionError::Internal("no mapping set recorded".into()))?;
-                    let changed = record.applied.as_ref().is_none_or(|a| a.mapping != doc.mapping);
+                    let changed = record
+                        .applied
+                        .as_ref()
+                        .is_none_or(|a| a.mapping != doc.mapping);
                     let schema_id = record.schema_id.clone().unwrap_or_default();
                     let number: i64 = if changed && attempt == 0 {
                         let body = bodies::mapping_set(d.key.name(), &schema_id, &doc.mapping);
                         let made = self
-                            .call(&flows.permits, self.api.update_mapping_set(&scope, &mapping_id, &body))
+                            .call(
+                                &flows.permits,
+                                self.api.update_mapping_set(&scope, &mapping_id, &body),
+                            )
                             .await?;
                         version = Some(made.version.to_string());
                         chain
@@ -629,8 +684,14 @@ impl<F: FlowService + 'static> Engine<F> {
                         version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
                     };
                     ops.extend(
-                        patches::mapping_ops(&flow, &MappingSetRef { id: mapping_id, version: number })
-                            .map_err(|e| blocked(e.to_string()))?,
+                        patches::mapping_ops(
+                            &flow,
+                            &MappingSetRef {
+                                id: mapping_id,
+                                version: number,
+                            },
+                        )
+                        .map_err(|e| blocked(e.to_string()))?,
                     );
                 }
                 if ops.is_empty() {
@@ -638,7 +699,10 @@ impl<F: FlowService + 'static> Engine<F> {
                     break;
                 }
                 match self
-                    .call(&flows.permits, self.api.patch_flow(&scope, &flow.id, &flow.etag, &ops))
+                    .call(
+                        &flows.permits,
+                        self.api.patch_flow(&scope, &flow.id, &flow.etag, &ops),
+                    )
                     .await
                 {
                     Ok(done) => {
@@ -655,9 +719,16 @@ impl<F: FlowService + 'static> Engine<F> {
         }
         let mut state = record.flow_state.clone();
         if let Some(enable) = updates.enable {
-            let op = if enable { FlowAction::Enable } else { FlowAction::Disable };
+            let op = if enable {
+                FlowAction::Enable
+            } else {
+                FlowAction::Disable
+            };
             let done = self
-                .call(&flows.permits, self.api.flow_action(&scope, &flow_ref.id, op))
+                .call(
+                    &flows.permits,
+                    self.api.flow_action(&scope, &flow_ref.id, op),
+                )
                 .await?;
             etag = done.etag;
             state = Some(if enable { "enabled" } else { "disabled" }.to_owned());
@@ -700,7 +771,10 @@ impl<F: FlowService + 'static> Engine<F> {
         let scope = Scope::new(&old.org, d.key.sandbox());
         if let Some(flow) = &old.flow {
             match self
-                .call(&flows.permits, self.api.flow_action(&scope, &flow.id, FlowAction::Disable))
+                .call(
+                    &flows.permits,
+                    self.api.flow_action(&scope, &flow.id, FlowAction::Disable),
+                )
                 .await
             {
                 Ok(_) | Err(ApiError::NotFound { .. }) => {}
@@ -719,7 +793,10 @@ impl<F: FlowService + 'static> Engine<F> {
             });
         }
         self.recorder
-            .commit(vec![Change::Dataflow(d.key.clone(), Box::new(next.clone()))])
+            .commit(vec![Change::Dataflow(
+                d.key.clone(),
+                Box::new(next.clone()),
+            )])
             .await
             .map_err(|reason| ActionError::State(format!("nothing created: {reason}")))?;
         let mut flows_view = HashMap::new();
@@ -734,7 +811,11 @@ impl<F: FlowService + 'static> Engine<F> {
             specs: Mutex::default(),
             datasets: Mutex::default(),
         };
-        let base = if old.applied.as_ref().is_some_and(|a| a.source.connection != d.doc.source.connection) {
+        let base = if old
+            .applied
+            .as_ref()
+            .is_some_and(|a| a.source.connection != d.doc.source.connection)
+        {
             Some(self.base_id(flows, &scope, &d.connection, made).await?)
         } else {
             made
@@ -757,14 +838,21 @@ impl<F: FlowService + 'static> Engine<F> {
 
     /// Deletes the flow, then its source and target connections, and
     /// forgets the dataflow (its mapping set stays: the API has no delete).
-    async fn delete_chain(&self, flows: &Flows, action: &DataflowAction) -> Result<Done, ActionError> {
-        let record = flows
-            .records
-            .get(&action.key)
-            .cloned()
-            .ok_or_else(|| ActionError::Internal(format!("`{}` is not in state", action.key)))?;
+    async fn delete_chain(
+        &self,
+        flows: &Flows,
+        action: &DataflowAction,
+    ) -> Result<Done, ActionError> {
+        let record =
+            flows.records.get(&action.key).cloned().ok_or_else(|| {
+                ActionError::Internal(format!("`{}` is not in state", action.key))
+            })?;
         let scope = Scope::new(&record.org, action.key.sandbox());
-        let flow_id = record.flow.as_ref().map(|f| f.id.clone()).unwrap_or_default();
+        let flow_id = record
+            .flow
+            .as_ref()
+            .map(|f| f.id.clone())
+            .unwrap_or_default();
         let mut retired: Vec<Retired> = record.retired.clone();
         retired.extend(
             record
@@ -778,10 +866,7 @@ impl<F: FlowService + 'static> Engine<F> {
         let chain = Chain {
             key: action.key.clone(),
             scope,
-            record: Mutex::new(DataflowRecord {
-                retired,
-                ..record
-            }),
+            record: Mutex::new(DataflowRecord { retired, ..record }),
             excluded: HashSet::new(),
             lookup: false,
             inventory: Arc::default(),

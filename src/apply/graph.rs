@@ -77,7 +77,11 @@ pub(crate) async fn execute<F: FlowService + 'static>(
     let mut order: Vec<Task<'_>> = Vec::new();
     let mut connection_done: HashMap<ConnectionKey, Signal> = HashMap::new();
     let mut connection_tx = Vec::new();
-    for action in plan.actions.iter().filter(|a| a.kind() != ActionKind::Unchanged) {
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() != ActionKind::Unchanged)
+    {
         let (tx, rx) = watch::channel(None);
         connection_done.insert(action.key.clone(), rx);
         connection_tx.push(tx);
@@ -86,7 +90,11 @@ pub(crate) async fn execute<F: FlowService + 'static>(
     // A connection's delete waits for the flows over it to go first.
     let mut flows_over: HashMap<String, Vec<(String, Signal)>> = HashMap::new();
     let mut dataflow_tx = Vec::new();
-    for action in plan.dataflows.iter().filter(|a| a.action != DataflowStep::Unchanged) {
+    for action in plan
+        .dataflows
+        .iter()
+        .filter(|a| a.action != DataflowStep::Unchanged)
+    {
         let (tx, rx) = watch::channel(None);
         if matches!(action.action, DataflowStep::Delete | DataflowStep::Replace)
             && let Some(record) = flows.records.get(&action.key)

@@ -99,7 +99,10 @@ pub(crate) enum DataflowPlanError {
     #[error(
         "the plan deletes connection `{connection}`, but {users} still read(s) through it: delete or move the dataflow(s) first (the platform refuses to delete a connection a flow uses)"
     )]
-    ConnectionInUse { connection: ConnectionKey, users: String },
+    ConnectionInUse {
+        connection: ConnectionKey,
+        users: String,
+    },
 }
 
 /// Knobs of the dataflow half of a plan.
@@ -190,7 +193,9 @@ pub(crate) fn diff(
 
 fn resume_reason(record: &DataflowRecord) -> String {
     let made = record.ids().count();
-    format!("a create was interrupted: {made} of 4 objects recorded, the rest are created (or found by name)")
+    format!(
+        "a create was interrupted: {made} of 4 objects recorded, the rest are created (or found by name)"
+    )
 }
 
 fn create(d: &DesiredDataflow, reasons: Vec<String>) -> DataflowAction {
@@ -219,11 +224,17 @@ fn recorded(
     options: &DataflowOptions,
 ) -> Result<DataflowAction, DataflowPlanError> {
     let flow_id = record.flow.as_ref().map(|f| f.id.as_str()).unwrap_or("");
-    let scope_read = read.filter(|r| r.scopes.contains(&(record.org.clone(), d.key.sandbox().to_owned())));
+    let scope_read = read.filter(|r| {
+        r.scopes
+            .contains(&(record.org.clone(), d.key.sandbox().to_owned()))
+    });
     if let Some(read) = scope_read
         && !read.flows.contains_key(flow_id)
     {
-        return Ok(create(d, vec!["its flow was deleted outside provision".to_owned()]));
+        return Ok(create(
+            d,
+            vec!["its flow was deleted outside provision".to_owned()],
+        ));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
     let mut compared = dataflow_fields::compare(d, record, live);
@@ -255,7 +266,9 @@ fn recorded(
             "the old flow is disabled, a new chain is created (the mapping set is reused), then the old flow and its source and target connections are deleted; the data already ingested stays".to_owned(),
         ];
         if d.doc.backfill() {
-            notes.push("the new flow backfills: it reads every row from before its start".to_owned());
+            notes.push(
+                "the new flow backfills: it reads every row from before its start".to_owned(),
+            );
         }
         return Ok(DataflowAction {
             key: d.key.clone(),

@@ -58,9 +58,8 @@ impl Compared {
     pub(crate) fn past_start(&self, record: &DataflowRecord, now: i64) -> Option<String> {
         let recorded = record.start_time?;
         self.new_start?;
-        (recorded <= now).then(|| {
-            crate::state::timestamp::format_unix(u64::try_from(recorded).unwrap_or(0))
-        })
+        (recorded <= now)
+            .then(|| crate::state::timestamp::format_unix(u64::try_from(recorded).unwrap_or(0)))
     }
 
     fn change(&mut self, field: &str, from: Option<String>, to: Option<String>) {
@@ -124,7 +123,7 @@ pub(crate) fn compare(
         }
     }
     if let Some(flow) = live {
-        against_platform(&mut c, flow, want, record, &d.key.name().to_owned());
+        against_platform(&mut c, flow, want, record, d.key.name());
     }
     if record.protect != want.protect {
         c.change(

@@ -329,7 +329,7 @@ pub fn settle(world: &World, lag: Duration) {
 /// point would have left it, through the library, on either backend.
 pub fn edit_record(world: &World, key: &str, edit: impl FnOnce(&mut DataflowRecord)) {
     let backend: Box<dyn StateBackend> = match world.backend {
-        Backend::File => Box::new(FileBackend::new(&world.state_path())),
+        Backend::File => Box::new(FileBackend::new(world.state_path())),
         Backend::Postgres => Box::new(
             PostgresBackend::new(&state_url(state_server().unwrap()), &world.namespace).unwrap(),
         ),
