@@ -7,6 +7,7 @@ on_both_backends!(
     killed_applies_of_dataflows_resume_without_loss_or_duplicates,
     killed_replaces_finish_without_loss_or_duplicates,
     a_create_killed_right_after_its_flow_was_recorded_is_finished,
+    a_pruned_dataflow_with_a_pending_create_that_landed_leaves_nothing_behind,
 );
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use provision::api::FlowService;
 use provision::api::dataflow::FlowAction;
 use provision::emulator::EmulatorConfig;
+use provision::state::Part;
 
 use super::{
     Flow, Platform, assert_one_of_each_and_recorded, base, edit_record, scope, settle, world,
@@ -183,4 +185,42 @@ fn a_create_killed_right_after_its_flow_was_recorded_is_finished(backend: Backen
     assert!(record["applied"].is_object(), "{record:#}");
     assert_one_of_each_and_recorded(&world, &[&flow.name]);
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// A dataflow whose source connection's create landed but whose answer was
+/// lost (pending in state, not recorded), then pruned: the pending create
+/// is looked up by name and deleted with the rest, never left behind
+/// untracked.
+fn a_pruned_dataflow_with_a_pending_create_that_landed_leaves_nothing_behind(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let flow = Flow::new("orders-to-lake", "orders-db");
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    edit_record(&world, &flow.key(), |record| {
+        record.set_object(Part::SourceConnection, None);
+        record
+            .pending
+            .insert(Part::SourceConnection, "2026-01-01T00:00:00Z".into());
+    });
+    world.remove("connections/flows/orders-to-lake.yaml");
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    assert!(
+        plan.stdout().contains(&format!("- {}", flow.key())),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply", "--prune"]).expect_code(0);
+    assert_eq!(
+        Platform::of(&world).count(&flow.name),
+        (0, 0, 0),
+        "nothing of the chain is left on the platform"
+    );
+    let state = world.state();
+    assert!(
+        state["dataflows"].as_object().is_none_or(|m| m.is_empty()),
+        "{state:#}"
+    );
 }
