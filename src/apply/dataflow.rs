@@ -848,6 +848,20 @@ impl<F: FlowService + 'static> Engine<F> {
                 ActionError::Internal(format!("`{}` is not in state", action.key))
             })?;
         let scope = Scope::new(&record.org, action.key.sandbox());
+        let record = if record.pending.is_empty() {
+            record
+        } else {
+            let pending = Chain {
+                key: action.key.clone(),
+                scope: scope.clone(),
+                record: Mutex::new(record),
+                excluded: flows.excluded.clone(),
+                lookup: true,
+                inventory: Arc::default(),
+            };
+            self.record_landed(&flows.permits, &pending).await?;
+            pending.snapshot().await
+        };
         let flow_id = record
             .flow
             .as_ref()
