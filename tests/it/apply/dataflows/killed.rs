@@ -8,6 +8,7 @@ on_both_backends!(
     killed_replaces_finish_without_loss_or_duplicates,
     a_create_killed_right_after_its_flow_was_recorded_is_finished,
     a_pruned_dataflow_with_a_pending_create_that_landed_leaves_nothing_behind,
+    a_resumed_chain_follows_a_document_changed_since_the_kill,
 );
 
 use std::time::Duration;
@@ -223,4 +224,72 @@ fn a_pruned_dataflow_with_a_pending_create_that_landed_leaves_nothing_behind(bac
         state["dataflows"].as_object().is_none_or(|m| m.is_empty()),
         "{state:#}"
     );
+}
+
+/// A chain a kill left without its flow, whose document then moved to
+/// another base connection and dataset: the resumed create does not build
+/// the flow on the source and target connections made for the old
+/// document; those are replaced and deleted.
+fn a_resumed_chain_follows_a_document_changed_since_the_kill(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    base(&world, "billing-db");
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    // As a kill before the flow's create left it.
+    let live = Platform::of(&world);
+    let old_flow = live.flow(&flow.name).id.clone();
+    let old_source = live.sources[0].id.clone();
+    let old_target = live.targets[0].id.clone();
+    let client = world.client();
+    world
+        .runtime
+        .block_on(client.delete_flow(&scope(), &old_flow))
+        .unwrap();
+    edit_record(&world, &flow.key(), |record| {
+        record.set_object(Part::Flow, None);
+        record.applied = None;
+        record.flow_state = None;
+    });
+    flow.connection = "billing-db".into();
+    flow.dataset = "Invoices".into();
+    flow.write(&world);
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout().contains(&format!("+ {}", flow.key())),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply"]).expect_code(0);
+    let live = Platform::of(&world);
+    let now = live.flow(&flow.name);
+    let source = live
+        .sources
+        .iter()
+        .find(|s| s.id == now.source_connection_ids[0])
+        .unwrap();
+    let billing = world.state()["connections"]["azure/prod/billing-db"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        source.base_connection_id, billing,
+        "read through the new base connection"
+    );
+    let target = live
+        .targets
+        .iter()
+        .find(|t| t.id == now.target_connection_ids[0])
+        .unwrap();
+    assert_eq!(
+        target.data.schema.id,
+        "https://ns.adobe.com/acme/schemas/invoices"
+    );
+    assert_ne!(source.id, old_source);
+    assert_ne!(target.id, old_target);
+    assert_one_of_each_and_recorded(&world, &[&flow.name]);
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
