@@ -72,6 +72,15 @@ async fn cell<K: std::hash::Hash + Eq + Clone, V>(
     Arc::clone(cells.lock().await.entry(key.clone()).or_default())
 }
 
+/// What a resumed chain's recorded objects must carry to be kept.
+struct Wanted<'a> {
+    base: &'a str,
+    table: &'a str,
+    columns: &'a [&'a str],
+    dataset: &'a str,
+    schema: &'a str,
+}
+
 fn blocked(message: String) -> ActionError {
     ActionError::Blocked(message)
 }
@@ -275,17 +284,9 @@ impl<F: FlowService + 'static> Engine<F> {
         let doc = &d.doc;
         let scope = Scope::new(&d.org, d.key.sandbox());
         let now = timestamp::now();
-        let earlier = match flows.records.get(&d.key).cloned() {
-            Some(record) if record.flow.is_some() => {
-                Some(self.forget_deleted(flows, &scope, record).await?)
-            }
-            other => other,
-        };
+        let earlier = flows.records.get(&d.key).cloned();
         let resumed = earlier.is_some();
-        let base = match earlier.as_ref().filter(|r| r.source_connection.is_some()) {
-            Some(r) => r.base_connection_id.clone(),
-            None => self.base_id(flows, &scope, &d.connection, made).await?,
-        };
+        let base = self.base_id(flows, &scope, &d.connection, made).await?;
         let dataset = self.dataset(flows, &scope, &doc.target.dataset).await?;
         let schema_id = match (&doc.target.schema, &dataset.schema_id) {
             (Some(pinned), Some(has)) if pinned != has => {
@@ -324,6 +325,20 @@ impl<F: FlowService + 'static> Engine<F> {
         let columns =
             crate::api::select_columns(&doc.source.table, &explored, doc.source.columns.as_deref())
                 .map_err(|missing| blocked(missing.to_string()))?;
+        let earlier = match earlier {
+            Some(record) if record.ids().any(|(part, _)| part != Part::MappingSet) => {
+                let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+                let wanted = Wanted {
+                    base: &base,
+                    table: &doc.source.table,
+                    columns: &names,
+                    dataset: &dataset.id,
+                    schema: &schema_id,
+                };
+                Some(self.recheck(flows, &scope, record, &wanted).await?)
+            }
+            other => other,
+        };
         let mut record = earlier.unwrap_or_else(|| DataflowRecord::new(&d.org, &base, &now));
         record.base_connection_id = base.clone();
         record.data_set_id = Some(dataset.id.clone());
@@ -431,40 +446,75 @@ impl<F: FlowService + 'static> Engine<F> {
         })
     }
 
-    /// A complete chain planned as a create: its flow was not listed
-    /// (deleted outside provision). Each recorded object is read by id, as
-    /// a listing may lag and a read does not: one gone is forgotten, to be
-    /// made again; one still there is kept, so nothing is made twice.
-    async fn forget_deleted(
+    /// A chain resumed (a kill, a lost answer, or its flow deleted outside
+    /// provision): each recorded source connection, target connection and
+    /// flow is read by id, as a listing may lag and a read does not. One
+    /// gone is forgotten, to be made again; one made for what the document
+    /// said before (another base connection, table, columns, dataset or
+    /// schema) is retired, to be deleted once the new chain exists, and the
+    /// flow over it with it; the rest is kept, so nothing is made twice.
+    async fn recheck(
         &self,
         flows: &Flows,
         scope: &Scope,
         mut record: DataflowRecord,
+        wanted: &Wanted<'_>,
     ) -> Result<DataflowRecord, ActionError> {
         let permits = &flows.permits;
-        for part in [Part::Flow, Part::SourceConnection, Part::TargetConnection] {
-            let Some(id) = record.object(part).map(|o| o.id.clone()) else {
-                continue;
-            };
-            let read = match part {
-                Part::Flow => self
-                    .call(permits, self.api.get_flow(scope, &id))
-                    .await
-                    .map(drop),
-                Part::SourceConnection => self
-                    .call(permits, self.api.get_source_connection(scope, &id))
-                    .await
-                    .map(drop),
-                Part::TargetConnection => self
-                    .call(permits, self.api.get_target_connection(scope, &id))
-                    .await
-                    .map(drop),
-                Part::MappingSet => Ok(()),
-            };
-            match read {
-                Ok(()) => {}
-                Err(ApiError::NotFound { .. }) => record.set_object(part, None),
+        let mut stale = Vec::new();
+        if let Some(id) = record.source_connection.as_ref().map(|o| o.id.clone()) {
+            match self
+                .call(permits, self.api.get_source_connection(scope, &id))
+                .await
+            {
+                Ok(read) => {
+                    let columns: Vec<&str> = read
+                        .params
+                        .columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    // A read that leaves out the base connection or the
+                    // columns says nothing against them.
+                    let other_base = !read.base_connection_id.is_empty()
+                        && read.base_connection_id != wanted.base;
+                    let other_columns = !columns.is_empty() && columns != wanted.columns;
+                    if other_base || other_columns || read.params.table_name != wanted.table {
+                        stale.push(Part::SourceConnection);
+                    }
+                }
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::SourceConnection, None),
                 Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(id) = record.target_connection.as_ref().map(|o| o.id.clone()) {
+            match self
+                .call(permits, self.api.get_target_connection(scope, &id))
+                .await
+            {
+                Ok(read) => {
+                    if read.params.data_set_id != wanted.dataset
+                        || read.data.schema.id != wanted.schema
+                    {
+                        stale.push(Part::TargetConnection);
+                    }
+                }
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::TargetConnection, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(id) = record.flow.as_ref().map(|o| o.id.clone()) {
+            match self.call(permits, self.api.get_flow(scope, &id)).await {
+                Ok(_) if !stale.is_empty() => stale.push(Part::Flow),
+                Ok(_) => {}
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::Flow, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        for part in stale {
+            if let Some(old) = record.object(part).cloned() {
+                record.retired.push(Retired { part, id: old.id });
+                record.set_object(part, None);
             }
         }
         Ok(record)
