@@ -6,6 +6,7 @@
 on_both_backends!(
     a_lost_state_adopts_every_object_of_a_dataflow_and_sends_nothing,
     a_mapping_set_left_by_a_pruned_dataflow_is_adopted_with_the_new_mapping,
+    an_adopted_flow_is_brought_to_its_document,
 );
 
 use provision::emulator::EmulatorConfig;
@@ -96,4 +97,34 @@ fn a_mapping_set_left_by_a_pruned_dataflow_is_adopted_with_the_new_mapping(backe
     );
     assert_one_of_each_and_recorded(&world, &[&flow.name]);
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// State lost, then the document changed: the flow found by name is
+/// adopted and patched to the document (as an adopted connection is
+/// updated in the same run), so state's "applied" is what the platform has.
+fn an_adopted_flow_is_brought_to_its_document(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let id = Platform::of(&world).flow(&flow.name).id.clone();
+    world.lose_state();
+    flow.description = Some("described after the loss".into());
+    flow.interval = Some(3);
+    flow.enabled = false;
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let live = Platform::of(&world);
+    let now = live.flow(&flow.name);
+    assert_eq!(now.id, id, "adopted, not made again");
+    assert_eq!(now.description.as_deref(), Some("described after the loss"));
+    assert_eq!(now.schedule_params.interval.as_deref(), Some("3"));
+    assert_eq!(now.state, "disabled");
+    assert_one_of_each_and_recorded(&world, &[&flow.name]);
+    world
+        .run(&["plan", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
 }
