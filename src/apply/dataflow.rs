@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::chain::{Body, Chain, Inventory, Permits};
 use super::{ActionError, Done, Engine};
-use crate::api::dataflow::FlowAction;
+use crate::api::dataflow::{FlowAction, FlowItem};
 use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
 use crate::api::ingestion_patches as patches;
@@ -70,6 +70,39 @@ async fn cell<K: std::hash::Hash + Eq + Clone, V>(
     key: &K,
 ) -> Arc<OnceCell<V>> {
     Arc::clone(cells.lock().await.entry(key.clone()).or_default())
+}
+
+/// The `PATCH` operations that bring `flow` as read to the document's
+/// name, description, schedule (first run at `start`) and, with `delta`,
+/// delta column; empty when they match.
+fn flow_field_ops(
+    flow: &FlowItem,
+    d: &DesiredDataflow,
+    start: i64,
+    delta: bool,
+) -> Result<Vec<PatchOp>, ActionError> {
+    let doc = &d.doc;
+    let mut ops = Vec::new();
+    if flow.name != d.key.name() {
+        ops.push(PatchOp::replace("/name", serde_json::json!(d.key.name())));
+    }
+    ops.extend(patches::description_ops(
+        flow.description.as_deref(),
+        doc.description.as_deref(),
+    ));
+    let wanted = bodies::schedule_params(&ScheduleInputs {
+        start,
+        frequency: doc.schedule.frequency,
+        interval: doc.schedule.interval,
+        backfill: doc.backfill(),
+    });
+    ops.extend(patches::schedule_ops(&flow.schedule_params, &wanted));
+    if delta {
+        ops.extend(
+            patches::delta_ops(flow, doc.delta.as_ref()).map_err(|e| blocked(e.to_string()))?,
+        );
+    }
+    Ok(ops)
 }
 
 /// What a resumed chain's recorded objects must carry to be kept.
@@ -421,12 +454,15 @@ impl<F: FlowService + 'static> Engine<F> {
             schedule,
         });
         let flow = self.ensure(permits, &chain, Body::Flow(flow_body)).await?;
-        let (etag, state) = self.set_enabled(flows, &scope, &flow, doc.enabled).await?;
+        let (etag, state, start) = self
+            .finish_flow(flows, &scope, &flow, d, &mapping_ref)
+            .await?;
         let done_flow = object(&flow.id, &etag);
         chain
             .commit(self, |r| {
                 r.set_object(Part::Flow, Some(done_flow));
                 r.flow_state = Some(state);
+                r.start_time = Some(start);
                 r.mapping_version = Some(version.to_string());
                 r.applied = Some(doc.clone());
                 r.fingerprint = d.fingerprint.clone();
@@ -557,31 +593,65 @@ impl<F: FlowService + 'static> Engine<F> {
         Ok(version)
     }
 
-    /// Enables or disables a flow when it is not so already (an adopted
-    /// flow may be either, so it is read); its etag and state after.
-    async fn set_enabled(
+    /// Brings the chain's flow, as read, to the document: one `PATCH`
+    /// (under `If-Match`, read again once when it moved) for whatever
+    /// differs (an adopted flow may differ in anything, a flow just made in
+    /// nothing), then `ENABLE`/`DISABLE` when its state differs. Its etag,
+    /// state and start after.
+    async fn finish_flow(
         &self,
         flows: &Flows,
         scope: &Scope,
         flow: &ObjectRef,
-        enabled: bool,
-    ) -> Result<(String, String), ActionError> {
-        let wanted = if enabled { "enabled" } else { "disabled" };
-        let read = self
-            .call(&flows.permits, self.api.get_flow(scope, &flow.id))
-            .await?;
-        if read.state.eq_ignore_ascii_case(wanted) {
-            return Ok((read.etag, wanted.to_owned()));
+        d: &DesiredDataflow,
+        mapping: &MappingSetRef,
+    ) -> Result<(String, String, i64), ActionError> {
+        let permits = &flows.permits;
+        let mut attempt = 0;
+        let (etag, state, start) = loop {
+            let read = self
+                .call(permits, self.api.get_flow(scope, &flow.id))
+                .await?;
+            let start = d
+                .doc
+                .schedule
+                .start
+                .as_deref()
+                .and_then(dataflow_start)
+                .unwrap_or(read.schedule_params.start_time);
+            let mut ops = flow_field_ops(&read, d, start, true)?;
+            ops.extend(patches::mapping_ops(&read, mapping).map_err(|e| blocked(e.to_string()))?);
+            if ops.is_empty() {
+                break (read.etag, read.state, start);
+            }
+            match self
+                .call(
+                    permits,
+                    self.api.patch_flow(scope, &read.id, &read.etag, &ops),
+                )
+                .await
+            {
+                Ok(done) => break (done.etag, read.state, start),
+                Err(ApiError::EtagMismatch { .. }) if attempt == 0 => attempt += 1,
+                Err(ApiError::EtagMismatch { .. }) => {
+                    return Err(ActionError::KeptChanging(d.key.to_string()));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
+        let wanted = if d.doc.enabled { "enabled" } else { "disabled" };
+        if state.eq_ignore_ascii_case(wanted) {
+            return Ok((etag, wanted.to_owned(), start));
         }
-        let op = if enabled {
+        let op = if d.doc.enabled {
             FlowAction::Enable
         } else {
             FlowAction::Disable
         };
         let done = self
-            .call(&flows.permits, self.api.flow_action(scope, &flow.id, op))
+            .call(permits, self.api.flow_action(scope, &flow.id, op))
             .await?;
-        Ok((done.etag, wanted.to_owned()))
+        Ok((done.etag, wanted.to_owned(), start))
     }
 
     /// Deletes a replaced chain's objects, flow first, each forgotten as
@@ -675,13 +745,6 @@ impl<F: FlowService + 'static> Engine<F> {
                 };
                 let mut ops: Vec<PatchOp> = Vec::new();
                 if updates.flow {
-                    if flow.name != d.key.name() {
-                        ops.push(PatchOp::replace("/name", serde_json::json!(d.key.name())));
-                    }
-                    ops.extend(patches::description_ops(
-                        flow.description.as_deref(),
-                        doc.description.as_deref(),
-                    ));
                     let start = doc
                         .schedule
                         .start
@@ -689,21 +752,9 @@ impl<F: FlowService + 'static> Engine<F> {
                         .and_then(dataflow_start)
                         .or(record.start_time)
                         .unwrap_or(flow.schedule_params.start_time);
-                    let wanted = bodies::schedule_params(&ScheduleInputs {
-                        start,
-                        frequency: doc.schedule.frequency,
-                        interval: doc.schedule.interval,
-                        backfill: doc.backfill(),
-                    });
-                    ops.extend(patches::schedule_ops(&flow.schedule_params, &wanted));
                     let delta_changed =
                         record.applied.as_ref().is_none_or(|a| a.delta != doc.delta);
-                    if delta_changed {
-                        ops.extend(
-                            patches::delta_ops(&flow, doc.delta.as_ref())
-                                .map_err(|e| blocked(e.to_string()))?,
-                        );
-                    }
+                    ops.extend(flow_field_ops(&flow, d, start, delta_changed)?);
                 }
                 if updates.mapping {
                     let mapping_id = record
