@@ -213,19 +213,9 @@ impl<F: FlowService + 'static> Engine<F> {
             if let Some(since) = pending_since.as_deref() {
                 // The earlier create may still land: look until its settle
                 // window has passed since it started, then create.
-                let waited = crate::plan::parse_timestamp(since)
-                    .map(|started| started + self.settle.as_secs())
-                    .unwrap_or(0);
-                let now = crate::plan::parse_timestamp(&timestamp::now()).unwrap_or(0);
-                if waited > now
-                    && let Some(found) = self
-                        .settle_lookup(
-                            permits,
-                            chain,
-                            part,
-                            std::time::Duration::from_secs(waited - now),
-                        )
-                        .await?
+                let left = self.window_left(since);
+                if !left.is_zero()
+                    && let Some(found) = self.settle_lookup(permits, chain, part, left).await?
                 {
                     return Ok(found);
                 }
@@ -297,6 +287,39 @@ impl<F: FlowService + 'static> Engine<F> {
         };
         self.record_part(chain, part, object.clone()).await?;
         Ok(object)
+    }
+
+    /// What is left of the settle window of a create started at `since`.
+    fn window_left(&self, since: &str) -> std::time::Duration {
+        let until = crate::plan::parse_timestamp(since)
+            .map(|started| started + self.settle.as_secs())
+            .unwrap_or(0);
+        let now = crate::plan::parse_timestamp(&timestamp::now()).unwrap_or(0);
+        std::time::Duration::from_secs(until.saturating_sub(now))
+    }
+
+    /// Before a chain is deleted: each pending create but a mapping set's
+    /// (which stays anyway) is looked up by name, over what is left of its
+    /// settle window, and recorded when found, so the delete takes it too
+    /// instead of leaving it on the platform untracked.
+    pub(crate) async fn record_landed(
+        &self,
+        permits: &Permits,
+        chain: &Chain,
+    ) -> Result<(), ActionError> {
+        let pending = chain.snapshot().await.pending;
+        for (part, since) in pending {
+            if part == Part::MappingSet {
+                continue;
+            }
+            let left = self.window_left(&since);
+            if left.is_zero() {
+                self.adopt_namesake(permits, chain, part).await?;
+            } else {
+                self.settle_lookup(permits, chain, part, left).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn record_part(

@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::chain::{Body, Chain, Inventory, Permits};
 use super::{ActionError, Done, Engine};
-use crate::api::dataflow::FlowAction;
+use crate::api::dataflow::{FlowAction, FlowItem};
 use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
 use crate::api::ingestion_patches as patches;
@@ -72,6 +72,48 @@ async fn cell<K: std::hash::Hash + Eq + Clone, V>(
     Arc::clone(cells.lock().await.entry(key.clone()).or_default())
 }
 
+/// The `PATCH` operations that bring `flow` as read to the document's
+/// name, description, schedule (first run at `start`) and, with `delta`,
+/// delta column; empty when they match.
+fn flow_field_ops(
+    flow: &FlowItem,
+    d: &DesiredDataflow,
+    start: i64,
+    delta: bool,
+) -> Result<Vec<PatchOp>, ActionError> {
+    let doc = &d.doc;
+    let mut ops = Vec::new();
+    if flow.name != d.key.name() {
+        ops.push(PatchOp::replace("/name", serde_json::json!(d.key.name())));
+    }
+    ops.extend(patches::description_ops(
+        flow.description.as_deref(),
+        doc.description.as_deref(),
+    ));
+    let wanted = bodies::schedule_params(&ScheduleInputs {
+        start,
+        frequency: doc.schedule.frequency,
+        interval: doc.schedule.interval,
+        backfill: doc.backfill(),
+    });
+    ops.extend(patches::schedule_ops(&flow.schedule_params, &wanted));
+    if delta {
+        ops.extend(
+            patches::delta_ops(flow, doc.delta.as_ref()).map_err(|e| blocked(e.to_string()))?,
+        );
+    }
+    Ok(ops)
+}
+
+/// What a resumed chain's recorded objects must carry to be kept.
+struct Wanted<'a> {
+    base: &'a str,
+    table: &'a str,
+    columns: &'a [&'a str],
+    dataset: &'a str,
+    schema: &'a str,
+}
+
 fn blocked(message: String) -> ActionError {
     ActionError::Blocked(message)
 }
@@ -94,7 +136,7 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let work = async {
             match action.action {
-                DataflowStep::Create => self.create_chain(flows, action, base, false).await,
+                DataflowStep::Create => self.create_chain(flows, action, base).await,
                 DataflowStep::Update => self.update_chain(flows, action).await,
                 DataflowStep::Replace => self.replace_chain(flows, action, base).await,
                 DataflowStep::Delete => self.delete_chain(flows, action).await,
@@ -264,14 +306,12 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// Creates what the chain lacks (all of it for a new dataflow), then
-    /// deletes a replaced chain's leftovers. `new_mapping`: the recorded
-    /// mapping set gets the document's mapping as a new version.
+    /// deletes a replaced chain's leftovers.
     async fn create_chain(
         &self,
         flows: &Flows,
         action: &DataflowAction,
         made: Option<String>,
-        new_mapping: bool,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
         let doc = &d.doc;
@@ -279,10 +319,7 @@ impl<F: FlowService + 'static> Engine<F> {
         let now = timestamp::now();
         let earlier = flows.records.get(&d.key).cloned();
         let resumed = earlier.is_some();
-        let base = match earlier.as_ref().filter(|r| r.source_connection.is_some()) {
-            Some(r) => r.base_connection_id.clone(),
-            None => self.base_id(flows, &scope, &d.connection, made).await?,
-        };
+        let base = self.base_id(flows, &scope, &d.connection, made).await?;
         let dataset = self.dataset(flows, &scope, &doc.target.dataset).await?;
         let schema_id = match (&doc.target.schema, &dataset.schema_id) {
             (Some(pinned), Some(has)) if pinned != has => {
@@ -321,6 +358,20 @@ impl<F: FlowService + 'static> Engine<F> {
         let columns =
             crate::api::select_columns(&doc.source.table, &explored, doc.source.columns.as_deref())
                 .map_err(|missing| blocked(missing.to_string()))?;
+        let earlier = match earlier {
+            Some(record) if record.ids().any(|(part, _)| part != Part::MappingSet) => {
+                let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+                let wanted = Wanted {
+                    base: &base,
+                    table: &doc.source.table,
+                    columns: &names,
+                    dataset: &dataset.id,
+                    schema: &schema_id,
+                };
+                Some(self.recheck(flows, &scope, record, &wanted).await?)
+            }
+            other => other,
+        };
         let mut record = earlier.unwrap_or_else(|| DataflowRecord::new(&d.org, &base, &now));
         record.base_connection_id = base.clone();
         record.data_set_id = Some(dataset.id.clone());
@@ -380,12 +431,7 @@ impl<F: FlowService + 'static> Engine<F> {
             self.ensure(permits, &chain, Body::Mapping(mapping_body.clone())),
         )?;
         let version = self
-            .mapping_version(
-                flows,
-                &chain,
-                &mapping,
-                new_mapping.then_some(&mapping_body),
-            )
+            .mapping_version(flows, &chain, &mapping, &mapping_body)
             .await?;
         let schedule = ScheduleInputs {
             start,
@@ -408,12 +454,15 @@ impl<F: FlowService + 'static> Engine<F> {
             schedule,
         });
         let flow = self.ensure(permits, &chain, Body::Flow(flow_body)).await?;
-        let (etag, state) = self.set_enabled(flows, &scope, &flow, doc.enabled).await?;
+        let (etag, state, start) = self
+            .finish_flow(flows, &scope, &flow, d, &mapping_ref)
+            .await?;
         let done_flow = object(&flow.id, &etag);
         chain
             .commit(self, |r| {
                 r.set_object(Part::Flow, Some(done_flow));
                 r.flow_state = Some(state);
+                r.start_time = Some(start);
                 r.mapping_version = Some(version.to_string());
                 r.applied = Some(doc.clone());
                 r.fingerprint = d.fingerprint.clone();
@@ -433,61 +482,176 @@ impl<F: FlowService + 'static> Engine<F> {
         })
     }
 
-    /// The mapping set's version the flow uses: a new one when `put` says
-    /// so, the created one's, or the current one of an adopted set.
+    /// A chain resumed (a kill, a lost answer, or its flow deleted outside
+    /// provision): each recorded source connection, target connection and
+    /// flow is read by id, as a listing may lag and a read does not. One
+    /// gone is forgotten, to be made again; one made for what the document
+    /// said before (another base connection, table, columns, dataset or
+    /// schema) is retired, to be deleted once the new chain exists, and the
+    /// flow over it with it; the rest is kept, so nothing is made twice.
+    async fn recheck(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+        mut record: DataflowRecord,
+        wanted: &Wanted<'_>,
+    ) -> Result<DataflowRecord, ActionError> {
+        let permits = &flows.permits;
+        let mut stale = Vec::new();
+        if let Some(id) = record.source_connection.as_ref().map(|o| o.id.clone()) {
+            match self
+                .call(permits, self.api.get_source_connection(scope, &id))
+                .await
+            {
+                Ok(read) => {
+                    let columns: Vec<&str> = read
+                        .params
+                        .columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    // A read that leaves out the base connection or the
+                    // columns says nothing against them.
+                    let other_base = !read.base_connection_id.is_empty()
+                        && read.base_connection_id != wanted.base;
+                    let other_columns = !columns.is_empty() && columns != wanted.columns;
+                    if other_base || other_columns || read.params.table_name != wanted.table {
+                        stale.push(Part::SourceConnection);
+                    }
+                }
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::SourceConnection, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(id) = record.target_connection.as_ref().map(|o| o.id.clone()) {
+            match self
+                .call(permits, self.api.get_target_connection(scope, &id))
+                .await
+            {
+                Ok(read) => {
+                    if read.params.data_set_id != wanted.dataset
+                        || read.data.schema.id != wanted.schema
+                    {
+                        stale.push(Part::TargetConnection);
+                    }
+                }
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::TargetConnection, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(id) = record.flow.as_ref().map(|o| o.id.clone()) {
+            match self.call(permits, self.api.get_flow(scope, &id)).await {
+                Ok(_) if !stale.is_empty() => stale.push(Part::Flow),
+                Ok(_) => {}
+                Err(ApiError::NotFound { .. }) => record.set_object(Part::Flow, None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        for part in stale {
+            if let Some(old) = record.object(part).cloned() {
+                record.retired.push(Retired { part, id: old.id });
+                record.set_object(part, None);
+            }
+        }
+        Ok(record)
+    }
+
+    /// The mapping set's version the flow uses: its current one when it
+    /// holds the document's mapping (a set just created, or adopted, or the
+    /// one a replace keeps), else a new version with it. The set is read
+    /// every time: an adopted one may be a pruned dataflow's, and a resumed
+    /// chain's document may have changed since its set was made.
     async fn mapping_version(
         &self,
         flows: &Flows,
         chain: &Chain,
         mapping: &ObjectRef,
-        put: Option<&crate::api::ingestion::CreateMappingSet>,
+        wanted: &crate::api::ingestion::CreateMappingSet,
     ) -> Result<i64, ActionError> {
-        if let Some(body) = put {
-            let made = self
-                .call(
-                    &flows.permits,
-                    self.api.update_mapping_set(&chain.scope, &mapping.id, body),
-                )
-                .await?;
-            let version = made.version;
-            chain
-                .commit(self, |r| r.mapping_version = Some(version.to_string()))
-                .await
-                .map_err(ActionError::State)?;
-            return Ok(version);
-        }
-        let recorded = chain.snapshot().await.mapping_version;
-        if let Some(version) = recorded.and_then(|v| v.parse().ok()) {
-            return Ok(version);
-        }
         let read = self
             .call(
                 &flows.permits,
                 self.api.get_mapping_set(&chain.scope, &mapping.id, None),
             )
             .await?;
-        Ok(read.version)
+        if read.mappings == wanted.mappings && read.schema_id == wanted.output_schema.schema_ref.id
+        {
+            return Ok(read.version);
+        }
+        let made = self
+            .call(
+                &flows.permits,
+                self.api
+                    .update_mapping_set(&chain.scope, &mapping.id, wanted),
+            )
+            .await?;
+        let version = made.version;
+        chain
+            .commit(self, |r| r.mapping_version = Some(version.to_string()))
+            .await
+            .map_err(ActionError::State)?;
+        Ok(version)
     }
 
-    /// Enables or disables a flow when it is not so already; its etag and
-    /// state after.
-    async fn set_enabled(
+    /// Brings the chain's flow, as read, to the document: one `PATCH`
+    /// (under `If-Match`, read again once when it moved) for whatever
+    /// differs (an adopted flow may differ in anything, a flow just made in
+    /// nothing), then `ENABLE`/`DISABLE` when its state differs. Its etag,
+    /// state and start after.
+    async fn finish_flow(
         &self,
         flows: &Flows,
         scope: &Scope,
         flow: &ObjectRef,
-        enabled: bool,
-    ) -> Result<(String, String), ActionError> {
-        if enabled {
-            return Ok((flow.etag.clone(), "enabled".to_owned()));
+        d: &DesiredDataflow,
+        mapping: &MappingSetRef,
+    ) -> Result<(String, String, i64), ActionError> {
+        let permits = &flows.permits;
+        let mut attempt = 0;
+        let (etag, state, start) = loop {
+            let read = self
+                .call(permits, self.api.get_flow(scope, &flow.id))
+                .await?;
+            let start = d
+                .doc
+                .schedule
+                .start
+                .as_deref()
+                .and_then(dataflow_start)
+                .unwrap_or(read.schedule_params.start_time);
+            let mut ops = flow_field_ops(&read, d, start, true)?;
+            ops.extend(patches::mapping_ops(&read, mapping).map_err(|e| blocked(e.to_string()))?);
+            if ops.is_empty() {
+                break (read.etag, read.state, start);
+            }
+            match self
+                .call(
+                    permits,
+                    self.api.patch_flow(scope, &read.id, &read.etag, &ops),
+                )
+                .await
+            {
+                Ok(done) => break (done.etag, read.state, start),
+                Err(ApiError::EtagMismatch { .. }) if attempt == 0 => attempt += 1,
+                Err(ApiError::EtagMismatch { .. }) => {
+                    return Err(ActionError::KeptChanging(d.key.to_string()));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
+        let wanted = if d.doc.enabled { "enabled" } else { "disabled" };
+        if state.eq_ignore_ascii_case(wanted) {
+            return Ok((etag, wanted.to_owned(), start));
         }
+        let op = if d.doc.enabled {
+            FlowAction::Enable
+        } else {
+            FlowAction::Disable
+        };
         let done = self
-            .call(
-                &flows.permits,
-                self.api.flow_action(scope, &flow.id, FlowAction::Disable),
-            )
+            .call(permits, self.api.flow_action(scope, &flow.id, op))
             .await?;
-        Ok((done.etag, "disabled".to_owned()))
+        Ok((done.etag, wanted.to_owned(), start))
     }
 
     /// Deletes a replaced chain's objects, flow first, each forgotten as
@@ -581,13 +745,6 @@ impl<F: FlowService + 'static> Engine<F> {
                 };
                 let mut ops: Vec<PatchOp> = Vec::new();
                 if updates.flow {
-                    if flow.name != d.key.name() {
-                        ops.push(PatchOp::replace("/name", serde_json::json!(d.key.name())));
-                    }
-                    ops.extend(patches::description_ops(
-                        flow.description.as_deref(),
-                        doc.description.as_deref(),
-                    ));
                     let start = doc
                         .schedule
                         .start
@@ -595,21 +752,9 @@ impl<F: FlowService + 'static> Engine<F> {
                         .and_then(dataflow_start)
                         .or(record.start_time)
                         .unwrap_or(flow.schedule_params.start_time);
-                    let wanted = bodies::schedule_params(&ScheduleInputs {
-                        start,
-                        frequency: doc.schedule.frequency,
-                        interval: doc.schedule.interval,
-                        backfill: doc.backfill(),
-                    });
-                    ops.extend(patches::schedule_ops(&flow.schedule_params, &wanted));
                     let delta_changed =
                         record.applied.as_ref().is_none_or(|a| a.delta != doc.delta);
-                    if delta_changed {
-                        ops.extend(
-                            patches::delta_ops(&flow, doc.delta.as_ref())
-                                .map_err(|e| blocked(e.to_string()))?,
-                        );
-                    }
+                    ops.extend(flow_field_ops(&flow, d, start, delta_changed)?);
                 }
                 if updates.mapping {
                     let mapping_id = record
@@ -705,6 +850,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 id: flow_id.clone(),
                 reason,
             })?;
+        self.delete_retired(flows, &chain).await?;
         Ok(Done::Updated(flow_id))
     }
 
@@ -788,7 +934,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 .await
                 .map_err(ActionError::State)?;
         }
-        self.create_chain(&resumed, &retargeted, base, true).await
+        self.create_chain(&resumed, &retargeted, base).await
     }
 
     /// Deletes the flow, then its source and target connections, and
@@ -803,6 +949,20 @@ impl<F: FlowService + 'static> Engine<F> {
                 ActionError::Internal(format!("`{}` is not in state", action.key))
             })?;
         let scope = Scope::new(&record.org, action.key.sandbox());
+        let record = if record.pending.is_empty() {
+            record
+        } else {
+            let pending = Chain {
+                key: action.key.clone(),
+                scope: scope.clone(),
+                record: Mutex::new(record),
+                excluded: flows.excluded.clone(),
+                lookup: true,
+                inventory: Arc::default(),
+            };
+            self.record_landed(&flows.permits, &pending).await?;
+            pending.snapshot().await
+        };
         let flow_id = record
             .flow
             .as_ref()

@@ -140,6 +140,13 @@ pub(crate) fn diff(
         let action = match state.dataflows.get(&d.key) {
             None => create(d, vec!["not in state".to_owned()]),
             Some(record) if !record.is_complete() => create(d, vec![resume_reason(record)]),
+            // Every object recorded but not the step's end (the flow's
+            // state, the document as applied): the run was killed right
+            // after the flow's create; the rest of the step is still due.
+            Some(record) if record.flow_state.is_none() && record.applied.is_none() => create(
+                d,
+                vec!["a create was interrupted after its flow was made: the rest of the step (mapping version, enabled state) is finished".to_owned()],
+            ),
             Some(record) => recorded(d, record, read, options)?,
         };
         actions.push(action);
@@ -230,7 +237,7 @@ fn recorded(
         ));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
-    let compared = dataflow_fields::compare(d, record, live);
+    let mut compared = dataflow_fields::compare(d, record, live);
     let forced = options.replace.contains(&d.key);
     if let Some(start) = compared.past_start(record, options.now)
         && !forced
@@ -274,7 +281,16 @@ fn recorded(
             notes,
         });
     }
-    let step = if compared.changes.is_empty() {
+    if !record.retired.is_empty() {
+        // A run killed between a replace's new chain and the old one's
+        // deletes: the next run finishes them.
+        compared.updates.retired = true;
+        compared.reasons.push(format!(
+            "a replace was interrupted: {} object(s) of the old chain are still to delete",
+            record.retired.len()
+        ));
+    }
+    let step = if compared.changes.is_empty() && !compared.updates.retired {
         DataflowStep::Unchanged
     } else {
         DataflowStep::Update

@@ -27,6 +27,10 @@ pub(crate) struct Updates {
     /// Only state changes (`protect`, or recording an imported chain).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
+    /// Delete what an interrupted replace left of the old chain (its
+    /// flow, source and target connections, recorded as retired).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 impl Updates {
@@ -119,7 +123,7 @@ pub(crate) fn compare(
         }
     }
     if let Some(flow) = live {
-        against_platform(&mut c, flow, want, record, &d.key.name().to_owned());
+        against_platform(&mut c, flow, want, record, d.key.name());
     }
     if record.protect != want.protect {
         c.change(

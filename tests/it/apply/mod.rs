@@ -4,6 +4,7 @@
 
 mod changes;
 mod confirm;
+mod dataflows;
 pub mod interrupt;
 mod pending;
 mod recovery;
