@@ -191,9 +191,9 @@ impl<F: FlowService + 'static> Engine<F> {
         }
         let pending_since = record.pending.get(&part).cloned();
         let name = chain.key.name();
-        // Mapping sets are never deleted and not listed with the rest: a
-        // namesake left by a deleted dataflow of the same name is adopted.
-        let live = chain.lookup || pending_since.is_some() || part == Part::MappingSet;
+        // Mapping sets are never deleted: the inventory lists them too, so
+        // a namesake left by a deleted dataflow of the same name is adopted.
+        let live = chain.lookup || pending_since.is_some();
         if !live {
             let mut listed = chain.inventory.namesakes(part, name, &chain.excluded);
             match listed.len() {

@@ -199,20 +199,23 @@ impl<F: FlowService + 'static> Engine<F> {
         }
     }
 
-    /// The scope's source connections, target connections and flows,
-    /// listed once per run.
+    /// The scope's source connections, target connections, flows (of the
+    /// table-source flow spec: others may not read as dataflows) and
+    /// mapping sets, listed once per run.
     async fn inventory(&self, flows: &Flows, scope: &Scope) -> Result<Arc<Inventory>, ActionError> {
+        let spec = self.flow_spec(flows, scope).await?;
         let cell = cell(&flows.inventories, scope).await;
         let inventory = cell
             .get_or_try_init(|| async {
                 let permits = &flows.permits;
                 let postgres = ListQuery::new().eq("connectionSpec.id", POSTGRES_SPEC_ID);
                 let lake = ListQuery::new().eq("connectionSpec.id", DATA_LAKE_SPEC_ID);
-                let all = ListQuery::new();
-                let (sources, targets, listed) = tokio::try_join!(
+                let spec_flows = ListQuery::new().eq("flowSpec.id", &spec.id);
+                let (sources, targets, listed, sets) = tokio::try_join!(
                     self.call(permits, self.api.list_source_connections(scope, &postgres)),
                     self.call(permits, self.api.list_target_connections(scope, &lake)),
-                    self.call(permits, self.api.list_flows(scope, &all)),
+                    self.call(permits, self.api.list_flows(scope, &spec_flows)),
+                    self.call(permits, self.api.list_mapping_sets(scope)),
                 )?;
                 let mut inventory = Inventory::default();
                 let mut add = |part: Part, name: String, id: String, etag: String| {
@@ -230,6 +233,9 @@ impl<F: FlowService + 'static> Engine<F> {
                 }
                 for i in listed.into_iter().filter(|i| i.is_live()) {
                     add(Part::Flow, i.name, i.id, i.etag);
+                }
+                for set in sets {
+                    add(Part::MappingSet, set.name, set.id, String::new());
                 }
                 Ok::<_, ApiError>(Arc::new(inventory))
             })
