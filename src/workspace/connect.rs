@@ -185,6 +185,23 @@ impl Connected {
                 }
             }
         }
+        // A listing may lag behind a create: a recorded flow it misses is
+        // read by id before the plan calls it deleted outside provision.
+        for (key, record) in &state.dataflows {
+            let Some(flow) = record.flow.as_ref().filter(|f| !read.flows.contains_key(&f.id)) else {
+                continue;
+            };
+            let scope = Scope::new(&record.org, key.sandbox());
+            match self.api.get_flow(&scope, &flow.id).await {
+                Ok(found) if found.is_live() => {
+                    read.flows.insert(found.id.clone(), found);
+                }
+                Ok(_) | Err(crate::api::ApiError::NotFound { .. }) => {}
+                Err(err) => {
+                    return Err(super::api_error(format!("cannot read flow `{}`", flow.id))(err));
+                }
+            }
+        }
         read.scopes = scopes;
         Ok(Some(read))
     }
@@ -216,7 +233,34 @@ impl Connected {
             )))?;
             view.insert(scope, items);
         }
+        self.confirm_missing(state, &mut view).await?;
         Ok(view)
+    }
+
+    /// A listing may lag behind a create: a recorded connection missing
+    /// from its scope's listing is read by id before the plan calls it
+    /// deleted outside provision (and would create it again).
+    async fn confirm_missing(&self, state: &State, view: &mut RemoteView) -> Result<(), Error> {
+        for (key, record) in &state.connections {
+            let scope = Scope::new(&record.org, &key.sandbox);
+            let Some(items) = view.get_mut(&scope) else {
+                continue;
+            };
+            if items.iter().any(|item| item.id == record.id) {
+                continue;
+            }
+            match self.api.get(&scope, &record.id).await {
+                Ok(item) if item.is_live() => items.push(item),
+                Ok(_) | Err(crate::api::ApiError::NotFound { .. }) => {}
+                Err(err) => {
+                    return Err(super::api_error(format!(
+                        "cannot read connection `{}` in sandbox `{}`",
+                        record.id, scope.sandbox
+                    ))(err));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

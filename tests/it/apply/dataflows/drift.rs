@@ -8,6 +8,29 @@ on_both_backends!(
     a_flow_deleted_outside_is_created_again,
 );
 
+/// A listing that lags behind the creates does not make a flow or its base
+/// connection, just created, look deleted (and be created again): the plan
+/// reads a recorded object it misses by id.
+#[test]
+fn a_lagging_listing_is_not_taken_for_a_deleted_flow_or_connection() {
+    let Some(world) = world(
+        Backend::File,
+        EmulatorConfig {
+            list_lag: std::time::Duration::from_secs(600),
+            ..EmulatorConfig::default()
+        },
+    ) else {
+        return;
+    };
+    base(&world, "orders-db");
+    Flow::new("orders-to-lake", "orders-db").write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let plan = world
+        .run(&["plan", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
+    assert!(plan.stdout().contains("No changes"), "{}", plan.stdout());
+}
+
 use provision::api::FlowService;
 use provision::api::dataflow::FlowAction;
 use provision::api::wire::PatchOp;
