@@ -32,7 +32,13 @@ fn state_commands_say_what_keys_look_like_and_where_the_emulator_state_is() {
     assert_eq!(list.stdout(), "");
     insta::assert_snapshot!("list_hint", list.stderr());
     let listed = run(&["state", "list", "--emulator"]).expect_code(0);
-    assert_eq!(listed.stdout().lines().count(), 5, "{}", listed.stdout());
+    // The five example connections and the example dataflow.
+    assert_eq!(listed.stdout().lines().count(), 6, "{}", listed.stdout());
+    assert!(
+        listed.stdout().contains("dataflow/azure/prod/orders-to-lake\t"),
+        "{}",
+        listed.stdout()
+    );
     assert_eq!(listed.stderr(), "");
 
     let show = run(&["state", "show", "orders-db", "--emulator"]).expect_code(1);
