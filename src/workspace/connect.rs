@@ -188,7 +188,11 @@ impl Connected {
         // A listing may lag behind a create: a recorded flow it misses is
         // read by id before the plan calls it deleted outside provision.
         for (key, record) in &state.dataflows {
-            let Some(flow) = record.flow.as_ref().filter(|f| !read.flows.contains_key(&f.id)) else {
+            let Some(flow) = record
+                .flow
+                .as_ref()
+                .filter(|f| !read.flows.contains_key(&f.id))
+            else {
                 continue;
             };
             let scope = Scope::new(&record.org, key.sandbox());
@@ -198,7 +202,9 @@ impl Connected {
                 }
                 Ok(_) | Err(crate::api::ApiError::NotFound { .. }) => {}
                 Err(err) => {
-                    return Err(super::api_error(format!("cannot read flow `{}`", flow.id))(err));
+                    return Err(super::api_error(format!("cannot read flow `{}`", flow.id))(
+                        err,
+                    ));
                 }
             }
         }

@@ -35,7 +35,9 @@ fn state_commands_say_what_keys_look_like_and_where_the_emulator_state_is() {
     // The five example connections and the example dataflow.
     assert_eq!(listed.stdout().lines().count(), 6, "{}", listed.stdout());
     assert!(
-        listed.stdout().contains("dataflow/azure/prod/orders-to-lake\t"),
+        listed
+            .stdout()
+            .contains("dataflow/azure/prod/orders-to-lake\t"),
         "{}",
         listed.stdout()
     );
@@ -48,7 +50,7 @@ fn state_commands_say_what_keys_look_like_and_where_the_emulator_state_is() {
     let rm = run(&["state", "rm", "billing", "--emulator"]).expect_code(1);
     assert!(
         rm.stderr()
-            .contains("keys are `cloud/sandbox/name`; did you mean `azure/prod/billing-db`?"),
+            .contains("for a dataflow; did you mean `azure/prod/billing-db`?"),
         "{}",
         rm.stderr()
     );
