@@ -226,7 +226,13 @@ pub(crate) async fn execute<F: FlowService + 'static>(
                     _ => Vec::new(),
                 };
                 let desired = desired.get(&action.key).cloned();
-                tasks.spawn(connection_task(ctx, (*action).clone(), desired, after, done))
+                tasks.spawn(connection_task(
+                    ctx,
+                    (*action).clone(),
+                    desired,
+                    after,
+                    done,
+                ))
             }
             Task::Dataflow(action) => {
                 let before = match action.action {
