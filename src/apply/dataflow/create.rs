@@ -65,8 +65,9 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
         let scope = Scope::new(&d.org, d.key.sandbox());
+        let now = timestamp::now();
         let resolved = self.resolve(flows, d, &scope, made).await?;
-        let (chain, start) = self.open_chain(flows, d, &scope, &resolved).await?;
+        let (chain, start) = self.open_chain(flows, d, &scope, &resolved, &now).await?;
         let flow = self.make_chain(flows, d, &chain, &resolved, start).await?;
         let replaced = !chain.snapshot().await.retired.is_empty();
         self.delete_retired(flows, &chain).await?;
@@ -132,17 +133,17 @@ impl<F: FlowService + 'static> Engine<F> {
             .map_err(|missing| blocked(missing.to_string()))
     }
 
-    /// The chain's record, committed before anything is sent: a new one,
-    /// or the recorded one rechecked; with the flow's start.
+    /// The chain's record, committed before anything is sent: a new one
+    /// (made `now`), or the recorded one rechecked; with the flow's start.
     async fn open_chain(
         &self,
         flows: &Flows,
         d: &DesiredDataflow,
         scope: &Scope,
         resolved: &Resolved,
+        now: &str,
     ) -> Result<(Chain, i64), ActionError> {
         let doc = &d.doc;
-        let now = timestamp::now();
         let earlier = flows.records.get(&d.key).cloned();
         let resumed = earlier.is_some();
         let earlier = match earlier {
@@ -160,7 +161,7 @@ impl<F: FlowService + 'static> Engine<F> {
             other => other,
         };
         let mut record =
-            earlier.unwrap_or_else(|| DataflowRecord::new(&d.org, &resolved.base, &now));
+            earlier.unwrap_or_else(|| DataflowRecord::new(&d.org, &resolved.base, now));
         record.base_connection_id = resolved.base.clone();
         record.data_set_id = Some(resolved.dataset.id.clone());
         record.schema_id = Some(resolved.schema_id.clone());
@@ -170,7 +171,7 @@ impl<F: FlowService + 'static> Engine<F> {
             .and_then(Result::ok)
             .or(record.start_time)
             .unwrap_or_else(|| {
-                crate::plan::parse_timestamp(&now)
+                crate::plan::parse_timestamp(now)
                     .and_then(|s| i64::try_from(s).ok())
                     .unwrap_or(0)
             });
