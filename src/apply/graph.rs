@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
+use tokio::task::{JoinError, JoinSet};
 
 use super::dataflow::Flows;
 use super::{ActionError, ApplyReport, Done, Engine, Event, Outcome, Reporter};
@@ -18,7 +20,8 @@ use crate::plan::{Action, ActionKind, Desired, Plan};
 
 /// How a task ended, for its dependants: the platform id it leaves (a
 /// connection's), or that it failed.
-type Signal = watch::Receiver<Option<Result<Option<String>, ()>>>;
+type Ended = Option<Result<Option<String>, ()>>;
+type Signal = watch::Receiver<Ended>;
 
 /// What a dependant waits for; `Err` names the dependency that failed.
 async fn wait_all(signals: Vec<(String, Signal)>) -> Result<Option<String>, String> {
@@ -61,6 +64,133 @@ fn made_id(done: &Done) -> Option<String> {
     }
 }
 
+/// Every changing action in start order, and the signals between them.
+struct Wiring<'a> {
+    order: Vec<Task<'a>>,
+    /// Each connection action's end, by key, for the dataflows over it.
+    connection_done: HashMap<ConnectionKey, Signal>,
+    /// The ends of dataflow deletes and replaces, by the base connection
+    /// id they read through.
+    flows_over: HashMap<String, Vec<(String, Signal)>>,
+    /// Where each task tells its end, in `order`.
+    ends: Vec<watch::Sender<Ended>>,
+}
+
+/// Orders `plan`'s changing actions, connections first, and wires each
+/// to what waits for it.
+fn wire<'a>(plan: &'a Plan, flows: &Flows) -> Wiring<'a> {
+    let mut wiring = Wiring {
+        order: Vec::new(),
+        connection_done: HashMap::new(),
+        flows_over: HashMap::new(),
+        ends: Vec::new(),
+    };
+    for action in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() != ActionKind::Unchanged)
+    {
+        let (tx, rx) = watch::channel(None);
+        wiring.connection_done.insert(action.key.clone(), rx);
+        wiring.ends.push(tx);
+        wiring.order.push(Task::Connection(action));
+    }
+    for action in plan
+        .dataflows
+        .iter()
+        .filter(|a| a.action != DataflowStep::Unchanged)
+    {
+        let (tx, rx) = watch::channel(None);
+        // A connection's delete waits for the flows over it to go first.
+        if matches!(action.action, DataflowStep::Delete | DataflowStep::Replace)
+            && let Some(record) = flows.records.get(&action.key)
+        {
+            wiring
+                .flows_over
+                .entry(record.base_connection_id.clone())
+                .or_default()
+                .push((action.key.to_string(), rx));
+        }
+        wiring.ends.push(tx);
+        wiring.order.push(Task::Dataflow(action));
+    }
+    wiring
+}
+
+/// What every task of a run holds: the engine, the dataflows' shared
+/// lookups, and where it tells that it started.
+struct Context<F: FlowService + 'static> {
+    engine: Arc<Engine<F>>,
+    flows: Arc<Flows>,
+    started: UnboundedSender<usize>,
+    index: usize,
+}
+
+/// A connection's action, once the dataflows it waits for (`after`, for
+/// a delete) are gone; its end told on `done`.
+async fn connection_task<F: FlowService + 'static>(
+    ctx: Context<F>,
+    action: Action,
+    desired: Option<Desired>,
+    after: Vec<(String, Signal)>,
+    done: watch::Sender<Ended>,
+) -> Outcome {
+    let result = match wait_all(after).await {
+        Err(which) => Err(ActionError::Blocked(format!(
+            "not started: dataflow `{which}` reads through it and was not deleted"
+        ))),
+        Ok(_) => {
+            let _permit = ctx.flows.permits.acquire().await;
+            if ctx.engine.interrupt.is_raised() {
+                Err(ActionError::Interrupted)
+            } else {
+                let _ = ctx.started.send(ctx.index);
+                ctx.engine.run_one(&action, desired.as_ref()).await
+            }
+        }
+    };
+    let _ = done.send(Some(result.as_ref().map(made_id).map_err(|_| ())));
+    Outcome {
+        kind: action.kind(),
+        planned_id: action.id().map(str::to_owned),
+        key: ResourceKey::Connection(action.key),
+        result,
+    }
+}
+
+/// A dataflow's step, once its base connection's action (`before`, for
+/// a create or replace) is done; its end told on `done`.
+async fn dataflow_task<F: FlowService + 'static>(
+    ctx: Context<F>,
+    action: DataflowAction,
+    before: Vec<(String, Signal)>,
+    done: watch::Sender<Ended>,
+) -> Outcome {
+    let planned_id = ctx
+        .flows
+        .records
+        .get(&action.key)
+        .and_then(|r| r.flow.as_ref())
+        .map(|f| f.id.clone());
+    let result = match wait_all(before).await {
+        Err(which) => Err(ActionError::Blocked(format!(
+            "not started: its base connection `{which}` failed"
+        ))),
+        Ok(_) if ctx.engine.interrupt.is_raised() => Err(ActionError::Interrupted),
+        Ok(base) => {
+            let _ = ctx.started.send(ctx.index);
+            ctx.engine.run_dataflow(&ctx.flows, &action, base).await
+        }
+    };
+    let _ = done.send(Some(result.as_ref().map(|_| None).map_err(|_| ())));
+    Outcome {
+        kind: dataflow_kind(action.action),
+        planned_id,
+        key: ResourceKey::Dataflow(action.key),
+        result,
+    }
+}
+
 /// Runs every changing action of `plan`, connections and dataflows, each
 /// as soon as its dependencies are done, telling `reporter` as each starts
 /// and finishes (in completion order).
@@ -71,87 +201,40 @@ pub(crate) async fn execute<F: FlowService + 'static>(
     desired: &HashMap<ConnectionKey, Desired>,
     reporter: &dyn Reporter,
 ) -> ApplyReport {
-    let mut tasks = tokio::task::JoinSet::new();
+    let Wiring {
+        order,
+        connection_done,
+        flows_over,
+        ends,
+    } = wire(plan, &flows);
+    let mut tasks = JoinSet::new();
     let mut spawned = HashMap::new();
-    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel::<usize>();
-    let mut order: Vec<Task<'_>> = Vec::new();
-    let mut connection_done: HashMap<ConnectionKey, Signal> = HashMap::new();
-    let mut connection_tx = Vec::new();
-    for action in plan
-        .actions
-        .iter()
-        .filter(|a| a.kind() != ActionKind::Unchanged)
-    {
-        let (tx, rx) = watch::channel(None);
-        connection_done.insert(action.key.clone(), rx);
-        connection_tx.push(tx);
-        order.push(Task::Connection(action));
-    }
-    // A connection's delete waits for the flows over it to go first.
-    let mut flows_over: HashMap<String, Vec<(String, Signal)>> = HashMap::new();
-    let mut dataflow_tx = Vec::new();
-    for action in plan
-        .dataflows
-        .iter()
-        .filter(|a| a.action != DataflowStep::Unchanged)
-    {
-        let (tx, rx) = watch::channel(None);
-        if matches!(action.action, DataflowStep::Delete | DataflowStep::Replace)
-            && let Some(record) = flows.records.get(&action.key)
-        {
-            flows_over
-                .entry(record.base_connection_id.clone())
-                .or_default()
-                .push((action.key.to_string(), rx));
-        }
-        dataflow_tx.push(tx);
-        order.push(Task::Dataflow(action));
-    }
-    let (mut connection_tx, mut dataflow_tx) = (connection_tx.into_iter(), dataflow_tx.into_iter());
-    for (index, task) in order.iter().enumerate() {
-        let engine = Arc::clone(&engine);
-        let flows = Arc::clone(&flows);
-        let started_tx = started_tx.clone();
+    let (started_tx, started) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    for ((index, task), done) in order.iter().enumerate().zip(ends) {
+        let ctx = Context {
+            engine: Arc::clone(&engine),
+            flows: Arc::clone(&flows),
+            started: started_tx.clone(),
+            index,
+        };
         let handle = match task {
             Task::Connection(action) => {
-                let action = (*action).clone();
-                let desired = desired.get(&action.key).cloned();
-                let done = connection_tx.next();
                 let after = match action.id() {
                     Some(id) if action.kind() == ActionKind::Delete => {
                         flows_over.get(id).cloned().unwrap_or_default()
                     }
                     _ => Vec::new(),
                 };
-                tasks.spawn(async move {
-                    let result = match wait_all(after).await {
-                        Err(which) => Err(ActionError::Blocked(format!(
-                            "not started: dataflow `{which}` reads through it and was not deleted"
-                        ))),
-                        Ok(_) => {
-                            let _permit = flows.permits.acquire().await;
-                            if engine.interrupt.is_raised() {
-                                Err(ActionError::Interrupted)
-                            } else {
-                                let _ = started_tx.send(index);
-                                engine.run_one(&action, desired.as_ref()).await
-                            }
-                        }
-                    };
-                    if let Some(done) = done {
-                        let _ = done.send(Some(result.as_ref().map(made_id).map_err(|_| ())));
-                    }
-                    Outcome {
-                        kind: action.kind(),
-                        planned_id: action.id().map(str::to_owned),
-                        key: ResourceKey::Connection(action.key),
-                        result,
-                    }
-                })
+                let desired = desired.get(&action.key).cloned();
+                tasks.spawn(connection_task(
+                    ctx,
+                    (*action).clone(),
+                    desired,
+                    after,
+                    done,
+                ))
             }
             Task::Dataflow(action) => {
-                let action = (*action).clone();
-                let done = dataflow_tx.next();
                 let before = match action.action {
                     DataflowStep::Create | DataflowStep::Replace => connection_done
                         .get(&action.connection)
@@ -159,40 +242,24 @@ pub(crate) async fn execute<F: FlowService + 'static>(
                         .unwrap_or_default(),
                     _ => Vec::new(),
                 };
-                let planned_id = flows
-                    .records
-                    .get(&action.key)
-                    .and_then(|r| r.flow.as_ref())
-                    .map(|f| f.id.clone());
-                tasks.spawn(async move {
-                    let result = match wait_all(before).await {
-                        Err(which) => Err(ActionError::Blocked(format!(
-                            "not started: its base connection `{which}` failed"
-                        ))),
-                        Ok(base) if engine.interrupt.is_raised() => {
-                            drop(base);
-                            Err(ActionError::Interrupted)
-                        }
-                        Ok(base) => {
-                            let _ = started_tx.send(index);
-                            engine.run_dataflow(&flows, &action, base).await
-                        }
-                    };
-                    if let Some(done) = done {
-                        let _ = done.send(Some(result.as_ref().map(|_| None).map_err(|_| ())));
-                    }
-                    Outcome {
-                        kind: dataflow_kind(action.action),
-                        planned_id,
-                        key: ResourceKey::Dataflow(action.key),
-                        result,
-                    }
-                })
+                tasks.spawn(dataflow_task(ctx, (*action).clone(), before, done))
             }
         };
         spawned.insert(handle.id(), index);
     }
     drop(started_tx);
+    collect(&order, tasks, spawned, started, reporter).await
+}
+
+/// Tells `reporter` of each start and end as they come, and gathers the
+/// outcomes, sorted by key.
+async fn collect(
+    order: &[Task<'_>],
+    mut tasks: JoinSet<Outcome>,
+    mut spawned: HashMap<tokio::task::Id, usize>,
+    mut started: UnboundedReceiver<usize>,
+    reporter: &dyn Reporter,
+) -> ApplyReport {
     let mut report = ApplyReport::default();
     loop {
         // Starts first: an action's start is always told before its end.
@@ -211,20 +278,7 @@ pub(crate) async fn execute<F: FlowService + 'static>(
         let outcome = match joined {
             Ok(outcome) => outcome,
             Err(err) => match spawned.remove(&err.id()) {
-                Some(index) => match &order[index] {
-                    Task::Connection(action) => Outcome {
-                        key: ResourceKey::Connection(action.key.clone()),
-                        kind: action.kind(),
-                        planned_id: action.id().map(str::to_owned),
-                        result: Err(ActionError::Internal(err.to_string())),
-                    },
-                    Task::Dataflow(action) => Outcome {
-                        key: ResourceKey::Dataflow(action.key.clone()),
-                        kind: dataflow_kind(action.action),
-                        planned_id: None,
-                        result: Err(ActionError::Internal(err.to_string())),
-                    },
-                },
+                Some(index) => panicked(&order[index], &err),
                 None => continue,
             },
         };
@@ -233,4 +287,22 @@ pub(crate) async fn execute<F: FlowService + 'static>(
     }
     report.outcomes.sort_by(|a, b| a.key.cmp(&b.key));
     report
+}
+
+/// The outcome of a task that panicked (or was cancelled).
+fn panicked(task: &Task<'_>, err: &JoinError) -> Outcome {
+    match task {
+        Task::Connection(action) => Outcome {
+            key: ResourceKey::Connection(action.key.clone()),
+            kind: action.kind(),
+            planned_id: action.id().map(str::to_owned),
+            result: Err(ActionError::Internal(err.to_string())),
+        },
+        Task::Dataflow(action) => Outcome {
+            key: ResourceKey::Dataflow(action.key.clone()),
+            kind: dataflow_kind(action.action),
+            planned_id: None,
+            result: Err(ActionError::Internal(err.to_string())),
+        },
+    }
 }

@@ -96,10 +96,14 @@ mod tests {
             parse_rfc3339("2026-11-26T18:43:01-00:30"),
             Ok(1_795_720_381)
         );
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.250-00:30"), Ok(1800));
+        assert_eq!(parse_rfc3339("2026-12-01T00:00:00Z"), Ok(1_796_083_200));
     }
 
     #[test]
     fn says_what_is_wrong() {
+        assert_eq!(parse_rfc3339("tomorrow"), Err(StartError::Shape));
         assert_eq!(parse_rfc3339("2026-12-01"), Err(StartError::Shape));
         assert_eq!(
             parse_rfc3339("2026-12-01 00:00:00Z"),

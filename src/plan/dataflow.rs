@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::FieldChange;
-use super::dataflow_fields::{self, Updates};
+use super::dataflow_fields::{self, Compared, Updates};
 use crate::api::dataflow::FlowItem;
 use crate::config::{ConnectionKey, DataflowKey};
 use crate::desired::dataflow::DesiredDataflow;
@@ -237,7 +237,7 @@ fn recorded(
         ));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
-    let mut compared = dataflow_fields::compare(d, record, live);
+    let compared = dataflow_fields::compare(d, record, live);
     let forced = options.replace.contains(&d.key);
     if let Some(start) = compared.past_start(record, options.now)
         && !forced
@@ -248,39 +248,53 @@ fn recorded(
         });
     }
     if compared.replace || (forced && !compared.changes.is_empty()) {
-        // The document decides, as terraform's `prevent_destroy` does: a
-        // document that says `protect: false` may replace what it protected.
-        if d.doc.protect {
-            return Err(DataflowPlanError::Protected {
-                key: d.key.to_string(),
-                what: "replace",
-            });
-        }
-        if compared.same_table_and_dataset && d.doc.backfill() && !forced {
-            return Err(DataflowPlanError::DuplicateRows {
-                key: d.key.clone(),
-                table: d.doc.source.table.clone(),
-            });
-        }
-        let mut notes = vec![
-            "the old flow is disabled, a new chain is created (the mapping set is reused), then the old flow and its source and target connections are deleted; the data already ingested stays".to_owned(),
-        ];
-        if d.doc.backfill() {
-            notes.push(
-                "the new flow backfills: it reads every row from before its start".to_owned(),
-            );
-        }
-        return Ok(DataflowAction {
-            key: d.key.clone(),
-            org: d.org.clone(),
-            action: DataflowStep::Replace,
-            reasons: compared.reasons,
-            changes: compared.changes,
-            connection: d.connection.clone(),
-            updates: Updates::default(),
-            notes,
+        return replace(d, compared, forced);
+    }
+    Ok(update(d, record, compared))
+}
+
+/// The replace a changed source or target (or `--replace`) needs, unless
+/// the document protects the chain or the new flow would read rows twice.
+fn replace(
+    d: &DesiredDataflow,
+    compared: Compared,
+    forced: bool,
+) -> Result<DataflowAction, DataflowPlanError> {
+    // The document decides, as terraform's `prevent_destroy` does: a
+    // document that says `protect: false` may replace what it protected.
+    if d.doc.protect {
+        return Err(DataflowPlanError::Protected {
+            key: d.key.to_string(),
+            what: "replace",
         });
     }
+    if compared.same_table_and_dataset && d.doc.backfill() && !forced {
+        return Err(DataflowPlanError::DuplicateRows {
+            key: d.key.clone(),
+            table: d.doc.source.table.clone(),
+        });
+    }
+    let mut notes = vec![
+        "the old flow is disabled, a new chain is created (the mapping set is reused), then the old flow and its source and target connections are deleted; the data already ingested stays".to_owned(),
+    ];
+    if d.doc.backfill() {
+        notes.push("the new flow backfills: it reads every row from before its start".to_owned());
+    }
+    Ok(DataflowAction {
+        key: d.key.clone(),
+        org: d.org.clone(),
+        action: DataflowStep::Replace,
+        reasons: compared.reasons,
+        changes: compared.changes,
+        connection: d.connection.clone(),
+        updates: Updates::default(),
+        notes,
+    })
+}
+
+/// The in-place update (or nothing) for a chain whose source and target
+/// stay, with what an interrupted replace left still to delete.
+fn update(d: &DesiredDataflow, record: &DataflowRecord, mut compared: Compared) -> DataflowAction {
     if !record.retired.is_empty() {
         // A run killed between a replace's new chain and the old one's
         // deletes: the next run finishes them.
@@ -299,7 +313,7 @@ fn recorded(
     if compared.updates.mapping {
         notes.push("the new mapping applies to future runs only".to_owned());
     }
-    Ok(DataflowAction {
+    DataflowAction {
         key: d.key.clone(),
         org: d.org.clone(),
         action: step,
@@ -308,7 +322,7 @@ fn recorded(
         connection: d.connection.clone(),
         updates: compared.updates,
         notes,
-    })
+    }
 }
 
 /// Refuses a plan that deletes a base connection some dataflow still

@@ -141,7 +141,36 @@ pub(crate) fn compare(
     c
 }
 
+/// `want` against the document `had` that was applied, group by group:
+/// what needs a new chain, what one `PATCH` carries, the mapping, the state.
 fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &DataflowRecord) {
+    chain_fields(c, had, want);
+    let before = c.changes.len();
+    flow_fields(c, had, want);
+    start_field(c, want, record);
+    if c.changes.len() > before {
+        c.updates.flow = true;
+    }
+    if had.mapping != want.mapping {
+        c.change(
+            "mapping",
+            Some(mapping(&had.mapping)),
+            Some(mapping(&want.mapping)),
+        );
+        c.updates.mapping = true;
+    }
+    if had.enabled != want.enabled {
+        c.change(
+            "enabled",
+            Some(had.enabled.to_string()),
+            Some(want.enabled.to_string()),
+        );
+        c.updates.enable = Some(want.enabled);
+    }
+}
+
+/// The source and target fields: a change to any needs a new chain.
+fn chain_fields(c: &mut Compared, had: &Dataflow, want: &Dataflow) {
     let before = c.changes.len();
     c.change(
         "source.connection",
@@ -173,7 +202,10 @@ fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &D
         c.same_table_and_dataset =
             had.source.table == want.source.table && had.target.dataset == want.target.dataset;
     }
-    let before = c.changes.len();
+}
+
+/// The flow's own fields but its start: description, schedule and delta.
+fn flow_fields(c: &mut Compared, had: &Dataflow, want: &Dataflow) {
     c.change(
         "description",
         text(had.description.as_deref()),
@@ -209,7 +241,12 @@ fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &D
         had.delta.as_ref().and_then(|d| d.timezone.clone()),
         want.delta.as_ref().and_then(|d| d.timezone.clone()),
     );
-    if let Some(start) = want.schedule.start.as_deref().and_then(start_epoch)
+}
+
+/// `schedule.start` against the start recorded (the one the flow was sent
+/// with, which may be "now" for a document that had none).
+fn start_field(c: &mut Compared, want: &Dataflow, record: &DataflowRecord) {
+    if let Some(Ok(start)) = want.schedule.start_seconds()
         && record.start_time != Some(start)
     {
         c.new_start = Some(start);
@@ -221,25 +258,6 @@ fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &D
                 .map(crate::state::timestamp::format_unix),
             want.schedule.start.clone(),
         );
-    }
-    if c.changes.len() > before {
-        c.updates.flow = true;
-    }
-    if had.mapping != want.mapping {
-        c.change(
-            "mapping",
-            Some(mapping(&had.mapping)),
-            Some(mapping(&want.mapping)),
-        );
-        c.updates.mapping = true;
-    }
-    if had.enabled != want.enabled {
-        c.change(
-            "enabled",
-            Some(had.enabled.to_string()),
-            Some(want.enabled.to_string()),
-        );
-        c.updates.enable = Some(want.enabled);
     }
 }
 
@@ -301,44 +319,5 @@ fn against_platform(
         c.change("mappingVersion", version, record.mapping_version.clone());
         c.updates.mapping = true;
         c.reasons.push(outside("the mapping version"));
-    }
-}
-
-/// An RFC 3339 date-time as epoch seconds (`Z` or a `±HH:MM` offset;
-/// fractions of a second dropped).
-pub(crate) fn start_epoch(text: &str) -> Option<i64> {
-    let (date_time, offset) = match text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
-        Some(rest) => (rest, 0),
-        None => {
-            let at = text.len().checked_sub(6)?;
-            let (rest, zone) = text.split_at(at);
-            let sign = match zone.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let hours: i64 = zone.get(1..3)?.parse().ok()?;
-            let minutes: i64 = zone.get(4..6)?.parse().ok()?;
-            (rest, sign * (hours * 3600 + minutes * 60))
-        }
-    };
-    let whole = date_time.split('.').next()?;
-    let normalised = format!("{}Z", whole.replacen(['t', ' '], "T", 1));
-    let secs = crate::plan::parse_timestamp(&normalised)?;
-    i64::try_from(secs).ok().map(|s| s - offset)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::start_epoch;
-
-    #[test]
-    fn starts_parse_with_any_offset() {
-        assert_eq!(start_epoch("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(start_epoch("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(start_epoch("1970-01-01T00:00:00.250-00:30"), Some(1800));
-        assert_eq!(start_epoch("2026-12-01T00:00:00Z"), Some(1_796_083_200));
-        assert_eq!(start_epoch("tomorrow"), None);
-        assert_eq!(start_epoch("2026-12-01"), None);
     }
 }

@@ -31,7 +31,6 @@ use crate::config::ConnectionKey;
 pub(crate) use crate::desired::Desired;
 use crate::state::State;
 pub(crate) use action::{Action, Step};
-pub(crate) use dataflow_fields::start_epoch as dataflow_start;
 pub(crate) use diff::diff;
 pub(crate) use pending::{PendingWindow, parse_timestamp};
 pub(crate) use remote::visible_changes;

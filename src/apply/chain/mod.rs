@@ -3,11 +3,12 @@
 //! marked pending in state before it is sent; a create whose answer is
 //! lost is never sent again, its name is looked up until it settles.
 
+mod namesakes;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, Semaphore};
-use tokio::time::Instant;
 
 use super::{ActionError, Engine};
 use crate::api::dataflow::{CreateFlow, CreateSourceConnection, CreateTargetConnection};
@@ -118,65 +119,6 @@ impl<F: FlowService + 'static> Engine<F> {
         request.await
     }
 
-    /// Live namesakes of `part` not recorded anywhere in state.
-    async fn namesakes(
-        &self,
-        permits: &Permits,
-        chain: &Chain,
-        part: Part,
-    ) -> Result<Vec<ObjectRef>, ApiError> {
-        let name = chain.key.name();
-        let scope = &chain.scope;
-        let found: Vec<ObjectRef> = match part {
-            Part::SourceConnection => self
-                .call(
-                    permits,
-                    self.api.find_source_connections_by_name(scope, name),
-                )
-                .await?
-                .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
-                .collect(),
-            Part::TargetConnection => self
-                .call(
-                    permits,
-                    self.api.find_target_connections_by_name(scope, name),
-                )
-                .await?
-                .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
-                .collect(),
-            Part::MappingSet => self
-                .call(permits, self.api.find_mapping_sets_by_name(scope, name))
-                .await?
-                .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: String::new(),
-                })
-                .collect(),
-            Part::Flow => self
-                .call(permits, self.api.find_flows_by_name(scope, name))
-                .await?
-                .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
-                .collect(),
-        };
-        Ok(found
-            .into_iter()
-            .filter(|o| !chain.excluded.contains(&o.id))
-            .collect())
-    }
-
     /// Makes `body`'s part exist exactly once and records it; its id.
     pub(crate) async fn ensure(
         &self,
@@ -190,74 +132,72 @@ impl<F: FlowService + 'static> Engine<F> {
             return Ok(object.clone());
         }
         let pending_since = record.pending.get(&part).cloned();
-        let name = chain.key.name();
+        if let Some(found) = self
+            .existing(permits, chain, part, pending_since.as_deref())
+            .await?
+        {
+            return Ok(found);
+        }
+        self.create_part(permits, chain, &body).await
+    }
+
+    /// An unrecorded namesake to adopt instead of a create (recorded when
+    /// found): from the inventory, or looked up live, for a pending create
+    /// over what is left of its settle window.
+    async fn existing(
+        &self,
+        permits: &Permits,
+        chain: &Chain,
+        part: Part,
+        pending_since: Option<&str>,
+    ) -> Result<Option<ObjectRef>, ActionError> {
         // Mapping sets are never deleted: the inventory lists them too, so
         // a namesake left by a deleted dataflow of the same name is adopted.
         let live = chain.lookup || pending_since.is_some();
         if !live {
-            let mut listed = chain.inventory.namesakes(part, name, &chain.excluded);
-            match listed.len() {
-                0 => {}
+            let mut listed = chain
+                .inventory
+                .namesakes(part, chain.key.name(), &chain.excluded);
+            return match listed.len() {
+                0 => Ok(None),
                 1 => {
                     let object = listed.remove(0);
                     self.record_part(chain, part, object.clone()).await?;
-                    return Ok(object);
+                    Ok(Some(object))
                 }
-                count => return Err(several(count, part, chain)),
+                count => Err(several(count, part, chain)),
+            };
+        }
+        if let Some(found) = self.adopt_namesake(permits, chain, part).await? {
+            return Ok(Some(found));
+        }
+        if let Some(since) = pending_since {
+            // The earlier create may still land: look until its settle
+            // window has passed since it started, then create.
+            let left = self.window_left(since);
+            if !left.is_zero() {
+                return self.settle_lookup(permits, chain, part, left).await;
             }
         }
-        if live {
-            if let Some(found) = self.adopt_namesake(permits, chain, part).await? {
-                return Ok(found);
-            }
-            if let Some(since) = pending_since.as_deref() {
-                // The earlier create may still land: look until its settle
-                // window has passed since it started, then create.
-                let left = self.window_left(since);
-                if !left.is_zero()
-                    && let Some(found) = self.settle_lookup(permits, chain, part, left).await?
-                {
-                    return Ok(found);
-                }
-            }
-        }
+        Ok(None)
+    }
+
+    /// Marks the create pending in state, sends it and records what it
+    /// made; a lost answer is looked up by name, never sent again.
+    async fn create_part(
+        &self,
+        permits: &Permits,
+        chain: &Chain,
+        body: &Body,
+    ) -> Result<ObjectRef, ActionError> {
+        let part = body.part();
         chain
             .commit(self, |r| {
                 r.pending.insert(part, timestamp::now());
             })
             .await
             .map_err(|reason| ActionError::State(format!("nothing sent: {reason}")))?;
-        let created = match &body {
-            Body::Source(b) => self
-                .call(permits, self.api.create_source_connection(&chain.scope, b))
-                .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
-                }),
-            Body::Target(b) => self
-                .call(permits, self.api.create_target_connection(&chain.scope, b))
-                .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
-                }),
-            Body::Mapping(b) => self
-                .call(permits, self.api.create_mapping_set(&chain.scope, b))
-                .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: String::new(),
-                }),
-            Body::Flow(b) => self
-                .call(permits, self.api.create_flow(&chain.scope, b))
-                .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
-                }),
-        };
-        let object = match created {
+        let object = match self.send_create(permits, chain, body).await {
             Ok(object) => object,
             Err(ApiError::CreateOutcomeUnknown { .. }) => {
                 match self
@@ -289,37 +229,44 @@ impl<F: FlowService + 'static> Engine<F> {
         Ok(object)
     }
 
-    /// What is left of the settle window of a create started at `since`.
-    fn window_left(&self, since: &str) -> std::time::Duration {
-        let until = crate::plan::parse_timestamp(since)
-            .map(|started| started + self.settle.as_secs())
-            .unwrap_or(0);
-        let now = crate::plan::parse_timestamp(&timestamp::now()).unwrap_or(0);
-        std::time::Duration::from_secs(until.saturating_sub(now))
-    }
-
-    /// Before a chain is deleted: each pending create but a mapping set's
-    /// (which stays anyway) is looked up by name, over what is left of its
-    /// settle window, and recorded when found, so the delete takes it too
-    /// instead of leaving it on the platform untracked.
-    pub(crate) async fn record_landed(
+    /// The create request of `body`'s part; the object it made.
+    async fn send_create(
         &self,
         permits: &Permits,
         chain: &Chain,
-    ) -> Result<(), ActionError> {
-        let pending = chain.snapshot().await.pending;
-        for (part, since) in pending {
-            if part == Part::MappingSet {
-                continue;
-            }
-            let left = self.window_left(&since);
-            if left.is_zero() {
-                self.adopt_namesake(permits, chain, part).await?;
-            } else {
-                self.settle_lookup(permits, chain, part, left).await?;
-            }
+        body: &Body,
+    ) -> Result<ObjectRef, ApiError> {
+        let scope = &chain.scope;
+        match body {
+            Body::Source(b) => self
+                .call(permits, self.api.create_source_connection(scope, b))
+                .await
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
+            Body::Target(b) => self
+                .call(permits, self.api.create_target_connection(scope, b))
+                .await
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
+            Body::Mapping(b) => self
+                .call(permits, self.api.create_mapping_set(scope, b))
+                .await
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: String::new(),
+                }),
+            Body::Flow(b) => self
+                .call(permits, self.api.create_flow(scope, b))
+                .await
+                .map(|r| ObjectRef {
+                    id: r.id,
+                    etag: r.etag,
+                }),
         }
-        Ok(())
     }
 
     async fn record_part(
@@ -333,46 +280,6 @@ impl<F: FlowService + 'static> Engine<F> {
             .commit(self, |r| r.set_object(part, Some(object)))
             .await
             .map_err(|reason| ActionError::NotRecorded { id, reason })
-    }
-
-    /// One unrecorded namesake: adopted (recorded); several: refused.
-    async fn adopt_namesake(
-        &self,
-        permits: &Permits,
-        chain: &Chain,
-        part: Part,
-    ) -> Result<Option<ObjectRef>, ActionError> {
-        let mut found = self.namesakes(permits, chain, part).await?;
-        match found.len() {
-            0 => Ok(None),
-            1 => {
-                let object = found.remove(0);
-                self.record_part(chain, part, object.clone()).await?;
-                Ok(Some(object))
-            }
-            count => Err(several(count, part, chain)),
-        }
-    }
-
-    /// Looks the name up until it is listed or `window` has passed.
-    async fn settle_lookup(
-        &self,
-        permits: &Permits,
-        chain: &Chain,
-        part: Part,
-        window: std::time::Duration,
-    ) -> Result<Option<ObjectRef>, ActionError> {
-        let until = Instant::now() + window;
-        loop {
-            if let Some(found) = self.adopt_namesake(permits, chain, part).await? {
-                return Ok(Some(found));
-            }
-            if Instant::now() >= until {
-                return Ok(None);
-            }
-            let pause = (window / 4).max(std::time::Duration::from_millis(50));
-            tokio::time::sleep(pause.min(until - Instant::now())).await;
-        }
     }
 }
 

@@ -1,0 +1,175 @@
+//! What a dataflow's document names, resolved on the platform: the base
+//! connection, the scope's inventory, the table-source flow spec and the
+//! dataset, each looked up once per run (per scope) and shared by its steps.
+
+use std::sync::Arc;
+
+use super::{Flows, blocked, cell};
+use crate::api::ingestion::DATA_LAKE_SPEC_ID;
+use crate::api::wire::{POSTGRES_SPEC_ID, SpecRef};
+use crate::api::{ApiError, DatasetSummary, FlowService, ListQuery, Scope};
+use crate::apply::chain::Inventory;
+use crate::apply::{ActionError, Engine};
+use crate::config::{ConnectionKey, DatasetRef};
+use crate::state::{ObjectRef, Part};
+
+/// The flow spec of table sources.
+const FLOW_SPEC: &str = "CRMToAEP";
+
+impl<F: FlowService + 'static> Engine<F> {
+    /// The base connection's id: made in this run, recorded, or found on
+    /// the platform by name (exactly one).
+    pub(super) async fn base_id(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+        connection: &ConnectionKey,
+        made: Option<String>,
+    ) -> Result<String, ActionError> {
+        if let Some(id) = made {
+            return Ok(id);
+        }
+        if let Some(record) = self.records.get(connection) {
+            return Ok(record.id.clone());
+        }
+        let found = self
+            .call(
+                &flows.permits,
+                self.api.find_by_name(scope, &connection.name),
+            )
+            .await?;
+        match found.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(blocked(format!(
+                "base connection `{}` is neither in these files nor on the platform in sandbox `{}`",
+                connection.name, scope.sandbox
+            ))),
+            several => Err(blocked(format!(
+                "{} connections named `{}` exist in sandbox `{}`: the dataflow cannot tell which to read through",
+                several.len(),
+                connection.name,
+                scope.sandbox
+            ))),
+        }
+    }
+
+    /// The scope's source connections, target connections, flows (of the
+    /// table-source flow spec: others may not read as dataflows) and
+    /// mapping sets, listed once per run.
+    pub(super) async fn inventory(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+    ) -> Result<Arc<Inventory>, ActionError> {
+        let spec = self.flow_spec(flows, scope).await?;
+        let cell = cell(&flows.inventories, scope).await;
+        let inventory = cell
+            .get_or_try_init(|| async {
+                let permits = &flows.permits;
+                let postgres = ListQuery::new().eq("connectionSpec.id", POSTGRES_SPEC_ID);
+                let lake = ListQuery::new().eq("connectionSpec.id", DATA_LAKE_SPEC_ID);
+                let spec_flows = ListQuery::new().eq("flowSpec.id", &spec.id);
+                let (sources, targets, listed, sets) = tokio::try_join!(
+                    self.call(permits, self.api.list_source_connections(scope, &postgres)),
+                    self.call(permits, self.api.list_target_connections(scope, &lake)),
+                    self.call(permits, self.api.list_flows(scope, &spec_flows)),
+                    self.call(permits, self.api.list_mapping_sets(scope)),
+                )?;
+                let mut inventory = Inventory::default();
+                let mut add = |part: Part, name: String, id: String, etag: String| {
+                    inventory
+                        .by_name
+                        .entry((part, name))
+                        .or_default()
+                        .push(ObjectRef { id, etag });
+                };
+                for i in sources.into_iter().filter(|i| i.is_live()) {
+                    add(Part::SourceConnection, i.name, i.id, i.etag);
+                }
+                for i in targets.into_iter().filter(|i| i.is_live()) {
+                    add(Part::TargetConnection, i.name, i.id, i.etag);
+                }
+                for i in listed.into_iter().filter(|i| i.is_live()) {
+                    add(Part::Flow, i.name, i.id, i.etag);
+                }
+                for set in sets {
+                    add(Part::MappingSet, set.name, set.id, String::new());
+                }
+                Ok::<_, ApiError>(Arc::new(inventory))
+            })
+            .await?;
+        Ok(Arc::clone(inventory))
+    }
+
+    /// The `CRMToAEP` flow spec, looked up once per scope and checked to
+    /// take PostgreSQL sources.
+    pub(super) async fn flow_spec(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+    ) -> Result<SpecRef, ActionError> {
+        let cell = cell(&flows.specs, scope).await;
+        let spec = cell
+            .get_or_try_init(|| async {
+                let found = self
+                    .call(&flows.permits, self.api.find_flow_spec(scope, FLOW_SPEC))
+                    .await?;
+                match found {
+                    Some(spec) if spec.lists_postgres() => Ok(spec.spec_ref()),
+                    Some(_) => Err(blocked(format!(
+                        "the `{FLOW_SPEC}` flow spec of sandbox `{}` does not list the PostgreSQL connection spec among its sources",
+                        scope.sandbox
+                    ))),
+                    None => Err(blocked(format!(
+                        "sandbox `{}` has no `{FLOW_SPEC}` flow spec",
+                        scope.sandbox
+                    ))),
+                }
+            })
+            .await?;
+        Ok(spec.clone())
+    }
+
+    /// The dataset the document names, looked up once per (scope, name).
+    pub(super) async fn dataset(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+        reference: &DatasetRef,
+    ) -> Result<DatasetSummary, ActionError> {
+        let cell = cell(&flows.datasets, &(scope.clone(), reference.clone())).await;
+        let found = cell
+            .get_or_try_init(|| async {
+                match reference {
+                    DatasetRef::Id(id) => match self.call(&flows.permits, self.api.get_dataset(scope, id)).await {
+                        Ok(found) => Ok(found),
+                        Err(ApiError::NotFound { .. }) => Err(blocked(format!(
+                            "no dataset has id `{id}` in sandbox `{}`",
+                            scope.sandbox
+                        ))),
+                        Err(err) => Err(err.into()),
+                    },
+                    DatasetRef::Name(name) => {
+                        let mut found = self
+                            .call(&flows.permits, self.api.find_datasets_by_name(scope, name))
+                            .await?;
+                        match found.len() {
+                            1 => Ok(found.remove(0)),
+                            0 => Err(blocked(format!(
+                                "no dataset is named `{name}` in sandbox `{}`: create it on the platform (provision never manages datasets), or name it by `{{ id: ... }}`",
+                                scope.sandbox
+                            ))),
+                            _ => Err(blocked(format!(
+                                "{} datasets are named `{name}` in sandbox `{}` ({}): name the one you mean with `{{ id: ... }}`",
+                                found.len(),
+                                scope.sandbox,
+                                found.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                            ))),
+                        }
+                    }
+                }
+            })
+            .await?;
+        Ok(found.clone())
+    }
+}
