@@ -254,11 +254,13 @@ pub fn validate_texts(texts: &[(PathBuf, String)], options: Options) -> Report {
 /// Joins the files' results; their identities are returned for the
 /// checks across files (duplicates, per environment).
 fn gather(results: Vec<FileResult>, mut diagnostics: Vec<Diagnostic>) -> (Report, Vec<Identity>) {
-    let mut report = Report::default();
-    report.broken_connections = results
-        .iter()
-        .flat_map(|r| r.broken_connections.iter().cloned())
-        .collect();
+    let mut report = Report {
+        broken_connections: results
+            .iter()
+            .flat_map(|r| r.broken_connections.iter().cloned())
+            .collect(),
+        ..Report::default()
+    };
     report.summary.files = results.len();
     let mut connections = Vec::new();
     let mut dataflows = Vec::new();
