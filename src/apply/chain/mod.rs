@@ -51,6 +51,9 @@ pub(crate) struct Chain {
     pub lookup: bool,
     /// The scope's objects as listed once at the start of the run.
     pub inventory: Arc<Inventory>,
+    /// The parts this run created from the document's own bodies (with a
+    /// mapping set's version): nothing to read back and compare.
+    pub fresh: std::sync::Mutex<HashMap<Part, Option<i64>>>,
 }
 
 /// The source connections, target connections and flows of one scope,
@@ -77,6 +80,19 @@ impl Inventory {
 }
 
 impl Chain {
+    /// Notes that `part` was created by this run (a mapping set with its
+    /// version).
+    fn made(&self, part: Part, version: Option<i64>) {
+        if let Ok(mut fresh) = self.fresh.lock() {
+            fresh.insert(part, version);
+        }
+    }
+
+    /// Whether `part` was created by this run, and a mapping set's version.
+    pub(crate) fn fresh(&self, part: Part) -> Option<Option<i64>> {
+        self.fresh.lock().ok()?.get(&part).copied()
+    }
+
     /// Commits the record after `change` is made to it.
     pub(crate) async fn commit<F: FlowService + 'static>(
         &self,
@@ -241,30 +257,42 @@ impl<F: FlowService + 'static> Engine<F> {
             Body::Source(b) => self
                 .call(permits, self.api.create_source_connection(scope, b))
                 .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
+                .map(|r| {
+                    chain.made(Part::SourceConnection, None);
+                    ObjectRef {
+                        id: r.id,
+                        etag: r.etag,
+                    }
                 }),
             Body::Target(b) => self
                 .call(permits, self.api.create_target_connection(scope, b))
                 .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
+                .map(|r| {
+                    chain.made(Part::TargetConnection, None);
+                    ObjectRef {
+                        id: r.id,
+                        etag: r.etag,
+                    }
                 }),
             Body::Mapping(b) => self
                 .call(permits, self.api.create_mapping_set(scope, b))
                 .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: String::new(),
+                .map(|r| {
+                    chain.made(Part::MappingSet, Some(r.version));
+                    ObjectRef {
+                        id: r.id,
+                        etag: String::new(),
+                    }
                 }),
             Body::Flow(b) => self
                 .call(permits, self.api.create_flow(scope, b))
                 .await
-                .map(|r| ObjectRef {
-                    id: r.id,
-                    etag: r.etag,
+                .map(|r| {
+                    chain.made(Part::Flow, None);
+                    ObjectRef {
+                        id: r.id,
+                        etag: r.etag,
+                    }
                 }),
         }
     }

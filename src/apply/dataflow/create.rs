@@ -185,6 +185,7 @@ impl<F: FlowService + 'static> Engine<F> {
             excluded: flows.excluded.clone(),
             lookup: flows.lookup || resumed,
             inventory: Arc::clone(&resolved.inventory),
+            fresh: Default::default(),
         };
         chain
             .commit(self, |_| {})
@@ -256,7 +257,8 @@ impl<F: FlowService + 'static> Engine<F> {
             },
         });
         let flow = self.ensure(permits, chain, Body::Flow(flow_body)).await?;
-        self.record_flow(flows, d, chain, &flow, &mapping_ref)
+        let made = chain.fresh(Part::Flow).map(|_| start);
+        self.record_flow(flows, d, chain, &flow, &mapping_ref, made)
             .await?;
         Ok(flow.id)
     }
@@ -270,9 +272,10 @@ impl<F: FlowService + 'static> Engine<F> {
         chain: &Chain,
         flow: &ObjectRef,
         mapping: &MappingSetRef,
+        made: Option<i64>,
     ) -> Result<(), ActionError> {
         let (etag, state, start) = self
-            .finish_flow(flows, &chain.scope, flow, d, mapping)
+            .finish_flow(flows, &chain.scope, flow, d, mapping, made)
             .await?;
         let done_flow = object(&flow.id, &etag);
         let version = mapping.version;

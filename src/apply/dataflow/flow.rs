@@ -60,6 +60,10 @@ impl<F: FlowService + 'static> Engine<F> {
         mapping: &ObjectRef,
         wanted: &CreateMappingSet,
     ) -> Result<i64, ActionError> {
+        // Made by this run from `wanted` itself: nothing to compare.
+        if let Some(Some(version)) = chain.fresh(crate::state::Part::MappingSet) {
+            return Ok(version);
+        }
         let read = self
             .call(
                 &flows.permits,
@@ -89,7 +93,8 @@ impl<F: FlowService + 'static> Engine<F> {
     /// (under `If-Match`, read again once when it moved) for whatever
     /// differs (an adopted flow may differ in anything, a flow just made in
     /// nothing), then `ENABLE`/`DISABLE` when its state differs. Its etag,
-    /// state and start after.
+    /// state and start after. `made`: the start of a flow this run created
+    /// from the document (created enabled; nothing to read back).
     pub(super) async fn finish_flow(
         &self,
         flows: &Flows,
@@ -97,10 +102,14 @@ impl<F: FlowService + 'static> Engine<F> {
         flow: &ObjectRef,
         d: &DesiredDataflow,
         mapping: &MappingSetRef,
+        made: Option<i64>,
     ) -> Result<(String, String, i64), ActionError> {
         let permits = &flows.permits;
         let mut attempt = 0;
         let (etag, state, start) = loop {
+            if let Some(start) = made {
+                break (flow.etag.clone(), "enabled".to_owned(), start);
+            }
             let read = self
                 .call(permits, self.api.get_flow(scope, &flow.id))
                 .await?;

@@ -121,6 +121,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 excluded: flows.excluded.clone(),
                 lookup: true,
                 inventory: Arc::default(),
+                fresh: Default::default(),
             };
             self.record_landed(&flows.permits, &pending).await?;
             pending.snapshot().await
@@ -147,6 +148,7 @@ impl<F: FlowService + 'static> Engine<F> {
             excluded: HashSet::new(),
             lookup: false,
             inventory: Arc::default(),
+            fresh: Default::default(),
         };
         self.delete_retired(flows, &chain).await?;
         self.recorder

@@ -53,6 +53,7 @@ impl<F: FlowService + 'static> Engine<F> {
             excluded: flows.excluded.clone(),
             lookup: true,
             inventory: Arc::default(),
+            fresh: Default::default(),
         };
         let updates = &action.updates;
         let at = InPlace {
