@@ -119,7 +119,7 @@ pub(crate) fn compare(
         }
     }
     if let Some(flow) = live {
-        against_platform(&mut c, flow, want, record, &d.key.name().to_owned());
+        against_platform(&mut c, flow, want, record, d.key.name());
     }
     if record.protect != want.protect {
         c.change(
