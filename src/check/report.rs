@@ -1,4 +1,5 @@
-//! The result of a check run as a value: one outcome per connection, rendered
+//! The result of a check run as a value: one outcome per connection and per
+//! dataflow, rendered
 //! as aligned text lines or one JSON document. Rendering returns strings
 //! and values; printing them is the commands' and the reporter's job.
 
@@ -9,6 +10,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::dataflow::{DataflowOutcome, DataflowStatus, Wanted};
 use super::failure::{Category, Failure};
 use super::probe::Probed;
 use super::target::Target;
@@ -45,6 +47,7 @@ impl Outcome {
             result,
             elapsed,
             unencrypted,
+            ..
         } = probed;
         // Only a server that got as far as authentication saw a password.
         let reached_auth = match &result {
@@ -96,7 +99,7 @@ impl Outcome {
 /// lines printed as they complete still line up.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Columns {
-    key: usize,
+    pub(super) key: usize,
     endpoint: usize,
 }
 
@@ -114,6 +117,15 @@ impl Columns {
         Columns {
             key: keys.max().unwrap_or(0),
             endpoint: endpoints.max().unwrap_or(0),
+        }
+    }
+
+    /// Wide enough for the dataflows' keys too.
+    pub(crate) fn with_dataflows(self, dataflows: &[Wanted]) -> Self {
+        let keys = dataflows.iter().map(|d| d.key.to_string().len());
+        Columns {
+            key: keys.chain([self.key]).max().unwrap_or(0),
+            ..self
         }
     }
 }
@@ -176,13 +188,13 @@ impl Outcome {
 }
 
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
-fn escape_data(s: &str) -> String {
+pub(super) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+pub(super) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -190,6 +202,7 @@ fn escape_property(s: &str) -> String {
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct CheckReport {
     pub outcomes: Vec<Outcome>,
+    pub dataflows: Vec<DataflowOutcome>,
 }
 
 /// `check --format json`: every outcome in key order and the counts.
@@ -199,6 +212,8 @@ pub(crate) struct CheckDocument<'a> {
     /// named fields in camelCase).
     format_version: u32,
     results: &'a [Outcome],
+    /// One per dataflow: its table looked at through its base connection.
+    dataflows: &'a [DataflowOutcome],
     summary: Summary,
     /// What a check proves and what it cannot (see [`REACH_NOTE`]).
     note: &'static str,
@@ -212,6 +227,17 @@ struct Summary {
     /// Connections whose password was offered without TLS.
     #[serde(default)]
     unencrypted: usize,
+    /// The dataflows' outcomes.
+    dataflows: DataflowSummary,
+}
+
+/// How many dataflows' tables were as described, how many were not, and
+/// how many could not be looked at.
+#[derive(Debug, Serialize, JsonSchema)]
+struct DataflowSummary {
+    ok: usize,
+    failed: usize,
+    not_checked: usize,
 }
 
 /// What a check proves, and what it cannot: it connects from where it runs,
@@ -230,6 +256,16 @@ impl CheckReport {
         self.outcomes.len() - self.failed()
     }
 
+    /// Dataflows with `status`.
+    pub(crate) fn dataflows_with(&self, status: DataflowStatus) -> usize {
+        self.dataflows.iter().filter(|d| d.status == status).count()
+    }
+
+    /// Whether anything failed: a connection or a dataflow's table.
+    pub(crate) fn any_failed(&self) -> bool {
+        self.failed() > 0 || self.dataflows_with(DataflowStatus::Failed) > 0
+    }
+
     /// Outcomes whose password was offered without TLS.
     pub(crate) fn unencrypted(&self) -> usize {
         self.outcomes.iter().filter(|o| o.warning.is_some()).count()
@@ -243,6 +279,16 @@ impl CheckReport {
             self.passed(),
             self.failed()
         );
+        if !self.dataflows.is_empty() {
+            line.pop();
+            let _ = write!(
+                line,
+                "; dataflows: {} ok, {} failed, {} not checked.",
+                self.dataflows_with(DataflowStatus::Ok),
+                self.dataflows_with(DataflowStatus::Failed),
+                self.dataflows_with(DataflowStatus::NotChecked)
+            );
+        }
         let unencrypted = self.unencrypted();
         if unencrypted > 0 {
             let _ = write!(
@@ -262,9 +308,15 @@ impl CheckReport {
     /// for a failure `category: message`.
     pub(crate) fn render_text(&self) -> String {
         let columns = Columns::of(&[], &self.outcomes);
+        let keys = self.dataflows.iter().map(|d| d.key.to_string().len());
+        let columns = Columns {
+            key: keys.chain([columns.key]).max().unwrap_or(0),
+            ..columns
+        };
         self.outcomes
             .iter()
             .map(|o| o.text_line(&columns) + "\n")
+            .chain(self.dataflows.iter().map(|d| d.text_lines(&columns) + "\n"))
             .collect()
     }
 
@@ -272,12 +324,17 @@ impl CheckReport {
     /// completion order; empty when none failed or there was one line.
     pub(crate) fn failures_in_order(&self) -> String {
         let failed: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.is_ok()).collect();
-        if failed.is_empty() || self.outcomes.len() < 2 {
+        let failed_flows: Vec<&DataflowOutcome> =
+            self.dataflows.iter().filter(|d| d.is_failed()).collect();
+        if (failed.is_empty() && failed_flows.is_empty())
+            || self.outcomes.len() + self.dataflows.len() < 2
+        {
             return String::new();
         }
         let width = failed
             .iter()
             .map(|o| o.key.to_string().len())
+            .chain(failed_flows.iter().map(|d| d.key.to_string().len()))
             .max()
             .unwrap_or(0);
         let mut out = String::from("Failed, in key order:\n");
@@ -290,6 +347,18 @@ impl CheckReport {
                 );
             }
         }
+        for d in failed_flows {
+            for p in &d.problems {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {}:{}: {}",
+                    d.key.to_string(),
+                    p.file,
+                    p.line,
+                    p.message
+                );
+            }
+        }
         out
     }
 
@@ -299,10 +368,16 @@ impl CheckReport {
         CheckDocument {
             format_version: FORMAT_VERSION,
             results: &self.outcomes,
+            dataflows: &self.dataflows,
             summary: Summary {
                 ok: self.passed(),
                 failed: self.failed(),
                 unencrypted: self.unencrypted(),
+                dataflows: DataflowSummary {
+                    ok: self.dataflows_with(DataflowStatus::Ok),
+                    failed: self.dataflows_with(DataflowStatus::Failed),
+                    not_checked: self.dataflows_with(DataflowStatus::NotChecked),
+                },
             },
             note: REACH_NOTE,
         }
@@ -339,6 +414,7 @@ mod tests {
                     )),
                 ),
             ],
+            dataflows: Vec::new(),
         };
         let text = report.render_text();
         assert!(text.starts_with("ok    azure/dev/a "), "{text}");

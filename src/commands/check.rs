@@ -1,5 +1,6 @@
-//! `provision check`: validate, resolve `${VAR}`, probe every connection,
-//! print each result as it completes and a summary; exit 1 if any failed.
+//! `provision check`: validate, resolve `${VAR}`, probe every connection
+//! and look at every dataflow's table through it, print each result as it
+//! completes and a summary; exit 1 if any failed.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::args::{ConfigArgs, EnvArg};
-use crate::check::{self, CheckOptions, Columns, Outcome};
+use crate::check::{self, CheckOptions, Columns, Line, Wanted};
 use crate::config::ConnectionKey;
 use crate::desired::Environment;
 use crate::desired::resolve::{self, Resolved};
@@ -17,7 +18,9 @@ use crate::output;
 use crate::reporter;
 
 /// Connect to each described PostgreSQL server with its credentials and TLS
-/// mode, run `SELECT 1`, and report reachability per connection.
+/// mode, run `SELECT 1`, and report reachability per connection; through
+/// the same connection, check each dataflow's table, columns, delta column
+/// and SELECT privilege.
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
@@ -61,22 +64,45 @@ impl CheckArgs {
 }
 
 pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
-    let Some((resolved, places)) = resolved(args, &Environment::process())? else {
+    let Some(Checkable {
+        connections,
+        dataflows,
+        places,
+    }) = resolved(args, &Environment::process())?
+    else {
         return Ok(Status::Failed);
     };
     let format = args.format;
-    let show = |outcome: &Outcome, columns: &Columns| match format {
-        CheckFormat::Text => output::result_line(&outcome.text_line(columns)),
-        CheckFormat::Github => {
-            let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
-            output::result_line(&outcome.github_line(columns, place));
-        }
+    let text = |line: Line<'_>, columns: &Columns| match line {
+        Line::Connection(outcome) => outcome.text_line(columns),
+        Line::Dataflow(outcome) => outcome.text_lines(columns),
+    };
+    let show = |line: Line<'_>, columns: &Columns| match format {
+        CheckFormat::Text => output::result_line(&text(line, columns)),
+        CheckFormat::Github => match line {
+            Line::Connection(outcome) => {
+                let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
+                output::result_line(&outcome.github_line(columns, place));
+            }
+            Line::Dataflow(outcome) => {
+                let file = dataflows
+                    .iter()
+                    .find(|w| w.key == outcome.key)
+                    .map(|w| w.file.as_path());
+                output::result_line(&outcome.github_lines(columns, file));
+            }
+        },
         // One document at the end; meanwhile each result on stderr.
-        CheckFormat::Json if !quiet => output::progress(&(outcome.text_line(columns) + "\n")),
+        CheckFormat::Json if !quiet => output::progress(&(text(line, columns) + "\n")),
         CheckFormat::Json => {}
     };
     let checked = super::runtime()?
-        .block_on(check::check_each(&resolved, &args.to_options(), &show))
+        .block_on(check::check_each(
+            &connections,
+            &dataflows,
+            &args.to_options(),
+            &show,
+        ))
         .map_err(|err| Error::Failed(err.to_string()))?;
     match format {
         CheckFormat::Json => output::result(&reporter::json_document(&checked.document())),
@@ -87,15 +113,23 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
             output::result_line(&checked.note_line());
         }
     }
-    Ok(Status::failed_if(checked.failed() > 0))
+    Ok(Status::failed_if(checked.any_failed()))
 }
 
 /// Where each connection is written, for annotations.
 type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
 
-/// The valid connections with their `${VAR}`s resolved; `None` after
-/// printing the diagnostics that stop the check (errors, unset variables).
-fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>, Places)>> {
+/// What a run checks: the connections with their `${VAR}`s resolved, the
+/// dataflows of the environment, and where each connection is written.
+struct Checkable {
+    connections: Vec<Resolved>,
+    dataflows: Vec<Wanted>,
+    places: Places,
+}
+
+/// What to check; `None` after printing the diagnostics that stop the
+/// check (errors, unset variables).
+fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<Checkable>> {
     let mut report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         let (diags, sources) = (&report.diagnostics, &report.sources);
@@ -104,9 +138,15 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>
     }
     let selected = crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
     let settings = crate::workspace::effective(&report.config.settings, selected.as_ref());
+    let environment = selected.as_ref().map(|s| s.name.as_str());
     report.config.connections = crate::desired::in_environment(
         std::mem::take(&mut report.config.connections),
-        selected.as_ref().map(|s| s.name.as_str()),
+        environment,
+        settings.sandbox.as_deref(),
+    );
+    let dataflows = check::dataflows_in(
+        &report.config.dataflows,
+        environment,
         settings.sandbox.as_deref(),
     );
     if !report.diagnostics.is_empty() {
@@ -121,7 +161,11 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>
     let lookup = |name: &str| vars.get(name).cloned().or_else(|| env.get(name));
     let places = check::places(&report.config.connections);
     match resolve::resolve_all(&report.config.connections, &lookup) {
-        Ok(resolved) => Ok(Some((resolved, places))),
+        Ok(connections) => Ok(Some(Checkable {
+            connections,
+            dataflows,
+            places,
+        })),
         Err(missing) => {
             let sources = crate::config::load::read_sources(&missing);
             let mut summary = report.summary;
