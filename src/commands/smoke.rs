@@ -12,7 +12,7 @@ use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::reporter::{SmokeDocument, json_document};
-use crate::smoke::{self, SmokeOptions};
+use crate::smoke::{self, DataflowSmoke, SmokeOptions};
 use crate::workspace::TargetOptions;
 
 /// Create, read, list, update and delete one throwaway connection with
@@ -35,6 +35,16 @@ pub(crate) struct SmokeArgs {
     /// IMS host for tokens (overrides settings `ims`).
     #[arg(long, value_name = "URL")]
     pub ims: Option<String>,
+    /// Also make a whole dataflow chain over the throwaway connection, from
+    /// this table (`schema.table`), and record the wire forms the platform
+    /// accepts and returns; needs `--dataflow-dataset`.
+    #[arg(long, value_name = "TABLE", requires = "dataflow_dataset")]
+    pub dataflow_table: Option<String>,
+    /// The throwaway dataset (exact name) the dataflow chain writes into;
+    /// needs `--dataflow-table`. Never a dataset in use: nothing runs (the
+    /// flow starts a day ahead and is disabled), but the flow targets it.
+    #[arg(long, value_name = "NAME", requires = "dataflow_table")]
+    pub dataflow_dataset: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ResultFormat,
@@ -53,6 +63,13 @@ impl SmokeArgs {
                 ims: self.ims.clone(),
                 env_flag: self.env.env.clone(),
                 ..TargetOptions::default()
+            },
+            dataflow: match (&self.dataflow_table, &self.dataflow_dataset) {
+                (Some(table), Some(dataset)) => Some(DataflowSmoke {
+                    table: table.clone(),
+                    dataset: dataset.clone(),
+                }),
+                _ => None,
             },
         }
     }
@@ -88,6 +105,15 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
             report.name,
             report.sandbox
         ));
+        if let Some((name, kept)) = &report.chain {
+            let kept = kept
+                .as_ref()
+                .map(|id| format!("; its mapping set (id `{id}`) stays, Data Prep has no delete"))
+                .unwrap_or_default();
+            output::result_line(&format!(
+                "The dataflow chain `{name}` over it was created, read back, disabled and deleted{kept}."
+            ));
+        }
     }
     Ok(Status::Success)
 }

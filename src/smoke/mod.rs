@@ -6,6 +6,7 @@
 //! 130, and a leftover of a run killed outright is deleted by the next run
 //! (which says so); a prefixed connection it did not make is refused.
 
+mod dataflow;
 mod interrupt;
 mod steps;
 
@@ -16,6 +17,7 @@ use crate::config::Cloud;
 use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
 use crate::workspace::{self, TargetOptions};
+pub(crate) use dataflow::DataflowSmoke;
 pub(crate) use steps::Step;
 
 /// Every throwaway connection's name starts with this.
@@ -33,6 +35,8 @@ pub(crate) struct SmokeOptions {
     pub settings_file: PathBuf,
     /// Hosts (`--endpoint`, `--ims`); state options are unused.
     pub target: TargetOptions,
+    /// A dataflow chain too, over the given table into the given dataset.
+    pub dataflow: Option<DataflowSmoke>,
 }
 
 /// What a run saw.
@@ -45,6 +49,9 @@ pub(crate) struct SmokeReport {
     pub left_behind: Option<String>,
     /// A SIGINT or SIGTERM stopped the steps (the clean-up still ran).
     pub interrupted: bool,
+    /// The dataflow chain's name, and the mapping set it left (Data Prep
+    /// has no delete), when `--dataflow-table` was given.
+    pub chain: Option<(String, Option<String>)>,
 }
 
 impl SmokeReport {
@@ -117,7 +124,14 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
         // A fresh password for the throwaway connection, masked in any answer.
         let password = format!("smoke-{}", uuid::Uuid::new_v4().simple());
         connected.api.redactor().add(&password);
-        let report = smoke(&connected.api, &scope, options.cloud, password).await;
+        let report = smoke(
+            &connected.api,
+            &scope,
+            options.cloud,
+            password,
+            options.dataflow.clone(),
+        )
+        .await;
         connected.close().await;
         report
     })
@@ -137,6 +151,7 @@ async fn smoke(
     scope: &Scope,
     cloud: Cloud,
     password: String,
+    dataflow: Option<DataflowSmoke>,
 ) -> Result<SmokeReport> {
     let listed = api
         .list(scope, &ListQuery::new().postgres())
@@ -160,6 +175,20 @@ async fn smoke(
         )));
     }
     let mut run = steps::Run::new(api, scope, cloud, password);
+    // A chain reads through its connection: an earlier run's chain goes
+    // before that run's connection.
+    if dataflow.is_some() && !run.clean_chain_leftovers().await {
+        let why = run
+            .steps
+            .last()
+            .map(|s| s.observed.clone())
+            .unwrap_or_default();
+        return Err(Error::Failed(format!(
+            "refusing to run: a leftover dataflow chain of an earlier smoke run in sandbox `{}` could not be deleted ({why}): delete it by hand",
+            scope.sandbox
+        )));
+    }
+    run.dataflow = dataflow;
     for old in ours {
         if !run.clean_leftover(old).await {
             return Err(Error::Failed(format!(
@@ -181,6 +210,10 @@ async fn smoke(
         name: run.name.clone(),
         sandbox: scope.sandbox.clone(),
         steps: run.steps,
+        chain: run
+            .chain
+            .as_ref()
+            .map(|c| (c.name.clone(), c.mapping.as_ref().map(|m| m.id.clone()))),
         left_behind,
         interrupted,
     })

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use super::dataflow::{Chain, DataflowSmoke};
 use super::{MARK, PREFIX};
 use crate::api::wire::{
     AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
@@ -25,8 +26,8 @@ pub(crate) struct Step {
 
 /// One smoke run against one sandbox.
 pub(super) struct Run<'a> {
-    api: &'a FlowServiceClient,
-    scope: &'a Scope,
+    pub(super) api: &'a FlowServiceClient,
+    pub(super) scope: &'a Scope,
     cloud: Cloud,
     password: String,
     pub name: String,
@@ -34,6 +35,10 @@ pub(super) struct Run<'a> {
     /// The throwaway connection, once created, and whether it is deleted.
     created: Option<(String, String)>,
     deleted: bool,
+    /// `--dataflow-table` and `--dataflow-dataset`, when given.
+    pub(super) dataflow: Option<DataflowSmoke>,
+    /// The dataflow chain, once its steps began.
+    pub(super) chain: Option<Chain>,
 }
 
 fn shown(value: Option<&Value>) -> String {
@@ -68,10 +73,12 @@ impl<'a> Run<'a> {
             steps: Vec::new(),
             created: None,
             deleted: false,
+            dataflow: None,
+            chain: None,
         }
     }
 
-    fn record(
+    pub(super) fn record(
         &mut self,
         name: &'static str,
         observed: String,
@@ -87,7 +94,7 @@ impl<'a> Run<'a> {
         matches
     }
 
-    fn failed(&mut self, name: &'static str, assumed: &str, err: &ApiError) -> bool {
+    pub(super) fn failed(&mut self, name: &'static str, assumed: &str, err: &ApiError) -> bool {
         self.record(name, format!("error: {err}"), assumed, false)
     }
 
@@ -132,6 +139,14 @@ impl<'a> Run<'a> {
         }
         if !self.rename(&item.id).await {
             return;
+        }
+        // The chain reads through the connection: made and deleted while
+        // it still exists.
+        if let Some(wanted) = self.dataflow.clone() {
+            self.dataflow_steps(&wanted, &item.id).await;
+            if !self.chain.as_ref().is_some_and(|c| c.deleted) {
+                return;
+            }
         }
         self.delete().await;
     }
@@ -381,9 +396,21 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Deletes the throwaway connection if a step stopped before it did;
-    /// returns what is left behind, if anything.
+    /// Deletes the throwaway connection (and the dataflow chain over it)
+    /// if a step stopped before it did; returns what is left behind, if
+    /// anything.
     pub(super) async fn clean_up(&mut self) -> Option<String> {
+        if !self.delete_chain().await {
+            let name = self
+                .chain
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            return Some(format!(
+                "could not delete the dataflow chain `{name}` (flow, source and target connections) in sandbox `{}`, nor so the connection it reads: delete them by hand",
+                self.scope.sandbox
+            ));
+        }
         let (id, _) = self.created.clone()?;
         if self.deleted {
             return None;
