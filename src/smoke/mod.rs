@@ -8,7 +8,9 @@
 
 mod dataflow;
 mod interrupt;
+mod readback;
 mod steps;
+mod teardown;
 
 use std::path::PathBuf;
 

@@ -33,8 +33,8 @@ pub(super) struct Run<'a> {
     pub name: String,
     pub steps: Vec<Step>,
     /// The throwaway connection, once created, and whether it is deleted.
-    created: Option<(String, String)>,
-    deleted: bool,
+    pub(super) created: Option<(String, String)>,
+    pub(super) deleted: bool,
     /// `--dataflow-table` and `--dataflow-dataset`, when given.
     pub(super) dataflow: Option<DataflowSmoke>,
     /// The dataflow chain, once its steps began.
@@ -371,67 +371,6 @@ impl<'a> Run<'a> {
         match observed {
             Ok(observed) => self.record("gone", observed, assumed, true),
             Err(observed) => self.record("gone", observed, assumed, false),
-        }
-    }
-
-    /// Deletes the throwaway connection an earlier run left (killed before
-    /// its clean-up), and says so in a row; false when it could not.
-    pub(super) async fn clean_leftover(&mut self, old: &ConnectionItem) -> bool {
-        let assumed = "no leftover of an earlier run (deleted when found)";
-        match self.api.delete(self.scope, &old.id).await {
-            Ok(()) | Err(ApiError::NotFound { .. }) => self.record(
-                "earlier leftover",
-                format!(
-                    "deleted `{}` (id `{}`), left by an earlier, interrupted run",
-                    old.name.escape_debug(),
-                    old.id.escape_debug()
-                ),
-                assumed,
-                true,
-            ),
-            Err(err) => {
-                self.failed("earlier leftover", assumed, &err);
-                false
-            }
-        }
-    }
-
-    /// Deletes the throwaway connection (and the dataflow chain over it)
-    /// if a step stopped before it did; returns what is left behind, if
-    /// anything.
-    pub(super) async fn clean_up(&mut self) -> Option<String> {
-        if !self.delete_chain().await {
-            let name = self
-                .chain
-                .as_ref()
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            return Some(format!(
-                "could not delete the dataflow chain `{name}` (flow, source and target connections) in sandbox `{}`, nor so the connection it reads: delete them by hand",
-                self.scope.sandbox
-            ));
-        }
-        let (id, _) = self.created.clone()?;
-        if self.deleted {
-            return None;
-        }
-        match self.api.delete(self.scope, &id).await {
-            Ok(()) | Err(ApiError::NotFound { .. }) => {
-                self.record(
-                    "clean up",
-                    "deleted after the failure".into(),
-                    "the throwaway connection deleted",
-                    true,
-                );
-                None
-            }
-            Err(err) => {
-                self.failed("clean up", "the throwaway connection deleted", &err);
-                Some(format!(
-                    "could not delete the throwaway connection `{}` (id `{id}`) in sandbox `{}`: delete it by hand",
-                    self.name, self.scope.sandbox
-                ))
-            }
         }
     }
 }
