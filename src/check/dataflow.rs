@@ -128,7 +128,7 @@ pub(crate) struct DataflowOutcome {
     pub table: String,
     pub status: DataflowStatus,
     /// Every problem found, each at its field (`failed` only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
     /// Why it was not checked (`not_checked` only).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -149,6 +149,22 @@ fn a_dataflow_without_its_connection_in_the_files_is_not_checked() {
         "{}",
         run.stdout()
     );
+    let github = project
+        .check(CANARY, &["--format", "github"])
+        .expect_code(0);
+    assert!(
+        github.stdout().contains(
+            "::notice file=connections/c1.yaml,title=provision check%3A dataflow not checked::dataflow/azure/dev/orders: its base connection `azure/dev/good` is not described"
+        ),
+        "{}",
+        github.stdout()
+    );
+    let json = project
+        .check(CANARY, &["--format", "json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(json["dataflows"][0]["status"], "not_checked");
+    crate::output_schemas::assert_valid("check.schema.json", &json);
 }
 
 #[test]
@@ -192,6 +208,7 @@ fn json_and_github_show_dataflows_beside_connections() {
     );
     assert_eq!(json["summary"]["dataflows"]["failed"], 1);
     assert_eq!(json["summary"]["failed"], 0);
+    crate::output_schemas::assert_valid("check.schema.json", &json);
     let github = project
         .check(CANARY, &["--format", "github"])
         .expect_code(1);
