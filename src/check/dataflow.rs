@@ -2,14 +2,12 @@
 //! line of each field (table, columns, mapping sources, delta column), and
 //! what it found: one outcome per dataflow, beside the connections' lines.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::failure::Failure;
-use super::report::Columns;
 use crate::config::{ConnectionKey, DataflowKey};
 use crate::validate::LocatedDataflow;
 
@@ -126,6 +124,8 @@ pub(crate) struct DataflowOutcome {
     pub connection: ConnectionKey,
     /// `schema.table`, as written.
     pub table: String,
+    /// The file of the dataflow's document.
+    pub file: String,
     pub status: DataflowStatus,
     /// Every problem found, each at its field (`failed` only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -154,6 +154,7 @@ impl DataflowOutcome {
             key: wanted.key.clone(),
             connection: wanted.connection.clone(),
             table: wanted.table.text.clone(),
+            file: wanted.file.display().to_string(),
             status: if problems.is_empty() {
                 DataflowStatus::Ok
             } else {
@@ -170,6 +171,7 @@ impl DataflowOutcome {
             key: wanted.key.clone(),
             connection: wanted.connection.clone(),
             table: wanted.table.text.clone(),
+            file: wanted.file.display().to_string(),
             status: DataflowStatus::NotChecked,
             problems: Vec::new(),
             reason: Some(reason),
@@ -178,59 +180,5 @@ impl DataflowOutcome {
 
     pub(crate) fn is_failed(&self) -> bool {
         self.status == DataflowStatus::Failed
-    }
-
-    /// Its text: a line with status, key, table and connection, then one
-    /// indented `file:line: message` line per problem (no final newline).
-    pub(crate) fn text_lines(&self, columns: &Columns) -> String {
-        let status = match self.status {
-            DataflowStatus::Ok => "ok",
-            DataflowStatus::Failed => "FAIL",
-            DataflowStatus::NotChecked => "skip",
-        };
-        let width = columns.key;
-        let mut out = format!(
-            "{status:<4}  {:<width$}  {} through {}",
-            self.key.to_string(),
-            self.table,
-            self.connection
-        );
-        if let Some(reason) = &self.reason {
-            let _ = write!(out, "  not checked: {reason}");
-        }
-        for p in &self.problems {
-            let _ = write!(out, "\n      {}:{}: {}", p.file, p.line, p.message);
-        }
-        out
-    }
-
-    /// GitHub Actions lines: an `::error` annotation per problem at its
-    /// file and line, a `::notice` for a dataflow not checked.
-    pub(crate) fn github_lines(&self, columns: &Columns, file: Option<&Path>) -> String {
-        if self.problems.is_empty() {
-            let line = self.text_lines(columns);
-            return match (&self.reason, file) {
-                (Some(reason), Some(file)) => format!(
-                    "{line}\n::notice file={},title={}::{}",
-                    super::report::escape_property(&file.display().to_string()),
-                    super::report::escape_property("provision check: dataflow not checked"),
-                    super::report::escape_data(&format!("{}: {reason}", self.key))
-                ),
-                _ => line,
-            };
-        }
-        self.problems
-            .iter()
-            .map(|p| {
-                format!(
-                    "::error file={},line={},title={}::{}",
-                    super::report::escape_property(&p.file),
-                    p.line,
-                    super::report::escape_property("provision check: dataflow"),
-                    super::report::escape_data(&format!("{}: {}", self.key, p.message))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 }

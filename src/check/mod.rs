@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 pub(crate) use crate::tls::{Connectors, TlsSetupError};
 pub(crate) use dataflow::{DataflowOutcome, Wanted};
 pub(crate) use failure::{Category, Failure};
-pub(crate) use report::{CheckDocument, CheckReport, Columns, Outcome};
+pub(crate) use report::{CheckDocument, CheckReport, Columns, Line, Outcome, Places};
 pub(crate) use target::Target;
 
 use crate::config::ConnectionKey;
@@ -31,7 +31,7 @@ use crate::validate::{Located, LocatedDataflow};
 
 /// Where each connection is written (file, line of its document), for
 /// annotations that point at it.
-pub(crate) fn places(connections: &[Located]) -> HashMap<ConnectionKey, (PathBuf, u32)> {
+pub(crate) fn places(connections: &[Located]) -> Places {
     connections
         .iter()
         .map(|l| (l.connection.key(), (l.file.clone(), l.node.pos.line)))
@@ -84,13 +84,6 @@ pub(crate) async fn check_all(
     check_each(connections, &[], options, &|_, _| {}).await
 }
 
-/// One line of a run as it becomes known: a connection's, or a dataflow's.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Line<'a> {
-    Connection(&'a Outcome),
-    Dataflow(&'a DataflowOutcome),
-}
-
 /// Like [`check_all`], also looking at the table of each dataflow in
 /// `dataflows` over its base connection's session, and telling `on_line`
 /// about each outcome the moment it is known (in completion order; a
@@ -112,29 +105,7 @@ pub(crate) async fn check_each(
             Err((key, failure)) => outcomes.push(Outcome::unusable(key, failure)),
         }
     }
-    let mut flows = Vec::with_capacity(dataflows.len());
-    for wanted in dataflows {
-        if let Some(target) = targets.iter_mut().find(|t| t.key == wanted.connection) {
-            target.dataflows.push(wanted.clone());
-        } else if let Some(unusable) = outcomes.iter().find(|o| o.key == wanted.connection) {
-            flows.push(DataflowOutcome::not_checked(
-                wanted,
-                format!(
-                    "its base connection `{}` cannot be used: {}",
-                    wanted.connection,
-                    unusable.message.as_deref().unwrap_or_default()
-                ),
-            ));
-        } else {
-            flows.push(DataflowOutcome::not_checked(
-                wanted,
-                format!(
-                    "its base connection `{}` is not described in these files, and only they give the host and credentials to read the table with (on the platform, `plan` looks the connection up)",
-                    wanted.connection
-                ),
-            ));
-        }
-    }
+    let mut flows = attach(dataflows, &mut targets, &outcomes);
     let columns = Columns::of(&targets, &outcomes).with_dataflows(dataflows);
     for outcome in &outcomes {
         on_line(Line::Connection(outcome), &columns);
@@ -152,21 +123,7 @@ pub(crate) async fn check_each(
         let reading = target.dataflows.clone();
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            tracing::info!(key = %target.key, host = %target.host, port = target.port, tls = %target.tls, "probing");
-            let mut probed = probe::probe(&target, &connectors, timeout).await;
-            tracing::debug!(key = %target.key, ok = probed.result.is_ok(), elapsed = ?probed.elapsed, "probed");
-            let inspections = std::mem::take(&mut probed.inspections);
-            let outcome = Outcome::new(&target, probed);
-            let flows = match &outcome.category {
-                None => target
-                    .dataflows
-                    .iter()
-                    .zip(inspections)
-                    .map(|(wanted, found)| DataflowOutcome::inspected(wanted, found))
-                    .collect(),
-                Some(category) => after_failure(&target.dataflows, &target.key, *category),
-            };
-            (outcome, flows)
+            probe_target(&target, &connectors, timeout).await
         });
         spawned.insert(handle.id(), (key, reading));
     }
@@ -200,6 +157,62 @@ pub(crate) async fn check_each(
         outcomes,
         dataflows: flows,
     })
+}
+
+/// Hands each dataflow to the target of its base connection; those without
+/// a usable one are not checked, and their outcomes returned.
+fn attach(
+    dataflows: &[Wanted],
+    targets: &mut [Target],
+    unusable: &[Outcome],
+) -> Vec<DataflowOutcome> {
+    let mut flows = Vec::new();
+    for wanted in dataflows {
+        if let Some(target) = targets.iter_mut().find(|t| t.key == wanted.connection) {
+            target.dataflows.push(wanted.clone());
+        } else if let Some(unusable) = unusable.iter().find(|o| o.key == wanted.connection) {
+            flows.push(DataflowOutcome::not_checked(
+                wanted,
+                format!(
+                    "its base connection `{}` cannot be used: {}",
+                    wanted.connection,
+                    unusable.message.as_deref().unwrap_or_default()
+                ),
+            ));
+        } else {
+            flows.push(DataflowOutcome::not_checked(
+                wanted,
+                format!(
+                    "its base connection `{}` is not described in these files, and only they give the host and credentials to read the table with (on the platform, `plan` looks the connection up)",
+                    wanted.connection
+                ),
+            ));
+        }
+    }
+    flows
+}
+
+/// One connection's probe and its dataflows' tables.
+async fn probe_target(
+    target: &Target,
+    connectors: &Connectors,
+    timeout: Duration,
+) -> (Outcome, Vec<DataflowOutcome>) {
+    tracing::info!(key = %target.key, host = %target.host, port = target.port, tls = %target.tls, "probing");
+    let mut probed = probe::probe(target, connectors, timeout).await;
+    tracing::debug!(key = %target.key, ok = probed.result.is_ok(), elapsed = ?probed.elapsed, "probed");
+    let inspections = std::mem::take(&mut probed.inspections);
+    let outcome = Outcome::new(target, probed);
+    let flows = match &outcome.category {
+        None => target
+            .dataflows
+            .iter()
+            .zip(inspections)
+            .map(|(wanted, found)| DataflowOutcome::inspected(wanted, found))
+            .collect(),
+        Some(category) => after_failure(&target.dataflows, &target.key, *category),
+    };
+    (outcome, flows)
 }
 
 /// The dataflows of a connection that failed: not checked, saying why.

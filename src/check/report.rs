@@ -4,8 +4,9 @@
 //! and values; printing them is the commands' and the reporter's job.
 
 use crate::config::ConnectionKey;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -187,14 +188,102 @@ impl Outcome {
     }
 }
 
+impl DataflowOutcome {
+    /// Its text: a line with status, key, table and connection, then one
+    /// indented `file:line: message` line per problem (no final newline).
+    pub(crate) fn text_lines(&self, columns: &Columns) -> String {
+        let status = match self.status {
+            DataflowStatus::Ok => "ok",
+            DataflowStatus::Failed => "FAIL",
+            DataflowStatus::NotChecked => "skip",
+        };
+        let width = columns.key;
+        let mut out = format!(
+            "{status:<4}  {:<width$}  {} through {}",
+            self.key.to_string(),
+            self.table,
+            self.connection
+        );
+        if let Some(reason) = &self.reason {
+            let _ = write!(out, "  not checked: {reason}");
+        }
+        for p in &self.problems {
+            let _ = write!(out, "\n      {}:{}: {}", p.file, p.line, p.message);
+        }
+        out
+    }
+
+    /// GitHub Actions lines: an `::error` annotation per problem at its
+    /// file and line, a `::notice` for a dataflow not checked.
+    pub(crate) fn github_lines(&self, columns: &Columns) -> String {
+        if self.problems.is_empty() {
+            let line = self.text_lines(columns);
+            return match &self.reason {
+                Some(reason) => format!(
+                    "{line}\n::notice file={},title={}::{}",
+                    escape_property(&self.file),
+                    escape_property("provision check: dataflow not checked"),
+                    escape_data(&format!("{}: {reason}", self.key))
+                ),
+                None => line,
+            };
+        }
+        self.problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "::error file={},line={},title={}::{}",
+                    escape_property(&p.file),
+                    p.line,
+                    escape_property("provision check: dataflow"),
+                    escape_data(&format!("{}: {}", self.key, p.message))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// One line of a run as it becomes known: a connection's, or a dataflow's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Line<'a> {
+    Connection(&'a Outcome),
+    Dataflow(&'a DataflowOutcome),
+}
+
+impl Line<'_> {
+    /// Its text (the dataflow's problems on lines of their own).
+    pub(crate) fn text(&self, columns: &Columns) -> String {
+        match self {
+            Line::Connection(outcome) => outcome.text_line(columns),
+            Line::Dataflow(outcome) => outcome.text_lines(columns),
+        }
+    }
+
+    /// Its GitHub Actions lines; `places` says where each connection is
+    /// written.
+    pub(crate) fn github(&self, columns: &Columns, places: &Places) -> String {
+        match self {
+            Line::Connection(outcome) => {
+                let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
+                outcome.github_line(columns, place)
+            }
+            Line::Dataflow(outcome) => outcome.github_lines(columns),
+        }
+    }
+}
+
+/// Where each connection is written (file, line of its document).
+pub(crate) type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
+
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
-pub(super) fn escape_data(s: &str) -> String {
+fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-pub(super) fn escape_property(s: &str) -> String {
+fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

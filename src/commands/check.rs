@@ -2,14 +2,12 @@
 //! and look at every dataflow's table through it, print each result as it
 //! completes and a summary; exit 1 if any failed.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::args::{ConfigArgs, EnvArg};
-use crate::check::{self, CheckOptions, Columns, Line, Wanted};
-use crate::config::ConnectionKey;
+use crate::check::{self, CheckOptions, Columns, Line, Places, Wanted};
 use crate::desired::Environment;
 use crate::desired::resolve::{self, Resolved};
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
@@ -73,27 +71,11 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
         return Ok(Status::Failed);
     };
     let format = args.format;
-    let text = |line: Line<'_>, columns: &Columns| match line {
-        Line::Connection(outcome) => outcome.text_line(columns),
-        Line::Dataflow(outcome) => outcome.text_lines(columns),
-    };
     let show = |line: Line<'_>, columns: &Columns| match format {
-        CheckFormat::Text => output::result_line(&text(line, columns)),
-        CheckFormat::Github => match line {
-            Line::Connection(outcome) => {
-                let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
-                output::result_line(&outcome.github_line(columns, place));
-            }
-            Line::Dataflow(outcome) => {
-                let file = dataflows
-                    .iter()
-                    .find(|w| w.key == outcome.key)
-                    .map(|w| w.file.as_path());
-                output::result_line(&outcome.github_lines(columns, file));
-            }
-        },
+        CheckFormat::Text => output::result_line(&line.text(columns)),
+        CheckFormat::Github => output::result_line(&line.github(columns, &places)),
         // One document at the end; meanwhile each result on stderr.
-        CheckFormat::Json if !quiet => output::progress(&(text(line, columns) + "\n")),
+        CheckFormat::Json if !quiet => output::progress(&(line.text(columns) + "\n")),
         CheckFormat::Json => {}
     };
     let checked = super::runtime()?
@@ -116,9 +98,6 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
     Ok(Status::failed_if(checked.any_failed()))
 }
 
-/// Where each connection is written, for annotations.
-type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
-
 /// What a run checks: the connections with their `${VAR}`s resolved, the
 /// dataflows of the environment, and where each connection is written.
 struct Checkable {
@@ -138,17 +117,13 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<Checkable>> {
     }
     let selected = crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
     let settings = crate::workspace::effective(&report.config.settings, selected.as_ref());
-    let environment = selected.as_ref().map(|s| s.name.as_str());
-    report.config.connections = crate::desired::in_environment(
-        std::mem::take(&mut report.config.connections),
-        environment,
+    let (environment, sandbox) = (
+        selected.as_ref().map(|s| s.name.as_str()),
         settings.sandbox.as_deref(),
     );
-    let dataflows = check::dataflows_in(
-        &report.config.dataflows,
-        environment,
-        settings.sandbox.as_deref(),
-    );
+    let connections = std::mem::take(&mut report.config.connections);
+    report.config.connections = crate::desired::in_environment(connections, environment, sandbox);
+    let dataflows = check::dataflows_in(&report.config.dataflows, environment, sandbox);
     if !report.diagnostics.is_empty() {
         // Warnings do not stop a check; they go to stderr, out of the result.
         output::progress(&diagnostic::render_text(

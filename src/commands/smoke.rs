@@ -85,10 +85,7 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
         return Err(Error::Failed(left.clone()));
     }
     if report.interrupted {
-        output::progress(&format!(
-            "smoke: interrupted; the clean-up ran (connection `{}` in sandbox `{}` is not left behind)\n",
-            report.name, report.sandbox
-        ));
+        output::progress(&(report.interrupted_line() + "\n"));
         return Ok(Status::Interrupted);
     }
     let mismatches = report.steps.iter().filter(|s| !s.matches).count();
@@ -99,21 +96,7 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
         )));
     }
     if args.format == ResultFormat::Text {
-        output::result_line(&format!(
-            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
-            report.steps.len(),
-            report.name,
-            report.sandbox
-        ));
-        if let Some((name, kept)) = &report.chain {
-            let kept = kept
-                .as_ref()
-                .map(|id| format!("; its mapping set (id `{id}`) stays, Data Prep has no delete"))
-                .unwrap_or_default();
-            output::result_line(&format!(
-                "The dataflow chain `{name}` over it was created, read back, disabled and deleted{kept}."
-            ));
-        }
+        output::result(&report.complete_lines());
     }
     Ok(Status::Success)
 }

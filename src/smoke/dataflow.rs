@@ -4,33 +4,22 @@
 
 use serde_json::Value;
 
-use super::MARK;
 use super::steps::Run;
+use super::{Chain, DataflowSmoke, MARK};
+use crate::api::dataflow::FlowAction;
 use crate::api::ingestion::{CRM_TO_AEP_NAME, Column};
 use crate::api::ingestion_bodies::{self, FlowInputs, ScheduleInputs};
-use crate::api::{FlowService, MappingSetRef};
+use crate::api::wire::SpecRef;
+use crate::api::{ApiError, FlowService, MappingSetRef};
 use crate::config::{Delta, Frequency, MappingEntry};
 
-/// What the chain reads and writes into: both named by the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DataflowSmoke {
-    /// `schema.table` as explore lists it, through smoke's connection.
-    pub table: String,
-    /// A throwaway dataset, by exact name.
-    pub dataset: String,
-}
-
-/// The chain's objects as they are made, so the clean-up deletes exactly
-/// those (and looks up by name what a create cut short may have made).
-#[derive(Debug, Default)]
-pub(crate) struct Chain {
-    pub name: String,
-    pub source: Option<String>,
-    pub target: Option<String>,
-    pub flow: Option<String>,
-    pub mapping: Option<MappingSetRef>,
-    /// The flow, source and target are deleted (or were never made).
-    pub deleted: bool,
+/// What the chain's parts are made from.
+struct Made<'a> {
+    base_id: &'a str,
+    table: &'a str,
+    dataset_id: &'a str,
+    schema_id: &'a str,
+    columns: &'a [Column],
 }
 
 /// A day, in seconds: the flow's start is this far ahead.
@@ -73,128 +62,23 @@ impl Run<'_> {
         let Some(columns) = self.explore(base_id, &wanted.table).await else {
             return;
         };
-        let description = format!("{MARK}: safe to delete");
-        let body = ingestion_bodies::source_connection(
-            &name,
-            Some(&description),
+        let made = Made {
             base_id,
-            &wanted.table,
-            columns.clone(),
-        );
-        let assumed = "201 with an id";
-        match self.api.create_source_connection(self.scope, &body).await {
-            Ok(made) => {
-                self.chain_mut().source = Some(made.id.clone());
-                self.record(
-                    "dataflow: source connection",
-                    format!("created, id `{}`", made.id),
-                    assumed,
-                    true,
-                );
-            }
-            Err(err) => {
-                self.failed("dataflow: source connection", assumed, &err);
-                return;
-            }
-        }
-        let body =
-            ingestion_bodies::target_connection(&name, Some(&description), &dataset_id, &schema_id);
-        match self.api.create_target_connection(self.scope, &body).await {
-            Ok(made) => {
-                self.chain_mut().target = Some(made.id.clone());
-                self.record(
-                    "dataflow: target connection",
-                    format!("created, id `{}`", made.id),
-                    assumed,
-                    true,
-                );
-            }
-            Err(err) => {
-                self.failed("dataflow: target connection", assumed, &err);
-                return;
-            }
-        }
-        // One column of the table as explored, into `_id`, a field every
-        // XDM class has.
-        let entry = MappingEntry {
-            source: Some(columns[0].name.clone()),
-            expression: None,
-            destination: "_id".to_owned(),
+            table: &wanted.table,
+            dataset_id: &dataset_id,
+            schema_id: &schema_id,
+            columns: &columns,
         };
-        let body = ingestion_bodies::mapping_set(&name, &schema_id, &[entry]);
-        let assumed = "200 with an id and version 0";
-        let mapping = match self.api.create_mapping_set(self.scope, &body).await {
-            Ok(made) => {
-                self.chain_mut().mapping = Some(made.clone());
-                let observed = format!("created, id `{}`, version {}", made.id, made.version);
-                self.record("dataflow: mapping set", observed, assumed, true);
-                made
-            }
-            Err(err) => {
-                self.failed("dataflow: mapping set", assumed, &err);
-                return;
-            }
-        };
-        let dated: Vec<&Column> = columns.iter().filter(|c| is_dated(c)).collect();
-        let delta = dated.first().map(|c| Delta {
-            column: c.name.clone(),
-            date_format: None,
-            timezone: None,
-        });
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        let chain = self.chain_mut();
-        let (Some(source), Some(target)) = (chain.source.clone(), chain.target.clone()) else {
+        let Some((source, target, mapping)) = self.make_parts(&name, &made).await else {
             return;
         };
-        let body = ingestion_bodies::flow(&FlowInputs {
-            name: &name,
-            description: Some(&description),
-            flow_spec: &flow_spec,
-            source_connection_id: &source,
-            target_connection_id: &target,
-            delta: delta.as_ref(),
-            mapping: &mapping,
-            schedule: ScheduleInputs {
-                start: now.saturating_add(A_DAY),
-                frequency: Frequency::Day,
-                interval: Some(1),
-                backfill: true,
-            },
-        });
-        let assumed = "201 with an id (start a day ahead)";
-        let flow_id = match self.api.create_flow(self.scope, &body).await {
-            Ok(made) => {
-                self.chain_mut().flow = Some(made.id.clone());
-                self.record(
-                    "dataflow: flow",
-                    format!("created, id `{}`", made.id),
-                    assumed,
-                    true,
-                );
-                made.id
-            }
-            Err(err) => {
-                self.failed("dataflow: flow", assumed, &err);
-                return;
-            }
-        };
-        let assumed = "accepted: a new etag";
-        match self
-            .api
-            .flow_action(
-                self.scope,
-                &flow_id,
-                crate::api::dataflow::FlowAction::Disable,
-            )
+        let dated: Vec<&Column> = columns.iter().filter(|c| is_dated(c)).collect();
+        let parts = (source.as_str(), target.as_str(), &mapping);
+        let Some(flow_id) = self
+            .make_flow(&name, &flow_spec, parts, dated.first())
             .await
-        {
-            Ok(_) => self.record("dataflow: disable", "accepted".into(), assumed, true),
-            Err(err) => {
-                self.failed("dataflow: disable", assumed, &err);
-                return;
-            }
+        else {
+            return;
         };
         self.runs_before_disable(&flow_id).await;
         self.connections_read_back(&source, &target, &wanted.table, &dataset_id)
@@ -203,6 +87,126 @@ impl Run<'_> {
         self.mapping_name_filter(&name, &mapping.id).await;
         self.delta_patch(&flow_id, &dated).await;
         self.delete_chain().await;
+    }
+
+    /// Records a create's row; the id when it landed.
+    fn created(
+        &mut self,
+        step: &'static str,
+        assumed: &str,
+        result: Result<String, ApiError>,
+    ) -> Option<String> {
+        match result {
+            Ok(id) => {
+                self.record(step, format!("created, id `{id}`"), assumed, true);
+                Some(id)
+            }
+            Err(err) => {
+                self.failed(step, assumed, &err);
+                None
+            }
+        }
+    }
+
+    /// The source and target connections and the mapping set (one column
+    /// of the table as explored, into `_id`, a field every XDM class has).
+    async fn make_parts(
+        &mut self,
+        name: &str,
+        made: &Made<'_>,
+    ) -> Option<(String, String, MappingSetRef)> {
+        let description = format!("{MARK}: safe to delete");
+        let body = ingestion_bodies::source_connection(
+            name,
+            Some(&description),
+            made.base_id,
+            made.table,
+            made.columns.to_vec(),
+        );
+        let answer = self.api.create_source_connection(self.scope, &body).await;
+        let step = "dataflow: source connection";
+        let source = self.created(step, "201 with an id", answer.map(|m| m.id))?;
+        self.chain_mut().source = Some(source.clone());
+        let body = ingestion_bodies::target_connection(
+            name,
+            Some(&description),
+            made.dataset_id,
+            made.schema_id,
+        );
+        let answer = self.api.create_target_connection(self.scope, &body).await;
+        let step = "dataflow: target connection";
+        let target = self.created(step, "201 with an id", answer.map(|m| m.id))?;
+        self.chain_mut().target = Some(target.clone());
+        let entry = MappingEntry {
+            source: Some(made.columns.first()?.name.clone()),
+            expression: None,
+            destination: "_id".to_owned(),
+        };
+        let body = ingestion_bodies::mapping_set(name, made.schema_id, &[entry]);
+        let assumed = "200 with an id and version 0";
+        match self.api.create_mapping_set(self.scope, &body).await {
+            Ok(set) => {
+                self.chain_mut().mapping = Some(set.clone());
+                let observed = format!("created, id `{}`, version {}", set.id, set.version);
+                self.record("dataflow: mapping set", observed, assumed, true);
+                Some((source, target, set))
+            }
+            Err(err) => {
+                self.failed("dataflow: mapping set", assumed, &err);
+                None
+            }
+        }
+    }
+
+    /// The flow, daily from a day ahead (`Copy` on `dated` when the table
+    /// has a date/time column), disabled at once.
+    async fn make_flow(
+        &mut self,
+        name: &str,
+        flow_spec: &SpecRef,
+        (source, target, mapping): (&str, &str, &MappingSetRef),
+        dated: Option<&&Column>,
+    ) -> Option<String> {
+        let delta = dated.map(|c| Delta {
+            column: c.name.clone(),
+            date_format: None,
+            timezone: None,
+        });
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        let description = format!("{MARK}: safe to delete");
+        let body = ingestion_bodies::flow(&FlowInputs {
+            name,
+            description: Some(&description),
+            flow_spec,
+            source_connection_id: source,
+            target_connection_id: target,
+            delta: delta.as_ref(),
+            mapping,
+            schedule: ScheduleInputs {
+                start: now.saturating_add(A_DAY),
+                frequency: Frequency::Day,
+                interval: Some(1),
+                backfill: true,
+            },
+        });
+        let answer = self.api.create_flow(self.scope, &body).await;
+        let assumed = "201 with an id (start a day ahead)";
+        let flow_id = self.created("dataflow: flow", assumed, answer.map(|m| m.id))?;
+        self.chain_mut().flow = Some(flow_id.clone());
+        let assumed = "accepted: a new etag";
+        let disable = FlowAction::Disable;
+        match self.api.flow_action(self.scope, &flow_id, disable).await {
+            Ok(_) => {
+                self.record("dataflow: disable", "accepted".into(), assumed, true);
+                Some(flow_id)
+            }
+            Err(err) => {
+                self.failed("dataflow: disable", assumed, &err);
+                None
+            }
+        }
     }
 
     pub(super) fn chain_mut(&mut self) -> &mut Chain {
@@ -241,7 +245,7 @@ impl Run<'_> {
         }
     }
 
-    async fn flow_spec(&mut self) -> Option<crate::api::wire::SpecRef> {
+    async fn flow_spec(&mut self) -> Option<SpecRef> {
         let step = "dataflow: flow spec";
         let assumed = "`CRMToAEP` found, listing PostgreSQL sources";
         match self.api.find_flow_spec(self.scope, CRM_TO_AEP_NAME).await {

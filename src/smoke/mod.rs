@@ -14,12 +14,11 @@ mod teardown;
 
 use std::path::PathBuf;
 
-use crate::api::{FlowService, FlowServiceClient, ListQuery, Scope};
+use crate::api::{FlowService, FlowServiceClient, ListQuery, MappingSetRef, Scope};
 use crate::config::Cloud;
 use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
 use crate::workspace::{self, TargetOptions};
-pub(crate) use dataflow::DataflowSmoke;
 pub(crate) use steps::Step;
 
 /// Every throwaway connection's name starts with this.
@@ -28,6 +27,28 @@ pub(crate) const PREFIX: &str = "provision-smoke-";
 /// Every throwaway connection's description starts with this: with the
 /// prefix, it marks a leftover of an earlier run, safe to delete.
 pub(crate) const MARK: &str = "provision smoke test";
+
+/// What the chain reads and writes into: both named by the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DataflowSmoke {
+    /// `schema.table` as explore lists it, through smoke's connection.
+    pub table: String,
+    /// A throwaway dataset, by exact name.
+    pub dataset: String,
+}
+
+/// The chain's objects as they are made, so the clean-up deletes exactly
+/// those (and looks up by name what a create cut short may have made).
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    pub name: String,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    pub flow: Option<String>,
+    pub mapping: Option<MappingSetRef>,
+    /// The flow, source and target are deleted (or were never made).
+    pub deleted: bool,
+}
 
 /// What `provision smoke` is asked for.
 #[derive(Debug, Clone)]
@@ -57,6 +78,39 @@ pub(crate) struct SmokeReport {
 }
 
 impl SmokeReport {
+    /// What an interrupted run says on stderr.
+    pub(crate) fn interrupted_line(&self) -> String {
+        let chain = if self.chain.is_some() {
+            ", nor its dataflow chain but the mapping set"
+        } else {
+            ""
+        };
+        format!(
+            "smoke: interrupted; the clean-up ran (connection `{}` in sandbox `{}` is not left behind{chain})",
+            self.name, self.sandbox
+        )
+    }
+
+    /// The last lines of a text report of a run where every step matched.
+    pub(crate) fn complete_lines(&self) -> String {
+        let mut out = format!(
+            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.\n",
+            self.steps.len(),
+            self.name,
+            self.sandbox
+        );
+        if let Some((name, kept)) = &self.chain {
+            let kept = kept
+                .as_ref()
+                .map(|id| format!("; its mapping set (id `{id}`) stays, Data Prep has no delete"))
+                .unwrap_or_default();
+            out += &format!(
+                "The dataflow chain `{name}` over it was created, read back, disabled and deleted{kept}.\n"
+            );
+        }
+        out
+    }
+
     /// The table: step, observed, assumed, match.
     pub(crate) fn table(&self) -> String {
         let head = ["step", "observed", "assumed", "match"];

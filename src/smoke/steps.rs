@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::dataflow::{Chain, DataflowSmoke};
-use super::{MARK, PREFIX};
+use super::{Chain, DataflowSmoke, MARK, PREFIX};
 use crate::api::wire::{
     AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
 };

@@ -326,6 +326,10 @@ fn sigterm_during_the_chain_deletes_it_and_exits_130() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(code, 130, "{stderr}");
+    assert!(
+        stderr.contains("is not left behind, nor its dataflow chain but the mapping set)"),
+        "{stderr}"
+    );
     let (flows, sources, targets, _) = chain_left(&world);
     assert_eq!((flows, sources, targets), (0, 0, 0), "{stderr}");
     let client = world.client();
