@@ -56,6 +56,9 @@ impl Run<'_> {
         let Some((dataset_id, schema_id)) = self.dataset(&wanted.dataset).await else {
             return;
         };
+        if !self.dataset_unused(&wanted.dataset, &dataset_id).await {
+            return;
+        }
         let Some(flow_spec) = self.flow_spec().await else {
             return;
         };
@@ -243,6 +246,37 @@ impl Run<'_> {
                 None
             }
         }
+    }
+
+    /// Refuses a dataset that a target connection other than smoke's
+    /// writes into: the user must name a throwaway one.
+    async fn dataset_unused(&mut self, name: &str, id: &str) -> bool {
+        let step = "dataflow: dataset unused";
+        let assumed = "no other target connection writes into it (a throwaway dataset)";
+        let all = crate::api::ListQuery::new();
+        let targets = match self.api.list_target_connections(self.scope, &all).await {
+            Ok(targets) => targets,
+            Err(err) => return self.failed(step, assumed, &err),
+        };
+        let users: Vec<String> = targets
+            .iter()
+            .filter(|t| t.is_live() && t.params.data_set_id == id)
+            .filter(|t| {
+                !t.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(MARK))
+            })
+            .map(|t| format!("`{}`", t.name.escape_debug()))
+            .collect();
+        if users.is_empty() {
+            return self.record(step, "none writes into it".into(), assumed, true);
+        }
+        let observed = format!(
+            "`{}` is the target of {}: not a throwaway dataset, nothing was made",
+            name.escape_debug(),
+            users.join(", ")
+        );
+        self.record(step, observed, assumed, false)
     }
 
     async fn flow_spec(&mut self) -> Option<SpecRef> {

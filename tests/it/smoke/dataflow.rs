@@ -112,6 +112,7 @@ fn the_chain_is_made_read_back_recorded_and_deleted() {
     let out = run.stdout();
     for step in [
         "dataflow: dataset",
+        "dataflow: dataset unused",
         "dataflow: flow spec",
         "dataflow: explore",
         "dataflow: source connection",
@@ -375,4 +376,37 @@ fn a_chain_left_by_a_killed_run_is_deleted_first_and_said_so() {
         "{out}"
     );
     assert_eq!(chain_left(&world), (0, 0, 0, 1));
+}
+
+#[test]
+fn a_dataset_another_target_writes_into_is_refused_before_anything_is_made() {
+    let world = World::new(config());
+    let client = world.client();
+    let scope = Scope::new(ORG_AZURE, "prod");
+    world.runtime.block_on(async {
+        let dataset = client
+            .find_datasets_by_name(&scope, "Scratch")
+            .await
+            .unwrap();
+        let body = provision::api::ingestion_bodies::target_connection(
+            "orders-to-lake",
+            None,
+            &dataset[0].id,
+            "https://ns.adobe.com/acme/schemas/scratch",
+        );
+        client
+            .create_target_connection(&scope, &body)
+            .await
+            .unwrap();
+    });
+    let run = smoke(&world, "public.orders", "Scratch", &[]).expect_code(1);
+    let out = run.stdout();
+    let unused = row(&out, "dataflow: dataset unused");
+    assert!(
+        unused.contains("`Scratch` is the target of `orders-to-lake`: not a throwaway dataset")
+            && unused.trim_end().ends_with("NO"),
+        "{out}"
+    );
+    assert!(!out.contains("dataflow: source connection"), "{out}");
+    assert_eq!(chain_left(&world), (0, 0, 0, 0));
 }
