@@ -6,6 +6,7 @@
 
 mod dataflow;
 mod failure;
+mod outcome;
 mod probe;
 mod report;
 mod table;
@@ -22,7 +23,8 @@ use tokio::task::JoinSet;
 pub(crate) use crate::tls::{Connectors, TlsSetupError};
 pub(crate) use dataflow::{DataflowOutcome, Wanted};
 pub(crate) use failure::{Category, Failure};
-pub(crate) use report::{CheckDocument, CheckReport, Columns, Line, Outcome, Places};
+pub(crate) use outcome::{Columns, Outcome};
+pub(crate) use report::{CheckDocument, CheckReport, Line, Places};
 pub(crate) use target::Target;
 
 use crate::config::ConnectionKey;
@@ -106,7 +108,8 @@ pub(crate) async fn check_each(
         }
     }
     let mut flows = attach(dataflows, &mut targets, &outcomes);
-    let columns = Columns::of(&targets, &outcomes).with_dataflows(dataflows);
+    let columns = Columns::of(&targets, &outcomes)
+        .with_keys(dataflows.iter().map(|d| d.key.to_string().len()));
     for outcome in &outcomes {
         on_line(Line::Connection(outcome), &columns);
     }
