@@ -24,6 +24,7 @@ mod send;
 mod service;
 pub mod transport;
 pub mod wire;
+mod wire_forms;
 
 pub use auth::{Credentials, TokenSource};
 pub use client::{DEFAULT_PAGE_SIZE, FlowServiceClient};

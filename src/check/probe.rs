@@ -1,6 +1,8 @@
 //! One probe: open a real connection with the described credentials and TLS
 //! policy, run `SELECT 1`, and turn whatever went wrong into a category a
 //! user can act on (DNS, refused, timeout, TLS, auth, missing database).
+//! Over the same session, the tables of the dataflows reading through the
+//! connection are looked at ([`super::table`]).
 //! Messages are built from server texts and error kinds, never from the
 //! connection parameters, so a password cannot reach them.
 
@@ -10,7 +12,9 @@ use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::dataflow::Problem;
 use super::failure::{Category, Failure};
+use super::table;
 use super::target::Target;
 use crate::tls::{Connectors, Encryption, Verification};
 
@@ -18,9 +22,15 @@ use crate::tls::{Connectors, Encryption, Verification};
 /// offered over a connection without TLS (check warns about those).
 pub(super) struct Probed {
     pub result: Result<(), Failure>,
+    /// Per dataflow of the target, in order: its table's problems (empty
+    /// when the connection failed).
+    pub inspections: Inspections,
     pub elapsed: Duration,
     pub unencrypted: bool,
 }
+
+/// The problems of each dataflow's table, or why its catalog could not be read.
+pub(super) type Inspections = Vec<Result<Vec<Problem>, Failure>>;
 
 /// Runs one probe within `timeout`.
 pub(super) async fn probe(target: &Target, connectors: &Connectors, timeout: Duration) -> Probed {
@@ -41,8 +51,13 @@ pub(super) async fn probe(target: &Target, connectors: &Connectors, timeout: Dur
                 target.tls.encryption == Encryption::Disable,
             ),
         };
+    let (result, inspections) = match result {
+        Ok(inspections) => (Ok(()), inspections),
+        Err(failure) => (Err(failure), Vec::new()),
+    };
     Probed {
         result,
+        inspections,
         elapsed: start.elapsed(),
         unencrypted,
     }
@@ -53,7 +68,7 @@ async fn attempt_all(
     target: &Target,
     connectors: &Connectors,
     timeout: Duration,
-) -> (Result<(), Failure>, bool) {
+) -> (Result<Inspections, Failure>, bool) {
     // Resolving first gives "host not found" its own category; tokio-postgres
     // would fold it into a generic connect error.
     if let Err(err) = tokio::net::lookup_host((target.host.as_str(), target.port)).await {
@@ -117,7 +132,7 @@ async fn attempt(
     mode: tokio_postgres::config::SslMode,
     tls: MakeRustlsConnect,
     timeout: Duration,
-) -> Result<(), Failure> {
+) -> Result<Inspections, Failure> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(&target.host)
@@ -133,11 +148,21 @@ async fn attempt(
         .await
         .map_err(|err| classify(target, &err))?;
     let driver = tokio::spawn(connection);
-    let result = client
+    let mut result = client
         .simple_query("SELECT 1")
         .await
-        .map(drop)
+        .map(|_| Vec::new())
         .map_err(|err| classify(target, &err));
+    if let Ok(inspections) = &mut result {
+        let classify = |err: &tokio_postgres::Error| classify(target, err);
+        let session = table::Session {
+            user: &target.username,
+            database: &target.database,
+        };
+        for wanted in &target.dataflows {
+            inspections.push(table::inspect(&client, wanted, &session, &classify).await);
+        }
+    }
     drop(client);
     let _ = driver.await;
     result

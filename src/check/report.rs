@@ -1,195 +1,111 @@
-//! The result of a check run as a value: one outcome per connection, rendered
-//! as aligned text lines or one JSON document. Rendering returns strings
-//! and values; printing them is the commands' and the reporter's job.
+//! The result of a check run as a value: one outcome per connection and per
+//! dataflow, rendered as text lines or one JSON document. Rendering returns
+//! strings and values; printing them is the commands' and the reporter's job.
 
-use crate::config::ConnectionKey;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::failure::{Category, Failure};
-use super::probe::Probed;
-use super::target::Target;
+use super::dataflow::{DataflowOutcome, DataflowStatus};
+use super::outcome::{Columns, Outcome, escape_data, escape_property};
+use crate::config::ConnectionKey;
 
-/// What happened to one connection.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub(crate) struct Outcome {
-    /// `cloud/sandbox/name`.
-    #[schemars(with = "String")]
-    pub key: ConnectionKey,
-    /// `host:port/database`, empty when the connection could not be read.
-    pub endpoint: String,
-    /// The TLS policy in libpq's words (`verify-full`, `prefer`, …).
-    pub tls: String,
-    /// `ok` or `failed`.
-    pub status: &'static str,
-    /// What kind of failure, for a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<Category>,
-    /// What went wrong, for a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// How long the probe took.
-    pub elapsed_ms: u64,
-    /// Set when the password was offered over a connection without TLS,
-    /// where anyone on the network path can read it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-impl Outcome {
-    pub(super) fn new(target: &Target, probed: Probed) -> Self {
-        let Probed {
-            result,
-            elapsed,
-            unencrypted,
-        } = probed;
-        // Only a server that got as far as authentication saw a password.
-        let reached_auth = match &result {
-            Ok(()) => true,
-            Err(failure) => matches!(failure.category, Category::Auth | Category::Database),
+impl DataflowOutcome {
+    /// Its text: a line with status, key, table and connection, then one
+    /// indented `file:line: message` line per problem (no final newline).
+    pub(crate) fn text_lines(&self, columns: &Columns) -> String {
+        let status = match self.status {
+            DataflowStatus::Ok => "ok",
+            DataflowStatus::Failed => "FAIL",
+            DataflowStatus::NotChecked => "skip",
         };
-        let warning = (unencrypted && reached_auth).then(|| {
-            format!(
-                "the password was offered without TLS (tls={}): anyone on the network path can read it, and the platform connects the same way; require TLS (`Verify Full`, `sslMode: true`, `EncryptionMethod=1`)",
-                target.tls
-            )
-        });
-        let (status, category, message) = match result {
-            Ok(()) => ("ok", None, None),
-            Err(failure) => ("failed", Some(failure.category), Some(failure.message)),
-        };
-        Outcome {
-            key: target.key.clone(),
-            endpoint: target.endpoint(),
-            tls: target.tls.to_string(),
-            status,
-            category,
-            message,
-            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            warning,
-        }
-    }
-
-    /// A connection that was never probed because its values cannot be used.
-    pub(crate) fn unusable(key: ConnectionKey, failure: Failure) -> Self {
-        Outcome {
-            key,
-            endpoint: String::new(),
-            tls: String::new(),
-            status: "failed",
-            category: Some(failure.category),
-            message: Some(failure.message),
-            elapsed_ms: 0,
-            warning: None,
-        }
-    }
-
-    pub(crate) fn is_ok(&self) -> bool {
-        self.category.is_none()
-    }
-}
-
-/// Column widths of the text lines, known before any probe finishes, so
-/// lines printed as they complete still line up.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Columns {
-    key: usize,
-    endpoint: usize,
-}
-
-impl Columns {
-    /// Wide enough for every target and every outcome already known.
-    pub(crate) fn of(targets: &[Target], outcomes: &[Outcome]) -> Self {
-        let keys = targets
-            .iter()
-            .map(|t| t.key.to_string().len())
-            .chain(outcomes.iter().map(|o| o.key.to_string().len()));
-        let endpoints = targets
-            .iter()
-            .map(|t| t.endpoint().len())
-            .chain(outcomes.iter().map(|o| o.endpoint.len()));
-        Columns {
-            key: keys.max().unwrap_or(0),
-            endpoint: endpoints.max().unwrap_or(0),
-        }
-    }
-}
-
-impl Outcome {
-    /// Its text line (no newline): status, key, endpoint, TLS policy, time,
-    /// and for a failure `category: message`.
-    pub(crate) fn text_line(&self, columns: &Columns) -> String {
-        let status = if self.is_ok() { "ok" } else { "FAIL" };
-        let (key_width, endpoint_width) = (columns.key, columns.endpoint);
-        let mut line = format!(
-            "{status:<4}  {:<key_width$}  {:<endpoint_width$}  {:<18}  {:>6} ms",
+        let width = columns.key;
+        let mut out = format!(
+            "{status:<4}  {:<width$}  {} through {}",
             self.key.to_string(),
-            self.endpoint,
-            format!("tls={}", self.tls),
-            self.elapsed_ms,
+            self.table,
+            self.connection
         );
-        if let (Some(category), Some(message)) = (self.category, &self.message) {
-            let _ = write!(line, "  {category}: {message}");
+        if let Some(reason) = &self.reason {
+            let _ = write!(out, "  not checked: {reason}");
         }
-        if let Some(warning) = &self.warning {
-            let _ = write!(line, "  WARNING: {warning}");
+        for p in &self.problems {
+            let _ = write!(out, "\n      {}:{}: {}", p.file, p.line, p.message);
         }
-        line
+        out
     }
 
-    /// A GitHub Actions line: a failure is an `::error` annotation on the
-    /// connection's document (`file`, `line`), a success a plain line.
-    pub(crate) fn github_line(&self, columns: &Columns, place: Option<(&Path, u32)>) -> String {
-        let at = place
-            .map(|(file, line)| {
+    /// GitHub Actions lines: an `::error` annotation per problem at its
+    /// file and line, a `::notice` for a dataflow not checked.
+    pub(crate) fn github_lines(&self, columns: &Columns) -> String {
+        if self.problems.is_empty() {
+            let line = self.text_lines(columns);
+            return match &self.reason {
+                Some(reason) => format!(
+                    "{line}\n::notice file={},title={}::{}",
+                    escape_property(&self.file),
+                    escape_property("provision check: dataflow not checked"),
+                    escape_data(&format!("{}: {reason}", self.key))
+                ),
+                None => line,
+            };
+        }
+        self.problems
+            .iter()
+            .map(|p| {
                 format!(
-                    " file={},line={line},",
-                    escape_property(&file.display().to_string())
+                    "::error file={},line={},title={}::{}",
+                    escape_property(&p.file),
+                    p.line,
+                    escape_property("provision check: dataflow"),
+                    escape_data(&format!("{}: {}", self.key, p.message))
                 )
             })
-            .unwrap_or_else(|| " ".to_owned());
-        let endpoint = if self.endpoint.is_empty() {
-            String::new()
-        } else {
-            format!(" ({}, tls={})", self.endpoint, self.tls)
-        };
-        let (Some(category), Some(message)) = (self.category, &self.message) else {
-            return match &self.warning {
-                Some(warning) => format!(
-                    "{}\n::warning{at}title={}::{}",
-                    self.text_line(columns),
-                    escape_property("provision check: password without TLS"),
-                    escape_data(&format!("{}{endpoint}: {warning}", self.key))
-                ),
-                None => self.text_line(columns),
-            };
-        };
-        format!(
-            "::error{at}title={}::{}",
-            escape_property(&format!("provision check: {category}")),
-            escape_data(&format!("{}{endpoint}: {message}", self.key))
-        )
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
-// https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+/// One line of a run as it becomes known: a connection's, or a dataflow's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Line<'a> {
+    Connection(&'a Outcome),
+    Dataflow(&'a DataflowOutcome),
 }
 
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+impl Line<'_> {
+    /// Its text (the dataflow's problems on lines of their own).
+    pub(crate) fn text(&self, columns: &Columns) -> String {
+        match self {
+            Line::Connection(outcome) => outcome.text_line(columns),
+            Line::Dataflow(outcome) => outcome.text_lines(columns),
+        }
+    }
+
+    /// Its GitHub Actions lines; `places` says where each connection is
+    /// written.
+    pub(crate) fn github(&self, columns: &Columns, places: &Places) -> String {
+        match self {
+            Line::Connection(outcome) => {
+                let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
+                outcome.github_line(columns, place)
+            }
+            Line::Dataflow(outcome) => outcome.github_lines(columns),
+        }
+    }
 }
+
+/// Where each connection is written (file, line of its document).
+pub(crate) type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
 
 /// Every outcome of a run, in key order.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct CheckReport {
     pub outcomes: Vec<Outcome>,
+    pub dataflows: Vec<DataflowOutcome>,
 }
 
 /// `check --format json`: every outcome in key order and the counts.
@@ -199,6 +115,8 @@ pub(crate) struct CheckDocument<'a> {
     /// named fields in camelCase).
     format_version: u32,
     results: &'a [Outcome],
+    /// One per dataflow: its table looked at through its base connection.
+    dataflows: &'a [DataflowOutcome],
     summary: Summary,
     /// What a check proves and what it cannot (see [`REACH_NOTE`]).
     note: &'static str,
@@ -212,6 +130,17 @@ struct Summary {
     /// Connections whose password was offered without TLS.
     #[serde(default)]
     unencrypted: usize,
+    /// The dataflows' outcomes.
+    dataflows: DataflowSummary,
+}
+
+/// How many dataflows' tables were as described, how many were not, and
+/// how many could not be looked at.
+#[derive(Debug, Serialize, JsonSchema)]
+struct DataflowSummary {
+    ok: usize,
+    failed: usize,
+    not_checked: usize,
 }
 
 /// What a check proves, and what it cannot: it connects from where it runs,
@@ -230,6 +159,16 @@ impl CheckReport {
         self.outcomes.len() - self.failed()
     }
 
+    /// Dataflows with `status`.
+    pub(crate) fn dataflows_with(&self, status: DataflowStatus) -> usize {
+        self.dataflows.iter().filter(|d| d.status == status).count()
+    }
+
+    /// Whether anything failed: a connection or a dataflow's table.
+    pub(crate) fn any_failed(&self) -> bool {
+        self.failed() > 0 || self.dataflows_with(DataflowStatus::Failed) > 0
+    }
+
     /// Outcomes whose password was offered without TLS.
     pub(crate) fn unencrypted(&self) -> usize {
         self.outcomes.iter().filter(|o| o.warning.is_some()).count()
@@ -243,6 +182,16 @@ impl CheckReport {
             self.passed(),
             self.failed()
         );
+        if !self.dataflows.is_empty() {
+            line.pop();
+            let _ = write!(
+                line,
+                "; dataflows: {} ok, {} failed, {} not checked.",
+                self.dataflows_with(DataflowStatus::Ok),
+                self.dataflows_with(DataflowStatus::Failed),
+                self.dataflows_with(DataflowStatus::NotChecked)
+            );
+        }
         let unencrypted = self.unencrypted();
         if unencrypted > 0 {
             let _ = write!(
@@ -261,10 +210,12 @@ impl CheckReport {
     /// One line per connection: status, key, endpoint, TLS policy, time, and
     /// for a failure `category: message`.
     pub(crate) fn render_text(&self) -> String {
-        let columns = Columns::of(&[], &self.outcomes);
+        let keys = self.dataflows.iter().map(|d| d.key.to_string().len());
+        let columns = Columns::of(&[], &self.outcomes).with_keys(keys);
         self.outcomes
             .iter()
             .map(|o| o.text_line(&columns) + "\n")
+            .chain(self.dataflows.iter().map(|d| d.text_lines(&columns) + "\n"))
             .collect()
     }
 
@@ -272,12 +223,17 @@ impl CheckReport {
     /// completion order; empty when none failed or there was one line.
     pub(crate) fn failures_in_order(&self) -> String {
         let failed: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.is_ok()).collect();
-        if failed.is_empty() || self.outcomes.len() < 2 {
+        let failed_flows: Vec<&DataflowOutcome> =
+            self.dataflows.iter().filter(|d| d.is_failed()).collect();
+        if (failed.is_empty() && failed_flows.is_empty())
+            || self.outcomes.len() + self.dataflows.len() < 2
+        {
             return String::new();
         }
         let width = failed
             .iter()
             .map(|o| o.key.to_string().len())
+            .chain(failed_flows.iter().map(|d| d.key.to_string().len()))
             .max()
             .unwrap_or(0);
         let mut out = String::from("Failed, in key order:\n");
@@ -290,6 +246,18 @@ impl CheckReport {
                 );
             }
         }
+        for d in failed_flows {
+            for p in &d.problems {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {}:{}: {}",
+                    d.key.to_string(),
+                    p.file,
+                    p.line,
+                    p.message
+                );
+            }
+        }
         out
     }
 
@@ -299,10 +267,16 @@ impl CheckReport {
         CheckDocument {
             format_version: FORMAT_VERSION,
             results: &self.outcomes,
+            dataflows: &self.dataflows,
             summary: Summary {
                 ok: self.passed(),
                 failed: self.failed(),
                 unencrypted: self.unencrypted(),
+                dataflows: DataflowSummary {
+                    ok: self.dataflows_with(DataflowStatus::Ok),
+                    failed: self.dataflows_with(DataflowStatus::Failed),
+                    not_checked: self.dataflows_with(DataflowStatus::NotChecked),
+                },
             },
             note: REACH_NOTE,
         }
@@ -311,6 +285,7 @@ impl CheckReport {
 
 #[cfg(test)]
 mod tests {
+    use super::super::failure::{Category, Failure};
     use super::*;
 
     fn outcome(key: &str, failure: Option<Failure>) -> Outcome {
@@ -339,6 +314,7 @@ mod tests {
                     )),
                 ),
             ],
+            dataflows: Vec::new(),
         };
         let text = report.render_text();
         assert!(text.starts_with("ok    azure/dev/a "), "{text}");

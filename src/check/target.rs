@@ -2,6 +2,7 @@
 //! fields or the connection string's keys, plus its TLS policy. The password
 //! moves into a [`Secret`] here so no `Debug` of a target can show it.
 
+use super::dataflow::Wanted;
 use super::failure::{Category, Failure};
 use crate::config::ConnectionKey;
 use crate::config::{Auth, SslMode};
@@ -23,6 +24,9 @@ pub(crate) struct Target {
     pub tls: TlsPolicy,
     /// The TLS setting as the user wrote it, for messages.
     pub tls_setting: String,
+    /// The dataflows reading through this connection, whose tables are
+    /// looked at over the probe's session.
+    pub dataflows: Vec<Wanted>,
 }
 
 impl Target {
@@ -49,6 +53,7 @@ impl Target {
                     Some(SslMode::Aws(flag)) => flag.to_string(),
                     None => "(not set)".to_owned(),
                 },
+                dataflows: Vec::new(),
             }),
             Auth::ConnectionString(cs) => {
                 let parsed = connection_string::parse(&cs.connection_string);
@@ -86,6 +91,7 @@ impl Target {
                     } else {
                         tls_setting
                     },
+                    dataflows: Vec::new(),
                 })
             }
         }

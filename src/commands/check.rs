@@ -1,14 +1,13 @@
-//! `provision check`: validate, resolve `${VAR}`, probe every connection,
-//! print each result as it completes and a summary; exit 1 if any failed.
+//! `provision check`: validate, resolve `${VAR}`, probe every connection
+//! and look at every dataflow's table through it, print each result as it
+//! completes and a summary; exit 1 if any failed.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::args::{ConfigArgs, EnvArg};
-use crate::check::{self, CheckOptions, Columns, Outcome};
-use crate::config::ConnectionKey;
+use crate::check::{self, CheckOptions, Columns, Line, Places, Wanted};
 use crate::desired::Environment;
 use crate::desired::resolve::{self, Resolved};
 use crate::diagnostic::{self, Diagnostic, Sources, Summary};
@@ -17,7 +16,9 @@ use crate::output;
 use crate::reporter;
 
 /// Connect to each described PostgreSQL server with its credentials and TLS
-/// mode, run `SELECT 1`, and report reachability per connection.
+/// mode, run `SELECT 1`, and report reachability per connection; through
+/// the same connection, check each dataflow's table, columns, delta column
+/// and SELECT privilege.
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
@@ -61,22 +62,29 @@ impl CheckArgs {
 }
 
 pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
-    let Some((resolved, places)) = resolved(args, &Environment::process())? else {
+    let Some(Checkable {
+        connections,
+        dataflows,
+        places,
+    }) = resolved(args, &Environment::process())?
+    else {
         return Ok(Status::Failed);
     };
     let format = args.format;
-    let show = |outcome: &Outcome, columns: &Columns| match format {
-        CheckFormat::Text => output::result_line(&outcome.text_line(columns)),
-        CheckFormat::Github => {
-            let place = places.get(&outcome.key).map(|(f, l)| (f.as_path(), *l));
-            output::result_line(&outcome.github_line(columns, place));
-        }
+    let show = |line: Line<'_>, columns: &Columns| match format {
+        CheckFormat::Text => output::result_line(&line.text(columns)),
+        CheckFormat::Github => output::result_line(&line.github(columns, &places)),
         // One document at the end; meanwhile each result on stderr.
-        CheckFormat::Json if !quiet => output::progress(&(outcome.text_line(columns) + "\n")),
+        CheckFormat::Json if !quiet => output::progress(&(line.text(columns) + "\n")),
         CheckFormat::Json => {}
     };
     let checked = super::runtime()?
-        .block_on(check::check_each(&resolved, &args.to_options(), &show))
+        .block_on(check::check_each(
+            &connections,
+            &dataflows,
+            &args.to_options(),
+            &show,
+        ))
         .map_err(|err| Error::Failed(err.to_string()))?;
     match format {
         CheckFormat::Json => output::result(&reporter::json_document(&checked.document())),
@@ -87,15 +95,20 @@ pub(super) fn run(args: &CheckArgs, quiet: bool) -> Result<Status> {
             output::result_line(&checked.note_line());
         }
     }
-    Ok(Status::failed_if(checked.failed() > 0))
+    Ok(Status::failed_if(checked.any_failed()))
 }
 
-/// Where each connection is written, for annotations.
-type Places = HashMap<ConnectionKey, (PathBuf, u32)>;
+/// What a run checks: the connections with their `${VAR}`s resolved, the
+/// dataflows of the environment, and where each connection is written.
+struct Checkable {
+    connections: Vec<Resolved>,
+    dataflows: Vec<Wanted>,
+    places: Places,
+}
 
-/// The valid connections with their `${VAR}`s resolved; `None` after
-/// printing the diagnostics that stop the check (errors, unset variables).
-fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>, Places)>> {
+/// What to check; `None` after printing the diagnostics that stop the
+/// check (errors, unset variables).
+fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<Checkable>> {
     let mut report = crate::workspace::validate_config(&args.config.options(), false);
     if report.has_errors() {
         let (diags, sources) = (&report.diagnostics, &report.sources);
@@ -104,11 +117,13 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>
     }
     let selected = crate::workspace::select(&report.config.settings, args.env.env.as_deref(), env)?;
     let settings = crate::workspace::effective(&report.config.settings, selected.as_ref());
-    report.config.connections = crate::desired::in_environment(
-        std::mem::take(&mut report.config.connections),
+    let (environment, sandbox) = (
         selected.as_ref().map(|s| s.name.as_str()),
         settings.sandbox.as_deref(),
     );
+    let connections = std::mem::take(&mut report.config.connections);
+    report.config.connections = crate::desired::in_environment(connections, environment, sandbox);
+    let dataflows = check::dataflows_in(&report.config.dataflows, environment, sandbox);
     if !report.diagnostics.is_empty() {
         // Warnings do not stop a check; they go to stderr, out of the result.
         output::progress(&diagnostic::render_text(
@@ -121,7 +136,11 @@ fn resolved(args: &CheckArgs, env: &Environment) -> Result<Option<(Vec<Resolved>
     let lookup = |name: &str| vars.get(name).cloned().or_else(|| env.get(name));
     let places = check::places(&report.config.connections);
     match resolve::resolve_all(&report.config.connections, &lookup) {
-        Ok(resolved) => Ok(Some((resolved, places))),
+        Ok(connections) => Ok(Some(Checkable {
+            connections,
+            dataflows,
+            places,
+        })),
         Err(missing) => {
             let sources = crate::config::load::read_sources(&missing);
             let mut summary = report.summary;

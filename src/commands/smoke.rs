@@ -12,7 +12,7 @@ use crate::desired::Environment;
 use crate::error::{Error, Result, Status};
 use crate::output;
 use crate::reporter::{SmokeDocument, json_document};
-use crate::smoke::{self, SmokeOptions};
+use crate::smoke::{self, DataflowSmoke, SmokeOptions};
 use crate::workspace::TargetOptions;
 
 /// Create, read, list, update and delete one throwaway connection with
@@ -35,6 +35,16 @@ pub(crate) struct SmokeArgs {
     /// IMS host for tokens (overrides settings `ims`).
     #[arg(long, value_name = "URL")]
     pub ims: Option<String>,
+    /// Also make a whole dataflow chain over the throwaway connection, from
+    /// this table (`schema.table`), and record the wire forms the platform
+    /// accepts and returns; needs `--dataflow-dataset`.
+    #[arg(long, value_name = "TABLE", requires = "dataflow_dataset")]
+    pub dataflow_table: Option<String>,
+    /// The throwaway dataset (exact name) the dataflow chain writes into;
+    /// needs `--dataflow-table`. Never a dataset in use: nothing runs (the
+    /// flow starts a day ahead and is disabled), but the flow targets it.
+    #[arg(long, value_name = "NAME", requires = "dataflow_table")]
+    pub dataflow_dataset: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ResultFormat,
@@ -54,6 +64,13 @@ impl SmokeArgs {
                 env_flag: self.env.env.clone(),
                 ..TargetOptions::default()
             },
+            dataflow: match (&self.dataflow_table, &self.dataflow_dataset) {
+                (Some(table), Some(dataset)) => Some(DataflowSmoke {
+                    table: table.clone(),
+                    dataset: dataset.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -68,10 +85,7 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
         return Err(Error::Failed(left.clone()));
     }
     if report.interrupted {
-        output::progress(&format!(
-            "smoke: interrupted; the clean-up ran (connection `{}` in sandbox `{}` is not left behind)\n",
-            report.name, report.sandbox
-        ));
+        output::progress(&(report.interrupted_line() + "\n"));
         return Ok(Status::Interrupted);
     }
     let mismatches = report.steps.iter().filter(|s| !s.matches).count();
@@ -82,12 +96,7 @@ pub(super) fn run(args: &SmokeArgs) -> Result<Status> {
         )));
     }
     if args.format == ResultFormat::Text {
-        output::result_line(&format!(
-            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.",
-            report.steps.len(),
-            report.name,
-            report.sandbox
-        ));
+        output::result(&report.complete_lines());
     }
     Ok(Status::Success)
 }

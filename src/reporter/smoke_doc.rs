@@ -19,6 +19,20 @@ pub(crate) struct SmokeDocument {
     /// A connection the run could not delete, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     left_behind: Option<String>,
+    /// The dataflow chain, with `--dataflow-table`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dataflow: Option<SmokeChain>,
+}
+
+/// The dataflow chain a run made over its connection.
+#[derive(Debug, Serialize, JsonSchema)]
+struct SmokeChain {
+    /// The name of its four objects.
+    name: String,
+    /// The id of its mapping set, which stays (Data Prep has no delete);
+    /// absent when none was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mapping_set_kept: Option<String>,
 }
 
 /// One step of the smoke run.
@@ -52,6 +66,10 @@ impl SmokeDocument {
                 })
                 .collect(),
             left_behind: report.left_behind.clone(),
+            dataflow: report.chain.as_ref().map(|(name, kept)| SmokeChain {
+                name: name.clone(),
+                mapping_set_kept: kept.clone(),
+            }),
         }
     }
 }

@@ -6,12 +6,15 @@
 //! 130, and a leftover of a run killed outright is deleted by the next run
 //! (which says so); a prefixed connection it did not make is refused.
 
+mod dataflow;
 mod interrupt;
+mod readback;
 mod steps;
+mod teardown;
 
 use std::path::PathBuf;
 
-use crate::api::{FlowService, FlowServiceClient, ListQuery, Scope};
+use crate::api::{FlowService, FlowServiceClient, ListQuery, MappingSetRef, Scope};
 use crate::config::Cloud;
 use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
@@ -25,6 +28,28 @@ pub(crate) const PREFIX: &str = "provision-smoke-";
 /// prefix, it marks a leftover of an earlier run, safe to delete.
 pub(crate) const MARK: &str = "provision smoke test";
 
+/// What the chain reads and writes into: both named by the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DataflowSmoke {
+    /// `schema.table` as explore lists it, through smoke's connection.
+    pub table: String,
+    /// A throwaway dataset, by exact name.
+    pub dataset: String,
+}
+
+/// The chain's objects as they are made, so the clean-up deletes exactly
+/// those (and looks up by name what a create cut short may have made).
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    pub name: String,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    pub flow: Option<String>,
+    pub mapping: Option<MappingSetRef>,
+    /// The flow, source and target are deleted (or were never made).
+    pub deleted: bool,
+}
+
 /// What `provision smoke` is asked for.
 #[derive(Debug, Clone)]
 pub(crate) struct SmokeOptions {
@@ -33,6 +58,8 @@ pub(crate) struct SmokeOptions {
     pub settings_file: PathBuf,
     /// Hosts (`--endpoint`, `--ims`); state options are unused.
     pub target: TargetOptions,
+    /// A dataflow chain too, over the given table into the given dataset.
+    pub dataflow: Option<DataflowSmoke>,
 }
 
 /// What a run saw.
@@ -45,9 +72,45 @@ pub(crate) struct SmokeReport {
     pub left_behind: Option<String>,
     /// A SIGINT or SIGTERM stopped the steps (the clean-up still ran).
     pub interrupted: bool,
+    /// The dataflow chain's name, and the mapping set it left (Data Prep
+    /// has no delete), when `--dataflow-table` was given.
+    pub chain: Option<(String, Option<String>)>,
 }
 
 impl SmokeReport {
+    /// What an interrupted run says on stderr.
+    pub(crate) fn interrupted_line(&self) -> String {
+        let chain = if self.chain.is_some() {
+            ", nor its dataflow chain but the mapping set"
+        } else {
+            ""
+        };
+        format!(
+            "smoke: interrupted; the clean-up ran (connection `{}` in sandbox `{}` is not left behind{chain})",
+            self.name, self.sandbox
+        )
+    }
+
+    /// The last lines of a text report of a run where every step matched.
+    pub(crate) fn complete_lines(&self) -> String {
+        let mut out = format!(
+            "Smoke complete: {} steps matched; connection `{}` was created and deleted in sandbox `{}`.\n",
+            self.steps.len(),
+            self.name,
+            self.sandbox
+        );
+        if let Some((name, kept)) = &self.chain {
+            let kept = kept
+                .as_ref()
+                .map(|id| format!("; its mapping set (id `{id}`) stays, Data Prep has no delete"))
+                .unwrap_or_default();
+            out += &format!(
+                "The dataflow chain `{name}` over it was created, read back, disabled and deleted{kept}.\n"
+            );
+        }
+        out
+    }
+
     /// The table: step, observed, assumed, match.
     pub(crate) fn table(&self) -> String {
         let head = ["step", "observed", "assumed", "match"];
@@ -117,7 +180,14 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
         // A fresh password for the throwaway connection, masked in any answer.
         let password = format!("smoke-{}", uuid::Uuid::new_v4().simple());
         connected.api.redactor().add(&password);
-        let report = smoke(&connected.api, &scope, options.cloud, password).await;
+        let report = smoke(
+            &connected.api,
+            &scope,
+            options.cloud,
+            password,
+            options.dataflow.clone(),
+        )
+        .await;
         connected.close().await;
         report
     })
@@ -137,6 +207,7 @@ async fn smoke(
     scope: &Scope,
     cloud: Cloud,
     password: String,
+    dataflow: Option<DataflowSmoke>,
 ) -> Result<SmokeReport> {
     let listed = api
         .list(scope, &ListQuery::new().postgres())
@@ -160,6 +231,20 @@ async fn smoke(
         )));
     }
     let mut run = steps::Run::new(api, scope, cloud, password);
+    // A chain reads through its connection: an earlier run's chain goes
+    // before that run's connection.
+    if dataflow.is_some() && !run.clean_chain_leftovers().await {
+        let why = run
+            .steps
+            .last()
+            .map(|s| s.observed.clone())
+            .unwrap_or_default();
+        return Err(Error::Failed(format!(
+            "refusing to run: a leftover dataflow chain of an earlier smoke run in sandbox `{}` could not be deleted ({why}): delete it by hand",
+            scope.sandbox
+        )));
+    }
+    run.dataflow = dataflow;
     for old in ours {
         if !run.clean_leftover(old).await {
             return Err(Error::Failed(format!(
@@ -181,6 +266,10 @@ async fn smoke(
         name: run.name.clone(),
         sandbox: scope.sandbox.clone(),
         steps: run.steps,
+        chain: run
+            .chain
+            .as_ref()
+            .map(|c| (c.name.clone(), c.mapping.as_ref().map(|m| m.id.clone()))),
         left_behind,
         interrupted,
     })

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{MARK, PREFIX};
+use super::{Chain, DataflowSmoke, MARK, PREFIX};
 use crate::api::wire::{
     AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
 };
@@ -25,15 +25,19 @@ pub(crate) struct Step {
 
 /// One smoke run against one sandbox.
 pub(super) struct Run<'a> {
-    api: &'a FlowServiceClient,
-    scope: &'a Scope,
+    pub(super) api: &'a FlowServiceClient,
+    pub(super) scope: &'a Scope,
     cloud: Cloud,
     password: String,
     pub name: String,
     pub steps: Vec<Step>,
     /// The throwaway connection, once created, and whether it is deleted.
-    created: Option<(String, String)>,
-    deleted: bool,
+    pub(super) created: Option<(String, String)>,
+    pub(super) deleted: bool,
+    /// `--dataflow-table` and `--dataflow-dataset`, when given.
+    pub(super) dataflow: Option<DataflowSmoke>,
+    /// The dataflow chain, once its steps began.
+    pub(super) chain: Option<Chain>,
 }
 
 fn shown(value: Option<&Value>) -> String {
@@ -68,10 +72,12 @@ impl<'a> Run<'a> {
             steps: Vec::new(),
             created: None,
             deleted: false,
+            dataflow: None,
+            chain: None,
         }
     }
 
-    fn record(
+    pub(super) fn record(
         &mut self,
         name: &'static str,
         observed: String,
@@ -87,7 +93,7 @@ impl<'a> Run<'a> {
         matches
     }
 
-    fn failed(&mut self, name: &'static str, assumed: &str, err: &ApiError) -> bool {
+    pub(super) fn failed(&mut self, name: &'static str, assumed: &str, err: &ApiError) -> bool {
         self.record(name, format!("error: {err}"), assumed, false)
     }
 
@@ -132,6 +138,14 @@ impl<'a> Run<'a> {
         }
         if !self.rename(&item.id).await {
             return;
+        }
+        // The chain reads through the connection: made and deleted while
+        // it still exists.
+        if let Some(wanted) = self.dataflow.clone() {
+            self.dataflow_steps(&wanted, &item.id).await;
+            if !self.chain.as_ref().is_some_and(|c| c.deleted) {
+                return;
+            }
         }
         self.delete().await;
     }
@@ -356,55 +370,6 @@ impl<'a> Run<'a> {
         match observed {
             Ok(observed) => self.record("gone", observed, assumed, true),
             Err(observed) => self.record("gone", observed, assumed, false),
-        }
-    }
-
-    /// Deletes the throwaway connection an earlier run left (killed before
-    /// its clean-up), and says so in a row; false when it could not.
-    pub(super) async fn clean_leftover(&mut self, old: &ConnectionItem) -> bool {
-        let assumed = "no leftover of an earlier run (deleted when found)";
-        match self.api.delete(self.scope, &old.id).await {
-            Ok(()) | Err(ApiError::NotFound { .. }) => self.record(
-                "earlier leftover",
-                format!(
-                    "deleted `{}` (id `{}`), left by an earlier, interrupted run",
-                    old.name.escape_debug(),
-                    old.id.escape_debug()
-                ),
-                assumed,
-                true,
-            ),
-            Err(err) => {
-                self.failed("earlier leftover", assumed, &err);
-                false
-            }
-        }
-    }
-
-    /// Deletes the throwaway connection if a step stopped before it did;
-    /// returns what is left behind, if anything.
-    pub(super) async fn clean_up(&mut self) -> Option<String> {
-        let (id, _) = self.created.clone()?;
-        if self.deleted {
-            return None;
-        }
-        match self.api.delete(self.scope, &id).await {
-            Ok(()) | Err(ApiError::NotFound { .. }) => {
-                self.record(
-                    "clean up",
-                    "deleted after the failure".into(),
-                    "the throwaway connection deleted",
-                    true,
-                );
-                None
-            }
-            Err(err) => {
-                self.failed("clean up", "the throwaway connection deleted", &err);
-                Some(format!(
-                    "could not delete the throwaway connection `{}` (id `{id}`) in sandbox `{}`: delete it by hand",
-                    self.name, self.scope.sandbox
-                ))
-            }
         }
     }
 }

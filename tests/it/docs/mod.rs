@@ -230,6 +230,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "parsed: docs::checked::transcript_commands_parse (tests/it/check probes real servers)",
     ),
     (
+        "docs/reference/commands/check.md",
+        "## Dataflows",
+        "text",
+        "not run: it needs the described PostgreSQL server; check::dataflows::each_problem_names_its_field_and_what_is_wrong snapshots the same lines from a real one",
+    ),
+    (
         "docs/reference/commands/smoke.md",
         "# provision smoke",
         "console",

@@ -4,6 +4,8 @@
 //! deleted by the next run, which says so; a prefixed connection it did not
 //! make makes it refuse before creating anything.
 
+mod dataflow;
+
 use provision::api::{FlowService, ListQuery, Scope};
 use provision::emulator::EmulatorConfig;
 
