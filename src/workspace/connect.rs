@@ -157,6 +157,12 @@ impl Connected {
         if !refresh {
             return Ok(None);
         }
+        self.read_flows(state).await.map(Some)
+    }
+
+    /// The live flows of the table-source flow spec in every scope state
+    /// records dataflows in, and each recorded flow a listing missed.
+    async fn read_flows(&self, state: &State) -> Result<FlowsRead, Error> {
         let scopes: BTreeSet<(String, String)> = state
             .dataflows
             .iter()
@@ -209,7 +215,7 @@ impl Connected {
             }
         }
         read.scopes = scopes;
-        Ok(Some(read))
+        Ok(read)
     }
 
     /// Lists the PostgreSQL connections of each scope, concurrently.
