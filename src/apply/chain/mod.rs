@@ -45,7 +45,7 @@ pub(crate) struct Chain {
     pub record: Mutex<DataflowRecord>,
     /// Ids no lookup may take for a namesake: every object state records
     /// under any dataflow (this chain's retired ones included).
-    pub excluded: HashSet<String>,
+    pub excluded: Arc<HashSet<String>>,
     /// Look namesakes up before each create, live (a saved plan, or a
     /// chain a killed run left half made): the inventory may be older.
     pub lookup: bool,

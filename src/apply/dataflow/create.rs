@@ -182,7 +182,7 @@ impl<F: FlowService + 'static> Engine<F> {
             key: d.key.clone(),
             scope: scope.clone(),
             record: Mutex::new(record),
-            excluded: flows.excluded.clone(),
+            excluded: Arc::clone(&flows.excluded),
             lookup: flows.lookup || resumed,
             inventory: Arc::clone(&resolved.inventory),
             fresh: Default::default(),

@@ -31,7 +31,7 @@ pub(crate) struct Flows {
     pub desired: HashMap<DataflowKey, DesiredDataflow>,
     pub records: HashMap<DataflowKey, DataflowRecord>,
     /// Every object id state records under a dataflow.
-    pub excluded: HashSet<String>,
+    pub excluded: Arc<HashSet<String>>,
     /// Look every name up live before its create (a saved plan).
     pub lookup: bool,
     inventories: Cells<Scope, Arc<Inventory>>,
@@ -46,7 +46,7 @@ impl Flows {
         records: HashMap<DataflowKey, DataflowRecord>,
         lookup: bool,
     ) -> Self {
-        let excluded = super::chain::recorded_ids(&records);
+        let excluded = Arc::new(super::chain::recorded_ids(&records));
         Flows {
             permits,
             desired,

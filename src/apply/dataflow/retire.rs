@@ -2,7 +2,7 @@
 //! then the old one deleted) or deleted in reverse order, flow first; each
 //! object forgotten as it goes, so a killed run finishes the job next time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -68,7 +68,7 @@ impl<F: FlowService + 'static> Engine<F> {
             permits: Arc::clone(&flows.permits),
             desired: HashMap::from([(d.key.clone(), d.clone())]),
             records: flows_view,
-            excluded: flows.excluded.clone(),
+            excluded: Arc::clone(&flows.excluded),
             lookup: true,
             inventories: Mutex::default(),
             specs: Mutex::default(),
@@ -118,7 +118,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 key: action.key.clone(),
                 scope: scope.clone(),
                 record: Mutex::new(record),
-                excluded: flows.excluded.clone(),
+                excluded: Arc::clone(&flows.excluded),
                 lookup: true,
                 inventory: Arc::default(),
                 fresh: Default::default(),
@@ -145,7 +145,7 @@ impl<F: FlowService + 'static> Engine<F> {
             key: action.key.clone(),
             scope,
             record: Mutex::new(DataflowRecord { retired, ..record }),
-            excluded: HashSet::new(),
+            excluded: Arc::default(),
             lookup: false,
             inventory: Arc::default(),
             fresh: Default::default(),

@@ -50,7 +50,7 @@ impl<F: FlowService + 'static> Engine<F> {
             key: d.key.clone(),
             scope: crate::api::Scope::new(&record.org, d.key.sandbox()),
             record: Mutex::new(record.clone()),
-            excluded: flows.excluded.clone(),
+            excluded: Arc::clone(&flows.excluded),
             lookup: true,
             inventory: Arc::default(),
             fresh: Default::default(),
