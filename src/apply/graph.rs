@@ -207,6 +207,11 @@ pub(crate) async fn execute<F: FlowService + 'static>(
         flows_over,
         ends,
     } = wire(plan, &flows);
+    let warming = {
+        let (engine, flows) = (Arc::clone(&engine), Arc::clone(&flows));
+        let actions = plan.dataflows.clone();
+        tokio::spawn(async move { engine.warm(&flows, &actions).await })
+    };
     let mut tasks = JoinSet::new();
     let mut spawned = HashMap::new();
     let (started_tx, started) = tokio::sync::mpsc::unbounded_channel::<usize>();
@@ -248,7 +253,9 @@ pub(crate) async fn execute<F: FlowService + 'static>(
         spawned.insert(handle.id(), index);
     }
     drop(started_tx);
-    collect(&order, tasks, spawned, started, reporter).await
+    let report = collect(&order, tasks, spawned, started, reporter).await;
+    warming.abort();
+    report
 }
 
 /// Tells `reporter` of each start and end as they come, and gathers the

@@ -88,11 +88,14 @@ impl<F: FlowService + 'static> Engine<F> {
         made: Option<String>,
     ) -> Result<Resolved, ActionError> {
         let base = self.base_id(flows, scope, &d.connection, made).await?;
-        let dataset = self.dataset(flows, scope, &d.doc.target.dataset).await?;
+        // Each is a read of its own (or already looked up): side by side.
+        let (dataset, spec, inventory, columns) = tokio::try_join!(
+            self.dataset(flows, scope, &d.doc.target.dataset),
+            self.flow_spec(flows, scope),
+            self.inventory(flows, scope),
+            self.table_columns(flows, d, scope, &base),
+        )?;
         let schema_id = schema_of(&d.doc, &dataset)?;
-        let (spec, inventory) =
-            tokio::try_join!(self.flow_spec(flows, scope), self.inventory(flows, scope))?;
-        let columns = self.table_columns(flows, d, scope, &base).await?;
         Ok(Resolved {
             base,
             dataset,

@@ -2,7 +2,10 @@
 //! connection, the scope's inventory, the table-source flow spec and the
 //! dataset, each looked up once per run (per scope) and shared by its steps.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
+
+use futures_util::future::join_all;
 
 use super::{Flows, blocked, cell};
 use crate::api::ingestion::DATA_LAKE_SPEC_ID;
@@ -11,12 +14,38 @@ use crate::api::{ApiError, DatasetSummary, FlowService, ListQuery, Scope};
 use crate::apply::chain::Inventory;
 use crate::apply::{ActionError, Engine};
 use crate::config::{ConnectionKey, DatasetRef};
+use crate::plan::dataflow::{DataflowAction, DataflowStep};
 use crate::state::{ObjectRef, Part};
 
 /// The flow spec of table sources.
 const FLOW_SPEC: &str = "CRMToAEP";
 
 impl<F: FlowService + 'static> Engine<F> {
+    /// Looks up, as the run starts, what the creates and replaces among
+    /// `actions` will resolve once per scope (flow spec, inventory,
+    /// datasets), so no chain waits for them after its base connection.
+    /// A failed lookup is left to the chain that needs it, which tries
+    /// again and reports it.
+    pub(crate) async fn warm(&self, flows: &Flows, actions: &[DataflowAction]) {
+        let mut scopes = BTreeSet::new();
+        let mut datasets = HashSet::new();
+        for action in actions
+            .iter()
+            .filter(|a| matches!(a.action, DataflowStep::Create | DataflowStep::Replace))
+        {
+            if let Some(d) = flows.desired.get(&action.key) {
+                let scope = Scope::new(&d.org, d.key.sandbox());
+                datasets.insert((scope.clone(), d.doc.target.dataset.clone()));
+                scopes.insert(scope);
+            }
+        }
+        let inventories = scopes.iter().map(|scope| self.inventory(flows, scope));
+        let found = datasets
+            .iter()
+            .map(|(scope, reference)| self.dataset(flows, scope, reference));
+        let _ = tokio::join!(join_all(inventories), join_all(found));
+    }
+
     /// The base connection's id: made in this run, recorded, or found on
     /// the platform by name (exactly one).
     pub(super) async fn base_id(
@@ -61,19 +90,39 @@ impl<F: FlowService + 'static> Engine<F> {
         flows: &Flows,
         scope: &Scope,
     ) -> Result<Arc<Inventory>, ActionError> {
-        let spec = self.flow_spec(flows, scope).await?;
         let cell = cell(&flows.inventories, scope).await;
         let inventory = cell
             .get_or_try_init(|| async {
                 let permits = &flows.permits;
                 let postgres = ListQuery::new().eq("connectionSpec.id", POSTGRES_SPEC_ID);
                 let lake = ListQuery::new().eq("connectionSpec.id", DATA_LAKE_SPEC_ID);
-                let spec_flows = ListQuery::new().eq("flowSpec.id", &spec.id);
+                // Only the flows wait for the spec: the rest is listed meanwhile.
+                let spec_flows = async {
+                    let spec = self.flow_spec(flows, scope).await?;
+                    let query = ListQuery::new().eq("flowSpec.id", &spec.id);
+                    Ok::<_, ActionError>(
+                        self.call(permits, self.api.list_flows(scope, &query))
+                            .await?,
+                    )
+                };
                 let (sources, targets, listed, sets) = tokio::try_join!(
-                    self.call(permits, self.api.list_source_connections(scope, &postgres)),
-                    self.call(permits, self.api.list_target_connections(scope, &lake)),
-                    self.call(permits, self.api.list_flows(scope, &spec_flows)),
-                    self.call(permits, self.api.list_mapping_sets(scope)),
+                    async {
+                        Ok::<_, ActionError>(
+                            self.call(permits, self.api.list_source_connections(scope, &postgres))
+                                .await?,
+                        )
+                    },
+                    async {
+                        Ok(self
+                            .call(permits, self.api.list_target_connections(scope, &lake))
+                            .await?)
+                    },
+                    spec_flows,
+                    async {
+                        Ok(self
+                            .call(permits, self.api.list_mapping_sets(scope))
+                            .await?)
+                    },
                 )?;
                 let mut inventory = Inventory::default();
                 let mut add = |part: Part, name: String, id: String, etag: String| {
@@ -95,7 +144,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 for set in sets {
                     add(Part::MappingSet, set.name, set.id, String::new());
                 }
-                Ok::<_, ApiError>(Arc::new(inventory))
+                Ok::<_, ActionError>(Arc::new(inventory))
             })
             .await?;
         Ok(Arc::clone(inventory))
