@@ -59,14 +59,36 @@ impl CatalogEntry {
 /// Columns a dataflow lists that the table does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "table `{table}` has no column {}: expected one of {}",
+    "table `{table}` has no column {}{}: expected one of {}",
     quoted(missing),
+    hint(missing, available),
     quoted(available)
 )]
 pub struct MissingColumns {
     pub table: String,
     pub missing: Vec<String>,
     pub available: Vec<String>,
+}
+
+/// " (did you mean `x`?)": a close column for each missing name that
+/// has one.
+fn hint(missing: &[String], available: &[String]) -> String {
+    let names: Vec<&str> = available.iter().map(String::as_str).collect();
+    let close: Vec<(&String, &str)> = missing
+        .iter()
+        .filter_map(|m| crate::suggest::closest(m, &names).map(|c| (m, c)))
+        .collect();
+    match close.as_slice() {
+        [] => String::new(),
+        [(_, column)] if missing.len() == 1 => format!(" (did you mean `{column}`?)"),
+        _ => {
+            let pairs: Vec<String> = close
+                .iter()
+                .map(|(m, c)| format!("`{c}` for `{m}`"))
+                .collect();
+            format!(" (did you mean {}?)", pairs.join(", "))
+        }
+    }
 }
 
 fn quoted(names: &[String]) -> String {
@@ -283,6 +305,33 @@ mod tests {
             Some(
                 "table `public.orders` has no column `total`: expected one of `order_id`, `customer_name`, `updated_at`"
             )
+        );
+    }
+
+    #[test]
+    fn a_missing_column_close_to_one_the_table_has_is_suggested() {
+        let typo = ["ordr_id".to_owned()];
+        let err = select_columns("public.orders", &explored(), Some(&typo))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "table `public.orders` has no column `ordr_id` (did you mean `order_id`?): expected one of `order_id`, `customer_name`, `updated_at`"
+            )
+        );
+        let two = [
+            "ordr_id".to_owned(),
+            "updatd_at".to_owned(),
+            "zzz".to_owned(),
+        ];
+        let err = select_columns("public.orders", &explored(), Some(&two))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("(did you mean `order_id` for `ordr_id`, `updated_at` for `updatd_at`?)"),
+            "{err}"
         );
     }
 }

@@ -24,6 +24,36 @@ pub(crate) struct DesiredDataflow {
     pub fingerprint: String,
     /// The file it is written in, as state records it.
     pub source: String,
+    /// Where its fields are written, for errors found after validation.
+    pub lines: Lines,
+}
+
+/// The lines (1-based) of the fields a plan may find wrong on the
+/// platform: the table and the column list explore is asked about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lines {
+    pub table: Option<u32>,
+    pub columns: Option<u32>,
+}
+
+impl Lines {
+    /// The lines in a parsed document.
+    pub(crate) fn of(node: &crate::config::load::Node) -> Self {
+        Lines {
+            table: node.key_at("/source", "table").map(|k| k.pos.line),
+            columns: node.key_at("/source", "columns").map(|k| k.pos.line),
+        }
+    }
+}
+
+impl DesiredDataflow {
+    /// `file:line` of a field (the file alone when the line is unknown).
+    pub(crate) fn at(&self, line: Option<u32>) -> String {
+        match line {
+            Some(line) => format!("{}:{line}", self.source),
+            None => self.source.clone(),
+        }
+    }
 }
 
 /// A valid dataflow document and the file it came from.
@@ -33,6 +63,7 @@ pub(crate) struct DataflowInput {
     pub file: PathBuf,
     /// Whether the document writes `protect` (else the mode decides).
     pub writes_protect: bool,
+    pub lines: Lines,
 }
 
 /// The documents that apply in environment `name` (all without
@@ -85,6 +116,7 @@ pub(crate) fn build(
                 connection: key.connection(&doc.source.connection),
                 fingerprint: fingerprint(doc),
                 source: project.source(&input.file),
+                lines: input.lines,
                 org,
                 key,
                 doc: doc.clone(),
@@ -122,6 +154,7 @@ mod tests {
             doc: serde_json::from_value(doc).unwrap(),
             file: PathBuf::from("connections/f.yaml"),
             writes_protect: protect.is_some(),
+            lines: Lines::default(),
         }
     }
 

@@ -251,6 +251,7 @@ pub(crate) fn check(selection: &mut Selection, target: &Target, org: &str) {
             doc: l.dataflow.clone(),
             file: l.file.clone(),
             writes_protect: false,
+            lines: crate::desired::dataflow::Lines::of(&l.node),
         })
         .collect();
     let inputs = in_environment(inputs, None, Some(&target.sandbox));

@@ -13,7 +13,7 @@ use crate::api::wire::ConnectionItem;
 use crate::api::{
     ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
 };
-use crate::config::{Auth, Settings};
+use crate::config::{Auth, ConnectionKey, Settings};
 use crate::connection_string;
 use crate::desired::dataflow::DesiredDataflow;
 use crate::desired::{self, Desired, Environment};
@@ -95,6 +95,15 @@ fn parse_duration(text: &str, field: &str) -> Result<Duration, Error> {
     Ok(duration)
 }
 
+/// What the dataflow half of a plan read on the platform.
+#[derive(Debug, Default)]
+pub(crate) struct DataflowReads {
+    /// The flows read back (`--refresh`).
+    pub flows: Option<FlowsRead>,
+    /// The ids of base connections found only on the platform.
+    pub bases: HashMap<ConnectionKey, String>,
+}
+
 /// A live connection to the Flow Service; keeps an in-process emulator up.
 pub(crate) struct Connected {
     pub api: Arc<FlowServiceClient>,
@@ -112,14 +121,16 @@ impl Connected {
 
     /// What the dataflow half of a plan reads: each base connection that
     /// no file and no state entry names must exist on the platform (an
-    /// error names the closest that does), and with `refresh` the flows of
-    /// the scopes state records dataflows in.
+    /// error names the closest that does; the id of the one found is
+    /// kept), and with `refresh` the flows of the scopes state records
+    /// dataflows in.
     pub(crate) async fn dataflow_reads(
         &self,
         unknown: &[&DesiredDataflow],
         state: &State,
         refresh: bool,
-    ) -> Result<Option<FlowsRead>, Error> {
+    ) -> Result<DataflowReads, Error> {
+        let mut reads = DataflowReads::default();
         for d in unknown {
             let scope = Scope::new(&d.org, d.key.sandbox());
             let found = self
@@ -153,11 +164,14 @@ impl Connected {
                     .to_string(),
                 ));
             }
+            if let [one] = found.as_slice() {
+                reads.bases.insert(d.connection.clone(), one.id.clone());
+            }
         }
-        if !refresh {
-            return Ok(None);
+        if refresh {
+            reads.flows = Some(self.read_flows(state).await?);
         }
-        self.read_flows(state).await.map(Some)
+        Ok(reads)
     }
 
     /// The live flows of the table-source flow spec in every scope state

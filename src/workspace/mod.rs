@@ -15,6 +15,7 @@ pub(crate) mod owners;
 mod planning;
 pub(crate) mod recorded;
 mod root;
+mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -513,6 +514,7 @@ fn dataflow_set(
             doc: l.dataflow.clone(),
             file: l.file.clone(),
             writes_protect: l.node.key_at("", "protect").is_some(),
+            lines: desired::dataflow::Lines::of(&l.node),
         })
         .collect();
     let inputs = desired::dataflow::in_environment(

@@ -2,15 +2,18 @@
 //! platform's view where there is something to look up (new connections,
 //! or all with `--refresh`). Used by `plan`, and by `apply` under its lock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::connect::DataflowReads;
+use super::tables::TableCheck;
 use super::{Connected, Workspace};
 use crate::config::{Cloud, ConnectionKey, DataflowKey};
 use crate::desired::dataflow::DesiredDataflow;
 use crate::desired::unset_secrets::not_compared;
 use crate::desired::{config_hash, described_keys};
 use crate::error::{Error, Result};
-use crate::plan::{self, Plan, PlanOptions, Scene, Target};
+use crate::plan::dataflow::DataflowStep;
+use crate::plan::{self, ActionKind, Plan, PlanOptions, Scene, Target};
 use crate::state::State;
 
 /// The default Flow Service host, as the client uses it.
@@ -171,8 +174,8 @@ impl Workspace {
         let imported = state.dataflows.values().any(|r| r.applied.is_none());
         let refresh = (refresh || imported) && !state.dataflows.is_empty();
         let needs_platform = !unknown.is_empty() || refresh;
-        let read = match (needs_platform, connected) {
-            (false, _) => None,
+        let reads = match (needs_platform, connected) {
+            (false, _) => DataflowReads::default(),
             (true, Some(connected)) => connected.dataflow_reads(&unknown, state, refresh).await?,
             (true, None) => {
                 let connected = self.connect().await?;
@@ -190,9 +193,13 @@ impl Workspace {
             targets,
             now,
         };
-        let (actions, warnings) =
-            plan::dataflow::diff(&self.dataflows, state, read.as_ref(), &dataflow_options)
-                .map_err(|e| Error::Failed(e.to_string()))?;
+        let (actions, warnings) = plan::dataflow::diff(
+            &self.dataflows,
+            state,
+            reads.flows.as_ref(),
+            &dataflow_options,
+        )
+        .map_err(|e| Error::Failed(e.to_string()))?;
         plan::dataflow::join(
             plan,
             actions,
@@ -201,7 +208,55 @@ impl Workspace {
             state,
             options.max_deletes,
         )
-        .map_err(Error::Failed)
+        .map_err(Error::Failed)?;
+        self.check_tables(plan, state, &reads.bases, connected)
+            .await
+    }
+
+    /// Explores the tables of the dataflows `plan` creates or replaces over
+    /// a base connection that exists and stays as it is (a connection the
+    /// plan creates, updates, adopts, renames or deletes is explored by
+    /// apply, after its own step).
+    async fn check_tables(
+        &self,
+        plan: &mut Plan,
+        state: &State,
+        found: &HashMap<ConnectionKey, String>,
+        connected: Option<&Connected>,
+    ) -> Result<()> {
+        let checks: Vec<TableCheck<'_>> = plan
+            .dataflows
+            .iter()
+            .filter(|a| matches!(a.action, DataflowStep::Create | DataflowStep::Replace))
+            .filter_map(|a| self.dataflows.iter().find(|d| d.key == a.key))
+            .filter_map(|d| {
+                let base = match plan.actions.iter().find(|a| a.key == d.connection) {
+                    Some(a) if a.kind() == ActionKind::Unchanged => a.id().map(str::to_owned),
+                    Some(_) => None,
+                    None => state
+                        .connections
+                        .get(&d.connection)
+                        .map(|r| r.id.clone())
+                        .or_else(|| found.get(&d.connection).cloned()),
+                }?;
+                Some(TableCheck { dataflow: d, base })
+            })
+            .collect();
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let parallelism = self.parallelism(None);
+        let warnings = match connected {
+            Some(connected) => connected.check_tables(&checks, parallelism).await?,
+            None => {
+                let connected = self.connect().await?;
+                let checked = connected.check_tables(&checks, parallelism).await;
+                connected.close().await;
+                checked?
+            }
+        };
+        plan.warnings.extend(warnings);
+        Ok(())
     }
 
     /// What `plan --out` needs besides every secret: the state key, when

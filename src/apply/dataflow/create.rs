@@ -10,7 +10,9 @@ use super::{Flows, blocked, object};
 use crate::api::ingestion::Column;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
 use crate::api::wire::SpecRef;
-use crate::api::{ApiError, DatasetSummary, FlowService, MappingSetRef, Scope};
+use crate::api::{
+    ApiError, DatasetSummary, ExploreError, FlowService, MappingSetRef, Scope, explore_columns,
+};
 use crate::apply::chain::{Body, Chain, Inventory};
 use crate::apply::{ActionError, Done, Engine};
 use crate::config::Dataflow;
@@ -116,24 +118,20 @@ impl<F: FlowService + 'static> Engine<F> {
         base: &str,
     ) -> Result<Vec<Column>, ActionError> {
         let source = &d.doc.source;
-        let explored = match self
-            .call(
-                &flows.permits,
-                self.api.explore_table(scope, base, &source.table),
-            )
-            .await
-        {
-            Ok(columns) => columns,
-            Err(ApiError::NotFound { .. }) => {
-                return Err(blocked(format!(
-                    "table `{}` is not one the base connection `{}` lists (explore)",
-                    source.table, d.connection.name
-                )));
-            }
-            Err(err) => return Err(err.into()),
-        };
-        crate::api::select_columns(&source.table, &explored, source.columns.as_deref())
-            .map_err(|missing| blocked(missing.to_string()))
+        let _permit = flows.permits.acquire().await;
+        self.pace().await;
+        explore_columns(
+            self.api.as_ref(),
+            scope,
+            (base, &d.connection.name),
+            &source.table,
+            source.columns.as_deref(),
+        )
+        .await
+        .map_err(|err| match err {
+            ExploreError::Api(err) => err.into(),
+            problem => blocked(problem.to_string()),
+        })
     }
 
     /// The chain's record, committed before anything is sent: a new one

@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod killed;
 mod replace;
+mod tables;
 
 use std::time::Duration;
 

@@ -1,0 +1,75 @@
+//! A table or column the base connection lacks is found by `plan`, not by
+//! a failed apply: when the connection exists already, the plan explores
+//! each new dataflow's table and fails at the document's line, with the
+//! closest name the connection has, before anything is sent.
+
+use provision::emulator::EmulatorConfig;
+
+use super::{Flow, base, world, writes};
+use crate::support::world::Backend;
+
+#[test]
+fn a_table_or_column_the_connection_lacks_fails_the_plan_at_its_line() {
+    let Some(world) = world(Backend::File, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    world.run(&["apply"]).expect_code(0);
+    let writes_before = writes(&world);
+
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.table = "public.ordrs".to_owned();
+    flow.write(&world);
+    let file = "connections/flows/orders-to-lake.yaml";
+    for command in ["plan", "apply"] {
+        let run = world.run(&[command]).expect_code(1);
+        assert!(
+            run.stderr().contains(&format!(
+                "{file}:8: dataflow `dataflow/azure/prod/orders-to-lake`: table `public.ordrs` is not one base connection `orders-db` lists (explore): did you mean `public.orders`?"
+            )),
+            "{command}: {}",
+            run.stderr()
+        );
+    }
+
+    flow.table = "public.orders".to_owned();
+    let fixed = Flow::new("orders-to-lake", "orders-db");
+    flow.columns = Some(vec!["ordr_id", "customer_name", "updated_at"]);
+    flow.mapping = vec![("ordr_id", "_id")];
+    flow.write(&world);
+    let run = world.run(&["apply"]).expect_code(1);
+    assert!(
+        run.stderr().contains(&format!(
+            "{file}:9: dataflow `dataflow/azure/prod/orders-to-lake`: table `public.orders` has no column `ordr_id` (did you mean `order_id`?): expected one of `order_id`, `customer_name`, `updated_at`, `changed_at`"
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(writes(&world), writes_before, "a failed plan sent a write");
+
+    fixed.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    world.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[test]
+fn a_dataflow_over_a_connection_made_in_the_same_run_is_explored_by_apply() {
+    // The connection does not exist at plan time: nothing to explore yet,
+    // and apply's own explore fails the dataflow alone.
+    let Some(world) = world(Backend::File, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.table = "public.ordrs".to_owned();
+    flow.write(&world);
+    world.run(&["plan"]).expect_code(0);
+    let run = world.run(&["apply"]).expect_code(1);
+    let expected = "! dataflow/azure/prod/orders-to-lake: failed: table `public.ordrs` is not one base connection `orders-db` lists (explore): did you mean `public.orders`?";
+    assert!(run.stdout().contains(expected), "{}", run.stdout());
+    assert!(
+        !world.state()["dataflows"]["dataflow/azure/prod/orders-to-lake"].is_object(),
+        "a chain that never started is recorded"
+    );
+    assert!(world.state()["connections"]["azure/prod/orders-db"]["id"].is_string());
+}
