@@ -59,9 +59,11 @@ def project(folder, count):
 
 
 class Emulator:
-    def __init__(self, latency_ms):
+    """The release binary's emulator on 127.0.0.1, with `extra` arguments."""
+
+    def __init__(self, latency_ms, *extra):
         self.proc = subprocess.Popen(
-            [BIN, "emulator", "--port", "0", "--latency-ms", str(latency_ms)],
+            [BIN, "emulator", "--port", "0", "--latency-ms", str(latency_ms), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.url = self.proc.stdout.readline().strip()

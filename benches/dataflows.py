@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apply  # noqa: E402
 from apply import BIN, ROOT, SETTINGS, timed  # noqa: E402
 
 FIXTURES = """datasets:
@@ -81,17 +82,9 @@ def project(folder, count):
             f.write(CHAIN.format(i=i))
 
 
-class Emulator:
-    def __init__(self, latency_ms, fixtures):
-        self.proc = subprocess.Popen(
-            [BIN, "emulator", "--port", "0", "--latency-ms", str(latency_ms), "--fixtures", fixtures],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        self.url = self.proc.stdout.readline().strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+def emulator_with(latency_ms, fixtures):
+    """apply.py's emulator, serving the fixtures' datasets and tables."""
+    return apply.Emulator(latency_ms, "--fixtures", fixtures)
 
 
 def main():
@@ -114,7 +107,7 @@ def main():
         applies = []
         for _ in range(args.runs):
             shutil.rmtree(os.path.join(apply_dir, ".provision"), ignore_errors=True)
-            emulator = Emulator(args.latency_ms, fixtures)
+            emulator = emulator_with(args.latency_ms, fixtures)
             try:
                 endpoint = ["--endpoint", emulator.url, "--ims", emulator.url]
                 applies.append(timed([BIN, "apply", "--parallelism", str(args.parallelism), *endpoint], apply_dir))
@@ -126,7 +119,7 @@ def main():
 
         plan_dir = os.path.join(tmp, "plan")
         project(plan_dir, args.plan_flows)
-        emulator = Emulator(0, fixtures)
+        emulator = emulator_with(0, fixtures)
         try:
             endpoint = ["--endpoint", emulator.url, "--ims", emulator.url]
             setup = timed([BIN, "apply", "--parallelism", "32", *endpoint], plan_dir)
