@@ -3,7 +3,6 @@
 //! mapping rules; what passes becomes a typed [`Dataflow`] and an identity
 //! for the checks across files (duplicates, renames, references).
 
-use super::renames::earlier_names;
 use super::{
     DocumentAt, FileResult, Identity, LocatedDataflow, Options, literal, mapping, schedule, schema,
 };
@@ -48,16 +47,13 @@ pub(super) fn check_dataflow(
     match serde_json::from_value::<Dataflow>(value) {
         Ok(dataflow) => {
             let reads = doc.at("/source/connection").pos;
-            result.identities.push(Identity {
-                kind: ResourceKind::Dataflow,
-                key: dataflow.key().0,
-                reads: Some((dataflow.source.connection.clone(), reads)),
-                file: path.to_owned(),
-                document: index,
-                name: doc.at("/name").pos,
-                renamed_from: earlier_names(dataflow.renamed_from.as_ref(), &doc),
-                facts: super::environments::EnvFacts::of(&doc, text),
-            });
+            result.identities.push(Identity::of(
+                (ResourceKind::Dataflow, dataflow.key().0),
+                Some((dataflow.source.connection.clone(), reads)),
+                (path, index),
+                (&doc, text),
+                dataflow.renamed_from.as_ref(),
+            ));
             if !options.diagnostics_only {
                 result.dataflows.push(LocatedDataflow {
                     dataflow,

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use super::connection::check_connection;
 use super::modeline;
-use super::renames::earlier_names;
 use super::variables::check_strings;
 use super::{DocumentAt, FileResult, Identity, Located, MAX_DIAGNOSTICS_PER_FILE, Options, schema};
 use crate::config::load::{self, Node, NodeValue, SourceFile};
@@ -212,16 +211,13 @@ fn check_connection_document(
     }
     match serde_json::from_value::<Connection>(value) {
         Ok(connection) => {
-            result.identities.push(Identity {
-                kind: ResourceKind::Connection,
-                key: connection.key(),
-                reads: None,
-                file: path.to_owned(),
-                document: index,
-                name: doc.at("/name").pos,
-                renamed_from: earlier_names(connection.renamed_from.as_ref(), &doc),
-                facts: super::environments::EnvFacts::of(&doc, text),
-            });
+            result.identities.push(Identity::of(
+                (ResourceKind::Connection, connection.key()),
+                None,
+                (path, index),
+                (&doc, text),
+                connection.renamed_from.as_ref(),
+            ));
             if !options.diagnostics_only {
                 result.connections.push(Located {
                     connection,

@@ -73,6 +73,27 @@ struct Identity {
 }
 
 impl Identity {
+    /// The identity of document `index` of `path`, parsed as `doc` from
+    /// `text`, under `key` (with the connection a dataflow `reads`).
+    fn of(
+        (kind, key): (ResourceKind, ConnectionKey),
+        reads: Option<(String, Position)>,
+        (path, index): (&std::path::Path, usize),
+        (doc, text): (&Node, &str),
+        renamed_from: Option<&crate::config::RenamedFrom>,
+    ) -> Identity {
+        Identity {
+            kind,
+            key,
+            reads,
+            file: path.to_owned(),
+            document: index,
+            name: doc.at("/name").pos,
+            renamed_from: renames::earlier_names(renamed_from, doc),
+            facts: environments::EnvFacts::of(doc, text),
+        }
+    }
+
     /// The key as users see it: `dataflow/…` for a dataflow.
     fn shown(&self) -> String {
         match self.kind {
