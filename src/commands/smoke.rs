@@ -51,7 +51,7 @@ pub(crate) struct SmokeArgs {
     /// server holds `--dataflow-table`: the throwaway connection copies its
     /// server, port, database, user, TLS mode and password (its `${VAR}`s
     /// resolved as `apply` does), so the platform explores a real table.
-    /// That connection itself is never read, changed or deleted.
+    /// That connection itself is never looked up, changed or deleted.
     #[arg(long, value_name = "NAME", requires = "dataflow_table")]
     pub dataflow_connection: Option<String>,
     /// Output format.

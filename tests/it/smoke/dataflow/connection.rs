@@ -2,11 +2,12 @@
 //! base connection copies the server of a connection the project's
 //! documents describe, and explore goes through that throwaway; a real
 //! table on a throwaway PostgreSQL is explored through the copy; the
-//! described connection is never written; an unknown name, and
-//! `--dataflow-table` alone against the platform, are usage errors before
-//! anything is sent.
+//! described connection is never written, SIGTERM included; an unknown
+//! name, and `--dataflow-table` alone against the platform, are usage
+//! errors before anything is sent.
 
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use provision::api::{FlowService, Scope};
 use provision::emulator::{DatasetSeed, EmulatorConfig, Exchange, ExploreSource};
@@ -102,6 +103,27 @@ fn the_throwaway_copies_the_described_server_and_explore_goes_through_it() {
     );
 }
 
+/// An Azure connection without `sslMode` sends none: the copy sends none
+/// either, and the row accepts whatever is read back.
+#[test]
+fn a_connection_without_ssl_mode_is_copied_without_one() {
+    let world = World::new(config());
+    world.write(
+        "connections/orders.yaml",
+        &ORDERS.replace("  sslMode: Verify Ca\n", ""),
+    );
+    let args = ["--dataflow-connection", "orders-db"];
+    let run = smoke(&world, "public.orders", "Scratch", &args).expect_code(0);
+    let exchanges = world.emulator.as_ref().unwrap().exchanges();
+    let body = json(throwaway_create(&exchanges).request_body.as_ref());
+    assert!(body["auth"]["params"].get("sslMode").is_none(), "{body}");
+    let ssl = row(&run.stdout(), "azure sslMode read back").to_owned();
+    assert!(
+        ssl.contains("none sent: any value or none read back") && ssl.trim_end().ends_with("yes"),
+        "{ssl}"
+    );
+}
+
 #[test]
 fn the_described_connection_is_never_written() {
     let world = with_orders();
@@ -134,6 +156,68 @@ fn the_described_connection_is_never_written() {
         "smoke deleted its own objects"
     );
     assert_eq!(read(), before, "the described connection is as it was");
+}
+
+/// Interrupted mid-chain, the copy is cleaned up as smoke's own connection
+/// always is, and the described connection is left as it was.
+#[test]
+fn sigterm_deletes_the_copy_and_leaves_the_described_connection() {
+    let world = World::new(EmulatorConfig {
+        latency: Duration::from_millis(300),
+        ..config()
+    });
+    world.write("connections/orders.yaml", ORDERS);
+    world.run(&["apply"]).expect_code(0);
+    let mut child = world
+        .cmd_via(
+            &world.url(),
+            &[
+                "smoke",
+                "--sandbox",
+                "prod",
+                "--cloud",
+                "azure",
+                "--dataflow-table",
+                "public.orders",
+                "--dataflow-dataset",
+                "Scratch",
+                "--dataflow-connection",
+                "orders-db",
+            ],
+        )
+        .into_command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while super::chain_left(&world).1 == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "never created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = crate::apply::interrupt::wait_within(&mut child, Duration::from_secs(60));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, 130, "{stderr}");
+    let (flows, sources, targets, _) = super::chain_left(&world);
+    assert_eq!((flows, sources, targets), (0, 0, 0), "{stderr}");
+    let names: Vec<String> = world.remote().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["orders-db"], "only the described connection stays");
+    let log = world.emulator.as_ref().unwrap().requests();
+    let id = world.state()["connections"]["azure/prod/orders-db"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !log.iter()
+            .any(|r| r.method != "GET" && r.path.contains(&id)),
+        "a write to the described connection"
+    );
 }
 
 #[test]
