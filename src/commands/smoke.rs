@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{EnvArg, ResultFormat};
+use super::args::{EnvArg, ResultFormat, with_default};
 
 use crate::config::Cloud;
 use crate::desired::Environment;
@@ -37,7 +37,8 @@ pub(crate) struct SmokeArgs {
     pub ims: Option<String>,
     /// Also make a whole dataflow chain over the throwaway connection, from
     /// this table (`schema.table`), and record the wire forms the platform
-    /// accepts and returns; needs `--dataflow-dataset`.
+    /// accepts and returns; needs `--dataflow-dataset`, and
+    /// `--dataflow-connection` unless the endpoint is a local emulator.
     #[arg(long, value_name = "TABLE", requires = "dataflow_dataset")]
     pub dataflow_table: Option<String>,
     /// The throwaway dataset (exact name) the dataflow chain writes into;
@@ -45,6 +46,14 @@ pub(crate) struct SmokeArgs {
     /// flow starts a day ahead and is disabled), but the flow targets it.
     #[arg(long, value_name = "NAME", requires = "dataflow_table")]
     pub dataflow_dataset: Option<String>,
+    /// The connection of the project's documents (`connections/`, in the
+    /// `-e` environment; its name, or its key `cloud/sandbox/name`) whose
+    /// server holds `--dataflow-table`: the throwaway connection copies its
+    /// server, port, database, user, TLS mode and password (its `${VAR}`s
+    /// resolved as `apply` does), so the platform explores a real table.
+    /// That connection itself is never looked up, changed or deleted.
+    #[arg(long, value_name = "NAME", requires = "dataflow_table")]
+    pub dataflow_connection: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ResultFormat,
@@ -68,9 +77,11 @@ impl SmokeArgs {
                 (Some(table), Some(dataset)) => Some(DataflowSmoke {
                     table: table.clone(),
                     dataset: dataset.clone(),
+                    connection: self.dataflow_connection.clone(),
                 }),
                 _ => None,
             },
+            documents: with_default(&[]),
         }
     }
 }

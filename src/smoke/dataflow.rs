@@ -306,7 +306,13 @@ impl Run<'_> {
 
     async fn explore(&mut self, base_id: &str, table: &str) -> Option<Vec<Column>> {
         let step = "dataflow: explore";
-        let assumed = "the table's columns through smoke's connection";
+        let assumed = match &self.base.copy_of {
+            Some(key) => {
+                format!("the table's columns through smoke's connection, a copy of `{key}`")
+            }
+            None => "the table's columns through smoke's connection".to_owned(),
+        };
+        let assumed = assumed.as_str();
         match self.api.explore_table(self.scope, base_id, table).await {
             Ok(columns) if !columns.is_empty() => {
                 let dated = columns.iter().filter(|c| is_dated(c)).count();

@@ -6,7 +6,9 @@
 //! 130, and a leftover of a run killed outright is deleted by the next run
 //! (which says so); a prefixed connection it did not make is refused.
 
+mod base;
 mod dataflow;
+mod described;
 mod interrupt;
 mod readback;
 mod steps;
@@ -15,10 +17,11 @@ mod teardown;
 use std::path::PathBuf;
 
 use crate::api::{FlowService, FlowServiceClient, ListQuery, MappingSetRef, Scope};
-use crate::config::Cloud;
+use crate::config::{Cloud, Settings};
 use crate::desired::{self, Environment};
 use crate::error::{Error, Result};
-use crate::workspace::{self, TargetOptions};
+use crate::workspace::{self, ConfigOptions, TargetOptions};
+use base::Base;
 pub(crate) use steps::Step;
 
 /// Every throwaway connection's name starts with this.
@@ -35,6 +38,9 @@ pub(crate) struct DataflowSmoke {
     pub table: String,
     /// A throwaway dataset, by exact name.
     pub dataset: String,
+    /// `--dataflow-connection`: the described connection whose server,
+    /// user and password smoke's connection copies (a name or a key).
+    pub connection: Option<String>,
 }
 
 /// The chain's objects as they are made, so the clean-up deletes exactly
@@ -60,6 +66,9 @@ pub(crate) struct SmokeOptions {
     pub target: TargetOptions,
     /// A dataflow chain too, over the given table into the given dataset.
     pub dataflow: Option<DataflowSmoke>,
+    /// The files or folders of the project's documents, where
+    /// `--dataflow-connection` is looked for (as `plan` reads them).
+    pub documents: Vec<PathBuf>,
 }
 
 /// What a run saw.
@@ -175,22 +184,61 @@ pub(crate) fn run(options: &SmokeOptions, env: &Environment) -> Result<SmokeRepo
             ))
         })?;
     let scope = Scope::new(org, &options.sandbox);
+    let base = base_for(options, &target, &settings, env)?;
     workspace::runtime()?.block_on(async {
         let connected = workspace::connect(&target, &settings, env).await?;
-        // A fresh password for the throwaway connection, masked in any answer.
-        let password = format!("smoke-{}", uuid::Uuid::new_v4().simple());
-        connected.api.redactor().add(&password);
+        // The throwaway connection's password, masked in any answer.
+        connected.api.redactor().add(base.password.expose());
         let report = smoke(
             &connected.api,
             &scope,
             options.cloud,
-            password,
+            base,
             options.dataflow.clone(),
         )
         .await;
         connected.close().await;
         report
     })
+}
+
+/// What the throwaway connection points at: a copy of the described
+/// connection `--dataflow-connection` names, else the placeholder server.
+/// A chain over the placeholder is refused unless smoke talks to a local
+/// emulator: the platform explores by connecting to the server.
+fn base_for(
+    options: &SmokeOptions,
+    target: &TargetOptions,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Base> {
+    let Some(chain) = &options.dataflow else {
+        return Ok(Base::placeholder(options.cloud));
+    };
+    let Some(name) = &chain.connection else {
+        let endpoint = base::endpoint(target, settings, options.cloud);
+        let Some(origin) = base::platform_origin(&endpoint) else {
+            return Ok(Base::placeholder(options.cloud));
+        };
+        return Err(Error::Usage(format!(
+            "`--dataflow-table {table}` needs `--dataflow-connection NAME` against the platform (`{origin}` is not a local emulator): the platform explores a table by connecting to the base connection's server, and smoke's own connection has none (`{host}`); name the connection of the project's documents whose server holds `{table}`, and smoke's throwaway connection copies its server, user and password",
+            table = chain.table.escape_debug(),
+            host = base::PLACEHOLDER_HOST,
+        )));
+    };
+    let documents = ConfigOptions {
+        paths: options.documents.clone(),
+        settings: options.settings_file.clone(),
+        allow_plaintext_secrets: false,
+    };
+    let wanted = described::Wanted {
+        name,
+        cloud: options.cloud,
+        sandbox: &options.sandbox,
+    };
+    let environment = target.environment.as_deref();
+    let resolved = described::resolve(&wanted, &documents, environment, settings, env)?;
+    Base::copy(&resolved)
 }
 
 fn valid_sandbox(name: &str) -> bool {
@@ -206,7 +254,7 @@ async fn smoke(
     api: &FlowServiceClient,
     scope: &Scope,
     cloud: Cloud,
-    password: String,
+    base: Base,
     dataflow: Option<DataflowSmoke>,
 ) -> Result<SmokeReport> {
     let listed = api
@@ -230,7 +278,7 @@ async fn smoke(
             scope.sandbox
         )));
     }
-    let mut run = steps::Run::new(api, scope, cloud, password);
+    let mut run = steps::Run::new(api, scope, cloud, base);
     // A chain reads through its connection: an earlier run's chain goes
     // before that run's connection.
     if dataflow.is_some() && !run.clean_chain_leftovers().await {

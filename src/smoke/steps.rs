@@ -6,13 +6,14 @@
 
 use serde_json::{Value, json};
 
+use super::base::Base;
 use super::{Chain, DataflowSmoke, MARK, PREFIX};
 use crate::api::wire::{
-    AuthParams, BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
+    BASIC_AUTH, ConnectionItem, CreateAuth, CreateConnectionRequest, PatchOp, SpecRef,
 };
 use crate::api::{ApiError, FlowService, FlowServiceClient, ListQuery, Scope};
 use crate::config::Cloud;
-use crate::secret::{MASK, Secret};
+use crate::secret::MASK;
 
 /// One row of the table.
 #[derive(Debug, Clone)]
@@ -28,7 +29,8 @@ pub(super) struct Run<'a> {
     pub(super) api: &'a FlowServiceClient,
     pub(super) scope: &'a Scope,
     cloud: Cloud,
-    password: String,
+    /// The server, user and password the connection is made with.
+    pub(super) base: Base,
     pub name: String,
     pub steps: Vec<Step>,
     /// The throwaway connection, once created, and whether it is deleted.
@@ -60,14 +62,14 @@ impl<'a> Run<'a> {
         api: &'a FlowServiceClient,
         scope: &'a Scope,
         cloud: Cloud,
-        password: String,
+        base: Base,
     ) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         Run {
             api,
             scope,
             cloud,
-            password,
+            base,
             name: format!("{PREFIX}{}", &suffix[..12]),
             steps: Vec::new(),
             created: None,
@@ -97,28 +99,13 @@ impl<'a> Run<'a> {
         self.record(name, format!("error: {err}"), assumed, false)
     }
 
-    fn ssl_mode(&self) -> &'static str {
-        match self.cloud {
-            Cloud::Aws => "true",
-            Cloud::Azure => "Verify Full",
-        }
-    }
-
     fn body(&self) -> CreateConnectionRequest {
         CreateConnectionRequest {
             name: self.name.clone(),
             description: Some(format!("{MARK}: safe to delete")),
             auth: CreateAuth {
                 spec_name: BASIC_AUTH.into(),
-                params: AuthParams::Basic {
-                    // Never connected to: the base connection is accepted without it.
-                    server: "provision-smoke.invalid".into(),
-                    port: "5432".into(),
-                    database: "smoke".into(),
-                    username: "smoke".into(),
-                    password: Secret::new(self.password.clone()),
-                    ssl_mode: Some(self.ssl_mode().into()),
-                },
+                params: self.base.params(),
             },
             connection_spec: SpecRef::postgres(),
         }
@@ -200,11 +187,12 @@ impl<'a> Run<'a> {
     fn read_checks(&mut self, item: &ConnectionItem) {
         let params = item.auth.as_ref().map(|a| &a.params);
         let password = params.and_then(|p| p.get("password"));
-        let clear = password.and_then(Value::as_str) == Some(self.password.as_str());
+        let clear = password.and_then(Value::as_str) == Some(self.base.password.expose());
         let observed = if clear {
             "the password in clear text".to_owned()
         } else {
-            shown(password)
+            // A server may echo it in some other form: never shown.
+            self.api.redactor().redact(&shown(password))
         };
         self.record(
             "secret masking",
@@ -213,20 +201,29 @@ impl<'a> Run<'a> {
             !clear,
         );
         let ssl = params.and_then(|p| p.get("sslMode"));
-        let wanted = self.ssl_mode();
+        let name = match self.cloud {
+            Cloud::Aws => "aws sslMode read back",
+            Cloud::Azure => "azure sslMode read back",
+        };
+        let Some(wanted) = self.base.ssl_mode.clone() else {
+            // The described connection sends none: whatever comes back is
+            // a default the plan never compares (it compares what it sends).
+            let assumed = "none sent: any value or none read back";
+            self.record(name, shown(ssl), assumed, true);
+            return;
+        };
         let same = match ssl {
-            Some(Value::String(s)) => s == wanted,
+            Some(Value::String(s)) => *s == wanted,
             Some(Value::Bool(b)) => b.to_string() == wanted,
             _ => false,
         };
-        let (name, assumed) = match self.cloud {
-            Cloud::Aws => (
-                "aws sslMode read back",
-                "`\"true\"` as sent (a string; a boolean true also compares equal)",
-            ),
-            Cloud::Azure => ("azure sslMode read back", "`Verify Full` as sent"),
+        let assumed = match self.cloud {
+            Cloud::Aws => {
+                format!("`\"{wanted}\"` as sent (a string; a boolean {wanted} also compares equal)")
+            }
+            Cloud::Azure => format!("`{wanted}` as sent"),
         };
-        self.record(name, shown(ssl), assumed, same);
+        self.record(name, shown(ssl), &assumed, same);
     }
 
     async fn listing(&mut self) -> bool {

@@ -242,6 +242,12 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "parsed: docs::checked::transcript_commands_parse (the run itself needs real credentials; smoke::* runs it against the emulator)",
     ),
     (
+        "docs/reference/commands/smoke.md",
+        "### Reading a real table: `--dataflow-connection`",
+        "sh",
+        "run: smoke::dataflow::connection::the_smoke_pages_example_runs_against_the_emulator (the repository's documents, settings pointing at an emulator with its fixtures)",
+    ),
+    (
         "docs/reference/commands/init.md",
         "# provision init",
         "sh",

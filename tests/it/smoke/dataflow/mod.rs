@@ -2,7 +2,10 @@
 //! Catalog and explore fixtures): the chain is made over smoke's own
 //! connection with a start a day ahead, read back, its wire forms recorded,
 //! then disabled and deleted; the mapping set, which cannot be deleted, is
-//! named as kept; an interrupt still deletes the chain.
+//! named as kept; an interrupt still deletes the chain. `connection`: the
+//! chain over a copy of a described connection (`--dataflow-connection`).
+
+mod connection;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
