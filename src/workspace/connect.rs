@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{EMULATOR_DATA, TargetOptions, Workspace};
+use crate::api::dataflow::FlowItem;
 use crate::api::wire::ConnectionItem;
 use crate::api::{
-    ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor, Scope, Timeouts,
+    ApiError, ClientConfig, Credentials, FlowService, FlowServiceClient, ListQuery, Redactor,
+    Scope, Timeouts,
 };
 use crate::config::{Auth, ConnectionKey, Settings};
 use crate::connection_string;
@@ -216,16 +218,11 @@ impl Connected {
                 continue;
             };
             let scope = Scope::new(&record.org, key.sandbox());
-            match self.api.get_flow(&scope, &flow.id).await {
-                Ok(found) if found.is_live() => {
-                    read.flows.insert(found.id.clone(), found);
-                }
-                Ok(_) | Err(crate::api::ApiError::NotFound { .. }) => {}
-                Err(err) => {
-                    return Err(super::api_error(format!("cannot read flow `{}`", flow.id))(
-                        err,
-                    ));
-                }
+            let found = still_there(self.api.get_flow(&scope, &flow.id), FlowItem::is_live)
+                .await
+                .map_err(super::api_error(format!("cannot read flow `{}`", flow.id)))?;
+            if let Some(found) = found {
+                read.flows.insert(found.id.clone(), found);
             }
         }
         read.scopes = scopes;
@@ -275,18 +272,28 @@ impl Connected {
             if items.iter().any(|item| item.id == record.id) {
                 continue;
             }
-            match self.api.get(&scope, &record.id).await {
-                Ok(item) if item.is_live() => items.push(item),
-                Ok(_) | Err(crate::api::ApiError::NotFound { .. }) => {}
-                Err(err) => {
-                    return Err(super::api_error(format!(
-                        "cannot read connection `{}` in sandbox `{}`",
-                        record.id, scope.sandbox
-                    ))(err));
-                }
-            }
+            let found = still_there(self.api.get(&scope, &record.id), ConnectionItem::is_live)
+                .await
+                .map_err(super::api_error(format!(
+                    "cannot read connection `{}` in sandbox `{}`",
+                    record.id, scope.sandbox
+                )))?;
+            items.extend(found);
         }
         Ok(())
+    }
+}
+
+/// A recorded object a listing missed, read by id: `None` when it is gone
+/// (not found, or `live` says it is on its way out).
+async fn still_there<T>(
+    read: impl std::future::Future<Output = Result<T, ApiError>>,
+    live: fn(&T) -> bool,
+) -> Result<Option<T>, ApiError> {
+    match read.await {
+        Ok(item) => Ok(live(&item).then_some(item)),
+        Err(ApiError::NotFound { .. }) => Ok(None),
+        Err(err) => Err(err),
     }
 }
 
