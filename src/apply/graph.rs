@@ -1,10 +1,11 @@
 //! The order of a run as a graph, not a sequence of levels: every action is
-//! a task that starts as soon as what it depends on has finished (a
-//! dataflow after its base connection's create, a connection's delete after
-//! the deletes of the flows that read through it), within `parallelism`
-//! requests at once. A failure skips only its dependants.
+//! a node that starts as soon as the nodes it waits for have ended, within
+//! `parallelism` requests at once. The graph knows nothing of kinds: each
+//! kind says what its actions wait for and how they run ([`Node`],
+//! [`Runs`]); a failure skips only its dependants.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -18,37 +19,150 @@ use crate::config::{ConnectionKey, ResourceKey};
 use crate::plan::dataflow::{DataflowAction, DataflowStep};
 use crate::plan::{Action, ActionKind, Desired, Plan};
 
-/// How a task ended, for its dependants: the platform id it leaves (a
+/// How a node ended, for its dependants: the platform id it leaves (a
 /// connection's), or that it failed.
 type Ended = Option<Result<Option<String>, ()>>;
 type Signal = watch::Receiver<Ended>;
 
-/// What a dependant waits for; `Err` names the dependency that failed.
-async fn wait_all(signals: Vec<(String, Signal)>) -> Result<Option<String>, String> {
-    let mut made = None;
-    for (name, mut signal) in signals {
-        let ended = signal.wait_for(Option::is_some).await.map(|s| s.clone());
-        match ended {
-            Ok(Some(Ok(id))) => made = made.or(id),
-            _ => return Err(name),
+/// Where edges are found: the run's changing actions, and the dataflows
+/// leaving (deleted or replaced) by the base connection id they read
+/// through.
+#[derive(Default)]
+pub(crate) struct Index {
+    changing: HashMap<ResourceKey, ActionKind>,
+    flows_over: HashMap<String, Vec<ResourceKey>>,
+}
+
+/// An action of any kind, as the graph orders and reports it.
+pub(crate) trait Node: Sync {
+    fn key(&self) -> ResourceKey;
+    fn kind(&self) -> ActionKind;
+    /// The platform id the action starts from, if known.
+    fn planned_id(&self, flows: &Flows) -> Option<String>;
+    /// The event that tells it started.
+    fn started(&self) -> Event<'_>;
+    /// Adds what other nodes may wait for on this one to `index`.
+    fn index(&self, index: &mut Index, flows: &Flows);
+    /// The nodes that must end first (edges into this one).
+    fn waits_for(&self, index: &Index) -> Vec<ResourceKey>;
+    /// Why it did not start when `which`, a node it waits for, failed.
+    fn blocked(&self, which: &ResourceKey) -> String;
+}
+
+/// How a node of one kind is carried out.
+pub(crate) trait Runs: Node + Clone + Send + 'static {
+    /// Carries the action out; `upstream` is the id the first node it
+    /// waited for left (a base connection just made).
+    fn run<F: FlowService + 'static>(
+        self,
+        ctx: &Context<F>,
+        upstream: Option<String>,
+    ) -> impl Future<Output = Result<Done, ActionError>> + Send;
+}
+
+impl Node for Action {
+    fn key(&self) -> ResourceKey {
+        ResourceKey::Connection(self.key.clone())
+    }
+    fn kind(&self) -> ActionKind {
+        Action::kind(self)
+    }
+    fn planned_id(&self, _: &Flows) -> Option<String> {
+        self.id().map(str::to_owned)
+    }
+    fn started(&self) -> Event<'_> {
+        Event::Started(self)
+    }
+    fn index(&self, index: &mut Index, _: &Flows) {
+        index.changing.insert(Node::key(self), Node::kind(self));
+    }
+    /// A connection's delete waits for the flows over it to go first.
+    fn waits_for(&self, index: &Index) -> Vec<ResourceKey> {
+        match self.id() {
+            Some(id) if Action::kind(self) == ActionKind::Delete => {
+                index.flows_over.get(id).cloned().unwrap_or_default()
+            }
+            _ => Vec::new(),
         }
     }
-    Ok(made)
+    fn blocked(&self, which: &ResourceKey) -> String {
+        format!("not started: dataflow `{which}` reads through it and was not deleted")
+    }
 }
 
-/// One action to start, either kind.
-enum Task<'a> {
-    Connection(&'a Action),
-    Dataflow(&'a DataflowAction),
+impl Runs for Action {
+    async fn run<F: FlowService + 'static>(
+        self,
+        ctx: &Context<F>,
+        _: Option<String>,
+    ) -> Result<Done, ActionError> {
+        let _permit = ctx.flows.permits.acquire().await;
+        if ctx.engine.interrupt.is_raised() {
+            return Err(ActionError::Interrupted);
+        }
+        let _ = ctx.started.send(ctx.index);
+        ctx.engine.run_one(&self, ctx.desired.get(&self.key)).await
+    }
 }
 
-fn dataflow_kind(step: DataflowStep) -> ActionKind {
-    match step {
-        DataflowStep::Create => ActionKind::Create,
-        DataflowStep::Update => ActionKind::Update,
-        DataflowStep::Replace => ActionKind::Replace,
-        DataflowStep::Delete => ActionKind::Delete,
-        DataflowStep::Unchanged => ActionKind::Unchanged,
+impl Node for DataflowAction {
+    fn key(&self) -> ResourceKey {
+        ResourceKey::Dataflow(self.key.clone())
+    }
+    fn kind(&self) -> ActionKind {
+        match self.action {
+            DataflowStep::Create => ActionKind::Create,
+            DataflowStep::Update => ActionKind::Update,
+            DataflowStep::Replace => ActionKind::Replace,
+            DataflowStep::Delete => ActionKind::Delete,
+            DataflowStep::Unchanged => ActionKind::Unchanged,
+        }
+    }
+    fn planned_id(&self, flows: &Flows) -> Option<String> {
+        let record = flows.records.get(&self.key)?;
+        record.flow.as_ref().map(|f| f.id.clone())
+    }
+    fn started(&self) -> Event<'_> {
+        Event::DataflowStarted(self)
+    }
+    fn index(&self, index: &mut Index, flows: &Flows) {
+        index.changing.insert(Node::key(self), Node::kind(self));
+        if matches!(self.action, DataflowStep::Delete | DataflowStep::Replace)
+            && let Some(record) = flows.records.get(&self.key)
+        {
+            index
+                .flows_over
+                .entry(record.base_connection_id.clone())
+                .or_default()
+                .push(Node::key(self));
+        }
+    }
+    /// A create or replace waits for its base connection's action.
+    fn waits_for(&self, index: &Index) -> Vec<ResourceKey> {
+        let base = ResourceKey::Connection(self.connection.clone());
+        match self.action {
+            DataflowStep::Create | DataflowStep::Replace if index.changing.contains_key(&base) => {
+                vec![base]
+            }
+            _ => Vec::new(),
+        }
+    }
+    fn blocked(&self, which: &ResourceKey) -> String {
+        format!("not started: its base connection `{which}` failed")
+    }
+}
+
+impl Runs for DataflowAction {
+    async fn run<F: FlowService + 'static>(
+        self,
+        ctx: &Context<F>,
+        upstream: Option<String>,
+    ) -> Result<Done, ActionError> {
+        if ctx.engine.interrupt.is_raised() {
+            return Err(ActionError::Interrupted);
+        }
+        let _ = ctx.started.send(ctx.index);
+        ctx.engine.run_dataflow(&ctx.flows, &self, upstream).await
     }
 }
 
@@ -64,136 +178,107 @@ fn made_id(done: &Done) -> Option<String> {
     }
 }
 
-/// Every changing action in start order, and the signals between them.
-struct Wiring<'a> {
-    order: Vec<Task<'a>>,
-    /// Each connection action's end, by key, for the dataflows over it.
-    connection_done: HashMap<ConnectionKey, Signal>,
-    /// The ends of dataflow deletes and replaces, by the base connection
-    /// id they read through.
-    flows_over: HashMap<String, Vec<(String, Signal)>>,
-    /// Where each task tells its end, in `order`.
-    ends: Vec<watch::Sender<Ended>>,
-}
-
-/// Orders `plan`'s changing actions, connections first, and wires each
-/// to what waits for it.
-fn wire<'a>(plan: &'a Plan, flows: &Flows) -> Wiring<'a> {
-    let mut wiring = Wiring {
-        order: Vec::new(),
-        connection_done: HashMap::new(),
-        flows_over: HashMap::new(),
-        ends: Vec::new(),
-    };
-    for action in plan
-        .actions
-        .iter()
-        .filter(|a| a.kind() != ActionKind::Unchanged)
-    {
-        let (tx, rx) = watch::channel(None);
-        wiring.connection_done.insert(action.key.clone(), rx);
-        wiring.ends.push(tx);
-        wiring.order.push(Task::Connection(action));
-    }
-    for action in plan
-        .dataflows
-        .iter()
-        .filter(|a| a.action != DataflowStep::Unchanged)
-    {
-        let (tx, rx) = watch::channel(None);
-        // A connection's delete waits for the flows over it to go first.
-        if matches!(action.action, DataflowStep::Delete | DataflowStep::Replace)
-            && let Some(record) = flows.records.get(&action.key)
-        {
-            wiring
-                .flows_over
-                .entry(record.base_connection_id.clone())
-                .or_default()
-                .push((action.key.to_string(), rx));
+/// What a dependant waits for; `Err` names the node that failed.
+async fn wait_all(signals: Vec<(ResourceKey, Signal)>) -> Result<Option<String>, ResourceKey> {
+    let mut made = None;
+    for (key, mut signal) in signals {
+        let ended = signal.wait_for(Option::is_some).await.map(|s| s.clone());
+        match ended {
+            Ok(Some(Ok(id))) => made = made.or(id),
+            _ => return Err(key),
         }
-        wiring.ends.push(tx);
-        wiring.order.push(Task::Dataflow(action));
     }
-    wiring
+    Ok(made)
 }
 
-/// What every task of a run holds: the engine, the dataflows' shared
-/// lookups, and where it tells that it started.
-struct Context<F: FlowService + 'static> {
+/// What every node of a run holds: the engine, the shared lookups, the
+/// connections' desired values, and where it tells that it started.
+pub(crate) struct Context<F: FlowService + 'static> {
     engine: Arc<Engine<F>>,
     flows: Arc<Flows>,
+    desired: Arc<HashMap<ConnectionKey, Desired>>,
     started: UnboundedSender<usize>,
     index: usize,
 }
 
-/// A connection's action, once the dataflows it waits for (`after`, for
-/// a delete) are gone; its end told on `done`.
-async fn connection_task<F: FlowService + 'static>(
+/// One node, once the nodes it waits for (`after`) have ended; its end
+/// told on `done`.
+async fn node_task<F: FlowService + 'static, N: Runs>(
     ctx: Context<F>,
-    action: Action,
-    desired: Option<Desired>,
-    after: Vec<(String, Signal)>,
+    node: N,
+    after: Vec<(ResourceKey, Signal)>,
     done: watch::Sender<Ended>,
 ) -> Outcome {
+    let (key, kind) = (node.key(), node.kind());
+    let planned_id = node.planned_id(&ctx.flows);
     let result = match wait_all(after).await {
-        Err(which) => Err(ActionError::Blocked(format!(
-            "not started: dataflow `{which}` reads through it and was not deleted"
-        ))),
-        Ok(_) => {
-            let _permit = ctx.flows.permits.acquire().await;
-            if ctx.engine.interrupt.is_raised() {
-                Err(ActionError::Interrupted)
-            } else {
-                let _ = ctx.started.send(ctx.index);
-                ctx.engine.run_one(&action, desired.as_ref()).await
-            }
-        }
+        Err(which) => Err(ActionError::Blocked(node.blocked(&which))),
+        Ok(upstream) => node.run(&ctx, upstream).await,
     };
     let _ = done.send(Some(result.as_ref().map(made_id).map_err(|_| ())));
     Outcome {
-        kind: action.kind(),
-        planned_id: action.id().map(str::to_owned),
-        key: ResourceKey::Connection(action.key),
+        kind,
+        planned_id,
+        key,
         result,
     }
 }
 
-/// A dataflow's step, once its base connection's action (`before`, for
-/// a create or replace) is done; its end told on `done`.
-async fn dataflow_task<F: FlowService + 'static>(
-    ctx: Context<F>,
-    action: DataflowAction,
-    before: Vec<(String, Signal)>,
-    done: watch::Sender<Ended>,
-) -> Outcome {
-    let planned_id = ctx
-        .flows
-        .records
-        .get(&action.key)
-        .and_then(|r| r.flow.as_ref())
-        .map(|f| f.id.clone());
-    let result = match wait_all(before).await {
-        Err(which) => Err(ActionError::Blocked(format!(
-            "not started: its base connection `{which}` failed"
-        ))),
-        Ok(_) if ctx.engine.interrupt.is_raised() => Err(ActionError::Interrupted),
-        Ok(base) => {
-            let _ = ctx.started.send(ctx.index);
-            ctx.engine.run_dataflow(&ctx.flows, &action, base).await
+/// The nodes of a run being started, with their signals.
+struct Graph<'a, F: FlowService + 'static> {
+    order: Vec<&'a dyn Node>,
+    index: Index,
+    signals: HashMap<ResourceKey, Signal>,
+    /// Each added node's place in `order` and where it tells its end.
+    ends: HashMap<ResourceKey, (usize, watch::Sender<Ended>)>,
+    tasks: JoinSet<Outcome>,
+    spawned: HashMap<tokio::task::Id, usize>,
+    engine: Arc<Engine<F>>,
+    flows: Arc<Flows>,
+    desired: Arc<HashMap<ConnectionKey, Desired>>,
+    started: UnboundedSender<usize>,
+}
+
+impl<'a, F: FlowService + 'static> Graph<'a, F> {
+    /// Adds the changing actions of one kind, each with its signal.
+    fn add<N: Runs>(&mut self, actions: &'a [N]) {
+        for node in actions.iter().filter(|n| n.kind() != ActionKind::Unchanged) {
+            node.index(&mut self.index, &self.flows);
+            let (tx, rx) = watch::channel(None);
+            self.signals.insert(node.key(), rx);
+            self.ends.insert(node.key(), (self.order.len(), tx));
+            self.order.push(node);
         }
-    };
-    let _ = done.send(Some(result.as_ref().map(|_| None).map_err(|_| ())));
-    Outcome {
-        kind: dataflow_kind(action.action),
-        planned_id,
-        key: ResourceKey::Dataflow(action.key),
-        result,
+    }
+
+    /// Starts the added nodes of one kind (in the order added), each
+    /// wired to the nodes it waits for.
+    fn spawn<N: Runs>(&mut self, actions: &'a [N]) {
+        for node in actions.iter().filter(|n| n.kind() != ActionKind::Unchanged) {
+            let Some((index, done)) = self.ends.remove(&node.key()) else {
+                continue;
+            };
+            let after = node
+                .waits_for(&self.index)
+                .into_iter()
+                .filter_map(|k| self.signals.get(&k).map(|s| (k, s.clone())))
+                .collect();
+            let ctx = Context {
+                engine: Arc::clone(&self.engine),
+                flows: Arc::clone(&self.flows),
+                desired: Arc::clone(&self.desired),
+                started: self.started.clone(),
+                index,
+            };
+            let handle = self.tasks.spawn(node_task(ctx, node.clone(), after, done));
+            self.spawned.insert(handle.id(), index);
+        }
     }
 }
 
 /// Runs every changing action of `plan`, connections and dataflows, each
-/// as soon as its dependencies are done, telling `reporter` as each starts
-/// and finishes (in completion order).
+/// as soon as the actions it waits for are done, telling `reporter` as
+/// each starts and finishes (in completion order).
 pub(crate) async fn execute<F: FlowService + 'static>(
     engine: Arc<Engine<F>>,
     flows: Arc<Flows>,
@@ -201,59 +286,46 @@ pub(crate) async fn execute<F: FlowService + 'static>(
     desired: &HashMap<ConnectionKey, Desired>,
     reporter: &dyn Reporter,
 ) -> ApplyReport {
-    let Wiring {
-        order,
-        connection_done,
-        flows_over,
-        ends,
-    } = wire(plan, &flows);
     let warming = {
         let (engine, flows) = (Arc::clone(&engine), Arc::clone(&flows));
         let actions = plan.dataflows.clone();
         tokio::spawn(async move { engine.warm(&flows, &actions).await })
     };
-    let mut tasks = JoinSet::new();
-    let mut spawned = HashMap::new();
-    let (started_tx, started) = tokio::sync::mpsc::unbounded_channel::<usize>();
-    for ((index, task), done) in order.iter().enumerate().zip(ends) {
-        let ctx = Context {
-            engine: Arc::clone(&engine),
-            flows: Arc::clone(&flows),
-            started: started_tx.clone(),
-            index,
-        };
-        let handle = match task {
-            Task::Connection(action) => {
-                let after = match action.id() {
-                    Some(id) if action.kind() == ActionKind::Delete => {
-                        flows_over.get(id).cloned().unwrap_or_default()
-                    }
-                    _ => Vec::new(),
-                };
-                let desired = desired.get(&action.key).cloned();
-                tasks.spawn(connection_task(
-                    ctx,
-                    (*action).clone(),
-                    desired,
-                    after,
-                    done,
-                ))
-            }
-            Task::Dataflow(action) => {
-                let before = match action.action {
-                    DataflowStep::Create | DataflowStep::Replace => connection_done
-                        .get(&action.connection)
-                        .map(|s| vec![(action.connection.to_string(), s.clone())])
-                        .unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                tasks.spawn(dataflow_task(ctx, (*action).clone(), before, done))
-            }
-        };
-        spawned.insert(handle.id(), index);
-    }
-    drop(started_tx);
-    let report = collect(&order, tasks, spawned, started, reporter).await;
+    let (started, started_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let mut graph = Graph {
+        order: Vec::new(),
+        index: Index::default(),
+        signals: HashMap::new(),
+        ends: HashMap::new(),
+        tasks: JoinSet::new(),
+        spawned: HashMap::new(),
+        engine,
+        flows,
+        // Only what the changing connections need, not every document.
+        desired: Arc::new(
+            plan.actions
+                .iter()
+                .filter(|a| a.kind() != ActionKind::Unchanged)
+                .filter_map(|a| desired.get(&a.key).map(|d| (a.key.clone(), d.clone())))
+                .collect(),
+        ),
+        started,
+    };
+    // Every kind is indexed before any is started: edges cross kinds.
+    graph.add(&plan.actions);
+    graph.add(&plan.dataflows);
+    graph.spawn(&plan.actions);
+    graph.spawn(&plan.dataflows);
+    let Graph {
+        order,
+        tasks,
+        spawned,
+        flows,
+        started,
+        ..
+    } = graph;
+    drop(started);
+    let report = collect(&order, &flows, tasks, spawned, started_rx, reporter).await;
     warming.abort();
     report
 }
@@ -261,7 +333,8 @@ pub(crate) async fn execute<F: FlowService + 'static>(
 /// Tells `reporter` of each start and end as they come, and gathers the
 /// outcomes, sorted by key.
 async fn collect(
-    order: &[Task<'_>],
+    order: &[&dyn Node],
+    flows: &Flows,
     mut tasks: JoinSet<Outcome>,
     mut spawned: HashMap<tokio::task::Id, usize>,
     mut started: UnboundedReceiver<usize>,
@@ -273,9 +346,8 @@ async fn collect(
         let joined = tokio::select! {
             biased;
             Some(index) = started.recv() => {
-                match &order[index] {
-                    Task::Connection(action) => reporter.event(Event::Started(action)),
-                    Task::Dataflow(action) => reporter.event(Event::DataflowStarted(action)),
+                if let Some(node) = order.get(index) {
+                    reporter.event(node.started());
                 }
                 continue;
             }
@@ -284,8 +356,8 @@ async fn collect(
         let Some(joined) = joined else { break };
         let outcome = match joined {
             Ok(outcome) => outcome,
-            Err(err) => match spawned.remove(&err.id()) {
-                Some(index) => panicked(&order[index], &err),
+            Err(err) => match spawned.remove(&err.id()).and_then(|i| order.get(i)) {
+                Some(node) => panicked(*node, flows, &err),
                 None => continue,
             },
         };
@@ -296,20 +368,12 @@ async fn collect(
     report
 }
 
-/// The outcome of a task that panicked (or was cancelled).
-fn panicked(task: &Task<'_>, err: &JoinError) -> Outcome {
-    match task {
-        Task::Connection(action) => Outcome {
-            key: ResourceKey::Connection(action.key.clone()),
-            kind: action.kind(),
-            planned_id: action.id().map(str::to_owned),
-            result: Err(ActionError::Internal(err.to_string())),
-        },
-        Task::Dataflow(action) => Outcome {
-            key: ResourceKey::Dataflow(action.key.clone()),
-            kind: dataflow_kind(action.action),
-            planned_id: None,
-            result: Err(ActionError::Internal(err.to_string())),
-        },
+/// The outcome of a node that panicked (or was cancelled).
+fn panicked(node: &dyn Node, flows: &Flows, err: &JoinError) -> Outcome {
+    Outcome {
+        key: node.key(),
+        kind: node.kind(),
+        planned_id: node.planned_id(flows),
+        result: Err(ActionError::Internal(err.to_string())),
     }
 }
