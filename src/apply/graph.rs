@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 
 use super::dataflow::Flows;
@@ -158,6 +158,10 @@ impl Runs for DataflowAction {
         ctx: &Context<F>,
         upstream: Option<String>,
     ) -> Result<Done, ActionError> {
+        // At most a few chains at once (see `chain_slots`): each finishes
+        // within its deadline, and those not started stay unstarted when
+        // the run is interrupted.
+        let _slot = ctx.chains.acquire().await;
         if ctx.engine.interrupt.is_raised() {
             return Err(ActionError::Interrupted);
         }
@@ -197,8 +201,17 @@ pub(crate) struct Context<F: FlowService + 'static> {
     engine: Arc<Engine<F>>,
     flows: Arc<Flows>,
     desired: Arc<HashMap<ConnectionKey, Desired>>,
+    chains: Arc<Semaphore>,
     started: UnboundedSender<usize>,
     index: usize,
+}
+
+/// How many dataflow chains may be under way at once: twice the request
+/// slots, so the slots stay busy while chains wait on their state writes,
+/// and no chain waits behind every other one (its deadline counts from
+/// its start).
+fn chain_slots(parallelism: usize) -> usize {
+    parallelism.max(1).saturating_mul(2)
 }
 
 /// One node, once the nodes it waits for (`after`) have ended; its end
@@ -236,6 +249,7 @@ struct Graph<'a, F: FlowService + 'static> {
     engine: Arc<Engine<F>>,
     flows: Arc<Flows>,
     desired: Arc<HashMap<ConnectionKey, Desired>>,
+    chains: Arc<Semaphore>,
     started: UnboundedSender<usize>,
 }
 
@@ -267,6 +281,7 @@ impl<'a, F: FlowService + 'static> Graph<'a, F> {
                 engine: Arc::clone(&self.engine),
                 flows: Arc::clone(&self.flows),
                 desired: Arc::clone(&self.desired),
+                chains: Arc::clone(&self.chains),
                 started: self.started.clone(),
                 index,
             };
@@ -282,6 +297,7 @@ impl<'a, F: FlowService + 'static> Graph<'a, F> {
 pub(crate) async fn execute<F: FlowService + 'static>(
     engine: Arc<Engine<F>>,
     flows: Arc<Flows>,
+    parallelism: usize,
     plan: &Plan,
     desired: &HashMap<ConnectionKey, Desired>,
     reporter: &dyn Reporter,
@@ -309,6 +325,7 @@ pub(crate) async fn execute<F: FlowService + 'static>(
                 .filter_map(|a| desired.get(&a.key).map(|d| (a.key.clone(), d.clone())))
                 .collect(),
         ),
+        chains: Arc::new(Semaphore::new(chain_slots(parallelism))),
         started,
     };
     // Every kind is indexed before any is started: edges cross kinds.

@@ -122,6 +122,12 @@ pub(crate) enum ActionError {
     /// The run was interrupted before this action started.
     #[error("not started: the run was interrupted")]
     Interrupted,
+    /// The run was interrupted between the objects of a dataflow's chain:
+    /// no further object was made.
+    #[error(
+        "stopped between its objects by the interrupt: those made are recorded, and the next apply makes the rest"
+    )]
+    Stopped,
 }
 
 /// Spaces requests evenly to at most N per second for the whole run.

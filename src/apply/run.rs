@@ -181,7 +181,15 @@ async fn carry_out(
     }
     let parallelism = ws.parallelism(options.parallelism);
     let flows = flows_of(ws, &state, parallelism, from_file);
-    let mut report = execute(Arc::clone(&engine), flows, &plan, &desired, reporter).await;
+    let mut report = execute(
+        Arc::clone(&engine),
+        flows,
+        parallelism,
+        &plan,
+        &desired,
+        reporter,
+    )
+    .await;
     let state_failure = engine.recorder.failure();
     report.interrupted = interrupt.is_raised();
     drop(engine);

@@ -154,6 +154,11 @@ impl<F: FlowService + 'static> Engine<F> {
         {
             return Ok(found);
         }
+        // An interrupt stops a chain between its objects: nothing new is
+        // marked pending or sent, and what exists stays recorded.
+        if self.interrupt.is_raised() {
+            return Err(ActionError::Stopped);
+        }
         self.create_part(permits, chain, &body).await
     }
 
