@@ -97,10 +97,10 @@ pub struct DataflowSource {
     /// (`public.orders`).
     #[schemars(length(min = 1))]
     pub table: String,
-    /// The columns to read, by name (default: every column the table has
-    /// when the dataflow is created).
+    /// The columns to read, by name, each once (default: every column the
+    /// table has when the dataflow is created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub columns: Option<Vec<String>>,
 }
 

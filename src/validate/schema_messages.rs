@@ -200,6 +200,26 @@ pub(super) fn describe(
                 place.field
             ),
         ),
+        K::UniqueItems if !place.secret => {
+            let items = place
+                .instance
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let twice = items
+                .iter()
+                .enumerate()
+                .find(|(i, item)| items[..*i].contains(item))
+                .map(|(_, item)| show(item))
+                .unwrap_or_default();
+            place.here(
+                Code::InvalidValue,
+                format!(
+                    "`{}` lists {twice} more than once: expected each item once",
+                    place.field
+                ),
+            )
+        }
         K::Pattern { pattern } => name_rule(&place, pattern)
             .or_else(|| sandbox_rule(&place))
             .unwrap_or_else(|| {

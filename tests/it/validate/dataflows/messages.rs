@@ -5,13 +5,14 @@
 use crate::support::util::{fixtures, provision};
 
 /// Single-file fixtures, validated from the fixtures folder.
-const FILES: [&str; 17] = [
+const FILES: [&str; 18] = [
     "kind-unknown.yaml",
     "kind-not-a-string.yaml",
     "dataflow-unknown-key.yaml",
     "dataflow-dataset-both.yaml",
     "dataflow-dataset-empty.yaml",
     "dataflow-missing-keys.yaml",
+    "dataflow-duplicate-column.yaml",
     "v219-schedule-minute.yaml",
     "v219-schedule-no-interval.yaml",
     "v219-schedule-once.yaml",
