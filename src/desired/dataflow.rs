@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use super::{Project, hex};
+use crate::api::ExploreError;
+use crate::config::load::{Node, NodeValue};
 use crate::config::{Cloud, ConnectionKey, Dataflow, DataflowKey, Mode};
 
 /// One dataflow as it should be on the platform.
@@ -29,20 +31,67 @@ pub(crate) struct DesiredDataflow {
 }
 
 /// The lines (1-based) of the fields a plan may find wrong on the
-/// platform: the table and the column list explore is asked about.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// platform: the table, the columns (the list and each name in it), each
+/// mapping `source` and the delta column, as explore is asked about them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Lines {
     pub table: Option<u32>,
     pub columns: Option<u32>,
+    pub column_items: Vec<(String, u32)>,
+    pub mapping_sources: Vec<(String, u32)>,
+    pub delta: Option<u32>,
 }
 
 impl Lines {
     /// The lines in a parsed document.
-    pub(crate) fn of(node: &crate::config::load::Node) -> Self {
+    pub(crate) fn of(node: &Node) -> Self {
+        let items = |pointer: &str| -> Vec<&Node> {
+            match &node.at(pointer).value {
+                NodeValue::Seq(items) => items.iter().collect(),
+                _ => Vec::new(),
+            }
+        };
+        let text = |n: &Node| match &n.value {
+            NodeValue::String(s) => Some(s.clone()),
+            _ => None,
+        };
         Lines {
             table: node.key_at("/source", "table").map(|k| k.pos.line),
             columns: node.key_at("/source", "columns").map(|k| k.pos.line),
+            column_items: items("/source/columns")
+                .into_iter()
+                .filter_map(|n| Some((text(n)?, n.pos.line)))
+                .collect(),
+            mapping_sources: items("/mapping")
+                .into_iter()
+                .filter_map(|entry| {
+                    let source = entry.get("source")?;
+                    Some((text(source)?, source.pos.line))
+                })
+                .collect(),
+            delta: node.key_at("/delta", "column").map(|k| k.pos.line),
         }
+    }
+
+    /// The line of column `name` in `source.columns` (else of the list).
+    pub(crate) fn column(&self, name: &str) -> Option<u32> {
+        self.column_items
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, line)| *line)
+            .or(self.columns)
+    }
+
+    /// The line of a mapping `source` (`what` says which) or the delta
+    /// column named `name`.
+    pub(crate) fn reader(&self, what: &str, name: &str) -> Option<u32> {
+        if what == "delta column" {
+            return self.delta;
+        }
+        self.mapping_sources
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, line)| *line)
     }
 }
 
@@ -53,6 +102,20 @@ impl DesiredDataflow {
             Some(line) => format!("{}:{line}", self.source),
             None => self.source.clone(),
         }
+    }
+
+    /// `file:line` of the field explore found wrong (`None` for a failed
+    /// request).
+    pub(crate) fn explore_problem_at(&self, err: &ExploreError) -> Option<String> {
+        let line = match err {
+            ExploreError::NotATable { .. } => self.lines.table,
+            ExploreError::Columns(missing) => {
+                missing.missing.first().and_then(|m| self.lines.column(m))
+            }
+            ExploreError::NotAColumn { what, name, .. } => self.lines.reader(what, name),
+            ExploreError::Api(_) => return None,
+        };
+        Some(self.at(line))
     }
 }
 
@@ -116,7 +179,7 @@ pub(crate) fn build(
                 connection: key.connection(&doc.source.connection),
                 fingerprint: fingerprint(doc),
                 source: project.source(&input.file),
-                lines: input.lines,
+                lines: input.lines.clone(),
                 org,
                 key,
                 doc: doc.clone(),

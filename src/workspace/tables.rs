@@ -53,28 +53,22 @@ impl Connected {
     async fn check_table(&self, check: &TableCheck<'_>) -> Result<Option<String>, String> {
         let d = check.dataflow;
         let scope = Scope::new(&d.org, d.key.sandbox());
-        let source = &d.doc.source;
         let explored = explore_columns(
             self.api.as_ref(),
             &scope,
             (&check.base, &d.connection.name),
-            &source.table,
-            source.columns.as_deref(),
+            &d.doc,
         )
         .await;
-        let at = match &explored {
-            Ok(_) => return Ok(None),
-            Err(ExploreError::NotATable { .. }) => d.at(d.lines.table),
-            Err(ExploreError::Columns(_)) => d.at(d.lines.columns),
-            Err(ExploreError::Api(err)) => {
-                return Err(format!(
-                    "dataflow `{}`: could not explore table `{}` through base connection `{}` to check it before apply: {err}",
-                    d.key, source.table, d.connection.name
-                ));
-            }
-        };
-        Ok(explored
-            .err()
-            .map(|problem| format!("{at}: dataflow `{}`: {problem}", d.key)))
+        match explored {
+            Ok(_) => Ok(None),
+            Err(ExploreError::Api(err)) => Err(format!(
+                "dataflow `{}`: could not explore table `{}` through base connection `{}` to check it before apply: {err}",
+                d.key, d.doc.source.table, d.connection.name
+            )),
+            Err(problem) => Ok(d
+                .explore_problem_at(&problem)
+                .map(|at| format!("{at}: dataflow `{}`: {problem}", d.key))),
+        }
     }
 }

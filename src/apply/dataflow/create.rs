@@ -117,21 +117,17 @@ impl<F: FlowService + 'static> Engine<F> {
         scope: &Scope,
         base: &str,
     ) -> Result<Vec<Column>, ActionError> {
-        let source = &d.doc.source;
         let _permit = flows.permits.acquire().await;
         self.pace().await;
-        explore_columns(
-            self.api.as_ref(),
-            scope,
-            (base, &d.connection.name),
-            &source.table,
-            source.columns.as_deref(),
-        )
-        .await
-        .map_err(|err| match err {
-            ExploreError::Api(err) => err.into(),
-            problem => blocked(problem.to_string()),
-        })
+        explore_columns(self.api.as_ref(), scope, (base, &d.connection.name), &d.doc)
+            .await
+            .map_err(|err| match err {
+                ExploreError::Api(err) => err.into(),
+                problem => match d.explore_problem_at(&problem) {
+                    Some(at) => blocked(format!("{at}: {problem}")),
+                    None => blocked(problem.to_string()),
+                },
+            })
     }
 
     /// The chain's record, committed before anything is sent: a new one

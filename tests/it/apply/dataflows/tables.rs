@@ -45,6 +45,31 @@ fn a_table_or_column_the_connection_lacks_fails_the_plan_at_its_line() {
         "{}",
         run.stderr()
     );
+
+    // Without `source.columns`, validation cannot tell a mapping source or
+    // the delta column from a typo: the plan does, from explore.
+    flow.columns = None;
+    flow.mapping = vec![("order_id", "_id"), ("custmer_name", "person.name.fullName")];
+    flow.write(&world);
+    let run = world.run(&["plan"]).expect_code(1);
+    assert!(
+        run.stderr().contains(&format!(
+            "{file}:13: dataflow `dataflow/azure/prod/orders-to-lake`: mapping source `custmer_name` is not a column of table `public.orders` (did you mean `customer_name`?): expected one of `order_id`, `customer_name`, `updated_at`, `changed_at`"
+        )),
+        "{}",
+        run.stderr()
+    );
+    flow.mapping = vec![("order_id", "_id")];
+    flow.delta = Some("updatd_at");
+    flow.write(&world);
+    let run = world.run(&["plan"]).expect_code(1);
+    assert!(
+        run.stderr().contains(&format!(
+            "{file}:13: dataflow `dataflow/azure/prod/orders-to-lake`: delta column `updatd_at` is not a column of table `public.orders` (did you mean `updated_at`?)"
+        )),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(writes(&world), writes_before, "a failed plan sent a write");
 
     fixed.write(&world);
@@ -65,7 +90,7 @@ fn a_dataflow_over_a_connection_made_in_the_same_run_is_explored_by_apply() {
     flow.write(&world);
     world.run(&["plan"]).expect_code(0);
     let run = world.run(&["apply"]).expect_code(1);
-    let expected = "! dataflow/azure/prod/orders-to-lake: failed: table `public.ordrs` is not one base connection `orders-db` lists (explore): did you mean `public.orders`?";
+    let expected = "! dataflow/azure/prod/orders-to-lake: failed: connections/flows/orders-to-lake.yaml:8: table `public.ordrs` is not one base connection `orders-db` lists (explore): did you mean `public.orders`?";
     assert!(run.stdout().contains(expected), "{}", run.stdout());
     assert!(
         !world.state()["dataflows"]["dataflow/azure/prod/orders-to-lake"].is_object(),
