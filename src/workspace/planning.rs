@@ -224,13 +224,17 @@ impl Workspace {
         found: &HashMap<ConnectionKey, String>,
         connected: Option<&Connected>,
     ) -> Result<()> {
+        let documents: HashMap<&DataflowKey, &DesiredDataflow> =
+            self.dataflows.iter().map(|d| (&d.key, d)).collect();
+        let connections: HashMap<&ConnectionKey, &plan::Action> =
+            plan.actions.iter().map(|a| (&a.key, a)).collect();
         let checks: Vec<TableCheck<'_>> = plan
             .dataflows
             .iter()
             .filter(|a| matches!(a.action, DataflowStep::Create | DataflowStep::Replace))
-            .filter_map(|a| self.dataflows.iter().find(|d| d.key == a.key))
+            .filter_map(|a| documents.get(&a.key).copied())
             .filter_map(|d| {
-                let base = match plan.actions.iter().find(|a| a.key == d.connection) {
+                let base = match connections.get(&d.connection) {
                     Some(a) if a.kind() == ActionKind::Unchanged => a.id().map(str::to_owned),
                     Some(_) => None,
                     None => state

@@ -33,19 +33,27 @@ impl Connected {
             .collect()
             .await;
         let mut problems = Vec::new();
-        let mut warnings = Vec::new();
+        let mut unchecked = Vec::new();
         for result in found {
             match result {
                 Ok(Some(problem)) => problems.push(problem),
                 Ok(None) => {}
-                Err(warning) => warnings.push(warning),
+                Err(why) => unchecked.push(why),
             }
         }
-        if problems.is_empty() {
-            Ok(warnings)
-        } else {
-            Err(Error::Failed(problems.join("\n")))
+        if !problems.is_empty() {
+            return Err(Error::Failed(problems.join("\n")));
         }
+        // One warning, however many explores failed (an unreachable
+        // service fails them all alike).
+        Ok(match unchecked.as_slice() {
+            [] => Vec::new(),
+            [one] => vec![one.clone()],
+            [first, rest @ ..] => vec![format!(
+                "{first} (and {} more dataflow(s) not checked)",
+                rest.len()
+            )],
+        })
     }
 
     /// What is wrong with one check's table or columns, if anything; `Err`

@@ -49,7 +49,10 @@ fn a_table_or_column_the_connection_lacks_fails_the_plan_at_its_line() {
     // Without `source.columns`, validation cannot tell a mapping source or
     // the delta column from a typo: the plan does, from explore.
     flow.columns = None;
-    flow.mapping = vec![("order_id", "_id"), ("custmer_name", "person.name.fullName")];
+    flow.mapping = vec![
+        ("order_id", "_id"),
+        ("custmer_name", "person.name.fullName"),
+    ];
     flow.write(&world);
     let run = world.run(&["plan"]).expect_code(1);
     assert!(
@@ -97,4 +100,26 @@ fn a_dataflow_over_a_connection_made_in_the_same_run_is_explored_by_apply() {
         "a chain that never started is recorded"
     );
     assert!(world.state()["connections"]["azure/prod/orders-db"]["id"].is_string());
+}
+
+#[test]
+fn explores_that_cannot_answer_are_one_plan_warning_not_an_error() {
+    // An emulator that serves no tables stands for a database the
+    // platform cannot reach: the plan says once that it could not check,
+    // and leaves the verdict to apply.
+    let Some(world) = crate::support::world::World::on(Backend::File, EmulatorConfig::default())
+    else {
+        return;
+    };
+    base(&world, "orders-db");
+    world.run(&["apply"]).expect_code(0);
+    Flow::new("first", "orders-db").write(&world);
+    Flow::new("second", "orders-db").write(&world);
+    let run = world.run(&["plan"]).expect_code(0);
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    assert_eq!(all.matches("to check it before apply").count(), 1, "{all}");
+    assert!(
+        all.contains("(and 1 more dataflow(s) not checked)"),
+        "{all}"
+    );
 }
