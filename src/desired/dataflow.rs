@@ -24,6 +24,8 @@ pub(crate) struct DesiredDataflow {
     pub fingerprint: String,
     /// The file it is written in, as state records it.
     pub source: String,
+    /// The line of its `renamedFrom`, for the plan errors a rename meets.
+    pub renamed_from_line: Option<u32>,
 }
 
 /// A valid dataflow document and the file it came from.
@@ -33,6 +35,8 @@ pub(crate) struct DataflowInput {
     pub file: PathBuf,
     /// Whether the document writes `protect` (else the mode decides).
     pub writes_protect: bool,
+    /// The line of its `renamedFrom`, when it has one.
+    pub renamed_from_line: Option<u32>,
 }
 
 /// The documents that apply in environment `name` (all without
@@ -85,6 +89,7 @@ pub(crate) fn build(
                 connection: key.connection(&doc.source.connection),
                 fingerprint: fingerprint(doc),
                 source: project.source(&input.file),
+                renamed_from_line: input.renamed_from_line,
                 org,
                 key,
                 doc: doc.clone(),
@@ -122,6 +127,7 @@ mod tests {
             doc: serde_json::from_value(doc).unwrap(),
             file: PathBuf::from("connections/f.yaml"),
             writes_protect: protect.is_some(),
+            renamed_from_line: None,
         }
     }
 

@@ -251,6 +251,7 @@ pub(crate) fn check(selection: &mut Selection, target: &Target, org: &str) {
             doc: l.dataflow.clone(),
             file: l.file.clone(),
             writes_protect: false,
+            renamed_from_line: None,
         })
         .collect();
     let inputs = in_environment(inputs, None, Some(&target.sandbox));

@@ -513,6 +513,7 @@ fn dataflow_set(
             doc: l.dataflow.clone(),
             file: l.file.clone(),
             writes_protect: l.node.key_at("", "protect").is_some(),
+            renamed_from_line: l.node.key_at("", "renamedFrom").map(|k| k.pos.line),
         })
         .collect();
     let inputs = desired::dataflow::in_environment(
