@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use super::listing::Listing;
 use super::{Flows, blocked, object};
 use crate::api::ingestion::Column;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
 use crate::api::wire::SpecRef;
 use crate::api::{ApiError, DatasetSummary, FlowService, MappingSetRef, Scope};
-use crate::apply::chain::{Body, Chain, Inventory};
+use crate::apply::chain::{Body, Chain};
 use crate::apply::{ActionError, Done, Engine};
 use crate::config::Dataflow;
 use crate::desired::dataflow::DesiredDataflow;
@@ -24,7 +25,7 @@ struct Resolved {
     dataset: DatasetSummary,
     schema_id: String,
     spec: SpecRef,
-    inventory: Arc<Inventory>,
+    listing: Arc<Listing>,
     columns: Vec<Column>,
 }
 
@@ -78,8 +79,8 @@ impl<F: FlowService + 'static> Engine<F> {
         })
     }
 
-    /// The base connection, dataset (and its schema), flow spec, inventory
-    /// and table columns the chain is made from.
+    /// The base connection, dataset (and its schema), flow spec, the
+    /// scope's listing and the table columns the chain is made from.
     async fn resolve(
         &self,
         flows: &Flows,
@@ -90,15 +91,15 @@ impl<F: FlowService + 'static> Engine<F> {
         let base = self.base_id(flows, scope, &d.connection, made).await?;
         let dataset = self.dataset(flows, scope, &d.doc.target.dataset).await?;
         let schema_id = schema_of(&d.doc, &dataset)?;
-        let (spec, inventory) =
-            tokio::try_join!(self.flow_spec(flows, scope), self.inventory(flows, scope))?;
+        let (spec, listing) =
+            tokio::try_join!(self.flow_spec(flows, scope), self.listing(flows, scope))?;
         let columns = self.table_columns(flows, d, scope, &base).await?;
         Ok(Resolved {
             base,
             dataset,
             schema_id,
             spec,
-            inventory,
+            listing,
             columns,
         })
     }
@@ -178,13 +179,16 @@ impl<F: FlowService + 'static> Engine<F> {
         record.start_time = Some(start);
         record.columns = resolved.columns.iter().map(|c| c.name.clone()).collect();
         record.source = Some(d.source.clone());
+        let inventory = resolved
+            .listing
+            .for_chain(d.key.name(), &record, &flows.excluded);
         let chain = Chain {
             key: d.key.clone(),
             scope: scope.clone(),
             record: Mutex::new(record),
             excluded: Arc::clone(&flows.excluded),
             lookup: flows.lookup || resumed,
-            inventory: Arc::clone(&resolved.inventory),
+            inventory: Arc::new(inventory),
             fresh: Default::default(),
         };
         chain

@@ -1,17 +1,16 @@
 //! What a dataflow's document names, resolved on the platform: the base
-//! connection, the scope's inventory, the table-source flow spec and the
+//! connection, the scope's listing, the table-source flow spec and the
 //! dataset, each looked up once per run (per scope) and shared by its steps.
 
 use std::sync::Arc;
 
+use super::listing::Listing;
 use super::{Flows, blocked, cell};
 use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::wire::{POSTGRES_SPEC_ID, SpecRef};
 use crate::api::{ApiError, DatasetSummary, FlowService, ListQuery, Scope};
-use crate::apply::chain::Inventory;
 use crate::apply::{ActionError, Engine};
 use crate::config::{ConnectionKey, DatasetRef};
-use crate::state::{ObjectRef, Part};
 
 /// The flow spec of table sources.
 const FLOW_SPEC: &str = "CRMToAEP";
@@ -56,14 +55,14 @@ impl<F: FlowService + 'static> Engine<F> {
     /// The scope's source connections, target connections, flows (of the
     /// table-source flow spec: others may not read as dataflows) and
     /// mapping sets, listed once per run.
-    pub(super) async fn inventory(
+    pub(super) async fn listing(
         &self,
         flows: &Flows,
         scope: &Scope,
-    ) -> Result<Arc<Inventory>, ActionError> {
+    ) -> Result<Arc<Listing>, ActionError> {
         let spec = self.flow_spec(flows, scope).await?;
-        let cell = cell(&flows.inventories, scope).await;
-        let inventory = cell
+        let cell = cell(&flows.listings, scope).await;
+        let listing = cell
             .get_or_try_init(|| async {
                 let permits = &flows.permits;
                 let postgres = ListQuery::new().eq("connectionSpec.id", POSTGRES_SPEC_ID);
@@ -75,30 +74,10 @@ impl<F: FlowService + 'static> Engine<F> {
                     self.call(permits, self.api.list_flows(scope, &spec_flows)),
                     self.call(permits, self.api.list_mapping_sets(scope)),
                 )?;
-                let mut inventory = Inventory::default();
-                let mut add = |part: Part, name: String, id: String, etag: String| {
-                    inventory
-                        .by_name
-                        .entry((part, name))
-                        .or_default()
-                        .push(ObjectRef { id, etag });
-                };
-                for i in sources.into_iter().filter(|i| i.is_live()) {
-                    add(Part::SourceConnection, i.name, i.id, i.etag);
-                }
-                for i in targets.into_iter().filter(|i| i.is_live()) {
-                    add(Part::TargetConnection, i.name, i.id, i.etag);
-                }
-                for i in listed.into_iter().filter(|i| i.is_live()) {
-                    add(Part::Flow, i.name, i.id, i.etag);
-                }
-                for set in sets {
-                    add(Part::MappingSet, set.name, set.id, String::new());
-                }
-                Ok::<_, ApiError>(Arc::new(inventory))
+                Ok::<_, ApiError>(Arc::new(Listing::of(sources, targets, listed, sets)))
             })
             .await?;
-        Ok(Arc::clone(inventory))
+        Ok(Arc::clone(listing))
     }
 
     /// The `CRMToAEP` flow spec, looked up once per scope and checked to

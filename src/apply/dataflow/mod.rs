@@ -4,6 +4,7 @@
 
 mod create;
 mod flow;
+mod listing;
 mod lookups;
 mod retire;
 mod update;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OnceCell};
 
-use super::chain::{Inventory, Permits};
+use super::chain::Permits;
 use super::{ActionError, Done, Engine};
 use crate::api::wire::SpecRef;
 use crate::api::{DatasetSummary, FlowService, Scope};
@@ -34,7 +35,7 @@ pub(crate) struct Flows {
     pub excluded: Arc<HashSet<String>>,
     /// Look every name up live before its create (a saved plan).
     pub lookup: bool,
-    inventories: Cells<Scope, Arc<Inventory>>,
+    listings: Cells<Scope, Arc<listing::Listing>>,
     specs: Cells<Scope, SpecRef>,
     datasets: Cells<(Scope, DatasetRef), DatasetSummary>,
 }
@@ -53,7 +54,7 @@ impl Flows {
             records,
             excluded,
             lookup,
-            inventories: Mutex::default(),
+            listings: Mutex::default(),
             specs: Mutex::default(),
             datasets: Mutex::default(),
         }

@@ -70,7 +70,7 @@ impl<F: FlowService + 'static> Engine<F> {
             records: flows_view,
             excluded: Arc::clone(&flows.excluded),
             lookup: true,
-            inventories: Mutex::default(),
+            listings: Mutex::default(),
             specs: Mutex::default(),
             datasets: Mutex::default(),
         };

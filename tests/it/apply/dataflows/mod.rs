@@ -10,6 +10,7 @@ mod drift;
 mod events;
 mod faults;
 mod killed;
+mod rename;
 mod replace;
 
 use std::time::Duration;
