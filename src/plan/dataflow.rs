@@ -60,6 +60,33 @@ pub(crate) struct DataflowOptions {
     pub targets: Option<BTreeSet<DataflowKey>>,
     /// Now, epoch seconds: a recorded start before it has passed.
     pub now: i64,
+    /// The platform id of each connection key once the connections' plan
+    /// is carried out (see [`connection_ids`]): a `source.connection` that
+    /// names its base connection's new name reads through the same one.
+    pub connection_ids: BTreeMap<ConnectionKey, String>,
+}
+
+/// The id each connection key has once `actions` (the connections' plan)
+/// are carried out: recorded, adopted, updated or renamed in it, else as
+/// state records it; none for a create or a delete.
+pub(crate) fn connection_ids(
+    actions: &[super::Action],
+    state: &State,
+) -> BTreeMap<ConnectionKey, String> {
+    let mut ids: BTreeMap<ConnectionKey, String> = state
+        .connections
+        .iter()
+        .map(|(key, record)| (key.clone(), record.id.clone()))
+        .collect();
+    for action in actions {
+        match action.id() {
+            Some(id) if action.kind() != super::ActionKind::Delete => {
+                ids.insert(action.key.clone(), id.to_owned())
+            }
+            _ => ids.remove(&action.key),
+        };
+    }
+    ids
 }
 
 /// The flows read back (`--refresh`), by recorded flow id; a recorded id
@@ -208,7 +235,8 @@ fn recorded(
         ));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
-    let compared = dataflow_fields::compare(d, record, live);
+    let same_base = options.connection_ids.get(&d.connection) == Some(&record.base_connection_id);
+    let compared = dataflow_fields::compare(d, record, live, same_base);
     let forced = options.replace.contains(&d.key);
     if let Some(start) = compared.past_start(record, options.now)
         && !forced
