@@ -56,8 +56,9 @@ fn schema_of(doc: &Dataflow, dataset: &DatasetSummary) -> Result<String, ActionE
 }
 
 impl<F: FlowService + 'static> Engine<F> {
-    /// Creates what the chain lacks (all of it for a new dataflow), then
-    /// deletes a replaced chain's leftovers.
+    /// Creates what the chain lacks (all of it for a new dataflow, unless
+    /// the platform lists it under an earlier name), then deletes a
+    /// replaced chain's leftovers.
     pub(super) async fn create_chain(
         &self,
         flows: &Flows,
@@ -69,13 +70,16 @@ impl<F: FlowService + 'static> Engine<F> {
         let now = timestamp::now();
         let resolved = self.resolve(flows, d, &scope, made).await?;
         let (chain, start) = self.open_chain(flows, d, &scope, &resolved, &now).await?;
+        let adopted = self
+            .adopt_earlier(flows, d, &chain, &resolved.listing)
+            .await?;
         let flow = self.make_chain(flows, d, &chain, &resolved, start).await?;
         let replaced = !chain.snapshot().await.retired.is_empty();
         self.delete_retired(flows, &chain).await?;
-        Ok(if replaced {
-            Done::Replaced(flow)
-        } else {
-            Done::Created(flow)
+        Ok(match adopted {
+            Some(from) => Done::Renamed { id: flow, from },
+            None if replaced => Done::Replaced(flow),
+            None => Done::Created(flow),
         })
     }
 

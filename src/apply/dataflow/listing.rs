@@ -39,8 +39,8 @@ impl Listed {
 #[derive(Debug, Default)]
 pub(crate) struct Listing {
     by_name: HashMap<(Part, String), Vec<Listed>>,
-    /// Each source or target connection's part, name and parent.
-    by_id: HashMap<String, (Part, String, String)>,
+    /// Each source or target connection's part and parent.
+    by_id: HashMap<String, (Part, String)>,
 }
 
 impl Listing {
@@ -78,8 +78,7 @@ impl Listing {
     fn add(&mut self, part: Part, name: String, listed: Listed) {
         if matches!(part, Part::SourceConnection | Part::TargetConnection) {
             let parent = listed.parent.clone();
-            self.by_id
-                .insert(listed.object.id.clone(), (part, name.clone(), parent));
+            self.by_id.insert(listed.object.id.clone(), (part, parent));
         }
         self.by_name.entry((part, name)).or_default().push(listed);
     }
@@ -151,6 +150,36 @@ impl Listing {
         }
         inventory
     }
+
+    /// The flows named one of `names` (a renamed document's earlier
+    /// names), recorded under no dataflow, that read through listed source
+    /// connections over the chain's base connection into listed target
+    /// connections writing its dataset.
+    pub(super) fn earlier_flows<'a>(
+        &'a self,
+        names: &[&str],
+        record: &DataflowRecord,
+        excluded: &'a HashSet<String>,
+    ) -> Vec<&'a Listed> {
+        let all_fit = |ids: &[String], part: Part| {
+            !ids.is_empty()
+                && ids.iter().all(|id| match self.by_id.get(id) {
+                    Some((listed, parent)) if *listed == part => match part {
+                        Part::SourceConnection => record.fits_base(parent),
+                        _ => record.fits_dataset(parent),
+                    },
+                    _ => false,
+                })
+        };
+        names
+            .iter()
+            .flat_map(|name| self.named(Part::Flow, name, excluded))
+            .filter(|l| {
+                all_fit(&l.sources, Part::SourceConnection)
+                    && all_fit(&l.targets, Part::TargetConnection)
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -207,5 +236,12 @@ mod tests {
                 .by_name
                 .contains_key(&(Part::Flow, "f".to_owned()))
         );
+        let (listing, none) = (listing(), HashSet::new());
+        let excluded = HashSet::from(["f-ours".to_owned()]);
+        let found = listing.earlier_flows(&["f", "g"], &chain(), &excluded);
+        assert!(found.is_empty(), "{found:?}");
+        let found = listing.earlier_flows(&["f"], &chain(), &none);
+        let ids: Vec<&str> = found.iter().map(|l| l.object.id.as_str()).collect();
+        assert_eq!(ids, ["f-ours"]);
     }
 }

@@ -3,9 +3,11 @@
 //! replace or delete the chain, each object recorded the moment it exists.
 
 mod create;
+mod earlier;
 mod flow;
 mod listing;
 mod lookups;
+mod rename;
 mod retire;
 mod update;
 
@@ -30,7 +32,11 @@ type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
 pub(crate) struct Flows {
     pub permits: Permits,
     pub desired: HashMap<DataflowKey, DesiredDataflow>,
+    /// The records as loaded; a renamed document's (its key not recorded,
+    /// one of its earlier keys recorded) also under its new key.
     pub records: HashMap<DataflowKey, DataflowRecord>,
+    /// The earlier key each of those renamed documents moves, by new key.
+    pub renamed: HashMap<DataflowKey, DataflowKey>,
     /// Every object id state records under a dataflow.
     pub excluded: Arc<HashSet<String>>,
     /// Look every name up live before its create (a saved plan).
@@ -48,10 +54,12 @@ impl Flows {
         lookup: bool,
     ) -> Self {
         let excluded = Arc::new(super::chain::recorded_ids(&records));
+        let (records, renamed) = with_renames(&desired, records);
         Flows {
             permits,
             desired,
             records,
+            renamed,
             excluded,
             lookup,
             listings: Mutex::default(),
@@ -59,6 +67,39 @@ impl Flows {
             datasets: Mutex::default(),
         }
     }
+}
+
+/// `records` with each renamed document's earlier record also under its
+/// new key (as the plan saw it: the new key not recorded, exactly one
+/// earlier key recorded), and the earlier key each moves.
+fn with_renames(
+    desired: &HashMap<DataflowKey, DesiredDataflow>,
+    mut records: HashMap<DataflowKey, DataflowRecord>,
+) -> (
+    HashMap<DataflowKey, DataflowRecord>,
+    HashMap<DataflowKey, DataflowKey>,
+) {
+    let mut renamed = HashMap::new();
+    for (key, d) in desired {
+        if records.contains_key(key) {
+            continue;
+        }
+        let earlier: Vec<DataflowKey> = d
+            .doc
+            .earlier_keys()
+            .into_iter()
+            .filter(|old| records.contains_key(old))
+            .collect();
+        if let [old] = earlier.as_slice() {
+            renamed.insert(key.clone(), old.clone());
+        }
+    }
+    for (key, old) in &renamed {
+        if let Some(record) = records.get(old).cloned() {
+            records.insert(key.clone(), record);
+        }
+    }
+    (records, renamed)
 }
 
 /// The once-per-run slot of `key`, made empty on first use.
@@ -91,7 +132,11 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let work = async {
             match action.action {
+                DataflowStep::Create if action.renames() => {
+                    self.move_and_create(flows, action, base).await
+                }
                 DataflowStep::Create => self.create_chain(flows, action, base).await,
+                DataflowStep::Update if action.renames() => self.rename_chain(flows, action).await,
                 DataflowStep::Update => self.update_chain(flows, action).await,
                 DataflowStep::Replace => self.replace_chain(flows, action, base).await,
                 DataflowStep::Delete => self.delete_chain(flows, action).await,

@@ -17,8 +17,9 @@ use crate::state::{Change, DataflowRecord, Part, Retired, timestamp};
 
 impl<F: FlowService + 'static> Engine<F> {
     /// Disables the old flow, records the old chain as retired beside a
-    /// new one that keeps the mapping set, then creates the new chain and
-    /// deletes the old.
+    /// new one that keeps the mapping set (under the new key of a rename,
+    /// in the write that forgets the earlier one), then creates the new
+    /// chain and deletes the old.
     pub(super) async fn replace_chain(
         &self,
         flows: &Flows,
@@ -26,6 +27,8 @@ impl<F: FlowService + 'static> Engine<F> {
         made: Option<String>,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
+        // A rename's earlier key goes in the write that records the new one.
+        let moved = self.moved_from(flows, action, d)?;
         let old = flows
             .records
             .get(&d.key)
@@ -55,11 +58,10 @@ impl<F: FlowService + 'static> Engine<F> {
                 id: id.to_owned(),
             });
         }
+        let record = Change::Dataflow(d.key.clone(), Box::new(next.clone()));
+        let changes = moved.map(Change::RemoveDataflow).into_iter();
         self.recorder
-            .commit(vec![Change::Dataflow(
-                d.key.clone(),
-                Box::new(next.clone()),
-            )])
+            .commit(changes.chain([record]).collect())
             .await
             .map_err(|reason| ActionError::State(format!("nothing created: {reason}")))?;
         let mut flows_view = HashMap::new();
@@ -68,6 +70,7 @@ impl<F: FlowService + 'static> Engine<F> {
             permits: Arc::clone(&flows.permits),
             desired: HashMap::from([(d.key.clone(), d.clone())]),
             records: flows_view,
+            renamed: HashMap::new(),
             excluded: Arc::clone(&flows.excluded),
             lookup: true,
             listings: Mutex::default(),

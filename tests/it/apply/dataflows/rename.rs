@@ -5,12 +5,57 @@
 //! namesake that hangs off another chain's parents never taken for this
 //! chain's object.
 
-on_both_backends!(a_namesake_with_another_parent_is_not_adopted,);
+on_both_backends!(
+    a_rename_patches_the_four_objects_in_place_and_moves_the_state_entry,
+    prune_and_target_never_delete_a_renamed_chain,
+    a_rename_whose_state_write_was_lost_converges,
+    killed_renames_finish_without_duplicates,
+    an_earlier_name_only_on_the_platform_is_adopted_and_renamed,
+    a_connection_and_its_dataflow_renamed_in_one_apply,
+    a_dataflow_follows_its_base_connections_new_name_without_a_replace,
+    a_namesake_with_another_parent_is_not_adopted,
+);
 
+use provision::api::ingestion::{CreateMappingSet, OutputSchema, SchemaRef, XED_FULL_V1};
+use provision::api::ingestion_patches::mapping_ops;
+use provision::api::wire::PatchOp;
+use provision::api::{FlowService, MappingSetRef};
 use provision::emulator::EmulatorConfig;
+use serde_json::json;
 
-use super::{Flow, Platform, base, mapping_sets, world, writes, writes_since};
+use super::killed::{LAG, kill_rounds, killable};
+use super::{
+    Flow, Platform, assert_one_of_each_and_recorded, base, mapping_of, mapping_sets, scope, settle,
+    world, writes, writes_since,
+};
+use crate::support::project::doc;
 use crate::support::world::{Backend, World};
+
+/// `flow`'s document with `renamedFrom: earlier`, in place of the file
+/// that described `earlier`.
+fn write_renamed(world: &World, flow: &Flow, earlier: &str) {
+    world.remove(&format!("connections/flows/{earlier}.yaml"));
+    world.write(
+        &format!("connections/flows/{}.yaml", flow.name),
+        &format!("{}renamedFrom: {earlier}\n", flow.yaml()),
+    );
+}
+
+/// `flow` under the new name `name`.
+fn named(flow: &Flow, name: &str) -> Flow {
+    Flow {
+        name: name.to_owned(),
+        ..flow.clone()
+    }
+}
+
+/// `text` with each of `ids` replaced by `<label>`.
+fn masked(text: &str, ids: &[String; 4]) -> String {
+    let labels = ["<source>", "<target>", "<flow>", "<mapping>"];
+    ids.iter()
+        .zip(labels)
+        .fold(text.to_owned(), |text, (id, label)| text.replace(id, label))
+}
 
 /// The recorded (source, target, flow, mapping set) ids of `key`.
 fn ids(world: &World, key: &str) -> [String; 4] {
@@ -18,6 +63,499 @@ fn ids(world: &World, key: &str) -> [String; 4] {
     let record = &state["dataflows"][key];
     ["sourceConnection", "targetConnection", "flow", "mappingSet"]
         .map(|part| record[part]["id"].as_str().unwrap_or_default().to_owned())
+}
+
+fn a_rename_patches_the_four_objects_in_place_and_moves_the_state_entry(backend: Backend) {
+    let config = EmulatorConfig {
+        record_exchanges: true,
+        ..EmulatorConfig::default()
+    };
+    let Some(world) = world(backend, config) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    let state = world.state();
+    let etag = |part: &str| {
+        state["dataflows"][old.key()][part]["etag"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let recorded_etags = [etag("sourceConnection"), etag("targetConnection")];
+    let new = named(&old, "orders-hourly");
+    write_renamed(&world, &new, &old.name);
+
+    let plan = world
+        .run(&["plan", "--prune", "--detailed-exitcode"])
+        .expect_code(2);
+    insta::assert_snapshot!("dataflow_rename_text", masked(&plan.stdout(), &before));
+    let markdown = world
+        .run(&["plan", "--prune", "--format", "markdown"])
+        .expect_code(0);
+    let markdown = markdown.stdout();
+    // From the summary on: the scene line names each backend's state.
+    let shown = &markdown[markdown.find("**Plan").unwrap_or(0)..];
+    insta::assert_snapshot!("dataflow_rename_markdown", masked(shown, &before));
+    let json = world.run(&["plan", "--format", "json"]).expect_code(0);
+    let planned: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    insta::assert_json_snapshot!(
+        "dataflow_rename_json",
+        serde_json::json!({
+            "dataflows": serde_json::from_str::<serde_json::Value>(
+                &masked(&planned["dataflows"].to_string(), &before)
+            ).unwrap(),
+            "summary": planned["summary"],
+        })
+    );
+
+    let sent_before = writes(&world);
+    let run = world.run(&["apply", "--prune"]).expect_code(0);
+    let out = run.stdout();
+    assert!(
+        out.contains(&format!(
+            "~ {}: renamed from `orders-to-lake` (id {})",
+            new.key(),
+            before[2]
+        )) && out.contains("0 created, 0 adopted, 1 updated, 0 deleted, 0 failed"),
+        "{out}"
+    );
+    let mut sent = masked(&writes_since(&world, &sent_before).join("\n"), &before)
+        .lines()
+        .map(|line| {
+            line.rsplit_once(" /").map_or(line.to_owned(), |(m, p)| {
+                let tail = p.rsplit('/').take(2).collect::<Vec<_>>();
+                format!("{m} {}/{}", tail[1], tail[0])
+            })
+        })
+        .collect::<Vec<_>>();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            "PATCH flows/<flow>",
+            "PATCH sourceConnections/<source>",
+            "PATCH targetConnections/<target>",
+            "PUT mappingSets/<mapping>",
+        ],
+        "exactly the four renames"
+    );
+    let exchanges = world.emulator.as_ref().unwrap().exchanges();
+    for (collection, id, etag) in [
+        ("sourceConnections", &before[0], &recorded_etags[0]),
+        ("targetConnections", &before[1], &recorded_etags[1]),
+    ] {
+        let patch = exchanges
+            .iter()
+            .find(|e| e.method == "PATCH" && e.path.ends_with(&format!("/{collection}/{id}")))
+            .unwrap();
+        let if_match = patch
+            .request_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("if-match"))
+            .map(|(_, v)| v.trim_matches('"').to_owned());
+        assert_eq!(
+            if_match.as_deref(),
+            Some(etag.trim_matches('"')),
+            "{patch:#?}"
+        );
+        let body = patch.request_body.as_deref().unwrap_or_default();
+        assert!(
+            body.contains(r#""path":"/name""#) && body.contains(r#""value":"orders-hourly""#),
+            "{body}"
+        );
+    }
+
+    assert_eq!(ids(&world, &new.key()), before, "the same four objects");
+    assert!(world.state()["dataflows"].get(old.key()).is_none());
+    let platform = Platform::of(&world);
+    assert_eq!(platform.count(&old.name), (0, 0, 0));
+    assert!(mapping_sets(&world, &old.name).is_empty());
+    let sets = mapping_sets(&world, &new.name);
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    assert_eq!(
+        mapping_of(platform.flow(&new.name)),
+        (sets[0].id.clone(), sets[0].version.to_string()),
+        "the flow runs the mapping set's version under the new name"
+    );
+    assert_eq!(
+        world.state()["dataflows"][new.key()]["mappingVersion"],
+        sets[0].version.to_string()
+    );
+
+    // Applied: nothing more to send, with the declaration or without it.
+    let sent_before = writes(&world);
+    world
+        .run(&["apply", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+    world
+        .run(&["plan", "--prune", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
+    new.write(&world);
+    world
+        .run(&["plan", "--prune", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// `--prune` (alone, or with `--target` on either key) never plans the
+/// earlier key as an orphan: the chain is renamed, nothing is deleted.
+fn prune_and_target_never_delete_a_renamed_chain(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    let new = named(&old, "orders-hourly");
+    write_renamed(&world, &new, &old.name);
+    let sent_before = writes(&world);
+    let only_old = world
+        .run(&[
+            "apply",
+            "--prune",
+            "--target",
+            &old.key(),
+            "--detailed-exitcode",
+        ])
+        .expect_code(0);
+    assert!(
+        !only_old.stdout().contains("- dataflow"),
+        "{}",
+        only_old.stdout()
+    );
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    assert!(
+        !plan.stdout().contains("- dataflow") && !plan.stdout().contains("+ dataflow"),
+        "{}",
+        plan.stdout()
+    );
+    assert!(
+        plan.stdout()
+            .contains("0 to create, 0 to adopt, 1 to update (1 renamed), 0 to delete"),
+        "{}",
+        plan.stdout()
+    );
+    world
+        .run(&["apply", "--prune", "--target", &new.key()])
+        .expect_code(0);
+    assert_eq!(ids(&world, &new.key()), before);
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    assert!(
+        !writes_since(&world, &sent_before)
+            .iter()
+            .any(|w| w.starts_with("DELETE") || w.starts_with("POST")),
+        "nothing deleted or made"
+    );
+}
+
+/// Renames `name`'s objects on the platform as an apply stopped before its
+/// state write leaves them: the source connection, then with `all` the
+/// target connection, a mapping-set version under the new name and the
+/// flow (name and mapping version).
+fn rename_on_the_platform(world: &World, ids: &[String; 4], new: &str, all: bool) {
+    let client = world.client();
+    let scope = scope();
+    let name = [PatchOp::replace("/name", json!(new))];
+    world.runtime.block_on(async {
+        let source = client.get_source_connection(&scope, &ids[0]).await.unwrap();
+        client
+            .patch_source_connection(&scope, &ids[0], &source.etag, &name)
+            .await
+            .unwrap();
+        if !all {
+            return;
+        }
+        let target = client.get_target_connection(&scope, &ids[1]).await.unwrap();
+        client
+            .patch_target_connection(&scope, &ids[1], &target.etag, &name)
+            .await
+            .unwrap();
+        let set = client.get_mapping_set(&scope, &ids[3], None).await.unwrap();
+        let body = CreateMappingSet {
+            name: new.to_owned(),
+            output_schema: OutputSchema {
+                schema_ref: SchemaRef {
+                    id: set.schema_id.clone(),
+                    content_type: XED_FULL_V1.to_owned(),
+                },
+            },
+            mappings: set.mappings.clone(),
+        };
+        let made = client
+            .update_mapping_set(&scope, &ids[3], &body)
+            .await
+            .unwrap();
+        let flow = client.get_flow(&scope, &ids[2]).await.unwrap();
+        let mut ops = name.to_vec();
+        ops.extend(
+            mapping_ops(
+                &flow,
+                &MappingSetRef {
+                    id: ids[3].clone(),
+                    version: made.version,
+                },
+            )
+            .unwrap(),
+        );
+        client
+            .patch_flow(&scope, &ids[2], &flow.etag, &ops)
+            .await
+            .unwrap();
+    });
+}
+
+/// The renames landed but state was not written (the run was killed):
+/// state still records the earlier key, the platform shows the new name,
+/// all of it or only the source connection. The next plan shows the
+/// rename again and apply makes nothing, deletes nothing, and moves the
+/// record.
+fn a_rename_whose_state_write_was_lost_converges(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let flows = [
+        Flow::new("flow-a", "orders-db"),
+        Flow::new("flow-b", "orders-db"),
+    ];
+    for flow in &flows {
+        flow.write(&world);
+    }
+    world.run(&["apply"]).expect_code(0);
+    let mut before = Vec::new();
+    for (flow, all) in flows.iter().zip([true, false]) {
+        let ids = ids(&world, &flow.key());
+        let new = named(flow, &format!("{}-renamed", flow.name));
+        rename_on_the_platform(&world, &ids, &new.name, all);
+        write_renamed(&world, &new, &flow.name);
+        before.push((new, ids));
+    }
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    for (new, _) in &before {
+        assert!(
+            plan.stdout()
+                .contains(&format!("~ {}  (rename ", new.key())),
+            "{}",
+            plan.stdout()
+        );
+    }
+    let sent_before = writes(&world);
+    world.run(&["apply", "--prune"]).expect_code(0);
+    let sent = writes_since(&world, &sent_before);
+    assert!(
+        !sent
+            .iter()
+            .any(|w| w.starts_with("POST") || w.starts_with("DELETE")),
+        "nothing made or deleted: {sent:#?}"
+    );
+    let names: Vec<&str> = before.iter().map(|(new, _)| new.name.as_str()).collect();
+    assert_one_of_each_and_recorded(&world, &names);
+    for (new, ids_before) in &before {
+        assert_eq!(&ids(&world, &new.key()), ids_before, "{}", new.name);
+    }
+    let sent_before = writes(&world);
+    world
+        .run(&["apply", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+    world
+        .run(&["plan", "--refresh", "--detailed-exitcode"])
+        .expect_code(0);
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// `apply` of six renames over three connections killed at many points:
+/// the next runs finish them with the same objects, each under its new
+/// name and recorded, nothing left under an old name, nothing made twice.
+fn killed_renames_finish_without_duplicates(backend: Backend) {
+    let Some(world) = killable(backend) else {
+        return;
+    };
+    let connections = ["orders-db", "billing-db", "invoices-db"];
+    for name in connections {
+        base(&world, name);
+    }
+    let olds: Vec<Flow> = (0..6)
+        .map(|i| Flow::new(&format!("flow-{i}"), connections[i % 3]))
+        .collect();
+    for flow in &olds {
+        flow.write(&world);
+    }
+    world.run(&["apply"]).expect_code(0);
+    let mut before = Vec::new();
+    for flow in &olds {
+        let new = named(flow, &format!("renamed-{}", flow.name));
+        before.push(ids(&world, &flow.key()));
+        write_renamed(&world, &new, &flow.name);
+    }
+    kill_rounds(&world, backend, 8, 3);
+    world.apply_until_done(&[], 4);
+    settle(&world, LAG);
+    world.assert_remote_exactly(3);
+    let news: Vec<String> = olds.iter().map(|f| format!("renamed-{}", f.name)).collect();
+    let names: Vec<&str> = news.iter().map(String::as_str).collect();
+    assert_one_of_each_and_recorded(&world, &names);
+    let platform = Platform::of(&world);
+    for (old, ids_before) in olds.iter().zip(&before) {
+        assert_eq!(platform.count(&old.name), (0, 0, 0), "{}", old.name);
+        assert!(mapping_sets(&world, &old.name).is_empty(), "{}", old.name);
+        let key = format!("dataflow/azure/prod/renamed-{}", old.name);
+        assert_eq!(&ids(&world, &key), ids_before, "{key}: the same objects");
+    }
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// State lost the dataflow (or never had it): the chain the platform
+/// lists under the earlier name is adopted and renamed, not made again.
+fn an_earlier_name_only_on_the_platform_is_adopted_and_renamed(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    world.run(&["state", "rm", &old.key()]).expect_code(0);
+    let new = named(&old, "orders-hourly");
+    write_renamed(&world, &new, &old.name);
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout().contains(&format!("+ {}", new.key()))
+            && plan
+                .stdout()
+                .contains("looks for the chain under its earlier name(s) `orders-to-lake`"),
+        "{}",
+        plan.stdout()
+    );
+    let sent_before = writes(&world);
+    let run = world.run(&["apply"]).expect_code(0);
+    assert!(
+        run.stdout()
+            .contains(&format!("renamed from `orders-to-lake` (id {})", before[2])),
+        "{}",
+        run.stdout()
+    );
+    let sent = writes_since(&world, &sent_before);
+    assert!(
+        !sent
+            .iter()
+            .any(|w| w.starts_with("POST /data/foundation/flowservice/")
+                && !w.ends_with("/action")
+                || w.starts_with("POST /data/foundation/conversion")
+                || w.starts_with("DELETE")),
+        "nothing made: {sent:#?}"
+    );
+    assert_eq!(ids(&world, &new.key()), before, "the same four objects");
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    assert_eq!(Platform::of(&world).count(&old.name), (0, 0, 0));
+    let sent_before = writes(&world);
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// `orders-db` renamed to `orders-primary` (`renamedFrom`) in its file.
+fn rename_base(world: &World) {
+    world.remove("connections/orders-db.yaml");
+    world.write(
+        "connections/orders-primary.yaml",
+        &doc("orders-primary", "prod", "azure").replace(
+            "name: orders-primary\n",
+            "name: orders-primary\nrenamedFrom: orders-db\n",
+        ),
+    );
+}
+
+/// The base connection and the dataflow renamed in one apply (the
+/// dataflow naming the connection's new name): both keep their ids, the
+/// chain is renamed in place (no replace), and the next apply is empty.
+fn a_connection_and_its_dataflow_renamed_in_one_apply(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let base_id = world.state()["connections"]["azure/prod/orders-db"]["id"].clone();
+    let before = ids(&world, &old.key());
+    rename_base(&world);
+    let mut new = named(&old, "orders-hourly");
+    new.connection = "orders-primary".into();
+    write_renamed(&world, &new, &old.name);
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    let out = plan.stdout();
+    assert!(
+        out.contains("~ azure/prod/orders-primary  (rename orders-db -> orders-primary")
+            && out.contains(&format!(
+                "~ {}  (rename orders-to-lake -> orders-hourly",
+                new.key()
+            ))
+            && !out.contains("-/+")
+            && out.contains("0 to create, 0 to adopt, 2 to update (2 renamed), 0 to delete"),
+        "{out}"
+    );
+    world.run(&["apply", "--prune"]).expect_code(0);
+    assert_eq!(
+        world.state()["connections"]["azure/prod/orders-primary"]["id"],
+        base_id
+    );
+    assert_eq!(ids(&world, &new.key()), before, "renamed in place");
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    let platform = Platform::of(&world);
+    let source = platform.sources.iter().find(|s| s.id == before[0]).unwrap();
+    assert_eq!(source.base_connection_id, base_id.as_str().unwrap());
+    world.assert_remote_exactly(1);
+    let sent_before = writes(&world);
+    world
+        .run(&["apply", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// Only the base connection renamed, the dataflow's `source.connection`
+/// following it: the same connection, so the chain is not replaced; the
+/// new name is recorded in state and nothing is sent for the dataflow.
+fn a_dataflow_follows_its_base_connections_new_name_without_a_replace(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let mut flow = Flow::new("orders-to-lake", "orders-db");
+    flow.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &flow.key());
+    rename_base(&world);
+    flow.connection = "orders-primary".into();
+    flow.write(&world);
+    let plan = world.run(&["plan"]).expect_code(0);
+    assert!(
+        plan.stdout()
+            .contains(&format!("~ {}  (update", flow.key()))
+            && plan
+                .stdout()
+                .contains(r#"source.connection: "orders-db" -> "orders-primary""#)
+            && !plan.stdout().contains("-/+"),
+        "{}",
+        plan.stdout()
+    );
+    let sent_before = writes(&world);
+    world.run(&["apply"]).expect_code(0);
+    let sent = writes_since(&world, &sent_before);
+    assert_eq!(sent.len(), 1, "only the connection's rename: {sent:#?}");
+    assert!(sent[0].starts_with("PATCH") && sent[0].contains("/connections/"));
+    assert_eq!(ids(&world, &flow.key()), before);
+    assert_eq!(
+        world.state()["dataflows"][flow.key()]["applied"]["source"]["connection"],
+        "orders-primary"
+    );
+    world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
 }
 
 /// `name` over `billing-db`'s invoices into `Invoices`: another chain's
