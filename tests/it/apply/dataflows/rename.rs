@@ -10,6 +10,8 @@ on_both_backends!(
     prune_and_target_never_delete_a_renamed_chain,
     a_rename_whose_state_write_was_lost_converges,
     killed_renames_finish_without_duplicates,
+    a_chain_left_half_made_under_the_earlier_name_is_moved_and_finished,
+    a_source_change_with_a_rename_replaces_under_the_new_name,
     an_earlier_name_only_on_the_platform_is_adopted_and_renamed,
     a_connection_and_its_dataflow_renamed_in_one_apply,
     a_dataflow_follows_its_base_connections_new_name_without_a_replace,
@@ -21,12 +23,13 @@ use provision::api::ingestion_patches::mapping_ops;
 use provision::api::wire::PatchOp;
 use provision::api::{FlowService, MappingSetRef};
 use provision::emulator::EmulatorConfig;
+use provision::state::Part;
 use serde_json::json;
 
 use super::killed::{LAG, kill_rounds, killable};
 use super::{
-    Flow, Platform, assert_one_of_each_and_recorded, base, mapping_of, mapping_sets, scope, settle,
-    world, writes, writes_since,
+    Flow, Platform, assert_one_of_each_and_recorded, base, edit_record, mapping_of, mapping_sets,
+    scope, settle, world, writes, writes_since,
 };
 use crate::support::project::doc;
 use crate::support::world::{Backend, World};
@@ -409,6 +412,103 @@ fn killed_renames_finish_without_duplicates(backend: Backend) {
         assert_eq!(&ids(&world, &key), ids_before, "{key}: the same objects");
     }
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// A run killed while it made the chain under the earlier name: the flow
+/// was made but its answer lost (pending in state, not recorded). The
+/// rename looks the pending flow up by the earlier name first, so the
+/// chain keeps all four objects; they are renamed, the record moved and
+/// the step finished.
+fn a_chain_left_half_made_under_the_earlier_name_is_moved_and_finished(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    edit_record(&world, &old.key(), |record| {
+        record.set_object(Part::Flow, None);
+        record
+            .pending
+            .insert(Part::Flow, "2026-01-01T00:00:00Z".into());
+        record.applied = None;
+        record.flow_state = None;
+    });
+    let new = named(&old, "orders-hourly");
+    write_renamed(&world, &new, &old.name);
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    assert!(
+        plan.stdout().contains(&format!(
+            "+ {}  (create (rename orders-to-lake -> orders-hourly): state records it as `orders-to-lake`",
+            new.key()
+        )) && !plan.stdout().contains("- dataflow"),
+        "{}",
+        plan.stdout()
+    );
+    let sent_before = writes(&world);
+    world.run(&["apply", "--prune"]).expect_code(0);
+    let sent = writes_since(&world, &sent_before);
+    assert!(
+        !sent
+            .iter()
+            .any(|w| w.starts_with("DELETE") || (w.starts_with("POST") && !w.ends_with("/action"))),
+        "nothing made again: {sent:#?}"
+    );
+    assert_eq!(ids(&world, &new.key()), before, "the same four objects");
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    assert_eq!(Platform::of(&world).count(&old.name), (0, 0, 0));
+    assert!(mapping_sets(&world, &old.name).is_empty());
+    let sent_before = writes(&world);
+    world
+        .run(&["apply", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// A rename with a new table and dataset: the chain is replaced under the
+/// new name (new source and target connections and flow, the mapping set
+/// kept and renamed), the earlier chain deleted and its key forgotten in
+/// the same write that records the new one.
+fn a_source_change_with_a_rename_replaces_under_the_new_name(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    let mut new = named(&old, "invoices-to-lake");
+    new.table = "public.invoices".into();
+    new.columns = Some(vec!["invoice_id", "customer_name", "updated_at"]);
+    new.dataset = "Invoices".into();
+    new.mapping = vec![("invoice_id", "_id")];
+    write_renamed(&world, &new, &old.name);
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    assert!(
+        plan.stdout().contains(&format!(
+            "-/+ {}  (replace (rename orders-to-lake -> invoices-to-lake `{}`)",
+            new.key(),
+            before[2]
+        )) && !plan.stdout().contains("- dataflow"),
+        "{}",
+        plan.stdout()
+    );
+    world.run(&["apply", "--prune"]).expect_code(0);
+    let after = ids(&world, &new.key());
+    for part in 0..3 {
+        assert_ne!(after[part], before[part], "part {part} is new");
+    }
+    assert_eq!(after[3], before[3], "the mapping set is kept");
+    assert!(world.state()["dataflows"].get(old.key()).is_none());
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+    assert_eq!(Platform::of(&world).count(&old.name), (0, 0, 0));
+    assert!(mapping_sets(&world, &old.name).is_empty());
+    world
+        .run(&["apply", "--prune", "--detailed-exitcode"])
+        .expect_code(0);
 }
 
 /// State lost the dataflow (or never had it): the chain the platform
