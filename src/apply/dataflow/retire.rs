@@ -15,6 +15,23 @@ use crate::apply::{ActionError, Done, Engine};
 use crate::plan::dataflow::{DataflowAction, DataflowStep};
 use crate::state::{Change, DataflowRecord, Part, Retired, timestamp};
 
+/// The record a replace starts from: `old`'s mapping set kept, its other
+/// objects retired (to delete once the new chain exists).
+fn retiring(old: &DataflowRecord) -> DataflowRecord {
+    let mut next = DataflowRecord::new(&old.org, &old.base_connection_id, &timestamp::now());
+    next.created_at = old.created_at.clone();
+    next.mapping_set = old.mapping_set.clone();
+    next.mapping_version = old.mapping_version.clone();
+    next.retired = old.retired.clone();
+    for (part, id) in old.ids().filter(|(part, _)| *part != Part::MappingSet) {
+        next.retired.push(Retired {
+            part,
+            id: id.to_owned(),
+        });
+    }
+    next
+}
+
 impl<F: FlowService + 'static> Engine<F> {
     /// Disables the old flow, records the old chain as retired beside a
     /// new one that keeps the mapping set (under the new key of a rename,
@@ -47,17 +64,7 @@ impl<F: FlowService + 'static> Engine<F> {
                 Err(err) => return Err(err.into()),
             }
         }
-        let mut next = DataflowRecord::new(&old.org, &old.base_connection_id, &timestamp::now());
-        next.created_at = old.created_at.clone();
-        next.mapping_set = old.mapping_set.clone();
-        next.mapping_version = old.mapping_version.clone();
-        next.retired = old.retired.clone();
-        for (part, id) in old.ids().filter(|(part, _)| *part != Part::MappingSet) {
-            next.retired.push(Retired {
-                part,
-                id: id.to_owned(),
-            });
-        }
+        let next = retiring(&old);
         let record = Change::Dataflow(d.key.clone(), Box::new(next.clone()));
         let changes = moved.map(Change::RemoveDataflow).into_iter();
         self.recorder
