@@ -31,6 +31,7 @@ use super::{
     Flow, Platform, assert_one_of_each_and_recorded, base, edit_record, mapping_of, mapping_sets,
     scope, settle, world, writes, writes_since,
 };
+use crate::output_schemas::assert_valid;
 use crate::support::project::doc;
 use crate::support::world::{Backend, World};
 
@@ -105,6 +106,7 @@ fn a_rename_patches_the_four_objects_in_place_and_moves_the_state_entry(backend:
     insta::assert_snapshot!("dataflow_rename_markdown", masked(shown, &before));
     let json = world.run(&["plan", "--format", "json"]).expect_code(0);
     let planned: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_valid("plan.schema.json", &planned);
     insta::assert_json_snapshot!(
         "dataflow_rename_json",
         serde_json::json!({
@@ -245,9 +247,26 @@ fn prune_and_target_never_delete_a_renamed_chain(backend: Backend) {
         "{}",
         plan.stdout()
     );
-    world
-        .run(&["apply", "--prune", "--target", &new.key()])
+    let run = world
+        .run(&[
+            "apply",
+            "--prune",
+            "--target",
+            &new.key(),
+            "--format",
+            "json",
+        ])
         .expect_code(0);
+    for line in run.stdout().lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_valid("apply-events.schema.json", &event);
+    }
+    assert!(
+        run.stdout().contains(r#""action":"rename""#)
+            && run.stdout().contains(r#""outcome":"renamed""#),
+        "{}",
+        run.stdout()
+    );
     assert_eq!(ids(&world, &new.key()), before);
     assert_one_of_each_and_recorded(&world, &[&new.name]);
     assert!(
