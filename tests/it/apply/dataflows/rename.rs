@@ -744,3 +744,38 @@ fn a_namesake_with_another_parent_is_not_adopted(backend: Backend) {
         assert_eq!(writes_since(&world, &before), Vec::<String>::new());
     }
 }
+
+/// The dataflows guide's renaming example: the repository's example
+/// dataflow applied, then renamed as the guide's document says, plans
+/// what the guide shows (its flow id aside).
+#[test]
+fn the_dataflows_guide_shows_what_a_rename_plans() {
+    use crate::docs::{blocks_at, replace};
+    let (page, heading) = ("docs/guides/dataflows-as-code.md", "## Renaming");
+    let Some(world) = world(Backend::File, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let example = std::fs::read_to_string(
+        crate::support::util::root().join("connections/prod/orders-to-lake.yaml"),
+    )
+    .unwrap();
+    world.write("connections/flows/orders-to-lake.yaml", &example);
+    world.run(&["apply"]).expect_code(0);
+    let flow = ids(&world, "dataflow/azure/prod/orders-to-lake")[2].clone();
+    let renamed = &blocks_at(page, heading, "yaml")[0].text;
+    assert_eq!(
+        *renamed,
+        example.replace(
+            "name: orders-to-lake\n",
+            "name: orders-hourly\nrenamedFrom: orders-to-lake\n"
+        ),
+        "the guide renames the repository's example"
+    );
+    world.remove("connections/flows/orders-to-lake.yaml");
+    world.write("connections/flows/orders-hourly.yaml", renamed);
+    let plan = world.run(&["plan", "--prune"]).expect_code(0);
+    let shown = &blocks_at(page, heading, "text")[0].text;
+    let id = "0d5c9a3e-6f1b-4a52-9c1e-2b7f3d8e4a10";
+    assert_eq!(plan.stdout(), replace(shown, id, &flow));
+}
