@@ -142,7 +142,7 @@ fn at(d: &DesiredDataflow) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::dataflow::{DataflowOptions, DataflowStep, diff};
+    use super::super::dataflow::{DataflowOptions, DataflowPlanError, DataflowStep, diff};
     use crate::config::{Dataflow, DataflowKey, RenamedFrom};
     use crate::desired::dataflow::DesiredDataflow;
     use crate::state::{DataflowRecord, ObjectRef, Part, State};
@@ -291,6 +291,33 @@ mod tests {
         };
         let (actions, _) = diff(&[renamed(&["old"])], &state, None, &only_old).unwrap();
         assert!(actions.is_empty(), "{actions:#?}");
+    }
+
+    #[test]
+    fn a_base_connection_renamed_on_the_same_id_is_recorded_not_replaced() {
+        let state = state(vec![("old", applied("old"))]);
+        let mut d = renamed(&["old"]);
+        d.doc.source.connection = "db-renamed".into();
+        d.connection = d.key.connection("db-renamed");
+        // Another connection: a replace, which would read the rows again.
+        let other = diff(&[d.clone()], &state, None, &options(false));
+        assert!(
+            matches!(other, Err(DataflowPlanError::DuplicateRows { .. })),
+            "{other:?}"
+        );
+        let same = DataflowOptions {
+            connection_ids: [(d.connection.clone(), "base".to_owned())].into(),
+            ..options(false)
+        };
+        let (actions, _) = diff(&[d], &state, None, &same).unwrap();
+        assert_eq!(actions[0].action, DataflowStep::Update, "{actions:#?}");
+        assert!(actions[0].updates.record && !actions[0].updates.flow);
+        let fields: Vec<&str> = actions[0]
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect();
+        assert_eq!(fields, ["source.connection"]);
     }
 
     #[test]
