@@ -1,6 +1,7 @@
 //! Carrying out one dataflow's step: resolve what the document names (base
 //! connection, dataset, flow spec, columns), then create, update in place,
-//! replace or delete the chain, each object recorded the moment it exists.
+//! rename, replace or delete the chain, each object recorded the moment it
+//! exists.
 
 mod create;
 mod earlier;

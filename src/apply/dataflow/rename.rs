@@ -142,7 +142,7 @@ impl<F: FlowService + 'static> Engine<F> {
         next.fingerprint = d.fingerprint.clone();
         next.protect = d.doc.protect;
         next.source = Some(d.source.clone());
-        let moved = self.move_record(&old, d, next, &flow_id).await?;
+        let moved = self.move_record(&old, d, next).await?;
         // What an interrupted replace left of the chain, under the new key.
         self.delete_retired(flows, &moved).await?;
         Ok(Done::Renamed {
@@ -193,8 +193,7 @@ impl<F: FlowService + 'static> Engine<F> {
         )?;
         next.source_connection = source;
         next.target_connection = target;
-        let flow_id = next.flow.as_ref().map(|f| f.id.clone()).unwrap_or_default();
-        let moved = self.move_record(&old, d, next, &flow_id).await?;
+        let moved = self.move_record(&old, d, next).await?;
         let resumed = Flows {
             permits: Arc::clone(&flows.permits),
             desired: HashMap::from([(d.key.clone(), d.clone())]),
@@ -218,7 +217,6 @@ impl<F: FlowService + 'static> Engine<F> {
         old: &DataflowKey,
         d: &DesiredDataflow,
         mut record: DataflowRecord,
-        flow_id: &str,
     ) -> Result<Chain, ActionError> {
         record.updated_at = timestamp::now();
         self.recorder
@@ -227,9 +225,11 @@ impl<F: FlowService + 'static> Engine<F> {
                 Change::Dataflow(d.key.clone(), Box::new(record.clone())),
             ])
             .await
-            .map_err(|reason| ActionError::NotRecorded {
-                id: flow_id.to_owned(),
-                reason,
+            .map_err(|reason| {
+                ActionError::State(format!(
+                    "`{old}` was renamed on the platform but state could not move it to `{}`: {reason}; it stays recorded under `{old}`, and the next apply finds it renamed and moves it",
+                    d.key
+                ))
             })?;
         Ok(Chain {
             key: d.key.clone(),
