@@ -16,6 +16,7 @@ on_both_backends!(
     a_connection_and_its_dataflow_renamed_in_one_apply,
     a_dataflow_follows_its_base_connections_new_name_without_a_replace,
     a_namesake_with_another_parent_is_not_adopted,
+    both_names_in_state_is_a_plan_error_naming_the_line,
 );
 
 use provision::api::ingestion::{CreateMappingSet, OutputSchema, SchemaRef, XED_FULL_V1};
@@ -675,6 +676,44 @@ fn a_dataflow_follows_its_base_connections_new_name_without_a_replace(backend: B
         "orders-primary"
     );
     world.run(&["apply", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// State records the earlier name and the new one (two dataflows, then
+/// one document renamed from the other): the plan refuses, naming the
+/// file and the line of `renamedFrom`, and nothing changes.
+fn both_names_in_state_is_a_plan_error_naming_the_line(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    let new = named(&old, "orders-hourly");
+    old.write(&world);
+    new.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    write_renamed(&world, &new, &old.name);
+    let line = new.yaml().lines().count() + 1;
+    let before = world.state_text();
+    let sent_before = writes(&world);
+    for command in ["plan", "apply"] {
+        let refused = world.run(&[command, "--prune"]).expect_code(1);
+        assert!(
+            refused.stderr().contains(&format!(
+                "connections/flows/orders-hourly.yaml:{line}: `{}` declares `renamedFrom: orders-to-lake`, but state records both `{}` and `{}`",
+                new.key(),
+                old.key(),
+                new.key()
+            )),
+            "{}",
+            refused.stderr()
+        );
+    }
+    insta::assert_snapshot!(
+        "dataflow_rename_both_recorded",
+        world.run(&["plan"]).expect_code(1).stderr()
+    );
+    assert_eq!(world.state_text(), before, "nothing changed");
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
 }
 
 /// `name` over `billing-db`'s invoices into `Invoices`: another chain's
