@@ -17,6 +17,7 @@ on_both_backends!(
     a_dataflow_follows_its_base_connections_new_name_without_a_replace,
     a_namesake_with_another_parent_is_not_adopted,
     both_names_in_state_is_a_plan_error_naming_the_line,
+    a_saved_rename_applies_and_an_edited_one_changes_nothing,
 );
 
 use provision::api::ingestion::{CreateMappingSet, OutputSchema, SchemaRef, XED_FULL_V1};
@@ -714,6 +715,61 @@ fn both_names_in_state_is_a_plan_error_naming_the_line(backend: Backend) {
     );
     assert_eq!(world.state_text(), before, "nothing changed");
     assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+}
+
+/// A rename saved with `plan --out` is carried out by `apply --plan`; one
+/// whose earlier name was edited to a name the document's `renamedFrom`
+/// does not list changes nothing and says to plan again.
+fn a_saved_rename_applies_and_an_edited_one_changes_nothing(backend: Backend) {
+    let Some(world) = world(backend, EmulatorConfig::default()) else {
+        return;
+    };
+    base(&world, "orders-db");
+    let old = Flow::new("orders-to-lake", "orders-db");
+    old.write(&world);
+    world.run(&["apply"]).expect_code(0);
+    let before = ids(&world, &old.key());
+    let new = named(&old, "orders-hourly");
+    write_renamed(&world, &new, &old.name);
+    world.run(&["plan", "--out", "rename.plan"]).expect_code(0);
+    let saved = std::fs::read_to_string(world.path().join("rename.plan")).unwrap();
+    assert!(
+        saved.contains(r#""renamedFrom": "orders-to-lake""#),
+        "{saved}"
+    );
+    world.write(
+        "edited.plan",
+        &replace_once(
+            &saved,
+            r#""renamedFrom": "orders-to-lake""#,
+            r#""renamedFrom": "orders""#,
+        ),
+    );
+    let state = world.state_text();
+    let sent_before = writes(&world);
+    let refused = world
+        .run(&["apply", "--plan", "edited.plan"])
+        .expect_code(1);
+    assert!(
+        refused.stdout().contains(
+            "the plan renames `dataflow/azure/prod/orders-hourly` from `orders`, which its `renamedFrom` does not list: nothing was changed; plan again"
+        ),
+        "{}",
+        refused.stdout()
+    );
+    assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
+    assert_eq!(world.state_text(), state);
+    world
+        .run(&["apply", "--plan", "rename.plan"])
+        .expect_code(0);
+    assert_eq!(ids(&world, &new.key()), before);
+    assert_one_of_each_and_recorded(&world, &[&new.name]);
+}
+
+/// `text` with its one `from` replaced.
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{text}");
+    text.replace(from, to)
 }
 
 /// `name` over `billing-db`'s invoices into `Invoices`: another chain's
