@@ -694,7 +694,7 @@ fn both_names_in_state_is_a_plan_error_naming_the_line(backend: Backend) {
     world.run(&["apply"]).expect_code(0);
     write_renamed(&world, &new, &old.name);
     let line = new.yaml().lines().count() + 1;
-    let before = world.state_text();
+    let before = world.state();
     let sent_before = writes(&world);
     for command in ["plan", "apply"] {
         let refused = world.run(&[command, "--prune"]).expect_code(1);
@@ -713,7 +713,7 @@ fn both_names_in_state_is_a_plan_error_naming_the_line(backend: Backend) {
         "dataflow_rename_both_recorded",
         world.run(&["plan"]).expect_code(1).stderr()
     );
-    assert_eq!(world.state_text(), before, "nothing changed");
+    assert_eq!(world.state(), before, "nothing changed");
     assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
 }
 
@@ -745,7 +745,7 @@ fn a_saved_rename_applies_and_an_edited_one_changes_nothing(backend: Backend) {
             r#""renamedFrom": "orders""#,
         ),
     );
-    let state = world.state_text();
+    let state = world.state();
     let sent_before = writes(&world);
     let refused = world
         .run(&["apply", "--plan", "edited.plan"])
@@ -758,7 +758,7 @@ fn a_saved_rename_applies_and_an_edited_one_changes_nothing(backend: Backend) {
         refused.stdout()
     );
     assert_eq!(writes_since(&world, &sent_before), Vec::<String>::new());
-    assert_eq!(world.state_text(), state);
+    assert_eq!(world.state(), state);
     world
         .run(&["apply", "--plan", "rename.plan"])
         .expect_code(0);
