@@ -262,6 +262,15 @@ impl Dataflow {
         DataflowKey::new(self.cloud, &self.sandbox, &self.name)
     }
 
+    /// The keys of the names in `renamedFrom`, in the order written.
+    pub fn earlier_keys(&self) -> Vec<DataflowKey> {
+        self.renamed_from
+            .iter()
+            .flat_map(RenamedFrom::names)
+            .map(|name| DataflowKey::new(self.cloud, &self.sandbox, name))
+            .collect()
+    }
+
     /// Whether the first run reads the rows from before `start`.
     pub fn backfill(&self) -> bool {
         self.schedule.backfill.unwrap_or(true)

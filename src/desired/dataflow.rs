@@ -28,6 +28,8 @@ pub(crate) struct DesiredDataflow {
     pub source: String,
     /// Where its fields are written, for errors found after validation.
     pub lines: Lines,
+    /// The line of its `renamedFrom`, for the plan errors a rename meets.
+    pub renamed_from_line: Option<u32>,
 }
 
 /// The lines (1-based) of the fields a plan may find wrong on the
@@ -127,6 +129,8 @@ pub(crate) struct DataflowInput {
     /// Whether the document writes `protect` (else the mode decides).
     pub writes_protect: bool,
     pub lines: Lines,
+    /// The line of its `renamedFrom`, when it has one.
+    pub renamed_from_line: Option<u32>,
 }
 
 /// The documents that apply in environment `name` (all without
@@ -180,6 +184,7 @@ pub(crate) fn build(
                 fingerprint: fingerprint(doc),
                 source: project.source(&input.file),
                 lines: input.lines.clone(),
+                renamed_from_line: input.renamed_from_line,
                 org,
                 key,
                 doc: doc.clone(),
@@ -218,6 +223,7 @@ mod tests {
             file: PathBuf::from("connections/f.yaml"),
             writes_protect: protect.is_some(),
             lines: Lines::default(),
+            renamed_from_line: None,
         }
     }
 

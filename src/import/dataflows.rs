@@ -252,6 +252,7 @@ pub(crate) fn check(selection: &mut Selection, target: &Target, org: &str) {
             file: l.file.clone(),
             writes_protect: false,
             lines: crate::desired::dataflow::Lines::of(&l.node),
+            renamed_from_line: None,
         })
         .collect();
     let inputs = in_environment(inputs, None, Some(&target.sandbox));

@@ -6,71 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use super::FieldChange;
 use super::dataflow_fields::{self, Compared, Updates};
+use super::dataflow_rename::{self, RenameError};
 use crate::api::dataflow::FlowItem;
 use crate::config::{ConnectionKey, DataflowKey};
 use crate::desired::dataflow::DesiredDataflow;
 use crate::state::{DataflowRecord, State};
 
-/// What will happen to one dataflow.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum DataflowStep {
-    /// Create the chain (or the objects of it state does not record yet).
-    Create,
-    /// Change the flow (and mapping set) in place.
-    Update,
-    /// Disable the old flow, create a new chain, delete the old one.
-    Replace,
-    /// `--prune`: delete the flow, then its source and target connections.
-    Delete,
-    Unchanged,
-}
-
-impl DataflowStep {
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            DataflowStep::Create => "+",
-            DataflowStep::Update => "~",
-            DataflowStep::Replace => "-/+",
-            DataflowStep::Delete => "-",
-            DataflowStep::Unchanged => "=",
-        }
-    }
-}
-
-/// One dataflow's step, with what it changes and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DataflowAction {
-    /// `dataflow/cloud/sandbox/name`.
-    #[schemars(with = "String")]
-    pub key: DataflowKey,
-    pub org: String,
-    pub action: DataflowStep,
-    /// Why, in words: "not in state", "source changed", ...
-    pub reasons: Vec<String>,
-    /// Per field, what changes (`schedule.interval: 1 -> 2`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<FieldChange>,
-    /// The base connection the dataflow reads through: a create waits for
-    /// its create in the same run.
-    #[schemars(with = "String")]
-    pub connection: ConnectionKey,
-    /// What an update sends.
-    #[serde(default, skip_serializing_if = "Updates::is_empty")]
-    pub updates: Updates,
-    /// What a replace or delete does to the data already ingested, and
-    /// what a disable-after-create may let through.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
+pub(crate) use super::dataflow_action::{DataflowAction, DataflowStep};
 
 /// Why no dataflow plan could be made: each names the key and the way out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +46,8 @@ pub(crate) enum DataflowPlanError {
         connection: ConnectionKey,
         users: String,
     },
+    #[error(transparent)]
+    Rename(#[from] RenameError),
 }
 
 /// Knobs of the dataflow half of a plan.
@@ -115,6 +60,33 @@ pub(crate) struct DataflowOptions {
     pub targets: Option<BTreeSet<DataflowKey>>,
     /// Now, epoch seconds: a recorded start before it has passed.
     pub now: i64,
+    /// The platform id of each connection key once the connections' plan
+    /// is carried out (see [`connection_ids`]): a `source.connection` that
+    /// names its base connection's new name reads through the same one.
+    pub connection_ids: BTreeMap<ConnectionKey, String>,
+}
+
+/// The id each connection key has once `actions` (the connections' plan)
+/// are carried out: recorded, adopted, updated or renamed in it, else as
+/// state records it; none for a create or a delete.
+pub(crate) fn connection_ids(
+    actions: &[super::Action],
+    state: &State,
+) -> BTreeMap<ConnectionKey, String> {
+    let mut ids: BTreeMap<ConnectionKey, String> = state
+        .connections
+        .iter()
+        .map(|(key, record)| (key.clone(), record.id.clone()))
+        .collect();
+    for action in actions {
+        match action.id() {
+            Some(id) if action.kind() != super::ActionKind::Delete => {
+                ids.insert(action.key.clone(), id.to_owned())
+            }
+            _ => ids.remove(&action.key),
+        };
+    }
+    ids
 }
 
 /// The flows read back (`--refresh`), by recorded flow id; a recorded id
@@ -138,23 +110,30 @@ pub(crate) fn diff(
     let mut warnings = Vec::new();
     for d in desired.iter().filter(|d| selected(&d.key)) {
         let action = match state.dataflows.get(&d.key) {
-            None => create(d, vec!["not in state".to_owned()]),
-            Some(record) if !record.is_complete() => create(d, vec![resume_reason(record)]),
-            // Every object recorded but not the step's end (the flow's
-            // state, the document as applied): the run was killed right
-            // after the flow's create; the rest of the step is still due.
-            Some(record) if record.flow_state.is_none() && record.applied.is_none() => create(
-                d,
-                vec!["a create was interrupted after its flow was made: the rest of the step (mapping version, enabled state) is finished".to_owned()],
-            ),
-            Some(record) => recorded(d, record, read, options)?,
+            Some(record) => {
+                dataflow_rename::already_moved(d, state)?;
+                planned(d, record, read, options)?
+            }
+            None => match dataflow_rename::earlier(d, state)? {
+                Some((old, record)) => {
+                    dataflow_rename::renamed(planned(d, record, read, options)?, old, record)
+                }
+                None => {
+                    let mut action = create(d, vec!["not in state".to_owned()]);
+                    action.notes.extend(dataflow_rename::adoption_note(d));
+                    action
+                }
+            },
         };
         actions.push(action);
     }
     let documented: BTreeSet<&DataflowKey> = desired.iter().map(|d| &d.key).collect();
+    // A renamed chain's earlier key moves with it: never an orphan, nor
+    // when `--target` leaves the renaming document out of this run.
+    let moved = dataflow_rename::moved_keys(desired);
     let mut kept = Vec::new();
     for (key, record) in &state.dataflows {
-        if documented.contains(key) || !selected(key) {
+        if documented.contains(key) || moved.contains(key) || !selected(key) {
             continue;
         }
         if !options.prune {
@@ -178,6 +157,8 @@ pub(crate) fn diff(
             notes: vec![
                 "the data already ingested stays in the dataset; the mapping set stays (the platform cannot delete one)".to_owned(),
             ],
+            renamed_from: None,
+            flow_id: None,
         });
     }
     if !kept.is_empty() {
@@ -189,6 +170,29 @@ pub(crate) fn diff(
     }
     actions.sort_by(|a, b| a.key.cmp(&b.key));
     Ok((actions, warnings))
+}
+
+/// The step for `d` against `record`, its own or its earlier name's: a
+/// create resumed or finished, or what [`recorded`] finds.
+fn planned(
+    d: &DesiredDataflow,
+    record: &DataflowRecord,
+    read: Option<&FlowsRead>,
+    options: &DataflowOptions,
+) -> Result<DataflowAction, DataflowPlanError> {
+    Ok(if !record.is_complete() {
+        create(d, vec![resume_reason(record)])
+    } else if record.flow_state.is_none() && record.applied.is_none() {
+        // Every object recorded but not the step's end (the flow's state,
+        // the document as applied): the run was killed right after the
+        // flow's create; the rest of the step is still due.
+        create(
+            d,
+            vec!["a create was interrupted after its flow was made: the rest of the step (mapping version, enabled state) is finished".to_owned()],
+        )
+    } else {
+        recorded(d, record, read, options)?
+    })
 }
 
 fn resume_reason(record: &DataflowRecord) -> String {
@@ -204,14 +208,8 @@ fn create(d: &DesiredDataflow, reasons: Vec<String>) -> DataflowAction {
         notes.push("created, then disabled: the platform has no disabled create, so a run may start before the disable lands".to_owned());
     }
     DataflowAction {
-        key: d.key.clone(),
-        org: d.org.clone(),
-        action: DataflowStep::Create,
-        reasons,
-        changes: Vec::new(),
-        connection: d.connection.clone(),
-        updates: Updates::default(),
         notes,
+        ..DataflowAction::new(d, DataflowStep::Create, reasons)
     }
 }
 
@@ -237,7 +235,8 @@ fn recorded(
         ));
     }
     let live = scope_read.and_then(|r| r.flows.get(flow_id));
-    let compared = dataflow_fields::compare(d, record, live);
+    let same_base = options.connection_ids.get(&d.connection) == Some(&record.base_connection_id);
+    let compared = dataflow_fields::compare(d, record, live, same_base);
     let forced = options.replace.contains(&d.key);
     if let Some(start) = compared.past_start(record, options.now)
         && !forced
@@ -281,14 +280,9 @@ fn replace(
         notes.push("the new flow backfills: it reads every row from before its start".to_owned());
     }
     Ok(DataflowAction {
-        key: d.key.clone(),
-        org: d.org.clone(),
-        action: DataflowStep::Replace,
-        reasons: compared.reasons,
         changes: compared.changes,
-        connection: d.connection.clone(),
-        updates: Updates::default(),
         notes,
+        ..DataflowAction::new(d, DataflowStep::Replace, compared.reasons)
     })
 }
 
@@ -314,14 +308,10 @@ fn update(d: &DesiredDataflow, record: &DataflowRecord, mut compared: Compared) 
         notes.push("the new mapping applies to future runs only".to_owned());
     }
     DataflowAction {
-        key: d.key.clone(),
-        org: d.org.clone(),
-        action: step,
-        reasons: compared.reasons,
         changes: compared.changes,
-        connection: d.connection.clone(),
         updates: compared.updates,
         notes,
+        ..DataflowAction::new(d, step, compared.reasons)
     }
 }
 
@@ -384,7 +374,10 @@ pub(crate) fn join(
         let summary = &mut plan.summary;
         match action.action {
             DataflowStep::Create => summary.create += 1,
-            DataflowStep::Update => summary.update += 1,
+            DataflowStep::Update => {
+                summary.update += 1;
+                summary.rename += usize::from(action.renames());
+            }
             DataflowStep::Replace => summary.replace += 1,
             DataflowStep::Delete => summary.delete += 1,
             DataflowStep::Unchanged => summary.unchanged_dataflows += 1,

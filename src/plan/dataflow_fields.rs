@@ -24,7 +24,8 @@ pub(crate) struct Updates {
     /// `op=ENABLE` (`true`) or `op=DISABLE` (`false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<bool>,
-    /// Only state changes (`protect`, or recording an imported chain).
+    /// Only state changes (`protect`, a base connection's new name, or
+    /// recording an imported chain).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
     /// Delete what an interrupted replace left of the old chain (its
@@ -107,15 +108,18 @@ fn mapping(entries: &[MappingEntry]) -> String {
 
 /// `d` against the document `record` applied, then against the flow as
 /// read (`live`, under `--refresh`): what changed outside provision.
+/// `same_base`: the base connection `d` names is the one the chain reads
+/// through (renamed since, or in this plan), whatever it was called.
 pub(crate) fn compare(
     d: &DesiredDataflow,
     record: &DataflowRecord,
     live: Option<&FlowItem>,
+    same_base: bool,
 ) -> Compared {
     let mut c = Compared::default();
     let want = &d.doc;
     match &record.applied {
-        Some(had) => against_applied(&mut c, had, want, record),
+        Some(had) => against_applied(&mut c, had, want, record, same_base),
         None => {
             c.updates.record = true;
             c.reasons
@@ -143,8 +147,24 @@ pub(crate) fn compare(
 
 /// `want` against the document `had` that was applied, group by group:
 /// what needs a new chain, what one `PATCH` carries, the mapping, the state.
-fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &DataflowRecord) {
-    chain_fields(c, had, want);
+fn against_applied(
+    c: &mut Compared,
+    had: &Dataflow,
+    want: &Dataflow,
+    record: &DataflowRecord,
+    same_base: bool,
+) {
+    if same_base && had.source.connection != want.source.connection {
+        // The base connection was renamed: the same connection under its
+        // new name, which only state records.
+        c.change(
+            "source.connection",
+            Some(had.source.connection.clone()),
+            Some(want.source.connection.clone()),
+        );
+        c.updates.record = true;
+    }
+    chain_fields(c, had, want, same_base);
     let before = c.changes.len();
     flow_fields(c, had, want);
     start_field(c, want, record);
@@ -169,14 +189,17 @@ fn against_applied(c: &mut Compared, had: &Dataflow, want: &Dataflow, record: &D
     }
 }
 
-/// The source and target fields: a change to any needs a new chain.
-fn chain_fields(c: &mut Compared, had: &Dataflow, want: &Dataflow) {
+/// The source and target fields: a change to any needs a new chain (a
+/// base connection's new name does not, with `same_base`).
+fn chain_fields(c: &mut Compared, had: &Dataflow, want: &Dataflow, same_base: bool) {
     let before = c.changes.len();
-    c.change(
-        "source.connection",
-        Some(had.source.connection.clone()),
-        Some(want.source.connection.clone()),
-    );
+    if !same_base {
+        c.change(
+            "source.connection",
+            Some(had.source.connection.clone()),
+            Some(want.source.connection.clone()),
+        );
+    }
     c.change(
         "source.table",
         Some(had.source.table.clone()),

@@ -5,7 +5,9 @@
 mod action;
 mod connection_string;
 pub(crate) mod dataflow;
+mod dataflow_action;
 mod dataflow_fields;
+mod dataflow_rename;
 mod diff;
 pub(crate) mod environments;
 mod identity;

@@ -142,7 +142,7 @@ pub(crate) fn text(plan: &Plan, verbose: bool) -> String {
     out
 }
 
-/// A dataflow step's verb and why.
+/// A dataflow step's verb (a rename's names and flow id) and why.
 fn dataflow_headline(action: &DataflowAction) -> String {
     let verb = match action.action {
         DataflowStep::Create => "create",
@@ -151,8 +151,29 @@ fn dataflow_headline(action: &DataflowAction) -> String {
         DataflowStep::Delete => "delete",
         DataflowStep::Unchanged => "unchanged",
     };
+    let verb = match &action.renamed_from {
+        Some(from) => {
+            let rename = format!(
+                "rename {} -> {}",
+                from.escape_debug(),
+                action.key.name().escape_debug()
+            );
+            let id = action
+                .flow_id
+                .as_ref()
+                .map(|id| format!(" `{id}`"))
+                .unwrap_or_default();
+            // A rename alone is an update; a create or replace says so.
+            if action.action == DataflowStep::Update {
+                format!("{rename}{id}")
+            } else {
+                format!("{verb} ({rename}{id})")
+            }
+        }
+        None => verb.to_owned(),
+    };
     if action.reasons.is_empty() {
-        verb.to_owned()
+        verb
     } else {
         format!("{verb}: {}", action.reasons.join("; "))
     }

@@ -275,6 +275,7 @@ fn messages(event: Event<'_>) -> Vec<Message> {
             key: action.key.to_string(),
             action: match action.action {
                 DataflowStep::Create => Kind::Create,
+                DataflowStep::Update if action.renames() => Kind::Rename,
                 DataflowStep::Update => Kind::Update,
                 DataflowStep::Replace => Kind::Replace,
                 DataflowStep::Delete => Kind::Delete,

@@ -188,12 +188,49 @@ impl DataflowRecord {
             .filter_map(|part| self.object(part).map(|o| (part, o.id.as_str())))
     }
 
+    /// Whether a source connection reading through base connection `base`
+    /// (as listed or read) may be this chain's. Names are not unique on
+    /// the platform: a namesake over another base connection is someone
+    /// else's. A listing that leaves the base out says nothing against it.
+    pub fn fits_base(&self, base: &str) -> bool {
+        fits(base, Some(&self.base_connection_id))
+    }
+
+    /// Whether a target connection writing dataset `data_set_id` may be
+    /// this chain's (see [`DataflowRecord::fits_base`]).
+    pub fn fits_dataset(&self, data_set_id: &str) -> bool {
+        fits(data_set_id, self.data_set_id.as_deref())
+    }
+
+    /// Whether a mapping set into XDM schema `schema_id` may be this
+    /// chain's (see [`DataflowRecord::fits_base`]).
+    pub fn fits_schema(&self, schema_id: &str) -> bool {
+        fits(schema_id, self.schema_id.as_deref())
+    }
+
+    /// Whether a flow over source connections `sources` and target
+    /// connections `targets` may be this chain's: it reads this chain's
+    /// source and target connections, where those are recorded.
+    pub fn fits_flow(&self, sources: &[String], targets: &[String]) -> bool {
+        let over = |listed: &[String], ours: Option<&ObjectRef>| {
+            listed.is_empty() || ours.is_none_or(|ours| listed.contains(&ours.id))
+        };
+        over(sources, self.source_connection.as_ref())
+            && over(targets, self.target_connection.as_ref())
+    }
+
     /// Every id the record knows, the retired ones included.
     pub fn all_ids(&self) -> impl Iterator<Item = &str> {
         self.ids()
             .map(|(_, id)| id)
             .chain(self.retired.iter().map(|r| r.id.as_str()))
     }
+}
+
+/// A parent as listed against the chain's own: either not known says
+/// nothing against it.
+fn fits(listed: &str, ours: Option<&str>) -> bool {
+    listed.is_empty() || ours.is_none_or(|ours| ours.is_empty() || ours == listed)
 }
 
 #[cfg(test)]
@@ -222,5 +259,31 @@ mod tests {
             serde_json::from_str::<DataflowRecord>(&json).unwrap(),
             record
         );
+    }
+
+    #[test]
+    fn a_namesake_fits_only_over_the_chains_own_parents() {
+        let mut record = DataflowRecord::new("O@AdobeOrg", "base", "t");
+        record.data_set_id = Some("ds".into());
+        assert!(record.fits_schema("any"), "no schema known yet");
+        record.schema_id = Some("schema".into());
+        assert!(!record.fits_schema("other-schema"));
+        assert!(record.fits_base("base") && record.fits_base(""));
+        assert!(!record.fits_base("other-base"));
+        assert!(record.fits_dataset("ds") && !record.fits_dataset("other-ds"));
+        let ids = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(
+            record.fits_flow(&ids(&["s"]), &ids(&["t"])),
+            "nothing recorded yet"
+        );
+        record.set_object(
+            Part::SourceConnection,
+            Some(ObjectRef {
+                id: "s".into(),
+                etag: String::new(),
+            }),
+        );
+        assert!(record.fits_flow(&ids(&["s"]), &ids(&["t"])));
+        assert!(!record.fits_flow(&ids(&["other-s"]), &ids(&["t"])));
     }
 }

@@ -515,6 +515,7 @@ fn dataflow_set(
             file: l.file.clone(),
             writes_protect: l.node.key_at("", "protect").is_some(),
             lines: desired::dataflow::Lines::of(&l.node),
+            renamed_from_line: l.node.key_at("", "renamedFrom").map(|k| k.pos.line),
         })
         .collect();
     let inputs = desired::dataflow::in_environment(

@@ -192,6 +192,7 @@ impl Workspace {
             replace: options.replace.iter().cloned().collect(),
             targets,
             now,
+            connection_ids: plan::dataflow::connection_ids(&plan.actions, state),
         };
         let (actions, warnings) = plan::dataflow::diff(
             &self.dataflows,

@@ -1,6 +1,8 @@
 //! Finding what a create may already have made: an unrecorded namesake
-//! looked up live (adopted when there is exactly one), and a pending
-//! create's name looked up until its settle window has passed.
+//! looked up live (adopted when there is exactly one, and only one that
+//! hangs off this chain's base connection, dataset, schema, source and
+//! target),
+//! and a pending create's name looked up until its settle window passed.
 
 use tokio::time::Instant;
 
@@ -9,8 +11,13 @@ use crate::api::{ApiError, FlowService};
 use crate::apply::{ActionError, Engine};
 use crate::state::{ObjectRef, Part, timestamp};
 
+fn object(id: String, etag: String) -> ObjectRef {
+    ObjectRef { id, etag }
+}
+
 impl<F: FlowService + 'static> Engine<F> {
-    /// Live namesakes of `part` not recorded anywhere in state.
+    /// Live namesakes of `part` not recorded anywhere in state, that hang
+    /// off this chain's parents (see [`crate::state::DataflowRecord::fits_base`]).
     async fn namesakes(
         &self,
         permits: &Permits,
@@ -19,6 +26,7 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Vec<ObjectRef>, ApiError> {
         let name = chain.key.name();
         let scope = &chain.scope;
+        let record = chain.snapshot().await;
         let found: Vec<ObjectRef> = match part {
             Part::SourceConnection => self
                 .call(
@@ -27,10 +35,8 @@ impl<F: FlowService + 'static> Engine<F> {
                 )
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
+                .filter(|i| record.fits_base(&i.base_connection_id))
+                .map(|i| object(i.id, i.etag))
                 .collect(),
             Part::TargetConnection => self
                 .call(
@@ -39,28 +45,22 @@ impl<F: FlowService + 'static> Engine<F> {
                 )
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
+                .filter(|i| record.fits_dataset(&i.params.data_set_id))
+                .map(|i| object(i.id, i.etag))
                 .collect(),
             Part::MappingSet => self
                 .call(permits, self.api.find_mapping_sets_by_name(scope, name))
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: String::new(),
-                })
+                .filter(|i| record.fits_schema(&i.schema_id))
+                .map(|i| object(i.id, String::new()))
                 .collect(),
             Part::Flow => self
                 .call(permits, self.api.find_flows_by_name(scope, name))
                 .await?
                 .into_iter()
-                .map(|i| ObjectRef {
-                    id: i.id,
-                    etag: i.etag,
-                })
+                .filter(|i| record.fits_flow(&i.source_connection_ids, &i.target_connection_ids))
+                .map(|i| object(i.id, i.etag))
                 .collect(),
         };
         Ok(found
@@ -87,9 +87,22 @@ impl<F: FlowService + 'static> Engine<F> {
         permits: &Permits,
         chain: &Chain,
     ) -> Result<(), ActionError> {
+        self.record_pending(permits, chain, false).await
+    }
+
+    /// Each pending create (a mapping set's too with `mapping_sets`)
+    /// looked up by the chain's name over what is left of its settle
+    /// window, and recorded when found; what is still pending after was
+    /// not listed within its window.
+    pub(crate) async fn record_pending(
+        &self,
+        permits: &Permits,
+        chain: &Chain,
+        mapping_sets: bool,
+    ) -> Result<(), ActionError> {
         let pending = chain.snapshot().await.pending;
         for (part, since) in pending {
-            if part == Part::MappingSet {
+            if part == Part::MappingSet && !mapping_sets {
                 continue;
             }
             let left = self.window_left(&since);

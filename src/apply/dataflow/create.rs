@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use super::listing::Listing;
 use super::{Flows, blocked, object};
 use crate::api::ingestion::Column;
 use crate::api::ingestion_bodies::{self as bodies, FlowInputs, ScheduleInputs};
@@ -13,7 +14,7 @@ use crate::api::wire::SpecRef;
 use crate::api::{
     ApiError, DatasetSummary, ExploreError, FlowService, MappingSetRef, Scope, explore_columns,
 };
-use crate::apply::chain::{Body, Chain, Inventory};
+use crate::apply::chain::{Body, Chain};
 use crate::apply::{ActionError, Done, Engine};
 use crate::config::Dataflow;
 use crate::desired::dataflow::DesiredDataflow;
@@ -26,7 +27,7 @@ struct Resolved {
     dataset: DatasetSummary,
     schema_id: String,
     spec: SpecRef,
-    inventory: Arc<Inventory>,
+    listing: Arc<Listing>,
     columns: Vec<Column>,
 }
 
@@ -57,8 +58,9 @@ fn schema_of(doc: &Dataflow, dataset: &DatasetSummary) -> Result<String, ActionE
 }
 
 impl<F: FlowService + 'static> Engine<F> {
-    /// Creates what the chain lacks (all of it for a new dataflow), then
-    /// deletes a replaced chain's leftovers.
+    /// Creates what the chain lacks (all of it for a new dataflow, unless
+    /// the platform lists it under an earlier name), then deletes a
+    /// replaced chain's leftovers.
     pub(super) async fn create_chain(
         &self,
         flows: &Flows,
@@ -70,18 +72,21 @@ impl<F: FlowService + 'static> Engine<F> {
         let now = timestamp::now();
         let resolved = self.resolve(flows, d, &scope, made).await?;
         let (chain, start) = self.open_chain(flows, d, &scope, &resolved, &now).await?;
+        let adopted = self
+            .adopt_earlier(flows, d, &chain, &resolved.listing)
+            .await?;
         let flow = self.make_chain(flows, d, &chain, &resolved, start).await?;
         let replaced = !chain.snapshot().await.retired.is_empty();
         self.delete_retired(flows, &chain).await?;
-        Ok(if replaced {
-            Done::Replaced(flow)
-        } else {
-            Done::Created(flow)
+        Ok(match adopted {
+            Some(from) => Done::Renamed { id: flow, from },
+            None if replaced => Done::Replaced(flow),
+            None => Done::Created(flow),
         })
     }
 
-    /// The base connection, dataset (and its schema), flow spec, inventory
-    /// and table columns the chain is made from.
+    /// The base connection, dataset (and its schema), flow spec, the
+    /// scope's listing and the table columns the chain is made from.
     async fn resolve(
         &self,
         flows: &Flows,
@@ -91,10 +96,10 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Resolved, ActionError> {
         let base = self.base_id(flows, scope, &d.connection, made).await?;
         // Each is a read of its own (or already looked up): side by side.
-        let (dataset, spec, inventory, columns) = tokio::try_join!(
+        let (dataset, spec, listing, columns) = tokio::try_join!(
             self.dataset(flows, scope, &d.doc.target.dataset),
             self.flow_spec(flows, scope),
-            self.inventory(flows, scope),
+            self.listing(flows, scope),
             self.table_columns(flows, d, scope, &base),
         )?;
         let schema_id = schema_of(&d.doc, &dataset)?;
@@ -103,7 +108,7 @@ impl<F: FlowService + 'static> Engine<F> {
             dataset,
             schema_id,
             spec,
-            inventory,
+            listing,
             columns,
         })
     }
@@ -175,13 +180,16 @@ impl<F: FlowService + 'static> Engine<F> {
         record.start_time = Some(start);
         record.columns = resolved.columns.iter().map(|c| c.name.clone()).collect();
         record.source = Some(d.source.clone());
+        let inventory = resolved
+            .listing
+            .for_chain(d.key.name(), &record, &flows.excluded);
         let chain = Chain {
             key: d.key.clone(),
             scope: scope.clone(),
             record: Mutex::new(record),
             excluded: Arc::clone(&flows.excluded),
             lookup: flows.lookup || resumed,
-            inventory: Arc::clone(&resolved.inventory),
+            inventory: Arc::new(inventory),
             fresh: Default::default(),
         };
         chain

@@ -49,8 +49,8 @@ pub(super) fn flow_field_ops(
 
 impl<F: FlowService + 'static> Engine<F> {
     /// The mapping set's version the flow uses: its current one when it
-    /// holds the document's mapping (a set just created, or adopted, or the
-    /// one a replace keeps), else a new version with it. The set is read
+    /// holds the document's mapping and name (a set just created, or
+    /// adopted, or the one a replace keeps), else a new version with them. The set is read
     /// every time: an adopted one may be a pruned dataflow's, and a resumed
     /// chain's document may have changed since its set was made.
     pub(super) async fn mapping_version(
@@ -70,7 +70,12 @@ impl<F: FlowService + 'static> Engine<F> {
                 self.api.get_mapping_set(&chain.scope, &mapping.id, None),
             )
             .await?;
-        if read.mappings == wanted.mappings && read.schema_id == wanted.output_schema.schema_ref.id
+        // A read without a name says nothing against it; another name is a
+        // renamed dataflow's set, which takes the new one.
+        let named = read.name.is_empty() || read.name == wanted.name;
+        if read.mappings == wanted.mappings
+            && read.schema_id == wanted.output_schema.schema_ref.id
+            && named
         {
             return Ok(read.version);
         }

@@ -1,5 +1,5 @@
 //! What a dataflow's document names, resolved on the platform: the base
-//! connection, the scope's inventory, the table-source flow spec and the
+//! connection, the scope's listing, the table-source flow spec and the
 //! dataset, each looked up once per run (per scope) and shared by its steps.
 
 use std::collections::{BTreeSet, HashSet};
@@ -7,22 +7,21 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
+use super::listing::Listing;
 use super::{Flows, blocked, cell};
 use crate::api::ingestion::DATA_LAKE_SPEC_ID;
 use crate::api::wire::{POSTGRES_SPEC_ID, SpecRef};
 use crate::api::{ApiError, DatasetSummary, FlowService, ListQuery, Scope};
-use crate::apply::chain::Inventory;
 use crate::apply::{ActionError, Engine};
 use crate::config::{ConnectionKey, DatasetRef};
 use crate::plan::dataflow::{DataflowAction, DataflowStep};
-use crate::state::{ObjectRef, Part};
 
 /// The flow spec of table sources.
 const FLOW_SPEC: &str = "CRMToAEP";
 
 impl<F: FlowService + 'static> Engine<F> {
     /// Looks up, as the run starts, what the creates and replaces among
-    /// `actions` will resolve once per scope (flow spec, inventory,
+    /// `actions` will resolve once per scope (flow spec, listing,
     /// datasets), so no chain waits for them after its base connection.
     /// A failed lookup is left to the chain that needs it, which tries
     /// again and reports it.
@@ -39,11 +38,11 @@ impl<F: FlowService + 'static> Engine<F> {
                 scopes.insert(scope);
             }
         }
-        let inventories = scopes.iter().map(|scope| self.inventory(flows, scope));
+        let listings = scopes.iter().map(|scope| self.listing(flows, scope));
         let found = datasets
             .iter()
             .map(|(scope, reference)| self.dataset(flows, scope, reference));
-        let _ = tokio::join!(join_all(inventories), join_all(found));
+        let _ = tokio::join!(join_all(listings), join_all(found));
     }
 
     /// The base connection's id: made in this run, recorded, or found on
@@ -85,13 +84,13 @@ impl<F: FlowService + 'static> Engine<F> {
     /// The scope's source connections, target connections, flows (of the
     /// table-source flow spec: others may not read as dataflows) and
     /// mapping sets, listed once per run.
-    pub(super) async fn inventory(
+    pub(super) async fn listing(
         &self,
         flows: &Flows,
         scope: &Scope,
-    ) -> Result<Arc<Inventory>, ActionError> {
-        let cell = cell(&flows.inventories, scope).await;
-        let inventory = cell
+    ) -> Result<Arc<Listing>, ActionError> {
+        let cell = cell(&flows.listings, scope).await;
+        let listing = cell
             .get_or_try_init(|| async {
                 let permits = &flows.permits;
                 let postgres = ListQuery::new().eq("connectionSpec.id", POSTGRES_SPEC_ID);
@@ -124,30 +123,10 @@ impl<F: FlowService + 'static> Engine<F> {
                             .await?)
                     },
                 )?;
-                let mut inventory = Inventory::default();
-                let mut add = |part: Part, name: String, id: String, etag: String| {
-                    inventory
-                        .by_name
-                        .entry((part, name))
-                        .or_default()
-                        .push(ObjectRef { id, etag });
-                };
-                for i in sources.into_iter().filter(|i| i.is_live()) {
-                    add(Part::SourceConnection, i.name, i.id, i.etag);
-                }
-                for i in targets.into_iter().filter(|i| i.is_live()) {
-                    add(Part::TargetConnection, i.name, i.id, i.etag);
-                }
-                for i in listed.into_iter().filter(|i| i.is_live()) {
-                    add(Part::Flow, i.name, i.id, i.etag);
-                }
-                for set in sets {
-                    add(Part::MappingSet, set.name, set.id, String::new());
-                }
-                Ok::<_, ActionError>(Arc::new(inventory))
+                Ok::<_, ActionError>(Arc::new(Listing::of(sources, targets, listed, sets)))
             })
             .await?;
-        Ok(Arc::clone(inventory))
+        Ok(Arc::clone(listing))
     }
 
     /// The `CRMToAEP` flow spec, looked up once per scope and checked to

@@ -1,10 +1,14 @@
 //! Carrying out one dataflow's step: resolve what the document names (base
 //! connection, dataset, flow spec, columns), then create, update in place,
-//! replace or delete the chain, each object recorded the moment it exists.
+//! rename, replace or delete the chain, each object recorded the moment it
+//! exists.
 
 mod create;
+mod earlier;
 mod flow;
+mod listing;
 mod lookups;
+mod rename;
 mod retire;
 mod update;
 
@@ -13,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OnceCell};
 
-use super::chain::{Inventory, Permits};
+use super::chain::Permits;
 use super::{ActionError, Done, Engine};
 use crate::api::wire::SpecRef;
 use crate::api::{DatasetSummary, FlowService, Scope};
@@ -29,12 +33,16 @@ type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
 pub(crate) struct Flows {
     pub permits: Permits,
     pub desired: HashMap<DataflowKey, DesiredDataflow>,
+    /// The records as loaded; a renamed document's (its key not recorded,
+    /// one of its earlier keys recorded) also under its new key.
     pub records: HashMap<DataflowKey, DataflowRecord>,
+    /// The earlier key each of those renamed documents moves, by new key.
+    pub renamed: HashMap<DataflowKey, DataflowKey>,
     /// Every object id state records under a dataflow.
     pub excluded: Arc<HashSet<String>>,
     /// Look every name up live before its create (a saved plan).
     pub lookup: bool,
-    inventories: Cells<Scope, Arc<Inventory>>,
+    listings: Cells<Scope, Arc<listing::Listing>>,
     specs: Cells<Scope, SpecRef>,
     datasets: Cells<(Scope, DatasetRef), DatasetSummary>,
 }
@@ -47,17 +55,52 @@ impl Flows {
         lookup: bool,
     ) -> Self {
         let excluded = Arc::new(super::chain::recorded_ids(&records));
+        let (records, renamed) = with_renames(&desired, records);
         Flows {
             permits,
             desired,
             records,
+            renamed,
             excluded,
             lookup,
-            inventories: Mutex::default(),
+            listings: Mutex::default(),
             specs: Mutex::default(),
             datasets: Mutex::default(),
         }
     }
+}
+
+/// `records` with each renamed document's earlier record also under its
+/// new key (as the plan saw it: the new key not recorded, exactly one
+/// earlier key recorded), and the earlier key each moves.
+fn with_renames(
+    desired: &HashMap<DataflowKey, DesiredDataflow>,
+    mut records: HashMap<DataflowKey, DataflowRecord>,
+) -> (
+    HashMap<DataflowKey, DataflowRecord>,
+    HashMap<DataflowKey, DataflowKey>,
+) {
+    let mut renamed = HashMap::new();
+    for (key, d) in desired {
+        if records.contains_key(key) {
+            continue;
+        }
+        let earlier: Vec<DataflowKey> = d
+            .doc
+            .earlier_keys()
+            .into_iter()
+            .filter(|old| records.contains_key(old))
+            .collect();
+        if let [old] = earlier.as_slice() {
+            renamed.insert(key.clone(), old.clone());
+        }
+    }
+    for (key, old) in &renamed {
+        if let Some(record) = records.get(old).cloned() {
+            records.insert(key.clone(), record);
+        }
+    }
+    (records, renamed)
 }
 
 /// The once-per-run slot of `key`, made empty on first use.
@@ -90,7 +133,11 @@ impl<F: FlowService + 'static> Engine<F> {
     ) -> Result<Done, ActionError> {
         let work = async {
             match action.action {
+                DataflowStep::Create if action.renames() => {
+                    self.move_and_create(flows, action, base).await
+                }
                 DataflowStep::Create => self.create_chain(flows, action, base).await,
+                DataflowStep::Update if action.renames() => self.rename_chain(flows, action).await,
                 DataflowStep::Update => self.update_chain(flows, action).await,
                 DataflowStep::Replace => self.replace_chain(flows, action, base).await,
                 DataflowStep::Delete => self.delete_chain(flows, action).await,

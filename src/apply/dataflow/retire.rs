@@ -15,10 +15,28 @@ use crate::apply::{ActionError, Done, Engine};
 use crate::plan::dataflow::{DataflowAction, DataflowStep};
 use crate::state::{Change, DataflowRecord, Part, Retired, timestamp};
 
+/// The record a replace starts from: `old`'s mapping set kept, its other
+/// objects retired (to delete once the new chain exists).
+fn retiring(old: &DataflowRecord) -> DataflowRecord {
+    let mut next = DataflowRecord::new(&old.org, &old.base_connection_id, &timestamp::now());
+    next.created_at = old.created_at.clone();
+    next.mapping_set = old.mapping_set.clone();
+    next.mapping_version = old.mapping_version.clone();
+    next.retired = old.retired.clone();
+    for (part, id) in old.ids().filter(|(part, _)| *part != Part::MappingSet) {
+        next.retired.push(Retired {
+            part,
+            id: id.to_owned(),
+        });
+    }
+    next
+}
+
 impl<F: FlowService + 'static> Engine<F> {
     /// Disables the old flow, records the old chain as retired beside a
-    /// new one that keeps the mapping set, then creates the new chain and
-    /// deletes the old.
+    /// new one that keeps the mapping set (under the new key of a rename,
+    /// in the write that forgets the earlier one), then creates the new
+    /// chain and deletes the old.
     pub(super) async fn replace_chain(
         &self,
         flows: &Flows,
@@ -26,6 +44,8 @@ impl<F: FlowService + 'static> Engine<F> {
         made: Option<String>,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
+        // A rename's earlier key goes in the write that records the new one.
+        let moved = self.moved_from(flows, action, d)?;
         let old = flows
             .records
             .get(&d.key)
@@ -44,22 +64,11 @@ impl<F: FlowService + 'static> Engine<F> {
                 Err(err) => return Err(err.into()),
             }
         }
-        let mut next = DataflowRecord::new(&old.org, &old.base_connection_id, &timestamp::now());
-        next.created_at = old.created_at.clone();
-        next.mapping_set = old.mapping_set.clone();
-        next.mapping_version = old.mapping_version.clone();
-        next.retired = old.retired.clone();
-        for (part, id) in old.ids().filter(|(part, _)| *part != Part::MappingSet) {
-            next.retired.push(Retired {
-                part,
-                id: id.to_owned(),
-            });
-        }
+        let next = retiring(&old);
+        let record = Change::Dataflow(d.key.clone(), Box::new(next.clone()));
+        let changes = moved.map(Change::RemoveDataflow).into_iter();
         self.recorder
-            .commit(vec![Change::Dataflow(
-                d.key.clone(),
-                Box::new(next.clone()),
-            )])
+            .commit(changes.chain([record]).collect())
             .await
             .map_err(|reason| ActionError::State(format!("nothing created: {reason}")))?;
         let mut flows_view = HashMap::new();
@@ -68,9 +77,10 @@ impl<F: FlowService + 'static> Engine<F> {
             permits: Arc::clone(&flows.permits),
             desired: HashMap::from([(d.key.clone(), d.clone())]),
             records: flows_view,
+            renamed: HashMap::new(),
             excluded: Arc::clone(&flows.excluded),
             lookup: true,
-            inventories: Mutex::default(),
+            listings: Mutex::default(),
             specs: Mutex::default(),
             datasets: Mutex::default(),
         };

@@ -20,13 +20,14 @@ use crate::plan::dataflow::DataflowAction;
 use crate::state::DataflowRecord;
 
 /// One in-place update: the document, the chain as recorded and what the
-/// plan says to send.
-struct InPlace<'a> {
-    flows: &'a Flows,
-    d: &'a DesiredDataflow,
-    chain: &'a Chain,
-    record: &'a DataflowRecord,
-    action: &'a DataflowAction,
+/// plan says to send (a rename: the flow's name and a mapping-set version
+/// under it, besides).
+pub(super) struct InPlace<'a> {
+    pub flows: &'a Flows,
+    pub d: &'a DesiredDataflow,
+    pub chain: &'a Chain,
+    pub record: &'a DataflowRecord,
+    pub action: &'a DataflowAction,
 }
 
 impl<F: FlowService + 'static> Engine<F> {
@@ -96,7 +97,7 @@ impl<F: FlowService + 'static> Engine<F> {
     /// Reads the flow and sends one `PATCH` for what differs, read again
     /// once when its etag moved; the flow's etag and the mapping-set
     /// version after.
-    async fn patch_in_place(
+    pub(super) async fn patch_in_place(
         &self,
         at: &InPlace<'_>,
         flow_id: &str,
@@ -146,8 +147,9 @@ impl<F: FlowService + 'static> Engine<F> {
         version: &mut Option<String>,
     ) -> Result<Vec<PatchOp>, ActionError> {
         let (doc, record) = (&at.d.doc, at.record);
+        let renames = at.action.renames();
         let mut ops: Vec<PatchOp> = Vec::new();
-        if at.action.updates.flow {
+        if at.action.updates.flow || renames {
             let start = doc
                 .schedule
                 .start_seconds()
@@ -157,7 +159,7 @@ impl<F: FlowService + 'static> Engine<F> {
             let delta_changed = record.applied.as_ref().is_none_or(|a| a.delta != doc.delta);
             ops.extend(flow_field_ops(flow, at.d, start, delta_changed)?);
         }
-        if at.action.updates.mapping {
+        if at.action.updates.mapping || renames {
             ops.extend(self.mapping_ops(at, flow, first, version).await?);
         }
         Ok(ops)
@@ -165,7 +167,9 @@ impl<F: FlowService + 'static> Engine<F> {
 
     /// Points the flow at the mapping set's version: a new one, made (and
     /// recorded) on the first attempt when the mapping changed, else the
-    /// recorded one.
+    /// recorded one. A rename reads the set and makes a version under the
+    /// new name unless the set already has it (a run stopped before its
+    /// state write made it).
     async fn mapping_ops(
         &self,
         at: &InPlace<'_>,
@@ -174,23 +178,28 @@ impl<F: FlowService + 'static> Engine<F> {
         version: &mut Option<String>,
     ) -> Result<Vec<PatchOp>, ActionError> {
         let (d, record) = (at.d, at.record);
-        let mapping_id = record
+        let mapping = record
             .mapping_set
-            .as_ref()
-            .map(|m| m.id.clone())
+            .clone()
             .ok_or_else(|| ActionError::Internal("no mapping set recorded".into()))?;
         let changed = record
             .applied
             .as_ref()
             .is_none_or(|a| a.mapping != d.doc.mapping);
         let schema_id = record.schema_id.clone().unwrap_or_default();
-        let number: i64 = if changed && first {
-            let body = bodies::mapping_set(d.key.name(), &schema_id, &d.doc.mapping);
+        let body = || bodies::mapping_set(d.key.name(), &schema_id, &d.doc.mapping);
+        let number: i64 = if at.action.renames() && first {
+            let made = self
+                .mapping_version(at.flows, at.chain, &mapping, &body())
+                .await?;
+            *version = Some(made.to_string());
+            made
+        } else if changed && first {
             let made = self
                 .call(
                     &at.flows.permits,
                     self.api
-                        .update_mapping_set(&at.chain.scope, &mapping_id, &body),
+                        .update_mapping_set(&at.chain.scope, &mapping.id, &body()),
                 )
                 .await?;
             *version = Some(made.version.to_string());
@@ -205,7 +214,7 @@ impl<F: FlowService + 'static> Engine<F> {
         patches::mapping_ops(
             flow,
             &MappingSetRef {
-                id: mapping_id,
+                id: mapping.id,
                 version: number,
             },
         )
@@ -213,7 +222,7 @@ impl<F: FlowService + 'static> Engine<F> {
     }
 
     /// `ENABLE` or `DISABLE`s the flow; its etag after.
-    async fn switch(
+    pub(super) async fn switch(
         &self,
         flows: &Flows,
         chain: &Chain,

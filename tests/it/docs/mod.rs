@@ -134,6 +134,18 @@ const ACCOUNTED: &[(&str, &str, &str, &str)] = &[
         "checked: docs::checked::dataflows_guide_example_is_the_repositorys_example (the README's main job applies that file)",
     ),
     (
+        "docs/guides/dataflows-as-code.md",
+        "## Renaming",
+        "yaml",
+        "run: apply::dataflows::rename::the_dataflows_guide_shows_what_a_rename_plans (the repository's example renamed, applied, then this renaming planned)",
+    ),
+    (
+        "docs/guides/dataflows-as-code.md",
+        "## Renaming",
+        "text",
+        "checked: apply::dataflows::rename::the_dataflows_guide_shows_what_a_rename_plans (what `plan` prints, the flow id aside)",
+    ),
+    (
         "docs/reference/file-format.md",
         "## Dataflow documents",
         "yaml",

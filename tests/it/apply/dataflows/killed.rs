@@ -25,10 +25,10 @@ use super::{
 use crate::support::world::{Backend, World};
 
 const NAMES: [&str; 6] = ["flow-a", "flow-b", "flow-c", "flow-d", "flow-e", "flow-f"];
-const LAG: Duration = Duration::from_millis(200);
+pub(super) const LAG: Duration = Duration::from_millis(200);
 
 /// Slow answers and lagging listings widen every window a kill can hit.
-fn killable(backend: Backend) -> Option<World> {
+pub(super) fn killable(backend: Backend) -> Option<World> {
     let world = world(
         backend,
         EmulatorConfig {
@@ -58,7 +58,7 @@ fn flows(world: &World, table: &str) {
 /// Runs `apply` `rounds` times, each killed after a different delay
 /// (from 40 ms to about half a second); state stays readable and a
 /// PostgreSQL lock is freed each time.
-fn kill_rounds(world: &World, backend: Backend, rounds: u64, seed: u64) {
+pub(super) fn kill_rounds(world: &World, backend: Backend, rounds: u64, seed: u64) {
     for round in 0..rounds {
         let mut child = world
             .cmd(&["apply", "--parallelism", "8"])

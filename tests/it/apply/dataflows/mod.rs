@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod killed;
 mod many;
+mod rename;
 mod replace;
 mod tables;
 
