@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use super::dataflow::Flows;
 use super::{ApplyReport, Engine, Event, Interrupt, RateLimiter, Recorder, Reporter, execute};
+use crate::api::FlowServiceClient;
 use crate::check::{self, CheckOptions};
 use crate::desired::config_hash;
 use crate::desired::resolve::Resolved;
 use crate::error::{Error, Result};
+use crate::plan::dataflow::DataflowStep;
 use crate::plan::{self, ActionKind, Plan, PlanOptions, Scene};
 use crate::state::State;
-use crate::workspace::Workspace;
+use crate::workspace::{Connected, Workspace};
 
 /// Everything `provision apply` can be asked for.
 #[derive(Debug, Clone, Default)]
@@ -157,21 +159,8 @@ async fn carry_out(
         .iter()
         .map(|d| (d.key.clone(), d.clone()))
         .collect();
-    let engine = Arc::new(Engine {
-        api: Arc::clone(&connected.api),
-        recorder: Recorder::start(Arc::clone(&ws.backend), state.clone(), interrupt.clone()),
-        records: state.connections.clone().into_iter().collect(),
-        limiter: options.rate_limit.map(RateLimiter::per_second),
-        lookup_before_create: from_file,
-        interrupt: interrupt.clone(),
-        deadline: connected.timing.action,
-        settle: connected.timing.settle,
-    });
-    let total = plan
-        .actions
-        .iter()
-        .filter(|a| a.kind() != ActionKind::Unchanged)
-        .count();
+    let engine = engine(ws, options, &connected, &state, interrupt, from_file);
+    let total = changing(&plan);
     reporter.event(Event::Planned { plan: &plan, total });
     if let Some(read_answer) = options.confirm
         && let Err(err) = approved(&plan, read_answer, reporter, interrupt).await
@@ -207,6 +196,43 @@ async fn carry_out(
         report: &report,
     });
     Ok(ApplyRun { plan, report })
+}
+
+/// How many actions of `plan` change something, dataflows too (the
+/// progress bar's length).
+fn changing(plan: &Plan) -> usize {
+    let connections = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() != ActionKind::Unchanged)
+        .count();
+    let dataflows = plan
+        .dataflows
+        .iter()
+        .filter(|a| a.action != DataflowStep::Unchanged)
+        .count();
+    connections + dataflows
+}
+
+/// The engine of a run: the client, the state writer and what bounds it.
+fn engine(
+    ws: &Workspace,
+    options: &ApplyOptions,
+    connected: &Connected,
+    state: &State,
+    interrupt: &Interrupt,
+    from_file: bool,
+) -> Arc<Engine<FlowServiceClient>> {
+    Arc::new(Engine {
+        api: Arc::clone(&connected.api),
+        recorder: Recorder::start(Arc::clone(&ws.backend), state.clone(), interrupt.clone()),
+        records: state.connections.clone().into_iter().collect(),
+        limiter: options.rate_limit.map(RateLimiter::per_second),
+        lookup_before_create: from_file,
+        interrupt: interrupt.clone(),
+        deadline: connected.timing.action,
+        settle: connected.timing.settle,
+    })
 }
 
 /// What the dataflow steps share: `parallelism` request slots (the

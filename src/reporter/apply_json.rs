@@ -9,8 +9,8 @@ use crate::apply::{ActionError, Done, Event, Outcome, Reporter};
 use crate::check::Outcome as Probe;
 use crate::escape::json_safe;
 use crate::output;
-use crate::plan::dataflow::DataflowStep;
-use crate::plan::{Action, ActionKind, Scene};
+use crate::plan::dataflow::{DataflowAction, DataflowStep};
+use crate::plan::{Action, ActionKind, FieldChange, Scene};
 use crate::state::timestamp;
 
 /// The version of this stream's format; it changes when a line changes incompatibly.
@@ -127,14 +127,16 @@ struct TargetLine {
     sandboxes: Vec<String>,
 }
 
-/// A planned action: its connection, what will be done and which fields change.
+/// A planned action: its connection or dataflow, what will be done and
+/// which fields change.
 #[derive(Serialize, JsonSchema)]
 struct Change {
-    /// `cloud/sandbox/name`.
+    /// `cloud/sandbox/name`, or `dataflow/cloud/sandbox/name`.
     key: String,
     action: Kind,
     org: String,
-    /// The recorded (or, for an adopt, found) connection id.
+    /// The recorded (or, for an adopt, found) connection id; a dataflow's
+    /// recorded flow id.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
     /// Why, in words.
@@ -263,9 +265,14 @@ fn messages(event: Event<'_>) -> Vec<Message> {
             .actions
             .iter()
             .filter(|a| a.kind() != ActionKind::Unchanged)
-            .map(|action| Message::PlannedChange {
-                change: change(action),
-            })
+            .map(change)
+            .chain(
+                plan.dataflows
+                    .iter()
+                    .filter(|a| a.action != DataflowStep::Unchanged)
+                    .map(dataflow_change),
+            )
+            .map(|change| Message::PlannedChange { change })
             .collect(),
         Event::Started(action) => vec![Message::ApplyStart {
             key: action.key.to_string(),
@@ -273,14 +280,7 @@ fn messages(event: Event<'_>) -> Vec<Message> {
         }],
         Event::DataflowStarted(action) => vec![Message::ApplyStart {
             key: action.key.to_string(),
-            action: match action.action {
-                DataflowStep::Create => Kind::Create,
-                DataflowStep::Update if action.renames() => Kind::Rename,
-                DataflowStep::Update => Kind::Update,
-                DataflowStep::Replace => Kind::Replace,
-                DataflowStep::Delete => Kind::Delete,
-                DataflowStep::Unchanged => Kind::Unchanged,
-            },
+            action: dataflow_kind(action),
         }],
         Event::Finished(outcome) => finished(outcome).into_iter().collect(),
         Event::Interrupted { again } => vec![Message::Interrupted {
@@ -342,19 +342,48 @@ fn change(action: &Action) -> Change {
         org: action.org.clone(),
         id: action.id().map(str::to_owned),
         reasons: action.reasons.clone(),
-        changes: action
-            .changes()
-            .iter()
-            .map(|c| Field {
-                field: c.field.clone(),
-                from: c.from.clone(),
-                to: c.to.clone(),
-                sensitive: c.sensitive,
-            })
-            .collect(),
+        changes: fields(action.changes()),
         blocked: action.blocked().map(str::to_owned),
         renamed_from: action.renamed_from().map(str::to_owned),
     }
+}
+
+/// A dataflow's planned step, as a connection's is shown (its `id` is the
+/// recorded flow's).
+fn dataflow_change(action: &DataflowAction) -> Change {
+    Change {
+        key: action.key.to_string(),
+        action: dataflow_kind(action),
+        org: action.org.clone(),
+        id: action.flow_id.clone(),
+        reasons: action.reasons.clone(),
+        changes: fields(&action.changes),
+        blocked: None,
+        renamed_from: action.renamed_from.clone(),
+    }
+}
+
+fn dataflow_kind(action: &DataflowAction) -> Kind {
+    match action.action {
+        DataflowStep::Create => Kind::Create,
+        DataflowStep::Update if action.renames() => Kind::Rename,
+        DataflowStep::Update => Kind::Update,
+        DataflowStep::Replace => Kind::Replace,
+        DataflowStep::Delete => Kind::Delete,
+        DataflowStep::Unchanged => Kind::Unchanged,
+    }
+}
+
+fn fields(changes: &[FieldChange]) -> Vec<Field> {
+    changes
+        .iter()
+        .map(|c| Field {
+            field: c.field.clone(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+            sensitive: c.sensitive,
+        })
+        .collect()
 }
 
 /// An action's end; nothing for one an interrupt kept from starting (the

@@ -37,7 +37,7 @@ fn plan(world: &World, extra: &[&str]) -> Vec<(String, String)> {
 }
 
 /// `apply --format json` with `extra`: every line checked against the
-/// events schema; the outcomes of `key`'s finished events.
+/// events schema; `key`'s planned change and finished events.
 fn apply(world: &World, extra: &[&str], key: &str) -> Vec<String> {
     let mut args = vec!["apply", "--format", "json"];
     args.extend_from_slice(extra);
@@ -52,9 +52,23 @@ fn apply(world: &World, extra: &[&str], key: &str) -> Vec<String> {
     }
     let text = run.stdout();
     assert!(text.contains(key), "{text}");
+    // The plan is announced before it is carried out, dataflows included.
+    let planned = lines
+        .iter()
+        .position(|l| l["type"] == "planned_change" && l["change"]["key"] == key);
+    let started = lines
+        .iter()
+        .position(|l| l["type"] == "apply_start" && l["key"] == key);
+    assert!(
+        planned.is_some() && planned < started,
+        "no planned_change for {key} before its start:\n{text}"
+    );
     lines
         .iter()
-        .filter(|l| l.to_string().contains(key) && l["type"] == "apply_complete")
+        .filter(|l| {
+            l.to_string().contains(key)
+                && (l["type"] == "apply_complete" || l["type"] == "planned_change")
+        })
         .map(|l| l.to_string())
         .collect()
 }
@@ -85,6 +99,11 @@ fn dataflow_json_outputs_validate_against_the_published_schemas(backend: Backend
     assert_eq!(step(plan(&world, &[])).as_deref(), Some("update"));
     let done = apply(&world, &[], &key);
     assert!(done.iter().any(|l| l.contains("\"updated\"")), "{done:#?}");
+    assert!(
+        done.iter()
+            .any(|l| l.contains("planned_change") && l.contains("\"field\":\"description\"")),
+        "{done:#?}"
+    );
 
     flow.table = "public.invoices".into();
     flow.columns = Some(vec!["invoice_id", "customer_name", "updated_at"]);
