@@ -19,7 +19,9 @@ pub(crate) use super::dataflow_action::{DataflowAction, DataflowStep};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum DataflowPlanError {
     #[error(
-        "`{key}` is protected (`protect: true`) and this plan would {what} it: set `protect: false` in its document and apply, or run `provision state unprotect {key}`, then plan again"
+        "`{key}` is protected (`protect: true`) and this plan would {what} it: {}, or run `provision state unprotect {key}`, then plan again",
+        // The document is gone for a delete, still there for a replace.
+        if *what == "delete" { "put its document back with `protect: false` and apply (then remove it)" } else { "set `protect: false` in its document and apply" }
     )]
     Protected { key: String, what: &'static str },
     #[error(

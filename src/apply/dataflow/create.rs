@@ -75,12 +75,20 @@ impl<F: FlowService + 'static> Engine<F> {
         let adopted = self
             .adopt_earlier(flows, d, &chain, &resolved.listing)
             .await?;
-        let flow = self.make_chain(flows, d, &chain, &resolved, start).await?;
+        let (flow, written) = self.make_chain(flows, d, &chain, &resolved, start).await?;
         let replaced = !chain.snapshot().await.retired.is_empty();
         self.delete_retired(flows, &chain).await?;
+        // Nothing recorded before and nothing made now: found whole on the
+        // platform (state lost, or made by hand).
+        let found_whole = !flows.records.contains_key(&d.key)
+            && Part::ALL.iter().all(|part| chain.fresh(*part).is_none());
         Ok(match adopted {
             Some(from) => Done::Renamed { id: flow, from },
             None if replaced => Done::Replaced(flow),
+            None if found_whole => Done::Adopted {
+                id: flow,
+                updated: written,
+            },
             None => Done::Created(flow),
         })
     }
@@ -201,7 +209,8 @@ impl<F: FlowService + 'static> Engine<F> {
 
     /// Makes the source connection, target connection and mapping set
     /// side by side, then the flow over them, brought to the document and
-    /// recorded whole; the flow's id.
+    /// recorded whole; the flow's id, and whether the flow had to be
+    /// written to match the document.
     async fn make_chain(
         &self,
         flows: &Flows,
@@ -209,7 +218,7 @@ impl<F: FlowService + 'static> Engine<F> {
         chain: &Chain,
         resolved: &Resolved,
         start: i64,
-    ) -> Result<String, ActionError> {
+    ) -> Result<(String, bool), ActionError> {
         let doc = &d.doc;
         let name = d.key.name();
         let description = doc.description.as_deref();
@@ -263,13 +272,14 @@ impl<F: FlowService + 'static> Engine<F> {
         });
         let flow = self.ensure(permits, chain, Body::Flow(flow_body)).await?;
         let made = chain.fresh(Part::Flow).map(|_| start);
-        self.record_flow(flows, d, chain, &flow, &mapping_ref, made)
+        let written = self
+            .record_flow(flows, d, chain, &flow, &mapping_ref, made)
             .await?;
-        Ok(flow.id)
+        Ok((flow.id, written))
     }
 
     /// Brings the made flow to the document and records the chain as
-    /// applied.
+    /// applied; whether the flow had to be written to match.
     async fn record_flow(
         &self,
         flows: &Flows,
@@ -278,10 +288,12 @@ impl<F: FlowService + 'static> Engine<F> {
         flow: &ObjectRef,
         mapping: &MappingSetRef,
         made: Option<i64>,
-    ) -> Result<(), ActionError> {
+    ) -> Result<bool, ActionError> {
         let (etag, state, start) = self
             .finish_flow(flows, &chain.scope, flow, d, mapping, made)
             .await?;
+        // A new etag: the flow was patched or enabled/disabled to match.
+        let written = etag != flow.etag;
         let done_flow = object(&flow.id, &etag);
         let version = mapping.version;
         chain
@@ -298,7 +310,8 @@ impl<F: FlowService + 'static> Engine<F> {
             .map_err(|reason| ActionError::NotRecorded {
                 id: flow.id.clone(),
                 reason,
-            })
+            })?;
+        Ok(written)
     }
 
     /// A chain resumed (a kill, a lost answer, or its flow deleted outside

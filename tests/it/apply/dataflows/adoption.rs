@@ -33,7 +33,11 @@ fn a_lost_state_adopts_every_object_of_a_dataflow_and_sends_nothing(backend: Bac
     let before = writes(&world);
     let run = world.run(&["apply"]).expect_code(0);
     assert!(
-        run.stdout().contains("0 failed"),
+        run.stdout().contains("0 failed")
+            && run
+                .stdout()
+                .contains("> dataflow/azure/prod/orders-to-lake: adopted (id")
+            && !run.stdout().contains("0 adopted"),
         "{}\n{}",
         run.stdout(),
         run.stderr()
@@ -116,7 +120,13 @@ fn an_adopted_flow_is_brought_to_its_document(backend: Backend) {
     flow.interval = Some(3);
     flow.enabled = false;
     flow.write(&world);
-    world.run(&["apply"]).expect_code(0);
+    let run = world.run(&["apply"]).expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("> dataflow/azure/prod/orders-to-lake: adopted and updated (id"),
+        "{}",
+        run.stdout()
+    );
     let live = Platform::of(&world);
     let now = live.flow(&flow.name);
     assert_eq!(now.id, id, "adopted, not made again");

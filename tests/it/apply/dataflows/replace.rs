@@ -213,7 +213,10 @@ fn a_protected_dataflow_is_never_pruned(backend: Backend) {
         assert!(
             refused
                 .stderr()
-                .contains(&format!("provision state unprotect {}", flow.key())),
+                .contains(&format!("provision state unprotect {}", flow.key()))
+                && refused
+                    .stderr()
+                    .contains("put its document back with `protect: false`"),
             "{command}: {}",
             refused.stderr()
         );
