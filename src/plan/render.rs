@@ -14,11 +14,15 @@ fn change_line(change: &FieldChange) -> String {
     if change.sensitive {
         return format!("{}: (sensitive value changed)", change.field);
     }
+    // A field set or removed shows `(none)` on its empty side, never `""`
+    // (which is an empty value).
+    let shown =
+        |value: Option<&str>| value.map_or_else(|| "(none)".to_owned(), |v| format!("{v:?}"));
     format!(
-        "{}: {:?} -> {:?}",
+        "{}: {} -> {}",
         change.field,
-        change.from.as_deref().unwrap_or(""),
-        change.to.as_deref().unwrap_or("")
+        shown(change.from.as_deref()),
+        shown(change.to.as_deref())
     )
 }
 
@@ -298,5 +302,32 @@ fn markdown_dataflows(out: &mut String, plan: &Plan) {
             out.push_str(&row);
         }
         out.push_str("\n</details>\n\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_or_added_field_shows_none_not_an_empty_string() {
+        let change = |from: Option<&str>, to: Option<&str>| FieldChange {
+            field: "delta.column".into(),
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+            sensitive: false,
+        };
+        assert_eq!(
+            change_line(&change(Some("updated_at"), None)),
+            "delta.column: \"updated_at\" -> (none)"
+        );
+        assert_eq!(
+            change_line(&change(None, Some("x"))),
+            "delta.column: (none) -> \"x\""
+        );
+        assert_eq!(
+            change_line(&change(Some(""), Some("x"))),
+            "delta.column: \"\" -> \"x\""
+        );
     }
 }
