@@ -91,7 +91,8 @@ fn hint(missing: &[String], available: &[String]) -> String {
     }
 }
 
-fn quoted(names: &[String]) -> String {
+/// Names in backticks, comma-separated.
+pub(super) fn quoted(names: &[String]) -> String {
     let shown: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     shown.join(", ")
 }

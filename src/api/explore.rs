@@ -4,7 +4,7 @@
 //! Shared by `plan` (which checks before any write) and `apply`.
 
 use super::Scope;
-use super::discovery::{MissingColumns, select_columns};
+use super::discovery::{MissingColumns, quoted, select_columns};
 use super::error::ApiError;
 use super::ingestion::Column;
 use super::service::FlowService;
@@ -38,11 +38,6 @@ pub enum ExploreError {
     },
     #[error(transparent)]
     Api(#[from] ApiError),
-}
-
-fn quoted(names: &[String]) -> String {
-    let shown: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    shown.join(", ")
 }
 
 /// The columns a document reads by name beside `source.columns`: each

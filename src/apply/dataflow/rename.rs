@@ -89,13 +89,7 @@ impl<F: FlowService + 'static> Engine<F> {
         action: &DataflowAction,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
-        let old = self
-            .moved_from(flows, action, d)?
-            .ok_or_else(|| ActionError::Internal("not a rename".into()))?;
-        let record =
-            flows.records.get(&d.key).cloned().ok_or_else(|| {
-                ActionError::Internal(format!("`{old}` is not in state any more"))
-            })?;
+        let (old, record) = self.earlier(flows, action, d)?;
         let flow_id = record
             .flow
             .as_ref()
@@ -103,22 +97,9 @@ impl<F: FlowService + 'static> Engine<F> {
             .ok_or_else(|| ActionError::Internal(format!("`{old}` has no flow recorded")))?;
         let chain = under_earlier(flows, &old, record.clone());
         let name = d.key.name();
-        let (source, target) = tokio::try_join!(
-            self.rename_part(
-                flows,
-                &chain.scope,
-                Part::SourceConnection,
-                record.source_connection.as_ref(),
-                name
-            ),
-            self.rename_part(
-                flows,
-                &chain.scope,
-                Part::TargetConnection,
-                record.target_connection.as_ref(),
-                name
-            ),
-        )?;
+        let (source, target) = self
+            .rename_connections(flows, &chain.scope, &record, name)
+            .await?;
         let at = InPlace {
             flows,
             d,
@@ -162,35 +143,16 @@ impl<F: FlowService + 'static> Engine<F> {
         made: Option<String>,
     ) -> Result<Done, ActionError> {
         let d = self.desired(flows, action)?;
-        let old = self
-            .moved_from(flows, action, d)?
-            .ok_or_else(|| ActionError::Internal("not a rename".into()))?;
-        let record =
-            flows.records.get(&d.key).cloned().ok_or_else(|| {
-                ActionError::Internal(format!("`{old}` is not in state any more"))
-            })?;
+        let (old, record) = self.earlier(flows, action, d)?;
         let chain = under_earlier(flows, &old, record);
         self.record_pending(&flows.permits, &chain, true).await?;
         let mut next = chain.snapshot().await;
         // Still pending: not listed within its settle window, never made.
         next.pending.clear();
         let name = d.key.name();
-        let (source, target) = tokio::try_join!(
-            self.rename_part(
-                flows,
-                &chain.scope,
-                Part::SourceConnection,
-                next.source_connection.as_ref(),
-                name
-            ),
-            self.rename_part(
-                flows,
-                &chain.scope,
-                Part::TargetConnection,
-                next.target_connection.as_ref(),
-                name
-            ),
-        )?;
+        let (source, target) = self
+            .rename_connections(flows, &chain.scope, &next, name)
+            .await?;
         next.source_connection = source;
         next.target_connection = target;
         let moved = self.move_record(&old, d, next).await?;
@@ -208,6 +170,41 @@ impl<F: FlowService + 'static> Engine<F> {
         let mut create = action.clone();
         create.renamed_from = None;
         self.create_chain(&resumed, &create, made).await
+    }
+
+    /// The earlier key a rename moves `d` from, and the record state
+    /// keeps under it.
+    fn earlier(
+        &self,
+        flows: &Flows,
+        action: &DataflowAction,
+        d: &DesiredDataflow,
+    ) -> Result<(DataflowKey, DataflowRecord), ActionError> {
+        let old = self
+            .moved_from(flows, action, d)?
+            .ok_or_else(|| ActionError::Internal("not a rename".into()))?;
+        let record =
+            flows.records.get(&d.key).cloned().ok_or_else(|| {
+                ActionError::Internal(format!("`{old}` is not in state any more"))
+            })?;
+        Ok((old, record))
+    }
+
+    /// The source and target connections `record` holds, renamed to
+    /// `name` side by side (each `None` when not recorded).
+    async fn rename_connections(
+        &self,
+        flows: &Flows,
+        scope: &Scope,
+        record: &DataflowRecord,
+        name: &str,
+    ) -> Result<(Option<ObjectRef>, Option<ObjectRef>), ActionError> {
+        let source = record.source_connection.as_ref();
+        let target = record.target_connection.as_ref();
+        tokio::try_join!(
+            self.rename_part(flows, scope, Part::SourceConnection, source, name),
+            self.rename_part(flows, scope, Part::TargetConnection, target, name),
+        )
     }
 
     /// One state write: the earlier key forgotten and `record` recorded
